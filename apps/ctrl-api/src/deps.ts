@@ -1,0 +1,18 @@
+import type { Db } from "@ctrl/db";
+import type { Storage } from "@ctrl/s3";
+import type { Ingress } from "@restatedev/restate-sdk-clients";
+import type { Logger } from "pino";
+
+/** What the server needs: built in main.ts, or by a test in-process. */
+export interface ApiDeps {
+  db: Db;
+  storage: Storage;
+  restate: Ingress;
+  logger: Logger;
+  /** Bearer token for agents and internal callers. */
+  apiToken: string;
+  version: string;
+  instanceId: string;
+  /** Clock, injectable for tests of time rules. */
+  now?: () => number;
+}

@@ -1,0 +1,97 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { z } from "zod";
+import { findRootKey, hasProjectPermission, type ApiKey } from "@ctrl/db";
+import { parseBearer } from "../../auth.js";
+import type { ApiDeps } from "../../deps.js";
+
+/** One problem with a request body field. */
+export interface FieldError {
+  location: string;
+  message: string;
+}
+
+/** A public API failure, rendered as the error envelope (ARCHITECTURE.md section 5). */
+export class HttpApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail: string,
+    readonly errors?: FieldError[],
+  ) {
+    super(detail);
+  }
+}
+
+const types: Record<number, string> = {
+  400: "https://ctrl.dev/docs/errors/bad_request",
+  401: "https://ctrl.dev/docs/errors/unauthorized",
+  403: "https://ctrl.dev/docs/errors/forbidden",
+  404: "https://ctrl.dev/docs/errors/not_found",
+  409: "https://ctrl.dev/docs/errors/conflict",
+  412: "https://ctrl.dev/docs/errors/precondition_failed",
+  500: "https://ctrl.dev/docs/errors/internal_server_error",
+  503: "https://ctrl.dev/docs/errors/service_unavailable",
+};
+
+/** Sends `{meta:{requestId}, data}` with `status`. */
+export function sendData(req: FastifyRequest, reply: FastifyReply, status: number, data: unknown): FastifyReply {
+  return reply.status(status).send({ meta: { requestId: req.id }, data });
+}
+
+/** Sends the error envelope for `err`. */
+export function sendError(req: FastifyRequest, reply: FastifyReply, err: HttpApiError): FastifyReply {
+  const error: Record<string, unknown> = { title: err.title, detail: err.detail, status: err.status, type: types[err.status] ?? types[500] };
+  if (err.errors?.length) error.errors = err.errors;
+  return reply.status(err.status).send({ meta: { requestId: req.id }, error });
+}
+
+/** 400 with `errors[]`, one per zod issue, each naming the field (`body.projectId`). */
+export function bodyError(issues: readonly z.core.$ZodIssue[]): HttpApiError {
+  const errors = issues.map((i) => ({ location: ["body", ...i.path.map(String)].join("."), message: i.message }));
+  return new HttpApiError(400, "Bad Request", errors.length === 1 ? `${errors[0]!.location}: ${errors[0]!.message}` : "The request body is invalid.", errors);
+}
+
+/** Parses the raw JSON body (fastify hands us a string) against `schema`, or throws a 400. */
+export function parseBody<S extends z.ZodType>(raw: unknown, schema: S): z.infer<S> {
+  let value: unknown = raw;
+  if (typeof raw === "string" || raw === undefined || raw === null) {
+    const text = typeof raw === "string" ? raw : "";
+    if (text.trim() === "") throw new HttpApiError(400, "Bad Request", "The request body is empty; send a JSON object.", [{ location: "body", message: "required" }]);
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      throw new HttpApiError(400, "Bad Request", `The request body is not valid JSON: ${(err as Error).message}`, [{ location: "body", message: "invalid JSON" }]);
+    }
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw bodyError(parsed.error.issues);
+  return parsed.data;
+}
+
+/**
+ * Authenticates the root key of a public API request: 400 for a missing or malformed
+ * Authorization header, 401 for a key that does not exist.
+ */
+export async function authenticateRootKey(deps: ApiDeps, req: FastifyRequest): Promise<ApiKey> {
+  const header = req.headers.authorization;
+  const bearer = parseBearer(Array.isArray(header) ? header[0] : header);
+  if (!bearer.ok) throw new HttpApiError(400, "Bad Request", bearer.problem);
+  const key = await findRootKey(deps.db, bearer.token, (deps.now ?? Date.now)());
+  if (!key) throw new HttpApiError(401, "Unauthorized", "The root key is invalid, expired or revoked.");
+  return key;
+}
+
+/**
+ * Loads a project the key may act on: 404 when it is missing or belongs to another workspace
+ * (the same body either way), 403 when the key lacks `project.<id|*>.<action>`.
+ */
+export async function authorizeProject(deps: ApiDeps, key: ApiKey, projectId: string, action: string) {
+  const project = await deps.db.selectFrom("projects").selectAll().where("id", "=", projectId).executeTakeFirst();
+  if (!project || project.workspace_id !== key.workspace_id) {
+    throw new HttpApiError(404, "Not Found", `Project ${projectId} does not exist.`);
+  }
+  if (!hasProjectPermission(JSON.parse(key.permissions) as string[], project.id, action)) {
+    throw new HttpApiError(403, "Forbidden", `The root key lacks the permission project.${project.id}.${action} (or project.*.${action}).`);
+  }
+  return project;
+}

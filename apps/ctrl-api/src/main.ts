@@ -1,0 +1,41 @@
+import { createDb } from "@ctrl/db";
+import { createStorage } from "@ctrl/s3";
+import * as clients from "@restatedev/restate-sdk-clients";
+import { loadApiConfig } from "./config.js";
+import { createLogger } from "./logger.js";
+import { buildServer } from "./server.js";
+
+// Composition root: the only place that reads the environment, opens pools and listens.
+const config = loadApiConfig();
+const logger = createLogger(config.LOG_LEVEL);
+const db = createDb({ url: config.DATABASE_URL });
+const storage = createStorage({
+  endpoint: config.S3_ENDPOINT,
+  externalEndpoint: config.S3_EXTERNAL_ENDPOINT,
+  region: config.S3_REGION,
+  bucket: config.S3_BUCKET,
+  accessKeyId: config.S3_ACCESS_KEY_ID,
+  secretAccessKey: config.S3_SECRET_ACCESS_KEY,
+});
+await storage.ensureBucket();
+const restate = clients.connect({ url: config.RESTATE_INGRESS_URL });
+const deps = { db, storage, restate, logger, apiToken: config.CTRL_API_TOKEN, version: process.env.npm_package_version ?? "dev", instanceId: config.INSTANCE_ID };
+
+const http1 = await buildServer(deps);
+await http1.listen({ port: config.PORT, host: config.HOST });
+const grpc = config.GRPC_PORT >= 0 ? await buildServer(deps, { http2: true }) : undefined;
+if (grpc) await grpc.listen({ port: config.GRPC_PORT, host: config.HOST });
+logger.info({ http: `http://${config.HOST}:${(http1.server.address() as { port: number }).port}`, grpc: grpc ? `http://${config.HOST}:${(grpc.server.address() as { port: number }).port}` : null }, "ctrl-api listening");
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, "ctrl-api shutting down");
+  await Promise.all([http1.close(), grpc?.close()]);
+  await db.destroy();
+  storage.destroy();
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

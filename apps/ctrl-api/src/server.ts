@@ -1,0 +1,61 @@
+import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
+import type { ConnectRouter } from "@connectrpc/connect";
+import { newId } from "@ctrl/db";
+import { CtrlService, DeploymentService } from "@ctrl/proto";
+import Fastify, { type FastifyInstance } from "fastify";
+import { authInterceptor } from "./auth.js";
+import type { ApiDeps } from "./deps.js";
+import { registerPublicApi } from "./http/v2/index.js";
+import { createCtrlService } from "./services/ctrl/liveness.js";
+import { createDeploymentService } from "./services/deployment/index.js";
+
+/** Options for {@link buildServer}. */
+export interface BuildServerOptions {
+  /** h2c (for gRPC) instead of HTTP/1.1. */
+  http2?: boolean;
+}
+
+/** Registers every Connect service (one place, shared by both listeners). */
+export function connectRoutes(deps: ApiDeps) {
+  return (router: ConnectRouter) => {
+    router.service(CtrlService, createCtrlService(deps));
+    router.service(DeploymentService, createDeploymentService(deps));
+  };
+}
+
+/**
+ * Builds the fastify server with every Connect service and the public HTTP API, without listening.
+ * Every response carries `x-request-id`, and every log line of the request carries `reqId`.
+ */
+export async function buildServer(deps: ApiDeps, options: BuildServerOptions = {}): Promise<FastifyInstance> {
+  const common = {
+    loggerInstance: deps.logger,
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
+      const incoming = req.headers["x-request-id"];
+      return typeof incoming === "string" && /^[A-Za-z0-9_-]{1,64}$/.test(incoming) ? incoming : newId("req");
+    },
+    disableRequestLogging: true,
+    bodyLimit: 4 * 1024 * 1024,
+  };
+  // One code path for both listeners; fastify's types split on `http2`, the behaviour does not.
+  const app = (options.http2 ? Fastify({ ...common, http2: true }) : Fastify(common)) as unknown as FastifyInstance;
+
+  app.addHook("onRequest", async (req, reply) => {
+    // Set on the raw response: connect-fastify writes to it directly, bypassing fastify's reply hooks.
+    reply.raw.setHeader("x-request-id", req.id);
+  });
+  app.addHook("onResponse", async (req, reply) => {
+    req.log.info({ method: req.method, url: req.url.split("?")[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, "request");
+  });
+
+  app.get("/health", async () => ({ status: "ok" }));
+
+  await app.register(fastifyConnectPlugin, {
+    routes: connectRoutes(deps),
+    interceptors: [authInterceptor(deps.db, deps.apiToken, deps.now ?? Date.now)],
+    shutdownTimeoutMs: 5_000,
+    jsonOptions: { ignoreUnknownFields: false },
+  });
+  await registerPublicApi(app, deps);
+  return app;
+}

@@ -1,0 +1,108 @@
+/**
+ * The control-plane test stack: real MariaDB (fresh database), real restate-server, real s3rver,
+ * the worker's Restate endpoint and ctrl-api in-process on free ports. Reused by every app's
+ * integration tests: `const stack = await startTestStack(); … await stack.close();`.
+ */
+import { createEndpoint, type WorkerEndpoint } from "@ctrl/ctrl-worker/endpoint";
+import { seedLocal, type SeedResult } from "@ctrl/db";
+import { createStorage, type Storage } from "@ctrl/s3";
+import {
+  createTestDatabase,
+  registerDeployment,
+  startRestate,
+  startS3,
+  type RestateServer,
+  type S3Server,
+  type TestDatabase,
+} from "@ctrl/testing";
+import * as clients from "@restatedev/restate-sdk-clients";
+import type { FastifyInstance } from "fastify";
+import { pino } from "pino";
+import type { ApiDeps } from "../src/deps.js";
+import { buildServer } from "../src/server.js";
+
+/** Everything a test needs to talk to the stack. */
+export interface TestStack {
+  database: TestDatabase;
+  restate: RestateServer;
+  s3: S3Server;
+  storage: Storage;
+  /** ctrl-api over HTTP/1.1 (Connect, gRPC-Web, /v2). */
+  apiUrl: string;
+  /** ctrl-api over h2c (gRPC). */
+  grpcUrl: string;
+  apiToken: string;
+  seed: SeedResult;
+  deps: ApiDeps;
+  /** The in-process worker endpoint, or undefined with `worker: false`. */
+  worker?: { endpoint: WorkerEndpoint; url: string };
+  /** Starts (again) an in-process worker endpoint and registers it. */
+  startWorker(): Promise<{ endpoint: WorkerEndpoint; url: string }>;
+  close(): Promise<void>;
+}
+
+/** Options for {@link startTestStack}. */
+export interface TestStackOptions {
+  /** Run the worker endpoint in-process (default true). Tests that run the worker as a child process pass false. */
+  worker?: boolean;
+  /** Extra env for restate-server. */
+  restateEnv?: Record<string, string>;
+  logLevel?: string;
+}
+
+/** Starts the stack. Every resource is private to the caller (ports, database, data dirs). */
+export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
+  const logger = pino({ level: options.logLevel ?? process.env.TEST_LOG_LEVEL ?? "silent" });
+  const [database, restate, s3] = await Promise.all([
+    createTestDatabase(),
+    startRestate({ env: { RESTATE_DEFAULT_RETRY_POLICY__MAX_ATTEMPTS: "1000", ...options.restateEnv } }),
+    startS3(),
+  ]);
+  const storage = createStorage({ endpoint: s3.endpoint, region: "us-east-1", bucket: "ctrl-builds", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
+  await storage.ensureBucket();
+  const seed = await seedLocal(database.db);
+  const apiToken = "test-token-0123456789abcdef";
+  const deps: ApiDeps = {
+    db: database.db,
+    storage,
+    restate: clients.connect({ url: restate.ingressUrl }),
+    logger,
+    apiToken,
+    version: "test",
+    instanceId: "api-test",
+  };
+  const http1: FastifyInstance = await buildServer(deps);
+  await http1.listen({ port: 0, host: "127.0.0.1" });
+  const grpc: FastifyInstance = await buildServer(deps, { http2: true });
+  await grpc.listen({ port: 0, host: "127.0.0.1" });
+  const portOf = (app: FastifyInstance) => (app.server.address() as { port: number }).port;
+
+  const stack: TestStack = {
+    database,
+    restate,
+    s3,
+    storage,
+    apiUrl: `http://127.0.0.1:${portOf(http1)}`,
+    grpcUrl: `http://127.0.0.1:${portOf(grpc)}`,
+    apiToken,
+    seed,
+    deps,
+    async startWorker() {
+      const endpoint = createEndpoint({ db: database.db, storage, logger });
+      const port = await endpoint.listen(0, "127.0.0.1");
+      const url = `http://127.0.0.1:${port}`;
+      await registerDeployment(restate.adminUrl, url);
+      stack.worker = { endpoint, url };
+      return stack.worker;
+    },
+    async close() {
+      await Promise.allSettled([http1.close(), grpc.close()]);
+      await stack.worker?.endpoint.close(500);
+      await Promise.allSettled([restate.dispose(), s3.dispose()]);
+      storage.destroy();
+      await database.drop();
+    },
+  };
+  if (options.worker ?? true) await stack.startWorker();
+  return stack;
+}

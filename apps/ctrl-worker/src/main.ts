@@ -1,0 +1,50 @@
+import "./polyfill.js";
+import { createDb } from "@ctrl/db";
+import { createStorage } from "@ctrl/s3";
+import { loadWorkerConfig } from "./config.js";
+import { createEndpoint } from "./endpoint.js";
+import { createHealthServer } from "./health.js";
+import { createLogger } from "./logger.js";
+import { registerWithRestate } from "./register.js";
+
+// Composition root: the only place that reads the environment, opens pools and listens.
+const config = loadWorkerConfig();
+const logger = createLogger(config.LOG_LEVEL);
+const db = createDb({ url: config.DATABASE_URL });
+const storage = createStorage({
+  endpoint: config.S3_ENDPOINT,
+  externalEndpoint: config.S3_EXTERNAL_ENDPOINT,
+  region: config.S3_REGION,
+  bucket: config.S3_BUCKET,
+  accessKeyId: config.S3_ACCESS_KEY_ID,
+  secretAccessKey: config.S3_SECRET_ACCESS_KEY,
+});
+const endpoint = createEndpoint({ db, storage, logger });
+const port = await endpoint.listen(config.WORKER_PORT, config.WORKER_HOST);
+const endpointUrl = config.WORKER_ADVERTISED_URL ?? `http://${config.WORKER_HOST}:${port}`;
+let registered = !config.RESTATE_REGISTER;
+const health = createHealthServer(() => ({ registered }));
+await new Promise<void>((resolve) => health.listen(config.WORKER_HEALTH_PORT, config.WORKER_HOST, resolve));
+logger.info({ endpointUrl, healthPort: (health.address() as { port: number }).port }, "ctrl-worker listening");
+
+const abort = new AbortController();
+if (config.RESTATE_REGISTER) {
+  registerWithRestate(config.RESTATE_ADMIN_URL, endpointUrl, logger, abort.signal)
+    .then(() => (registered = true))
+    .catch((err) => logger.error({ err: (err as Error).message }, "registration aborted"));
+}
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, "ctrl-worker shutting down");
+  abort.abort();
+  health.close();
+  await endpoint.close();
+  await db.destroy();
+  storage.destroy();
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

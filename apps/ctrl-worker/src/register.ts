@@ -1,0 +1,35 @@
+import type { Logger } from "pino";
+
+/**
+ * Registers the endpoint with the Restate admin API, retrying with exponential backoff (capped at
+ * 10 s) until it succeeds or `signal` aborts. Logs one clear line per failed attempt.
+ */
+export async function registerWithRestate(
+  adminUrl: string,
+  endpointUrl: string,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<void> {
+  let delay = 250;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await fetch(`${adminUrl}/deployments`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ uri: endpointUrl, force: true }),
+        signal,
+      });
+      if (res.ok) {
+        const body = (await res.json()) as { id?: string; services?: { name: string }[] };
+        logger.info({ adminUrl, endpointUrl, deploymentId: body.id, services: body.services?.map((s) => s.name) }, "registered with restate");
+        return;
+      }
+      logger.warn({ adminUrl, endpointUrl, attempt, status: res.status, body: (await res.text()).slice(0, 500) }, "restate rejected the registration; retrying");
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      logger.warn({ adminUrl, endpointUrl, attempt, retryInMs: delay, err: (err as Error).message }, "restate admin API unreachable; is restate-server running? retrying");
+    }
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 10_000);
+  }
+}

@@ -1,0 +1,92 @@
+import { allocateVersion, newId, type Db } from "@ctrl/db";
+import type { CommitResult, SentinelChange, TopologyChange } from "./api.js";
+
+/**
+ * Commits a topology change for `region` in one transaction with its version allocation.
+ * Idempotent: when the row already has the requested state it keeps its version, so a retried
+ * step never produces a second version (and a watcher never sees the row twice).
+ */
+export async function commitTopologyChange(db: Db, region: string, change: TopologyChange, floor: number, now: number): Promise<CommitResult> {
+  return db.transaction().execute(async (trx) => {
+    const existing = await trx
+      .selectFrom("deployment_topology")
+      .selectAll()
+      .where("deployment_id", "=", change.deploymentId)
+      .where("region", "=", region)
+      .executeTakeFirst();
+    if (existing && existing.desired_replicas === change.desiredReplicas && existing.desired_status === change.desiredStatus) {
+      return { version: Number(existing.version), changed: false };
+    }
+    const version = await allocateVersion(trx, region, floor);
+    if (existing) {
+      await trx
+        .updateTable("deployment_topology")
+        .set({ desired_replicas: change.desiredReplicas, desired_status: change.desiredStatus, version, updated_at: now })
+        .where("id", "=", existing.id)
+        .execute();
+    } else {
+      await trx
+        .insertInto("deployment_topology")
+        .values({
+          id: newId("top"),
+          workspace_id: change.workspaceId,
+          deployment_id: change.deploymentId,
+          region,
+          desired_replicas: change.desiredReplicas,
+          desired_status: change.desiredStatus,
+          version,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+    }
+    return { version, changed: true };
+  });
+}
+
+/** Commits a sentinel change for `region` (create or update), versioned like topology rows. */
+export async function commitSentinelChange(db: Db, region: string, change: SentinelChange, floor: number, now: number): Promise<CommitResult> {
+  return db.transaction().execute(async (trx) => {
+    const existing = await trx.selectFrom("sentinels").selectAll().where("id", "=", change.sentinelId).executeTakeFirst();
+    if (existing) {
+      if (existing.region !== region) throw new Error(`sentinel ${change.sentinelId} is in region ${existing.region}, not ${region}`);
+      const next = {
+        image: change.image ?? existing.image,
+        desired_replicas: change.desiredReplicas ?? existing.desired_replicas,
+        desired_state: change.desiredState ?? existing.desired_state,
+      };
+      if (next.image === existing.image && next.desired_replicas === existing.desired_replicas && next.desired_state === existing.desired_state) {
+        return { version: Number(existing.version), changed: false };
+      }
+      const version = await allocateVersion(trx, region, floor);
+      await trx.updateTable("sentinels").set({ ...next, version, updated_at: now }).where("id", "=", existing.id).execute();
+      return { version, changed: true };
+    }
+    if (!change.create || !change.image) throw new Error(`sentinel ${change.sentinelId} does not exist and the change has no create block or image`);
+    const version = await allocateVersion(trx, region, floor);
+    await trx
+      .insertInto("sentinels")
+      .values({
+        id: change.sentinelId,
+        workspace_id: change.create.workspaceId,
+        project_id: change.create.projectId,
+        environment_id: change.create.environmentId,
+        region,
+        k8s_name: change.create.k8sName,
+        image: change.image,
+        desired_replicas: change.desiredReplicas ?? 1,
+        desired_state: change.desiredState ?? "running",
+        cpu_millicores: change.create.cpuMillicores,
+        memory_mib: change.create.memoryMib,
+        health: "unknown",
+        available_replicas: 0,
+        running_image: null,
+        addresses: null,
+        version,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    return { version, changed: true };
+  });
+}

@@ -1,0 +1,25 @@
+/** @ctrl/db: kysely types, migrations, query functions and the pool factory. */
+export * from "./schema.js";
+export * from "./pool.js";
+export * from "./migrate.js";
+export * from "./ids.js";
+export * from "./api-keys.js";
+export * from "./seed.js";
+export * from "./queries/versions.js";
+export * from "./tables/workspaces.js";
+export * from "./tables/projects.js";
+export * from "./tables/environments.js";
+export * from "./tables/environment-variables.js";
+export * from "./tables/deployments.js";
+export * from "./tables/deployment-steps.js";
+export * from "./tables/deployment-topology.js";
+export * from "./tables/sentinels.js";
+export * from "./tables/region-versions.js";
+export * from "./tables/instances.js";
+export * from "./tables/frontline-routes.js";
+export * from "./tables/custom-domains.js";
+export * from "./tables/acme-challenges.js";
+export * from "./tables/acme-users.js";
+export * from "./tables/certificates.js";
+export * from "./tables/api-keys.js";
+export { sql } from "kysely";

@@ -1,0 +1,7 @@
+import type { Migration } from "kysely";
+import * as m0001 from "./0001_init.js";
+
+/** Every migration, in order. Frozen: append new ones, never edit a landed one. */
+export const migrations: Record<string, Migration> = {
+  "0001_init": m0001,
+};

@@ -1,0 +1,15 @@
+import type { Insertable, Selectable } from "kysely";
+
+/** An environment of a project (`production`, `preview`, …). */
+export interface EnvironmentsTable {
+  id: string;
+  workspace_id: string;
+  project_id: string;
+  slug: string;
+  /** JSON array of regions overriding the worker's default regions, or null. */
+  regions: string | null;
+  created_at: number;
+  updated_at: number;
+}
+export type Environment = Selectable<EnvironmentsTable>;
+export type NewEnvironment = Insertable<EnvironmentsTable>;

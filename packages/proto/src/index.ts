@@ -1,0 +1,8 @@
+/**
+ * The ctrl.v1 contract: generated message schemas and service descriptors (protoc-gen-es v2).
+ * Generated code lives in ./gen (git-ignored, produced by `pnpm generate`).
+ */
+export * from "./gen/ctrl/v1/service_pb.js";
+export * from "./gen/ctrl/v1/deployment_pb.js";
+export * from "./gen/ctrl/v1/cluster_pb.js";
+export * from "./gen/ctrl/v1/acme_pb.js";

@@ -1,0 +1,9 @@
+/**
+ * @ctrl/testing: the real-server harness. Starts restate-server and s3rver on free ports, creates a
+ * fresh MySQL database per test file, and waits on conditions with deadlines (never fixed sleeps).
+ */
+export * from "./wait.js";
+export * from "./process.js";
+export * from "./restate.js";
+export * from "./s3.js";
+export { createTestDatabase, type TestDatabase } from "@ctrl/db/testing";

@@ -1,0 +1,71 @@
+import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
+import { createWriteStream } from "node:fs";
+
+/** A child process started by a test or the dev stack, killed by pid only. */
+export interface ManagedProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
+  /** Resolves with the exit code (or signal) when the process ends. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The last lines of its output (for failure messages). */
+  tail(lines?: number): string;
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+  /** SIGKILL now, wait for the exit. */
+  kill(): Promise<void>;
+}
+
+/** Options for {@link startProcess}. */
+export interface StartProcessOptions extends SpawnOptions {
+  /** Also write output to this file. */
+  logFile?: string;
+  /** Forward output lines to this function (e.g. prefixing for the dev stack). */
+  onLine?: (line: string) => void;
+}
+
+/** Spawns `command` with its output captured in a ring buffer. */
+export function startProcess(name: string, command: string, args: string[], options: StartProcessOptions = {}): ManagedProcess {
+  const { logFile, onLine, ...spawnOptions } = options;
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], ...spawnOptions });
+  const ring: string[] = [];
+  const file = logFile ? createWriteStream(logFile, { flags: "a" }) : undefined;
+  const onData = (chunk: Buffer) => {
+    file?.write(chunk);
+    for (const line of chunk.toString("utf8").split("\n")) {
+      if (!line) continue;
+      ring.push(line);
+      if (ring.length > 400) ring.shift();
+      onLine?.(line);
+    }
+  };
+  child.stdout?.on("data", onData);
+  child.stderr?.on("data", onData);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once("exit", (code, signal) => {
+      file?.end();
+      resolve({ code, signal });
+    });
+    child.once("error", (err) => {
+      ring.push(`spawn error: ${err.message}`);
+      resolve({ code: -1, signal: null });
+    });
+  });
+  const isRunning = () => child.exitCode === null && child.signalCode === null;
+  return {
+    name,
+    child,
+    exited,
+    tail: (lines = 40) => ring.slice(-lines).join("\n"),
+    async stop(graceMs = 5_000) {
+      if (!isRunning()) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => isRunning() && child.kill("SIGKILL"), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+    async kill() {
+      if (isRunning()) child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
