@@ -34,6 +34,7 @@ export async function buildServer(deps: ApiDeps, options: BuildServerOptions = {
       const incoming = req.headers["x-request-id"];
       return typeof incoming === "string" && /^[A-Za-z0-9_-]{1,64}$/.test(incoming) ? incoming : newId("req");
     },
+    // Our onResponse hook logs one line per request instead (fastify 6 moves this to logController).
     disableRequestLogging: true,
     bodyLimit: 4 * 1024 * 1024,
   };

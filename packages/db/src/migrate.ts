@@ -9,6 +9,8 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
     provider: { getMigrations: async () => migrations },
     migrationTableName: "kysely_migration",
     migrationLockTableName: "kysely_migration_lock",
+    // Issues land migrations in parallel; a dev database may have applied a later number first.
+    allowUnorderedMigrations: true,
   });
   const result: MigrationResultSet = await migrator.migrateToLatest();
   const failed = result.results?.find((r) => r.status === "Error");

@@ -1,0 +1,11 @@
+/**
+ * Type-only contracts of the worker's Restate services, for callers such as ctrl-api. Import with
+ * `import type` only: ctrl-api never loads worker code, it calls these services by name through
+ * the Restate ingress (`@restatedev/restate-sdk-clients`).
+ *
+ * Errors: business-rule failures are TerminalErrors whose HTTP `code` is one of 400
+ * (invalid_argument), 403 (permission_denied), 404 (not_found), 409 (already_exists),
+ * 412 (failed_precondition), with the message prefixed by that name (see errors.ts).
+ */
+export type { VersioningServiceApi, TopologyChange, SentinelChange, CommitResult } from "./services/versioning/api.js";
+export type { DomainErrorCode } from "./errors.js";
