@@ -9,3 +9,7 @@
  */
 export type { VersioningServiceApi, TopologyChange, SentinelChange, CommitResult } from "./services/versioning/api.js";
 export type { DomainErrorCode } from "./errors.js";
+export { deployWorkflowName } from "./services/deploy/api.js";
+export type { DeployRequest, DeployResult } from "./services/deploy/api.js";
+export { deploymentServiceName } from "./services/deployment/api.js";
+export type { CutoverRequest, RollbackRequest, PromoteRequest, SwitchResult } from "./services/deployment/api.js";
