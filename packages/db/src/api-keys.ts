@@ -46,6 +46,8 @@ export async function findRootKey(db: Db, key: string, now: number): Promise<Api
  * Whether `permissions` grant `action` on `projectId`. A permission is `project.<id|*>.<action|*>`.
  */
 export function hasProjectPermission(permissions: readonly string[], projectId: string, action: string): boolean {
+  // An empty project id or action never matches (e.g. "project..x" against ""): nothing is granted by accident.
+  if (!projectId || !action) return false;
   return permissions.some((p) => {
     const [kind, id, act, ...rest] = p.split(".");
     return kind === "project" && rest.length === 0 && (id === "*" || id === projectId) && (act === "*" || act === action);
