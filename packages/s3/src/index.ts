@@ -67,7 +67,11 @@ export function createStorage(config: S3Config): Storage {
     },
     presignPut(key, options = {}) {
       const command = new PutObjectCommand({ Bucket: bucket, Key: key, ContentType: options.contentType });
-      return getSignedUrl(presigner, command, { expiresIn: options.expiresInSeconds ?? putUrlTtlSeconds });
+      return getSignedUrl(presigner, command, {
+        expiresIn: options.expiresInSeconds ?? putUrlTtlSeconds,
+        // The presigner drops Content-Type unless told to sign it; signed, the upload must send exactly it.
+        ...(options.contentType ? { signableHeaders: new Set(["content-type"]) } : {}),
+      });
     },
     presignGet(key, options = {}) {
       return getSignedUrl(presigner, new GetObjectCommand({ Bucket: bucket, Key: key }), {
