@@ -1,7 +1,9 @@
 import type { Migration } from "kysely";
 import * as m0001 from "./0001_init.js";
+import * as m0002deploy from "./0002_deploy.js";
 
 /** Every migration, in order. Frozen: append new ones, never edit a landed one. */
 export const migrations: Record<string, Migration> = {
   "0001_init": m0001,
+  "0002_deploy": m0002deploy,
 };

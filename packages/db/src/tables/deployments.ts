@@ -28,6 +28,8 @@ export interface DeploymentsTable {
   status: DeploymentStatus;
   error_message: string | null;
   failed_step: string | null;
+  /** Structured failure reason (`readiness_timeout`, `start_failed`, …); migration 0002_deploy. */
+  failure_reason: string | null;
   openapi_spec: string | null;
   cpu_millicores: number;
   memory_mib: number;

@@ -1,0 +1,107 @@
+import { sql, type Transaction } from "kysely";
+import { newId } from "../ids.js";
+import type { Db } from "../pool.js";
+import type { Database } from "../schema.js";
+import type { FrontlineRoute, Sticky } from "../tables/frontline-routes.js";
+
+type DbOrTrx = Db | Transaction<Database>;
+
+/** A hostname and how it follows new deployments. */
+export interface RouteSpec {
+  fqdn: string;
+  sticky: Sticky;
+}
+
+/** Where routes being assigned point. */
+export interface RouteAssignment {
+  workspaceId: string;
+  projectId: string;
+  environmentId: string;
+  deploymentId: string;
+  routes: RouteSpec[];
+  now: number;
+}
+
+/**
+ * Points each hostname at the deployment: inserts new routes, moves existing ones. A hostname that
+ * belongs to another project is left alone (hostnames are unique across the platform). Idempotent.
+ * Returns the hostnames that now point at the deployment.
+ */
+export async function upsertRoutes(db: DbOrTrx, a: RouteAssignment): Promise<string[]> {
+  if (a.routes.length === 0) return [];
+  await db
+    .insertInto("frontline_routes")
+    .values(
+      a.routes.map((r) => ({
+        id: newId("route"),
+        workspace_id: a.workspaceId,
+        project_id: a.projectId,
+        environment_id: a.environmentId,
+        deployment_id: a.deploymentId,
+        fully_qualified_domain_name: r.fqdn,
+        sticky: r.sticky,
+        created_at: a.now,
+        updated_at: a.now,
+      })),
+    )
+    .onDuplicateKeyUpdate({
+      // Only a route of the same project may move; `project_id` itself is never overwritten, so
+      // every IF below compares against the row's original owner.
+      deployment_id: sql<string>`IF(project_id = VALUES(project_id), VALUES(deployment_id), deployment_id)`,
+      environment_id: sql<string>`IF(project_id = VALUES(project_id), VALUES(environment_id), environment_id)`,
+      sticky: sql<Sticky>`IF(project_id = VALUES(project_id), VALUES(sticky), sticky)`,
+      updated_at: sql<number>`IF(project_id = VALUES(project_id), VALUES(updated_at), updated_at)`,
+    })
+    .execute();
+  const rows = await db
+    .selectFrom("frontline_routes")
+    .select("fully_qualified_domain_name")
+    .where("fully_qualified_domain_name", "in", a.routes.map((r) => r.fqdn))
+    .where("deployment_id", "=", a.deploymentId)
+    .execute();
+  return rows.map((r) => r.fully_qualified_domain_name).sort();
+}
+
+/** Routes pointing at a deployment, optionally only those with one of `stickies`. */
+export async function listRoutesOfDeployment(db: DbOrTrx, deploymentId: string, stickies?: Sticky[]): Promise<FrontlineRoute[]> {
+  let q = db.selectFrom("frontline_routes").selectAll().where("deployment_id", "=", deploymentId);
+  if (stickies) q = q.where("sticky", "in", stickies);
+  return q.orderBy("fully_qualified_domain_name").execute();
+}
+
+/** Routes of a project, optionally only those with one of `stickies`. */
+export async function listRoutesOfProject(db: DbOrTrx, projectId: string, stickies?: Sticky[]): Promise<FrontlineRoute[]> {
+  let q = db.selectFrom("frontline_routes").selectAll().where("project_id", "=", projectId);
+  if (stickies) q = q.where("sticky", "in", stickies);
+  return q.orderBy("fully_qualified_domain_name").execute();
+}
+
+/** Moves the given routes (by id, within the project) to `deploymentId`; returns how many moved. */
+export async function repointRoutes(db: DbOrTrx, projectId: string, routeIds: string[], deploymentId: string, now: number): Promise<number> {
+  if (routeIds.length === 0) return 0;
+  const result = await db
+    .updateTable("frontline_routes")
+    .set({ deployment_id: deploymentId, updated_at: now })
+    .where("project_id", "=", projectId)
+    .where("id", "in", routeIds)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** Sets the project's live pointer and/or rolled-back pin. */
+export async function setProjectLive(
+  db: DbOrTrx,
+  projectId: string,
+  change: { liveDeploymentId?: string | null; isRolledBack?: boolean },
+  now: number,
+): Promise<void> {
+  await db
+    .updateTable("projects")
+    .set({
+      updated_at: now,
+      ...(change.liveDeploymentId !== undefined ? { live_deployment_id: change.liveDeploymentId } : {}),
+      ...(change.isRolledBack !== undefined ? { is_rolled_back: change.isRolledBack } : {}),
+    })
+    .where("id", "=", projectId)
+    .execute();
+}
