@@ -13,3 +13,5 @@ export { deployWorkflowName } from "./services/deploy/api.js";
 export type { DeployRequest, DeployResult } from "./services/deploy/api.js";
 export { deploymentServiceName } from "./services/deployment/api.js";
 export type { CutoverRequest, RollbackRequest, PromoteRequest, SwitchResult } from "./services/deployment/api.js";
+export { buildServiceName, formatBuildFailure, parseBuildFailure } from "./services/build/api.js";
+export type { BuildServiceApi, BuildRequest, BuildResult, BuildFailure, BuildFailureReason } from "./services/build/api.js";

@@ -2,11 +2,12 @@ import "./polyfill.js";
 import * as restate from "@restatedev/restate-sdk";
 import http2 from "node:http2";
 import type { WorkerDeps } from "./deps.js";
+import { createBuildService } from "./services/build/service.js";
 import { createVersioningService } from "./services/versioning/service.js";
 
 /** Every Restate service this worker serves. */
 export function createServices(deps: WorkerDeps) {
-  return [createVersioningService(deps)];
+  return [createVersioningService(deps), createBuildService(deps)];
 }
 
 /** A configured but not listening Restate endpoint server (HTTP/2 cleartext). */
