@@ -1,4 +1,4 @@
-import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { randomBytes } from "node:crypto";
 
@@ -30,6 +30,8 @@ export interface Storage {
   putObject(key: string, body: Uint8Array | string, contentType?: string): Promise<void>;
   /** The object's bytes, or undefined when it does not exist. */
   getObject(key: string): Promise<Uint8Array | undefined>;
+  /** Every object key under `prefix` (all pages of ListObjectsV2), e.g. to prove nothing was written. */
+  listKeys(prefix?: string): Promise<string[]>;
   destroy(): void;
 }
 
@@ -90,6 +92,16 @@ export function createStorage(config: S3Config): Storage {
         if (name === "NoSuchKey" || name === "NotFound") return undefined;
         throw err;
       }
+    },
+    async listKeys(prefix) {
+      const keys: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+        for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      return keys;
     },
     destroy() {
       client.destroy();
