@@ -13,6 +13,8 @@ import type { InstancesTable } from "./tables/instances.js";
 import type { ProjectsTable } from "./tables/projects.js";
 import type { RegionVersionsTable } from "./tables/region-versions.js";
 import type { SentinelsTable } from "./tables/sentinels.js";
+import type { BuildLogsTable } from "./tables/build-logs.js";
+import type { BuildsTable } from "./tables/builds.js";
 import type { WorkspacesTable } from "./tables/workspaces.js";
 
 /** The kysely database type: every table of ARCHITECTURE.md section 3. */
@@ -33,4 +35,6 @@ export interface Database {
   acme_users: AcmeUsersTable;
   certificates: CertificatesTable;
   api_keys: ApiKeysTable;
+  builds: BuildsTable;
+  build_logs: BuildLogsTable;
 }
