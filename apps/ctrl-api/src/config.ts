@@ -25,6 +25,13 @@ export const apiConfigSchema = z.object({
   S3_BUCKET: z.string().min(3).default("ctrl-builds"),
   S3_ACCESS_KEY_ID: z.string().default("S3RVER"),
   S3_SECRET_ACCESS_KEY: z.string().default("S3RVER"),
+  /**
+   * How often the shared per-region poller behind ClusterService.WatchDeployments/WatchSentinels
+   * reads new versions (ms). One query per region per tick, whatever the number of agents.
+   */
+  CLUSTER_WATCH_POLL_MS: z.coerce.number().int().min(5).max(10_000).default(50),
+  /** How often each DeploymentService.WatchDeployment stream re-reads its deployment (ms). */
+  DEPLOYMENT_WATCH_POLL_MS: z.coerce.number().int().min(20).max(10_000).default(200),
   /** Reported by Liveness. */
   INSTANCE_ID: z.string().default(`api-${process.pid}`),
   /** pino log level. */

@@ -15,4 +15,8 @@ export interface ApiDeps {
   instanceId: string;
   /** Clock, injectable for tests of time rules. */
   now?: () => number;
+  /** Interval of the shared per-region poller behind ClusterService.Watch* (default 50 ms). */
+  clusterWatchPollMs?: number;
+  /** Interval at which each WatchDeployment stream re-reads its deployment (default 200 ms). */
+  deploymentWatchPollMs?: number;
 }

@@ -2,6 +2,8 @@ import type { FastifyInstance } from "fastify";
 import type { ApiDeps } from "../../deps.js";
 import { HttpApiError, sendError } from "./envelope.js";
 import { registerGenerateUploadUrl } from "./generate-upload-url.js";
+import { registerCreateDeployment } from "./create-deployment.js";
+import { registerGetDeployment } from "./get-deployment.js";
 
 /**
  * The public HTTP API under `/v2`: JSON bodies parsed by us (so malformed JSON gets the envelope),
@@ -20,5 +22,7 @@ export async function registerPublicApi(app: FastifyInstance, deps: ApiDeps): Pr
       return sendError(req, reply, new HttpApiError(500, "Internal Server Error", `Something went wrong; quote request id ${req.id} when reporting it.`));
     });
     registerGenerateUploadUrl(scope, deps);
+    registerCreateDeployment(scope, deps);
+    registerGetDeployment(scope, deps);
   });
 }

@@ -1,25 +1,23 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { DeploymentService } from "@ctrl/proto";
-import { Code, ConnectError } from "@connectrpc/connect";
 import type { ApiDeps } from "../../deps.js";
+import { createDeploymentRpc } from "./create-deployment.js";
 import { createS3UploadUrl } from "./create-s3-upload-url.js";
-
-const notYet = (method: string) => () => {
-  throw new ConnectError(`${method} is not implemented yet`, Code.Unimplemented);
-};
+import { getDeployment } from "./get-deployment.js";
+import { listDeployments } from "./list-deployments.js";
+import { promote } from "./promote.js";
+import { rollback } from "./rollback.js";
+import { watchDeployment } from "./watch-deployment.js";
 
 /** DeploymentService: one file per method in this folder. */
 export function createDeploymentService(deps: ApiDeps): ServiceImpl<typeof DeploymentService> {
   return {
     createS3UploadURL: (req, ctx) => createS3UploadUrl(deps, req, ctx),
-    createDeployment: notYet("CreateDeployment"),
-    getDeployment: notYet("GetDeployment"),
-    rollback: notYet("Rollback"),
-    promote: notYet("Promote"),
-    listDeployments: notYet("ListDeployments"),
-    // eslint-disable-next-line require-yield
-    watchDeployment: async function* () {
-      throw new ConnectError("WatchDeployment is not implemented yet", Code.Unimplemented);
-    },
+    createDeployment: (req, ctx) => createDeploymentRpc(deps, req, ctx),
+    getDeployment: (req, ctx) => getDeployment(deps, req, ctx),
+    rollback: (req, ctx) => rollback(deps, req, ctx),
+    promote: (req, ctx) => promote(deps, req, ctx),
+    listDeployments: (req, ctx) => listDeployments(deps, req, ctx),
+    watchDeployment: (req, ctx) => watchDeployment(deps, req, ctx),
   };
 }

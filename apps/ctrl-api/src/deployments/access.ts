@@ -1,0 +1,37 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Db } from "@ctrl/db";
+import { requireProjectAccess, type Principal } from "../auth.js";
+
+/**
+ * Root-key permissions of the deployment RPCs, as `project.<id|*>.<action>`:
+ * `create_deployment` (CreateDeployment), `read_deployment` (GetDeployment, ListDeployments,
+ * WatchDeployment), `rollback_deployment` (Rollback), `promote_deployment` (Promote).
+ * The internal token may do everything.
+ */
+export const deploymentPermissions = {
+  create: "create_deployment",
+  read: "read_deployment",
+  rollback: "rollback_deployment",
+  promote: "promote_deployment",
+} as const;
+
+/**
+ * Loads the deployment's ownership and checks that `principal` may `action` on its project. A
+ * missing deployment and one in another workspace are the same `not_found`.
+ */
+export async function authorizeDeployment(
+  db: Db,
+  principal: Principal | undefined,
+  deploymentId: string,
+  action: string,
+  field = "deployment_id",
+): Promise<{ id: string; project_id: string; workspace_id: string; environment_id: string }> {
+  const id = deploymentId.trim();
+  if (!id) throw new ConnectError(`${field} is required`, Code.InvalidArgument);
+  if (id.length > 64) throw new ConnectError(`${field} is not a valid deployment id`, Code.InvalidArgument);
+  const row = await db.selectFrom("deployments").select(["id", "project_id", "workspace_id", "environment_id"]).where("id", "=", id).executeTakeFirst();
+  const notFound = `deployment ${id} not found`;
+  if (!row) throw new ConnectError(notFound, Code.NotFound);
+  requireProjectAccess(principal, { id: row.project_id, workspace_id: row.workspace_id }, action, notFound);
+  return row;
+}

@@ -1,0 +1,125 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { newId } from "@ctrl/db";
+import type { DeployRequest, DeployResult, deployWorkflowName as DeployWorkflowNameConst } from "@ctrl/ctrl-worker/api";
+import * as clients from "@restatedev/restate-sdk-clients";
+import { requireProjectAccess, type Principal } from "../auth.js";
+import type { ApiDeps } from "../deps.js";
+import { connectErrorFromRestate } from "../restate-errors.js";
+import { deploymentPermissions } from "./access.js";
+import { deploymentDefaults } from "./defaults.js";
+import { validateCreateDeployment, type CreateDeploymentInput } from "./validate.js";
+
+/**
+ * Name of the worker's deploy workflow. Checked against the worker's contract at compile time
+ * (`typeof deployWorkflowName` is the literal), without loading worker code at run time.
+ */
+export const deployWorkflowName: typeof DeployWorkflowNameConst = "DeployWorkflow";
+
+/** The shape of `DeployWorkflow` as the ingress client needs it (the worker owns the definition). */
+export type DeployWorkflowShape = {
+  run: (ctx: unknown, request: DeployRequest) => Promise<DeployResult>;
+};
+
+/** The step recorded when the deploy workflow could not be started. */
+export const startStepName = "start";
+
+/**
+ * CreateDeployment, shared by the RPC and `POST /v2/deploy.createDeployment`: validates, authorizes
+ * (a project the principal cannot see is `not_found`), inserts the deployment as `pending`, then
+ * submits `DeployWorkflow` (idempotency key = deployment id). When the submission fails the
+ * deployment is marked `failed` with the reason and a failed `start` step, and the caller gets
+ * `unavailable` — it is never left `pending`.
+ */
+export async function createDeployment(
+  deps: ApiDeps,
+  principal: Principal | undefined,
+  input: CreateDeploymentInput,
+): Promise<{ deploymentId: string; status: "pending" }> {
+  const now = (deps.now ?? Date.now)();
+  const req = validateCreateDeployment(input, now);
+  const project = await deps.db
+    .selectFrom("projects")
+    .select(["id", "workspace_id", "default_branch"])
+    .where("id", "=", req.projectId)
+    .executeTakeFirst();
+  requireProjectAccess(principal, project, deploymentPermissions.create, `project ${req.projectId} not found`);
+  const environment = await deps.db
+    .selectFrom("environments")
+    .select(["id"])
+    .where("project_id", "=", project!.id)
+    .where("slug", "=", req.environmentSlug)
+    .executeTakeFirst();
+  if (!environment) throw new ConnectError(`environment "${req.environmentSlug}" not found in project ${project!.id}`, Code.NotFound);
+
+  const deploymentId = newId("d");
+  const branch = req.branch || project!.default_branch || deploymentDefaults.branch;
+  await deps.db
+    .insertInto("deployments")
+    .values({
+      id: deploymentId,
+      workspace_id: project!.workspace_id,
+      project_id: project!.id,
+      environment_id: environment.id,
+      source_type: req.source.kind,
+      build_context_path: req.source.kind === "build_context" ? req.source.path : null,
+      dockerfile_path: req.source.kind === "build_context" ? req.source.dockerfile : null,
+      image: req.source.kind === "image" ? req.source.image : null,
+      build_id: null,
+      git_commit_sha: req.git.commitSha,
+      git_branch: branch,
+      git_commit_message: req.git.commitMessage,
+      git_commit_author_handle: req.git.authorHandle,
+      git_commit_author_avatar_url: req.git.authorAvatarUrl,
+      git_commit_timestamp: req.git.timestamp,
+      command: req.command ? JSON.stringify(req.command) : null,
+      status: "pending",
+      error_message: null,
+      failed_step: null,
+      openapi_spec: null,
+      cpu_millicores: deploymentDefaults.cpuMillicores,
+      memory_mib: deploymentDefaults.memoryMib,
+      replicas: deploymentDefaults.replicas,
+      port: deploymentDefaults.port,
+      health_check_path: deploymentDefaults.healthCheckPath,
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+  const log = deps.logger.child({ deploymentId, projectId: project!.id, environmentId: environment.id });
+
+  try {
+    await deps.restate
+      .workflowClient<DeployWorkflowShape>({ name: deployWorkflowName }, deploymentId)
+      .workflowSubmit({ deploymentId }, clients.rpc.sendOpts({ idempotencyKey: deploymentId }));
+  } catch (err) {
+    const error = connectErrorFromRestate(err, `starting the deploy workflow of ${deploymentId}`);
+    await markStartFailed(deps, deploymentId, error.rawMessage);
+    log.error({ err }, "deploy workflow could not be started; deployment marked failed");
+    throw new ConnectError(`deployment ${deploymentId} could not be started and is marked failed: ${error.rawMessage}`, Code.Unavailable);
+  }
+  log.info({ source: req.source.kind, branch }, "deployment created");
+  return { deploymentId, status: "pending" };
+}
+
+/**
+ * Marks a deployment whose workflow never started as failed, with a failed `start` step. Only a
+ * still-`pending` row is touched, so a workflow that did start after all keeps its own status.
+ */
+async function markStartFailed(deps: ApiDeps, deploymentId: string, reason: string): Promise<void> {
+  const now = (deps.now ?? Date.now)();
+  const message = `The deploy workflow could not be started: ${reason}`;
+  await deps.db.transaction().execute(async (trx) => {
+    const updated = await trx
+      .updateTable("deployments")
+      .set({ status: "failed", error_message: message, failed_step: startStepName, updated_at: now })
+      .where("id", "=", deploymentId)
+      .where("status", "=", "pending")
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) === 0) return;
+    await trx
+      .insertInto("deployment_steps")
+      .values({ deployment_id: deploymentId, step: startStepName, status: "failed", message: "Starting the deploy workflow", error_message: message, started_at: now, ended_at: now, updated_at: now })
+      .onDuplicateKeyUpdate({ status: "failed", error_message: message, ended_at: now, updated_at: now })
+      .execute();
+  });
+}

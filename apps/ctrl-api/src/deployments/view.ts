@@ -1,0 +1,142 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { Db, Deployment as DeploymentRow, DeploymentStatus as RowStatus, DeploymentStep as StepRow } from "@ctrl/db";
+import { DeploymentStatus, type DeploymentSchema, type DeploymentStepSchema } from "@ctrl/proto";
+
+/** Proto enum of each row status. */
+export const protoStatus: Record<RowStatus, DeploymentStatus> = {
+  pending: DeploymentStatus.PENDING,
+  building: DeploymentStatus.BUILDING,
+  deploying: DeploymentStatus.DEPLOYING,
+  ready: DeploymentStatus.READY,
+  failed: DeploymentStatus.FAILED,
+  cancelled: DeploymentStatus.CANCELLED,
+};
+
+/** The public API's status names (the proto enum without its prefix). */
+export const publicStatus: Record<RowStatus, string> = {
+  pending: "PENDING",
+  building: "BUILDING",
+  deploying: "DEPLOYING",
+  ready: "READY",
+  failed: "FAILED",
+  cancelled: "CANCELLED",
+};
+
+/** A deployment with what GetDeployment shows next to the row. */
+export interface DeploymentView {
+  row: DeploymentRow;
+  steps: StepRow[];
+  hostnames: string[];
+  regions: { region: string; replicas: number }[];
+}
+
+/** Loads a deployment with its steps (in order), hostnames and topology, or undefined. */
+export async function loadDeploymentView(db: Db, deploymentId: string): Promise<DeploymentView | undefined> {
+  const row = await db.selectFrom("deployments").selectAll().where("id", "=", deploymentId).executeTakeFirst();
+  if (!row) return undefined;
+  const [steps, hostnames, regions] = await Promise.all([
+    loadSteps(db, deploymentId),
+    loadHostnames(db, [deploymentId]),
+    db.selectFrom("deployment_topology").select(["region", "desired_replicas"]).where("deployment_id", "=", deploymentId).orderBy("region").execute(),
+  ]);
+  return {
+    row,
+    steps,
+    hostnames: hostnames.get(deploymentId) ?? [],
+    regions: regions.map((r) => ({ region: r.region, replicas: r.desired_replicas })),
+  };
+}
+
+/** A deployment's steps in the order they started. */
+export function loadSteps(db: Db, deploymentId: string): Promise<StepRow[]> {
+  return db.selectFrom("deployment_steps").selectAll().where("deployment_id", "=", deploymentId).orderBy("started_at").orderBy("id").execute();
+}
+
+/** Hostnames (frontline routes) currently serving each deployment, sorted. */
+export async function loadHostnames(db: Db, deploymentIds: string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (deploymentIds.length === 0) return out;
+  const rows = await db
+    .selectFrom("frontline_routes")
+    .select(["deployment_id", "fully_qualified_domain_name"])
+    .where("deployment_id", "in", deploymentIds)
+    .orderBy("fully_qualified_domain_name")
+    .execute();
+  for (const r of rows) {
+    const list = out.get(r.deployment_id) ?? [];
+    list.push(r.fully_qualified_domain_name);
+    out.set(r.deployment_id, list);
+  }
+  return out;
+}
+
+/** One step as the proto shows it. */
+export function stepMessage(step: StepRow): MessageInitShape<typeof DeploymentStepSchema> {
+  return {
+    step: step.step,
+    status: step.status,
+    message: step.message,
+    errorMessage: step.error_message ?? "",
+    createdAt: BigInt(step.started_at),
+    endedAt: BigInt(step.ended_at ?? 0),
+  };
+}
+
+/** The proto `Deployment` of a view (steps and regions may be empty, e.g. in a list). */
+export function deploymentMessage(view: Partial<DeploymentView> & { row: DeploymentRow }): MessageInitShape<typeof DeploymentSchema> {
+  const d = view.row;
+  return {
+    id: d.id,
+    workspaceId: d.workspace_id,
+    projectId: d.project_id,
+    environmentId: d.environment_id,
+    gitCommitSha: d.git_commit_sha,
+    gitBranch: d.git_branch,
+    status: protoStatus[d.status] ?? DeploymentStatus.UNSPECIFIED,
+    errorMessage: d.error_message ?? "",
+    environmentVariables: {},
+    topology: {
+      cpuMillicores: d.cpu_millicores,
+      memoryMib: d.memory_mib,
+      regions: (view.regions ?? []).map((r) => ({ region: r.region, minInstances: r.replicas, maxInstances: r.replicas })),
+      idleTimeoutSeconds: 0,
+      healthCheckPath: d.health_check_path,
+      port: d.port,
+    },
+    createdAt: BigInt(d.created_at),
+    updatedAt: BigInt(d.updated_at),
+    hostnames: view.hostnames ?? [],
+    rootfsImageId: "",
+    buildId: d.build_id ?? "",
+    steps: (view.steps ?? []).map(stepMessage),
+    gitCommitMessage: d.git_commit_message ?? "",
+    gitCommitAuthorHandle: d.git_commit_author_handle ?? "",
+    gitCommitAuthorAvatarUrl: d.git_commit_author_avatar_url ?? "",
+    gitCommitTimestamp: BigInt(d.git_commit_timestamp ?? 0),
+    image: d.image ?? "",
+    failedStep: d.failed_step ?? "",
+  };
+}
+
+/** The public API's `getDeployment` body: `{id, status, hostnames?, errorMessage?, steps?}`. */
+export function publicDeployment(view: DeploymentView) {
+  const d = view.row;
+  return {
+    id: d.id,
+    status: publicStatus[d.status] ?? "UNSPECIFIED",
+    ...(view.hostnames.length ? { hostnames: view.hostnames } : {}),
+    ...(d.error_message ? { errorMessage: d.error_message } : {}),
+    ...(view.steps.length
+      ? {
+          steps: view.steps.map((s) => ({
+            step: s.step,
+            status: s.status,
+            message: s.message,
+            ...(s.error_message ? { errorMessage: s.error_message } : {}),
+            createdAt: s.started_at,
+            ...(s.ended_at !== null ? { endedAt: s.ended_at } : {}),
+          })),
+        }
+      : {}),
+  };
+}

@@ -1,0 +1,31 @@
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { authorizeDeployment, deploymentPermissions } from "../../deployments/access.js";
+import { httpErrorFrom } from "../../deployments/errors.js";
+import { loadDeploymentView, publicDeployment } from "../../deployments/view.js";
+import type { ApiDeps } from "../../deps.js";
+import { authenticateRootKey, HttpApiError, parseBody, sendData } from "./envelope.js";
+
+const bodySchema = z.object({
+  deploymentId: z.string({ error: "required, a deployment id" }).trim().min(1, "must not be empty").max(64, "at most 64 characters"),
+});
+
+/**
+ * `POST /v2/deploy.getDeployment` → 200 `{id, status, hostnames?, errorMessage?, steps?}`
+ * (permission `read_deployment`). A missing deployment and one of another workspace are the same 404.
+ */
+export function registerGetDeployment(app: FastifyInstance, deps: ApiDeps): void {
+  app.post("/v2/deploy.getDeployment", async (req, reply) => {
+    const key = await authenticateRootKey(deps, req);
+    const body = parseBody(req.body, bodySchema);
+    try {
+      const principal = { kind: "root_key" as const, keyId: key.id, workspaceId: key.workspace_id, permissions: JSON.parse(key.permissions) as string[] };
+      const owner = await authorizeDeployment(deps.db, principal, body.deploymentId, deploymentPermissions.read);
+      const view = await loadDeploymentView(deps.db, owner.id);
+      if (!view) throw new HttpApiError(404, "Not Found", `Deployment ${owner.id} does not exist.`);
+      return sendData(req, reply, 200, publicDeployment(view));
+    } catch (err) {
+      throw httpErrorFrom(err);
+    }
+  });
+}
