@@ -1,0 +1,19 @@
+/**
+ * The environment every instance gets from the agent: the one place these names are defined.
+ * Apps read them as plain env vars (examples/hello does, without depending on this package).
+ */
+export const instanceEnv = {
+  /** The port to listen on (the process driver assigns it from its range). */
+  port: "PORT",
+  /** The deployment (or sentinel) this instance belongs to. */
+  deploymentId: "CTRL_DEPLOYMENT_ID",
+  /** This instance's name, unique within the region (its `k8s_name` in reports). */
+  instanceId: "CTRL_INSTANCE_ID",
+  workspaceId: "CTRL_WORKSPACE_ID",
+  projectId: "CTRL_PROJECT_ID",
+  environmentId: "CTRL_ENVIRONMENT_ID",
+  /** The agent's region. */
+  region: "CTRL_REGION",
+  /** Set for sentinel instances only: the sentinel id. */
+  sentinelId: "CTRL_SENTINEL_ID",
+} as const;
