@@ -1,0 +1,205 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { createDb, migrateToLatest, seedLocal, type SeedResult } from "@ctrl/db";
+import { ensureDatabase } from "@ctrl/db/testing";
+import { restateServerBinary } from "@ctrl/testing";
+import type { Ports } from "./config.js";
+import { answersAsRoot, initPrivateDataDir, mariadbdArgs, type DatabaseChoice } from "./mysql.js";
+import { redactSignatures } from "./logs.js";
+import type { StepSpec } from "./runner.js";
+
+const require = createRequire(import.meta.url);
+
+/** Everything the step list is computed from (resolved once by `dev/stack.ts`). */
+export interface StackSettings {
+  /** Repository root. */
+  root: string;
+  /** `.data` (or CTRL_DEV_DATA_DIR): all local state lives here. */
+  dataDir: string;
+  ports: Ports;
+  database: Exclude<DatabaseChoice, { kind: "missing" }>;
+  logLevel: string;
+  restateLog: string;
+}
+
+/** S3 settings shared by every process (s3rver accepts any bucket with these credentials). */
+export const localS3 = { bucket: "ctrl-builds", region: "us-east-1", accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
+/** The bearer token agents and internal callers use on ctrl-api locally. */
+export const localApiToken = "local-dev-token-change-me";
+
+/** The URLs of a stack with these ports. */
+export function stackUrls(ports: Ports) {
+  return {
+    api: `http://127.0.0.1:${ports.api}`,
+    grpc: `http://127.0.0.1:${ports.grpc}`,
+    restateIngress: `http://127.0.0.1:${ports.restateIngress}`,
+    restateAdmin: `http://127.0.0.1:${ports.restateAdmin}`,
+    s3: `http://127.0.0.1:${ports.s3}`,
+    worker: `http://127.0.0.1:${ports.worker}`,
+    workerHealth: `http://127.0.0.1:${ports.workerHealth}/health`,
+  };
+}
+
+/**
+ * The local stack as a declarative list. Order in the list is only the order of the summary; the
+ * start order comes from `after`, and stop is the reverse of start. To add a process (krane, frontline,
+ * pebble…), append a `service` entry: command, env, ports, readiness, and what it comes after. To add a
+ * one-shot step (packing the sentinel artifact…), append a `task` whose value later entries read from
+ * `outputs` in an `env` function.
+ */
+export function stackSpecs(s: StackSettings): StepSpec[] {
+  const urls = stackUrls(s.ports);
+  const tsx = join(s.root, "node_modules", ".bin", "tsx");
+  const databaseUrl = s.database.url;
+  const privateDb = s.database.kind === "private" ? s.database : undefined;
+  const restateDir = join(s.dataDir, "restate");
+  const s3Dir = join(s.dataDir, "s3");
+  // What ctrl-api and ctrl-worker share (their config.ts documents each variable).
+  const common = {
+    DATABASE_URL: databaseUrl,
+    S3_ENDPOINT: urls.s3,
+    S3_REGION: localS3.region,
+    S3_BUCKET: localS3.bucket,
+    S3_ACCESS_KEY_ID: localS3.accessKeyId,
+    S3_SECRET_ACCESS_KEY: localS3.secretAccessKey,
+    LOG_LEVEL: s.logLevel,
+  };
+
+  return [
+    {
+      kind: "service",
+      name: "mysql",
+      enabled: () => (privateDb ? true : `using ${s.database.description}`),
+      command: privateDb?.mariadbd ?? "mariadbd",
+      args: privateDb ? mariadbdArgs(privateDb) : [],
+      ports: { "(private mariadbd)": s.ports.mysql },
+      prepare: async (log) => {
+        if (privateDb) await initPrivateDataDir(privateDb, log);
+      },
+      ready: { probe: `mariadbd on 127.0.0.1:${s.ports.mysql} to let root in`, check: () => answersAsRoot("127.0.0.1", s.ports.mysql) },
+      graceMs: 20_000,
+      urls: { mysql: databaseUrl },
+    },
+    {
+      kind: "service",
+      name: "restate",
+      command: restateServerBinary(),
+      args: ["--config-file", join(restateDir, "restate.toml"), "--no-logo"],
+      env: { RUST_LOG: s.restateLog },
+      ports: { ingress: s.ports.restateIngress, admin: s.ports.restateAdmin, "node port": s.ports.restateNode },
+      prepare: async () => {
+        await mkdir(restateDir, { recursive: true });
+        await writeFile(join(restateDir, "restate.toml"), restateToml(join(restateDir, "data"), s.ports));
+      },
+      ready: {
+        probe: "restate admin /health and ingress /restate/health to answer 200",
+        check: async () => (await fetch(`${urls.restateAdmin}/health`)).status === 200 && (await fetch(`${urls.restateIngress}/restate/health`)).status === 200,
+      },
+      graceMs: 10_000,
+      urls: { "restate ingress": urls.restateIngress, "restate admin": urls.restateAdmin },
+    },
+    {
+      kind: "service",
+      name: "s3",
+      command: process.execPath,
+      args: [join(require.resolve("s3rver/package.json"), "..", "bin", "s3rver.js"), "-d", s3Dir, "-a", "127.0.0.1", "-p", String(s.ports.s3), "--no-vhost-buckets"],
+      ports: { http: s.ports.s3 },
+      prepare: async () => {
+        await mkdir(s3Dir, { recursive: true });
+      },
+      // s3rver answers GET / with 403 without credentials: any HTTP answer means it listens.
+      ready: { probe: `s3rver on ${urls.s3} to answer`, check: async () => (await fetch(urls.s3)).status > 0 },
+      // s3rver logs whole request URLs: presigned signatures must not reach a terminal or log file.
+      formatLine: redactSignatures,
+      urls: { s3: `${urls.s3}  (bucket ${localS3.bucket}, keys ${localS3.accessKeyId}/${localS3.secretAccessKey})` },
+    },
+    {
+      kind: "task",
+      name: "migrate",
+      after: ["mysql"],
+      run: async (_outputs, log) => {
+        await ensureDatabase(databaseUrl);
+        const db = createDb({ url: databaseUrl, connectionLimit: 2 });
+        try {
+          const applied = await migrateToLatest(db);
+          log(applied.length ? `applied ${applied.join(", ")}` : "schema up to date");
+        } finally {
+          await db.destroy();
+        }
+      },
+    },
+    {
+      kind: "task",
+      name: "seed",
+      after: ["migrate"],
+      run: async (_outputs, log): Promise<SeedResult> => {
+        const db = createDb({ url: databaseUrl, connectionLimit: 2 });
+        try {
+          const seed = await seedLocal(db);
+          log(`${seed.created ? "created" : "found"} workspace ${seed.workspaceId}, project ${seed.projectId}; minted a new root key`);
+          return seed;
+        } finally {
+          await db.destroy();
+        }
+      },
+    },
+    {
+      kind: "service",
+      name: "ctrl-worker",
+      after: ["migrate", "restate", "s3"],
+      command: tsx,
+      args: [join(s.root, "apps/ctrl-worker/src/main.ts")],
+      env: {
+        ...common,
+        WORKER_HOST: "127.0.0.1",
+        WORKER_PORT: String(s.ports.worker),
+        WORKER_HEALTH_PORT: String(s.ports.workerHealth),
+        WORKER_ADVERTISED_URL: urls.worker,
+        RESTATE_ADMIN_URL: urls.restateAdmin,
+        RESTATE_INGRESS_URL: urls.restateIngress,
+      },
+      ports: { "restate endpoint": s.ports.worker, health: s.ports.workerHealth },
+      // 200 only once the worker has registered itself with restate-server.
+      ready: { http: urls.workerHealth },
+      urls: { "ctrl-worker": `${urls.worker}  (health ${urls.workerHealth})` },
+    },
+    {
+      kind: "service",
+      name: "ctrl-api",
+      after: ["migrate", "restate", "s3"],
+      command: tsx,
+      args: [join(s.root, "apps/ctrl-api/src/main.ts")],
+      env: {
+        ...common,
+        HOST: "127.0.0.1",
+        PORT: String(s.ports.api),
+        GRPC_PORT: String(s.ports.grpc),
+        CTRL_API_TOKEN: localApiToken,
+        RESTATE_INGRESS_URL: urls.restateIngress,
+        INSTANCE_ID: "api-local",
+      },
+      ports: { http: s.ports.api, grpc: s.ports.grpc },
+      ready: { http: `${urls.api}/health` },
+      urls: { "ctrl-api": `${urls.api}  (Connect + public /v2 API)`, "ctrl-api gRPC": `${urls.grpc}  (h2c)` },
+    },
+  ];
+}
+
+/** restate-server's config: same shape as the test harness's (packages/testing/src/restate.ts). */
+export function restateToml(baseDir: string, ports: Ports): string {
+  return [
+    `base-dir = "${baseDir}"`,
+    `node-name = "ctrl-dev"`,
+    `disable-telemetry = true`,
+    `default-num-partitions = 4`,
+    `listen-mode = "tcp"`,
+    `bind-address = "127.0.0.1:${ports.restateNode}"`,
+    `advertised-address = "http://127.0.0.1:${ports.restateNode}"`,
+    `[admin]`,
+    `bind-address = "127.0.0.1:${ports.restateAdmin}"`,
+    `[ingress]`,
+    `bind-address = "127.0.0.1:${ports.restateIngress}"`,
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,124 @@
+#!/usr/bin/env tsx
+/**
+ * `pnpm dev`: the whole control plane on this machine as local processes (dev/README.md).
+ * `pnpm dev --check`: start it, run the upload self-check, stop, exit 0/1 (for CI and fresh clones).
+ *
+ * Composition root: the only place of the stack that reads argv and the environment.
+ */
+import { mkdir } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { SeedResult } from "@ctrl/db";
+import { createStorage } from "@ctrl/s3";
+import { loadDevConfig, portsOf } from "./src/config.js";
+import { LogMux } from "./src/logs.js";
+import { chooseDatabase } from "./src/mysql.js";
+import { PortsBusyError, StackRunner, StackStoppedError, StepFailedError } from "./src/runner.js";
+import { checkUploadFlow } from "./src/self-check.js";
+import { localS3, stackSpecs, stackUrls } from "./src/specs.js";
+import { summary } from "./src/summary.js";
+
+const usage = `usage: pnpm dev [--check]
+
+  (no flag)  start the local stack, print its URLs and a root key, run the upload self-check,
+             and keep running until Ctrl-C (which stops everything it started)
+  --check    start the stack, run the self-check, stop, and exit 0 (works) or 1 (does not)
+
+Settings (ports, data dir, DATABASE_URL…) are environment variables: see dev/README.md.`;
+
+const args = process.argv.slice(2);
+if (args.includes("--help") || args.includes("-h")) {
+  console.log(usage);
+  process.exit(0);
+}
+const unknown = args.filter((a) => a !== "--check");
+if (unknown.length) {
+  console.error(`unknown argument ${unknown.join(" ")}\n\n${usage}`);
+  process.exit(2);
+}
+const checkOnly = args.includes("--check");
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const config = loadDevConfig(process.env);
+const dataDir = resolve(config.CTRL_DEV_DATA_DIR ?? join(root, ".data"));
+const ports = portsOf(config);
+const urls = stackUrls(ports);
+const colour = !config.NO_COLOR && process.stdout.isTTY === true;
+const mux = new LogMux((text) => process.stdout.write(text), { colour, raw: config.CTRL_DEV_RAW_LOGS });
+const say = (line: string) => mux.line("dev", line);
+
+const database = await chooseDatabase({
+  databaseUrl: config.DATABASE_URL,
+  mode: config.CTRL_DEV_MYSQL,
+  dataDir,
+  privatePort: ports.mysql,
+  path: process.env.PATH ?? "",
+});
+if (database.kind === "missing") {
+  console.error(`\n${database.message}\n`);
+  process.exit(1);
+}
+
+const logDir = join(dataDir, "logs");
+await mkdir(logDir, { recursive: true });
+const runner = new StackRunner(
+  stackSpecs({ root, dataDir, ports, database, logLevel: config.LOG_LEVEL, restateLog: config.RESTATE_LOG }),
+  {
+    line: (name, line) => mux.line(name, line),
+    crashed: (name, exit) => {
+      say(`✗ ${name} exited (code ${exit.code}, signal ${exit.signal}); stopping the stack (its log: ${join(logDir, `${name}.log`)})`);
+      void shutdown(1);
+    },
+  },
+  { logDir },
+);
+for (const spec of runner.specs) mux.register(spec.name);
+say(`database: ${database.description}`);
+
+let exiting = false;
+async function shutdown(code: number): Promise<never> {
+  if (!exiting) {
+    exiting = true;
+    say("stopping everything this command started (reverse order)…");
+    await runner.stop();
+    say("stopped");
+    process.exit(code);
+  }
+  return new Promise<never>(() => undefined);
+}
+let interrupts = 0;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    interrupts += 1;
+    if (interrupts > 1) {
+      say(`second ${signal}: killing every process now (SIGKILL)`);
+      runner.killAll();
+      process.exit(130);
+    }
+    void shutdown(signal === "SIGINT" ? 130 : 143);
+  });
+}
+
+const started = Date.now();
+try {
+  await runner.start();
+} catch (err) {
+  if (err instanceof StackStoppedError && exiting) await new Promise(() => undefined); // shutdown() exits
+  const message =
+    err instanceof PortsBusyError || err instanceof StepFailedError ? err.message : `${(err as Error).stack ?? String(err)}`;
+  console.error(`\n✗ the stack did not start:\n${message}\n(logs of every process: ${logDir})\n`);
+  await shutdown(1);
+}
+
+const seed = runner.outputs.seed as SeedResult;
+process.stdout.write(summary({ services: runner.services, apiUrl: urls.api, seed, seconds: (Date.now() - started) / 1000 }));
+
+const storage = createStorage({ endpoint: urls.s3, ...localS3 });
+say("self-check: generateUploadUrl with the root key, PUT a tar.gz to the URL, read it back from S3…");
+const check = await checkUploadFlow({ apiUrl: urls.api, rootKey: seed.rootKey, projectId: seed.projectId, storage });
+storage.destroy();
+if (check.ok) say(`✓ upload flow works (${check.bytes} bytes at s3://${localS3.bucket}/${check.context})`);
+else say(`✗ upload flow failed at "${check.step}": ${check.error}`);
+
+if (checkOnly) await shutdown(check.ok ? 0 : 1);
+say("running; Ctrl-C to stop");
