@@ -10,8 +10,11 @@
 export type { VersioningServiceApi, TopologyChange, SentinelChange, CommitResult } from "./services/versioning/api.js";
 export type { DomainErrorCode } from "./errors.js";
 export { deployWorkflowName } from "./services/deploy/api.js";
-export type { DeployRequest, DeployResult } from "./services/deploy/api.js";
+export type { DeployRequest, DeployResult, DeployWorkflowApi, CancelDeployRequest, DeployFailureReason, DeployStepName } from "./services/deploy/api.js";
+export { deploySteps } from "./services/deploy/api.js";
 export { deploymentServiceName } from "./services/deployment/api.js";
-export type { CutoverRequest, RollbackRequest, PromoteRequest, SwitchResult } from "./services/deployment/api.js";
+export type { CutoverRequest, RollbackRequest, PromoteRequest, SwitchResult, DeploymentServiceApi } from "./services/deployment/api.js";
+export type { RoutingServiceApi } from "./services/routing/api.js";
+export type { DomainSpec, DomainSticky } from "./domains.js";
 export { buildServiceName, formatBuildFailure, parseBuildFailure } from "./services/build/api.js";
 export type { BuildServiceApi, BuildRequest, BuildResult, BuildFailure, BuildFailureReason } from "./services/build/api.js";

@@ -24,6 +24,22 @@ export const workerConfigSchema = z.object({
   S3_BUCKET: z.string().min(3).default("ctrl-builds"),
   S3_ACCESS_KEY_ID: z.string().default("S3RVER"),
   S3_SECRET_ACCESS_KEY: z.string().default("S3RVER"),
+  /** Regions a deploy runs in (comma list) unless the environment overrides them (`environments.regions`). */
+  REGIONS: z.string().default("local").transform((v) => v.split(",").map((r) => r.trim()).filter(Boolean)).pipe(z.array(z.string().regex(/^[a-z0-9-]+$/)).min(1)),
+  /** Apex domain of generated hostnames (`<project>-<env>-<workspace>.APEX_DOMAIN`). */
+  APEX_DOMAIN: z.string().min(1).default("ctrl.localhost"),
+  /** How long a deploy waits for every region to report its replicas running before failing. */
+  READINESS_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
+  /** How often the readiness wait re-reads the reported instances (a durable sleep in between). */
+  READINESS_POLL_MS: z.coerce.number().int().positive().default(1_000),
+  /** Path of the OpenAPI document scraped from a running instance after readiness. */
+  OPENAPI_PATH: z.string().startsWith("/").default("/openapi.json"),
+  /** Time limit of the OpenAPI scrape; on timeout the step is skipped, the deploy goes on. */
+  OPENAPI_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+  /** Largest OpenAPI document stored; a bigger one is skipped. */
+  OPENAPI_MAX_BYTES: z.coerce.number().int().positive().default(1_048_576),
+  /** Image of the per-environment sentinel; empty means none configured (the deploy skips the sentinel step). */
+  SENTINEL_IMAGE: z.string().default(""),
   /** pino log level. */
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });

@@ -1,10 +1,16 @@
 import type { Db } from "@ctrl/db";
 import type { Storage } from "@ctrl/s3";
 import type { Logger } from "pino";
+import type { CertificateDeps } from "./services/certificate/deps.js";
+import type { WorkerSettings } from "./settings.js";
 
 /** What every worker service receives: built in main.ts, or by a test in-process. */
 export interface WorkerDeps {
   db: Db;
   storage?: Storage;
   logger: Logger;
+  /** ACME, vault and DNS for CertificateService; without it the service refuses to issue. */
+  certificates?: CertificateDeps;
+  /** Deploy tunables (settings.ts); omitted fields take the defaults, so tests pass small timeouts. */
+  settings?: Partial<WorkerSettings>;
 }

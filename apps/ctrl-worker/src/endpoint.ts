@@ -3,11 +3,15 @@ import * as restate from "@restatedev/restate-sdk";
 import http2 from "node:http2";
 import type { WorkerDeps } from "./deps.js";
 import { createBuildService } from "./services/build/service.js";
+import { createCertificateService } from "./services/certificate/service.js";
 import { createVersioningService } from "./services/versioning/service.js";
+import { createDeployWorkflow } from "./services/deploy/service.js";
+import { createDeploymentService } from "./services/deployment/service.js";
+import { createRoutingService } from "./services/routing/service.js";
 
 /** Every Restate service this worker serves. */
 export function createServices(deps: WorkerDeps) {
-  return [createVersioningService(deps), createBuildService(deps)];
+  return [createVersioningService(deps), createDeployWorkflow(deps), createDeploymentService(deps), createRoutingService(deps), createBuildService(deps), createCertificateService(deps)];
 }
 
 /** A configured but not listening Restate endpoint server (HTTP/2 cleartext). */

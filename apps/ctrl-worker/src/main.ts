@@ -6,6 +6,7 @@ import { createEndpoint } from "./endpoint.js";
 import { createHealthServer } from "./health.js";
 import { createLogger } from "./logger.js";
 import { registerWithRestate } from "./register.js";
+import { settingsFromConfig } from "./settings.js";
 
 // Composition root: the only place that reads the environment, opens pools and listens.
 const config = loadWorkerConfig();
@@ -19,7 +20,7 @@ const storage = createStorage({
   accessKeyId: config.S3_ACCESS_KEY_ID,
   secretAccessKey: config.S3_SECRET_ACCESS_KEY,
 });
-const endpoint = createEndpoint({ db, storage, logger });
+const endpoint = createEndpoint({ db, storage, logger, settings: settingsFromConfig(config) });
 const port = await endpoint.listen(config.WORKER_PORT, config.WORKER_HOST);
 const endpointUrl = config.WORKER_ADVERTISED_URL ?? `http://${config.WORKER_HOST}:${port}`;
 let registered = !config.RESTATE_REGISTER;

@@ -1,0 +1,82 @@
+import { loadDeploymentContext, type Db } from "@ctrl/db";
+import type * as restate from "@restatedev/restate-sdk";
+import { buildDomains, isProductionEnvironment, type DomainSpec } from "../../domains.js";
+import { terminal } from "../../errors.js";
+import type { WorkerSettings } from "../../settings.js";
+import type { RoutingServiceApi } from "../routing/api.js";
+import type { CutoverRequest, SwitchResult } from "./api.js";
+import { reject, type Checked } from "./load.js";
+
+interface CutoverPlan {
+  workspaceId: string;
+  environmentId: string;
+  /** Routes to assign now. */
+  assign: DomainSpec[];
+  /** environment/live routes held back by the rolled-back pin. */
+  held: string[];
+  setLive: boolean;
+}
+
+/**
+ * Decides what a cutover assigns. Commit and branch routes always move to the new deployment;
+ * environment routes, live routes and the live pointer (production only) only while the project
+ * is not rolled back — the pin keeps them on the rollback target until a promote.
+ */
+export async function planCutover(db: Db, projectId: string, req: CutoverRequest, apexDomain: string): Promise<Checked<CutoverPlan>> {
+  if (!req?.deploymentId) return reject("invalid_argument", "deploymentId is required");
+  const c = await loadDeploymentContext(db, req.deploymentId);
+  if (!c) return reject("not_found", `deployment ${req.deploymentId} not found`);
+  if (c.deployment.project_id !== projectId) return reject("invalid_argument", `deployment ${c.deployment.id} does not belong to project ${projectId}`);
+  if (c.deployment.status !== "deploying" && c.deployment.status !== "ready") {
+    return reject("failed_precondition", `deployment ${c.deployment.id} is ${c.deployment.status}; only a deploying deployment can take routes`);
+  }
+  const production = isProductionEnvironment(c.environment.slug);
+  const domains =
+    req.domains ??
+    buildDomains({
+      projectSlug: c.project.slug,
+      workspaceSlug: c.workspace.slug,
+      environmentSlug: c.environment.slug,
+      gitCommitSha: c.deployment.git_commit_sha,
+      gitBranch: c.deployment.git_branch,
+      apexDomain,
+      isProduction: production,
+    });
+  const pinned = Boolean(Number(c.project.is_rolled_back));
+  const sticky = (d: DomainSpec) => d.sticky === "environment" || d.sticky === "live";
+  return {
+    ok: true,
+    plan: {
+      workspaceId: c.deployment.workspace_id,
+      environmentId: c.deployment.environment_id,
+      assign: pinned ? domains.filter((d) => !sticky(d)) : domains,
+      held: pinned ? domains.filter(sticky).map((d) => d.fqdn) : [],
+      setLive: production && !pinned,
+    },
+  };
+}
+
+/**
+ * `DeploymentService.cutover` (key = project), called by a deploy once its instances are ready:
+ * assigns the deployment's routes through RoutingService in one transaction.
+ */
+export async function cutover(ctx: restate.ObjectContext, db: Db, settings: WorkerSettings, req: CutoverRequest): Promise<SwitchResult> {
+  const checked = await ctx.run("plan cutover", () => planCutover(db, ctx.key, req, settings.apexDomain));
+  if (!checked.ok) throw terminal(checked.code, checked.message);
+  const { plan } = checked;
+  const result = await ctx.objectClient<RoutingServiceApi>({ name: "RoutingService" }, ctx.key).assignRoutes({
+    workspaceId: plan.workspaceId,
+    environmentId: plan.environmentId,
+    deploymentId: req.deploymentId,
+    routes: plan.assign,
+    setLive: plan.setLive,
+  });
+  ctx.console.info({ projectId: ctx.key, deploymentId: req.deploymentId, hostnames: result.hostnames, held: plan.held }, "cut over");
+  return {
+    projectId: ctx.key,
+    liveDeploymentId: result.liveDeploymentId,
+    isRolledBack: result.isRolledBack,
+    repointedHostnames: result.hostnames,
+    heldHostnames: plan.held,
+  };
+}

@@ -1,0 +1,51 @@
+import type { WorkerConfig } from "./config.js";
+
+/**
+ * Tunables of the deploy path, derived from the config in main.ts. Tests pass a partial object in
+ * `deps.settings` (e.g. a 2 s readiness timeout); missing fields take the defaults below.
+ */
+export interface WorkerSettings {
+  /** Default regions of a deploy (an environment's `regions` JSON overrides them). */
+  regions: string[];
+  /** Apex domain of generated hostnames. */
+  apexDomain: string;
+  /** Upper bound of the readiness wait. */
+  readinessTimeoutMs: number;
+  /** Durable sleep between two readiness checks. */
+  readinessPollMs: number;
+  openapiPath: string;
+  openapiTimeoutMs: number;
+  openapiMaxBytes: number;
+  /** Sentinel image; undefined means none configured and the sentinel step is skipped. */
+  sentinelImage?: string;
+}
+
+/** Defaults that match config.ts for the local stack. */
+export const defaultWorkerSettings: WorkerSettings = {
+  regions: ["local"],
+  apexDomain: "ctrl.localhost",
+  readinessTimeoutMs: 120_000,
+  readinessPollMs: 1_000,
+  openapiPath: "/openapi.json",
+  openapiTimeoutMs: 5_000,
+  openapiMaxBytes: 1_048_576,
+};
+
+/** Fills the gaps of a partial settings object with the defaults. */
+export function resolveSettings(partial: Partial<WorkerSettings> | undefined): WorkerSettings {
+  return { ...defaultWorkerSettings, ...partial };
+}
+
+/** The settings main.ts derives from the parsed config. */
+export function settingsFromConfig(config: WorkerConfig): WorkerSettings {
+  return {
+    regions: config.REGIONS,
+    apexDomain: config.APEX_DOMAIN,
+    readinessTimeoutMs: config.READINESS_TIMEOUT_MS,
+    readinessPollMs: config.READINESS_POLL_MS,
+    openapiPath: config.OPENAPI_PATH,
+    openapiTimeoutMs: config.OPENAPI_TIMEOUT_MS,
+    openapiMaxBytes: config.OPENAPI_MAX_BYTES,
+    sentinelImage: config.SENTINEL_IMAGE || undefined,
+  };
+}
