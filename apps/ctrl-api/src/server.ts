@@ -1,13 +1,14 @@
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { newId } from "@ctrl/db";
-import { CtrlService, DeploymentService } from "@ctrl/proto";
+import { ClusterService, CtrlService, DeploymentService } from "@ctrl/proto";
 import Fastify, { type FastifyInstance } from "fastify";
 import { authInterceptor } from "./auth.js";
 import type { ApiDeps } from "./deps.js";
 import { registerPublicApi } from "./http/v2/index.js";
 import { createCtrlService } from "./services/ctrl/liveness.js";
 import { createDeploymentService } from "./services/deployment/index.js";
+import { createClusterService } from "./services/cluster/index.js";
 
 /** Options for {@link buildServer}. */
 export interface BuildServerOptions {
@@ -20,6 +21,7 @@ export function connectRoutes(deps: ApiDeps) {
   return (router: ConnectRouter) => {
     router.service(CtrlService, createCtrlService(deps));
     router.service(DeploymentService, createDeploymentService(deps));
+    router.service(ClusterService, createClusterService(deps));
   };
 }
 
@@ -39,7 +41,9 @@ export async function buildServer(deps: ApiDeps, options: BuildServerOptions = {
     bodyLimit: 4 * 1024 * 1024,
   };
   // One code path for both listeners; fastify's types split on `http2`, the behaviour does not.
-  const app = (options.http2 ? Fastify({ ...common, http2: true }) : Fastify(common)) as unknown as FastifyInstance;
+  // h2c: close() sends GOAWAY to open sessions (gRPC clients keep theirs open), else it waits for
+  // fastify's 72 s session timeout. HTTP/1.1 keeps the default: idle keep-alives closed, requests finish.
+  const app = (options.http2 ? Fastify({ ...common, http2: true, forceCloseConnections: true }) : Fastify(common)) as unknown as FastifyInstance;
 
   app.addHook("onRequest", async (req, reply) => {
     // Set on the raw response: connect-fastify writes to it directly, bypassing fastify's reply hooks.
