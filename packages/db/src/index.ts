@@ -6,6 +6,7 @@ export * from "./ids.js";
 export * from "./api-keys.js";
 export * from "./seed.js";
 export * from "./queries/versions.js";
+export * from "./queries/cluster-sync.js";
 export * from "./queries/deployments.js";
 export * from "./queries/steps.js";
 export * from "./queries/routes.js";

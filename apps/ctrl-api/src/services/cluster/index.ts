@@ -1,0 +1,24 @@
+import type { ServiceImpl } from "@connectrpc/connect";
+import type { ClusterService } from "@ctrl/proto";
+import type { ApiDeps } from "../../deps.js";
+import { getDesiredDeploymentState } from "./get-desired-deployment-state.js";
+import { getDesiredSentinelState } from "./get-desired-sentinel-state.js";
+import { reportDeploymentStatus } from "./report-deployment-status.js";
+import { reportSentinelStatus } from "./report-sentinel-status.js";
+import { watchDeployments } from "./watch-deployments.js";
+import { watchSentinels } from "./watch-sentinels.js";
+
+/**
+ * ClusterService, the agents' sync protocol (WIRE.md): internal token only; unary calls name the
+ * region in `X-Krane-Region`. One file per method in this folder.
+ */
+export function createClusterService(deps: ApiDeps): ServiceImpl<typeof ClusterService> {
+  return {
+    watchDeployments: (req, ctx) => watchDeployments(deps, req, ctx),
+    watchSentinels: (req, ctx) => watchSentinels(deps, req, ctx),
+    getDesiredDeploymentState: (req, ctx) => getDesiredDeploymentState(deps, req, ctx),
+    getDesiredSentinelState: (req, ctx) => getDesiredSentinelState(deps, req, ctx),
+    reportDeploymentStatus: (req, ctx) => reportDeploymentStatus(deps, req, ctx),
+    reportSentinelStatus: (req, ctx) => reportSentinelStatus(deps, req, ctx),
+  };
+}
