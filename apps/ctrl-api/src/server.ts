@@ -9,7 +9,6 @@ import { registerPublicApi } from "./http/v2/index.js";
 import { createCtrlService } from "./services/ctrl/liveness.js";
 import { createDeploymentService } from "./services/deployment/index.js";
 import { createClusterService } from "./services/cluster/index.js";
-import { createClusterService } from "./services/cluster/index.js";
 
 /** Options for {@link buildServer}. */
 export interface BuildServerOptions {
@@ -22,7 +21,6 @@ export function connectRoutes(deps: ApiDeps) {
   return (router: ConnectRouter) => {
     router.service(CtrlService, createCtrlService(deps));
     router.service(DeploymentService, createDeploymentService(deps));
-    router.service(ClusterService, createClusterService(deps));
     router.service(ClusterService, createClusterService(deps));
   };
 }
