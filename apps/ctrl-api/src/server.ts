@@ -1,13 +1,14 @@
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { newId } from "@ctrl/db";
-import { CtrlService, DeploymentService } from "@ctrl/proto";
+import { ClusterService, CtrlService, DeploymentService } from "@ctrl/proto";
 import Fastify, { type FastifyInstance } from "fastify";
 import { authInterceptor } from "./auth.js";
 import type { ApiDeps } from "./deps.js";
 import { registerPublicApi } from "./http/v2/index.js";
 import { createCtrlService } from "./services/ctrl/liveness.js";
 import { createDeploymentService } from "./services/deployment/index.js";
+import { createClusterService } from "./services/cluster/index.js";
 
 /** Options for {@link buildServer}. */
 export interface BuildServerOptions {
@@ -20,6 +21,7 @@ export function connectRoutes(deps: ApiDeps) {
   return (router: ConnectRouter) => {
     router.service(CtrlService, createCtrlService(deps));
     router.service(DeploymentService, createDeploymentService(deps));
+    router.service(ClusterService, createClusterService(deps));
   };
 }
 
