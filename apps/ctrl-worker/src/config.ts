@@ -14,6 +14,8 @@ export const workerConfigSchema = z.object({
   WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(9081),
   /** Restate admin API, where the worker registers itself on start. */
   RESTATE_ADMIN_URL: z.string().url().default("http://127.0.0.1:9070"),
+  /** Restate ingress, where the worker starts the daily certificate renewal job on start. */
+  RESTATE_INGRESS_URL: z.string().url().default("http://127.0.0.1:8080"),
   /** Skip self-registration (when a deploy pipeline registers the endpoint instead). */
   RESTATE_REGISTER: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
   /** Internal S3 endpoint (what servers reach). */
@@ -40,6 +42,28 @@ export const workerConfigSchema = z.object({
   OPENAPI_MAX_BYTES: z.coerce.number().int().positive().default(1_048_576),
   /** Image of the per-environment sentinel; empty means none configured (the deploy skips the sentinel step). */
   SENTINEL_IMAGE: z.string().default(""),
+  /**
+   * Master keys of the vault that encrypts ACME account keys and certificate private keys:
+   * `k2:<base64 32 bytes>,k1:<base64 32 bytes>` (first encrypts, all decrypt; `openssl rand -base64 32`).
+   * Unset disables certificate issuance.
+   */
+  VAULT_MASTER_KEYS: z.string().optional(),
+  /** ACME directory (Let's Encrypt: https://acme-v02.api.letsencrypt.org/directory; local Pebble: https://127.0.0.1:14000/dir). */
+  ACME_DIRECTORY_URL: z.string().url().default("https://127.0.0.1:14000/dir"),
+  /** Contact e-mail of the ACME accounts. */
+  ACME_EMAIL: z.string().default("certs@ctrl.localhost"),
+  /** PEM file of extra CAs to trust for the ACME server (e.g. Pebble's own HTTPS certificate). */
+  ACME_CA_FILE: z.string().optional(),
+  /** Certificates expiring within this many days are renewed by the daily job. */
+  CERT_RENEW_WINDOW_DAYS: z.coerce.number().int().positive().default(30),
+  /** DNS provider for DNS-01 (wildcard domains): none, challtestsrv (Pebble's test DNS) or cloudflare. */
+  DNS_PROVIDER: z.enum(["none", "challtestsrv", "cloudflare"]).default("none"),
+  /** Management API of pebble-challtestsrv (DNS_PROVIDER=challtestsrv). */
+  CHALLTESTSRV_URL: z.string().url().default("http://127.0.0.1:8055"),
+  /** Cloudflare API token with Zone.DNS:Edit (DNS_PROVIDER=cloudflare). */
+  CLOUDFLARE_API_TOKEN: z.string().optional(),
+  /** Cloudflare zone id of the custom domains' parent zone (DNS_PROVIDER=cloudflare). */
+  CLOUDFLARE_ZONE_ID: z.string().optional(),
   /** pino log level. */
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });

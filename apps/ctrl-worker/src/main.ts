@@ -6,6 +6,8 @@ import { createEndpoint } from "./endpoint.js";
 import { createHealthServer } from "./health.js";
 import { createLogger } from "./logger.js";
 import { registerWithRestate } from "./register.js";
+import { certificateDepsFromConfig, kickOffRenewal } from "./services/certificate/config.js";
+import { readFileSync } from "node:fs";
 import { settingsFromConfig } from "./settings.js";
 
 // Composition root: the only place that reads the environment, opens pools and listens.
@@ -20,7 +22,9 @@ const storage = createStorage({
   accessKeyId: config.S3_ACCESS_KEY_ID,
   secretAccessKey: config.S3_SECRET_ACCESS_KEY,
 });
-const endpoint = createEndpoint({ db, storage, logger, settings: settingsFromConfig(config) });
+const certificates = certificateDepsFromConfig(config, config.ACME_CA_FILE ? readFileSync(config.ACME_CA_FILE, "utf8") : undefined);
+if (!certificates) logger.warn("VAULT_MASTER_KEYS is unset: certificate issuance is disabled");
+const endpoint = createEndpoint({ db, storage, logger, settings: settingsFromConfig(config), certificates });
 const port = await endpoint.listen(config.WORKER_PORT, config.WORKER_HOST);
 const endpointUrl = config.WORKER_ADVERTISED_URL ?? `http://${config.WORKER_HOST}:${port}`;
 let registered = !config.RESTATE_REGISTER;
@@ -31,7 +35,10 @@ logger.info({ endpointUrl, healthPort: (health.address() as { port: number }).po
 const abort = new AbortController();
 if (config.RESTATE_REGISTER) {
   registerWithRestate(config.RESTATE_ADMIN_URL, endpointUrl, logger, abort.signal)
-    .then(() => (registered = true))
+    .then(() => {
+      registered = true;
+      if (certificates) kickOffRenewal(config.RESTATE_INGRESS_URL).catch((err) => logger.error({ err: (err as Error).message }, "certificate renewal job not started"));
+    })
     .catch((err) => logger.error({ err: (err as Error).message }, "registration aborted"));
 }
 

@@ -1,0 +1,188 @@
+import { vaultContext, VaultError } from "@ctrl/vault";
+import * as restate from "@restatedev/restate-sdk";
+import type { WorkerDeps } from "../../deps.js";
+import { terminal } from "../../errors.js";
+import { acme, AcmeProblemError, certificateNotAfter, classifyAcmeError, dnsChallengeRecordName, newPrivateKeyPem, orderIdentifiers, waitValid } from "./acme.js";
+import type { ProcessChallengeRequest, ProcessChallengeResult } from "./api.js";
+import type { CertificateDeps } from "./deps.js";
+import { DnsProviderNotConfiguredError, DnsProviderRejectedError } from "./dns/provider.js";
+import { clientForAccount, ensureAcmeAccount, loadDomainState, setChallengeStatus, storeCertificate, storeHttpChallenge, type DomainState } from "./store.js";
+
+/** Attempts of a transient failure (network, 5xx) of one step before the challenge is failed. */
+const STEP_ATTEMPTS = 8;
+/** Rate-limit waits per issuance before giving up (each one a durable sleep of Retry-After). */
+const MAX_RATE_LIMIT_WAITS = 10;
+
+/** A business failure of one step: the challenge is marked failed with `step: reason`. */
+class ChallengeFailed extends Error {
+  constructor(
+    readonly step: string,
+    readonly reason: string,
+  ) {
+    super(`${step}: ${reason}`);
+  }
+}
+
+type StepOutcome<T> = { ok: true; value: T } | { ok: false; rateLimitedMs: number } | { ok: false; failed: string };
+
+/**
+ * Runs one ACME step as a named `ctx.run`. Inside the step, a rate limit is returned (not thrown)
+ * so the workflow can sleep durably for `Retry-After` and try again; a problem the CA will not
+ * change its mind about, or a configuration error, is returned as a failure; anything else is
+ * thrown and retried by Restate up to {@link STEP_ATTEMPTS} times.
+ */
+async function acmeStep<T>(ctx: restate.ObjectContext, step: string, action: () => Promise<T>): Promise<T> {
+  for (let wait = 0; ; wait++) {
+    let outcome: StepOutcome<T>;
+    try {
+      outcome = await ctx.run(
+        wait === 0 ? step : `${step} (after rate limit ${wait})`,
+        async (): Promise<StepOutcome<T>> => {
+          try {
+            return { ok: true, value: await action() };
+          } catch (err) {
+            if (err instanceof VaultError || err instanceof DnsProviderNotConfiguredError || err instanceof DnsProviderRejectedError) return { ok: false, failed: err.message };
+            const cls = classifyAcmeError(err);
+            if (cls.kind === "rate_limited") return { ok: false, rateLimitedMs: cls.retryAfterMs };
+            if (cls.kind === "failed") return { ok: false, failed: cls.reason };
+            throw err;
+          }
+        },
+        { maxRetryAttempts: STEP_ATTEMPTS, initialRetryInterval: 500, maxRetryInterval: 10_000 },
+      );
+    } catch (err) {
+      // Retries exhausted: ctx.run throws a TerminalError carrying the last error's message.
+      if (err instanceof restate.TerminalError) throw new ChallengeFailed(step, err.message);
+      throw err;
+    }
+    if (outcome.ok) return outcome.value;
+    if ("failed" in outcome) throw new ChallengeFailed(step, outcome.failed);
+    if (wait >= MAX_RATE_LIMIT_WAITS) throw new ChallengeFailed(step, `still rate limited after ${MAX_RATE_LIMIT_WAITS} waits`);
+    ctx.console.info({ domain: ctx.key, step, retryAfterMs: outcome.rateLimitedMs }, "rate limited by the ACME server; sleeping durably");
+    await ctx.sleep(outcome.rateLimitedMs);
+  }
+}
+
+interface PreparedAuthorization {
+  status: "valid" | "pending";
+  challengeUrl?: string;
+  challengeType?: "http-01" | "dns-01";
+  dnsRecord?: { name: string; value: string };
+}
+
+/**
+ * `CertificateService.processChallenge` (key = domain): issues (or renews) the domain's certificate
+ * through ACME. HTTP-01 stores the key authorization in `acme_challenges`, where frontline serves it
+ * through `AcmeService.VerifyCertificate`; DNS-01 (wildcards) publishes a TXT record through the
+ * DNS provider. Each ACME interaction is one named step; the certificate's private key is generated
+ * in a step that returns it already encrypted by the vault, so neither the journal nor the database
+ * ever holds it in plaintext.
+ */
+export async function processChallenge(deps: WorkerDeps, certs: CertificateDeps | undefined, ctx: restate.ObjectContext, input: ProcessChallengeRequest = {}): Promise<ProcessChallengeResult> {
+  const domain = ctx.key;
+  if (!certs) throw terminal("failed_precondition", "certificates are not configured on this worker (set VAULT_MASTER_KEYS and ACME_DIRECTORY_URL)");
+  const state = await ctx.run("load domain", () => loadDomainState(deps.db, domain));
+  if (!state) throw terminal("not_found", `custom domain ${domain} does not exist`);
+  if (state.certificate && state.challengeStatus === "verified" && !input.renew) {
+    return { domain, status: "skipped", certificateId: state.certificate.id, expiresAt: state.certificate.expiresAt };
+  }
+  const startedAt = await ctx.date.now();
+  await ctx.run("mark pending", () => setChallengeStatus(deps.db, state, "pending", null, startedAt));
+  ctx.console.info({ domain, domainId: state.domainId, type: state.challengeType, renew: !!input.renew }, "certificate issuance started");
+
+  const published: { name: string; value: string }[] = [];
+  const clearRecords = async () => {
+    for (const [i, record] of published.entries()) {
+      // Best effort: a leftover TXT record is harmless, a stuck workflow is not.
+      await ctx.run(`clear dns record ${i}`, () => certs.dns.clearTxt(record.name, record.value).catch(() => undefined));
+    }
+  };
+  try {
+    const result = await issue(deps, certs, ctx, state, published);
+    await clearRecords();
+    ctx.console.info({ domain, domainId: state.domainId, certificateId: result.certificateId }, "certificate issued");
+    return result;
+  } catch (err) {
+    if (!(err instanceof ChallengeFailed)) throw err;
+    await clearRecords();
+    const failedAt = await ctx.date.now();
+    await ctx.run("mark failed", () => setChallengeStatus(deps.db, state, "failed", err.message.slice(0, 4000), failedAt));
+    ctx.console.warn({ domain, domainId: state.domainId, step: err.step, reason: err.reason }, "certificate issuance failed");
+    return { domain, status: "failed", failedStep: err.step, errorMessage: err.message };
+  }
+}
+
+async function issue(deps: WorkerDeps, certs: CertificateDeps, ctx: restate.ObjectContext, state: DomainState, published: { name: string; value: string }[]): Promise<ProcessChallengeResult> {
+  const domain = ctx.key;
+  const db = deps.db;
+  const now = await ctx.date.now();
+  const accountId = await acmeStep(ctx, "account", () => ensureAcmeAccount(db, certs.vault, certs, state.workspaceId, now));
+
+  const order = await acmeStep(ctx, "order", async () => {
+    const client = await clientForAccount(db, certs.vault, accountId);
+    const created = await client.createOrder({ identifiers: orderIdentifiers(domain) });
+    return { url: created.url, authorizations: created.authorizations };
+  });
+
+  for (const [i, authzUrl] of order.authorizations.entries()) {
+    const prepared = await acmeStep(ctx, `challenge ${i}`, async (): Promise<PreparedAuthorization> => {
+      const client = await clientForAccount(db, certs.vault, accountId);
+      const [current] = await client.getAuthorizations({ url: order.url, authorizations: [authzUrl] } as acme.Order);
+      if (!current) throw new Error(`authorization ${authzUrl} not found`);
+      if (current.status === "valid") return { status: "valid" };
+      const wanted = state.challengeType;
+      const challenge = current.challenges.find((c) => c.type === wanted);
+      if (!challenge) throw new AcmeProblemError(400, undefined, `the CA offers no ${wanted} challenge for ${current.identifier.value}`, undefined);
+      const keyAuthorization = await client.getChallengeKeyAuthorization(challenge);
+      const stepNow = Date.now();
+      if (wanted === "http-01") {
+        const expires = current.expires ? Date.parse(current.expires) : null;
+        await storeHttpChallenge(db, state.challengeId, (challenge as { token: string }).token, keyAuthorization, expires, stepNow);
+        return { status: "pending", challengeUrl: challenge.url, challengeType: wanted };
+      }
+      const name = dnsChallengeRecordName(domain);
+      await certs.dns.setTxt(name, keyAuthorization);
+      return { status: "pending", challengeUrl: challenge.url, challengeType: wanted, dnsRecord: { name, value: keyAuthorization } };
+    });
+    if (prepared.status === "valid") continue;
+    if (prepared.dnsRecord) published.push(prepared.dnsRecord);
+
+    await acmeStep(ctx, `validation ${i}`, async () => {
+      const client = await clientForAccount(db, certs.vault, accountId);
+      const [authz] = await client.getAuthorizations({ url: order.url, authorizations: [authzUrl] } as acme.Order);
+      const live = authz?.challenges.find((c) => c.url === prepared.challengeUrl);
+      if (!authz || !live) throw new Error(`challenge ${prepared.challengeUrl} not found`);
+      if (authz.status === "valid" || live.status === "valid") return;
+      if (live.status === "invalid" || authz.status === "invalid") {
+        const detail = (live as { error?: { detail?: string } }).error?.detail ?? `authorization for ${authz.identifier.value} is ${authz.status}`;
+        throw new AcmeProblemError(400, "urn:ietf:params:acme:error:invalid", detail, undefined);
+      }
+      // Tell the CA we are ready only while the challenge is still pending (a retried step may find
+      // it processing already), then wait for the outcome.
+      if (live.status === "pending") await client.completeChallenge(live);
+      await waitValid(client, { url: live.url });
+    });
+  }
+
+  // The key is generated in its own step and journaled only encrypted: a retried finalize reuses it,
+  // so the CSR of a crashed attempt and of the retry are the same.
+  const encryptedKey = await ctx.run("generate certificate key", async () => certs.vault.encrypt(await newPrivateKeyPem(), vaultContext.certificateKey(domain)));
+
+  const chainPem = await acmeStep(ctx, "finalize", async () => {
+    const client = await clientForAccount(db, certs.vault, accountId);
+    let current = await client.getOrder({ url: order.url } as acme.Order);
+    if (current.status === "invalid") throw new AcmeProblemError(400, undefined, `order ${order.url} is invalid`, undefined);
+    if (current.status === "ready") {
+      const keyPem = certs.vault.decryptString(encryptedKey, vaultContext.certificateKey(domain));
+      const [, csr] = await acme.crypto.createCsr({ commonName: domain, altNames: [domain] }, keyPem);
+      current = await client.finalizeOrder(current, csr);
+    }
+    if (current.status !== "valid") current = await waitValid(client, current);
+    return client.getCertificate(current);
+  });
+
+  const storedAt = await ctx.date.now();
+  const expiresAt = certificateNotAfter(chainPem);
+  const certificateId = await ctx.run("store certificate", () => storeCertificate(db, state, domain, chainPem, encryptedKey, expiresAt, storedAt));
+  return { domain, status: "verified", certificateId, expiresAt };
+}
