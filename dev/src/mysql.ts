@@ -35,7 +35,7 @@ export const sharedServer = { host: "127.0.0.1", port: 3306, database: "ctrl" };
  * else a private mariadbd (if one is installed), else an explanation of what to install.
  */
 export async function chooseDatabase(options: ChooseDatabaseOptions): Promise<DatabaseChoice> {
-  if (options.databaseUrl) return { kind: "url", url: options.databaseUrl, description: "from DATABASE_URL" };
+  if (options.databaseUrl) return { kind: "url", url: options.databaseUrl, description: "the database in DATABASE_URL" };
   if (options.mode === "auto" && (await answersAsRoot(sharedServer.host, sharedServer.port))) {
     return {
       kind: "shared",

@@ -1,0 +1,123 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createConnection } from "mysql2/promise";
+import { freePort, startProcess, waitFor, waitForPortFree, type ManagedProcess } from "@ctrl/testing";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { findBinary } from "../src/mysql.js";
+
+// The real command, as a user runs it: `tsx dev/stack.ts` in a child process, on free ports, with
+// its data in a temp dir and a database of its own, so it never touches a developer's `.data` or `ctrl`.
+const devDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const tsx = join(devDir, "..", "node_modules", ".bin", "tsx");
+const serverUrl = process.env.TEST_DATABASE_URL ?? "mysql://root@127.0.0.1:3306";
+const databaseName = `ctrl_devstack_${process.pid}_${Date.now().toString(36)}`;
+
+const portNames = ["API", "GRPC", "RESTATE_INGRESS", "RESTATE_ADMIN", "RESTATE_NODE", "S3", "WORKER", "WORKER_HEALTH", "MYSQL"] as const;
+
+async function stackEnv(dataDir: string, extra: Record<string, string> = {}) {
+  const ports: Record<string, number> = {};
+  for (const name of portNames) ports[name] = await freePort();
+  const env: Record<string, string> = { ...(process.env as Record<string, string>), CTRL_DEV_DATA_DIR: dataDir, NO_COLOR: "1", ...extra };
+  for (const [name, port] of Object.entries(ports)) env[`CTRL_DEV_${name}_PORT`] = String(port);
+  return { env, ports };
+}
+
+function startStack(env: Record<string, string>, args: string[] = []): ManagedProcess {
+  return startProcess("stack", tsx, [join(devDir, "stack.ts"), ...args], { env, cwd: devDir });
+}
+
+const dirs: string[] = [];
+const procs: ManagedProcess[] = [];
+async function tempDir() {
+  const dir = await mkdtemp(join(tmpdir(), "ctrl-devstack-"));
+  dirs.push(dir);
+  return dir;
+}
+
+afterEach(async () => {
+  // A failed assertion must not leave a stack running: SIGTERM makes it stop its own children.
+  await Promise.all(procs.splice(0).map((p) => p.stop(30_000)));
+});
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  const admin = await createConnection({ uri: serverUrl });
+  await admin.query(`DROP DATABASE IF EXISTS \`${databaseName}\``);
+  await admin.end();
+});
+
+describe("pnpm dev", () => {
+  let mariadbd: string | undefined;
+  beforeAll(async () => {
+    mariadbd = await findBinary(["mariadbd"], process.env.PATH ?? "");
+  });
+
+  it("--check brings the stack up, proves the upload flow and exits 0 with every port released", async () => {
+    const { env, ports } = await stackEnv(await tempDir(), { DATABASE_URL: `${serverUrl.replace(/\/$/, "")}/${databaseName}` });
+    const stack = startStack(env, ["--check"]);
+    procs.push(stack);
+    const exit = await stack.exited;
+    const out = stack.tail(400);
+    expect(exit.code, out).toBe(0);
+    expect(out).toContain("mysql       │ skipped: using the database in DATABASE_URL");
+    expect(out).toMatch(/root key\s+ctrl_\w+/);
+    expect(out).toContain(`curl -sS -X POST http://127.0.0.1:${ports.API}/v2/deploy.generateUploadUrl`);
+    expect(out).toMatch(/✓ upload flow works \(\d+ bytes at s3:\/\/ctrl-builds\/proj_\w+\/build_\w+\.tar\.gz\)/);
+    // Reverse start order on the way down: the API before the worker, both before restate-server.
+    const order = ["ctrl-api", "ctrl-worker", "restate"].map((n) => out.indexOf(`${n.padEnd(11)} │ stopping`));
+    expect(order.every((i) => i > 0) && order[0]! < order[1]! && order[1]! < order[2]!, out).toBe(true);
+    for (const name of ["API", "GRPC", "RESTATE_INGRESS", "RESTATE_ADMIN", "S3", "WORKER", "WORKER_HEALTH"]) await waitForPortFree(ports[name]!, 5_000);
+  });
+
+  it("with a private mariadbd: the printed key and curl work from outside, and SIGTERM stops everything", async (ctx) => {
+    if (!mariadbd) ctx.skip(); // CI installs mariadb-server; a laptop without it tests the path above only
+    const dataDir = await tempDir();
+    const { env, ports } = await stackEnv(dataDir, { CTRL_DEV_MYSQL: "private" });
+    delete env.DATABASE_URL;
+    const stack = startStack(env);
+    procs.push(stack);
+    const died = stack.exited.then((e) => Promise.reject(new Error(`the stack exited (code ${e.code}):\n${stack.tail(80)}`)));
+    died.catch(() => undefined);
+    await Promise.race([waitFor("the stack to be up and self-checked", () => stack.tail(400).includes("running; Ctrl-C to stop"), { timeoutMs: 90_000, intervalMs: 100 }), died]);
+    const out = stack.tail(400);
+    expect(out).toContain(`a private mariadbd on 127.0.0.1:${ports.MYSQL}`);
+    expect(out).toContain("✓ upload flow works");
+
+    // What a person does with the summary: copy the key and project id into a curl of their own.
+    const key = /root key\s+(ctrl_\w+)/.exec(out)![1]!;
+    const projectId = /-d '\{"projectId":"(proj_\w+)"\}'/.exec(out)![1]!;
+    const res = await fetch(`http://127.0.0.1:${ports.API}/v2/deploy.generateUploadUrl`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ projectId }),
+    });
+    expect(res.status).toBe(200);
+    const { data } = (await res.json()) as { data: { uploadUrl: string } };
+    expect((await fetch(data.uploadUrl, { method: "PUT", body: new Uint8Array([0x1f, 0x8b, 0, 0]) })).status).toBe(200);
+
+    stack.child.kill("SIGTERM");
+    const exit = await stack.exited;
+    expect(exit.code, stack.tail(80)).toBe(143);
+    expect(stack.tail(80)).toContain("mysql       │ stopping");
+    for (const port of Object.values(ports)) await waitForPortFree(port, 5_000);
+  });
+
+  it("refuses to start when a port is taken, naming the port and its owner in the stack", async () => {
+    const { env, ports } = await stackEnv(await tempDir(), { DATABASE_URL: `${serverUrl.replace(/\/$/, "")}/${databaseName}` });
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(ports.RESTATE_ADMIN, "127.0.0.1", r));
+    try {
+      const stack = startStack(env, ["--check"]);
+      procs.push(stack);
+      const exit = await stack.exited;
+      const out = stack.tail(100);
+      expect(exit.code, out).toBe(1);
+      expect(out).toContain(`${ports.RESTATE_ADMIN}  (restate admin)`);
+      expect(out).not.toContain("started pid");
+    } finally {
+      blocker.close();
+    }
+  });
+});
