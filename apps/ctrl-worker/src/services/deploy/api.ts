@@ -6,7 +6,11 @@ import type { createDeployWorkflow } from "./service.js";
  * after inserting the deployment row as `pending`:
  *
  *   rs.workflowClient<DeployWorkflowApi>({ name: deployWorkflowName }, deploymentId)
- *     .workflowSubmit({ deploymentId }, clients.rpc.sendOpts({ idempotencyKey: deploymentId }))
+ *     .workflowSubmit({ deploymentId })
+ *
+ * No idempotency key: restate-server rejects one on workflow handlers (400 "cannot use the
+ * idempotency key with workflow handlers"); the workflow key already makes a repeated submit
+ * idempotent (it answers "previously accepted" and `run` executes once).
  *
  * `run` returns a {@link DeployResult} for every business outcome (ready, failed with a reason,
  * cancelled) instead of throwing, so `workflowAttach` gives the structured reason. Shared handlers:

@@ -22,7 +22,7 @@ export function createDeployWorkflow(deps: WorkerDeps) {
       status: restate.handlers.workflow.shared(async (ctx: restate.WorkflowSharedContext): Promise<DeployResult> => deployStatus(ctx, deps.db)),
       /** Requests cancellation; the run stops at its next step boundary. */
       cancel: restate.handlers.workflow.shared(
-        async (ctx: restate.WorkflowSharedContext, req: CancelDeployRequest | undefined): Promise<DeployResult> => cancelDeploy(ctx, deps.db, req),
+        async (ctx: restate.WorkflowSharedContext, req: CancelDeployRequest): Promise<DeployResult> => cancelDeploy(ctx, deps.db, req),
       ),
     },
   });
