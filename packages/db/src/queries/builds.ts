@@ -53,21 +53,21 @@ export async function setBuildContextDigest(db: Db, buildId: string, contextSha2
 }
 
 /**
- * The newest succeeded, non-cached build of `projectId` with the same context digest (other than
- * `excludeBuildId`), whose artifact a new build can reuse.
+ * The newest succeeded build of `projectId` with the same context digest (other than
+ * `excludeBuildId`, and of `backend` when given), whose artifact a new build can reuse.
  */
-export async function findReusableBuild(db: Db, projectId: string, contextSha256: string, excludeBuildId: string): Promise<Build | undefined> {
-  return db
+export async function findReusableBuild(db: Db, projectId: string, contextSha256: string, excludeBuildId: string, backend?: BuildsTable["backend"]): Promise<Build | undefined> {
+  let query = db
     .selectFrom("builds")
     .selectAll()
     .where("project_id", "=", projectId)
     .where("context_sha256", "=", contextSha256)
     .where("status", "=", "succeeded")
     .where("id", "!=", excludeBuildId)
-    .where("image", "is not", null)
-    .orderBy("ended_at", "desc")
-    .limit(1)
-    .executeTakeFirst();
+    .where("image", "is not", null);
+  // An artifact of one backend is no use to another (an s3:// artifact is not a container image).
+  if (backend) query = query.where("backend", "=", backend);
+  return query.orderBy("ended_at", "desc").limit(1).executeTakeFirst();
 }
 
 /** Marks a build succeeded with its image/artifact reference. */
