@@ -32,6 +32,8 @@ export const apiConfigSchema = z.object({
   CLUSTER_WATCH_POLL_MS: z.coerce.number().int().min(5).max(10_000).default(50),
   /** How often each DeploymentService.WatchDeployment stream re-reads its deployment (ms). */
   DEPLOYMENT_WATCH_POLL_MS: z.coerce.number().int().min(20).max(10_000).default(200),
+  /** Platform apex of generated hostnames (same as the worker's); custom domains under it are refused. */
+  APEX_DOMAIN: z.string().min(1).default("ctrl.localhost"),
   /** Reported by Liveness. */
   INSTANCE_ID: z.string().default(`api-${process.pid}`),
   /** pino log level. */

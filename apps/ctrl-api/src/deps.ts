@@ -13,6 +13,8 @@ export interface ApiDeps {
   apiToken: string;
   version: string;
   instanceId: string;
+  /** Platform apex of generated hostnames; custom domains may not be under it (default ctrl.localhost). */
+  apexDomain?: string;
   /** Clock, injectable for tests of time rules. */
   now?: () => number;
   /** Interval of the shared per-region poller behind ClusterService.Watch* (default 50 ms). */

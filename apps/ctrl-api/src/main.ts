@@ -19,7 +19,7 @@ const storage = createStorage({
 });
 await storage.ensureBucket();
 const restate = clients.connect({ url: config.RESTATE_INGRESS_URL });
-const deps = { db, storage, restate, logger, apiToken: config.CTRL_API_TOKEN, version: process.env.npm_package_version ?? "dev", instanceId: config.INSTANCE_ID, clusterWatchPollMs: config.CLUSTER_WATCH_POLL_MS, deploymentWatchPollMs: config.DEPLOYMENT_WATCH_POLL_MS };
+const deps = { db, storage, restate, logger, apiToken: config.CTRL_API_TOKEN, version: process.env.npm_package_version ?? "dev", instanceId: config.INSTANCE_ID, clusterWatchPollMs: config.CLUSTER_WATCH_POLL_MS, deploymentWatchPollMs: config.DEPLOYMENT_WATCH_POLL_MS, apexDomain: config.APEX_DOMAIN };
 
 const http1 = await buildServer(deps);
 await http1.listen({ port: config.PORT, host: config.HOST });

@@ -1,7 +1,7 @@
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { newId } from "@ctrl/db";
-import { ClusterService, CtrlService, DeploymentService } from "@ctrl/proto";
+import { AcmeService, ClusterService, CtrlService, DeploymentService, DomainService } from "@ctrl/proto";
 import Fastify, { type FastifyInstance } from "fastify";
 import { authInterceptor } from "./auth.js";
 import type { ApiDeps } from "./deps.js";
@@ -9,6 +9,8 @@ import { registerPublicApi } from "./http/v2/index.js";
 import { createCtrlService } from "./services/ctrl/liveness.js";
 import { createDeploymentService } from "./services/deployment/index.js";
 import { createClusterService } from "./services/cluster/index.js";
+import { createAcmeService } from "./services/acme/index.js";
+import { createDomainService } from "./services/domains/index.js";
 
 /** Options for {@link buildServer}. */
 export interface BuildServerOptions {
@@ -22,6 +24,8 @@ export function connectRoutes(deps: ApiDeps) {
     router.service(CtrlService, createCtrlService(deps));
     router.service(DeploymentService, createDeploymentService(deps));
     router.service(ClusterService, createClusterService(deps));
+    router.service(AcmeService, createAcmeService(deps));
+    router.service(DomainService, createDomainService(deps));
   };
 }
 

@@ -18,3 +18,5 @@ export type { RoutingServiceApi } from "./services/routing/api.js";
 export type { DomainSpec, DomainSticky } from "./domains.js";
 export { buildServiceName, formatBuildFailure, parseBuildFailure } from "./services/build/api.js";
 export type { BuildServiceApi, BuildRequest, BuildResult, BuildFailure, BuildFailureReason } from "./services/build/api.js";
+export { certificateServiceName, renewalKey } from "./services/certificate/api.js";
+export type { CertificateServiceApi, ProcessChallengeRequest, ProcessChallengeResult, RenewExpiringRequest, RenewExpiringResult } from "./services/certificate/api.js";

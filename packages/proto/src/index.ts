@@ -6,3 +6,4 @@ export * from "./gen/ctrl/v1/service_pb.js";
 export * from "./gen/ctrl/v1/deployment_pb.js";
 export * from "./gen/ctrl/v1/cluster_pb.js";
 export * from "./gen/ctrl/v1/acme_pb.js";
+export * from "./gen/ctrl/v1/domain_pb.js";

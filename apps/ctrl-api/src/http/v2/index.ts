@@ -4,6 +4,7 @@ import { HttpApiError, sendError } from "./envelope.js";
 import { registerGenerateUploadUrl } from "./generate-upload-url.js";
 import { registerCreateDeployment } from "./create-deployment.js";
 import { registerGetDeployment } from "./get-deployment.js";
+import { registerCustomDomainEndpoints } from "./add-custom-domain.js";
 
 /**
  * The public HTTP API under `/v2`: JSON bodies parsed by us (so malformed JSON gets the envelope),
@@ -24,5 +25,6 @@ export async function registerPublicApi(app: FastifyInstance, deps: ApiDeps): Pr
     registerGenerateUploadUrl(scope, deps);
     registerCreateDeployment(scope, deps);
     registerGetDeployment(scope, deps);
+    registerCustomDomainEndpoints(scope, deps);
   });
 }

@@ -1,0 +1,60 @@
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import type { Principal } from "../../auth.js";
+import { httpErrorFrom } from "../../deployments/errors.js";
+import type { ApiDeps } from "../../deps.js";
+import { addCustomDomain, getCustomDomain, retryCustomDomain } from "../../services/domains/custom-domains.js";
+import { authenticateRootKey, parseBody, sendData } from "./envelope.js";
+
+const text = (what: string, max: number) => z.string({ error: `required, ${what}` }).max(max, `at most ${max} characters`);
+
+const addSchema = z.object({
+  projectId: text("a project id", 64),
+  environmentSlug: text("an environment slug", 64),
+  domain: text("a hostname", 260),
+  challengeType: z.enum(["http-01", "dns-01"], { error: "http-01 or dns-01" }).optional(),
+});
+const domainSchema = z.object({ domain: text("a hostname", 260) });
+
+/** The principal of a root key, as the RPC side sees it (one authorization rule for both). */
+function principalOf(key: { id: string; workspace_id: string; permissions: string }): Principal {
+  return { kind: "root_key", keyId: key.id, workspaceId: key.workspace_id, permissions: JSON.parse(key.permissions) as string[] };
+}
+
+/**
+ * `POST /v2/deploy.addCustomDomain` → 201 `{id, domain, projectId, environmentId, challengeType,
+ * verificationStatus, challengeStatus}` (permission `add_custom_domain`); 400 for a bad hostname, a
+ * wildcard without DNS-01 or a name under the platform domain; 404 for an unknown project or
+ * environment; 409 when the domain is attached already.
+ * `POST /v2/deploy.getCustomDomain` `{domain}` → 200 (permission `read_custom_domain`).
+ * `POST /v2/deploy.retryCustomDomain` `{domain}` → 200 (permission `add_custom_domain`; 412 unless failed).
+ */
+export function registerCustomDomainEndpoints(app: FastifyInstance, deps: ApiDeps): void {
+  app.post("/v2/deploy.addCustomDomain", async (req, reply) => {
+    const key = await authenticateRootKey(deps, req);
+    const body = parseBody(req.body, addSchema);
+    try {
+      return sendData(req, reply, 201, await addCustomDomain(deps, principalOf(key), body));
+    } catch (err) {
+      throw httpErrorFrom(err);
+    }
+  });
+  app.post("/v2/deploy.getCustomDomain", async (req, reply) => {
+    const key = await authenticateRootKey(deps, req);
+    const body = parseBody(req.body, domainSchema);
+    try {
+      return sendData(req, reply, 200, await getCustomDomain(deps, principalOf(key), body.domain));
+    } catch (err) {
+      throw httpErrorFrom(err);
+    }
+  });
+  app.post("/v2/deploy.retryCustomDomain", async (req, reply) => {
+    const key = await authenticateRootKey(deps, req);
+    const body = parseBody(req.body, domainSchema);
+    try {
+      return sendData(req, reply, 200, await retryCustomDomain(deps, principalOf(key), body.domain));
+    } catch (err) {
+      throw httpErrorFrom(err);
+    }
+  });
+}

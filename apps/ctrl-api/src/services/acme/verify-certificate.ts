@@ -1,0 +1,27 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { create } from "@bufbuild/protobuf";
+import { VerifyCertificateResponseSchema, type VerifyCertificateRequest, type VerifyCertificateResponse } from "@ctrl/proto";
+import type { ApiDeps } from "../../deps.js";
+
+/**
+ * `AcmeService.VerifyCertificate`: the HTTP-01 key authorization frontline serves at
+ * `/.well-known/acme-challenge/<token>`. `not_found` — with the same message, so a prober learns
+ * nothing — for an unknown domain, a token that does not match, or a challenge not issued yet.
+ * Requires the bearer token (frontline uses the internal token).
+ */
+export async function verifyCertificate(deps: ApiDeps, req: VerifyCertificateRequest): Promise<VerifyCertificateResponse> {
+  const domain = req.domain.trim().toLowerCase().replace(/\.$/, "");
+  const token = req.token.trim();
+  if (!domain || !token) throw new ConnectError("domain and token are required", Code.InvalidArgument);
+  const row = await deps.db
+    .selectFrom("custom_domains as d")
+    .innerJoin("acme_challenges as c", "c.domain_id", "d.id")
+    .select(["c.token", "c.authorization"])
+    .where("d.domain", "=", domain)
+    .where("c.type", "=", "http-01")
+    .executeTakeFirst();
+  if (!row || !row.token || !row.authorization || row.token !== token) {
+    throw new ConnectError(`no challenge for ${domain} with that token`, Code.NotFound);
+  }
+  return create(VerifyCertificateResponseSchema, { authorization: row.authorization });
+}
