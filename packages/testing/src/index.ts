@@ -8,3 +8,4 @@ export * from "./restate.js";
 export * from "./s3.js";
 export * from "./pebble.js";
 export { createTestDatabase, type TestDatabase } from "@ctrl/db/testing";
+export * from "./worker-process.js";
