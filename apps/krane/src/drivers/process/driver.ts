@@ -1,0 +1,425 @@
+import { artifactRefProblem, ArtifactError, ExtractError, instanceEnv, parseArtifactRef, defaultHealthPath, type Storage } from "@ctrl/artifact";
+import { createHash } from "node:crypto";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import type { Driver } from "../../driver.js";
+import { workloadKey, type DesiredWorkload, type ObservedInstance, type ObservedWorkload, type WorkloadKind } from "../../workload.js";
+import { ArtifactCache, type LocalArtifact } from "./artifacts.js";
+import { InstanceSupervisor, type InstanceRecord, type LaunchSpec, type SupervisorPolicy } from "./instance.js";
+import { rotateIfLarge, tailLog } from "./logs.js";
+import { PortAllocator } from "./ports.js";
+
+/** Settings of the process driver. */
+export interface ProcessDriverOptions {
+  /** Everything lives under it: workloads/, instances/, artifacts/, logs/. */
+  dataDir: string;
+  storage: Storage;
+  region: string;
+  portRange: { low: number; high: number };
+  /** Host part of reported instance addresses. */
+  advertiseHost: string;
+  policy: SupervisorPolicy;
+  logger: Logger;
+  /** Log rotation: size that triggers it and how many old files to keep. */
+  logMaxBytes: number;
+  logKeep: number;
+  /** Extra environment for sentinel instances (e.g. how they reach the control plane). */
+  sentinelEnv?: Record<string, string>;
+  /** Environment every instance inherits from the agent (PATH etc.); never the agent's secrets. */
+  baseEnv: Record<string, string>;
+  /** Transient pull failures are retried after this long (doubling, capped at 30 s). */
+  pullRetryMs?: number;
+}
+
+/** Why a workload has no runnable instances. */
+interface PullFailure {
+  /** Permanent (bad reference, digest mismatch, bad archive): no retry until the spec changes. */
+  permanent: boolean;
+  reason: string;
+}
+
+interface WorkloadState {
+  spec: DesiredWorkload;
+  instances: Map<number, InstanceSupervisor>;
+  pull?: PullFailure;
+  pullAttempts: number;
+  artifact?: LocalArtifact;
+  /** Reconcile serialization: one pass at a time, a rerun flag for changes that arrive meanwhile. */
+  running?: Promise<void>;
+  again: boolean;
+  retryTimer?: NodeJS.Timeout;
+}
+
+/**
+ * The `process` driver: runs each workload's instances as local child processes from an artifact
+ * (see packages/artifact). Desired specs and instance records live in the data directory, so a
+ * restarted agent adopts live instances, relaunches dead ones and removes undesired ones.
+ */
+export class ProcessDriver implements Driver {
+  private readonly workloads = new Map<string, WorkloadState>();
+  /** Workloads being torn down (deleted): their instances until stopped. */
+  private readonly removing = new Map<string, Promise<void>>();
+  private readonly listeners = new Set<(kind: WorkloadKind, name: string) => void>();
+  private readonly ports: PortAllocator;
+  private readonly cache: ArtifactCache;
+  private rotateTimer?: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(private readonly opts: ProcessDriverOptions) {
+    this.ports = new PortAllocator(opts.portRange.low, opts.portRange.high);
+    this.cache = new ArtifactCache(join(opts.dataDir, "artifacts"), opts.storage);
+  }
+
+  /** Pull timings by digest (benchmark). */
+  get pullTimings() {
+    return this.cache.timings;
+  }
+
+  private dir(...parts: string[]): string {
+    return join(this.opts.dataDir, ...parts);
+  }
+
+  private specFile(kind: WorkloadKind, name: string): string {
+    return this.dir("workloads", kind, `${name}.json`);
+  }
+
+  async start(): Promise<void> {
+    for (const d of ["workloads/deployment", "workloads/sentinel", "instances", "logs", "artifacts"]) await mkdir(this.dir(d), { recursive: true });
+    await this.removeStaleDownloads();
+    for (const kind of ["deployment", "sentinel"] as const) {
+      for (const file of await readdir(this.dir("workloads", kind))) {
+        if (!file.endsWith(".json")) continue;
+        const spec = JSON.parse(await readFile(this.dir("workloads", kind, file), "utf8")) as DesiredWorkload;
+        this.workloads.set(workloadKey(kind, spec.name), { spec, instances: new Map(), pullAttempts: 0, again: false });
+      }
+    }
+    // Adopt every instance whose process still runs and is still desired; stop the others.
+    for (const file of await readdir(this.dir("instances"))) {
+      if (!file.endsWith(".json")) continue;
+      const stateFile = this.dir("instances", file);
+      let record: InstanceRecord;
+      try {
+        record = JSON.parse(await readFile(stateFile, "utf8")) as InstanceRecord;
+      } catch (err) {
+        this.opts.logger.warn({ err, file }, "unreadable instance state file; removing it");
+        await rm(stateFile, { force: true });
+        continue;
+      }
+      const state = this.workloads.get(workloadKey(record.kind, record.workload));
+      const supervisor = this.supervisor(record, () => this.launchSpecFor(record), stateFile);
+      const desired = state && record.ordinal < state.spec.replicas && record.specHash === specHash(state.spec) && !state.instances.has(record.ordinal);
+      this.ports.reserve(record.port);
+      if (!desired) {
+        this.opts.logger.info({ instance: record.name }, "stopping an instance that is no longer desired");
+        await supervisor.stop();
+        this.ports.release(record.port);
+        continue;
+      }
+      if (await supervisor.adopt()) {
+        state.instances.set(record.ordinal, supervisor);
+      } else {
+        // Dead while the agent was down: the reconcile below starts a fresh one.
+        this.opts.logger.info({ instance: record.name }, "instance died while the agent was down; it will be replaced");
+        await rm(stateFile, { force: true });
+        this.ports.release(record.port);
+      }
+    }
+    for (const state of this.workloads.values()) this.reconcile(state);
+    this.rotateTimer = setInterval(() => void this.rotateLogs(), 10_000);
+    this.rotateTimer.unref();
+  }
+
+  async apply(workload: DesiredWorkload): Promise<void> {
+    const key = workloadKey(workload.kind, workload.name);
+    await this.removing.get(key);
+    await writeAtomic(this.specFile(workload.kind, workload.name), JSON.stringify(workload));
+    const state = this.workloads.get(key);
+    if (state) {
+      const changedImage = state.spec.image !== workload.image;
+      state.spec = workload;
+      if (changedImage) {
+        state.pull = undefined;
+        state.pullAttempts = 0;
+        state.artifact = undefined;
+      }
+      this.reconcile(state);
+    } else {
+      const fresh: WorkloadState = { spec: workload, instances: new Map(), pullAttempts: 0, again: false };
+      this.workloads.set(key, fresh);
+      this.reconcile(fresh);
+    }
+  }
+
+  async delete(kind: WorkloadKind, name: string): Promise<void> {
+    const key = workloadKey(kind, name);
+    // Durable first: without its spec file, a restarted agent stops whatever is left of it.
+    await rm(this.specFile(kind, name), { force: true });
+    const state = this.workloads.get(key);
+    if (!state) return;
+    this.workloads.delete(key);
+    if (state.retryTimer) clearTimeout(state.retryTimer);
+    const teardown = (async () => {
+      await state.running?.catch(() => undefined);
+      await Promise.all([...state.instances.values()].map((s) => this.stopInstance(s)));
+      state.instances.clear();
+    })().finally(() => {
+      this.removing.delete(key);
+      this.emit(kind, name);
+    });
+    this.removing.set(key, teardown);
+    this.emit(kind, name);
+  }
+
+  list(kind: WorkloadKind): DesiredWorkload[] {
+    return [...this.workloads.values()].filter((s) => s.spec.kind === kind).map((s) => s.spec);
+  }
+
+  observe(kind: WorkloadKind, name: string): ObservedWorkload | undefined {
+    const key = workloadKey(kind, name);
+    const state = this.workloads.get(key);
+    if (!state) return undefined;
+    const { spec } = state;
+    const base = { cpuMillicores: spec.cpuMillicores, memoryMib: spec.memoryMib, image: spec.image };
+    const instances: ObservedInstance[] = [];
+    for (let ordinal = 0; ordinal < spec.replicas; ordinal++) {
+      const sup = state.instances.get(ordinal);
+      const name = instanceName(spec.name, ordinal);
+      if (sup && sup.record.specHash === specHash(spec)) {
+        const s = sup.current();
+        instances.push({ ...base, name, address: sup.address, phase: s.phase, ...(s.exitCode !== undefined ? { exitCode: s.exitCode } : {}), ...(s.failureReason ? { failureReason: s.failureReason } : {}) });
+      } else if (state.pull) {
+        instances.push({ ...base, name, address: "", phase: state.pull.permanent ? "failed" : "pending", failureReason: state.pull.reason });
+      } else {
+        instances.push({ ...base, name, address: "", phase: "pending" });
+      }
+    }
+    return { kind, name, image: spec.image, desiredReplicas: spec.replicas, instances };
+  }
+
+  onChange(listener: (kind: WorkloadKind, name: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The last lines of an instance's log, or undefined for an unknown instance name. */
+  async logs(instance: string, lines: number): Promise<string[] | undefined> {
+    if (!/^[A-Za-z0-9._-]+$/.test(instance)) return undefined;
+    for (const kind of ["deployment", "sentinel"] as const) {
+      const file = this.dir("logs", `${kind}--${instance}.log`);
+      const out = await tailLog(file, lines);
+      if (out.length || (await readFile(file).then(() => true, () => false))) return out;
+    }
+    return undefined;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.rotateTimer) clearInterval(this.rotateTimer);
+    await Promise.allSettled([...this.removing.values()]);
+    for (const state of this.workloads.values()) {
+      if (state.retryTimer) clearTimeout(state.retryTimer);
+      await state.running?.catch(() => undefined);
+      for (const sup of state.instances.values()) sup.detach();
+    }
+  }
+
+  private emit(kind: WorkloadKind, name: string): void {
+    for (const l of this.listeners) l(kind, name);
+  }
+
+  /** Runs a reconcile pass for the workload now, or once more after the current one. */
+  private reconcile(state: WorkloadState): void {
+    if (this.closed) return;
+    if (state.running) {
+      state.again = true;
+      return;
+    }
+    state.running = (async () => {
+      do {
+        state.again = false;
+        try {
+          await this.reconcileOnce(state);
+        } catch (err) {
+          this.opts.logger.error({ err, workload: state.spec.name }, "reconcile failed; retrying");
+          this.retryLater(state, "reconcile failed");
+        }
+      } while (state.again && !this.closed && this.workloads.get(workloadKey(state.spec.kind, state.spec.name)) === state);
+    })().finally(() => {
+      state.running = undefined;
+    });
+  }
+
+  private retryLater(state: WorkloadState, _why: string): void {
+    if (state.retryTimer || this.closed) return;
+    const base = this.opts.pullRetryMs ?? 1_000;
+    const wait = Math.min(base * 2 ** Math.min(state.pullAttempts, 5), 30_000);
+    state.retryTimer = setTimeout(() => {
+      state.retryTimer = undefined;
+      this.reconcile(state);
+    }, wait);
+    state.retryTimer.unref();
+  }
+
+  private async reconcileOnce(state: WorkloadState): Promise<void> {
+    const { spec } = state;
+    const log = this.opts.logger.child({ kind: spec.kind, workload: spec.name, id: spec.id });
+    const hash = specHash(spec);
+
+    // Instances beyond the replica count, or started from another spec, go first.
+    const stale = [...state.instances.entries()].filter(([ordinal, sup]) => ordinal >= spec.replicas || sup.record.specHash !== hash);
+    for (const [ordinal, sup] of stale) {
+      state.instances.delete(ordinal);
+      await this.stopInstance(sup);
+    }
+    if (stale.length) this.emit(spec.kind, spec.name);
+    if (spec.replicas === 0) return;
+
+    if (!state.artifact) {
+      if (state.pull?.permanent) return;
+      const ref = parseArtifactRef(spec.image);
+      if (!ref) {
+        state.pull = { permanent: true, reason: `image_pull_failed: ${artifactRefProblem(spec.image)}` };
+        log.warn({ image: spec.image, reason: state.pull.reason }, "image cannot run on the process driver");
+        this.emit(spec.kind, spec.name);
+        return;
+      }
+      try {
+        state.artifact = await this.cache.ensure(ref);
+        state.pull = undefined;
+      } catch (err) {
+        state.pullAttempts++;
+        if (err instanceof ArtifactError || err instanceof ExtractError) {
+          const code = err instanceof ArtifactError && err.code === "invalid_manifest" ? "invalid_manifest" : "image_pull_failed";
+          state.pull = { permanent: true, reason: `${code}: ${err.message}` };
+          log.warn({ image: spec.image, reason: state.pull.reason }, "artifact rejected");
+        } else {
+          state.pull = { permanent: false, reason: `pulling image (attempt ${state.pullAttempts}): ${(err as Error).message}` };
+          log.warn({ err, image: spec.image }, "artifact download failed; will retry");
+          this.retryLater(state, "pull");
+        }
+        this.emit(spec.kind, spec.name);
+        return;
+      }
+    }
+
+    const artifact = state.artifact;
+    const started: InstanceSupervisor[] = [];
+    for (let ordinal = 0; ordinal < spec.replicas; ordinal++) {
+      if (state.instances.has(ordinal)) continue;
+      const sup = await this.newInstance(spec, ordinal, hash, artifact);
+      state.instances.set(ordinal, sup);
+      started.push(sup);
+    }
+    if (started.length) this.emit(spec.kind, spec.name);
+    await Promise.all(started.map((s) => s.launch()));
+  }
+
+  private async newInstance(spec: DesiredWorkload, ordinal: number, hash: string, artifact: LocalArtifact): Promise<InstanceSupervisor> {
+    const name = instanceName(spec.name, ordinal);
+    const port = await this.ports.allocate();
+    const healthPath = spec.healthCheckPath || artifact.manifest.healthPath || defaultHealthPath;
+    const record: InstanceRecord = {
+      kind: spec.kind,
+      name,
+      workload: spec.name,
+      ordinal,
+      specHash: hash,
+      image: spec.image,
+      port,
+      healthPath,
+      logFile: this.dir("logs", `${spec.kind}--${name}.log`),
+      exitFile: this.dir("instances", `${spec.kind}--${name}.exit`),
+      failures: 0,
+    };
+    return this.supervisor(record, async () => launchSpec(spec, artifact, this.instanceEnvironment(spec, name, port)), this.dir("instances", `${spec.kind}--${name}.json`));
+  }
+
+  /** How to restart an adopted instance: from its workload's current spec (same hash) and artifact. */
+  private async launchSpecFor(record: InstanceRecord): Promise<LaunchSpec> {
+    const state = this.workloads.get(workloadKey(record.kind, record.workload));
+    if (!state) throw new Error(`workload ${record.workload} is no longer desired`);
+    const ref = parseArtifactRef(state.spec.image);
+    if (!ref) throw new Error(`image_pull_failed: ${artifactRefProblem(state.spec.image)}`);
+    state.artifact ??= await this.cache.ensure(ref);
+    return launchSpec(state.spec, state.artifact, this.instanceEnvironment(state.spec, record.name, record.port));
+  }
+
+  /**
+   * PORT and the ids (names from `instanceEnv`), the workload's decrypted variables, and a memory
+   * limit for Node apps: `NODE_OPTIONS=--max-old-space-size=<¾ of memory_mib>` (V8's heap cap; the
+   * rest is headroom for code, buffers and native memory). Other runtimes get no enforced limit
+   * from this driver.
+   */
+  private instanceEnvironment(spec: DesiredWorkload, name: string, port: number): Record<string, string> {
+    const env: Record<string, string> = { ...this.opts.baseEnv, ...(spec.kind === "sentinel" ? this.opts.sentinelEnv : {}), ...spec.env };
+    if (spec.memoryMib > 0) {
+      const heap = Math.max(16, Math.floor((spec.memoryMib * 3) / 4));
+      env.NODE_OPTIONS = [env.NODE_OPTIONS, `--max-old-space-size=${heap}`].filter(Boolean).join(" ");
+    }
+    env[instanceEnv.port] = String(port);
+    env[instanceEnv.instanceId] = name;
+    env[instanceEnv.workspaceId] = spec.workspaceId;
+    env[instanceEnv.projectId] = spec.projectId;
+    env[instanceEnv.environmentId] = spec.environmentId;
+    env[instanceEnv.region] = this.opts.region;
+    if (spec.kind === "deployment") env[instanceEnv.deploymentId] = spec.id;
+    else env[instanceEnv.sentinelId] = spec.id;
+    return env;
+  }
+
+  private supervisor(record: InstanceRecord, prepare: () => Promise<LaunchSpec>, stateFile: string): InstanceSupervisor {
+    return new InstanceSupervisor(record, prepare, {
+      stateFile,
+      policy: this.opts.policy,
+      logger: this.opts.logger.child({ kind: record.kind, workload: record.workload }),
+      advertiseHost: this.opts.advertiseHost,
+      onChange: () => this.emit(record.kind, record.workload),
+    });
+  }
+
+  private async stopInstance(sup: InstanceSupervisor): Promise<void> {
+    await sup.stop();
+    this.ports.release(sup.record.port);
+  }
+
+  private async rotateLogs(): Promise<void> {
+    const files = await readdir(this.dir("logs")).catch(() => [] as string[]);
+    for (const f of files) {
+      if (!f.endsWith(".log")) continue;
+      await rotateIfLarge(this.dir("logs", f), this.opts.logMaxBytes, this.opts.logKeep).catch((err: unknown) => this.opts.logger.warn({ err, file: f }, "log rotation failed"));
+    }
+  }
+
+  /** Half-done pulls of a previous agent process (it crashed mid-download or mid-unpack). */
+  private async removeStaleDownloads(): Promise<void> {
+    for (const f of await readdir(this.dir("artifacts"))) {
+      if (/\.(tmp|tar\.gz)$/.test(f) || f.includes(".part-")) await rm(this.dir("artifacts", f), { recursive: true, force: true });
+    }
+  }
+}
+
+/** The deployment's command if set (exec'd directly), else the manifest's `start` (a string runs via `/bin/sh -c`). */
+function launchSpec(spec: DesiredWorkload, artifact: LocalArtifact, env: Record<string, string>): LaunchSpec {
+  const start = artifact.manifest.start;
+  const argv = spec.command.length ? spec.command : typeof start === "string" ? ["/bin/sh", "-c", start] : start;
+  return { argv, cwd: artifact.dir, env };
+}
+
+/** `<workload>-<ordinal>`: stable, so a replaced instance keeps its name (and its row). */
+export function instanceName(workload: string, ordinal: number): string {
+  return `${workload}-${ordinal}`;
+}
+
+/** What instances are started from; a change means replacing them (replicas are not part of it). */
+export function specHash(spec: DesiredWorkload): string {
+  const { image, command, env, memoryMib, cpuMillicores, healthCheckPath } = spec;
+  const sortedEnv = Object.fromEntries(Object.entries(env).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return createHash("sha256").update(JSON.stringify({ image, command, env: sortedEnv, memoryMib, cpuMillicores, healthCheckPath })).digest("hex").slice(0, 16);
+}
+
+async function writeAtomic(file: string, text: string): Promise<void> {
+  const tmp = `${file}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, file);
+}

@@ -1,0 +1,231 @@
+import { createStorage, type Storage } from "@ctrl/s3";
+import { startS3, waitFor, type S3Server } from "@ctrl/testing";
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ProcessDriver, type ProcessDriverOptions } from "../src/drivers/process/driver.js";
+import type { ObservedWorkload } from "../src/workload.js";
+import { deployment, getJson, helloDir, pidAlive, probeDir, pushArtifact } from "./helpers.js";
+
+// Guarantees of the process driver, without a control plane: real artifacts from a real s3rver,
+// real child processes, real HTTP health checks.
+let s3: S3Server;
+let storage: Storage;
+let hello: string;
+let probe: string;
+const drivers: ProcessDriver[] = [];
+const dataDirs: string[] = [];
+let portBase = 0;
+
+const policy = {
+  restartBackoffMs: 100,
+  restartBackoffMaxMs: 400,
+  maxRestarts: 3,
+  stableAfterMs: 5_000,
+  healthIntervalMs: 50,
+  livenessIntervalMs: 500,
+  livenessFailures: 3,
+  stopGraceMs: 1_000,
+  adoptedPollMs: 100,
+};
+
+beforeAll(async () => {
+  s3 = await startS3();
+  storage = createStorage({ endpoint: s3.endpoint, region: "us-east-1", bucket: "ctrl-builds", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
+  await storage.ensureBucket();
+  hello = await pushArtifact(storage, helloDir, "hello");
+  probe = await pushArtifact(storage, probeDir, "probe");
+  portBase = 30_000 + (process.pid % 200) * 50;
+});
+
+afterEach(async () => {
+  // Stop everything a test started (by the driver's own records), then drop the driver.
+  for (const d of drivers.splice(0)) {
+    for (const kind of ["deployment", "sentinel"] as const) for (const w of d.list(kind)) await d.delete(kind, w.name);
+    await d.close();
+  }
+});
+
+afterAll(async () => {
+  storage?.destroy();
+  await s3?.dispose();
+  for (const d of dataDirs) await rm(d, { recursive: true, force: true });
+});
+
+async function newDriver(dataDir?: string, overrides: Partial<ProcessDriverOptions> = {}): Promise<ProcessDriver> {
+  const dir = dataDir ?? (await mkdtemp(join(tmpdir(), "krane-driver-")));
+  if (!dataDir) dataDirs.push(dir);
+  const driver = new ProcessDriver({
+    dataDir: dir,
+    storage,
+    region: "local",
+    portRange: { low: portBase, high: portBase + 49 },
+    advertiseHost: "127.0.0.1",
+    policy,
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
+    logMaxBytes: 1024 * 1024,
+    logKeep: 2,
+    baseEnv: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+    pullRetryMs: 100,
+    ...overrides,
+  });
+  await driver.start();
+  drivers.push(driver);
+  return driver;
+}
+
+function until(driver: ProcessDriver, name: string, what: string, check: (w: ObservedWorkload) => boolean, timeoutMs = 20_000) {
+  return waitFor(
+    `${name}: ${what}`,
+    () => {
+      const w = driver.observe("deployment", name);
+      return w !== undefined && check(w) ? w : undefined;
+    },
+    { timeoutMs },
+  );
+}
+
+const allRunning = (w: ObservedWorkload) => w.instances.length === w.desiredReplicas && w.instances.every((i) => i.phase === "running");
+
+async function pidOf(address: string): Promise<number> {
+  return (await getJson(address)).pid as number;
+}
+
+describe("process driver", () => {
+  it("downloads once, starts the replicas with PORT and ids, and reports running once healthy", async () => {
+    const driver = await newDriver();
+    const changes: string[] = [];
+    driver.onChange((_k, name) => changes.push(name));
+    await driver.apply(deployment("hello", hello, { replicas: 2 }));
+    const w = await until(driver, "hello", "2 running", allRunning);
+    expect(new Set(w.instances.map((i) => i.address)).size).toBe(2);
+    for (const instance of w.instances) {
+      const body = await getJson(instance.address);
+      expect(body).toMatchObject({ message: "hello from ctrl", deploymentId: "d_hello", instanceId: instance.name, region: "local" });
+      expect((await fetch(`http://${instance.address}/openapi.json`)).status).toBe(200);
+    }
+    expect(w.instances.map((i) => i.name).sort()).toEqual(["hello-0", "hello-1"]);
+    expect(changes).toContain("hello");
+    // One unpacked copy shared by both instances.
+    expect(driver.pullTimings.size).toBe(1);
+    const logs = await driver.logs("hello-0", 10);
+    expect(logs?.join("\n")).toMatch(/hello listening on \d+ as hello-0/);
+    expect(await driver.logs("nope-0", 10)).toBeUndefined();
+    expect(await driver.logs("../../etc/passwd", 10)).toBeUndefined();
+  });
+
+  it("passes the deployment env, the command override and the memory limit (NODE_OPTIONS)", async () => {
+    const driver = await newDriver();
+    await driver.apply(deployment("envy", probe, { env: { GREETING: "hi" }, memoryMib: 256, command: ["node", "server.js", "--flag"] }));
+    const w = await until(driver, "envy", "running", allRunning);
+    const body = await getJson(w.instances[0]!.address);
+    const env = body.env as Record<string, string>;
+    expect(env.GREETING).toBe("hi");
+    expect(env.NODE_OPTIONS).toBe("--max-old-space-size=192");
+    expect(env.CTRL_DEPLOYMENT_ID).toBe("d_envy");
+    expect(env.PORT).toBe(w.instances[0]!.address.split(":")[1]);
+    // The agent's own environment (its token!) never leaks into instances.
+    expect(Object.keys(env).filter((k) => k.startsWith("KRANE_"))).toEqual([]);
+  });
+
+  it("stays pending while the health path does not answer 200", async () => {
+    const driver = await newDriver();
+    await driver.apply(deployment("sick", probe, { env: { MODE: "unhealthy" } }));
+    const w = await until(driver, "sick", "instance started", (x) => x.instances[0]?.address !== "");
+    const address = w.instances[0]!.address;
+    await waitFor("the app to listen", async () => (await fetch(`http://${address}/`)).status === 200);
+    expect(driver.observe("deployment", "sick")!.instances[0]!.phase).toBe("pending");
+  });
+
+  it("restarts a crashing app with backoff, then gives up and stays failed with its exit code", async () => {
+    const driver = await newDriver();
+    await driver.apply(deployment("crashy", probe, { env: { MODE: "crash", EXIT_CODE: "3" } }));
+    const w = await until(driver, "crashy", "failed", (x) => x.instances[0]?.phase === "failed");
+    expect(w.instances[0]).toMatchObject({ phase: "failed", exitCode: 3 });
+    expect(w.instances[0]!.failureReason).toMatch(/exited with code 3; gave up after 4 failed starts/);
+    const starts = (await driver.logs("crashy-0", 100))!.filter((l) => l.startsWith("probe starting"));
+    expect(starts).toHaveLength(policy.maxRestarts + 1);
+  });
+
+  it("fails fast with image_pull_failed for a container image and for a digest mismatch, starting nothing", async () => {
+    const driver = await newDriver();
+    await driver.apply(deployment("docker", "ghcr.io/acme/app:1.0", { replicas: 2 }));
+    const wrong = hello.replace(/sha256:(.)/, (_m, c: string) => `sha256:${c === "0" ? "1" : "0"}`);
+    await driver.apply(deployment("tampered", wrong));
+    const a = await until(driver, "docker", "failed", (x) => x.instances.every((i) => i.phase === "failed"));
+    expect(a.instances).toHaveLength(2);
+    expect(a.instances[0]!.failureReason).toMatch(/^image_pull_failed: .*not an artifact reference/);
+    const b = await until(driver, "tampered", "failed", (x) => x.instances[0]?.phase === "failed");
+    expect(b.instances[0]!.failureReason).toMatch(/^image_pull_failed: .*has sha256 .*, expected/);
+    expect(b.instances[0]!.address).toBe("");
+  });
+
+  it("scales down and deletes: the processes exit, the instances and state files disappear", async () => {
+    const driver = await newDriver();
+    await driver.apply(deployment("scale", hello, { replicas: 3 }));
+    const w = await until(driver, "scale", "3 running", allRunning);
+    const pids = await Promise.all(w.instances.map((i) => pidOf(i.address)));
+    await driver.apply(deployment("scale", hello, { replicas: 1 }));
+    await until(driver, "scale", "1 instance", (x) => x.instances.length === 1);
+    await waitFor("scaled-down processes to exit", async () => !(await pidAlive(pids[1]!)) && !(await pidAlive(pids[2]!)));
+    expect(await pidAlive(pids[0]!)).toBe(true);
+
+    await driver.delete("deployment", "scale");
+    expect(driver.observe("deployment", "scale")).toBeUndefined();
+    await waitFor("the last process to exit", async () => !(await pidAlive(pids[0]!)));
+    const dataDir = dataDirs[dataDirs.length - 1]!;
+    await waitFor("state files removed", async () => (await readdir(join(dataDir, "instances"))).filter((f) => f.startsWith("deployment--scale")).length === 0);
+    expect(existsSync(join(dataDir, "workloads", "deployment", "scale.json"))).toBe(false);
+  });
+
+  it("sends SIGKILL to an app that ignores SIGTERM after the grace period", async () => {
+    const driver = await newDriver();
+    await driver.apply(deployment("stubborn", probe, { env: { MODE: "ignore-term" } }));
+    const w = await until(driver, "stubborn", "running", allRunning);
+    const pid = await pidOf(w.instances[0]!.address);
+    await driver.delete("deployment", "stubborn");
+    await waitFor("the stubborn app to die", async () => !(await pidAlive(pid)), { timeoutMs: 10_000 });
+    expect((await driver.logs("stubborn-0", 5))!.join("\n")).toContain("ignoring SIGTERM");
+  });
+
+  it("after an agent restart: adopts live instances, replaces dead ones once, stops undesired ones", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "krane-adopt-"));
+    dataDirs.push(dataDir);
+    const first = await newDriver(dataDir);
+    await first.apply(deployment("keep", hello, { replicas: 2 }));
+    await first.apply(deployment("gone", hello, { replicas: 1 }));
+    const keep = await until(first, "keep", "2 running", allRunning);
+    const gone = await until(first, "gone", "running", allRunning);
+    const keepPids = await Promise.all(keep.instances.map((i) => pidOf(i.address)));
+    const gonePid = await pidOf(gone.instances[0]!.address);
+    // The agent goes away without stopping anything (as a crash would, minus the SIGKILL).
+    await first.close();
+    drivers.splice(drivers.indexOf(first), 1);
+    // While it is down: one instance dies, and "gone" stops being desired.
+    process.kill(keepPids[1]!, "SIGKILL");
+    await waitFor("instance 1 to die", async () => !(await pidAlive(keepPids[1]!)));
+    await rm(join(dataDir, "workloads", "deployment", "gone.json"));
+
+    const second = await newDriver(dataDir);
+    const after = await until(second, "keep", "2 running again", allRunning);
+    const afterPids = await Promise.all(after.instances.map((i) => pidOf(i.address)));
+    expect(afterPids[0]).toBe(keepPids[0]); // adopted, not restarted
+    expect(afterPids[1]).not.toBe(keepPids[1]); // replaced
+    await waitFor("the undesired instance to be stopped", async () => !(await pidAlive(gonePid)));
+    expect(second.observe("deployment", "gone")).toBeUndefined();
+    // No duplicates: exactly one state file per desired instance.
+    const records = (await readdir(join(dataDir, "instances"))).filter((f) => f.endsWith(".json"));
+    expect(records.sort()).toEqual(["deployment--keep-0.json", "deployment--keep-1.json"]);
+
+    // An adopted instance's exit is still noticed (by polling) and it is restarted.
+    process.kill(afterPids[0]!, "SIGKILL");
+    await until(second, "keep", "instance 0 restarted", (x) => x.instances[0]!.phase !== "running" || x.instances[0]!.exitCode !== undefined, 10_000);
+    const restarted = await until(second, "keep", "running after restart", allRunning);
+    expect(await pidOf(restarted.instances[0]!.address)).not.toBe(afterPids[0]);
+    const state = JSON.parse(await readFile(join(dataDir, "instances", "deployment--keep-0.json"), "utf8")) as { failures: number };
+    expect(state.failures).toBe(1);
+  });
+});
