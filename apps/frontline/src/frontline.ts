@@ -1,0 +1,251 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
+import type { TLSSocket, SecureContext } from "node:tls";
+import { forwardRequest, normalizeHost, RoundRobin, sendPlain, upstreamRequestHeaders, type ForwardOutcome } from "@ctrl/proxy";
+import type { Logger } from "pino";
+import type { Dispatcher } from "undici";
+import type { AcmeVerifier } from "./acme.js";
+import type { RouteSnapshot, RouteSource } from "./route-table.js";
+
+/**
+ * Where frontline sends a routed request: always the environment's sentinel, always straight to the
+ * deployment's instances, or the sentinel when it is healthy and the instances otherwise.
+ */
+export type UpstreamMode = "sentinel" | "instances" | "auto";
+
+/** The header that tells a sentinel which deployment of its environment a request is for. */
+export const deploymentHeader = "x-ctrl-deployment-id";
+
+/** Frontline's tunables (from config in main.ts, literal in tests). */
+export interface FrontlineSettings {
+  mode: UpstreamMode;
+  maxBodyBytes: number;
+  /** Time for an upstream to send response headers. */
+  upstreamHeadersTimeoutMs: number;
+  /** Longest pause inside an upstream's response body. */
+  upstreamBodyTimeoutMs: number;
+  /** Upstreams tried per request when connecting fails. */
+  maxAttempts: number;
+  /** How long a request for a route with no known upstream waits for a fresher route table. */
+  missWaitMs: number;
+  /** How long an upstream that refused a connection is skipped. */
+  failureCooldownMs: number;
+  /** Trust incoming X-Forwarded-* (only when frontline itself sits behind a trusted proxy). */
+  trustForwarded: boolean;
+}
+
+/** TLS at the edge: SNI picks a certificate per host (the certificate store supplies the callback). */
+export interface FrontlineTls {
+  SNICallback: (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => void;
+}
+
+/** Everything frontline needs; tests build it in-process. */
+export interface FrontlineDeps {
+  routes: RouteSource;
+  dispatcher: Dispatcher;
+  logger: Logger;
+  settings: FrontlineSettings;
+  /** Answers `/.well-known/acme-challenge/<token>`; without it those paths route like any other. */
+  acme?: AcmeVerifier;
+  /** When set, {@link Frontline.createHttpsServer} is available. */
+  tls?: FrontlineTls;
+}
+
+/** Per-process counters (exposed on the health path). */
+export interface FrontlineStats {
+  requests: number;
+  byStatusClass: Record<string, number>;
+  failures: Partial<Record<NonNullable<ForwardOutcome["failure"]> | "unknown_host", number>>;
+}
+
+/** A frontline instance: one request handler behind any number of listeners. */
+export interface Frontline {
+  /** The request handler shared by the HTTP and HTTPS listeners. */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  /** A plain-HTTP listener (not yet listening). */
+  createHttpServer(): HttpServer;
+  /** A TLS listener using `deps.tls` (throws without it). */
+  createHttpsServer(): HttpsServer;
+  stats: FrontlineStats;
+}
+
+const acmePrefix = "/.well-known/acme-challenge/";
+const healthPath = "/_ctrl/health";
+
+type Plan =
+  | { kind: "unknown" }
+  | { kind: "no_upstream" }
+  | { kind: "proxy"; key: string; addresses: readonly string[]; fallback?: readonly string[]; viaSentinel: boolean };
+
+function plan(snapshot: RouteSnapshot, host: string, mode: UpstreamMode): Plan & { deploymentId?: string } {
+  const route = snapshot.routes.get(host);
+  if (!route) return { kind: "unknown" };
+  const instances = snapshot.instances.get(route.deploymentId) ?? [];
+  const sentinel = snapshot.sentinels.get(route.environmentId);
+  const sentinelReady = sentinel !== undefined && sentinel.healthy;
+  if (mode === "sentinel" || (mode === "auto" && sentinelReady)) {
+    if (!sentinelReady) return { kind: "no_upstream", deploymentId: route.deploymentId };
+    return {
+      kind: "proxy",
+      key: `sentinel:${sentinel.sentinelId}`,
+      addresses: sentinel.addresses,
+      // In auto mode a sentinel that cannot be reached is bypassed rather than failing the request.
+      ...(mode === "auto" && instances.length > 0 ? { fallback: instances } : {}),
+      viaSentinel: true,
+      deploymentId: route.deploymentId,
+    };
+  }
+  if (instances.length === 0) return { kind: "no_upstream", deploymentId: route.deploymentId };
+  return { kind: "proxy", key: route.deploymentId, addresses: instances, viaSentinel: false, deploymentId: route.deploymentId };
+}
+
+/** Short, safe rendering of a host for a response body. */
+function printable(host: string): string {
+  return host.replace(/[^a-z0-9.\-_:[\]]/gi, "?").slice(0, 253);
+}
+
+/**
+ * Builds frontline's request handler: `/.well-known/acme-challenge/*` through ctrl-api, then routing
+ * by Host through the in-memory route table to the environment's sentinel or the deployment's
+ * running instances. Unknown host → 404 naming the host, no ready upstream → 503, upstream failure
+ * → 502 (504 on timeout), oversized body → 413; no response reveals an address or an error detail.
+ */
+export function createFrontline(deps: FrontlineDeps): Frontline {
+  const { settings, logger } = deps;
+  const balancer = new RoundRobin({ failureCooldownMs: settings.failureCooldownMs });
+  const stats: FrontlineStats = { requests: 0, byStatusClass: {}, failures: {} };
+
+  const count = (status: number, failure?: keyof FrontlineStats["failures"]) => {
+    stats.requests++;
+    const cls = status === 0 ? "aborted" : `${Math.floor(status / 100)}xx`;
+    stats.byStatusClass[cls] = (stats.byStatusClass[cls] ?? 0) + 1;
+    if (failure) stats.failures[failure] = (stats.failures[failure] ?? 0) + 1;
+  };
+
+  async function answerAcme(req: IncomingMessage, res: ServerResponse, host: string, token: string): Promise<void> {
+    if (!/^[A-Za-z0-9_-]{1,256}$/.test(token)) {
+      sendPlain(res, 404, "unknown challenge");
+      return count(404);
+    }
+    try {
+      const lookup = await deps.acme!(host, token);
+      if (!lookup.found) {
+        sendPlain(res, 404, "unknown challenge");
+        return count(404);
+      }
+      // RFC 8555 §8.3: the body is exactly the key authorization.
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": Buffer.byteLength(lookup.keyAuthorization), "cache-control": "no-store" });
+      res.end(lookup.keyAuthorization);
+      return count(200);
+    } catch (err) {
+      logger.warn({ err, host, token }, "acme challenge lookup failed");
+      sendPlain(res, 502, "challenge lookup failed");
+      return count(502, "upstream_error");
+    }
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const host = normalizeHost(req.headers.host);
+    if (!host) {
+      sendPlain(res, 400, "missing or malformed Host header");
+      return count(400);
+    }
+    const path = req.url ?? "/";
+    if (deps.acme && path.startsWith(acmePrefix) && (req.method === "GET" || req.method === "HEAD")) {
+      return answerAcme(req, res, host, path.slice(acmePrefix.length).split("?")[0]!);
+    }
+
+    let p = plan(deps.routes.snapshot(), host, settings.mode);
+    // Frontline's own health answers on any host no deployment serves (e.g. localhost).
+    if (p.kind === "unknown" && path === healthPath) return health(res);
+    if (p.kind !== "proxy") {
+      // A route or instance committed a moment ago may not be loaded yet: wait for one fresh read
+      // instead of failing a request during a cutover.
+      await deps.routes.nextRefresh(settings.missWaitMs);
+      p = plan(deps.routes.snapshot(), host, settings.mode);
+    }
+    if (p.kind === "unknown") {
+      sendPlain(res, 404, `no deployment serves host "${printable(host)}"`);
+      return count(404, "unknown_host");
+    }
+    if (p.kind === "no_upstream") {
+      sendPlain(res, 503, `no ready instance serves host "${printable(host)}" yet`, { "retry-after": "1" });
+      logger.info({ host, deploymentId: p.deploymentId }, "no ready upstream");
+      return count(503, "no_upstream");
+    }
+
+    const encrypted = (req.socket as TLSSocket).encrypted === true;
+    const headers = upstreamRequestHeaders(
+      req.headers,
+      { clientIp: req.socket.remoteAddress ?? "unknown", proto: encrypted ? "https" : "http", host: req.headers.host ?? host, trustForwarded: settings.trustForwarded },
+      p.viaSentinel ? { [deploymentHeader]: p.deploymentId! } : {},
+      [deploymentHeader],
+    );
+    const primary = balancer.picker(p.key, p.addresses);
+    const fallback = p.fallback ? balancer.picker(p.deploymentId!, p.fallback) : undefined;
+    let onFallback = false;
+    const outcome = await forwardRequest({
+      dispatcher: deps.dispatcher,
+      req,
+      res,
+      headers,
+      maxAttempts: settings.maxAttempts + (p.fallback ? p.fallback.length : 0),
+      maxBodyBytes: settings.maxBodyBytes,
+      headersTimeoutMs: settings.upstreamHeadersTimeoutMs,
+      bodyTimeoutMs: settings.upstreamBodyTimeoutMs,
+      nextUpstream: () => {
+        if (!onFallback) {
+          const next = primary();
+          if (next !== undefined) return next;
+          if (!fallback) return undefined;
+          onFallback = true;
+          // Instances do not understand the sentinel header; they get the request as a client sent it.
+          delete headers[deploymentHeader];
+        }
+        return fallback!();
+      },
+      onUpstreamFailure: (address, err) => {
+        balancer.markFailed(address);
+        logger.warn({ host, deploymentId: p.deploymentId, upstream: address, code: (err as { code?: string }).code }, "upstream failed");
+      },
+      onUpstreamSuccess: (address) => balancer.markHealthy(address),
+    });
+    count(outcome.status, outcome.failure);
+    if (outcome.failure && outcome.failure !== "client_aborted") {
+      logger.warn({ host, deploymentId: p.deploymentId, status: outcome.status, failure: outcome.failure, code: outcome.errorCode, upstream: outcome.upstream, attempts: outcome.attempts }, "request failed");
+    } else {
+      logger.debug({ host, deploymentId: p.deploymentId, method: req.method, status: outcome.status, upstream: outcome.upstream }, "request");
+    }
+  }
+
+  function health(res: ServerResponse): void {
+    const snapshot = deps.routes.snapshot();
+    const body = JSON.stringify({
+      status: "ok",
+      routes: snapshot.routes.size,
+      lastRefreshAt: deps.routes.lastRefreshAt(),
+      requests: stats.requests,
+      failingUpstreams: balancer.failing().length,
+    });
+    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body), "cache-control": "no-store" });
+    res.end(body);
+  }
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    route(req, res).catch((err: unknown) => {
+      logger.error({ err, host: req.headers.host, url: req.url }, "frontline handler failed");
+      sendPlain(res, 500, "internal error");
+      count(500);
+    });
+  };
+
+  return {
+    handle,
+    stats,
+    createHttpServer: () => createHttpServer(handle),
+    createHttpsServer: () => {
+      if (!deps.tls) throw new Error("frontline: no TLS configured (deps.tls with an SNICallback is required for HTTPS)");
+      return createHttpsServer({ SNICallback: deps.tls.SNICallback }, handle);
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import { z } from "zod";
+
+/**
+ * Every setting of a sentinel, read once from the environment in main.ts. The agent sets `PORT`,
+ * `CTRL_ENVIRONMENT_ID`, `CTRL_REGION` and `CTRL_SENTINEL_ID` (packages/artifact `instanceEnv`);
+ * the rest has defaults for the local stack.
+ */
+export const sentinelConfigSchema = z.object({
+  /** Port to listen on (the agent assigns it). */
+  PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /** Host to bind. */
+  HOST: z.string().default("127.0.0.1"),
+  /** The environment whose instances this sentinel fronts. */
+  CTRL_ENVIRONMENT_ID: z.string().min(1, "CTRL_ENVIRONMENT_ID is required: the environment this sentinel serves"),
+  /** The region it runs in: only instances of this region are used. */
+  CTRL_REGION: z.string().min(1).default("local"),
+  /** This sentinel's id (for logs and health). */
+  CTRL_SENTINEL_ID: z.string().default("unknown"),
+  /** MySQL URL to read the environment's instances from (read-only use). */
+  DATABASE_URL: z.string().url().default("mysql://root@127.0.0.1:3306/ctrl"),
+  /** Instance-list change check interval (ms). */
+  SENTINEL_POLL_INTERVAL_MS: z.coerce.number().int().min(20).max(5_000).default(150),
+  /** Unconditional reload interval (ms). */
+  SENTINEL_FULL_RELOAD_MS: z.coerce.number().int().min(1_000).default(30_000),
+  /** Largest request body (bytes); larger ones get 413. */
+  SENTINEL_MAX_BODY_BYTES: z.coerce.number().int().min(0).default(100 * 1024 * 1024),
+  /** Time to connect to an instance (ms). */
+  SENTINEL_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(1).default(1_000),
+  /** Time for an instance to send response headers (ms); then 504. */
+  SENTINEL_UPSTREAM_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1).default(60_000),
+  /** Longest pause inside an instance's response body (ms). */
+  SENTINEL_UPSTREAM_BODY_TIMEOUT_MS: z.coerce.number().int().min(0).default(120_000),
+  /** Instances tried per request when connecting fails. */
+  SENTINEL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  /** How long an instance that refused a connection is skipped (ms). */
+  SENTINEL_FAILURE_COOLDOWN_MS: z.coerce.number().int().min(0).default(2_000),
+  /** pino level (`debug` logs every request). */
+  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+});
+
+/** Parsed sentinel configuration. */
+export type SentinelConfig = z.infer<typeof sentinelConfigSchema>;
+
+/** Parses the environment; throws an error naming each bad variable and how to fix it. */
+export function loadSentinelConfig(env: NodeJS.ProcessEnv = process.env): SentinelConfig {
+  const parsed = sentinelConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`sentinel: invalid configuration:\n${lines.join("\n")}\nSet the variables above (see apps/sentinel/src/config.ts) and start again.`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,83 @@
+import { sql, type Db } from "@ctrl/db";
+import { startPoller, type Poller } from "@ctrl/proxy";
+import type { Logger } from "pino";
+
+/** What the sentinel's handler needs to know about instances. */
+export interface InstanceSource {
+  /** `host:port` of the deployment's running instances in this region (empty if none or not ours). */
+  addresses(deploymentId: string): readonly string[];
+  /** Number of running instances across the environment's deployments. */
+  count(): number;
+  nextRefresh(timeoutMs: number): Promise<void>;
+  lastRefreshAt(): number;
+}
+
+/** Dependencies of {@link startInstanceTable}. */
+export interface InstanceTableDeps {
+  db: Db;
+  environmentId: string;
+  region: string;
+  logger: Logger;
+  pollIntervalMs: number;
+  fullReloadMs: number;
+}
+
+/** A running instance table. */
+export interface InstanceTable extends InstanceSource {
+  stop(): Promise<void>;
+}
+
+/**
+ * The running instances of every deployment of one environment in one region, polled from MySQL by a
+ * checksum of the matching rows and reloaded when it changes. Deployments of other environments
+ * never appear, so a sentinel cannot be used to reach another environment's instances.
+ */
+export async function startInstanceTable(deps: InstanceTableDeps): Promise<InstanceTable> {
+  const { db, environmentId, region, logger } = deps;
+  let byDeployment = new Map<string, string[]>();
+  let total = 0;
+  let fingerprint = "";
+
+  async function refresh(full: boolean): Promise<void> {
+    const { rows } = await sql<{ n: number | string; x: number | string | null }>`
+      SELECT COUNT(*) AS n, BIT_XOR(CRC32(CONCAT_WS('|', i.id, i.deployment_id, i.address, i.status, i.updated_at))) AS x
+        FROM instances i JOIN deployments d ON d.id = i.deployment_id
+       WHERE d.environment_id = ${environmentId} AND i.region = ${region}`.execute(db);
+    const next = `${rows[0]?.n ?? 0}:${rows[0]?.x ?? 0}`;
+    if (!full && next === fingerprint) return;
+    const instances = await db
+      .selectFrom("instances as i")
+      .innerJoin("deployments as d", "d.id", "i.deployment_id")
+      .select(["i.deployment_id", "i.address"])
+      .where("d.environment_id", "=", environmentId)
+      .where("i.region", "=", region)
+      .where("i.status", "=", "running")
+      .orderBy("i.id")
+      .execute();
+    const map = new Map<string, string[]>();
+    for (const row of instances) {
+      if (!row.address) continue;
+      const list = map.get(row.deployment_id) ?? [];
+      list.push(row.address);
+      map.set(row.deployment_id, list);
+    }
+    byDeployment = map;
+    total = instances.length;
+    fingerprint = next;
+    if (!full) logger.debug({ environmentId, region, instances: total }, "instances changed");
+  }
+
+  const poller: Poller = await startPoller({
+    intervalMs: deps.pollIntervalMs,
+    fullEveryMs: deps.fullReloadMs,
+    refresh,
+    onError: (err) => logger.warn({ err, environmentId, region }, "instance refresh failed; serving the previous list"),
+  });
+  return {
+    addresses: (deploymentId) => byDeployment.get(deploymentId) ?? [],
+    count: () => total,
+    nextRefresh: (timeoutMs) => poller.nextRefresh(timeoutMs),
+    lastRefreshAt: () => poller.lastSuccessAt(),
+    stop: () => poller.stop(),
+  };
+}

@@ -1,0 +1,142 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { forwardRequest, RoundRobin, sendPlain, upstreamRequestHeaders } from "@ctrl/proxy";
+import type { Logger } from "pino";
+import type { Dispatcher } from "undici";
+import type { InstanceSource } from "./instance-table.js";
+
+/** The header frontline sets to name the deployment a request is for. */
+export const deploymentHeader = "x-ctrl-deployment-id";
+
+/** The sentinel's tunables. */
+export interface SentinelSettings {
+  maxBodyBytes: number;
+  upstreamHeadersTimeoutMs: number;
+  upstreamBodyTimeoutMs: number;
+  /** Instances tried per request when connecting fails. */
+  maxAttempts: number;
+  /** How long an instance that refused a connection is skipped. */
+  failureCooldownMs: number;
+  /** How long a request for a deployment with no known instance waits for a fresher list. */
+  missWaitMs: number;
+}
+
+/** Dependencies of {@link createSentinel}. */
+export interface SentinelDeps {
+  instances: InstanceSource;
+  dispatcher: Dispatcher;
+  logger: Logger;
+  environmentId: string;
+  sentinelId: string;
+  settings: SentinelSettings;
+}
+
+/** Request counters (exposed on `/_ctrl/health`). */
+export interface SentinelStats {
+  requests: number;
+  byStatusClass: Record<string, number>;
+  byDeployment: Record<string, number>;
+  retries: number;
+}
+
+/** A sentinel: one request handler and its counters. */
+export interface Sentinel {
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  createServer(): Server;
+  stats: SentinelStats;
+}
+
+const healthPath = "/_ctrl/health";
+
+/**
+ * Builds the sentinel's handler: requests carrying `x-ctrl-deployment-id` (set by frontline) go
+ * round robin to that deployment's running instances in this environment and region, skipping
+ * instances that recently refused connections and retrying another on a connect error.
+ * `/_ctrl/health` (without that header, so an app's own path of that name still routes) reports
+ * health and counters.
+ */
+export function createSentinel(deps: SentinelDeps): Sentinel {
+  const { settings, logger } = deps;
+  const balancer = new RoundRobin({ failureCooldownMs: settings.failureCooldownMs });
+  const stats: SentinelStats = { requests: 0, byStatusClass: {}, byDeployment: {}, retries: 0 };
+
+  const count = (status: number, deploymentId?: string) => {
+    stats.requests++;
+    const cls = status === 0 ? "aborted" : `${Math.floor(status / 100)}xx`;
+    stats.byStatusClass[cls] = (stats.byStatusClass[cls] ?? 0) + 1;
+    if (deploymentId) stats.byDeployment[deploymentId] = (stats.byDeployment[deploymentId] ?? 0) + 1;
+  };
+
+  function health(res: ServerResponse): void {
+    const body = JSON.stringify({
+      status: "ok",
+      sentinelId: deps.sentinelId,
+      environmentId: deps.environmentId,
+      instances: deps.instances.count(),
+      failingInstances: balancer.failing().length,
+      lastRefreshAt: deps.instances.lastRefreshAt(),
+      ...stats,
+    });
+    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body), "cache-control": "no-store" });
+    res.end(body);
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = req.headers[deploymentHeader];
+    const deploymentId = Array.isArray(raw) ? raw[0] : raw;
+    if (!deploymentId) {
+      if ((req.url ?? "/").split("?")[0] === healthPath) return health(res);
+      sendPlain(res, 400, `missing ${deploymentHeader}: requests reach a sentinel through frontline`);
+      return count(400);
+    }
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(deploymentId)) {
+      sendPlain(res, 400, `malformed ${deploymentHeader}`);
+      return count(400);
+    }
+    let addresses = deps.instances.addresses(deploymentId);
+    if (addresses.length === 0) {
+      // Instances that just became ready (a cutover in progress) may not be loaded yet.
+      await deps.instances.nextRefresh(settings.missWaitMs);
+      addresses = deps.instances.addresses(deploymentId);
+    }
+    if (addresses.length === 0) {
+      sendPlain(res, 503, "no ready instance for this deployment", { "retry-after": "1" });
+      logger.info({ deploymentId }, "no ready instance");
+      return count(503, deploymentId);
+    }
+    const host = req.headers.host ?? "";
+    const headers = upstreamRequestHeaders(req.headers, { clientIp: req.socket.remoteAddress ?? "unknown", proto: "http", host, trustForwarded: true }, {}, [deploymentHeader]);
+    const pick = balancer.picker(deploymentId, addresses);
+    const outcome = await forwardRequest({
+      dispatcher: deps.dispatcher,
+      req,
+      res,
+      headers,
+      maxAttempts: Math.min(settings.maxAttempts, addresses.length),
+      maxBodyBytes: settings.maxBodyBytes,
+      headersTimeoutMs: settings.upstreamHeadersTimeoutMs,
+      bodyTimeoutMs: settings.upstreamBodyTimeoutMs,
+      nextUpstream: pick,
+      onUpstreamFailure: (address, err) => {
+        balancer.markFailed(address);
+        logger.warn({ deploymentId, instance: address, code: (err as { code?: string }).code }, "instance failed; skipping it");
+      },
+      onUpstreamSuccess: (address) => balancer.markHealthy(address),
+    });
+    if (outcome.attempts > 1) stats.retries += outcome.attempts - 1;
+    count(outcome.status, deploymentId);
+    if (outcome.failure && outcome.failure !== "client_aborted") {
+      logger.warn({ deploymentId, status: outcome.status, failure: outcome.failure, code: outcome.errorCode, instance: outcome.upstream, attempts: outcome.attempts }, "request failed");
+    } else {
+      logger.debug({ deploymentId, method: req.method, status: outcome.status, instance: outcome.upstream }, "request");
+    }
+  }
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    route(req, res).catch((err: unknown) => {
+      logger.error({ err }, "sentinel handler failed");
+      sendPlain(res, 500, "internal error");
+      count(500);
+    });
+  };
+  return { handle, stats, createServer: () => createServer(handle) };
+}

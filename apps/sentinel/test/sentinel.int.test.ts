@@ -1,0 +1,138 @@
+/**
+ * The sentinel as the agent runs it: the esbuild bundle started with `node` from a directory without
+ * node_modules, reading instances from a real MariaDB, forwarding to real upstream processes.
+ * Guarantees: round robin across running instances; an instance that refuses connections is
+ * skipped and the request retried on another; a SIGKILLed instance under load fails no request;
+ * only the sentinel's own environment is reachable.
+ */
+import { createTestDatabase, freePort, waitFor, type TestDatabase } from "@ctrl/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  bundleSentinelForTest,
+  insertDeployment,
+  insertInstance,
+  newEdgeProject,
+  startSentinelProcess,
+  startUpstream,
+  type SentinelProcess,
+  type Upstream,
+} from "./fixtures.js";
+
+let database: TestDatabase;
+let sentinel: SentinelProcess;
+const upstreams: Upstream[] = [];
+const project = newEdgeProject();
+const other = newEdgeProject();
+let deploymentA: string;
+let otherDeployment: string;
+
+async function get(deploymentId: string | undefined, path = "/"): Promise<{ status: number; body: string }> {
+  const res = await fetch(`http://${sentinel.address}${path}`, { headers: deploymentId ? { "x-ctrl-deployment-id": deploymentId, host: "app.ctrl.localhost" } : {} });
+  return { status: res.status, body: await res.text() };
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const [bundleDir, ...started] = await Promise.all([bundleSentinelForTest(), startUpstream("a1"), startUpstream("a2"), startUpstream("a3"), startUpstream("other")]);
+  upstreams.push(...started);
+  deploymentA = await insertDeployment(database.db, project);
+  for (const u of started.slice(0, 3)) await insertInstance(database.db, project, deploymentA, u.address);
+  otherDeployment = await insertDeployment(database.db, other);
+  await insertInstance(database.db, other, otherDeployment, started[3]!.address);
+  sentinel = await startSentinelProcess(bundleDir, { databaseUrl: database.url, environmentId: project.environmentId });
+});
+
+afterAll(async () => {
+  await sentinel?.process.stop();
+  await Promise.all(upstreams.map((u) => u.process.stop()));
+  await database?.drop();
+});
+
+describe("sentinel", () => {
+  it("answers /_ctrl/health with its instance count and counters", async () => {
+    const health = await sentinel.health();
+    expect(health.instances).toBe(3);
+    expect(typeof health.requests).toBe("number");
+  });
+
+  it("spreads requests round robin over the deployment's running instances", async () => {
+    const seen: Record<string, number> = {};
+    for (let i = 0; i < 30; i++) {
+      const res = await get(deploymentA);
+      expect(res.status).toBe(200);
+      seen[res.body] = (seen[res.body] ?? 0) + 1;
+    }
+    expect(seen).toEqual({ a1: 10, a2: 10, a3: 10 });
+    const health = await sentinel.health();
+    expect(health.byDeployment[deploymentA]).toBeGreaterThanOrEqual(30);
+  });
+
+  it("refuses requests without a deployment header and never reaches another environment", async () => {
+    expect((await get(undefined, "/")).status).toBe(400);
+    const foreign = await get(otherDeployment);
+    expect(foreign.status).toBe(503);
+    expect(foreign.body).not.toContain("other");
+    expect((await get("d_doesnotexist")).status).toBe(503);
+    expect((await get("bad id with spaces")).status).toBe(400);
+  });
+
+  it("skips an instance that refuses connections and retries the request on another", async () => {
+    const deadPort = await freePort();
+    const deploymentB = await insertDeployment(database.db, project);
+    await insertInstance(database.db, project, deploymentB, `127.0.0.1:${deadPort}`);
+    await insertInstance(database.db, project, deploymentB, upstreams[0]!.address);
+    // Wait until the sentinel has loaded both instances of B (the instance count includes them).
+    await waitForInstances(5);
+    const before = (await sentinel.health()).retries;
+    for (let i = 0; i < 10; i++) {
+      const res = await get(deploymentB);
+      expect(res.status).toBe(200);
+      expect(res.body).toBe("a1");
+    }
+    // The dead instance was tried at most once per cooldown, then skipped.
+    const retries = (await sentinel.health()).retries - before;
+    expect(retries).toBeGreaterThanOrEqual(1);
+    expect(retries).toBeLessThan(10);
+  });
+
+  it("loses no request when an instance is SIGKILLed under load", async () => {
+    const victim = await startUpstream("victim");
+    upstreams.push(victim);
+    const deploymentC = await insertDeployment(database.db, project);
+    await insertInstance(database.db, project, deploymentC, victim.address);
+    await insertInstance(database.db, project, deploymentC, upstreams[1]!.address);
+    await waitForInstances(7);
+
+    let stop = false;
+    const failures: string[] = [];
+    const answers: Record<string, number> = {};
+    const clients = Array.from({ length: 10 }, async () => {
+      for (let n = 0; !stop && n < 2_000; n++) {
+        try {
+          const res = await get(deploymentC);
+          if (res.status !== 200) failures.push(`${res.status} ${res.body}`);
+          else answers[res.body] = (answers[res.body] ?? 0) + 1;
+        } catch (err) {
+          failures.push(String(err));
+        }
+      }
+    });
+    // Let traffic reach both instances, kill one by pid, and keep going until the survivor has
+    // answered plenty after the kill.
+    await waitForCondition(() => (answers.victim ?? 0) > 20);
+    await victim.process.kill();
+    const survivorAtKill = answers.a2 ?? 0;
+    await waitForCondition(() => (answers.a2 ?? 0) > survivorAtKill + 200);
+    stop = true;
+    await Promise.all(clients);
+    expect(failures).toEqual([]);
+  });
+});
+
+async function waitForInstances(count: number): Promise<void> {
+  await waitFor(`sentinel to load ${count} instances`, async () => (await sentinel.health()).instances === count, { timeoutMs: 5_000 });
+}
+
+async function waitForCondition(check: () => boolean): Promise<void> {
+  await waitFor("traffic condition", check, { timeoutMs: 20_000, intervalMs: 10 });
+}

@@ -1,0 +1,9 @@
+/**
+ * @ctrl/proxy: the streaming HTTP forwarding core shared by frontline and sentinel — undici
+ * keep-alive pools, hop-by-hop and X-Forwarded-* header handling, body limits, retry of requests
+ * that never reached an upstream, round robin with failure cooldown, and a change-polling loop.
+ */
+export * from "./headers.js";
+export * from "./forward.js";
+export * from "./balancer.js";
+export * from "./poller.js";
