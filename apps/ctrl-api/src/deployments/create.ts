@@ -1,7 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { newId } from "@ctrl/db";
 import type { DeployRequest, DeployResult, deployWorkflowName as DeployWorkflowNameConst } from "@ctrl/ctrl-worker/api";
-import * as clients from "@restatedev/restate-sdk-clients";
 import { requireProjectAccess, type Principal } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
 import { connectErrorFromRestate } from "../restate-errors.js";
@@ -26,7 +25,7 @@ export const startStepName = "start";
 /**
  * CreateDeployment, shared by the RPC and `POST /v2/deploy.createDeployment`: validates, authorizes
  * (a project the principal cannot see is `not_found`), inserts the deployment as `pending`, then
- * submits `DeployWorkflow` (idempotency key = deployment id). When the submission fails the
+ * submits `DeployWorkflow` keyed by the deployment id (so a repeated submit is a no-op). When the submission fails the
  * deployment is marked `failed` with the reason and a failed `start` step, and the caller gets
  * `unavailable` — it is never left `pending`.
  */
@@ -90,7 +89,10 @@ export async function createDeployment(
   try {
     await deps.restate
       .workflowClient<DeployWorkflowShape>({ name: deployWorkflowName }, deploymentId)
-      .workflowSubmit({ deploymentId }, clients.rpc.sendOpts({ idempotencyKey: deploymentId }));
+      // The workflow key (= deployment id) is the idempotency key: restate runs `run` once per key
+      // and answers a repeated submit with PreviouslyAccepted. (It rejects an explicit
+      // idempotency-key header on workflow handlers with HTTP 400.)
+      .workflowSubmit({ deploymentId });
   } catch (err) {
     const error = connectErrorFromRestate(err, `starting the deploy workflow of ${deploymentId}`);
     await markStartFailed(deps, deploymentId, error.rawMessage);

@@ -65,7 +65,9 @@ export function truncateUtf8(s: string, maxBytes: number): string {
 
 // Docker reference grammar (distribution/reference): [domain[:port]/]path[:tag][@digest].
 const component = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
-const domain = "(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]+)?";
+const label = "[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?";
+// A registry host is only recognised as such when it has a dot or a port, or is localhost (as docker does).
+const domain = `(?:localhost(?::[0-9]+)?|${label}(?:\\.${label})+(?::[0-9]+)?|${label}:[0-9]+)`;
 const imagePattern = new RegExp(`^(?:${domain}/)?${component}(?:/${component})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$`);
 // What a build produces for the process driver: `artifact://<object key>`.
 const artifactPattern = /^artifact:\/\/[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/;
