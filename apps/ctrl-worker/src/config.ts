@@ -64,6 +64,28 @@ export const workerConfigSchema = z.object({
   CLOUDFLARE_API_TOKEN: z.string().optional(),
   /** Cloudflare zone id of the custom domains' parent zone (DNS_PROVIDER=cloudflare). */
   CLOUDFLARE_ZONE_ID: z.string().optional(),
+  /** Build backend for context deploys: `local` (artifact builder, no Docker), `docker` (buildx + registry), `none`. */
+  BUILD_BACKEND: z.enum(["local", "docker", "none"]).default("local"),
+  /** Wall-clock limit of one build, all commands included; the build fails with build_timeout after it. */
+  BUILD_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(600),
+  /** Largest accepted build context upload (.tar.gz), in bytes. */
+  BUILD_MAX_CONTEXT_BYTES: z.coerce.number().int().positive().default(100 * 1024 * 1024),
+  /** Largest total size of an extracted build context, in bytes. */
+  BUILD_MAX_EXTRACTED_BYTES: z.coerce.number().int().positive().default(500 * 1024 * 1024),
+  /** Most entries (files, directories, links) in a build context. */
+  BUILD_MAX_FILES: z.coerce.number().int().positive().default(50_000),
+  /** Parent directory of the per-build temporary directories; default `<tmpdir>/ctrl-builds`. */
+  BUILD_WORK_DIR: z.string().optional(),
+  /** The npm registry builds install from (the one network destination the local builder needs). */
+  BUILD_NPM_REGISTRY: z.string().url().default("https://registry.npmjs.org/"),
+  /** CA bundle for TLS inside builds; defaults to NODE_EXTRA_CA_CERTS when that is set. */
+  BUILD_CA_FILE: z.string().optional(),
+  /** Docker backend: registry/repository images are pushed to, e.g. registry.example.com/ctrl/apps. */
+  BUILD_DOCKER_REPOSITORY: z.string().optional(),
+  /** Docker backend: target platform, e.g. linux/amd64 (the builder's default when unset). */
+  BUILD_DOCKER_PLATFORM: z.string().optional(),
+  /** Docker backend: a named buildx builder, e.g. a remote BuildKit (the current one when unset). */
+  BUILD_DOCKER_BUILDER: z.string().optional(),
   /** pino log level. */
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });

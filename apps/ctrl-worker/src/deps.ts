@@ -1,3 +1,4 @@
+import type { BuildConfig } from "@ctrl/build";
 import type { Db } from "@ctrl/db";
 import type { Storage } from "@ctrl/s3";
 import type { Logger } from "pino";
@@ -13,4 +14,6 @@ export interface WorkerDeps {
   certificates?: CertificateDeps;
   /** Deploy tunables (settings.ts); omitted fields take the defaults, so tests pass small timeouts. */
   settings?: Partial<WorkerSettings>;
+  /** How BuildService builds (services/build/config.ts); without it context deploys fail with `build_not_configured`. */
+  build?: BuildConfig;
 }

@@ -9,6 +9,7 @@ import { registerWithRestate } from "./register.js";
 import { certificateDepsFromConfig, kickOffRenewal } from "./services/certificate/config.js";
 import { readFileSync } from "node:fs";
 import { settingsFromConfig } from "./settings.js";
+import { buildConfigFromConfig } from "./services/build/config.js";
 
 // Composition root: the only place that reads the environment, opens pools and listens.
 const config = loadWorkerConfig();
@@ -24,7 +25,9 @@ const storage = createStorage({
 });
 const certificates = certificateDepsFromConfig(config, config.ACME_CA_FILE ? readFileSync(config.ACME_CA_FILE, "utf8") : undefined);
 if (!certificates) logger.warn("VAULT_MASTER_KEYS is unset: certificate issuance is disabled");
-const endpoint = createEndpoint({ db, storage, logger, settings: settingsFromConfig(config), certificates });
+const build = buildConfigFromConfig(config);
+if (!build) logger.warn("BUILD_BACKEND=none: deploys from a build context will fail with build_not_configured");
+const endpoint = createEndpoint({ db, storage, logger, settings: settingsFromConfig(config), certificates, build });
 const port = await endpoint.listen(config.WORKER_PORT, config.WORKER_HOST);
 const endpointUrl = config.WORKER_ADVERTISED_URL ?? `http://${config.WORKER_HOST}:${port}`;
 let registered = !config.RESTATE_REGISTER;

@@ -1,0 +1,186 @@
+/**
+ * BuildService inside the real deploy path: the worker as a child process (`src/main.ts`), a real
+ * restate-server, MariaDB and s3rver; the test plays ctrl-api (inserts the deployment, submits the
+ * workflow) and the agent (reports instances running).
+ *
+ * Guarantees: a context deploy builds an artifact and ends `ready` with `image = s3://…@sha256:…`;
+ * a failing build ends `failed` with the failing build step, reason and the command's log tail; a
+ * worker SIGKILLed in the middle of a build is restarted, the build runs again and the deployment
+ * still ends `ready` with exactly one artifact and one build row.
+ */
+import "./quiet-sdk-logs.js";
+import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { packDirectory } from "@ctrl/artifact";
+import { readBuildLogs, seedLocal, type SeedResult } from "@ctrl/db";
+import { createStorage, type Storage } from "@ctrl/s3";
+import { createTestDatabase, startRestate, startS3, startWorkerProcess, waitFor, type RestateServer, type S3Server, type TestDatabase, type WorkerProcess } from "@ctrl/testing";
+import * as clients from "@restatedev/restate-sdk-clients";
+import { existsSync } from "node:fs";
+import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { attachDeploy, insertDeployment, playAgent, readDeployState, submitDeploy } from "./deploy-harness.js";
+
+const entry = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+const helloDir = fileURLToPath(new URL("./fixtures/build-hello", import.meta.url));
+
+let database: TestDatabase;
+let restate: RestateServer;
+let s3: S3Server;
+let storage: Storage;
+let rs: clients.Ingress;
+let seed: SeedResult;
+let scratch: string;
+let workDir: string;
+const started: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  [database, restate, s3] = await Promise.all([
+    createTestDatabase(),
+    startRestate({ env: { RESTATE_DEFAULT_RETRY_POLICY__MAX_ATTEMPTS: "1000", RESTATE_DEFAULT_RETRY_POLICY__MAX_INTERVAL: "500ms" } }),
+    startS3(),
+  ]);
+  storage = createStorage({ endpoint: s3.endpoint, region: "us-east-1", bucket: "ctrl-builds", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
+  await storage.ensureBucket();
+  rs = clients.connect({ url: restate.ingressUrl });
+  seed = await seedLocal(database.db);
+  scratch = await mkdtemp(join(tmpdir(), "ctrl-worker-build-"));
+  workDir = join(scratch, "work");
+}, 60_000);
+
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((w) => w.kill()));
+});
+
+afterAll(async () => {
+  storage?.destroy();
+  await restate?.dispose();
+  await s3?.dispose();
+  await database?.drop();
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+async function startWorker(options: { port?: number; healthPort?: number } = {}): Promise<WorkerProcess> {
+  const worker = await startWorkerProcess({
+    entry,
+    ...options,
+    env: {
+      DATABASE_URL: database.url,
+      RESTATE_ADMIN_URL: restate.adminUrl,
+      RESTATE_INGRESS_URL: restate.ingressUrl,
+      S3_ENDPOINT: s3.endpoint,
+      S3_BUCKET: "ctrl-builds",
+      S3_ACCESS_KEY_ID: s3.accessKeyId,
+      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      BUILD_BACKEND: "local",
+      BUILD_WORK_DIR: workDir,
+      BUILD_TIMEOUT_SECONDS: "120",
+      READINESS_TIMEOUT_MS: "60000",
+      READINESS_POLL_MS: "200",
+      LOG_LEVEL: "info",
+      RESTATE_LOGGING: "WARN",
+    },
+    onLine: process.env.TEST_WORKER_OUTPUT ? (line) => console.log(`[worker] ${line}`) : undefined,
+  });
+  started.push(worker);
+  await worker.waitHealthy();
+  await worker.waitForLine(/registered with restate/);
+  return worker;
+}
+
+async function upload(bytes: Buffer): Promise<string> {
+  const key = `${seed.projectId}/build_${Math.random().toString(36).slice(2)}.tar.gz`;
+  await storage.putObject(key, bytes, "application/gzip");
+  return key;
+}
+
+/** The hello fixture with `ctrl.json` replaced, packed as the CLI would. */
+async function helloContext(manifest?: object): Promise<Buffer> {
+  const dir = await mkdtemp(join(scratch, "ctx-"));
+  for (const name of await readdir(helloDir)) await copyFile(join(helloDir, name), join(dir, name));
+  if (manifest) await writeFile(join(dir, "ctrl.json"), JSON.stringify(manifest));
+  await packDirectory(dir, `${dir}.tar.gz`);
+  return readFile(`${dir}.tar.gz`);
+}
+
+async function artifactKeys(): Promise<string[]> {
+  const res = await storage.client.send(new ListObjectsV2Command({ Bucket: storage.bucket, Prefix: `${seed.projectId}/artifacts/` }));
+  return (res.Contents ?? []).map((o) => o.Key!).sort();
+}
+
+async function deployContext(key: string): Promise<string> {
+  const id = await insertDeployment(database.db, { workspaceId: seed.workspaceId, projectId: seed.projectId, environmentId: seed.environments.preview, buildContextPath: key });
+  await submitDeploy(rs, id);
+  return id;
+}
+
+describe("BuildService in the deploy workflow", () => {
+  it("builds a context and the deployment ends ready with the artifact as its image", async () => {
+    await startWorker();
+    const id = await deployContext(await upload(await helloContext()));
+    const agent = playAgent(database.db, id, ["local"], { status: "running" });
+    const result = await attachDeploy(rs, id);
+    await agent;
+    expect(result.status).toBe("ready");
+    const state = await readDeployState(database.db, id);
+    expect(state.deployment.status).toBe("ready");
+    expect(state.deployment.image).toMatch(new RegExp(`^s3://ctrl-builds/${seed.projectId}/artifacts/build_${id.slice(2)}\\.tar\\.gz@sha256:[0-9a-f]{64}$`));
+    expect(state.deployment.build_id).toBe(`build_${id.slice(2)}`);
+    expect(state.stepStatus).toMatchObject({ "build:fetch": "completed", "build:extract": "completed", "build:pack": "completed", "build:upload": "completed", build: "completed" });
+    expect(existsSync(workDir) ? await readdir(workDir) : []).toEqual([]);
+  });
+
+  it("a failing build fails the deployment with the build step, the reason and the log tail", async () => {
+    await startWorker();
+    const id = await deployContext(await upload(await helloContext({ start: "node server.js", build: "echo compiling; echo 'fatal: missing semicolon' >&2; exit 2" })));
+    const result = await attachDeploy(rs, id);
+    expect(result.status).toBe("failed");
+    const { deployment, stepStatus } = await readDeployState(database.db, id);
+    expect(deployment).toMatchObject({ status: "failed", failed_step: "build:compile", failure_reason: "build_failed", image: null });
+    expect(deployment.error_message).toContain("exited with code 2");
+    expect(deployment.error_message).toContain("fatal: missing semicolon");
+    expect(stepStatus["build:compile"]).toBe("failed");
+  });
+
+  it("a context that is not gzip fails the deployment naming the problem", async () => {
+    await startWorker();
+    const id = await deployContext(await upload(Buffer.from("PK\u0003\u0004 a zip file")));
+    const result = await attachDeploy(rs, id);
+    expect(result.status).toBe("failed");
+    const { deployment } = await readDeployState(database.db, id);
+    expect(deployment).toMatchObject({ status: "failed", failed_step: "build:fetch", failure_reason: "build_context_invalid" });
+    expect(deployment.error_message).toMatch(/not a gzip-compressed tarball/);
+  });
+
+  it("a worker SIGKILLed during a build: the build runs again and the deployment ends ready with one artifact", async () => {
+    const first = await startWorker();
+    const before = await artifactKeys();
+    // The build prints a marker, then takes long enough for the test to kill the worker mid-build.
+    const id = await deployContext(await upload(await helloContext({ start: "node server.js", build: "echo build-started; sleep 4; echo build-finished" })));
+    await waitFor("the build to be running", async () => (await readBuildLogs(database.db, id)).some((l) => l.line === "build-started"), { timeoutMs: 30_000, intervalMs: 50 });
+    await first.kill();
+    expect(first.process.child.signalCode).toBe("SIGKILL");
+    const { deployment: during } = await readDeployState(database.db, id);
+    expect(during.status).toBe("building");
+
+    await startWorker({ port: first.port, healthPort: first.healthPort });
+    const agent = playAgent(database.db, id, ["local"], { status: "running" });
+    const result = await attachDeploy(rs, id);
+    await agent;
+    expect(result.status).toBe("ready");
+
+    const state = await readDeployState(database.db, id);
+    expect(state.deployment.image).toContain(`/artifacts/build_${id.slice(2)}.tar.gz@sha256:`);
+    expect(await artifactKeys()).toEqual([...before, `${seed.projectId}/artifacts/build_${id.slice(2)}.tar.gz`].sort());
+    const builds = await database.db.selectFrom("builds").selectAll().where("deployment_id", "=", id).execute();
+    expect(builds).toHaveLength(1);
+    expect(builds[0]).toMatchObject({ status: "succeeded", image: state.deployment.image });
+    // The retried attempt rewrote the log: one start and one finish, no leftovers of the killed attempt.
+    const lines = (await readBuildLogs(database.db, id)).map((l) => l.line);
+    expect(lines.filter((l) => l === "build-started")).toHaveLength(1);
+    expect(lines.filter((l) => l === "build-finished")).toHaveLength(1);
+    expect(state.steps.filter((s) => s.step === "build:compile")).toHaveLength(1);
+  }, 120_000);
+});
