@@ -70,7 +70,7 @@ export class StepRunner {
     try {
       outcome = await body();
     } catch (err) {
-      if (err instanceof DeployCancelled) {
+      if (err instanceof DeployCancelled || err instanceof restate.CancelledError) {
         await this.record(name, "skipped", "cancelled");
       } else if (err instanceof restate.TerminalError) {
         await this.record(name, "failed", message, err.message);

@@ -61,17 +61,17 @@ async function failure(call: () => PromiseLike<unknown>): Promise<{ status: numb
   return { status: err.status, message: (JSON.parse(err.responseText) as { message: string }).message };
 }
 
-/** Every live/environment route of the project points at the live deployment. */
-async function expectConsistent(projectId: string) {
+/** Every live/environment route of the project's production environment points at the live deployment. */
+async function expectConsistent(projectId: string, productionId: string) {
   const project = await readProject(stack.db, projectId);
-  const sticky = await stack.db
+  const production = await stack.db
     .selectFrom("frontline_routes")
     .select(["deployment_id", "environment_id"])
     .where("project_id", "=", projectId)
+    .where("environment_id", "=", productionId)
     .where("sticky", "in", ["live", "environment"])
     .execute();
-  const production = sticky.filter((r) => r.environment_id === (sticky[0]?.environment_id ?? ""));
-  expect(production.length).toBeGreaterThan(0);
+  expect(production.length).toBe(2);
   for (const r of production) expect(r.deployment_id).toBe(project.live);
   return project;
 }
@@ -182,13 +182,13 @@ describe("DeploymentService", () => {
     expect((await routesOf(c)).map((r) => r.split(":")[0])).toEqual(["none", "branch"]);
     expect(await readProject(stack.db, projectId)).toEqual({ live: a, pinned: true });
     const cutoverStep = (await readDeployState(stack.db, c)).steps.find((s) => s.step === "cutover");
-    expect(cutoverStep?.message).toMatch(/held by the rollback pin: web-production-local\.ctrl\.test, web-local\.ctrl\.test/);
+    expect(cutoverStep?.message).toMatch(/left in place \(rolled-back pin or a newer deployment\): web-production-local\.ctrl\.test, web-local\.ctrl\.test$/);
 
     const promoted = await svc.promote({ targetDeploymentId: c });
     expect(promoted).toEqual({ projectId, liveDeploymentId: c, isRolledBack: false, repointedHostnames: ["web-local.ctrl.test", "web-production-local.ctrl.test"] });
     expect(await readProject(stack.db, projectId)).toEqual({ live: c, pinned: false });
     expect((await routesOf(c)).map((r) => r.split(":")[0]).sort()).toEqual(["branch", "environment", "live", "none"]);
-    await expectConsistent(projectId);
+    await expectConsistent(projectId, prod);
   });
 
   it("returns a rollback promptly while another deploy of the project waits for readiness", async () => {
@@ -207,9 +207,25 @@ describe("DeploymentService", () => {
     await playAgent(stack.db, waiting, ["local"], { status: "running" });
     expect((await attachDeploy(stack.rs, waiting)).status).toBe("ready");
     expect(await readProject(stack.db, projectId)).toEqual({ live: a, pinned: true });
-    await expectConsistent(projectId);
+    await expectConsistent(projectId, prod);
     await svc.promote({ targetDeploymentId: waiting });
     expect(await readProject(stack.db, projectId)).toEqual({ live: waiting, pinned: false });
+  });
+
+  it("lets the last created deploy keep the sticky routes when an older one finishes later", async () => {
+    const r = await createProject(stack.db, stack.seed.workspaceId, "race");
+    const older = await insertDeployment(stack.db, { workspaceId: stack.seed.workspaceId, projectId: r.projectId, environmentId: r.environments.production, branch: "main", sha: randomSha() });
+    await submitDeploy(stack.rs, older);
+    await waitFor("the older deploy to wait for readiness", async () => (await readDeployState(stack.db, older)).stepStatus.readiness === "running");
+    const newer = await deployReady(r.projectId, r.environments.production, "main");
+    expect(await readProject(stack.db, r.projectId)).toEqual({ live: newer, pinned: false });
+
+    await playAgent(stack.db, older, ["local"], { status: "running" });
+    expect((await attachDeploy(stack.rs, older)).status).toBe("ready");
+    // The older deploy got its own commit hostname only; branch, environment, live and the pointer stay.
+    expect((await readDeployState(stack.db, older)).routes.map((x) => x.sticky)).toEqual(["none"]);
+    expect((await readDeployState(stack.db, newer)).routes.map((x) => x.sticky).sort()).toEqual(["branch", "environment", "live", "none"]);
+    expect(await readProject(stack.db, r.projectId)).toEqual({ live: newer, pinned: false });
   });
 
   it("ends consistent when promote and rollback are fired at once", async () => {
@@ -226,7 +242,7 @@ describe("DeploymentService", () => {
         if (r.status === "rejected") expect([400, 412]).toContain((r.reason as clients.HttpCallError).status);
       }
       expect(rb.status === "fulfilled" || pr.status === "fulfilled").toBe(true);
-      const project = await expectConsistent(projectId);
+      const project = await expectConsistent(projectId, prod);
       // The pin tells which switch came last: rollback pins, promote clears.
       const last = [rb, pr].filter((r) => r.status === "fulfilled").map((r) => (r as PromiseFulfilledResult<{ isRolledBack: boolean; liveDeploymentId: string }>).value);
       expect(last.some((v) => v.isRolledBack === project.pinned && v.liveDeploymentId === project.live)).toBe(true);

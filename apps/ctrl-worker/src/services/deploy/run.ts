@@ -127,7 +127,7 @@ export async function runDeploy(ctx: restate.WorkflowContext, deps: WorkerDeps, 
         if (err instanceof restate.TerminalError && !(err instanceof restate.CancelledError)) throw new DeployFailure("cutover_rejected", err.message);
         throw err;
       }
-      const held = result.heldHostnames?.length ? `; held by the rollback pin: ${result.heldHostnames.join(", ")}` : "";
+      const held = result.heldHostnames?.length ? `; left in place (rolled-back pin or a newer deployment): ${result.heldHostnames.join(", ")}` : "";
       return { value: result, message: `routed ${result.repointedHostnames.join(", ")}${held}` };
     });
 

@@ -20,7 +20,8 @@ interface CutoverPlan {
 /**
  * Decides what a cutover assigns. Commit and branch routes always move to the new deployment;
  * environment routes, live routes and the live pointer (production only) only while the project
- * is not rolled back — the pin keeps them on the rollback target until a promote.
+ * is not rolled back — the pin keeps them on the rollback target until a promote. A sticky route
+ * or live pointer already held by a deployment created later is never taken back.
  */
 export async function planCutover(db: Db, projectId: string, req: CutoverRequest, apexDomain: string): Promise<Checked<CutoverPlan>> {
   if (!req?.deploymentId) return reject("invalid_argument", "deploymentId is required");
@@ -43,15 +44,41 @@ export async function planCutover(db: Db, projectId: string, req: CutoverRequest
       isProduction: production,
     });
   const pinned = Boolean(Number(c.project.is_rolled_back));
-  const sticky = (d: DomainSpec) => d.sticky === "environment" || d.sticky === "live";
+  const pinnedSticky = (d: DomainSpec) => d.sticky === "environment" || d.sticky === "live";
+  // Concurrent deploys can reach cutover out of order: a sticky route (or the live pointer) held
+  // by a newer deployment stays with it, so the last *created* deploy wins, not the last to finish.
+  const newer = await newerHolders(db, c.deployment.id, c.deployment.created_at, domains.filter((d) => d.sticky !== "none").map((d) => d.fqdn));
+  const liveIsNewer = c.project.live_deployment_id ? await newer.liveNewer(c.project.live_deployment_id) : false;
+  const held = domains.filter((d) => (pinned && pinnedSticky(d)) || newer.fqdns.has(d.fqdn));
   return {
     ok: true,
     plan: {
       workspaceId: c.deployment.workspace_id,
       environmentId: c.deployment.environment_id,
-      assign: pinned ? domains.filter((d) => !sticky(d)) : domains,
-      held: pinned ? domains.filter(sticky).map((d) => d.fqdn) : [],
-      setLive: production && !pinned,
+      assign: domains.filter((d) => !held.includes(d)),
+      held: held.map((d) => d.fqdn),
+      setLive: production && !pinned && !liveIsNewer,
+    },
+  };
+}
+
+/** Which of `fqdns` point at a deployment created after ours, and a check for the live pointer. */
+async function newerHolders(db: Db, deploymentId: string, createdAt: number, fqdns: string[]) {
+  const rows = fqdns.length
+    ? await db
+        .selectFrom("frontline_routes as r")
+        .innerJoin("deployments as d", "d.id", "r.deployment_id")
+        .select(["r.fully_qualified_domain_name as fqdn", "d.created_at"])
+        .where("r.fully_qualified_domain_name", "in", fqdns)
+        .where("r.deployment_id", "!=", deploymentId)
+        .execute()
+    : [];
+  return {
+    fqdns: new Set(rows.filter((r) => Number(r.created_at) > createdAt).map((r) => r.fqdn)),
+    liveNewer: async (liveId: string) => {
+      if (liveId === deploymentId) return false;
+      const live = await db.selectFrom("deployments").select("created_at").where("id", "=", liveId).executeTakeFirst();
+      return live !== undefined && Number(live.created_at) > createdAt;
     },
   };
 }
