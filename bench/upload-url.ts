@@ -1,0 +1,53 @@
+/**
+ * Benchmark: `POST /v2/deploy.generateUploadUrl` (root-key auth with a MariaDB lookup, project
+ * lookup, permission check, S3 presign) against a bare fastify route returning a constant — the
+ * ceiling of the HTTP stack on this machine — at 1, 16 and 64 connections, in the same run.
+ * Both servers live in this process; autocannon runs as a child process.
+ *
+ *   pnpm bench upload-url          (BENCH_DURATION_SEC=5 by default)
+ */
+import { startTestStack } from "@ctrl/ctrl-api/testing";
+import Fastify from "fastify";
+import { printTable, runLoad, type LoadResult } from "./lib/load.js";
+
+const durationSec = Number(process.env.BENCH_DURATION_SEC ?? 5);
+const connectionLevels = (process.env.BENCH_CONNECTIONS ?? "1,16,64").split(",").map(Number);
+
+const stack = await startTestStack({ worker: false });
+const bare = Fastify({ logger: false });
+bare.post("/bare", async () => ({ meta: { requestId: "req_constant" }, data: { ok: true } }));
+await bare.listen({ port: 0, host: "127.0.0.1" });
+const bareUrl = `http://127.0.0.1:${(bare.server.address() as { port: number }).port}/bare`;
+
+const request = {
+  method: "POST" as const,
+  headers: { authorization: `Bearer ${stack.seed.rootKey}`, "content-type": "application/json" },
+  body: JSON.stringify({ projectId: stack.seed.projectId }),
+};
+const oursUrl = `${stack.apiUrl}/v2/deploy.generateUploadUrl`;
+
+try {
+  // Sanity: the request we measure really succeeds (a 4xx would be fast and meaningless).
+  const probe = await fetch(oursUrl, request);
+  if (probe.status !== 200) throw new Error(`generateUploadUrl answered ${probe.status}: ${await probe.text()}`);
+
+  // Warm up both (JIT, pools) so the first measured level is not penalised.
+  await runLoad({ url: oursUrl, ...request, connections: 16, durationSec: 1 });
+  await runLoad({ url: bareUrl, ...request, connections: 16, durationSec: 1 });
+
+  const rows: (string | number)[][] = [];
+  for (const connections of connectionLevels) {
+    const ours = await runLoad({ url: oursUrl, ...request, connections, durationSec });
+    const ceiling = await runLoad({ url: bareUrl, ...request, connections, durationSec });
+    const fmt = (r: LoadResult, name: string) => [name, connections, r.requestsPerSec.toFixed(0), r.p50.toFixed(1), r.p99.toFixed(1), r.total, r.failures];
+    rows.push(fmt(ours, "generateUploadUrl"), fmt(ceiling, "bare fastify"));
+    // autocannon's latency resolution is 1 ms: a ratio against a sub-millisecond ceiling means nothing.
+    const latencyRatio = (a: number, b: number) => (b >= 1 ? (a / b).toFixed(1) : "n/a");
+    rows.push(["  ratio ours/bare", connections, (ours.requestsPerSec / ceiling.requestsPerSec).toFixed(3), latencyRatio(ours.p50, ceiling.p50), latencyRatio(ours.p99, ceiling.p99), "", ""]);
+  }
+  console.log(`\ngenerateUploadUrl vs bare fastify, ${durationSec} s per run, autocannon in a child process (latency in ms)\n`);
+  printTable(["target", "conns", "req/s", "p50", "p99", "requests", "failures"], rows);
+} finally {
+  await bare.close();
+  await stack.close();
+}
