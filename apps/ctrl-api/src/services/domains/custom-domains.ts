@@ -174,8 +174,12 @@ export async function retryCustomDomain(deps: ApiDeps, principal: Principal | un
     throw new ConnectError(`custom domain ${view.domain} has challenge status ${view.challengeStatus}; only a failed one can be retried`, Code.FailedPrecondition);
   }
   await deps.db.updateTable("custom_domains").set({ verification_status: "pending", updated_at: now }).where("id", "=", view.id).execute();
-  await startIssuance(deps, view.domain);
-  deps.logger.info({ domain: view.domain, domainId: view.id }, "custom domain retry started");
+  try {
+    await startIssuance(deps, view.domain);
+  } catch (err) {
+    deps.logger.warn({ domain: view.domain, domainId: view.id, err: (err as Error).message }, "could not start certificate issuance; the renewal job will pick the waiting challenge up");
+  }
+  deps.logger.info({ domain: view.domain, domainId: view.id }, "custom domain retry requested");
   const { workspaceId: _ws, ...fresh } = (await loadCustomDomainView(deps, view.domain))!;
   return fresh;
 }

@@ -1,0 +1,187 @@
+/**
+ * Custom domains and AcmeService.VerifyCertificate through real HTTP/Connect, real MariaDB and a real
+ * restate-server (no worker registered: the issuance send is accepted and waits, which is what the
+ * API guarantees). Issuance itself is proven against Pebble in certificates.int.test.ts.
+ */
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { createRootKey, newId } from "@ctrl/db";
+import { AcmeService, ChallengeType, DomainService } from "@ctrl/proto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestStack, type TestStack } from "./harness.js";
+
+let stack: TestStack;
+let acme: ReturnType<typeof createClient<typeof AcmeService>>;
+let domains: ReturnType<typeof createClient<typeof DomainService>>;
+
+beforeAll(async () => {
+  stack = await startTestStack({ worker: false });
+  stack.deps.apexDomain = "ctrl.example.net";
+  const transport = createConnectTransport({ baseUrl: stack.apiUrl, httpVersion: "1.1", interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${stack.apiToken}`), next(req))] });
+  acme = createClient(AcmeService, transport);
+  domains = createClient(DomainService, transport);
+});
+afterAll(async () => stack?.close());
+
+async function post(path: string, body: unknown, key: string | null = stack.seed.rootKey) {
+  const res = await fetch(`${stack.apiUrl}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as { data?: Record<string, unknown>; error?: { detail: string; errors?: { location: string }[] } } };
+}
+
+const add = (domain: string, extra: Record<string, unknown> = {}, key?: string | null) =>
+  post("/v2/deploy.addCustomDomain", { projectId: stack.seed.projectId, environmentSlug: "production", domain, ...extra }, key);
+
+async function codeOf(p: Promise<unknown>): Promise<Code | "ok"> {
+  try {
+    await p;
+    return "ok";
+  } catch (err) {
+    return ConnectError.from(err).code;
+  }
+}
+
+describe("POST /v2/deploy.addCustomDomain", () => {
+  it("attaches a domain with a waiting HTTP-01 challenge and routes it like the environment's domain", async () => {
+    const db = stack.database.db;
+    const now = Date.now();
+    // An environment route as a finished deploy leaves it.
+    const deploymentId = newId("d");
+    await db.insertInto("frontline_routes").values({ id: newId("route"), workspace_id: stack.seed.workspaceId, project_id: stack.seed.projectId, environment_id: stack.seed.environments.production, deployment_id: deploymentId, fully_qualified_domain_name: "hello-production-local.ctrl.example.net", sticky: "environment", created_at: now, updated_at: now }).execute();
+
+    const res = await add("Shop.Example.com.");
+    expect(res.status).toBe(201);
+    expect(res.body.data).toMatchObject({ domain: "shop.example.com", challengeType: "http-01", verificationStatus: "pending", challengeStatus: "waiting", projectId: stack.seed.projectId, environmentId: stack.seed.environments.production });
+    const route = await db.selectFrom("frontline_routes").selectAll().where("fully_qualified_domain_name", "=", "shop.example.com").executeTakeFirstOrThrow();
+    expect(route).toMatchObject({ deployment_id: deploymentId, sticky: "environment", environment_id: stack.seed.environments.production });
+    const challenge = await db.selectFrom("acme_challenges").selectAll().where("domain_id", "=", res.body.data!.id as string).executeTakeFirstOrThrow();
+    expect(challenge).toMatchObject({ status: "waiting", type: "http-01", token: null, authorization: null });
+  });
+
+  it("without a deployment yet, attaches the domain without a route", async () => {
+    const res = await add("preview.example.com", { environmentSlug: "preview" });
+    expect(res.status).toBe(201);
+    expect(await stack.database.db.selectFrom("frontline_routes").select("id").where("fully_qualified_domain_name", "=", "preview.example.com").executeTakeFirst()).toBeUndefined();
+  });
+
+  it("defaults wildcards to DNS-01 and refuses them with HTTP-01", async () => {
+    const ok = await add("*.wild.example.com");
+    expect(ok.status).toBe(201);
+    expect(ok.body.data).toMatchObject({ domain: "*.wild.example.com", challengeType: "dns-01" });
+    const bad = await add("*.other.example.com", { challengeType: "http-01" });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error!.errors![0]!.location).toBe("body.challengeType");
+  });
+
+  it.each([
+    ["", "body.domain"],
+    ["not a domain", "body.domain"],
+    ["localhost", "body.domain"],
+    ["10.0.0.1", "body.domain"],
+    ["app.ctrl.example.net", "body.domain"],
+    ["*.ctrl.example.net", "body.domain"],
+    ["x".repeat(300), "body.domain"],
+  ])("rejects the domain %j with 400 at %s", async (domain, location) => {
+    const res = await add(domain);
+    expect(res.status).toBe(400);
+    expect(res.body.error!.errors![0]!.location).toBe(location);
+  });
+
+  it("rejects malformed bodies and a bad challenge type", async () => {
+    expect((await post("/v2/deploy.addCustomDomain", "")).status).toBe(400);
+    expect((await post("/v2/deploy.addCustomDomain", "{nope")).status).toBe(400);
+    expect((await post("/v2/deploy.addCustomDomain", { projectId: stack.seed.projectId })).status).toBe(400);
+    expect((await add("a.example.com", { challengeType: "tls-alpn-01" })).status).toBe(400);
+  });
+
+  it("answers 404 for an unknown project or environment, and another workspace's project", async () => {
+    const x1 = await add("x1.example.com", { projectId: "proj_nope" });
+    expect(x1.status, JSON.stringify(x1.body)).toBe(404);
+    expect((await add("x2.example.com", { environmentSlug: "staging" })).status).toBe(404);
+    const now = Date.now();
+    const otherWs = newId("ws");
+    await stack.database.db.insertInto("workspaces").values({ id: otherWs, name: "other", slug: "other", created_at: now, updated_at: now }).execute();
+    const { key } = await createRootKey(stack.database.db, { workspaceId: otherWs, name: "other", permissions: ["project.*.*"], now });
+    const res = await add("x3.example.com", {}, key);
+    expect(res.status).toBe(404);
+    expect(res.body.error!.detail).toBe(`project ${stack.seed.projectId} not found`);
+  });
+
+  it("answers 400/401/403 for missing, unknown and under-privileged keys", async () => {
+    expect((await add("y1.example.com", {}, null)).status).toBe(400);
+    expect((await add("y2.example.com", {}, "ctrl_unknown")).status).toBe(401);
+    const { key } = await createRootKey(stack.database.db, { workspaceId: stack.seed.workspaceId, name: "ro", permissions: [`project.${stack.seed.projectId}.read_custom_domain`], now: Date.now() });
+    expect((await add("y3.example.com", {}, key)).status).toBe(403);
+    expect((await post("/v2/deploy.getCustomDomain", { domain: "shop.example.com" }, key)).status).toBe(200);
+  });
+
+  it("answers 409 for a taken domain, including a platform route, and lets exactly one of concurrent adds win", async () => {
+    expect((await add("shop.example.com")).status).toBe(409);
+    const now = Date.now();
+    await stack.database.db.insertInto("frontline_routes").values({ id: newId("route"), workspace_id: stack.seed.workspaceId, project_id: "proj_other", environment_id: "env_other", deployment_id: "d_other", fully_qualified_domain_name: "routed.example.com", sticky: "none", created_at: now, updated_at: now }).execute();
+    expect((await add("routed.example.com")).status).toBe(409);
+
+    const results = await Promise.all(Array.from({ length: 6 }, () => add("race.example.com")));
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
+    const rows = await stack.database.db.selectFrom("custom_domains").select("id").where("domain", "=", "race.example.com").execute();
+    expect(rows).toHaveLength(1);
+  });
+});
+
+describe("DomainService over Connect", () => {
+  it("adds, reads and refuses to retry a domain that has not failed", async () => {
+    const added = await domains.addCustomDomain({ projectId: stack.seed.projectId, environmentSlug: "production", domain: "rpc.example.com", challengeType: ChallengeType.HTTP_01 });
+    expect(added.domain).toMatchObject({ domain: "rpc.example.com", challengeType: ChallengeType.HTTP_01, challengeStatus: "waiting" });
+    expect((await domains.getCustomDomain({ domain: "RPC.example.com" })).domain?.id).toBe(added.domain!.id);
+    expect(await codeOf(domains.retryCustomDomain({ domain: "rpc.example.com" }))).toBe(Code.FailedPrecondition);
+    expect(await codeOf(domains.getCustomDomain({ domain: "missing.example.com" }))).toBe(Code.NotFound);
+    expect(await codeOf(domains.addCustomDomain({ projectId: stack.seed.projectId, environmentSlug: "production", domain: "rpc.example.com" }))).toBe(Code.AlreadyExists);
+    expect(await codeOf(domains.addCustomDomain({ projectId: stack.seed.projectId, environmentSlug: "production", domain: "bad..example.com" }))).toBe(Code.InvalidArgument);
+    expect(await codeOf(domains.addCustomDomain({ projectId: "", environmentSlug: "production", domain: "a.example.com" }))).toBe(Code.InvalidArgument);
+  });
+
+  it("retries a failed domain: back to waiting and pending verification", async () => {
+    const db = stack.database.db;
+    const view = await domains.addCustomDomain({ projectId: stack.seed.projectId, environmentSlug: "production", domain: "retry.example.com" });
+    await db.updateTable("acme_challenges").set({ status: "failed", error_message: "validation 0: connection refused" }).where("domain_id", "=", view.domain!.id).execute();
+    expect((await domains.getCustomDomain({ domain: "retry.example.com" })).domain).toMatchObject({ challengeStatus: "failed", errorMessage: "validation 0: connection refused" });
+    const retried = await domains.retryCustomDomain({ domain: "retry.example.com" });
+    expect(retried.domain).toMatchObject({ challengeStatus: "waiting", verificationStatus: "pending" });
+  });
+
+  it("requires the bearer token", async () => {
+    const anonymous = createClient(DomainService, createConnectTransport({ baseUrl: stack.apiUrl, httpVersion: "1.1" }));
+    expect(await codeOf(anonymous.getCustomDomain({ domain: "shop.example.com" }))).toBe(Code.Unauthenticated);
+  });
+});
+
+describe("AcmeService.VerifyCertificate", () => {
+  it("returns the key authorization for the domain's current token", async () => {
+    const db = stack.database.db;
+    const view = await domains.addCustomDomain({ projectId: stack.seed.projectId, environmentSlug: "production", domain: "verify.example.com" });
+    // Not issued yet: the challenge exists but has no token.
+    expect(await codeOf(acme.verifyCertificate({ domain: "verify.example.com", token: "tok123" }))).toBe(Code.NotFound);
+    await db.updateTable("acme_challenges").set({ token: "tok123", authorization: "tok123.thumbprint", status: "pending" }).where("domain_id", "=", view.domain!.id).execute();
+    expect((await acme.verifyCertificate({ domain: "Verify.Example.com", token: "tok123" })).authorization).toBe("tok123.thumbprint");
+    // Unknown token, unknown domain, another domain's token.
+    expect(await codeOf(acme.verifyCertificate({ domain: "verify.example.com", token: "tok124" }))).toBe(Code.NotFound);
+    expect(await codeOf(acme.verifyCertificate({ domain: "nobody.example.com", token: "tok123" }))).toBe(Code.NotFound);
+    expect(await codeOf(acme.verifyCertificate({ domain: "shop.example.com", token: "tok123" }))).toBe(Code.NotFound);
+    expect(await codeOf(acme.verifyCertificate({ domain: "", token: "tok123" }))).toBe(Code.InvalidArgument);
+  });
+
+  it("never serves a DNS-01 challenge's value over HTTP", async () => {
+    const db = stack.database.db;
+    const view = await domains.addCustomDomain({ projectId: stack.seed.projectId, environmentSlug: "production", domain: "*.dns.example.com" });
+    await db.updateTable("acme_challenges").set({ token: "dnstok", authorization: "digest" }).where("domain_id", "=", view.domain!.id).execute();
+    expect(await codeOf(acme.verifyCertificate({ domain: "*.dns.example.com", token: "dnstok" }))).toBe(Code.NotFound);
+  });
+
+  it("requires the bearer token", async () => {
+    const anonymous = createClient(AcmeService, createConnectTransport({ baseUrl: stack.apiUrl, httpVersion: "1.1" }));
+    expect(await codeOf(anonymous.verifyCertificate({ domain: "verify.example.com", token: "tok123" }))).toBe(Code.Unauthenticated);
+  });
+});
