@@ -26,6 +26,9 @@ const openapiDoc = JSON.stringify({ openapi: "3.1.0", info: { title: "hello", ve
 let stack: DeployStack;
 let openapiServer: http.Server;
 let openapiAddress: string;
+let badServer: http.Server;
+let badAddress: string;
+let badMode: "big" | "slow" = "big";
 
 beforeAll(async () => {
   // Serves a small spec on /openapi.json and an oversized one on /big.json.
@@ -35,12 +38,26 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => openapiServer.listen(0, "127.0.0.1", r));
   openapiAddress = `127.0.0.1:${(openapiServer.address() as { port: number }).port}`;
+  // Streams an oversized document without a content-length (chunked), then never finishes a second one.
+  badServer = http.createServer((req, res) => {
+    if (req.url === "/openapi.json" && badMode === "big") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.write('{"openapi":"3.1.0","x":"');
+      res.write("a".repeat(20_000));
+      return void res.end('"}');
+    }
+    // "slow": headers sent, body never completes.
+    res.writeHead(200, { "content-type": "application/json" });
+    res.write("{");
+  });
+  await new Promise<void>((r) => badServer.listen(0, "127.0.0.1", r));
+  badAddress = `127.0.0.1:${(badServer.address() as { port: number }).port}`;
   stack = await startDeployStack({
     regions: ["local"],
     apexDomain: "ctrl.test",
     readinessTimeoutMs: 5_000,
     readinessPollMs: 100,
-    openapiTimeoutMs: 2_000,
+    openapiTimeoutMs: 1_000,
     openapiMaxBytes: 10_000,
     sentinelImage: "ghcr.io/ctrl/sentinel:test",
   });
@@ -49,6 +66,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.close();
   openapiServer?.close();
+  badServer?.closeAllConnections();
+  badServer?.close();
 });
 
 describe("DeployWorkflow", () => {
@@ -147,6 +166,23 @@ describe("DeployWorkflow", () => {
     expect(await readProject(db, projectId)).toEqual({ live: null, pinned: false });
     const sentinel = await db.selectFrom("sentinels").selectAll().where("environment_id", "=", environments.preview).executeTakeFirstOrThrow();
     expect(sentinel.desired_replicas).toBe(1);
+  });
+
+  it("skips an oversized or a never-finishing OpenAPI document and still goes ready", async () => {
+    const { db, seed } = stack;
+    const { projectId, environments } = await createProject(db, seed.workspaceId, "specs");
+    for (const mode of ["big", "slow"] as const) {
+      badMode = mode;
+      const id = await insertDeployment(db, { workspaceId: seed.workspaceId, projectId, environmentId: environments.preview, branch: mode });
+      await submitDeploy(stack.rs, id);
+      await playAgent(db, id, ["local"], { status: "running", address: badAddress });
+      expect((await attachDeploy(stack.rs, id)).status).toBe("ready");
+      const s = await readDeployState(db, id);
+      expect(s.stepStatus.openapi).toBe("skipped");
+      const message = s.steps.find((x) => x.step === "openapi")?.message;
+      expect(message).toMatch(mode === "big" ? /exceeds the 10000-byte limit/ : /timed out after 1000 ms/);
+      expect(s.deployment.openapi_spec).toBeNull();
+    }
   });
 
   it("fails with start_failed (and the exit code) when an instance fails, and stops the topology", async () => {
