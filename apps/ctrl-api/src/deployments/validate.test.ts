@@ -20,10 +20,10 @@ describe("truncateUtf8", () => {
 });
 
 describe("isImageReference", () => {
-  it.each(["nginx", "nginx:1.25", "library/nginx:latest", "ghcr.io/acme/api:1.2.3", "localhost:5000/app", `repo@sha256:${"a".repeat(64)}`, "artifact://proj_1/build_x/app.tar.gz"])("accepts %s", (ref) => {
+  it.each(["nginx", "nginx:1.25", "library/nginx:latest", "ghcr.io/acme/api:1.2.3", "localhost:5000/app", `repo@sha256:${"a".repeat(64)}`, "artifact://proj_1/build_x/app.tar.gz", `s3://ctrl-builds/artifacts/hello/x.tar.gz@sha256:${"a".repeat(64)}`])("accepts %s", (ref) => {
     expect(isImageReference(ref)).toBe(true);
   });
-  it.each(["", "not an image", "UPPER/case", "nginx:", "-nginx", "artifact://../x", "artifact://a/../b", "file:///etc/passwd", "a//b", "nginx@sha256:short"])("rejects %s", (ref) => {
+  it.each(["", "not an image", "UPPER/case", "nginx:", "-nginx", "artifact://../x", "artifact://a/../b", "file:///etc/passwd", "a//b", "nginx@sha256:short", "s3://ctrl-builds/a/../b@sha256:" + "a".repeat(64), "s3://ctrl-builds/k.tar.gz"])("rejects %s", (ref) => {
     expect(isImageReference(ref)).toBe(false);
   });
 });

@@ -71,11 +71,13 @@ const domain = `(?:localhost(?::[0-9]+)?|${label}(?:\\.${label})+(?::[0-9]+)?|${
 const imagePattern = new RegExp(`^(?:${domain}/)?${component}(?:/${component})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$`);
 // What a build produces for the process driver: `artifact://<object key>`.
 const artifactPattern = /^artifact:\/\/[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/;
+// The artifact format the krane process driver runs (@ctrl/artifact): `s3://<bucket>/<key>@sha256:<64 hex>`.
+const s3ArtifactPattern = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/[A-Za-z0-9_.\-/@+=]{1,1024}@sha256:[0-9a-f]{64}$/;
 
 /** Whether `ref` is a container image reference or a build artifact reference. */
 export function isImageReference(ref: string): boolean {
   if (ref.split("/").some((part) => part === ".." || part === ".")) return false;
-  return imagePattern.test(ref) || artifactPattern.test(ref);
+  return imagePattern.test(ref) || artifactPattern.test(ref) || s3ArtifactPattern.test(ref);
 }
 
 const controlChars = /[\u0000-\u001f\u007f]/;
