@@ -4,6 +4,7 @@ import type { ApiDeps } from "../../deps.js";
 import { createDeploymentRpc } from "./create-deployment.js";
 import { createS3UploadUrl } from "./create-s3-upload-url.js";
 import { getDeployment } from "./get-deployment.js";
+import { getDeploymentLogs } from "./get-deployment-logs.js";
 import { listDeployments } from "./list-deployments.js";
 import { promote } from "./promote.js";
 import { rollback } from "./rollback.js";
@@ -19,5 +20,6 @@ export function createDeploymentService(deps: ApiDeps): ServiceImpl<typeof Deplo
     promote: (req, ctx) => promote(deps, req, ctx),
     listDeployments: (req, ctx) => listDeployments(deps, req, ctx),
     watchDeployment: (req, ctx) => watchDeployment(deps, req, ctx),
+    getDeploymentLogs: (req, ctx) => getDeploymentLogs(deps, req, ctx),
   };
 }
