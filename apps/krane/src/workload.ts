@@ -27,6 +27,8 @@ export interface DesiredWorkload {
   port: number;
   /** Environment variables already decrypted (names → values). */
   env: Record<string, string>;
+  /** Set when the variables could not be decrypted: the instances fail with this reason instead of starting. */
+  envError?: string;
 }
 
 /** Observed state of one instance, as the report carries it. */

@@ -136,7 +136,7 @@ export class ProcessDriver implements Driver {
     await writeAtomic(this.specFile(workload.kind, workload.name), JSON.stringify(workload));
     const state = this.workloads.get(key);
     if (state) {
-      const changedImage = state.spec.image !== workload.image;
+      const changedImage = state.spec.image !== workload.image || state.spec.envError !== workload.envError;
       state.spec = workload;
       if (changedImage) {
         state.pull = undefined;
@@ -168,7 +168,6 @@ export class ProcessDriver implements Driver {
       this.emit(kind, name);
     });
     this.removing.set(key, teardown);
-    this.emit(kind, name);
   }
 
   list(kind: WorkloadKind): DesiredWorkload[] {
@@ -275,6 +274,11 @@ export class ProcessDriver implements Driver {
     if (stale.length) this.emit(spec.kind, spec.name);
     if (spec.replicas === 0) return;
 
+    if (spec.envError) {
+      state.pull = { permanent: true, reason: spec.envError };
+      this.emit(spec.kind, spec.name);
+      return;
+    }
     if (!state.artifact) {
       if (state.pull?.permanent) return;
       const ref = parseArtifactRef(spec.image);

@@ -1,0 +1,230 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import {
+  ReportDeploymentStatusRequest_Update_Instance_Status as InstanceStatus,
+  ReportSentinelStatusRequest_Health as Health,
+  type DeploymentState,
+  type SentinelState,
+} from "@ctrl/proto";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import type { ClusterClient } from "./cluster-client.js";
+import type { Driver } from "./driver.js";
+import { Backoff, sleep } from "./sync/backoff.js";
+import { badName, deploymentWorkload, sentinelWorkload } from "./sync/convert.js";
+import { CursorStore } from "./sync/cursor.js";
+import { Reporter } from "./sync/reporter.js";
+import { WatchLoop } from "./sync/watch-loop.js";
+import type { InstancePhase, ObservedWorkload, WorkloadKind } from "./workload.js";
+
+/** What the agent is built from (main.ts builds it from config; tests build it in-process). */
+export interface AgentDeps {
+  client: ClusterClient;
+  driver: Driver;
+  region: string;
+  dataDir: string;
+  logger: Logger;
+  resyncIntervalMs: number;
+  /** Report coalescing window (default 50 ms). */
+  reportBatchMs?: number;
+}
+
+/** A running agent. */
+export interface Agent {
+  start(): Promise<void>;
+  /** Closes the streams and the driver; instances keep running for the next agent process. */
+  stop(): Promise<void>;
+  /** Runs one resync pass now (also runs periodically). */
+  resync(): Promise<void>;
+  readonly status: () => Record<string, unknown>;
+}
+
+const phases: Record<InstancePhase, InstanceStatus> = {
+  pending: InstanceStatus.PENDING,
+  running: InstanceStatus.RUNNING,
+  failed: InstanceStatus.FAILED,
+};
+
+/**
+ * The krane agent: per resource kind, a desired → apply loop (WatchDeployments / WatchSentinels
+ * from the persisted cursor) and a shared actual → report loop; plus a periodic resync that
+ * re-reads every workload's desired state (GetDesired*State) to repair drift and remove what is
+ * no longer desired. The driver adopts what a previous agent process left running on `start`.
+ */
+export function createAgent(deps: AgentDeps): Agent {
+  const { client, driver, region, logger } = deps;
+  const cursors = {
+    deployment: new CursorStore(join(deps.dataDir, "cursor-deployments.json"), region),
+    sentinel: new CursorStore(join(deps.dataDir, "cursor-sentinels.json"), region),
+  };
+
+  async function applyDeploymentState(state: DeploymentState): Promise<void> {
+    const s = state.state;
+    if (s.case === "apply") {
+      const problem = badName(s.value.k8sName);
+      if (problem) return logger.error({ version: String(state.version), problem }, "ignoring a deployment the agent cannot name");
+      logger.info({ deploymentId: s.value.deploymentId, replicas: s.value.replicas, version: String(state.version) }, "apply deployment");
+      await driver.apply(deploymentWorkload(s.value));
+    } else if (s.case === "delete") {
+      if (badName(s.value.k8sName)) return;
+      logger.info({ deploymentId: s.value.k8sName, version: String(state.version) }, "delete deployment");
+      await driver.delete("deployment", s.value.k8sName);
+      reporter.mark("deployment", s.value.k8sName);
+    }
+  }
+
+  async function applySentinelState(state: SentinelState): Promise<void> {
+    const s = state.state;
+    if (s.case === "apply") {
+      const problem = badName(s.value.k8sName);
+      if (problem) return logger.error({ version: String(state.version), problem }, "ignoring a sentinel the agent cannot name");
+      logger.info({ sentinelId: s.value.sentinelId, replicas: s.value.replicas, version: String(state.version) }, "apply sentinel");
+      await driver.apply(sentinelWorkload(s.value));
+    } else if (s.case === "delete") {
+      if (badName(s.value.k8sName)) return;
+      logger.info({ sentinel: s.value.k8sName, version: String(state.version) }, "delete sentinel");
+      await driver.delete("sentinel", s.value.k8sName);
+      reporter.mark("sentinel", s.value.k8sName);
+    }
+  }
+
+  async function sendReport(kind: WorkloadKind, name: string, observed: ObservedWorkload | undefined): Promise<void> {
+    try {
+      if (kind === "deployment") {
+        await client.reportDeploymentStatus({
+          change: observed
+            ? {
+                case: "update",
+                value: {
+                  k8sName: name,
+                  instances: observed.instances.map((i) => ({
+                    k8sName: i.name,
+                    address: i.address,
+                    cpuMillicores: BigInt(i.cpuMillicores),
+                    memoryMib: BigInt(i.memoryMib),
+                    status: phases[i.phase],
+                    ...(i.exitCode !== undefined ? { exitCode: i.exitCode } : {}),
+                    failureReason: i.failureReason ?? "",
+                  })),
+                },
+              }
+            : { case: "delete", value: { k8sName: name } },
+        });
+      } else {
+        const running = observed?.instances.filter((i) => i.phase === "running") ?? [];
+        const desired = observed?.desiredReplicas ?? 0;
+        await client.reportSentinelStatus({
+          k8sName: name,
+          availableReplicas: running.length,
+          health: desired === 0 ? Health.PAUSED : running.length >= desired ? Health.HEALTHY : Health.UNHEALTHY,
+          image: running.length ? observed!.image : "",
+          addresses: running.map((i) => i.address),
+        });
+      }
+    } catch (err) {
+      // The control plane no longer knows it: nothing left to report, do not retry forever.
+      if (err instanceof ConnectError && err.code === Code.NotFound) {
+        logger.warn({ kind, workload: name }, "control plane does not know this workload; dropping its report");
+        return;
+      }
+      throw err;
+    }
+  }
+
+  const reporter = new Reporter(driver, sendReport, { batchWindowMs: deps.reportBatchMs ?? 50, concurrency: 8, logger });
+
+  const deploymentsLoop = new WatchLoop<DeploymentState>({
+    name: "deployments",
+    cursor: cursors.deployment,
+    open: (after, signal) => client.watchDeployments({ region, versionLastSeen: after }, { signal }),
+    version: (m) => m.version,
+    apply: applyDeploymentState,
+    logger,
+  });
+  const sentinelsLoop = new WatchLoop<SentinelState>({
+    name: "sentinels",
+    cursor: cursors.sentinel,
+    open: (after, signal) => client.watchSentinels({ region, versionLastSeen: after }, { signal }),
+    version: (m) => m.version,
+    apply: applySentinelState,
+    logger,
+  });
+
+  /** Re-reads each workload's desired state; applies it, or removes the workload when it is gone. */
+  async function resync(): Promise<void> {
+    for (const w of driver.list("deployment")) {
+      try {
+        await applyDeploymentState(await client.getDesiredDeploymentState({ deploymentId: w.id }));
+      } catch (err) {
+        if (err instanceof ConnectError && err.code === Code.NotFound) {
+          logger.info({ deploymentId: w.id }, "resync: deployment no longer desired here; removing it");
+          await driver.delete("deployment", w.name);
+          reporter.mark("deployment", w.name);
+        } else throw err;
+      }
+    }
+    for (const w of driver.list("sentinel")) {
+      try {
+        await applySentinelState(await client.getDesiredSentinelState({ sentinelId: w.id }));
+      } catch (err) {
+        if (err instanceof ConnectError && err.code === Code.NotFound) {
+          logger.info({ sentinelId: w.id }, "resync: sentinel no longer desired here; removing it");
+          await driver.delete("sentinel", w.name);
+        } else throw err;
+      }
+    }
+    // A full report repairs anything a lost report left behind.
+    reporter.markAll();
+  }
+
+  const abort = new AbortController();
+  let resyncLoop: Promise<void> | undefined;
+  let resyncs = 0;
+
+  async function runResyncs(): Promise<void> {
+    const backoff = new Backoff(500, 10_000);
+    // First pass right away: GC of what was deleted while the agent was down.
+    let wait = 0;
+    while (!abort.signal.aborted) {
+      await sleep(wait, abort.signal);
+      if (abort.signal.aborted) break;
+      try {
+        await resync();
+        resyncs++;
+        backoff.reset();
+        wait = deps.resyncIntervalMs;
+      } catch (err) {
+        logger.warn({ err: (err as Error).message }, "resync failed; retrying");
+        wait = backoff.next();
+      }
+    }
+  }
+
+  return {
+    async start() {
+      await Promise.all([cursors.deployment.load(), cursors.sentinel.load()]);
+      await driver.start();
+      reporter.start();
+      reporter.markAll();
+      deploymentsLoop.start();
+      sentinelsLoop.start();
+      resyncLoop = runResyncs();
+      logger.info({ deploymentCursor: String(cursors.deployment.get()), sentinelCursor: String(cursors.sentinel.get()) }, "agent started");
+    },
+    async stop() {
+      abort.abort();
+      await Promise.all([deploymentsLoop.stop(), sentinelsLoop.stop(), resyncLoop]);
+      await reporter.stop();
+      await driver.close();
+    },
+    resync,
+    status: () => ({
+      region,
+      cursors: { deployments: String(cursors.deployment.get()), sentinels: String(cursors.sentinel.get()) },
+      connected: { deployments: deploymentsLoop.connected, sentinels: sentinelsLoop.connected },
+      connections: { deployments: deploymentsLoop.connections, sentinels: sentinelsLoop.connections },
+      reportsSent: reporter.sent,
+      resyncs,
+      workloads: (["deployment", "sentinel"] as const).flatMap((kind) => driver.list(kind).map((w) => driver.observe(kind, w.name))).filter(Boolean),
+    }),
+  };
+}

@@ -1,0 +1,85 @@
+import { z } from "zod";
+
+const portRange = z
+  .string()
+  .regex(/^\d{1,5}-\d{1,5}$/, "must look like 20000-29999")
+  .transform((s) => {
+    const [low, high] = s.split("-").map(Number) as [number, number];
+    return { low, high };
+  })
+  .refine((r) => r.low >= 1 && r.high <= 65535 && r.low <= r.high, "must be an ascending range within 1-65535");
+
+const jsonEnv = z
+  .string()
+  .transform((s, ctx) => {
+    try {
+      const v = JSON.parse(s) as unknown;
+      if (v && typeof v === "object" && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string")) return v as Record<string, string>;
+    } catch {
+      /* reported below */
+    }
+    ctx.addIssue({ code: "custom", message: 'must be a JSON object of strings, e.g. {"DATABASE_URL":"mysql://…"}' });
+    return z.NEVER;
+  });
+
+/** Every setting of the krane agent, read once from the environment in main.ts. */
+export const kraneConfigSchema = z.object({
+  /** ctrl-api base URL (HTTP/1.1 listener: Connect protocol, server streams included). */
+  KRANE_CONTROL_PLANE_URL: z.string().url().default("http://127.0.0.1:7070"),
+  /** Bearer token for ClusterService: ctrl-api's CTRL_API_TOKEN. */
+  KRANE_TOKEN: z.string().min(16, "KRANE_TOKEN must be ctrl-api's CTRL_API_TOKEN (at least 16 characters)").default("local-dev-token-change-me"),
+  /** The region this agent runs; it only ever sees and reports this region's state. */
+  KRANE_REGION: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "1-64 characters [A-Za-z0-9._-]").default("local"),
+  /** How instances run. `process` (local child processes) is the only driver so far; `kubernetes` will implement the same Driver interface. */
+  KRANE_DRIVER: z.enum(["process"]).default("process"),
+  /** Cursors, desired specs, instance records, unpacked artifacts and logs. Keep it across restarts: that is how instances are adopted. */
+  KRANE_DATA_DIR: z.string().min(1).default(".data/krane"),
+  /** Ports handed to instances as PORT. */
+  KRANE_PORT_RANGE: portRange.default({ low: 20000, high: 29999 }),
+  /** Host put in reported instance addresses (what frontline/sentinels dial). */
+  KRANE_ADVERTISE_HOST: z.string().min(1).default("127.0.0.1"),
+  /** How often every workload's desired state is re-fetched (drift repair and GC), in ms. */
+  KRANE_RESYNC_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
+  /** The agent's own HTTP endpoint (`GET /health`, `GET /status`, `GET /logs/<instance>?lines=N`): host. */
+  KRANE_HTTP_HOST: z.string().default("127.0.0.1"),
+  /** …and port; 0 picks a free one, -1 disables it. */
+  KRANE_HTTP_PORT: z.coerce.number().int().min(-1).max(65535).default(7090),
+  /** First restart delay after an instance exits; doubles per consecutive failure. */
+  KRANE_RESTART_BACKOFF_MS: z.coerce.number().int().min(10).default(1_000),
+  /** Cap of the restart delay. */
+  KRANE_RESTART_BACKOFF_MAX_MS: z.coerce.number().int().min(10).default(30_000),
+  /** Consecutive failed starts tolerated before an instance stays `failed` (the deploy then fails with start_failed). */
+  KRANE_MAX_RESTARTS: z.coerce.number().int().min(0).default(5),
+  /** A run at least this long resets the failure count. */
+  KRANE_STABLE_AFTER_MS: z.coerce.number().int().min(0).default(30_000),
+  /** SIGTERM → SIGKILL grace when stopping an instance. */
+  KRANE_STOP_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  /** Health poll interval while an instance is pending. */
+  KRANE_HEALTH_INTERVAL_MS: z.coerce.number().int().min(10).default(250),
+  /** Instance log size that triggers rotation, and how many rotated files to keep. */
+  KRANE_LOG_MAX_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+  KRANE_LOG_KEEP: z.coerce.number().int().min(1).max(20).default(3),
+  /** Extra environment for sentinel instances, as a JSON object (e.g. how they reach the control plane). */
+  KRANE_SENTINEL_ENV: jsonEnv.default({}),
+  /** S3 where artifacts live (same meaning as ctrl-api's S3_*; the bucket comes from each reference). */
+  S3_ENDPOINT: z.string().url().default("http://127.0.0.1:9000"),
+  S3_REGION: z.string().default("us-east-1"),
+  S3_ACCESS_KEY_ID: z.string().default("S3RVER"),
+  S3_SECRET_ACCESS_KEY: z.string().default("S3RVER"),
+  /** Default bucket (only used when a reference names none, i.e. never for valid references). */
+  S3_BUCKET: z.string().min(3).default("ctrl-builds"),
+  /** pino log level. */
+  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+});
+
+export type KraneConfig = z.infer<typeof kraneConfigSchema>;
+
+/** Parses the environment; throws an error naming each bad variable and how to fix it. */
+export function loadKraneConfig(env: NodeJS.ProcessEnv = process.env): KraneConfig {
+  const parsed = kraneConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`krane: invalid configuration:\n${lines.join("\n")}\nSet the variables above (see apps/krane/src/config.ts) and start again.`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,90 @@
+/**
+ * krane: the per-region agent. Reads its config from the environment (src/config.ts), adopts what
+ * a previous run left in its data directory, streams desired state from ctrl-api and reports back.
+ * SIGTERM/SIGINT stop the agent but leave instances running (the next agent adopts them).
+ */
+import { createStorage } from "@ctrl/s3";
+import { mkdir } from "node:fs/promises";
+import { resolve } from "node:path";
+import { createAgent } from "./agent.js";
+import { createClusterClient } from "./cluster-client.js";
+import { loadKraneConfig } from "./config.js";
+import { ProcessDriver } from "./drivers/process/driver.js";
+import { createAgentHttpServer } from "./http.js";
+import { createLogger } from "./logger.js";
+
+const config = loadKraneConfig();
+const logger = createLogger(config.LOG_LEVEL, config.KRANE_REGION);
+const dataDir = resolve(config.KRANE_DATA_DIR);
+await mkdir(dataDir, { recursive: true });
+
+const storage = createStorage({
+  endpoint: config.S3_ENDPOINT,
+  region: config.S3_REGION,
+  bucket: config.S3_BUCKET,
+  accessKeyId: config.S3_ACCESS_KEY_ID,
+  secretAccessKey: config.S3_SECRET_ACCESS_KEY,
+});
+
+// Instances inherit only what a program needs to run, never the agent's token or S3 keys.
+const baseEnv: Record<string, string> = {};
+for (const name of ["PATH", "HOME", "LANG", "TZ", "NODE_EXTRA_CA_CERTS"]) if (process.env[name]) baseEnv[name] = process.env[name]!;
+
+const driver = new ProcessDriver({
+  dataDir,
+  storage,
+  region: config.KRANE_REGION,
+  portRange: config.KRANE_PORT_RANGE,
+  advertiseHost: config.KRANE_ADVERTISE_HOST,
+  logger,
+  logMaxBytes: config.KRANE_LOG_MAX_BYTES,
+  logKeep: config.KRANE_LOG_KEEP,
+  sentinelEnv: config.KRANE_SENTINEL_ENV,
+  baseEnv,
+  policy: {
+    restartBackoffMs: config.KRANE_RESTART_BACKOFF_MS,
+    restartBackoffMaxMs: config.KRANE_RESTART_BACKOFF_MAX_MS,
+    maxRestarts: config.KRANE_MAX_RESTARTS,
+    stableAfterMs: config.KRANE_STABLE_AFTER_MS,
+    healthIntervalMs: config.KRANE_HEALTH_INTERVAL_MS,
+    livenessIntervalMs: 5_000,
+    livenessFailures: 3,
+    stopGraceMs: config.KRANE_STOP_GRACE_MS,
+    adoptedPollMs: 500,
+  },
+});
+
+const agent = createAgent({
+  client: createClusterClient(config.KRANE_CONTROL_PLANE_URL, config.KRANE_TOKEN, config.KRANE_REGION),
+  driver,
+  region: config.KRANE_REGION,
+  dataDir,
+  logger,
+  resyncIntervalMs: config.KRANE_RESYNC_INTERVAL_MS,
+});
+await agent.start();
+
+let httpServer: ReturnType<typeof createAgentHttpServer> | undefined;
+if (config.KRANE_HTTP_PORT >= 0) {
+  httpServer = createAgentHttpServer({ token: config.KRANE_TOKEN, status: agent.status, logs: (i, n) => driver.logs(i, n) });
+  await new Promise<void>((ok) => httpServer!.listen(config.KRANE_HTTP_PORT, config.KRANE_HTTP_HOST, ok));
+  const address = httpServer.address();
+  // One parseable line so scripts and tests can find the endpoint when the port was 0.
+  logger.info({ httpPort: typeof address === "object" && address ? address.port : undefined }, "agent http listening");
+}
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, "stopping agent (instances keep running)");
+  const force = setTimeout(() => process.exit(1), 10_000);
+  force.unref();
+  httpServer?.closeAllConnections();
+  await new Promise<void>((ok) => (httpServer ? httpServer.close(() => ok()) : ok()));
+  await agent.stop();
+  storage.destroy();
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));
