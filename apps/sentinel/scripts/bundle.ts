@@ -20,7 +20,9 @@ export async function bundleSentinel(outDir = join(appDir, "dist")): Promise<str
     target: "node20",
     // CJS output: mysql2 and pino are CommonJS and `require` node builtins dynamically.
     format: "cjs",
-    minify: false,
+    // Smaller artifact; identifiers stay so stack traces remain readable.
+    minifyWhitespace: true,
+    minifySyntax: true,
     sourcemap: false,
     legalComments: "none",
     logLevel: "warning",
