@@ -1,0 +1,133 @@
+/**
+ * The certificate test stack: {@link startTestStack} (MariaDB, restate-server, s3rver, ctrl-api)
+ * plus a real Pebble ACME server with its fake DNS, a worker endpoint configured for Pebble, and the
+ * HTTP listener Pebble validates HTTP-01 challenges against (it asks ctrl-api's
+ * AcmeService.VerifyCertificate, exactly as frontline does).
+ */
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { createEndpoint, type WorkerEndpoint } from "@ctrl/ctrl-worker/endpoint";
+import type { CertificateDeps } from "@ctrl/ctrl-worker/certificates";
+import { AcmeService } from "@ctrl/proto";
+import { freePort, registerDeployment, startPebble, type Pebble } from "@ctrl/testing";
+import { Vault } from "@ctrl/vault";
+import { randomBytes } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import { pino } from "pino";
+import { startTestStack, type TestStack } from "./harness.js";
+
+/** Everything a certificate test talks to. */
+export interface CertStack {
+  stack: TestStack;
+  pebble: Pebble;
+  /** The vault the worker encrypts with (tests decrypt to prove what is stored). */
+  vault: Vault;
+  vaultKeys: string;
+  /** Worker certificate settings (pass to a child worker as env with {@link workerEnv}). */
+  certificates: CertificateDeps;
+  /** The port Pebble sends HTTP-01 validations to. */
+  challengePort: number;
+  /** The in-process worker endpoint, when started. */
+  worker?: { endpoint: WorkerEndpoint; url: string };
+  /** Starts an in-process worker with certificates configured and registers it. */
+  startWorker(): Promise<{ endpoint: WorkerEndpoint; url: string }>;
+  /** Env for a worker child process (`apps/ctrl-worker/src/main.ts`) against this stack. */
+  workerEnv(caFile: string): Record<string, string>;
+  /** Points a hostname of the fake DNS at another address (e.g. 127.0.0.2: unreachable), or back. */
+  setAddress(host: string, ip: string | null): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Options for {@link startCertStack}. */
+export interface CertStackOptions {
+  /** Start the in-process worker (default true). */
+  worker?: boolean;
+  /**
+   * Serve HTTP-01 challenges on the challenge port with a minimal responder (default true). Pass
+   * false when the test puts frontline on {@link CertStack.challengePort} instead.
+   */
+  responder?: boolean;
+  renewWindowMs?: number;
+}
+
+/** A minimal HTTP-01 responder: `/.well-known/acme-challenge/<token>` → VerifyCertificate. */
+function startResponder(stack: TestStack, port: number): Promise<Server> {
+  const transport = createConnectTransport({ baseUrl: stack.apiUrl, httpVersion: "1.1", interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${stack.apiToken}`), next(req))] });
+  const acme = createClient(AcmeService, transport);
+  const server = createServer((req, res) => {
+    const m = /^\/\.well-known\/acme-challenge\/([A-Za-z0-9_-]+)$/.exec(req.url ?? "");
+    const host = (req.headers.host ?? "").split(":")[0]!;
+    if (!m) return res.writeHead(404).end();
+    acme.verifyCertificate({ domain: host, token: m[1]! }).then(
+      (r) => res.writeHead(200, { "content-type": "application/octet-stream" }).end(r.authorization),
+      () => res.writeHead(404).end(),
+    );
+  });
+  return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve(server)));
+}
+
+/** Starts the stack; everything is private to the caller. */
+export async function startCertStack(options: CertStackOptions = {}): Promise<CertStack> {
+  const challengePort = await freePort();
+  const [stack, pebble] = await Promise.all([startTestStack({ worker: false }), startPebble({ httpPort: challengePort, env: { PEBBLE_AUTHZREUSE: "0" } })]);
+  stack.deps.apexDomain = "ctrl.example.net";
+  const vaultKeys = `k1:${randomBytes(32).toString("base64")}`;
+  const vault = Vault.fromSpec(vaultKeys);
+  const { createChalltestsrvProvider } = await import("@ctrl/ctrl-worker/certificates");
+  const certificates: CertificateDeps = {
+    vault,
+    directoryUrl: pebble.directoryUrl,
+    email: "certs@example.test",
+    caPem: pebble.caPem,
+    dns: createChalltestsrvProvider(pebble.challtestsrvUrl),
+    renewWindowMs: options.renewWindowMs,
+  };
+  const responder = (options.responder ?? true) ? await startResponder(stack, challengePort) : undefined;
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+
+  const certStack: CertStack = {
+    stack,
+    pebble,
+    vault,
+    vaultKeys,
+    certificates,
+    challengePort,
+    async startWorker() {
+      const endpoint = createEndpoint({ db: stack.database.db, storage: stack.storage, logger, certificates });
+      const port = await endpoint.listen(0, "127.0.0.1");
+      const url = `http://127.0.0.1:${port}`;
+      await registerDeployment(stack.restate.adminUrl, url);
+      certStack.worker = { endpoint, url };
+      return certStack.worker;
+    },
+    workerEnv(caFile) {
+      return {
+        DATABASE_URL: stack.database.url,
+        RESTATE_ADMIN_URL: stack.restate.adminUrl,
+        RESTATE_INGRESS_URL: stack.restate.ingressUrl,
+        S3_ENDPOINT: stack.s3.endpoint,
+        VAULT_MASTER_KEYS: vaultKeys,
+        ACME_DIRECTORY_URL: pebble.directoryUrl,
+        ACME_EMAIL: "certs@example.test",
+        ACME_CA_FILE: caFile,
+        DNS_PROVIDER: "challtestsrv",
+        CHALLTESTSRV_URL: pebble.challtestsrvUrl,
+        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "info",
+      };
+    },
+    async setAddress(host, ip) {
+      const res = ip
+        ? await fetch(`${pebble.challtestsrvUrl}/add-a`, { method: "POST", body: JSON.stringify({ host: `${host}.`, addresses: [ip] }) })
+        : await fetch(`${pebble.challtestsrvUrl}/clear-a`, { method: "POST", body: JSON.stringify({ host: `${host}.` }) });
+      if (!res.ok) throw new Error(`challtestsrv ${ip ? "add-a" : "clear-a"} failed: ${res.status}`);
+    },
+    async close() {
+      responder?.close();
+      await certStack.worker?.endpoint.close(500);
+      await Promise.allSettled([pebble.dispose()]);
+      await stack.close();
+    },
+  };
+  if (options.worker ?? true) await certStack.startWorker();
+  return certStack;
+}
