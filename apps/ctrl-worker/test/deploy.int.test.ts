@@ -225,6 +225,8 @@ describe("DeployWorkflow", () => {
     // One of two replicas running is not ready.
     await playAgent(db, id, ["local"], { status: "pending" });
     await db.updateTable("instances").set({ status: "running" }).where("deployment_id", "=", id).where("k8s_name", "like", "%-0").execute();
+    // The readiness step shows progress while it waits.
+    await waitFor("readiness progress", async () => (await readDeployState(db, id)).steps.find((x) => x.step === "readiness")?.message === "waiting for instances: running: local 1/2");
     const result = await attachDeploy(stack.rs, id);
     expect(result).toMatchObject({ status: "failed", failedStep: "readiness", reason: "readiness_timeout" });
     expect(result.errorMessage).toContain("local 1/2");

@@ -49,12 +49,18 @@ export async function waitForReadiness(
   deploymentId: string,
 ): Promise<{ runningAddress: string | null; message: string }> {
   const deadline = (await ctx.date.now()) + settings.readinessTimeoutMs;
+  let shown = "";
   for (let round = 1; ; round++) {
     await steps.checkCancelled();
     const snapshot = await ctx.run(`readiness check ${round}`, () => loadDeploymentReadiness(db, deploymentId));
     const verdict = evaluateReadiness(snapshot);
     if (verdict.state === "ready") return { runningAddress: snapshot.runningAddress, message: verdict.message };
     if (verdict.state === "failed") throw new DeployFailure(verdict.reason, verdict.message);
+    // Progress for GetDeployment/WatchDeployment and the CLI, written only when it changes.
+    if (verdict.message !== shown) {
+      shown = verdict.message;
+      await steps.record("readiness", "running", `waiting for instances: ${verdict.message}`);
+    }
     const now = await ctx.date.now();
     if (now >= deadline) {
       throw new DeployFailure("readiness_timeout", `instances not running after ${settings.readinessTimeoutMs} ms (${verdict.message})`);
