@@ -3,7 +3,7 @@
  * Guarantees: a worker killed with SIGKILL and started again on the same port re-registers and serves
  * again, including an invocation that was accepted while it was dead; versions keep increasing across
  * the crash; a worker started while Restate is down says so in its log, stays unhealthy, and registers
- * by itself once Restate comes up.
+ * by itself once Restate comes up; SIGTERM shuts it down cleanly (exit 0) despite Restate's open session.
  */
 import "./quiet-sdk-logs.js";
 import { newId } from "@ctrl/db";
@@ -89,6 +89,17 @@ describe("ctrl-worker as a process", () => {
     expect([...before, whileDead, after]).toEqual([1, 2, 3, 4]);
     const counter = await database.db.selectFrom("region_versions").select("version").where("region", "=", region).executeTakeFirstOrThrow();
     expect(Number(counter.version)).toBe(4);
+  });
+
+  it("shuts down cleanly on SIGTERM although restate-server holds an HTTP/2 session to it", async () => {
+    const worker = await startWorker();
+    await worker.waitHealthy();
+    // An invocation makes restate-server open (and keep) its HTTP/2 session to the endpoint.
+    expect(await versioning(`term-${newId("req").slice(4, 12)}`).nextVersion()).toBe(1);
+    await worker.stop(15_000);
+    // Exit code 0 means main.ts's shutdown ran to the end; a SIGKILL after the grace would show as a signal.
+    expect(await worker.process.exited).toEqual({ code: 0, signal: null });
+    await worker.waitForLine(/ctrl-worker shutting down/);
   });
 
   it("says Restate is unreachable when started without it, then registers once it comes up", async () => {
