@@ -48,17 +48,19 @@ export interface CertStackOptions {
    */
   responder?: boolean;
   renewWindowMs?: number;
+  /** Awaited by the responder before it answers a challenge (lets a test hold issuance mid-validation). */
+  beforeChallengeAnswer?: (host: string, token: string) => Promise<void>;
 }
 
 /** A minimal HTTP-01 responder: `/.well-known/acme-challenge/<token>` → VerifyCertificate. */
-function startResponder(stack: TestStack, port: number): Promise<Server> {
+function startResponder(stack: TestStack, port: number, gate?: CertStackOptions["beforeChallengeAnswer"]): Promise<Server> {
   const transport = createConnectTransport({ baseUrl: stack.apiUrl, httpVersion: "1.1", interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${stack.apiToken}`), next(req))] });
   const acme = createClient(AcmeService, transport);
   const server = createServer((req, res) => {
     const m = /^\/\.well-known\/acme-challenge\/([A-Za-z0-9_-]+)$/.exec(req.url ?? "");
     const host = (req.headers.host ?? "").split(":")[0]!;
     if (!m) return res.writeHead(404).end();
-    acme.verifyCertificate({ domain: host, token: m[1]! }).then(
+    Promise.resolve(gate?.(host, m[1]!)).then(() => acme.verifyCertificate({ domain: host, token: m[1]! })).then(
       (r) => res.writeHead(200, { "content-type": "application/octet-stream" }).end(r.authorization),
       () => res.writeHead(404).end(),
     );
@@ -82,7 +84,7 @@ export async function startCertStack(options: CertStackOptions = {}): Promise<Ce
     dns: createChalltestsrvProvider(pebble.challtestsrvUrl),
     renewWindowMs: options.renewWindowMs,
   };
-  const responder = (options.responder ?? true) ? await startResponder(stack, challengePort) : undefined;
+  const responder = (options.responder ?? true) ? await startResponder(stack, challengePort, options.beforeChallengeAnswer) : undefined;
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 
   const certStack: CertStack = {
