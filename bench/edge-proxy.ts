@@ -1,0 +1,101 @@
+/**
+ * The cost of the edge. In one run, against real processes on this machine:
+ *   1. autocannon straight at an `examples/hello` instance (the ceiling),
+ *   2. through frontline → instance (an environment without a sentinel),
+ *   3. through frontline → sentinel → instance (the full edge),
+ * printing req/s, p50, p99 and the ratio to (1); then the cutover-to-first-new-response latency:
+ * the time from committing a route change to the first response from the new deployment, observed
+ * by a client polling through frontline (p50/p99 over BENCH_CUTOVERS switches).
+ *
+ * Env: BENCH_DURATION_SEC (5), BENCH_CONNECTIONS (16), BENCH_CUTOVERS (30).
+ */
+import { createTestDatabase, freePort, startProcess, waitForHttpOk, type ManagedProcess } from "@ctrl/testing";
+import { startFrontlineProcess } from "@ctrl/frontline/testing";
+import { bundleSentinelForTest, insertDeployment, insertInstance, newEdgeProject, setRoute, setSentinel, startSentinelProcess } from "@ctrl/sentinel/testing";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Agent, request } from "undici";
+import { printTable, runLoad } from "./lib/load.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const durationSec = Number(process.env.BENCH_DURATION_SEC ?? 5);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const cutovers = Number(process.env.BENCH_CUTOVERS ?? 30);
+
+async function startHello(deploymentId: string): Promise<{ address: string; process: ManagedProcess }> {
+  const port = await freePort();
+  const proc = startProcess(`hello-${deploymentId}`, process.execPath, [join(here, "../examples/hello/server.js")], {
+    env: { PATH: process.env.PATH, PORT: String(port), CTRL_DEPLOYMENT_ID: deploymentId, CTRL_INSTANCE_ID: `ins-${deploymentId}` },
+  });
+  await waitForHttpOk(`http://127.0.0.1:${port}/health`, 10_000);
+  return { address: `127.0.0.1:${port}`, process: proc };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const database = await createTestDatabase();
+const processes: ManagedProcess[] = [];
+try {
+  const withSentinel = newEdgeProject();
+  const withoutSentinel = newEdgeProject();
+  const blue = await insertDeployment(database.db, withSentinel);
+  const green = await insertDeployment(database.db, withSentinel);
+  const plain = await insertDeployment(database.db, withoutSentinel);
+  const [blueHello, greenHello, bundleDir] = await Promise.all([startHello(blue), startHello(green), bundleSentinelForTest()]);
+  processes.push(blueHello.process, greenHello.process);
+  await insertInstance(database.db, withSentinel, blue, blueHello.address);
+  await insertInstance(database.db, withSentinel, green, greenHello.address);
+  await insertInstance(database.db, withoutSentinel, plain, blueHello.address);
+  await setRoute(database.db, withSentinel, "edge.ctrl.localhost", blue);
+  await setRoute(database.db, withoutSentinel, "direct.ctrl.localhost", plain);
+  const sentinel = await startSentinelProcess(bundleDir, { databaseUrl: database.url, environmentId: withSentinel.environmentId });
+  processes.push(sentinel.process);
+  await setSentinel(database.db, withSentinel, [sentinel.address]);
+  const frontline = await startFrontlineProcess({ DATABASE_URL: database.url, LOG_LEVEL: "warn", CTRL_API_URL: "", FRONTLINE_POLL_INTERVAL_MS: "150" });
+  processes.push(frontline.process);
+
+  const load = async (label: string, url: string, host?: string) => {
+    const result = await runLoad({ url, connections, durationSec, ...(host ? { headers: { host } } : {}) });
+    return { label, ...result };
+  };
+  // Warm every path (connections, JIT) before measuring.
+  for (const [url, host] of [[`http://${blueHello.address}/`], [`${frontline.url}/`, "direct.ctrl.localhost"], [`${frontline.url}/`, "edge.ctrl.localhost"]] as const) {
+    await runLoad({ url, connections, durationSec: 1, ...(host ? { headers: { host } } : {}) });
+  }
+  const direct = await load("hello direct (ceiling)", `http://${blueHello.address}/`);
+  const viaInstances = await load("frontline → hello", `${frontline.url}/`, "direct.ctrl.localhost");
+  const viaSentinel = await load("frontline → sentinel → hello", `${frontline.url}/`, "edge.ctrl.localhost");
+  console.log(`\nthroughput, ${connections} connections, ${durationSec}s each (examples/hello answers GET / with JSON)`);
+  printTable(
+    ["path", "req/s", "p50 ms", "p99 ms", "failures", "ratio to direct"],
+    [direct, viaInstances, viaSentinel].map((r) => [r.label, Math.round(r.requestsPerSec), r.p50, r.p99, r.failures, (r.requestsPerSec / direct.requestsPerSec).toFixed(2)]),
+  );
+
+  // Cutover latency: commit a route change, poll through frontline until the new deployment answers.
+  const client = new Agent({ connections: 4 });
+  const answer = async () => {
+    const res = await request(`${frontline.url}/`, { dispatcher: client, headers: { host: "edge.ctrl.localhost" } });
+    return ((await res.body.json()) as { deploymentId: string }).deploymentId;
+  };
+  const latencies: number[] = [];
+  let target = green;
+  for (let i = 0; i < cutovers; i++) {
+    await setRoute(database.db, withSentinel, "edge.ctrl.localhost", target);
+    const committed = performance.now();
+    for (;;) {
+      if ((await answer()) === target) break;
+      if (performance.now() - committed > 5_000) throw new Error("cutover not observed within 5 s");
+    }
+    latencies.push(performance.now() - committed);
+    target = target === green ? blue : green;
+  }
+  latencies.sort((a, b) => a - b);
+  await client.close();
+  console.log(`\ncutover → first response from the new deployment through frontline (${cutovers} switches, FRONTLINE_POLL_INTERVAL_MS=150)`);
+  printTable(["p50 ms", "p99 ms", "max ms"], [[percentile(latencies, 50).toFixed(0), percentile(latencies, 99).toFixed(0), latencies.at(-1)!.toFixed(0)]]);
+} finally {
+  for (const p of processes.reverse()) await p.stop();
+  await database.drop();
+}
