@@ -166,6 +166,12 @@ describe("DeployWorkflow", () => {
     expect(await readProject(db, projectId)).toEqual({ live: null, pinned: false });
     const sentinel = await db.selectFrom("sentinels").selectAll().where("environment_id", "=", environments.preview).executeTakeFirstOrThrow();
     expect(sentinel.desired_replicas).toBe(1);
+
+    // Cancelling a finished deploy changes nothing.
+    expect(await deployClient(stack.rs, id).cancel({ reason: "too late" })).toMatchObject({ status: "ready" });
+    const after = await readDeployState(db, id);
+    expect(after.deployment.status).toBe("ready");
+    expect(after.topology[0]!.desired_status).toBe("running");
   });
 
   it("skips an oversized or a never-finishing OpenAPI document and still goes ready", async () => {
@@ -274,6 +280,11 @@ describe("DeployWorkflow", () => {
     const missing = "d_doesnotexist";
     await submitDeploy(stack.rs, missing);
     expect(await attachDeploy(stack.rs, missing)).toMatchObject({ status: "failed", reason: "invalid_deployment", failedStep: "metadata" });
+    const notFound = await deployClient(stack.rs, missing).status().then(
+      () => undefined,
+      (e: unknown) => e as clients.HttpCallError,
+    );
+    expect(notFound?.status).toBe(404);
 
     const { db, seed } = stack;
     const { projectId, environments } = await createProject(db, seed.workspaceId, "mismatch");
