@@ -1,0 +1,184 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+/** The commands `ctrl` knows. */
+export const commandNames = ["deploy", "status", "list", "logs", "rollback", "promote", "help"] as const;
+export type CommandName = (typeof commandNames)[number];
+
+/** A mistake in how `ctrl` was called: printed with the usage, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+/** Flags every command accepts. */
+export interface GlobalFlags {
+  apiUrl?: string;
+  rootKey?: string;
+  json: boolean;
+  help: boolean;
+}
+
+/** `ctrl deploy [dir]` flags. */
+export interface DeployFlags extends GlobalFlags {
+  project?: string;
+  env: string;
+  branch?: string;
+  image?: string;
+  dockerfile?: string;
+  wait: boolean;
+  timeoutSeconds: number;
+  frontlinePort?: number;
+}
+
+/** A parsed command line. */
+export type ParsedCommand =
+  | { command: "help"; topic?: CommandName; flags: GlobalFlags }
+  | { command: "deploy"; dir: string; flags: DeployFlags }
+  | { command: "status"; deploymentId: string; flags: GlobalFlags }
+  | { command: "list"; flags: GlobalFlags & { project?: string; env?: string; limit: number } }
+  | { command: "logs"; deploymentId: string; flags: GlobalFlags & { follow: boolean } }
+  | { command: "rollback"; targetId: string; flags: GlobalFlags & { source?: string } }
+  | { command: "promote"; deploymentId: string; flags: GlobalFlags };
+
+const globalOptions = {
+  "api-url": { type: "string" },
+  "root-key": { type: "string" },
+  json: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const satisfies ParseArgsConfig["options"];
+
+const commandOptions = {
+  deploy: {
+    project: { type: "string", short: "p" },
+    env: { type: "string", short: "e" },
+    branch: { type: "string", short: "b" },
+    image: { type: "string" },
+    dockerfile: { type: "string" },
+    "no-wait": { type: "boolean", default: false },
+    timeout: { type: "string" },
+    "frontline-port": { type: "string" },
+  },
+  status: {},
+  list: { project: { type: "string", short: "p" }, env: { type: "string", short: "e" }, limit: { type: "string" } },
+  logs: { follow: { type: "boolean", short: "f", default: false } },
+  rollback: { source: { type: "string" } },
+  promote: {},
+  help: {},
+} as const satisfies Record<CommandName, ParseArgsConfig["options"]>;
+
+/** The usage text of `ctrl` or of one command. */
+export function usage(command?: CommandName): string {
+  const common = "Common flags: --api-url URL (or CTRL_API_URL), --root-key KEY (or CTRL_ROOT_KEY), --json, -h/--help";
+  const lines: Record<CommandName, string> = {
+    deploy: "ctrl deploy [dir] --project ID [--env production] [--branch NAME] [--image REF] [--dockerfile PATH] [--no-wait] [--timeout SECONDS] [--frontline-port PORT]\n  Packs dir (default .) honouring .gitignore and .ctrlignore, uploads it, creates a deployment and follows it until ready or failed.\n  With --image REF, deploys that image or artifact reference instead of building.",
+    status: "ctrl status <deployment-id>\n  Shows a deployment: status, steps, hostnames, error.",
+    list: "ctrl list --project ID (or CTRL_PROJECT_ID) [--env SLUG] [--limit N]\n  Lists a project's deployments, newest first.",
+    logs: "ctrl logs <deployment-id> [--follow]\n  Prints the build log; --follow keeps printing until the deployment finishes.",
+    rollback: "ctrl rollback <target-deployment-id> [--source ID]\n  Points the live and environment domains back at the target (an earlier ready deployment) and pins the project.\n  The source defaults to the deployment currently serving the target's environment.",
+    promote: "ctrl promote <deployment-id>\n  Points the live and environment domains at the deployment and clears the rollback pin.",
+    help: "ctrl help [command]",
+  };
+  if (command) return `${lines[command]}\n${common}`;
+  return `ctrl — deploy a directory and follow it to a live URL\n\n${commandNames.filter((c) => c !== "help").map((c) => lines[c]).join("\n\n")}\n\n${common}`;
+}
+
+function positiveInt(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) <= 0) throw new UsageError(`${flag} must be a positive whole number, got "${value}"`);
+  return Number(value);
+}
+
+function one(positionals: string[], what: string, command: CommandName, optional = false): string | undefined {
+  if (positionals.length > 1) throw new UsageError(`${command} takes one ${what}, got ${positionals.length}: ${positionals.join(" ")}`);
+  const value = positionals[0];
+  if (!optional && (value === undefined || value.trim() === "")) throw new UsageError(`${command} needs a ${what}: ${usage(command).split("\n")[0]}`);
+  return value;
+}
+
+/** Parses `ctrl <command> [args] [flags]`; throws {@link UsageError} naming what is wrong. */
+export function parseCliArgs(argv: string[]): ParsedCommand {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === "--help" || first === "-h") return { command: "help", flags: { json: false, help: true } };
+  if (!(commandNames as readonly string[]).includes(first)) {
+    throw new UsageError(`unknown command "${first}": expected one of ${commandNames.join(", ")}`);
+  }
+  const command = first as CommandName;
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: { ...globalOptions, ...commandOptions[command] }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(`${command}: ${(err as Error).message.replace(/\. To specify a positional argument.*$/s, "")}`);
+  }
+  const v = parsed.values as Record<string, string | boolean | undefined>;
+  const str = (name: string) => {
+    const value = v[name];
+    if (typeof value !== "string") return undefined;
+    if (value.trim() === "") throw new UsageError(`--${name} must not be empty`);
+    return value.trim();
+  };
+  const flags: GlobalFlags = { json: v.json === true, help: v.help === true, ...(str("api-url") ? { apiUrl: str("api-url") } : {}), ...(str("root-key") ? { rootKey: str("root-key") } : {}) };
+  const pos = parsed.positionals;
+  if (flags.help || command === "help") {
+    const topic = command === "help" ? pos[0] : command;
+    if (topic !== undefined && !(commandNames as readonly string[]).includes(topic)) throw new UsageError(`unknown command "${topic}"`);
+    return { command: "help", ...(topic ? { topic: topic as CommandName } : {}), flags };
+  }
+  switch (command) {
+    case "deploy": {
+      const dir = one(pos, "directory", command, true) ?? ".";
+      const frontlinePort = str("frontline-port");
+      return {
+        command,
+        dir,
+        flags: {
+          ...flags,
+          ...(str("project") ? { project: str("project") } : {}),
+          env: str("env") ?? "production",
+          ...(str("branch") ? { branch: str("branch") } : {}),
+          ...(str("image") ? { image: str("image") } : {}),
+          ...(str("dockerfile") ? { dockerfile: str("dockerfile") } : {}),
+          wait: v["no-wait"] !== true,
+          timeoutSeconds: positiveInt(str("timeout"), "--timeout", 900),
+          ...(frontlinePort !== undefined ? { frontlinePort: positiveInt(frontlinePort, "--frontline-port", 0) } : {}),
+        },
+      };
+    }
+    case "status":
+      return { command, deploymentId: one(pos, "deployment id", command)!, flags };
+    case "list":
+      if (pos.length) throw new UsageError(`list takes no arguments, got: ${pos.join(" ")}`);
+      return { command, flags: { ...flags, ...(str("project") ? { project: str("project") } : {}), ...(str("env") ? { env: str("env") } : {}), limit: positiveInt(str("limit"), "--limit", 20) } };
+    case "logs":
+      return { command, deploymentId: one(pos, "deployment id", command)!, flags: { ...flags, follow: v.follow === true } };
+    case "rollback":
+      return { command, targetId: one(pos, "target deployment id", command)!, flags: { ...flags, ...(str("source") ? { source: str("source") } : {}) } };
+    case "promote":
+      return { command, deploymentId: one(pos, "deployment id", command)!, flags };
+  }
+}
+
+/** Where the CLI talks to and with which key. */
+export interface CliConfig {
+  apiUrl: string;
+  rootKey: string;
+}
+
+/**
+ * Resolves the API URL and root key from flags, then the environment (`CTRL_API_URL`,
+ * `CTRL_ROOT_KEY`); throws a {@link UsageError} naming every missing one and how to set it.
+ */
+export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): CliConfig {
+  const apiUrl = flags.apiUrl ?? env.CTRL_API_URL?.trim();
+  const rootKey = flags.rootKey ?? env.CTRL_ROOT_KEY?.trim();
+  const missing: string[] = [];
+  if (!apiUrl) missing.push("the API URL (--api-url or CTRL_API_URL, e.g. http://127.0.0.1:7070)");
+  if (!rootKey) missing.push("a root key (--root-key or CTRL_ROOT_KEY; the local stack prints one at start)");
+  if (missing.length) throw new UsageError(`missing ${missing.join(" and ")}`);
+  let url: URL;
+  try {
+    url = new URL(apiUrl!);
+  } catch {
+    throw new UsageError(`the API URL "${apiUrl}" is not a URL (expected e.g. http://127.0.0.1:7070)`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError(`the API URL "${apiUrl}" must be http:// or https://`);
+  return { apiUrl: url.toString().replace(/\/$/, ""), rootKey: rootKey! };
+}

@@ -1,0 +1,94 @@
+import { packDirectory } from "@ctrl/artifact";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { CliConfig, DeployFlags } from "../args.js";
+import { UsageError } from "../args.js";
+import { callPublicApi, deploymentClient, type CreateDeploymentBody, type UploadUrl } from "../client.js";
+import { followDeployment } from "../follow.js";
+import { deploymentJson, formatDuration, hostnameUrl, statusName } from "../format.js";
+import { readGitMetadata, type GitMetadata } from "../git.js";
+import { packFilter } from "../ignore.js";
+import type { Output } from "../output.js";
+import { formatBytes, progressReporter } from "../progress.js";
+import { uploadFile } from "../upload.js";
+import { DeploymentStatus } from "@ctrl/proto";
+
+/** Wall-clock phases of one deploy, for `--json` and the benchmark. */
+export interface DeployTimings {
+  packMs?: number;
+  uploadMs?: number;
+  createMs: number;
+  followMs?: number;
+}
+
+/**
+ * `ctrl deploy [dir]`: pack (honouring .gitignore/.ctrlignore) → generateUploadUrl → upload with a
+ * progress bar → createDeployment (with git metadata) → follow until ready (print the domains) or
+ * failed (print the reason and the failing step; exit code 1). With `--image` it skips the build.
+ */
+export async function deployCommand(config: CliConfig, dirArg: string, flags: DeployFlags, out: Output, env: NodeJS.ProcessEnv): Promise<number> {
+  const projectId = flags.project ?? env.CTRL_PROJECT_ID?.trim();
+  if (!projectId) throw new UsageError("missing the project: pass --project <project id> or set CTRL_PROJECT_ID");
+  const dir = resolve(dirArg);
+  const info = await stat(dir).catch(() => undefined);
+  if (!info?.isDirectory()) throw new UsageError(`${dirArg} is not a directory`);
+
+  const git: GitMetadata | undefined = await readGitMetadata(dir);
+  if (git?.dirty) out.info(`note: ${dir} has uncommitted changes; they are deployed too (commit ${git.sha.slice(0, 7)} is the nearest)`);
+  const branch = flags.branch ?? git?.branch;
+  const timings: DeployTimings = { createMs: 0 };
+  const body: CreateDeploymentBody = {
+    projectId,
+    environmentSlug: flags.env,
+    ...(branch ? { branch } : {}),
+    ...(git ? { gitCommit: { commitSha: git.sha, commitMessage: git.message, authorHandle: git.authorName, timestamp: git.timestampMs } } : {}),
+  };
+
+  if (flags.image) {
+    body.image = flags.image;
+  } else {
+    const scratch = await mkdtemp(join(tmpdir(), "ctrl-deploy-"));
+    try {
+      let t = Date.now();
+      const archive = join(scratch, "context.tar.gz");
+      const packed = await packDirectory(dir, archive, { ignore: packFilter(dir) });
+      timings.packMs = Date.now() - t;
+      out.info(`packed ${dir} (${formatBytes(packed.bytes)}, sha256 ${packed.sha256.slice(0, 12)}) in ${formatDuration(timings.packMs)}`);
+
+      const upload = await callPublicApi<UploadUrl>(config, "deploy.generateUploadUrl", { projectId });
+      t = Date.now();
+      const bar = out.json ? undefined : progressReporter(out.stderr, packed.bytes, "uploading");
+      await uploadFile(upload.uploadUrl, archive, (sent) => bar?.update(sent));
+      bar?.finish();
+      timings.uploadMs = Date.now() - t;
+      out.info(`uploaded ${formatBytes(packed.bytes)} in ${formatDuration(timings.uploadMs)}`);
+      body.build = { context: upload.context, ...(flags.dockerfile ? { dockerfile: flags.dockerfile } : {}) };
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  let t = Date.now();
+  const { deploymentId } = await callPublicApi<{ deploymentId: string }>(config, "deploy.createDeployment", body);
+  timings.createMs = Date.now() - t;
+  out.info(`deployment ${deploymentId} created (${flags.env}${branch ? `, branch ${branch}` : ""}${git ? `, commit ${git.sha.slice(0, 7)}` : ""})`);
+
+  if (!flags.wait) {
+    out.result({ deploymentId, status: "PENDING", timings }, deploymentId);
+    return 0;
+  }
+  t = Date.now();
+  const client = deploymentClient(config);
+  const final = await followDeployment(client, deploymentId, out, { timeoutMs: flags.timeoutSeconds * 1000 });
+  timings.followMs = Date.now() - t;
+  const json = { ...deploymentJson(final), deploymentId, timings };
+  if (final.status === DeploymentStatus.READY) {
+    const urls = final.hostnames.map((h) => hostnameUrl(h, flags.frontlinePort));
+    out.result(json, [`ready in ${formatDuration(Date.now() - t + (timings.packMs ?? 0) + (timings.uploadMs ?? 0))}: ${deploymentId}`, ...urls.map((u) => `  ${u}`)].join("\n"));
+    return 0;
+  }
+  const where = final.failedStep ? ` at step ${final.failedStep}` : "";
+  out.result(json, `deployment ${deploymentId} ${statusName(final.status)}${where}:\n${final.errorMessage || "(no error message)"}`);
+  return 1;
+}

@@ -1,0 +1,97 @@
+import { ConnectError, Code, type Client } from "@connectrpc/connect";
+import type { Deployment, DeploymentService } from "@ctrl/proto";
+import { formatStep, indent, isTerminal, statusName } from "./format.js";
+import type { Output } from "./output.js";
+
+/** Options for {@link followDeployment}. */
+export interface FollowOptions {
+  /** Give up following (the deployment goes on) after this long. */
+  timeoutMs: number;
+  /** Print the build log as it grows. Default true. */
+  showLogs?: boolean;
+  /** How often the build log is polled. Default 500 ms. */
+  logPollMs?: number;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+  });
+
+/**
+ * Prints a deployment's progress until it is ready, failed or cancelled: each step as it opens and
+ * closes (`WatchDeployment` stream, reconnected if it breaks) and the build log's new lines
+ * (`GetDeploymentLogs`, polled). Returns the final deployment (`GetDeployment`).
+ */
+export async function followDeployment(client: Client<typeof DeploymentService>, deploymentId: string, out: Output, options: FollowOptions): Promise<Deployment> {
+  const stop = new AbortController();
+  const deadline = setTimeout(() => stop.abort(new Error("timeout")), options.timeoutMs);
+  let afterSeq = 0n;
+  let finished = false;
+
+  const printLogs = async () => {
+    for (;;) {
+      const page = await client.getDeploymentLogs({ deploymentId, afterSeq, limit: 1000 }, { signal: stop.signal });
+      for (const l of page.lines) out.info(indent(l.line, "    │ "));
+      afterSeq = page.nextSeq;
+      if (page.lines.length < 1000) return page;
+    }
+  };
+  const logLoop = async () => {
+    if (options.showLogs === false) return;
+    while (!stop.signal.aborted && !finished) {
+      try {
+        await printLogs();
+      } catch (err) {
+        if (stop.signal.aborted) return;
+        if (ConnectError.from(err).code === Code.Unimplemented) return; // an older API without logs
+      }
+      await sleep(options.logPollMs ?? 500, stop.signal);
+    }
+  };
+  const logs = logLoop();
+
+  try {
+    let failures = 0;
+    let lastStatus = "";
+    while (!stop.signal.aborted) {
+      try {
+        for await (const event of client.watchDeployment({ deploymentId }, { signal: stop.signal })) {
+          failures = 0;
+          const status = statusName(event.status);
+          if (event.step) out.info(formatStep(event.step));
+          if (status !== lastStatus) {
+            lastStatus = status;
+            out.info(`→ ${status}`);
+          }
+          if (isTerminal(event.status) && !event.step) break;
+        }
+        break;
+      } catch (err) {
+        if (stop.signal.aborted) break;
+        const e = ConnectError.from(err);
+        // Errors that retrying cannot fix end the follow at once.
+        if ([Code.NotFound, Code.PermissionDenied, Code.Unauthenticated, Code.InvalidArgument].includes(e.code)) throw e;
+        if (++failures > 10) throw new Error(`lost the progress stream ${failures} times: ${e.message}`);
+        out.info(`(progress stream interrupted: ${e.rawMessage}; reconnecting)`);
+        await sleep(Math.min(5_000, 250 * 2 ** failures), stop.signal);
+      }
+    }
+    if (stop.signal.aborted) {
+      throw new Error(`stopped following after ${Math.round(options.timeoutMs / 1000)} s; the deployment goes on — check it with \`ctrl status ${deploymentId}\``);
+    }
+    finished = true;
+    await logs;
+    // The last lines written before the terminal status.
+    if (options.showLogs !== false) await printLogs().catch(() => undefined);
+    const { deployment } = await client.getDeployment({ deploymentId });
+    if (!deployment) throw new Error(`deployment ${deploymentId} vanished`);
+    return deployment;
+  } finally {
+    finished = true;
+    clearTimeout(deadline);
+    if (!stop.signal.aborted) stop.abort();
+    await logs.catch(() => undefined);
+  }
+}

@@ -1,0 +1,57 @@
+import { ConnectError } from "@connectrpc/connect";
+import { parseCliArgs, resolveConfig, usage, UsageError } from "./args.js";
+import { ApiError } from "./client.js";
+import { deployCommand } from "./commands/deploy.js";
+import { listCommand } from "./commands/list.js";
+import { logsCommand } from "./commands/logs.js";
+import { statusCommand } from "./commands/status.js";
+import { promoteCommand, rollbackCommand } from "./commands/switch.js";
+import { createOutput, type Output } from "./output.js";
+
+/**
+ * Runs `ctrl` with `argv` (without node and the script) and returns the exit code: 0 success,
+ * 1 a failed deployment or API error, 2 a usage error. Only this function reads `env`.
+ */
+export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env, out?: Output): Promise<number> {
+  const json = argv.includes("--json");
+  const output = out ?? createOutput(json);
+  const fail = (message: string, code: number) => {
+    if (output.json) output.stdout.write(`${JSON.stringify({ error: message }, null, 2)}\n`);
+    else output.stderr.write(`error: ${message}\n`);
+    return code;
+  };
+  try {
+    const parsed = parseCliArgs(argv);
+    if (parsed.command === "help") {
+      output.stdout.write(`${usage(parsed.topic)}\n`);
+      return 0;
+    }
+    const config = resolveConfig(parsed.flags, env);
+    const frontlinePort = env.CTRL_FRONTLINE_PORT && /^\d+$/.test(env.CTRL_FRONTLINE_PORT) ? Number(env.CTRL_FRONTLINE_PORT) : undefined;
+    switch (parsed.command) {
+      case "deploy":
+        return await deployCommand(config, parsed.dir, { ...parsed.flags, ...(parsed.flags.frontlinePort === undefined && frontlinePort ? { frontlinePort } : {}) }, output, env);
+      case "status":
+        return await statusCommand(config, parsed.deploymentId, output, frontlinePort);
+      case "list":
+        return await listCommand(config, parsed.flags, output, env);
+      case "logs":
+        return await logsCommand(config, parsed.deploymentId, parsed.flags.follow, output);
+      case "rollback":
+        return await rollbackCommand(config, parsed.targetId, parsed.flags.source, output);
+      case "promote":
+        return await promoteCommand(config, parsed.deploymentId, output);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) return fail(`${err.message}\n(run \`ctrl --help\` for usage)`, 2);
+    if (err instanceof ApiError) return fail(err.message, 1);
+    if (err instanceof ConnectError) return fail(`${err.code ? ConnectErrorCodeName(err) : "error"}: ${err.rawMessage}`, 1);
+    return fail((err as Error).message, 1);
+  }
+}
+
+function ConnectErrorCodeName(err: ConnectError): string {
+  // Connect's Code enum is numeric; its names in snake_case match the API's error codes.
+  const names: Record<number, string> = { 3: "invalid_argument", 5: "not_found", 6: "already_exists", 7: "permission_denied", 9: "failed_precondition", 14: "unavailable", 16: "unauthenticated", 13: "internal", 12: "unimplemented", 4: "deadline_exceeded", 1: "canceled" };
+  return names[err.code] ?? `code ${err.code}`;
+}
