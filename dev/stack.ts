@@ -13,7 +13,7 @@ import { createStorage } from "@ctrl/s3";
 import { loadDevConfig, portsOf } from "./src/config.js";
 import { LogMux } from "./src/logs.js";
 import { chooseDatabase } from "./src/mysql.js";
-import { PortsBusyError, StackRunner, StackStoppedError, StepFailedError } from "./src/runner.js";
+import { leftoverProcesses, PortsBusyError, StackRunner, StackStoppedError, StepFailedError } from "./src/runner.js";
 import { checkUploadFlow } from "./src/self-check.js";
 import { localS3, stackSpecs, stackUrls } from "./src/specs.js";
 import { summary } from "./src/summary.js";
@@ -60,6 +60,7 @@ if (database.kind === "missing") {
 }
 
 const logDir = join(dataDir, "logs");
+const pidFile = join(dataDir, "pids.json");
 await mkdir(logDir, { recursive: true });
 const runner = new StackRunner(
   stackSpecs({ root, dataDir, ports, database, logLevel: config.LOG_LEVEL, restateLog: config.RESTATE_LOG }),
@@ -70,10 +71,10 @@ const runner = new StackRunner(
       void shutdown(1);
     },
   },
-  { logDir },
+  { logDir, pidFile },
 );
 for (const spec of runner.specs) mux.register(spec.name);
-say(`database: ${database.description}`);
+say(`pid ${process.pid}; database: ${database.description}`);
 
 let exiting = false;
 async function shutdown(code: number): Promise<never> {
@@ -104,8 +105,16 @@ try {
   await runner.start();
 } catch (err) {
   if (err instanceof StackStoppedError && exiting) await new Promise(() => undefined); // shutdown() exits
-  const message =
+  let message =
     err instanceof PortsBusyError || err instanceof StepFailedError ? err.message : `${(err as Error).stack ?? String(err)}`;
+  if (err instanceof PortsBusyError) {
+    const leftovers = await leftoverProcesses(pidFile);
+    if (leftovers.length) {
+      message += `\n\nAn earlier \`pnpm dev\` was killed without stopping its processes; these still run:\n${leftovers
+        .map((l) => `  ${l.name}  pid ${l.pid}`)
+        .join("\n")}\nStop them with: kill -- ${leftovers.map((l) => `-${l.pid}`).join(" ")}   (each is a process group)`;
+    }
+  }
   console.error(`\n✗ the stack did not start:\n${message}\n(logs of every process: ${logDir})\n`);
   await shutdown(1);
 }

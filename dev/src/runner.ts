@@ -1,4 +1,5 @@
-import { createWriteStream } from "node:fs";
+import { createWriteStream, readFileSync, writeFileSync } from "node:fs";
+import { readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { startProcess, waitFor, type ManagedProcess } from "@ctrl/testing";
@@ -132,7 +133,15 @@ export class StackRunner {
   constructor(
     readonly specs: readonly StepSpec[],
     private readonly events: RunnerEvents,
-    private readonly options: { logDir?: string } = {},
+    private readonly options: {
+      /** Each service's output also goes to `<logDir>/<name>.log`. */
+      logDir?: string;
+      /**
+       * Where the pids of running services are recorded (removed after a clean stop), so that a
+       * later run can name the leftovers of a stack that was killed with SIGKILL.
+       */
+      pidFile?: string;
+    } = {},
   ) {
     validate(specs);
     this.enabled = [];
@@ -207,6 +216,8 @@ export class StackRunner {
         this.events.line(spec.name, `stopping (pid ${proc.child.pid})`);
         await stopGroup(proc, spec.graceMs ?? 5_000);
       }
+      // Only a runner that started something owns the file (a refused start must not erase the record of leftovers).
+      if (this.options.pidFile && this.running.length) await rm(this.options.pidFile, { force: true });
     })();
     return this.stopped;
   }
@@ -216,6 +227,12 @@ export class StackRunner {
     this.stopping = true;
     this.abort.abort();
     for (const { proc } of this.running) signalGroup(proc, "SIGKILL");
+  }
+
+  private writePidFile(): void {
+    if (!this.options.pidFile) return;
+    const entries: PidEntry[] = this.running.map(({ spec, proc }) => ({ name: spec.name, pid: proc.child.pid ?? -1, startTime: processStartTime(proc.child.pid) }));
+    writeFileSync(this.options.pidFile, JSON.stringify(entries, null, 2) + "\n");
   }
 
   private async startStep(spec: StepSpec): Promise<void> {
@@ -256,6 +273,7 @@ export class StackRunner {
     });
     void proc.exited.then(() => file?.end());
     this.running.push({ spec, proc });
+    this.writePidFile();
     let ready = false;
     void proc.exited.then((exit) => {
       if (ready && !this.stopping) this.events.crashed?.(spec.name, exit, proc.tail(30));
@@ -275,6 +293,41 @@ export class StackRunner {
     ready = true;
     log(`ready in ${Date.now() - started} ms`);
   }
+}
+
+/** One line of the pid file. */
+export interface PidEntry {
+  name: string;
+  /** Also its process group id (services run detached). */
+  pid: number;
+  /** Start time from /proc (clock ticks since boot): tells a live process from a reused pid. */
+  startTime: string | undefined;
+}
+
+/** Field 22 of /proc/<pid>/stat, or undefined without /proc. */
+export function processStartTime(pid: number | undefined): string | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may contain spaces and parentheses: count from the last ")".
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The entries of a pid file whose process still runs (same pid and start time: a reused pid is not
+ * reported). Empty when there is no file.
+ */
+export async function leftoverProcesses(pidFile: string): Promise<PidEntry[]> {
+  let entries: PidEntry[];
+  try {
+    entries = JSON.parse(await readFile(pidFile, "utf8")) as PidEntry[];
+  } catch {
+    return [];
+  }
+  return entries.filter((e) => e.startTime !== undefined && processStartTime(e.pid) === e.startTime);
 }
 
 function validate(specs: readonly StepSpec[]): void {

@@ -7,6 +7,7 @@ import { createConnection } from "mysql2/promise";
 import { freePort, startProcess, waitFor, waitForPortFree, type ManagedProcess } from "@ctrl/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { findBinary } from "../src/mysql.js";
+import { leftoverProcesses } from "../src/runner.js";
 
 // The real command, as a user runs it: `tsx dev/stack.ts` in a child process, on free ports, with
 // its data in a temp dir and a database of its own, so it never touches a developer's `.data` or `ctrl`.
@@ -37,10 +38,20 @@ async function tempDir() {
   return dir;
 }
 
+const pidFiles: string[] = [];
 afterEach(async () => {
   // A failed assertion must not leave a stack running: SIGTERM makes it stop its own children.
   await Promise.all(procs.splice(0).map((p) => p.stop(30_000)));
+  // A stack killed on purpose cannot: end the process groups it recorded (all started by this file).
+  for (const file of pidFiles.splice(0)) for (const l of await leftoverProcesses(file)) killGroup(l.pid);
 });
+function killGroup(pgid: number) {
+  try {
+    process.kill(-pgid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
 afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
   const admin = await createConnection({ uri: serverUrl });
@@ -102,6 +113,35 @@ describe("pnpm dev", () => {
     expect(exit.code, stack.tail(80)).toBe(143);
     expect(stack.tail(80)).toContain("mysql       │ stopping");
     for (const port of Object.values(ports)) await waitForPortFree(port, 5_000);
+  });
+
+  it("after the stack itself is SIGKILLed, the next run names the leftover processes and how to stop them", async () => {
+    const dataDir = await tempDir();
+    const { env, ports } = await stackEnv(dataDir, { DATABASE_URL: `${serverUrl.replace(/\/$/, "")}/${databaseName}` });
+    const first = startStack(env);
+    procs.push(first);
+    pidFiles.push(join(dataDir, "pids.json"));
+    const died = first.exited.then((e) => Promise.reject(new Error(`the stack exited (code ${e.code}):\n${first.tail(80)}`)));
+    died.catch(() => undefined);
+    await Promise.race([waitFor("the first stack to be up", () => first.tail(400).includes("running; Ctrl-C to stop"), { timeoutMs: 90_000, intervalMs: 100 }), died]);
+    // The stack's own node process (tsx runs it as a child): killed the way a crash or `kill -9` would.
+    const stackPid = Number(/dev\s+│ pid (\d+);/.exec(first.tail(400))![1]);
+    process.kill(stackPid, "SIGKILL");
+
+    const second = startStack(env, ["--check"]);
+    procs.push(second);
+    const exit = await second.exited;
+    const out = second.tail(100);
+    expect(exit.code, out).toBe(1);
+    expect(out).toContain("An earlier `pnpm dev` was killed without stopping its processes; these still run:");
+    const killLine = /Stop them with: kill -- ((?:-\d+ ?)+)/.exec(out);
+    expect(killLine, out).not.toBeNull();
+    const groups = killLine![1]!.trim().split(" ").map((g) => Number(g.slice(1)));
+    for (const name of ["restate", "s3", "ctrl-worker", "ctrl-api"]) expect(out).toMatch(new RegExp(`  ${name}  pid \\d+`));
+    // Following the printed advice frees every port (these groups were started by this test's stack).
+    for (const pgid of groups) killGroup(pgid);
+    await waitFor("the leftovers to be gone", async () => (await leftoverProcesses(join(dataDir, "pids.json"))).length === 0, { timeoutMs: 10_000 });
+    for (const name of ["API", "GRPC", "RESTATE_INGRESS", "RESTATE_ADMIN", "S3", "WORKER", "WORKER_HEALTH"]) await waitForPortFree(ports[name]!, 10_000);
   });
 
   it("refuses to start when a port is taken, naming the port and its owner in the stack", async () => {
