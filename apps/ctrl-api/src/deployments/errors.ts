@@ -16,6 +16,14 @@ export class InvalidField extends ConnectError {
   }
 }
 
+/**
+ * Whether `err` is an {@link InvalidField}. Not `instanceof`: ConnectError's `Symbol.hasInstance`
+ * accepts any ConnectError-shaped value, subclasses included.
+ */
+export function isInvalidField(err: unknown): err is InvalidField {
+  return err instanceof ConnectError && typeof (err as Partial<InvalidField>).httpField === "string";
+}
+
 const httpStatus: Partial<Record<Code, [number, string]>> = {
   [Code.InvalidArgument]: [400, "Bad Request"],
   [Code.Unauthenticated]: [401, "Unauthorized"],
@@ -33,7 +41,7 @@ const httpStatus: Partial<Record<Code, [number, string]>> = {
  */
 export function httpErrorFrom(err: unknown): HttpApiError {
   if (err instanceof HttpApiError) return err;
-  if (err instanceof InvalidField) return new HttpApiError(400, "Bad Request", `body.${err.httpField}: ${err.reason}`, [{ location: `body.${err.httpField}`, message: err.reason }]);
+  if (isInvalidField(err)) return new HttpApiError(400, "Bad Request", `body.${err.httpField}: ${err.reason}`, [{ location: `body.${err.httpField}`, message: err.reason }]);
   if (err instanceof ConnectError) {
     const mapped = httpStatus[err.code];
     if (mapped) return new HttpApiError(mapped[0], mapped[1], err.rawMessage);
