@@ -57,31 +57,31 @@ export function createAgent(deps: AgentDeps): Agent {
     sentinel: new CursorStore(join(deps.dataDir, "cursor-sentinels.json"), region),
   };
 
-  async function applyDeploymentState(state: DeploymentState): Promise<void> {
+  async function applyDeploymentState(state: DeploymentState, source: "watch" | "resync" = "watch"): Promise<void> {
     const s = state.state;
     if (s.case === "apply") {
       const problem = badName(s.value.k8sName);
       if (problem) return logger.error({ version: String(state.version), problem }, "ignoring a deployment the agent cannot name");
-      logger.info({ deploymentId: s.value.deploymentId, replicas: s.value.replicas, version: String(state.version) }, "apply deployment");
+      logger.info({ deploymentId: s.value.deploymentId, replicas: s.value.replicas, version: String(state.version), source }, "apply deployment");
       await driver.apply(deploymentWorkload(s.value));
     } else if (s.case === "delete") {
       if (badName(s.value.k8sName)) return;
-      logger.info({ deploymentId: s.value.k8sName, version: String(state.version) }, "delete deployment");
+      logger.info({ deploymentId: s.value.k8sName, version: String(state.version), source }, "delete deployment");
       await driver.delete("deployment", s.value.k8sName);
       reporter.mark("deployment", s.value.k8sName);
     }
   }
 
-  async function applySentinelState(state: SentinelState): Promise<void> {
+  async function applySentinelState(state: SentinelState, source: "watch" | "resync" = "watch"): Promise<void> {
     const s = state.state;
     if (s.case === "apply") {
       const problem = badName(s.value.k8sName);
       if (problem) return logger.error({ version: String(state.version), problem }, "ignoring a sentinel the agent cannot name");
-      logger.info({ sentinelId: s.value.sentinelId, replicas: s.value.replicas, version: String(state.version) }, "apply sentinel");
+      logger.info({ sentinelId: s.value.sentinelId, replicas: s.value.replicas, version: String(state.version), source }, "apply sentinel");
       await driver.apply(sentinelWorkload(s.value));
     } else if (s.case === "delete") {
       if (badName(s.value.k8sName)) return;
-      logger.info({ sentinel: s.value.k8sName, version: String(state.version) }, "delete sentinel");
+      logger.info({ sentinel: s.value.k8sName, version: String(state.version), source }, "delete sentinel");
       await driver.delete("sentinel", s.value.k8sName);
       reporter.mark("sentinel", s.value.k8sName);
     }
@@ -137,7 +137,7 @@ export function createAgent(deps: AgentDeps): Agent {
     cursor: cursors.deployment,
     open: (after, signal) => client.watchDeployments({ region, versionLastSeen: after }, { signal }),
     version: (m) => m.version,
-    apply: applyDeploymentState,
+    apply: (m) => applyDeploymentState(m),
     logger,
   });
   const sentinelsLoop = new WatchLoop<SentinelState>({
@@ -145,7 +145,7 @@ export function createAgent(deps: AgentDeps): Agent {
     cursor: cursors.sentinel,
     open: (after, signal) => client.watchSentinels({ region, versionLastSeen: after }, { signal }),
     version: (m) => m.version,
-    apply: applySentinelState,
+    apply: (m) => applySentinelState(m),
     logger,
   });
 
@@ -153,7 +153,7 @@ export function createAgent(deps: AgentDeps): Agent {
   async function resync(): Promise<void> {
     for (const w of driver.list("deployment")) {
       try {
-        await applyDeploymentState(await client.getDesiredDeploymentState({ deploymentId: w.id }));
+        await applyDeploymentState(await client.getDesiredDeploymentState({ deploymentId: w.id }), "resync");
       } catch (err) {
         if (err instanceof ConnectError && err.code === Code.NotFound) {
           logger.info({ deploymentId: w.id }, "resync: deployment no longer desired here; removing it");
@@ -164,7 +164,7 @@ export function createAgent(deps: AgentDeps): Agent {
     }
     for (const w of driver.list("sentinel")) {
       try {
-        await applySentinelState(await client.getDesiredSentinelState({ sentinelId: w.id }));
+        await applySentinelState(await client.getDesiredSentinelState({ sentinelId: w.id }), "resync");
       } catch (err) {
         if (err instanceof ConnectError && err.code === Code.NotFound) {
           logger.info({ sentinelId: w.id }, "resync: sentinel no longer desired here; removing it");
