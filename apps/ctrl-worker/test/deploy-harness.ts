@@ -86,12 +86,14 @@ export interface DeploymentFixture {
   buildContextPath?: string;
   replicas?: number;
   status?: "pending" | "ready";
+  /** Creation time (ms); defaults to now. */
+  createdAt?: number;
 }
 
 /** Inserts a deployment row (as ctrl-api does) and returns its id. */
 export async function insertDeployment(db: Db, f: DeploymentFixture): Promise<string> {
   const id = newId("d");
-  const now = Date.now();
+  const now = f.createdAt ?? Date.now();
   await db
     .insertInto("deployments")
     .values({

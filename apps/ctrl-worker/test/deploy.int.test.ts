@@ -149,6 +149,32 @@ describe("DeployWorkflow", () => {
     expect((await readDeployState(db, id)).routes.map((r) => r.sticky)).toEqual(["none", "branch"]);
   });
 
+  it("runs 20 deploys of one project at once: unique versions, and the last created one holds the routes", async () => {
+    const { db, seed } = stack;
+    const { projectId, environments } = await createProject(db, seed.workspaceId, "burst");
+    const base = Date.now();
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      ids.push(await insertDeployment(db, { workspaceId: seed.workspaceId, projectId, environmentId: environments.production, branch: `b${i}`, sha: randomSha(), createdAt: base + i }));
+    }
+    await Promise.all(ids.map((id) => submitDeploy(stack.rs, id)));
+    // Agents answer in any order (started newest first); whichever finishes last, the newest keeps the routes.
+    await Promise.all([...ids].reverse().map((id) => playAgent(db, id, ["local"], { status: "running" })));
+    const results = await Promise.all(ids.map((id) => attachDeploy(stack.rs, id)));
+    expect(results.map((r) => r.status)).toEqual(ids.map(() => "ready"));
+
+    const topology = await db.selectFrom("deployment_topology").select(["deployment_id", "version"]).where("deployment_id", "in", ids).execute();
+    expect(topology).toHaveLength(20);
+    expect(new Set(topology.map((t) => Number(t.version))).size).toBe(20);
+    const newest = ids[19]!;
+    expect(await readProject(db, projectId)).toEqual({ live: newest, pinned: false });
+    const sticky = await db.selectFrom("frontline_routes").select(["deployment_id", "sticky"]).where("project_id", "=", projectId).where("sticky", "in", ["live", "environment"]).execute();
+    expect(sticky.map((r) => r.deployment_id)).toEqual([newest, newest]);
+    // Every deploy kept its own commit and branch hostnames.
+    const own = await db.selectFrom("frontline_routes").select(["deployment_id"]).where("project_id", "=", projectId).where("sticky", "in", ["none", "branch"]).execute();
+    expect(own).toHaveLength(40);
+  });
+
   it("gives a preview deploy no live route, leaves the live pointer alone and skips a failing openapi scrape", async () => {
     const { db, seed } = stack;
     const { projectId, environments } = await createProject(db, seed.workspaceId, "blog");
