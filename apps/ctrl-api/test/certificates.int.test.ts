@@ -1,38 +1,90 @@
 /**
- * Certificates against a real ACME server: Debian's Pebble (started by the harness), real
- * restate-server, MariaDB, ctrl-api and the worker's CertificateService. Guarantees: HTTP-01 and
- * DNS-01 issuance end to end with the private key stored only encrypted; the certificate store
- * serves new and renewed certificates without a restart; an unreachable challenge fails with the
- * reason and a retry after fixing it succeeds; the renewal job is idempotent per day.
+ * Certificates against a real ACME server, end to end through frontline: Debian's Pebble (started by
+ * the harness) validates HTTP-01 challenges by fetching them from frontline's HTTP listener, which
+ * asks ctrl-api's AcmeService.VerifyCertificate; the worker's CertificateService (real
+ * restate-server, MariaDB) stores the certificate; frontline's HTTPS listener serves it from the
+ * certificate store and proxies to the environment's running app. Guarantees: HTTP-01 and DNS-01
+ * issuance with the private key stored only encrypted; new and renewed certificates served without a
+ * restart; HTTP redirects to HTTPS once a certificate exists but the challenge path never does; an
+ * unreachable challenge fails with the reason and a retry after fixing it succeeds; the renewal job is
+ * idempotent per day.
  */
 import { createCertStore, type CertStore } from "@ctrl/certstore";
 import type { CertificateServiceApi, RenewExpiringResult } from "@ctrl/ctrl-worker/api";
+import { newId } from "@ctrl/db";
+import { createAcmeVerifier } from "@ctrl/frontline/acme";
+import { createFrontline } from "@ctrl/frontline/frontline";
+import { startRouteTable, type RouteTable } from "@ctrl/frontline/route-table";
+import { testSettings } from "@ctrl/frontline/testing";
+import { createUpstreamPool } from "@ctrl/proxy";
 import { waitFor } from "@ctrl/testing";
 import { vaultContext } from "@ctrl/vault";
 import { createPublicKey, X509Certificate } from "node:crypto";
-import { createServer, request, type Server } from "node:https";
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
+import { request, type Server } from "node:https";
+import type { TLSSocket } from "node:tls";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCertStack, type CertStack } from "./cert-harness.js";
 
 let cs: CertStack;
 let store: CertStore;
+let routes: RouteTable;
+let dispatcher: ReturnType<typeof createUpstreamPool>;
+let frontlineHttp: HttpServer;
 let https: Server;
 let httpsPort: number;
+let app: HttpServer;
 let root: string;
 
 beforeAll(async () => {
-  cs = await startCertStack();
+  cs = await startCertStack({ responder: false });
   root = await cs.pebble.rootPem();
-  store = createCertStore({ db: cs.stack.database.db, vault: cs.vault, pollIntervalMs: 100 });
+  const db = cs.stack.database.db;
+
+  // The environment's deployed app: a running instance in region `local` behind the environment's
+  // sticky route, as a finished deploy and the agent leave them.
+  app = createHttpServer((req, res) => res.end(`hello from the app via ${req.headers.host} (${req.headers["x-forwarded-proto"]})`));
+  await new Promise<void>((r) => app.listen(0, "127.0.0.1", r));
+  const now = Date.now();
+  const deploymentId = newId("d");
+  const base = { workspace_id: cs.stack.seed.workspaceId, project_id: cs.stack.seed.projectId, created_at: now, updated_at: now };
+  await db.insertInto("frontline_routes").values({ ...base, id: newId("route"), environment_id: cs.stack.seed.environments.production, deployment_id: deploymentId, fully_qualified_domain_name: "hello-production-local.ctrl.example.net", sticky: "environment" }).execute();
+  await db.insertInto("instances").values({ ...base, id: newId("ins"), deployment_id: deploymentId, region: "local", k8s_name: "hello-0", address: `127.0.0.1:${(app.address() as { port: number }).port}`, cpu_millicores: 100, memory_mib: 128, status: "running", exit_code: null, halt_intent: null, failure_reason: null }).execute();
+
+  // Frontline, wired as its main.ts does: HTTP on the port Pebble validates against, HTTPS from the store.
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  store = createCertStore({ db, vault: cs.vault, pollIntervalMs: 100, logger });
   await store.start();
-  https = createServer({ SNICallback: store.SNICallback }, (req, res) => res.end(`hello from ${req.headers.host}`));
+  routes = await startRouteTable({ db, region: "local", logger, pollIntervalMs: 100, fullReloadMs: 30_000 });
+  dispatcher = createUpstreamPool({ connectTimeoutMs: 1_000 });
+  const httpsRedirect = { shouldRedirectToHttps: store.shouldRedirectToHttps, port: 0 };
+  const frontline = createFrontline({
+    routes,
+    dispatcher,
+    logger,
+    settings: testSettings,
+    acme: createAcmeVerifier({ baseUrl: cs.stack.apiUrl, token: cs.stack.apiToken, timeoutMs: 5_000 }),
+    tls: store,
+    httpsRedirect,
+  });
+  frontlineHttp = frontline.createHttpServer();
+  await new Promise<void>((r) => frontlineHttp.listen(cs.challengePort, "127.0.0.1", r));
+  https = frontline.createHttpsServer();
   await new Promise<void>((r) => https.listen(0, "127.0.0.1", r));
   httpsPort = (https.address() as { port: number }).port;
+  httpsRedirect.port = httpsPort;
 });
 
 afterAll(async () => {
   store?.stop();
+  frontlineHttp?.closeAllConnections();
+  frontlineHttp?.close();
+  https?.closeAllConnections();
   https?.close();
+  app?.close();
+  await routes?.stop();
+  await dispatcher?.close();
   await cs?.close();
 });
 
@@ -44,14 +96,27 @@ async function post(path: string, body: unknown) {
 const addDomain = (domain: string) => post("/v2/deploy.addCustomDomain", { projectId: cs.stack.seed.projectId, environmentSlug: "production", domain });
 const getDomain = async (domain: string) => (await post("/v2/deploy.getCustomDomain", { domain })).body.data!;
 
-/** HTTPS GET for `host` through the TLS listener, trusting only Pebble's root. */
-function httpsGet(host: string): Promise<{ status: number; body: string; fingerprint: string }> {
+/** HTTPS GET for `host` through frontline's TLS listener, trusting only Pebble's root. */
+function httpsGet(host: string, path = "/"): Promise<{ status: number; body: string; fingerprint: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port: httpsPort, servername: host, headers: { host }, path: "/", ca: root, agent: false }, (res) => {
-      const fingerprint = (res.socket as import("node:tls").TLSSocket).getPeerCertificate().fingerprint256;
+    const req = request({ host: "127.0.0.1", port: httpsPort, servername: host, headers: { host }, path, ca: root, agent: false }, (res) => {
+      const fingerprint = (res.socket as TLSSocket).getPeerCertificate().fingerprint256;
       let body = "";
       res.on("data", (c: Buffer) => (body += c.toString()));
       res.on("end", () => resolve({ status: res.statusCode ?? 0, body, fingerprint }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** Plain-HTTP GET for `host` through frontline's HTTP listener (no redirect following). */
+async function httpGet(host: string, path: string): Promise<{ status: number; location: string | null }> {
+  const { request: httpRequest } = await import("node:http");
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: "127.0.0.1", port: cs.challengePort, headers: { host }, path, agent: false }, (res) => {
+      res.resume();
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, location: res.headers.location ?? null }));
     });
     req.on("error", reject);
     req.end();
@@ -87,8 +152,14 @@ describe("HTTP-01", () => {
     expect(account.registration_uri).toContain("127.0.0.1");
 
     await waitFor("store to load the certificate", () => store.lookup("shop.example.test") !== undefined, { timeoutMs: 10_000 });
-    const res = await httpsGet("shop.example.test");
-    expect(res).toMatchObject({ status: 200, body: "hello from shop.example.test" });
+    // Through frontline's HTTPS listener, trusting only Pebble's root, to the environment's app.
+    const res = await httpsGet("shop.example.test", "/hi");
+    expect(res).toMatchObject({ status: 200, body: "hello from the app via shop.example.test (https)" });
+    // Plain HTTP now redirects to HTTPS, except the ACME challenge path.
+    expect(await httpGet("shop.example.test", "/hi?x=1")).toEqual({ status: 308, location: `https://shop.example.test:${httpsPort}/hi?x=1` });
+    expect((await httpGet("shop.example.test", "/.well-known/acme-challenge/unknowntoken")).status).toBe(404);
+    // A host without a certificate stays on HTTP.
+    expect((await httpGet("hello-production-local.ctrl.example.net", "/")).status).toBe(200);
   });
 });
 
@@ -107,7 +178,7 @@ describe("DNS-01", () => {
     expect(leaf.checkHost("a.b.wild.example.test")).toBeUndefined();
     expect(row.encrypted_private_key).not.toContain("PRIVATE KEY");
     await waitFor("store to load the wildcard", () => store.lookup("api.wild.example.test") !== undefined, { timeoutMs: 10_000 });
-    expect(await httpsGet("api.wild.example.test")).toMatchObject({ status: 200, body: "hello from api.wild.example.test" });
+    expect(await httpsGet("api.wild.example.test")).toMatchObject({ status: 200, body: "hello from the app via api.wild.example.test (https)" });
   });
 });
 

@@ -10,6 +10,17 @@ export const frontlineConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   /** HTTPS port, used once a certificate store is wired in (issue 7); -1 disables. */
   HTTPS_PORT: z.coerce.number().int().min(-1).max(65535).default(-1),
+  /**
+   * Vault master keys (`k2:<base64>,k1:<base64>`, the worker's VAULT_MASTER_KEYS) to decrypt
+   * certificate private keys; required when HTTPS_PORT is enabled.
+   */
+  VAULT_MASTER_KEYS: z.string().optional(),
+  /** How often new and renewed certificates are looked for (ms); they are served without a restart. */
+  FRONTLINE_CERT_POLL_MS: z.coerce.number().int().min(50).default(2_000),
+  /** Redirect plain HTTP to HTTPS for hosts that have a certificate (never the ACME challenge path). */
+  FRONTLINE_HTTPS_REDIRECT: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
+  /** Public HTTPS port written into redirects (defaults to HTTPS_PORT; 443 behind a port-forwarding LB). */
+  FRONTLINE_PUBLIC_HTTPS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   /** The region this frontline serves: only instances and sentinels of this region are routed to. */
   FRONTLINE_REGION: z.string().min(1).default("local"),
   /**

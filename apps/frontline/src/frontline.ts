@@ -49,6 +49,18 @@ export interface FrontlineDeps {
   acme?: AcmeVerifier;
   /** When set, {@link Frontline.createHttpsServer} is available. */
   tls?: FrontlineTls;
+  /**
+   * Plain-HTTP → HTTPS redirects (308) for hosts the certificate store says are ready (a certificate
+   * covers them); the ACME challenge path is answered before this and never redirected.
+   */
+  httpsRedirect?: FrontlineHttpsRedirect;
+}
+
+/** The redirect decision (from `@ctrl/certstore`) and the public HTTPS port to redirect to. */
+export interface FrontlineHttpsRedirect {
+  shouldRedirectToHttps(host: string, path: string): boolean;
+  /** Port in the Location header (omitted when 443). */
+  port: number;
 }
 
 /** Per-process counters (exposed on the health path). */
@@ -78,7 +90,9 @@ type Plan =
   | { kind: "proxy"; key: string; addresses: readonly string[]; fallback?: readonly string[]; viaSentinel: boolean };
 
 function plan(snapshot: RouteSnapshot, host: string, mode: UpstreamMode): Plan & { deploymentId?: string } {
-  const route = snapshot.routes.get(host);
+  // Exact host first, then a wildcard custom domain of its parent (`*.example.com`, one label deep).
+  const dot = host.indexOf(".");
+  const route = snapshot.routes.get(host) ?? (dot > 0 ? snapshot.routes.get(`*${host.slice(dot)}`) : undefined);
   if (!route) return { kind: "unknown" };
   const instances = snapshot.instances.get(route.deploymentId) ?? [];
   const sentinel = snapshot.sentinels.get(route.environmentId);
@@ -153,6 +167,13 @@ export function createFrontline(deps: FrontlineDeps): Frontline {
     const path = req.url ?? "/";
     if (deps.acme && path.startsWith(acmePrefix) && (req.method === "GET" || req.method === "HEAD")) {
       return answerAcme(req, res, host, path.slice(acmePrefix.length).split("?")[0]!);
+    }
+
+    if (deps.httpsRedirect && (req.socket as TLSSocket).encrypted !== true && deps.httpsRedirect.shouldRedirectToHttps(host, path)) {
+      const port = deps.httpsRedirect.port === 443 ? "" : `:${deps.httpsRedirect.port}`;
+      res.writeHead(308, { location: `https://${host}${port}${path}`, "content-length": 0, "cache-control": "no-store" });
+      res.end();
+      return count(308);
     }
 
     let p = plan(deps.routes.snapshot(), host, settings.mode);

@@ -1,4 +1,6 @@
+import { createCertStore } from "@ctrl/certstore";
 import { createDb } from "@ctrl/db";
+import { Vault } from "@ctrl/vault";
 import { createUpstreamPool } from "@ctrl/proxy";
 import type { Server } from "node:http";
 import { createAcmeVerifier } from "./acme.js";
@@ -13,6 +15,12 @@ const logger = createLogger(config.LOG_LEVEL, { region: config.FRONTLINE_REGION 
 const db = createDb({ url: config.DATABASE_URL, connectionLimit: 4 });
 const routes = await startRouteTable({ db, region: config.FRONTLINE_REGION, logger, pollIntervalMs: config.FRONTLINE_POLL_INTERVAL_MS, fullReloadMs: config.FRONTLINE_FULL_RELOAD_MS });
 const dispatcher = createUpstreamPool({ connectTimeoutMs: config.FRONTLINE_CONNECT_TIMEOUT_MS });
+// TLS: certificates issued by the worker, keys decrypted in memory, new/renewed ones picked up by polling.
+if (config.HTTPS_PORT >= 0 && !config.VAULT_MASTER_KEYS) throw new Error("frontline: HTTPS_PORT needs VAULT_MASTER_KEYS (the worker's) to decrypt certificate keys");
+const certs = config.HTTPS_PORT >= 0 ? createCertStore({ db, vault: Vault.fromSpec(config.VAULT_MASTER_KEYS!), logger, pollIntervalMs: config.FRONTLINE_CERT_POLL_MS }) : undefined;
+await certs?.start();
+// The redirect's port is filled in once the HTTPS listener is bound (HTTPS_PORT=0 picks a free one).
+const httpsRedirect = certs && config.FRONTLINE_HTTPS_REDIRECT ? { shouldRedirectToHttps: certs.shouldRedirectToHttps, port: config.FRONTLINE_PUBLIC_HTTPS_PORT ?? config.HTTPS_PORT } : undefined;
 const frontline = createFrontline({
   routes,
   dispatcher,
@@ -28,7 +36,8 @@ const frontline = createFrontline({
     trustForwarded: config.FRONTLINE_TRUST_FORWARDED,
   },
   ...(config.CTRL_API_URL ? { acme: createAcmeVerifier({ baseUrl: config.CTRL_API_URL, token: config.CTRL_API_TOKEN, timeoutMs: config.FRONTLINE_ACME_TIMEOUT_MS }) } : {}),
-  // TLS: the certificates issue passes `tls: { SNICallback }` from its certificate store and sets HTTPS_PORT.
+  ...(certs ? { tls: certs } : {}),
+  ...(httpsRedirect ? { httpsRedirect } : {}),
 });
 
 function applyClientTimeouts(server: Server): void {
@@ -40,7 +49,14 @@ function applyClientTimeouts(server: Server): void {
 const http = frontline.createHttpServer();
 applyClientTimeouts(http);
 await new Promise<void>((resolve) => http.listen(config.PORT, config.HOST, resolve));
-logger.info({ http: `http://${config.HOST}:${(http.address() as { port: number }).port}`, mode: config.FRONTLINE_UPSTREAM }, "frontline listening");
+const https = certs ? frontline.createHttpsServer() : undefined;
+if (https) {
+  applyClientTimeouts(https as unknown as Server);
+  await new Promise<void>((resolve) => https.listen(config.HTTPS_PORT, config.HOST, resolve));
+}
+const httpsPort = https ? (https.address() as { port: number }).port : undefined;
+if (httpsRedirect && httpsPort !== undefined && config.FRONTLINE_PUBLIC_HTTPS_PORT === undefined) httpsRedirect.port = httpsPort;
+logger.info({ http: `http://${config.HOST}:${(http.address() as { port: number }).port}`, https: httpsPort, certificates: certs?.size, mode: config.FRONTLINE_UPSTREAM }, "frontline listening");
 
 let stopping = false;
 async function shutdown(signal: string) {
@@ -48,8 +64,10 @@ async function shutdown(signal: string) {
   stopping = true;
   logger.info({ signal }, "frontline shutting down");
   // Stop accepting, let requests in flight finish (bounded), then close pools.
-  const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+  const closed = Promise.all([new Promise<void>((resolve) => http.close(() => resolve())), https ? new Promise<void>((resolve) => https.close(() => resolve())) : undefined]);
   http.closeIdleConnections();
+  https?.closeIdleConnections();
+  certs?.stop();
   await Promise.race([closed, new Promise((r) => setTimeout(r, 10_000))]);
   await routes.stop();
   await dispatcher.close();
