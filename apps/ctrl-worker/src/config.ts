@@ -32,7 +32,7 @@ export const workerConfigSchema = z.object({
   APEX_DOMAIN: z.string().min(1).default("ctrl.localhost"),
   /** How long a deploy waits for every region to report its replicas running before failing. */
   READINESS_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
-  /** How often the readiness wait re-reads the reported instances (a durable sleep in between). */
+  /** Longest durable sleep between two readiness checks (they start at 100 ms and back off up to this). */
   READINESS_POLL_MS: z.coerce.number().int().positive().default(1_000),
   /** Path of the OpenAPI document scraped from a running instance after readiness. */
   OPENAPI_PATH: z.string().startsWith("/").default("/openapi.json"),

@@ -11,7 +11,7 @@ export interface WorkerSettings {
   apexDomain: string;
   /** Upper bound of the readiness wait. */
   readinessTimeoutMs: number;
-  /** Durable sleep between two readiness checks. */
+  /** Longest durable sleep between two readiness checks (they start at 100 ms and back off). */
   readinessPollMs: number;
   openapiPath: string;
   openapiTimeoutMs: number;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { openApiUrl } from "../src/services/deploy/openapi.js";
-import { evaluateReadiness } from "../src/services/deploy/readiness.js";
+import { evaluateReadiness, readinessPollInterval } from "../src/services/deploy/readiness.js";
 import { sentinelIdentity, sentinelReplicas } from "../src/services/deploy/sentinels.js";
 import { resolveRegions } from "../src/services/deploy/topology.js";
 
@@ -73,5 +73,13 @@ describe("openApiUrl", () => {
   it("accepts host:port or a URL", () => {
     expect(openApiUrl("10.0.0.1:8080", "/openapi.json")).toBe("http://10.0.0.1:8080/openapi.json");
     expect(openApiUrl("https://svc.internal/", "/spec")).toBe("https://svc.internal/spec");
+  });
+});
+
+describe("readinessPollInterval", () => {
+  it("starts at 100 ms and backs off up to the configured maximum", () => {
+    expect([1, 2, 3, 4, 5, 6, 7].map((r) => readinessPollInterval(r, 1_000))).toEqual([100, 150, 225, 338, 506, 759, 1_000]);
+    expect(readinessPollInterval(50, 1_000)).toBe(1_000);
+    expect(readinessPollInterval(1, 50)).toBe(50);
   });
 });

@@ -36,6 +36,14 @@ export function evaluateReadiness(snapshot: DeploymentReadiness): ReadinessVerdi
 }
 
 /**
+ * Sleep before readiness round `round + 1`: starts at 100 ms and grows by half each round up to
+ * `maxMs`, so a fast agent is noticed quickly while a long wait keeps its journal short.
+ */
+export function readinessPollInterval(round: number, maxMs: number): number {
+  return Math.min(maxMs, Math.round(100 * 1.5 ** (round - 1)));
+}
+
+/**
  * Waits durably until the deployment's instances are ready: short named checks with durable
  * sleeps in between, a deadline fixed once from `ctx.date.now()` (so a replay or a restarted
  * worker keeps the original deadline), and the cancel promise checked each round.
@@ -65,6 +73,6 @@ export async function waitForReadiness(
     if (now >= deadline) {
       throw new DeployFailure("readiness_timeout", `instances not running after ${settings.readinessTimeoutMs} ms (${verdict.message})`);
     }
-    await ctx.sleep(Math.max(1, Math.min(settings.readinessPollMs, deadline - now)), `readiness wait ${round}`);
+    await ctx.sleep(Math.max(1, Math.min(readinessPollInterval(round, settings.readinessPollMs), deadline - now)), `readiness wait ${round}`);
   }
 }
