@@ -44,7 +44,6 @@ export async function runDeploy(ctx: restate.WorkflowContext, deps: WorkerDeps, 
     // A row already finished (e.g. cancelled before the run started) is reported, not redone.
     if (terminalDeploymentStatuses.includes(meta.status)) return { deploymentId, status: meta.status };
 
-    let image = meta.image;
     if (meta.sourceType === "build_context") {
       await setStatus({ status: "building" });
       const built = await steps.step("build", "building the context", async () => {
@@ -57,10 +56,9 @@ export async function runDeploy(ctx: restate.WorkflowContext, deps: WorkerDeps, 
         });
         return { value: result, message: `built ${result.image}` };
       });
-      image = built.image;
       await setStatus({ status: "deploying", image: built.image, buildId: built.buildId });
     } else {
-      if (!image) throw new DeployFailure("invalid_deployment", "image deploy without an image");
+      if (!meta.image) throw new DeployFailure("invalid_deployment", "image deploy without an image");
       await setStatus({ status: "deploying" });
     }
 
