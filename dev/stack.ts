@@ -96,7 +96,8 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
       runner.killAll();
       process.exit(130);
     }
-    void shutdown(signal === "SIGINT" ? 130 : 143);
+    // Being asked to stop is not a failure: exit 0 once everything stopped (pnpm would print ELIFECYCLE otherwise).
+    void shutdown(0);
   });
 }
 
