@@ -17,6 +17,8 @@ export interface LoadOptions {
 export interface LoadResult {
   connections: number;
   requestsPerSec: number;
+  /** Mean latency: autocannon keeps it as a float, while its percentiles are whole milliseconds. */
+  mean: number;
   p50: number;
   p99: number;
   total: number;
@@ -42,7 +44,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   if (code !== 0) throw new Error(`autocannon exited with ${code}: ${stderr.slice(-2000)}`);
   const r = JSON.parse(stdout) as {
     requests: { average: number; total: number };
-    latency: { p50: number; p99: number };
+    latency: { mean: number; p50: number; p99: number };
     non2xx: number;
     errors: number;
     timeouts: number;
@@ -50,6 +52,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   return {
     connections: options.connections,
     requestsPerSec: r.requests.average,
+    mean: r.latency.mean,
     p50: r.latency.p50,
     p99: r.latency.p99,
     total: r.requests.total,
