@@ -64,6 +64,8 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
     S3_ACCESS_KEY_ID: localS3.accessKeyId,
     S3_SECRET_ACCESS_KEY: localS3.secretAccessKey,
     LOG_LEVEL: s.logLevel,
+    // The AWS SDK's "Node 22 from 2027" notice: the stack process itself prints it once; not once per child.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   };
 
   return [
@@ -183,8 +185,33 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
       ready: { http: `${urls.api}/health` },
       urls: { "ctrl-api": `${urls.api}  (Connect + public /v2 API)`, "ctrl-api gRPC": `${urls.grpc}  (h2c)` },
     },
+    {
+      // The region `local` agent with the process driver (apps/krane/README.md). Its data dir keeps
+      // cursors, specs and unpacked artifacts; Ctrl-C stops its instances and the next run restarts them.
+      kind: "service",
+      name: "krane",
+      after: ["ctrl-api", "s3"],
+      command: tsx,
+      args: [join(s.root, "apps/krane/src/main.ts")],
+      env: {
+        ...common,
+        KRANE_CONTROL_PLANE_URL: urls.api,
+        KRANE_TOKEN: localApiToken,
+        KRANE_REGION: "local",
+        KRANE_DATA_DIR: join(s.dataDir, "krane"),
+        KRANE_HTTP_PORT: String(kranePort),
+        KRANE_STOP_INSTANCES_ON_EXIT: "true",
+      },
+      ports: { http: kranePort },
+      ready: { http: `http://127.0.0.1:${kranePort}/health` },
+      graceMs: 15_000,
+      urls: { krane: `http://127.0.0.1:${kranePort}  (GET /logs/<instance>?lines=N with the API token; instances on ports 20000-29999)` },
+    },
   ];
 }
+
+/** The krane agent's HTTP endpoint (health, status, instance logs) on the local stack. */
+const kranePort = 7090;
 
 /** restate-server's config: same shape as the test harness's (packages/testing/src/restate.ts). */
 export function restateToml(baseDir: string, ports: Ports): string {
