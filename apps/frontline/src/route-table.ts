@@ -56,8 +56,10 @@ type Part = "routes" | "instances" | "sentinels";
 
 /**
  * Loads routes, running instances and sentinels of the region into memory and keeps them current by
- * polling one cheap query: a row count and an XOR of per-row CRC32 checksums for each table (so
- * updates, inserts and deletes are all seen, even two within one millisecond). Only a changed part
+ * polling one cheap query: a row count and an XOR of per-row 64-bit MD5 prefixes for each table (so
+ * updates, inserts and deletes are all seen, even two within one millisecond). Not CRC32: it is
+ * linear, so two routes moved alike in one transaction (same deployment ids, same updated_at) change
+ * their CRCs by the same amount and the XOR cancels out — a rollback went unseen. Only a changed part
  * is reloaded. The snapshot is replaced atomically, so a request in flight keeps the upstream it
  * chose and the next request sees the new routes.
  */
@@ -69,13 +71,13 @@ export async function startRouteTable(deps: RouteTableDeps): Promise<RouteTable>
   async function readFingerprints(): Promise<Record<Part, string>> {
     const { rows } = await sql<{ part: Part; n: number | string; x: number | string | null }>`
       SELECT 'routes' AS part, COUNT(*) AS n,
-             BIT_XOR(CRC32(CONCAT_WS('|', id, fully_qualified_domain_name, deployment_id, environment_id, updated_at))) AS x
+             BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS('|', id, fully_qualified_domain_name, deployment_id, environment_id, updated_at)), 16), 16, 10) AS UNSIGNED)) AS x
         FROM frontline_routes
       UNION ALL
-      SELECT 'instances', COUNT(*), BIT_XOR(CRC32(CONCAT_WS('|', id, deployment_id, address, status, updated_at)))
+      SELECT 'instances', COUNT(*), BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS('|', id, deployment_id, address, status, updated_at)), 16), 16, 10) AS UNSIGNED))
         FROM instances WHERE region = ${region}
       UNION ALL
-      SELECT 'sentinels', COUNT(*), BIT_XOR(CRC32(CONCAT_WS('|', id, environment_id, health, desired_state, addresses, updated_at)))
+      SELECT 'sentinels', COUNT(*), BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS('|', id, environment_id, health, desired_state, addresses, updated_at)), 16), 16, 10) AS UNSIGNED))
         FROM sentinels WHERE region = ${region}`.execute(db);
     const out: Record<Part, string> = { routes: "", instances: "", sentinels: "" };
     for (const row of rows) out[row.part] = `${row.n}:${row.x ?? 0}`;

@@ -239,6 +239,23 @@ describe("route changes", () => {
     }
   });
 
+  it("sees several routes moved alike in one statement (a rollback moves live and environment routes together)", async () => {
+    // Regression: a CRC32-XOR change check is linear, so two rows changed the same way cancel out.
+    const from = await routed("pair-a.ctrl.localhost", [await named("from")]);
+    await setRoute(database.db, project, "pair-b.ctrl.localhost", from);
+    const to = await insertDeployment(database.db, project);
+    await insertInstance(database.db, project, to, await named("to"));
+    await waitFor("both served by from", async () => (await call("pair-a.ctrl.localhost")).body === "from" && (await call("pair-b.ctrl.localhost")).body === "from", { timeoutMs: 2_000 });
+    for (const [target, answer] of [[to, "to"], [from, "from"], [to, "to"]] as const) {
+      await database.db
+        .updateTable("frontline_routes")
+        .set({ deployment_id: target, updated_at: Date.now() })
+        .where("fully_qualified_domain_name", "in", ["pair-a.ctrl.localhost", "pair-b.ctrl.localhost"])
+        .execute();
+      await waitFor(`both served by ${answer} within 1 s`, async () => (await call("pair-a.ctrl.localhost")).body === answer && (await call("pair-b.ctrl.localhost")).body === answer, { timeoutMs: 1_000, intervalMs: 10 });
+    }
+  });
+
   it("fails no request of 20 concurrent clients while the route switches back and forth", async () => {
     const one = await routed("busy.ctrl.localhost", [await named("one"), await named("one")]);
     const two = await insertDeployment(database.db, project);

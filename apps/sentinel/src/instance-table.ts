@@ -29,7 +29,8 @@ export interface InstanceTable extends InstanceSource {
 
 /**
  * The running instances of every deployment of one environment in one region, polled from MySQL by a
- * checksum of the matching rows and reloaded when it changes. Deployments of other environments
+ * checksum of the matching rows (XOR of per-row MD5 prefixes; CRC32 is linear and alike changes to
+ * two rows cancel out) and reloaded when it changes. Deployments of other environments
  * never appear, so a sentinel cannot be used to reach another environment's instances.
  */
 export async function startInstanceTable(deps: InstanceTableDeps): Promise<InstanceTable> {
@@ -40,7 +41,7 @@ export async function startInstanceTable(deps: InstanceTableDeps): Promise<Insta
 
   async function refresh(full: boolean): Promise<void> {
     const { rows } = await sql<{ n: number | string; x: number | string | null }>`
-      SELECT COUNT(*) AS n, BIT_XOR(CRC32(CONCAT_WS('|', i.id, i.deployment_id, i.address, i.status, i.updated_at))) AS x
+      SELECT COUNT(*) AS n, BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS('|', i.id, i.deployment_id, i.address, i.status, i.updated_at)), 16), 16, 10) AS UNSIGNED)) AS x
         FROM instances i JOIN deployments d ON d.id = i.deployment_id
        WHERE d.environment_id = ${environmentId} AND i.region = ${region}`.execute(db);
     const next = `${rows[0]?.n ?? 0}:${rows[0]?.x ?? 0}`;

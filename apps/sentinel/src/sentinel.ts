@@ -70,6 +70,7 @@ export function createSentinel(deps: SentinelDeps): Sentinel {
     const body = JSON.stringify({
       status: "ok",
       sentinelId: deps.sentinelId,
+      pid: process.pid,
       environmentId: deps.environmentId,
       instances: deps.instances.count(),
       failingInstances: balancer.failing().length,
