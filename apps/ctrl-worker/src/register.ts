@@ -27,7 +27,10 @@ export async function registerWithRestate(
       logger.warn({ adminUrl, endpointUrl, attempt, status: res.status, body: (await res.text()).slice(0, 500) }, "restate rejected the registration; retrying");
     } catch (err) {
       if (signal?.aborted) throw err;
-      logger.warn({ adminUrl, endpointUrl, attempt, retryInMs: delay, err: (err as Error).message }, "restate admin API unreachable; is restate-server running? retrying");
+      // fetch only says "fetch failed"; the cause carries what happened (ECONNREFUSED, ENOTFOUND, …).
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      const reason = cause?.code ?? cause?.message ?? (err as Error).message;
+      logger.warn({ adminUrl, endpointUrl, attempt, retryInMs: delay, err: reason }, "restate admin API unreachable; is restate-server running? retrying");
     }
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 10_000);

@@ -107,8 +107,9 @@ describe("ctrl-worker as a process", () => {
     try {
       const worker = await startWorker();
       const line = await worker.waitForLine(/restate admin API unreachable/);
-      const logged = JSON.parse(line) as { level: number; adminUrl: string; msg: string };
+      const logged = JSON.parse(line) as { level: number; adminUrl: string; msg: string; err: string };
       expect(logged.adminUrl).toBe(restate.adminUrl);
+      expect(logged.err).toBe("ECONNREFUSED");
       expect(logged.msg).toMatch(/is restate-server running\? retrying/);
       // Up (the endpoint listens) but not ready: health says so until the registration succeeds.
       const health = await fetch(worker.healthUrl);
