@@ -59,6 +59,12 @@ export const kraneConfigSchema = z.object({
   /** Instance log size that triggers rotation, and how many rotated files to keep. */
   KRANE_LOG_MAX_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
   KRANE_LOG_KEEP: z.coerce.number().int().min(1).max(20).default(3),
+  /**
+   * Stop every instance when the agent stops (SIGTERM/SIGINT), keeping the desired specs so the
+   * next start brings them back. Off in production (instances outlive agent restarts); on for the
+   * local stack, where Ctrl-C should leave nothing running.
+   */
+  KRANE_STOP_INSTANCES_ON_EXIT: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
   /** Extra environment for sentinel instances, as a JSON object (e.g. how they reach the control plane). */
   KRANE_SENTINEL_ENV: jsonEnv.default({}),
   /** S3 where artifacts live (same meaning as ctrl-api's S3_*; the bucket comes from each reference). */

@@ -1,7 +1,8 @@
 /**
  * krane: the per-region agent. Reads its config from the environment (src/config.ts), adopts what
  * a previous run left in its data directory, streams desired state from ctrl-api and reports back.
- * SIGTERM/SIGINT stop the agent but leave instances running (the next agent adopts them).
+ * SIGTERM/SIGINT stop the agent but leave instances running (the next agent adopts them), unless
+ * KRANE_STOP_INSTANCES_ON_EXIT is set (the local stack).
  */
 import { createStorage } from "@ctrl/s3";
 import { mkdir } from "node:fs/promises";
@@ -78,11 +79,15 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, "stopping agent (instances keep running)");
-  const force = setTimeout(() => process.exit(1), 10_000);
+  const force = setTimeout(() => process.exit(1), 10_000 + (config.KRANE_STOP_INSTANCES_ON_EXIT ? config.KRANE_STOP_GRACE_MS : 0));
   force.unref();
   httpServer?.closeAllConnections();
   await new Promise<void>((ok) => (httpServer ? httpServer.close(() => ok()) : ok()));
   await agent.stop();
+  if (config.KRANE_STOP_INSTANCES_ON_EXIT) {
+    logger.info("stopping every instance (KRANE_STOP_INSTANCES_ON_EXIT)");
+    await driver.stopInstances();
+  }
   storage.destroy();
   process.exit(0);
 }

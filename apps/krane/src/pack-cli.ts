@@ -30,7 +30,7 @@ const env = z
 const args = process.argv.slice(2);
 const nameAt = args.indexOf("--name");
 const name = nameAt >= 0 ? args[nameAt + 1] : undefined;
-const dirArg = args.find((a, i) => !a.startsWith("--") && i !== nameAt + 1);
+const dirArg = args.find((a, i) => !a.startsWith("--") && (nameAt < 0 || i !== nameAt + 1));
 if (!dirArg) {
   console.error("usage: artifact:push <directory> [--name <name>]");
   process.exit(2);

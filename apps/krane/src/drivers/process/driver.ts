@@ -212,6 +212,20 @@ export class ProcessDriver implements Driver {
     return undefined;
   }
 
+  /** Stops every instance (SIGTERM, then SIGKILL) but keeps the desired specs: the next `start` relaunches them. */
+  async stopInstances(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.removing.values()]);
+    await Promise.all(
+      [...this.workloads.values()].map(async (state) => {
+        if (state.retryTimer) clearTimeout(state.retryTimer);
+        await state.running?.catch(() => undefined);
+        await Promise.all([...state.instances.values()].map((s) => this.stopInstance(s)));
+        state.instances.clear();
+      }),
+    );
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.rotateTimer) clearInterval(this.rotateTimer);
