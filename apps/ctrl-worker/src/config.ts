@@ -18,6 +18,8 @@ export const workerConfigSchema = z.object({
   RESTATE_INGRESS_URL: z.string().url().default("http://127.0.0.1:8080"),
   /** Skip self-registration (when a deploy pipeline registers the endpoint instead). */
   RESTATE_REGISTER: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
+  /** How often (ms) to check that Restate still knows our services, re-registering if its data was lost; 0 disables. */
+  RESTATE_REGISTRATION_CHECK_MS: z.coerce.number().int().min(0).default(10_000),
   /** Internal S3 endpoint (what servers reach). */
   S3_ENDPOINT: z.string().url().default("http://127.0.0.1:9000"),
   /** External S3 endpoint (what builders and laptops reach); presigned URLs use it when set. */

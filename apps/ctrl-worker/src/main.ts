@@ -5,7 +5,7 @@ import { loadWorkerConfig } from "./config.js";
 import { createEndpoint } from "./endpoint.js";
 import { createHealthServer } from "./health.js";
 import { createLogger } from "./logger.js";
-import { registerWithRestate } from "./register.js";
+import { keepRegistered, registerWithRestate } from "./register.js";
 import { certificateDepsFromConfig, kickOffRenewal } from "./services/certificate/config.js";
 import { readFileSync } from "node:fs";
 import { settingsFromConfig } from "./settings.js";
@@ -40,6 +40,9 @@ if (config.RESTATE_REGISTER) {
   registerWithRestate(config.RESTATE_ADMIN_URL, endpointUrl, logger, abort.signal)
     .then(() => {
       registered = true;
+      if (config.RESTATE_REGISTRATION_CHECK_MS > 0) {
+        void keepRegistered(config.RESTATE_ADMIN_URL, endpointUrl, "VersioningService", logger, abort.signal, config.RESTATE_REGISTRATION_CHECK_MS);
+      }
       if (certificates) kickOffRenewal(config.RESTATE_INGRESS_URL).catch((err) => logger.error({ err: (err as Error).message }, "certificate renewal job not started"));
     })
     .catch((err) => logger.error({ err: (err as Error).message }, "registration aborted"));

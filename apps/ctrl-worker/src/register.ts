@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 
 /**
@@ -34,5 +35,34 @@ export async function registerWithRestate(
     }
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 10_000);
+  }
+}
+
+/**
+ * Registers again when restate-server has forgotten this worker's services (its data was lost: a
+ * wiped or replaced server), checking `GET /services/<probeService>` every `intervalMs` until
+ * `signal` aborts. Only a 404 for the service triggers it, so an endpoint that a newer deployment
+ * superseded never takes the routing back; an unreachable admin API is simply checked again later.
+ */
+export async function keepRegistered(
+  adminUrl: string,
+  endpointUrl: string,
+  probeService: string,
+  logger: Logger,
+  signal: AbortSignal,
+  intervalMs: number,
+): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      await sleep(intervalMs, undefined, { signal });
+      const res = await fetch(`${adminUrl}/services/${encodeURIComponent(probeService)}`, { signal });
+      if (res.status === 404) {
+        logger.warn({ adminUrl, endpointUrl, service: probeService }, "restate no longer knows this worker's services (its data was lost?); registering again");
+        await registerWithRestate(adminUrl, endpointUrl, logger, signal);
+      }
+    } catch (err) {
+      if (signal.aborted) return;
+      logger.debug({ adminUrl, err: (err as Error).message }, "registration check failed; checking again later");
+    }
   }
 }

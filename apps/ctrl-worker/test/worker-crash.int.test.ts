@@ -3,11 +3,11 @@
  * Guarantees: a worker killed with SIGKILL and started again on the same port re-registers and serves
  * again, including an invocation that was accepted while it was dead; versions keep increasing across
  * the crash; a worker started while Restate is down says so in its log, stays unhealthy, and registers
- * by itself once Restate comes up; SIGTERM shuts it down cleanly (exit 0) despite Restate's open session.
+ * by itself once Restate comes up, and again after Restate lost its data; SIGTERM shuts it down cleanly (exit 0) despite Restate's open session.
  */
 import "./quiet-sdk-logs.js";
 import { newId } from "@ctrl/db";
-import { createTestDatabase, startRestate, startWorkerProcess, type RestateServer, type TestDatabase, type WorkerProcess } from "@ctrl/testing";
+import { createTestDatabase, startRestate, startWorkerProcess, waitFor, type RestateServer, type TestDatabase, type WorkerProcess } from "@ctrl/testing";
 import * as clients from "@restatedev/restate-sdk-clients";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -39,16 +39,18 @@ afterAll(async () => {
   await database?.drop();
 });
 
-function startWorker(options: { port?: number; healthPort?: number } = {}) {
+function startWorker(options: { port?: number; healthPort?: number; env?: Record<string, string> } = {}) {
   const worker = startWorkerProcess({
     entry,
-    ...options,
+    port: options.port,
+    healthPort: options.healthPort,
     env: {
       DATABASE_URL: database.url,
       RESTATE_ADMIN_URL: restate.adminUrl,
       RESTATE_INGRESS_URL: restate.ingressUrl,
       LOG_LEVEL: "info",
       RESTATE_LOGGING: "WARN",
+      ...options.env,
     },
     onLine: process.env.TEST_WORKER_OUTPUT ? (line) => console.log(`[worker] ${line}`) : undefined,
   });
@@ -100,6 +102,19 @@ describe("ctrl-worker as a process", () => {
     // Exit code 0 means main.ts's shutdown ran to the end; a SIGKILL after the grace would show as a signal.
     expect(await worker.process.exited).toEqual({ code: 0, signal: null });
     await worker.waitForLine(/ctrl-worker shutting down/);
+  });
+
+  it("registers again by itself when restate-server loses its data", async () => {
+    const worker = await startWorker({ env: { RESTATE_REGISTRATION_CHECK_MS: "200" } });
+    await worker.waitHealthy();
+    const region = `forgot-${newId("req").slice(4, 12)}`;
+    expect(await versioning(region).nextVersion()).toBe(1);
+
+    await restate.restart({ wipe: true });
+    // Nobody registers it but the worker itself; the counter in MySQL carries the version on.
+    const next = await waitFor("the worker to re-register with the wiped restate-server", () => versioning(region).nextVersion(), { timeoutMs: 30_000, intervalMs: 100 });
+    expect(next).toBe(2);
+    await worker.waitForLine(/registering again/);
   });
 
   it("says Restate is unreachable when started without it, then registers once it comes up", async () => {
