@@ -18,7 +18,8 @@ import { startRouteTable, type RouteTable } from "@ctrl/frontline/route-table";
 import { testSettings } from "@ctrl/frontline/testing";
 import { createUpstreamPool } from "@ctrl/proxy";
 import { waitFor } from "@ctrl/testing";
-import { vaultContext } from "@ctrl/vault";
+import { rewrapSecrets } from "@ctrl/ctrl-worker/certificates";
+import { Vault, vaultContext } from "@ctrl/vault";
 import { createPublicKey, X509Certificate } from "node:crypto";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { request, type Server } from "node:https";
@@ -236,5 +237,32 @@ describe("failure and retry", () => {
     }, { timeoutMs: 60_000, intervalMs: 100 });
     expect((await getDomain("broken.example.test")).errorMessage).toBeUndefined();
     expect(await certificateRow("broken.example.test")).toBeDefined();
+  });
+});
+
+describe("vault key rotation", () => {
+  it("re-wraps every stored secret under a new primary master key; the old key can then be retired", async () => {
+    const db = cs.stack.database.db;
+    const rotated = Vault.fromSpec(`k2:${Buffer.alloc(32, 7).toString("base64")},${cs.vaultKeys}`);
+    const before = await db.selectFrom("certificates").select(["hostname", "encrypted_private_key"]).execute();
+    expect(before.length).toBeGreaterThanOrEqual(3);
+    let total = 0;
+    for (let n = await rewrapSecrets(db, rotated, 2); n > 0; n = await rewrapSecrets(db, rotated, 2)) total += n;
+    // Every certificate key and the ACME account key, in batches of two; nothing left afterwards.
+    expect(total).toBe(before.length + 1);
+    expect(await rewrapSecrets(db, rotated)).toBe(0);
+
+    const retired = Vault.fromSpec(`k2:${Buffer.alloc(32, 7).toString("base64")}`);
+    for (const row of await db.selectFrom("certificates").select(["hostname", "encrypted_private_key"]).execute()) {
+      expect(row.encrypted_private_key.startsWith("v1.k2.")).toBe(true);
+      const old = before.find((b) => b.hostname === row.hostname)!;
+      expect(retired.decryptString(row.encrypted_private_key, vaultContext.certificateKey(row.hostname))).toBe(cs.vault.decryptString(old.encrypted_private_key, vaultContext.certificateKey(row.hostname)));
+    }
+    const account = await db.selectFrom("acme_users").selectAll().executeTakeFirstOrThrow();
+    expect(() => retired.decrypt(account.encrypted_key, vaultContext.acmeAccountKey(account.id))).not.toThrow();
+    // An edge that only knows the new key loads every certificate.
+    const edge = createCertStore({ db, vault: retired });
+    await edge.refresh();
+    expect(edge.size).toBe(before.length);
   });
 });

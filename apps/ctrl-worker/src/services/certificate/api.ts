@@ -48,5 +48,7 @@ export interface RenewExpiringResult {
   skipped: boolean;
   renewals: string[];
   waiting: string[];
+  /** Secrets re-wrapped to the vault's primary master key (key rotation). */
+  rewrapped?: number;
   nextRunAt?: number;
 }

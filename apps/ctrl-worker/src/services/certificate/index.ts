@@ -6,3 +6,4 @@ export type { CertificateDeps } from "./deps.js";
 export { DAY_MS, DEFAULT_RENEW_WINDOW_MS } from "./deps.js";
 export * from "./dns/index.js";
 export { certificateDepsFromConfig, kickOffRenewal } from "./config.js";
+export { rewrapSecrets } from "./store.js";

@@ -2,13 +2,14 @@ import * as restate from "@restatedev/restate-sdk";
 import type { WorkerDeps } from "../../deps.js";
 import { certificateServiceName, type CertificateServiceApi, type RenewExpiringRequest, type RenewExpiringResult } from "./api.js";
 import { DAY_MS, DEFAULT_RENEW_WINDOW_MS, type CertificateDeps } from "./deps.js";
-import { findRenewalWork } from "./store.js";
+import { findRenewalWork, rewrapSecrets } from "./store.js";
 
 /**
  * `CertificateService.renewExpiring` (key = `"global"`): the daily renewal job. Starts
  * `processChallenge({renew: true})` for every certificate expiring within the window and
  * `processChallenge({})` for every challenge still `waiting`, then schedules itself for the next day
- * with a delayed send. Idempotent per day: the last day that ran is kept in the object's state, so a
+ * with a delayed send. It also re-wraps secrets still under an older vault master key (rotation).
+ * Idempotent per day: the last day that ran is kept in the object's state, so a
  * second kick-off for the same day (another replica starting, a manual call) does nothing and the
  * chain of delayed sends never forks.
  */
@@ -29,8 +30,16 @@ export async function renewExpiring(deps: WorkerDeps, certs: CertificateDeps | u
   for (const domain of work.expiring) ctx.objectSendClient(definition, domain).processChallenge({ renew: true });
   for (const domain of work.waiting) ctx.objectSendClient(definition, domain).processChallenge({});
 
+  // Key rotation rides along: secrets still wrapped by an older master key move to the primary one.
+  let rewrapped = 0;
+  for (let batch = 0; ; batch++) {
+    const n = await ctx.run(`rewrap secrets ${batch}`, () => rewrapSecrets(deps.db, certs.vault, 100));
+    rewrapped += n;
+    if (n === 0 || batch >= 100) break;
+  }
+
   const intervalMs = certs.renewIntervalMs ?? DAY_MS;
   ctx.objectSendClient(definition, ctx.key).renewExpiring({ day: day + 1 }, restate.rpc.sendOpts({ delay: intervalMs }));
-  ctx.console.info({ day, renewals: work.expiring.length, waiting: work.waiting.length }, "renewal run done");
-  return { day, skipped: false, renewals: work.expiring, waiting: work.waiting, nextRunAt: now + intervalMs };
+  ctx.console.info({ day, renewals: work.expiring.length, waiting: work.waiting.length, rewrapped }, "renewal run done");
+  return { day, skipped: false, renewals: work.expiring, waiting: work.waiting, rewrapped, nextRunAt: now + intervalMs };
 }

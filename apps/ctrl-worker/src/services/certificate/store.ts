@@ -141,3 +141,36 @@ export async function findRenewalWork(db: Db, before: number): Promise<{ expirin
     .execute();
   return { expiring: expiring.map((r) => r.domain), waiting: waiting.map((r) => r.domain) };
 }
+
+/** Escapes `%`, `_` and `\` for a MySQL LIKE pattern (default escape character `\`). */
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/**
+ * Key rotation: re-wraps up to `limit` stored secrets (certificate keys, then ACME account keys)
+ * whose data key is wrapped by a master key other than the vault's primary. Each row is updated
+ * only if it still holds the blob that was read (a renewal writing a fresh key meanwhile wins).
+ * Returns how many rows were re-wrapped; call until it returns 0. The secrets themselves are never
+ * decrypted, only their data keys.
+ */
+export async function rewrapSecrets(db: Db, vault: Vault, limit = 100): Promise<number> {
+  const current = `${escapeLike(`v1.${vault.primaryKeyId}.`)}%`;
+  let done = 0;
+  const certs = await db.selectFrom("certificates").select(["id", "encrypted_private_key"]).where("encrypted_private_key", "not like", current).limit(limit).execute();
+  for (const row of certs) {
+    const res = await db
+      .updateTable("certificates")
+      .set({ encrypted_private_key: vault.rewrap(row.encrypted_private_key) })
+      .where("id", "=", row.id)
+      .where("encrypted_private_key", "=", row.encrypted_private_key)
+      .executeTakeFirst();
+    done += Number(res.numUpdatedRows);
+  }
+  const accounts = await db.selectFrom("acme_users").select(["id", "encrypted_key"]).where("encrypted_key", "not like", current).limit(Math.max(0, limit - certs.length)).execute();
+  for (const row of accounts) {
+    const res = await db.updateTable("acme_users").set({ encrypted_key: vault.rewrap(row.encrypted_key) }).where("id", "=", row.id).where("encrypted_key", "=", row.encrypted_key).executeTakeFirst();
+    done += Number(res.numUpdatedRows);
+  }
+  return done;
+}
