@@ -13,7 +13,7 @@ import { buildServer } from "@ctrl/ctrl-api/server";
 import type { VersioningServiceApi } from "@ctrl/ctrl-worker/api";
 import { DeploymentService, DeploymentStatus } from "@ctrl/proto";
 import { freePort, waitFor, waitForPortFree } from "@ctrl/testing";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -210,8 +210,11 @@ describe("krane end to end", () => {
     agents.splice(agents.indexOf(local), 1);
     // Still serving without an agent.
     for (const row of await instanceRows(id)) expect(await getJson(row.address)).toMatchObject({ deploymentId: id });
-    // While it is down: scale to 2.
+    // While it is down: scale to 2, and a workload the control plane never heard of appears in its
+    // data dir (state left by some earlier life): resync must garbage-collect it.
     await versioning("local").commitTopology({ workspaceId: await workspaceOf(id), deploymentId: id, desiredReplicas: 2, desiredStatus: "running" });
+    const spec = JSON.parse(await readFile(join(dataDir, "workloads", "deployment", `${id}.json`), "utf8")) as Record<string, unknown>;
+    await writeFile(join(dataDir, "workloads", "deployment", "d_ghost.json"), JSON.stringify({ ...spec, name: "d_ghost", id: "d_ghost" }));
 
     local = await agent("local", dataDir);
     await waitFor("2 running rows", async () => (await instanceRows(id)).filter((r) => r.status === "running").length === 2 || undefined, { timeoutMs: 30_000 });
@@ -219,6 +222,29 @@ describe("krane end to end", () => {
     expect(after).toHaveLength(2);
     for (const pid of before) expect(after).toContain(pid); // adopted, not restarted
     expect(local.lines.some((l) => l.msg === "instance adopted")).toBe(true);
+    await waitFor("the ghost workload to be collected", async () => !(await local.status()).workloads.some((w) => w.name === "d_ghost"), { timeoutMs: 20_000 });
+    await waitFor("no ghost process", async () => (await processesOf("d_ghost")).length === 0);
+  });
+
+  it("runs a sentinel from its image: healthy with addresses, standby stops it, archived removes it", async () => {
+    const created = { workspaceId: stack.seed.workspaceId, projectId: stack.seed.projectId, environmentId: stack.seed.environments.production, k8sName: "sentinel-e2e", cpuMillicores: 100, memoryMib: 128 };
+    const sentinel = () => stack.database.db.selectFrom("sentinels").selectAll().where("id", "=", "se_e2e").executeTakeFirstOrThrow();
+    await versioning("local").commitSentinel({ sentinelId: "se_e2e", create: created, image: hello, desiredReplicas: 2, desiredState: "running" });
+    const healthy = await waitFor("sentinel healthy", async () => {
+      const row = await sentinel();
+      return row.health === "healthy" && row.available_replicas === 2 ? row : undefined;
+    });
+    expect(healthy.running_image).toBe(hello);
+    const addresses = JSON.parse(healthy.addresses!) as string[];
+    expect(addresses).toHaveLength(2);
+    for (const a of addresses) expect(await getJson(a)).toMatchObject({ instanceId: expect.stringMatching(/^sentinel-e2e-\d$/) });
+    const pids = await Promise.all(addresses.map(async (a) => (await getJson(a)).pid as number));
+
+    await versioning("local").commitSentinel({ sentinelId: "se_e2e", desiredState: "standby" });
+    await waitFor("sentinel paused", async () => (await sentinel()).health === "paused");
+    await waitFor("sentinel processes to exit", async () => (await Promise.all(pids.map(pidAlive))).every((alive) => !alive));
+    await versioning("local").commitSentinel({ sentinelId: "se_e2e", desiredState: "archived" });
+    await waitFor("sentinel gone from the agent", async () => !(await local.status()).workloads.some((w) => w.name === "sentinel-e2e"));
   });
 
   it("control-plane outage: instances keep running, the agent reconnects, nothing lost or applied twice", async () => {
