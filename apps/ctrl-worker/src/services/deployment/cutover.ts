@@ -32,17 +32,21 @@ export async function planCutover(db: Db, projectId: string, req: CutoverRequest
     return reject("failed_precondition", `deployment ${c.deployment.id} is ${c.deployment.status}; only a deploying deployment can take routes`);
   }
   const production = isProductionEnvironment(c.environment.slug);
-  const domains =
-    req.domains ??
-    buildDomains({
-      projectSlug: c.project.slug,
-      workspaceSlug: c.workspace.slug,
-      environmentSlug: c.environment.slug,
-      gitCommitSha: c.deployment.git_commit_sha,
-      gitBranch: c.deployment.git_branch,
-      apexDomain,
-      isProduction: production,
-    });
+  // Custom domains attached to the environment (DomainService) follow it like its own domain.
+  const customDomains = await db.selectFrom("custom_domains").select("domain").where("environment_id", "=", c.deployment.environment_id).execute();
+  const domains = [
+    ...(req.domains ??
+      buildDomains({
+        projectSlug: c.project.slug,
+        workspaceSlug: c.workspace.slug,
+        environmentSlug: c.environment.slug,
+        gitCommitSha: c.deployment.git_commit_sha,
+        gitBranch: c.deployment.git_branch,
+        apexDomain,
+        isProduction: production,
+      })),
+    ...customDomains.map((r): DomainSpec => ({ fqdn: r.domain, sticky: "environment" })),
+  ];
   const pinned = Boolean(Number(c.project.is_rolled_back));
   const pinnedSticky = (d: DomainSpec) => d.sticky === "environment" || d.sticky === "live";
   // Concurrent deploys can reach cutover out of order: a sticky route (or the live pointer) held
