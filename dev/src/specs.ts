@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { createDb, migrateToLatest, seedLocal, type SeedResult } from "@ctrl/db";
 import { ensureDatabase } from "@ctrl/db/testing";
 import { restateServerBinary } from "@ctrl/testing";
+import { createStorage } from "@ctrl/s3";
+import { packSentinelArtifact } from "@ctrl/sentinel/pack";
 import type { Ports } from "./config.js";
 import { answersAsRoot, initPrivateDataDir, mariadbdArgs, type DatabaseChoice } from "./mysql.js";
 import { redactSignatures } from "./logs.js";
@@ -147,20 +149,39 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
       },
     },
     {
+      // apps/sentinel bundled into an artifact and uploaded; its reference is the worker's SENTINEL_IMAGE,
+      // so sentinels run through the agent like any workload (content-addressed: unchanged → same ref).
+      kind: "task",
+      name: "sentinel-artifact",
+      after: ["s3"],
+      run: async (_outputs, log): Promise<string> => {
+        const storage = createStorage({ endpoint: urls.s3, region: localS3.region, bucket: localS3.bucket, accessKeyId: localS3.accessKeyId, secretAccessKey: localS3.secretAccessKey });
+        try {
+          await storage.ensureBucket();
+          const image = await packSentinelArtifact(storage);
+          log(`sentinel image ${image}`);
+          return image;
+        } finally {
+          storage.destroy();
+        }
+      },
+    },
+    {
       kind: "service",
       name: "ctrl-worker",
-      after: ["migrate", "restate", "s3"],
+      after: ["migrate", "restate", "s3", "sentinel-artifact"],
       command: tsx,
       args: [join(s.root, "apps/ctrl-worker/src/main.ts")],
-      env: {
+      env: (outputs) => ({
         ...common,
+        SENTINEL_IMAGE: String(outputs["sentinel-artifact"] ?? ""),
         WORKER_HOST: "127.0.0.1",
         WORKER_PORT: String(s.ports.worker),
         WORKER_HEALTH_PORT: String(s.ports.workerHealth),
         WORKER_ADVERTISED_URL: urls.worker,
         RESTATE_ADMIN_URL: urls.restateAdmin,
         RESTATE_INGRESS_URL: urls.restateIngress,
-      },
+      }),
       ports: { "restate endpoint": s.ports.worker, health: s.ports.workerHealth },
       // 200 only once the worker has registered itself with restate-server.
       ready: { http: urls.workerHealth },
@@ -201,14 +222,39 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
         KRANE_DATA_DIR: join(s.dataDir, "krane"),
         KRANE_HTTP_PORT: String(kranePort),
         KRANE_STOP_INSTANCES_ON_EXIT: "true",
+        // Sentinels read their environment's instances from MySQL (apps/sentinel/README.md).
+        KRANE_SENTINEL_ENV: JSON.stringify({ DATABASE_URL: databaseUrl }),
       },
       ports: { http: kranePort },
       ready: { http: `http://127.0.0.1:${kranePort}/health` },
       graceMs: 15_000,
       urls: { krane: `http://127.0.0.1:${kranePort}  (GET /logs/<instance>?lines=N with the API token; instances on ports 20000-29999)` },
     },
+    {
+      // The edge (apps/frontline/README.md): routes by Host to sentinels or instances of region `local`.
+      kind: "service",
+      name: "frontline",
+      after: ["migrate", "ctrl-api"],
+      command: tsx,
+      args: [join(s.root, "apps/frontline/src/main.ts")],
+      env: {
+        DATABASE_URL: databaseUrl,
+        HOST: "127.0.0.1",
+        PORT: String(frontlinePort),
+        FRONTLINE_REGION: "local",
+        CTRL_API_URL: urls.api,
+        CTRL_API_TOKEN: localApiToken,
+        LOG_LEVEL: s.logLevel,
+      },
+      ports: { http: frontlinePort },
+      ready: { http: `http://127.0.0.1:${frontlinePort}/_ctrl/health` },
+      urls: { frontline: `http://127.0.0.1:${frontlinePort}  (curl -H 'Host: hello-production-local.ctrl.localhost' …, or http://<domain>:${frontlinePort}/)` },
+    },
   ];
 }
+
+/** frontline's plain-HTTP port on the local stack (`*.ctrl.localhost` resolves to loopback). */
+const frontlinePort = 8000;
 
 /** The krane agent's HTTP endpoint (health, status, instance logs) on the local stack. */
 const kranePort = 7090;
