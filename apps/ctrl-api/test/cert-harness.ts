@@ -4,6 +4,7 @@
  * HTTP listener Pebble validates HTTP-01 challenges against (it asks ctrl-api's
  * AcmeService.VerifyCertificate, exactly as frontline does).
  */
+import "./quiet-restate-logs.js";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { createEndpoint, type WorkerEndpoint } from "@ctrl/ctrl-worker/endpoint";
@@ -48,6 +49,8 @@ export interface CertStackOptions {
    */
   responder?: boolean;
   renewWindowMs?: number;
+  /** Returns the ACME directory URL the worker uses (e.g. a fault-injecting proxy in front of Pebble). */
+  directoryUrl?: (pebble: Pebble) => Promise<string>;
   /** Awaited by the responder before it answers a challenge (lets a test hold issuance mid-validation). */
   beforeChallengeAnswer?: (host: string, token: string) => Promise<void>;
 }
@@ -78,7 +81,7 @@ export async function startCertStack(options: CertStackOptions = {}): Promise<Ce
   const { createChalltestsrvProvider } = await import("@ctrl/ctrl-worker/certificates");
   const certificates: CertificateDeps = {
     vault,
-    directoryUrl: pebble.directoryUrl,
+    directoryUrl: options.directoryUrl ? await options.directoryUrl(pebble) : pebble.directoryUrl,
     email: "certs@example.test",
     caPem: pebble.caPem,
     dns: createChalltestsrvProvider(pebble.challtestsrvUrl),
@@ -109,7 +112,7 @@ export async function startCertStack(options: CertStackOptions = {}): Promise<Ce
         RESTATE_INGRESS_URL: stack.restate.ingressUrl,
         S3_ENDPOINT: stack.s3.endpoint,
         VAULT_MASTER_KEYS: vaultKeys,
-        ACME_DIRECTORY_URL: pebble.directoryUrl,
+        ACME_DIRECTORY_URL: certificates.directoryUrl,
         ACME_EMAIL: "certs@example.test",
         ACME_CA_FILE: caFile,
         DNS_PROVIDER: "challtestsrv",

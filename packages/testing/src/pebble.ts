@@ -27,6 +27,8 @@ export interface Pebble {
   managementUrl: string;
   /** The self-signed certificate Pebble's HTTPS listeners use: the CA bundle an ACME client needs. */
   caPem: string;
+  /** Its private key (lets a test put a fault-injecting proxy with the same identity in front). */
+  tlsKeyPem: string;
   /** Port Pebble sends HTTP-01 validation requests to (on the address the fake DNS returns, 127.0.0.1). */
   httpPort: number;
   /** challtestsrv's management API: `POST /set-txt`, `/clear-txt`, `/add-a`, …. */
@@ -84,6 +86,7 @@ export async function startPebble(options: StartPebbleOptions = {}): Promise<Peb
     "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
   ]);
   const caPem = await readFile(join(dir, "cert.pem"), "utf8");
+  const tlsKeyPem = await readFile(join(dir, "key.pem"), "utf8");
   await writeFile(
     join(dir, "pebble.json"),
     JSON.stringify({
@@ -123,6 +126,7 @@ export async function startPebble(options: StartPebbleOptions = {}): Promise<Peb
     directoryUrl,
     managementUrl,
     caPem,
+    tlsKeyPem,
     httpPort,
     challtestsrvUrl,
     dnsPort,

@@ -60,8 +60,7 @@ export function classifyAcmeError(err: unknown): AcmeFailureClass {
     if (err.status >= 500 || err.type === "urn:ietf:params:acme:error:badNonce" || err.type === "urn:ietf:params:acme:error:serverInternal") return { kind: "transient" };
     return { kind: "failed", reason: err.message };
   }
-  const code = (err as { code?: string } | undefined)?.code;
-  if (code && /^(E[A-Z]+|ERR_[A-Z_]+)$/.test(code)) return { kind: "transient" };
+  // Network errors (ECONNREFUSED, ETIMEDOUT, …) and anything unexpected: retried by the step.
   return { kind: "transient" };
 }
 
