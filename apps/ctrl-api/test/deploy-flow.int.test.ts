@@ -148,7 +148,7 @@ describe("readiness failures", () => {
       // A failed deploy's topology is stopped: the agent is told to delete it.
       await waitFor("the crash agent to get the delete", () => crash.received.some((s) => s.state.case === "delete" && s.state.value.k8sName === crashed));
       const got = await api().getDeployment({ deploymentId: crashed }, internal());
-      expect(got.deployment).toMatchObject({ status: DeploymentStatus.FAILED, failedStep: "readiness" });
+      expect(got.deployment).toMatchObject({ status: DeploymentStatus.FAILED, failedStep: "readiness", failureReason: "start_failed" });
       expect(got.deployment!.steps.find((s) => s.step === "readiness")).toMatchObject({ status: "failed" });
     } finally {
       await Promise.all([crash.stop(), pull.stop(), quiet.stop()]);

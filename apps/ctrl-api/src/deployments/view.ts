@@ -115,6 +115,7 @@ export function deploymentMessage(view: Partial<DeploymentView> & { row: Deploym
     gitCommitTimestamp: BigInt(d.git_commit_timestamp ?? 0),
     image: d.image ?? "",
     failedStep: d.failed_step ?? "",
+    failureReason: d.failure_reason ?? "",
   };
 }
 
