@@ -12,7 +12,7 @@ import { createTestDatabase, registerDeployment, startRestate, waitFor, type Res
 import * as clients from "@restatedev/restate-sdk-clients";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TopologyChange, VersioningServiceApi } from "../src/api.js";
+import type { SentinelChange, TopologyChange, VersioningServiceApi } from "../src/api.js";
 import { createEndpoint, type WorkerEndpoint } from "../src/endpoint.js";
 
 let database: TestDatabase;
@@ -115,6 +115,74 @@ describe("VersioningService", () => {
     const all = [...commits.map((c) => c.version), ...allocations].sort((a, b) => a - b);
     expect(all).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     expect((await committedVersions(r)).sort((a, b) => a - b)).toEqual(commits.map((c) => c.version).sort((a, b) => a - b));
+  });
+});
+
+describe("VersioningService: bad changes fail terminally and never block the region", () => {
+  const sentinel = (sentinelId: string, overrides: Partial<SentinelChange> = {}): SentinelChange => ({
+    sentinelId,
+    image: "ghcr.io/ctrl/sentinel:1",
+    desiredReplicas: 1,
+    desiredState: "running",
+    create: { workspaceId: "ws_test", projectId: "proj_test", environmentId: newId("env"), k8sName: `sentinel-${newId("req").slice(4, 12).toLowerCase()}`, cpuMillicores: 250, memoryMib: 256 },
+    ...overrides,
+  });
+
+  it("commits sentinels idempotently", async () => {
+    const r = region("sentinel");
+    const change = sentinel(newId("se"));
+    expect(await versioning(r).commitSentinel(change)).toEqual({ version: 1, changed: true });
+    expect(await versioning(r).commitSentinel(change)).toEqual({ version: 1, changed: false });
+    expect(await versioning(r).commitSentinel({ sentinelId: change.sentinelId, image: "ghcr.io/ctrl/sentinel:2" })).toEqual({ version: 2, changed: true });
+  });
+
+  // Each of these used to be a plain error: Restate retried it forever inside the region's exclusive
+  // handler, so every later nextVersion/commit of the region queued behind it.
+  /** The terminal error an ingress call failed with: the HTTP code of `terminal()` and its message. */
+  async function terminalFailure(call: PromiseLike<unknown>): Promise<{ code: number; message: string }> {
+    try {
+      await call;
+    } catch (err) {
+      const text = (err as Error).message;
+      const body = JSON.parse(text.slice(text.indexOf("{"))) as { code: number; message: string };
+      return { code: body.code, message: body.message };
+    }
+    throw new Error("expected the call to fail, it succeeded");
+  }
+
+  const cases: [string, (r: string) => PromiseLike<unknown>, RegExp][] = [
+    ["a sentinel that does not exist, without a create block", (r) => versioning(r).commitSentinel({ sentinelId: newId("se"), image: "x:1" }), /^failed_precondition: .*does not exist/],
+    ["a sentinel of another region", async (r) => {
+      const change = sentinel(newId("se"));
+      await versioning(`${r}-other`).commitSentinel(change);
+      return versioning(r).commitSentinel({ sentinelId: change.sentinelId, image: "x:2" });
+    }, /^failed_precondition: .*is in region/],
+    ["a second sentinel for the same environment", async (r) => {
+      const first = sentinel(newId("se"));
+      await versioning(r).commitSentinel(first);
+      return versioning(r).commitSentinel(sentinel(newId("se"), { create: { ...first.create!, k8sName: "sentinel-other" } }));
+    }, /^already_exists: /],
+    ["a deployment id longer than its column", (r) => versioning(r).commitTopology(topology("d".repeat(65))), /^invalid_argument: deploymentId/],
+    ["negative replicas", (r) => versioning(r).commitTopology(topology(newId("d"), -1)), /^invalid_argument: desiredReplicas/],
+    ["an unknown desired status", (r) => versioning(r).commitTopology({ ...topology(newId("d")), desiredStatus: "paused" as "running" }), /^invalid_argument: desiredStatus/],
+    ["a sentinel k8s name that is not a DNS label", (r) => versioning(r).commitSentinel(sentinel(newId("se"), { create: { ...sentinel("x").create!, k8sName: "Not_A_Label" } })), /^invalid_argument: create.k8sName/],
+  ];
+  it.each(cases)("rejects %s, and the region keeps serving", async (_name, call, message) => {
+    const r = region("bad");
+    await versioning(r).nextVersion();
+    const failure = await terminalFailure(call(r));
+    expect(failure.message).toMatch(message);
+    const expectedCode = { invalid_argument: 400, already_exists: 409, failed_precondition: 412 }[failure.message.split(":")[0] as string];
+    expect(failure.code).toBe(expectedCode);
+    // Nothing half-done: the failed change allocated no version (its transaction rolled back)…
+    const settled = await versioning(r).getVersion();
+    expect(await counterRow(r)).toBe(settled);
+    // …and the region is not wedged: its next exclusive call completes.
+    expect(await versioning(r).nextVersion()).toBe(settled + 1);
+  });
+
+  it("rejects a region key longer than the region column", async () => {
+    expect(await terminalFailure(versioning("r".repeat(65)).nextVersion())).toEqual({ code: 400, message: expect.stringMatching(/^invalid_argument: region/) });
   });
 });
 

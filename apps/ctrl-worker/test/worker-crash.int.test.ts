@@ -112,7 +112,7 @@ describe("ctrl-worker as a process", () => {
 
     await restate.restart({ wipe: true });
     // Nobody registers it but the worker itself; the counter in MySQL carries the version on.
-    const next = await waitFor("the worker to re-register with the wiped restate-server", () => versioning(region).nextVersion(), { timeoutMs: 30_000, intervalMs: 100 });
+    const next = await waitFor("the worker to re-register with the wiped restate-server", async () => await versioning(region).nextVersion(), { timeoutMs: 30_000, intervalMs: 100 });
     expect(next).toBe(2);
     await worker.waitForLine(/registering again/);
   });

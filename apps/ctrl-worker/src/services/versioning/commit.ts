@@ -1,4 +1,5 @@
 import { allocateVersion, newId, type Db } from "@ctrl/db";
+import { terminal } from "../../errors.js";
 import type { CommitResult, SentinelChange, TopologyChange } from "./api.js";
 
 /**
@@ -49,7 +50,8 @@ export async function commitSentinelChange(db: Db, region: string, change: Senti
   return db.transaction().execute(async (trx) => {
     const existing = await trx.selectFrom("sentinels").selectAll().where("id", "=", change.sentinelId).executeTakeFirst();
     if (existing) {
-      if (existing.region !== region) throw new Error(`sentinel ${change.sentinelId} is in region ${existing.region}, not ${region}`);
+      // Business-rule failures are terminal: a retried one would block the region's serialization point forever.
+      if (existing.region !== region) throw terminal("failed_precondition", `sentinel ${change.sentinelId} is in region ${existing.region}, not ${region}`);
       const next = {
         image: change.image ?? existing.image,
         desired_replicas: change.desiredReplicas ?? existing.desired_replicas,
@@ -62,9 +64,9 @@ export async function commitSentinelChange(db: Db, region: string, change: Senti
       await trx.updateTable("sentinels").set({ ...next, version, updated_at: now }).where("id", "=", existing.id).execute();
       return { version, changed: true };
     }
-    if (!change.create || !change.image) throw new Error(`sentinel ${change.sentinelId} does not exist and the change has no create block or image`);
+    if (!change.create || !change.image) throw terminal("failed_precondition", `sentinel ${change.sentinelId} does not exist and the change has no create block or image`);
     const version = await allocateVersion(trx, region, floor);
-    await trx
+    await duplicateIsTerminal(`a sentinel for environment ${change.create.environmentId} or named ${change.create.k8sName} already exists in region ${region}`, trx
       .insertInto("sentinels")
       .values({
         id: change.sentinelId,
@@ -86,7 +88,17 @@ export async function commitSentinelChange(db: Db, region: string, change: Senti
         created_at: now,
         updated_at: now,
       })
-      .execute();
+      .execute());
     return { version, changed: true };
   });
+}
+
+/** Runs an insert; a unique-key violation becomes `already_exists` (terminal) instead of a retried error. */
+async function duplicateIsTerminal<T>(message: string, insert: Promise<T>): Promise<T> {
+  try {
+    return await insert;
+  } catch (err) {
+    if ((err as { code?: string }).code === "ER_DUP_ENTRY") throw terminal("already_exists", message);
+    throw err;
+  }
 }
