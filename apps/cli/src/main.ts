@@ -1,12 +1,8 @@
-import { ConnectError } from "@connectrpc/connect";
+import type { ConnectError } from "@connectrpc/connect";
 import { parseCliArgs, resolveConfig, usage, UsageError } from "./args.js";
-import { ApiError } from "./client.js";
-import { deployCommand } from "./commands/deploy.js";
-import { listCommand } from "./commands/list.js";
-import { logsCommand } from "./commands/logs.js";
-import { statusCommand } from "./commands/status.js";
-import { promoteCommand, rollbackCommand } from "./commands/switch.js";
 import { createOutput, type Output } from "./output.js";
+
+// Commands load their modules (Connect, protobuf, tar) on demand: `--help` and usage errors stay fast.
 
 /**
  * Runs `ctrl` with `argv` (without node and the script) and returns the exit code: 0 success,
@@ -29,23 +25,31 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
     const config = resolveConfig(parsed.flags, env);
     const frontlinePort = env.CTRL_FRONTLINE_PORT && /^\d+$/.test(env.CTRL_FRONTLINE_PORT) ? Number(env.CTRL_FRONTLINE_PORT) : undefined;
     switch (parsed.command) {
-      case "deploy":
+      case "deploy": {
+        const { deployCommand } = await import("./commands/deploy.js");
         return await deployCommand(config, parsed.dir, { ...parsed.flags, ...(parsed.flags.frontlinePort === undefined && frontlinePort ? { frontlinePort } : {}) }, output, env);
-      case "status":
+      }
+      case "status": {
+        const { statusCommand } = await import("./commands/status.js");
         return await statusCommand(config, parsed.deploymentId, output, frontlinePort);
+      }
       case "list":
-        return await listCommand(config, parsed.flags, output, env);
+        return await (await import("./commands/list.js")).listCommand(config, parsed.flags, output, env);
       case "logs":
-        return await logsCommand(config, parsed.deploymentId, parsed.flags.follow, output);
+        return await (await import("./commands/logs.js")).logsCommand(config, parsed.deploymentId, parsed.flags.follow, output);
       case "rollback":
-        return await rollbackCommand(config, parsed.targetId, parsed.flags.source, output);
+        return await (await import("./commands/switch.js")).rollbackCommand(config, parsed.targetId, parsed.flags.source, output);
       case "promote":
-        return await promoteCommand(config, parsed.deploymentId, output);
+        return await (await import("./commands/switch.js")).promoteCommand(config, parsed.deploymentId, output);
     }
   } catch (err) {
     if (err instanceof UsageError) return fail(`${err.message}\n(run \`ctrl --help\` for usage)`, 2);
-    if (err instanceof ApiError) return fail(err.message, 1);
-    if (err instanceof ConnectError) return fail(`${err.code ? ConnectErrorCodeName(err) : "error"}: ${err.rawMessage}`, 1);
+    const name = (err as Error).name;
+    if (name === "ApiError") return fail((err as Error).message, 1);
+    if (name === "ConnectError") {
+      const e = err as ConnectError;
+      return fail(`${e.code ? ConnectErrorCodeName(e) : "error"}: ${e.rawMessage}`, 1);
+    }
     return fail((err as Error).message, 1);
   }
 }
