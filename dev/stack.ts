@@ -63,7 +63,7 @@ const logDir = join(dataDir, "logs");
 const pidFile = join(dataDir, "pids.json");
 await mkdir(logDir, { recursive: true });
 const runner = new StackRunner(
-  stackSpecs({ root, dataDir, ports, database, logLevel: config.LOG_LEVEL, restateLog: config.RESTATE_LOG }),
+  stackSpecs({ root, dataDir, ports, database, logLevel: config.LOG_LEVEL, restateLog: config.RESTATE_LOG, acme: config.CTRL_DEV_ACME }),
   {
     line: (name, line) => mux.line(name, line),
     crashed: (name, exit) => {

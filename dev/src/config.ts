@@ -31,6 +31,11 @@ export const devConfigSchema = z.object({
   CTRL_DEV_WORKER_HEALTH_PORT: port(9081),
   /** Port of the private mariadbd (only used when one is started). */
   CTRL_DEV_MYSQL_PORT: port(3307),
+  /**
+   * The local ACME CA for custom-domain certificates: `auto` runs Debian's Pebble when installed
+   * (`apt-get install -y pebble`) and says how to install it when not; `off` never runs it.
+   */
+  CTRL_DEV_ACME: z.enum(["auto", "pebble", "off"]).default("auto"),
   /** Log level of ctrl-api and ctrl-worker. */
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   /**

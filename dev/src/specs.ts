@@ -10,6 +10,7 @@ import type { Ports } from "./config.js";
 import { answersAsRoot, initPrivateDataDir, mariadbdArgs, type DatabaseChoice } from "./mysql.js";
 import { redactSignatures } from "./logs.js";
 import type { StepSpec } from "./runner.js";
+import { acmePorts, localAcme, type AcmeChoice } from "./acme.js";
 
 const require = createRequire(import.meta.url);
 
@@ -23,6 +24,8 @@ export interface StackSettings {
   database: Exclude<DatabaseChoice, { kind: "missing" }>;
   logLevel: string;
   restateLog: string;
+  /** The local ACME CA (Pebble): `auto` runs it when installed (default). */
+  acme?: AcmeChoice;
 }
 
 /** S3 settings shared by every process (s3rver accepts any bucket with these credentials). */
@@ -57,6 +60,8 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
   const privateDb = s.database.kind === "private" ? s.database : undefined;
   const restateDir = join(s.dataDir, "restate");
   const s3Dir = join(s.dataDir, "s3");
+  // Certificates for custom domains: Pebble + its fake DNS, HTTP-01 validated through frontline.
+  const acme = localAcme(s.acme ?? "auto", s.dataDir, frontlinePort);
   // What ctrl-api and ctrl-worker share (their config.ts documents each variable).
   const common = {
     DATABASE_URL: databaseUrl,
@@ -169,7 +174,7 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
     {
       kind: "service",
       name: "ctrl-worker",
-      after: ["migrate", "restate", "s3", "sentinel-artifact"],
+      after: ["migrate", "restate", "s3", "sentinel-artifact", ...acme.workerAfter],
       command: tsx,
       args: [join(s.root, "apps/ctrl-worker/src/main.ts")],
       env: (outputs) => ({
@@ -181,6 +186,7 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
         WORKER_ADVERTISED_URL: urls.worker,
         RESTATE_ADMIN_URL: urls.restateAdmin,
         RESTATE_INGRESS_URL: urls.restateIngress,
+        ...acme.workerEnv,
       }),
       ports: { "restate endpoint": s.ports.worker, health: s.ports.workerHealth },
       // 200 only once the worker has registered itself with restate-server.
@@ -245,11 +251,13 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
         CTRL_API_URL: urls.api,
         CTRL_API_TOKEN: localApiToken,
         LOG_LEVEL: s.logLevel,
+        ...acme.frontlineEnv,
       },
-      ports: { http: frontlinePort },
+      ports: { http: frontlinePort, ...(acme.enabled ? { https: acmePorts.frontlineHttps } : {}) },
       ready: { http: `http://127.0.0.1:${frontlinePort}/_ctrl/health` },
       urls: { frontline: `http://127.0.0.1:${frontlinePort}  (curl -H 'Host: hello-production-local.ctrl.localhost' …, or http://<domain>:${frontlinePort}/)` },
     },
+    ...acme.steps,
   ];
 }
 
