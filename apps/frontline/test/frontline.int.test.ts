@@ -108,6 +108,20 @@ describe("routing by Host", () => {
     expect(res.status).toBe(502);
   });
 
+  it("breaks the client connection when the upstream dies mid-body, so a truncated body never looks complete", async () => {
+    await routed("midbody.ctrl.localhost", [await upstream((req, res) => {
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.write("partial");
+      setImmediate(() => res.socket?.destroy());
+    })]);
+    const outcome = await (async () => {
+      const res = await request(`${frontline.url}/`, { dispatcher: client, headers: { host: "midbody.ctrl.localhost" } });
+      await res.body.text();
+      return "complete";
+    })().catch(() => "broken");
+    expect(outcome).toBe("broken");
+  });
+
   it("answers 400 for a missing or malformed Host", async () => {
     expect((await call("bad host with spaces")).status).toBe(400);
   });
@@ -168,6 +182,21 @@ describe("bodies", () => {
       if (text === "first;") release();
     }
     expect(text).toBe("first;second");
+  });
+
+  it("shows a stream's headers before its first chunk (SSE that stays quiet)", async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await routed("sse.ctrl.localhost", [await upstream((req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.flushHeaders();
+      // No body until the client has seen the headers: a proxy holding headers back deadlocks here.
+      void released.then(() => res.end("data: hi\n\n"));
+    })]);
+    const res = await request(`${frontline.url}/`, { dispatcher: client, headers: { host: "sse.ctrl.localhost" } });
+    expect(res.headers["content-type"]).toBe("text/event-stream");
+    release();
+    expect(await res.body.text()).toBe("data: hi\n\n");
   });
 
   it("streams a request: the upstream reads the first chunk before the client sends the second", async () => {
