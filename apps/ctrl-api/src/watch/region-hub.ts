@@ -185,8 +185,10 @@ export class RegionHub<T extends Versioned> {
       for (const row of snap.rows) {
         if (signal.aborted) return;
         yield row;
+        sent = Math.max(sent, row.version);
       }
-      sent = snap.version;
+      // Defensive max: a consistent snapshot never holds a row above its own version.
+      sent = Math.max(sent, snap.version);
     }
     const sub = new Subscriber<T>();
     let poller = this.poller(region);
