@@ -80,6 +80,17 @@ it("SIGKILL of the worker mid-issuance: it completes afterwards with one certifi
   const key = cs.vault.decryptString(certs[0]!.encrypted_private_key, vaultContext.certificateKey("crash.example.test"));
   expect(new X509Certificate(certs[0]!.certificate).publicKey.export({ format: "pem", type: "spki" })).toBe(createPublicKey(key).export({ format: "pem", type: "spki" }));
   expect(await cs.stack.database.db.selectFrom("acme_users").select("id").execute()).toHaveLength(1);
+  // Each worker start kicked off today's renewal run; it ran once (the day is kept in its state).
+  const today = Math.floor(Date.now() / 86_400_000);
+  await waitFor("the renewal job's state for today", async () => {
+    const res = await fetch(`${cs.stack.restate.adminUrl}/query`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify({ query: "SELECT value_utf8 FROM state WHERE service_name = 'CertificateService' AND service_key = 'global' AND key = 'lastRunDay'" }),
+    });
+    const rows = ((await res.json()) as { rows?: { value_utf8: string }[] }).rows ?? [];
+    return rows.length === 1 && Number(rows[0]!.value_utf8) === today;
+  }, { timeoutMs: 20_000, intervalMs: 200 });
   // Nothing in the worker's output ever contained a private key.
   expect(worker.lines().join("\n")).not.toContain("PRIVATE KEY");
 });
