@@ -271,6 +271,22 @@ describe("Rollback and Promote through the API", () => {
     expect(await projectRow(ws.projectId)).toMatchObject({ live_deployment_id: d2, is_rolled_back: 1 });
     const heldRow = await db().selectFrom("deployments").select("status").where("id", "=", held).executeTakeFirstOrThrow();
     expect(heldRow.status).toBe("deploying"); // still waiting: the switches did not queue behind it
+
+    // Promote and rollback fired at once: whichever order the project's object runs them in, the
+    // loser gets a precise code (never internal) and routes and live pointer agree afterwards.
+    for (let round = 0; round < 3; round++) {
+      const { live_deployment_id: live } = await projectRow(ws.projectId);
+      const other = live === d1 ? d2 : d1;
+      const results = await Promise.allSettled([
+        api().promote({ targetDeploymentId: d3 }, internal()),
+        api().rollback({ sourceDeploymentId: live!, targetDeploymentId: other }, internal()),
+      ]);
+      for (const r of results) if (r.status === "rejected") expect([Code.FailedPrecondition, Code.InvalidArgument]).toContain((await failure(Promise.reject(r.reason))).code);
+      expect(results.some((r) => r.status === "fulfilled")).toBe(true);
+      const after = await projectRow(ws.projectId);
+      const routes = await liveRoutes();
+      expect(new Set(routes.map((r) => r.deployment_id))).toEqual(new Set([after.live_deployment_id]));
+    }
   });
 });
 
