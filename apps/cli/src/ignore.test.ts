@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ContextIgnore, packFilter, type IgnoreFiles } from "./ignore.js";
+import { ancestorGitignores, ContextIgnore, packFilter, type IgnoreFiles } from "./ignore.js";
 
 const rules = (files: Record<string, IgnoreFiles>) => new ContextIgnore((dir) => files[dir] ?? {});
 
@@ -65,5 +65,38 @@ describe("packFilter (on disk)", () => {
     expect(ignore("out-file")).toBe(false);
     expect(ignore("a.secret")).toBe(true);
     expect(ignore(".ctrlignore")).toBe(false);
+  });
+});
+
+describe("ignore files above the context", () => {
+  let repo: string;
+  afterAll(async () => repo && rm(repo, { recursive: true, force: true }));
+
+  it("applies the checkout's .gitignore files above the context, and the context's own ones after them", async () => {
+    repo = await mkdtemp(join(tmpdir(), "ctrl-ignore-repo-"));
+    await mkdir(join(repo, ".git"));
+    await mkdir(join(repo, "apps", "web"), { recursive: true });
+    await writeFile(join(repo, ".gitignore"), ".env\n/apps/web/local.txt\n*.log\n");
+    await writeFile(join(repo, "apps", ".gitignore"), "coverage/\n");
+    await writeFile(join(repo, "apps", "web", ".ctrlignore"), "!debug.log\n");
+    const ancestors = ancestorGitignores(join(repo, "apps", "web"));
+    expect(ancestors.map((a) => a.prefix)).toEqual(["apps/web/", "web/"]);
+    const ignore = packFilter(join(repo, "apps", "web"));
+    expect(ignore(".env")).toBe(true);
+    expect(ignore("local.txt")).toBe(true); // anchored to the checkout's root
+    expect(ignore("app.log")).toBe(true);
+    expect(ignore("debug.log")).toBe(false); // re-included by the context's .ctrlignore
+    await mkdir(join(repo, "apps", "web", "coverage"));
+    expect(ignore("coverage")).toBe(true);
+    expect(ignore("server.js")).toBe(false);
+  });
+
+  it("applies none outside a git checkout", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "ctrl-ignore-nogit-"));
+    try {
+      expect(ancestorGitignores(dir)).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,6 @@
 import ignore, { type Ignore } from "ignore";
-import { lstatSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, lstatSync, readFileSync } from "node:fs";
+import { dirname, join, relative, sep } from "node:path";
 
 /** Always left out of a context: VCS metadata and installed dependencies (the builder installs them). */
 export const defaultIgnoreRules = [".git/", "node_modules/"];
@@ -19,8 +19,18 @@ export interface IgnoreFiles {
  */
 export class ContextIgnore {
   private readonly perDir = new Map<string, Ignore | null>();
+  private readonly ancestors: { prefix: string; rules: Ignore }[];
 
-  constructor(private readonly loadFiles: (dirRel: string) => IgnoreFiles) {}
+  /**
+   * `ancestors`: `.gitignore` texts of the directories above the context inside the same git
+   * checkout, outermost first, each with the context's path relative to it (`prefix`, ending in `/`).
+   */
+  constructor(
+    private readonly loadFiles: (dirRel: string) => IgnoreFiles,
+    ancestors: { prefix: string; gitignore: string }[] = [],
+  ) {
+    this.ancestors = ancestors.map((a) => ({ prefix: a.prefix, rules: ignore().add(a.gitignore) }));
+  }
 
   /** True when `relPath` (`/`-separated, relative to the root) is left out. */
   ignores(relPath: string, isDirectory: boolean): boolean {
@@ -29,6 +39,11 @@ export class ContextIgnore {
     // Each directory's rules apply to the paths below it, relative to that directory; a later
     // (deeper) level can re-include what an earlier one excluded, as in git.
     let ignored = false;
+    for (const a of this.ancestors) {
+      const result = a.rules.test(a.prefix + parts.join("/") + (isDirectory ? "/" : ""));
+      if (result.ignored) ignored = true;
+      else if (result.unignored) ignored = false;
+    }
     for (let depth = 0; depth < parts.length; depth++) {
       const dirRel = parts.slice(0, depth).join("/");
       const rules = this.rulesOf(dirRel);
@@ -56,21 +71,48 @@ export class ContextIgnore {
   }
 }
 
-/** A {@link ContextIgnore} reading `.gitignore` and `.ctrlignore` files under `root` from disk. */
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The `.gitignore` files above `root` up to the top of its git checkout (the nearest ancestor with
+ * a `.git`), outermost first; none when `root` is not inside a checkout or is its top.
+ */
+export function ancestorGitignores(root: string): { prefix: string; gitignore: string }[] {
+  const chain: string[] = [];
+  let dir = root;
+  for (;;) {
+    if (existsSync(join(dir, ".git"))) break;
+    const parent = dirname(dir);
+    if (parent === dir) return []; // not in a checkout: git would not apply these files
+    chain.unshift(parent);
+    dir = parent;
+  }
+  const out: { prefix: string; gitignore: string }[] = [];
+  for (const ancestor of chain) {
+    const gitignore = readText(join(ancestor, ".gitignore"));
+    if (gitignore !== undefined) out.push({ prefix: relative(ancestor, root).split(sep).join("/") + "/", gitignore });
+  }
+  return out;
+}
+
+/**
+ * A {@link ContextIgnore} reading `.gitignore` and `.ctrlignore` files under `root` from disk, and
+ * the `.gitignore` files above it in the same git checkout (as git would apply them).
+ */
 export function contextIgnoreFor(root: string): ContextIgnore {
-  const read = (file: string) => {
-    try {
-      return readFileSync(file, "utf8");
-    } catch {
-      return undefined;
-    }
-  };
+  const read = readText;
   return new ContextIgnore((dirRel) => {
     const dir = join(root, dirRel);
     const gitignore = read(join(dir, ".gitignore"));
     const ctrlignore = read(join(dir, ".ctrlignore"));
     return { ...(gitignore !== undefined ? { gitignore } : {}), ...(ctrlignore !== undefined ? { ctrlignore } : {}) };
-  });
+  }, ancestorGitignores(root));
 }
 
 /** The `ignore(relPath)` callback `packDirectory` takes, for a context rooted at `root`. */

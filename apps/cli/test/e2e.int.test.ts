@@ -88,6 +88,17 @@ describe("ctrl through the real system", () => {
     expect(logs.stdout).toMatch(/build plan from ctrl.json/);
   }, 60_000);
 
+  it("deploys an existing artifact reference with --image, without a build", async () => {
+    const { json } = await sys.ctrl(["status", first, "--json"]);
+    const image = json().image as string;
+    const run = await sys.ctrl(["deploy", "--image", image, ...project(), "--env", "preview", "--json"]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const out = run.json();
+    expect(out).toMatchObject({ status: "READY", image });
+    expect(out.timings.packMs).toBeUndefined();
+    expect((out.steps as { step: string }[]).some((s) => s.step.startsWith("build"))).toBe(false);
+  }, 60_000);
+
   it("a failing build exits non-zero with the failing step and its log tail", async () => {
     const dir = await mkdtemp(join(sys.scratch, "broken-"));
     await writeFile(join(dir, "ctrl.json"), JSON.stringify({ start: "node server.js", build: "echo checking types; echo 'src/app.ts(3,1): error TS1005' >&2; exit 1" }));
