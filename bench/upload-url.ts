@@ -8,6 +8,7 @@
  */
 import { startTestStack } from "@ctrl/ctrl-api/testing";
 import Fastify from "fastify";
+import { cpus, loadavg } from "node:os";
 import { printTable, runLoad, type LoadResult } from "./lib/load.js";
 
 const durationSec = Number(process.env.BENCH_DURATION_SEC ?? 5);
@@ -35,6 +36,12 @@ try {
   await runLoad({ url: oursUrl, ...request, connections: 16, durationSec: 1 });
   await runLoad({ url: bareUrl, ...request, connections: 16, durationSec: 1 });
 
+  // Each generateUploadUrl does two MySQL round trips (root key, project); on a busy machine they
+  // dominate, so print what one costs right now next to the figures.
+  const rttStart = performance.now();
+  for (let i = 0; i < 200; i++) await stack.deps.db.selectFrom("workspaces").select("id").limit(1).execute();
+  const mysqlRttMs = (performance.now() - rttStart) / 200;
+
   const rows: (string | number)[][] = [];
   for (const connections of connectionLevels) {
     const ours = await runLoad({ url: oursUrl, ...request, connections, durationSec });
@@ -49,6 +56,7 @@ try {
   console.log(`\ngenerateUploadUrl vs bare fastify, ${durationSec} s per run, autocannon in a child process`);
   console.log("latency in ms; autocannon's percentiles are whole ms (n/a: ratio to a sub-ms ceiling), its mean is exact\n");
   printTable(["target", "conns", "req/s", "mean", "p50", "p99", "requests", "failures"], rows);
+  console.log(`\nMySQL round trip (one-row SELECT, sequential) before the runs: ${mysqlRttMs.toFixed(2)} ms mean; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`);
 } finally {
   await bare.close();
   await stack.close();
