@@ -15,6 +15,7 @@ import { LogMux } from "./src/logs.js";
 import { chooseDatabase } from "./src/mysql.js";
 import { leftoverProcesses, PortsBusyError, StackRunner, StackStoppedError, StepFailedError } from "./src/runner.js";
 import { checkUploadFlow } from "./src/self-check.js";
+import { deployHello } from "./src/deploy-hello.js";
 import { localS3, stackSpecs, stackUrls } from "./src/specs.js";
 import { summary } from "./src/summary.js";
 
@@ -131,4 +132,15 @@ if (check.ok) say(`✓ upload flow works (${check.bytes} bytes at s3://${localS3
 else say(`✗ upload flow failed at "${check.step}": ${check.error}`);
 
 if (checkOnly) await shutdown(check.ok ? 0 : 1);
+
+// The README's first command ends with examples/hello deployed through the CLI, built by the worker's
+// local builder and served through frontline (not under --check; CTRL_DEV_DEPLOY_HELLO=false skips it).
+if (process.env.CTRL_DEV_DEPLOY_HELLO !== "false") {
+  say("deploying examples/hello through the CLI (ctrl deploy examples/hello --env production)…");
+  const frontlinePort = runner.services.find((svc) => svc.name === "frontline")?.ports?.http ?? 8000;
+  const hello = await deployHello({ root, apiUrl: urls.api, rootKey: seed.rootKey, projectId: seed.projectId, frontlinePort, log: say });
+  if (hello.ok) say(`✓ examples/hello is live as ${hello.deploymentId}:\n${hello.urls.map((u) => `    ${u}`).join("\n")}`);
+  else say(`✗ deploying examples/hello failed: ${hello.error}`);
+  say(`deploy your own: CTRL_API_URL=${urls.api} CTRL_ROOT_KEY=${seed.rootKey} pnpm ctrl deploy <dir> --project ${seed.projectId}`);
+}
 say("running; Ctrl-C to stop");
