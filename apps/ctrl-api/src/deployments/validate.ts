@@ -69,15 +69,30 @@ const label = "[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?";
 // A registry host is only recognised as such when it has a dot or a port, or is localhost (as docker does).
 const domain = `(?:localhost(?::[0-9]+)?|${label}(?:\\.${label})+(?::[0-9]+)?|${label}:[0-9]+)`;
 const imagePattern = new RegExp(`^(?:${domain}/)?${component}(?:/${component})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$`);
-// What a build produces for the process driver: `artifact://<object key>`.
-const artifactPattern = /^artifact:\/\/[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/;
-// The artifact format the krane process driver runs (@ctrl/artifact): `s3://<bucket>/<key>@sha256:<64 hex>`.
-const s3ArtifactPattern = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/[A-Za-z0-9_.\-/@+=]{1,1024}@sha256:[0-9a-f]{64}$/;
+// What a build produces for the process driver (the format of @ctrl/artifact's formatArtifactRef):
+// `s3://<bucket>/<key>@sha256:<64 lowercase hex>`.
+const artifactPattern = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/([A-Za-z0-9_.\-/+=]{1,1024})@sha256:[0-9a-f]{64}$/;
+
+/** The object key of an artifact reference, or undefined when `ref` is not one. */
+export function artifactKeyOf(ref: string): string | undefined {
+  const m = artifactPattern.exec(ref);
+  if (!m || m[2]!.split("/").some((seg) => seg === "" || seg === "." || seg === "..")) return undefined;
+  return m[2];
+}
+
+/**
+ * Prefixes of artifact keys a project may run: its own (`<projectId>/…`, where builds put them) and
+ * the shared `artifacts/…` that operators publish (e.g. `krane pack`). Another project's keys never.
+ */
+export function artifactKeyAllowed(key: string, projectId: string): boolean {
+  return key.startsWith(`${projectId}/`) || key.startsWith("artifacts/");
+}
 
 /** Whether `ref` is a container image reference or a build artifact reference. */
 export function isImageReference(ref: string): boolean {
+  if (ref.startsWith("s3://")) return artifactKeyOf(ref) !== undefined;
   if (ref.split("/").some((part) => part === ".." || part === ".")) return false;
-  return imagePattern.test(ref) || artifactPattern.test(ref) || s3ArtifactPattern.test(ref);
+  return imagePattern.test(ref);
 }
 
 const controlChars = /[\u0000-\u001f\u007f]/;
@@ -116,7 +131,11 @@ export function validateCreateDeployment(input: CreateDeploymentInput, now: numb
     const image = given.image.trim();
     if (!image) throw new InvalidField("docker_image", "image", "must not be empty");
     if (utf8Bytes(image) > deploymentLimits.imageBytes) throw new InvalidField("docker_image", "image", `must be at most ${deploymentLimits.imageBytes} bytes`);
-    if (!isImageReference(image)) throw new InvalidField("docker_image", "image", "is not an image reference (e.g. ghcr.io/acme/api:1.2.3 or repo@sha256:…) or an artifact reference (artifact://…)");
+    if (!isImageReference(image)) throw new InvalidField("docker_image", "image", "is not an image reference (e.g. ghcr.io/acme/api:1.2.3 or repo@sha256:…) or an artifact reference (s3://<bucket>/<key>@sha256:<digest>)");
+    const artifactKey = artifactKeyOf(image);
+    if (artifactKey !== undefined && !artifactKeyAllowed(artifactKey, projectId)) {
+      throw new InvalidField("docker_image", "image", `an artifact reference must name an object of this project (${projectId}/…) or a shared one (artifacts/…)`);
+    }
     source = { kind: "image", image };
   } else {
     const path = given.path.trim();
