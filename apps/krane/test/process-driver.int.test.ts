@@ -3,6 +3,7 @@ import { startS3, waitFor, type S3Server } from "@ctrl/testing";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -189,6 +190,27 @@ describe("process driver", () => {
     await driver.delete("deployment", "stubborn");
     await waitFor("the stubborn app to die", async () => !(await pidAlive(pid)), { timeoutMs: 10_000 });
     expect((await driver.logs("stubborn-0", 5))!.join("\n")).toContain("ignoring SIGTERM");
+  });
+
+  it("moves an instance whose port someone else took while it was down, instead of crash-looping on it", async () => {
+    const driver = await newDriver(undefined, { policy: { ...policy, restartBackoffMs: 300 } });
+    await driver.apply(deployment("mover", hello));
+    const w = await until(driver, "mover", "running", allRunning);
+    const address = w.instances[0]!.address;
+    const port = Number(address.split(":")[1]);
+    process.kill(await pidOf(address), "SIGKILL");
+    // Grab the port as soon as the dead instance releases it (before the restart backoff ends).
+    const squatter = createServer();
+    await waitFor("the port to be ours", () => new Promise<boolean>((resolve) => {
+      squatter.once("error", () => resolve(false));
+      squatter.listen(port, "0.0.0.0", () => resolve(true));
+    }), { intervalMs: 5 });
+    try {
+      const moved = await until(driver, "mover", "running on another port", (x) => allRunning(x) && x.instances[0]!.address !== address);
+      expect(await getJson(moved.instances[0]!.address)).toMatchObject({ instanceId: "mover-0" });
+    } finally {
+      squatter.close();
+    }
   });
 
   it("after an agent restart: adopts live instances, replaces dead ones once, stops undesired ones", async () => {

@@ -65,6 +65,7 @@ export class ProcessDriver implements Driver {
   private readonly cache: ArtifactCache;
   private rotateTimer?: NodeJS.Timeout;
   private closed = false;
+  private readonly loggedPulls = new Set<string>();
 
   constructor(private readonly opts: ProcessDriverOptions) {
     this.ports = new PortAllocator(opts.portRange.low, opts.portRange.high);
@@ -305,6 +306,11 @@ export class ProcessDriver implements Driver {
       try {
         state.artifact = await this.cache.ensure(ref);
         state.pull = undefined;
+        const timings = this.cache.timings.get(ref.sha256);
+        if (timings && !this.loggedPulls.has(ref.sha256)) {
+          this.loggedPulls.add(ref.sha256);
+          log.info({ sha256: ref.sha256, downloadMs: Math.round(timings.downloadMs), unpackMs: Math.round(timings.unpackMs) }, "artifact pulled");
+        }
       } catch (err) {
         state.pullAttempts++;
         if (err instanceof ArtifactError || err instanceof ExtractError) {
@@ -350,7 +356,7 @@ export class ProcessDriver implements Driver {
       exitFile: this.dir("instances", `${spec.kind}--${name}.exit`),
       failures: 0,
     };
-    return this.supervisor(record, async () => launchSpec(spec, artifact, this.instanceEnvironment(spec, name, port)), this.dir("instances", `${spec.kind}--${name}.json`));
+    return this.supervisor(record, () => this.launchSpecFor(record), this.dir("instances", `${spec.kind}--${name}.json`));
   }
 
   /** How to restart an adopted instance: from its workload's current spec (same hash) and artifact. */
@@ -360,6 +366,14 @@ export class ProcessDriver implements Driver {
     const ref = parseArtifactRef(state.spec.image);
     if (!ref) throw new Error(`image_pull_failed: ${artifactRefProblem(state.spec.image)}`);
     state.artifact ??= await this.cache.ensure(ref);
+    // Someone may have bound the port since it was handed out (or while the instance was down):
+    // restarting on it would only crash again with EADDRINUSE, so move the instance.
+    if (!(await this.ports.isFree(record.port))) {
+      const taken = record.port;
+      record.port = await this.ports.allocate();
+      this.ports.release(taken);
+      this.opts.logger.warn({ instance: record.name, taken, port: record.port }, "instance port taken by another process; moving the instance");
+    }
     return launchSpec(state.spec, state.artifact, this.instanceEnvironment(state.spec, record.name, record.port));
   }
 

@@ -22,6 +22,11 @@ export class PortAllocator {
     this.reserved.delete(port);
   }
 
+  /** True when nobody listens on `port` (our own reservation aside). */
+  isFree(port: number): Promise<boolean> {
+    return isFree(port);
+  }
+
   /** The next port of the range that is neither reserved nor bindable by someone else. */
   async allocate(): Promise<number> {
     const size = this.high - this.low + 1;
