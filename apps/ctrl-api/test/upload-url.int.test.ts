@@ -208,6 +208,14 @@ describe("generateUploadUrl: error rules (nothing is written on any of them)", (
     expect(error.detail).toMatch(/root key is invalid/);
   });
 
+  it("checks the header, then the key, then the body (a bad body never hides an auth failure)", async () => {
+    const noHeader = expectErrorEnvelope(await generateUploadUrl("{not json"), 400);
+    expect(noHeader.detail).toMatch(/missing Authorization header/);
+    expect(noHeader.errors).toBeUndefined();
+    expectErrorEnvelope(await generateUploadUrl("{not json", bearer("ctrl_doesNotExist123456789")), 401);
+    expectErrorEnvelope(await generateUploadUrl(JSON.stringify({ projectId: other.projectId }), bearer("ctrl_doesNotExist123456789")), 401);
+  });
+
   it("401 for an internal API token (root keys only on the public API)", async () => {
     expectErrorEnvelope(await generateUploadUrl(body(), bearer(stack.apiToken)), 401);
   });

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { z } from "zod";
-import { findRootKey, hasProjectPermission, type ApiKey } from "@ctrl/db";
+import { findRootKey, hasProjectPermission, type ApiKey, type Project } from "@ctrl/db";
 import { parseBearer } from "../../auth.js";
 import type { ApiDeps } from "../../deps.js";
 
@@ -73,10 +73,20 @@ export function parseBody<S extends z.ZodType>(raw: unknown, schema: S): z.infer
  * Authorization header, 401 for a key that does not exist.
  */
 export async function authenticateRootKey(deps: ApiDeps, req: FastifyRequest): Promise<ApiKey> {
+  return findRootKeyOr401(deps, requireBearerToken(req));
+}
+
+/** The bearer token of a public API request, or a 400 for a missing or malformed Authorization header. */
+export function requireBearerToken(req: FastifyRequest): string {
   const header = req.headers.authorization;
   const bearer = parseBearer(Array.isArray(header) ? header[0] : header);
   if (!bearer.ok) throw new HttpApiError(400, "Bad Request", bearer.problem);
-  const key = await findRootKey(deps.db, bearer.token, (deps.now ?? Date.now)());
+  return bearer.token;
+}
+
+/** The live root key for `token`, or a 401. */
+export async function findRootKeyOr401(deps: ApiDeps, token: string): Promise<ApiKey> {
+  const key = await findRootKey(deps.db, token, (deps.now ?? Date.now)());
   if (!key) throw new HttpApiError(401, "Unauthorized", "The root key is invalid, expired or revoked.");
   return key;
 }
@@ -85,8 +95,17 @@ export async function authenticateRootKey(deps: ApiDeps, req: FastifyRequest): P
  * Loads a project the key may act on: 404 when it is missing or belongs to another workspace
  * (the same body either way), 403 when the key lacks `project.<id|*>.<action>`.
  */
-export async function authorizeProject(deps: ApiDeps, key: ApiKey, projectId: string, action: string) {
-  const project = await deps.db.selectFrom("projects").selectAll().where("id", "=", projectId).executeTakeFirst();
+export async function authorizeProject(deps: ApiDeps, key: ApiKey, projectId: string, action: string): Promise<Project> {
+  return checkProjectAccess(key, await loadProject(deps, projectId), projectId, action);
+}
+
+/** The project with `projectId`, whoever owns it (undefined when missing); pair with {@link checkProjectAccess}. */
+export function loadProject(deps: ApiDeps, projectId: string): Promise<Project | undefined> {
+  return deps.db.selectFrom("projects").selectAll().where("id", "=", projectId).executeTakeFirst();
+}
+
+/** The access rules of {@link authorizeProject} for an already loaded project: 404 (missing or foreign), 403. */
+export function checkProjectAccess(key: ApiKey, project: Project | undefined, projectId: string, action: string): Project {
   if (!project || project.workspace_id !== key.workspace_id) {
     throw new HttpApiError(404, "Not Found", `Project ${projectId} does not exist.`);
   }
