@@ -1,7 +1,8 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { TLSSocket, SecureContext } from "node:tls";
-import { forwardRequest, normalizeHost, RoundRobin, sendPlain, upstreamRequestHeaders, type ForwardOutcome } from "@ctrl/proxy";
+import { forwardRequest, forwardUpgrade, normalizeHost, rejectUpgrade, RoundRobin, sendPlain, upstreamRequestHeaders, type ForwardOutcome } from "@ctrl/proxy";
+import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import type { AcmeVerifier } from "./acme.js";
@@ -32,6 +33,8 @@ export interface FrontlineSettings {
   failureCooldownMs: number;
   /** Trust incoming X-Forwarded-* (only when frontline itself sits behind a trusted proxy). */
   trustForwarded: boolean;
+  /** Time to connect to an upstream for a tunnelled (`Upgrade`) request; default 2 s. */
+  connectTimeoutMs?: number;
 }
 
 /** TLS at the edge: SNI picks a certificate per host (the certificate store supplies the callback). */
@@ -74,6 +77,8 @@ export interface FrontlineStats {
 export interface Frontline {
   /** The request handler shared by the HTTP and HTTPS listeners. */
   handle(req: IncomingMessage, res: ServerResponse): void;
+  /** The `upgrade` handler (WebSocket) shared by both listeners. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** A plain-HTTP listener (not yet listening). */
   createHttpServer(): HttpServer;
   /** A TLS listener using `deps.tls` (throws without it). */
@@ -84,10 +89,8 @@ export interface Frontline {
 const acmePrefix = "/.well-known/acme-challenge/";
 const healthPath = "/_ctrl/health";
 
-type Plan =
-  | { kind: "unknown" }
-  | { kind: "no_upstream" }
-  | { kind: "proxy"; key: string; addresses: readonly string[]; fallback?: readonly string[]; viaSentinel: boolean };
+type ProxyPlan = { kind: "proxy"; key: string; addresses: readonly string[]; fallback?: readonly string[]; viaSentinel: boolean; deploymentId?: string };
+type Plan = { kind: "unknown" } | { kind: "no_upstream" } | ProxyPlan;
 
 function plan(snapshot: RouteSnapshot, host: string, mode: UpstreamMode): Plan & { deploymentId?: string } {
   // Exact host first, then a wildcard custom domain of its parent (`*.example.com`, one label deep).
@@ -158,6 +161,72 @@ export function createFrontline(deps: FrontlineDeps): Frontline {
     }
   }
 
+  /**
+   * The upstream sequence of one request: the plan's addresses round robin, then (auto mode) the
+   * instances behind an unreachable sentinel. Failures are remembered so the next request skips them.
+   */
+  function upstreams(p: ProxyPlan, headers: Record<string, string | string[]>, host: string) {
+    const primary = balancer.picker(p.key, p.addresses);
+    const fallback = p.fallback ? balancer.picker(p.deploymentId!, p.fallback) : undefined;
+    let onFallback = false;
+    return {
+      maxAttempts: settings.maxAttempts + (p.fallback ? p.fallback.length : 0),
+      nextUpstream: () => {
+        if (!onFallback) {
+          const next = primary();
+          if (next !== undefined) return next;
+          if (!fallback) return undefined;
+          onFallback = true;
+          // Instances do not understand the sentinel header; they get the request as a client sent it.
+          delete headers[deploymentHeader];
+        }
+        return fallback!();
+      },
+      onUpstreamFailure: (address: string, err: Error) => {
+        balancer.markFailed(address);
+        logger.warn({ host, deploymentId: p.deploymentId, upstream: address, code: (err as { code?: string }).code }, "upstream failed");
+      },
+    };
+  }
+
+  /** The plan for `host`, waiting for one fresh route-table read when it has no upstream yet. */
+  async function resolvePlan(host: string): Promise<ReturnType<typeof plan>> {
+    const p = plan(deps.routes.snapshot(), host, settings.mode);
+    if (p.kind === "proxy") return p;
+    // A route or instance committed a moment ago may not be loaded yet: wait for one fresh read
+    // instead of failing a request during a cutover.
+    await deps.routes.nextRefresh(settings.missWaitMs);
+    return plan(deps.routes.snapshot(), host, settings.mode);
+  }
+
+  /** `Upgrade` requests (WebSocket): routed like any request, then tunnelled to the upstream. */
+  async function routeUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const host = normalizeHost(req.headers.host);
+    if (!host) {
+      rejectUpgrade(socket, 400, "Bad Request", "missing or malformed Host header");
+      return count(400);
+    }
+    const p = await resolvePlan(host);
+    if (p.kind === "unknown") {
+      rejectUpgrade(socket, 404, "Not Found", `no deployment serves host "${printable(host)}"`);
+      return count(404, "unknown_host");
+    }
+    if (p.kind === "no_upstream") {
+      rejectUpgrade(socket, 503, "Service Unavailable", `no ready instance serves host "${printable(host)}" yet`);
+      return count(503, "no_upstream");
+    }
+    const encrypted = (req.socket as TLSSocket).encrypted === true;
+    const headers = upstreamRequestHeaders(
+      req.headers,
+      { clientIp: req.socket.remoteAddress ?? "unknown", proto: encrypted ? "https" : "http", host: req.headers.host ?? host, trustForwarded: settings.trustForwarded },
+      p.viaSentinel ? { [deploymentHeader]: p.deploymentId! } : {},
+      [deploymentHeader],
+    );
+    const outcome = await forwardUpgrade({ req, socket, head, headers, connectTimeoutMs: settings.connectTimeoutMs ?? 2_000, ...upstreams(p, headers, host) });
+    count(outcome.status, outcome.failure);
+    logger.debug({ host, deploymentId: p.deploymentId, status: outcome.status, upstream: outcome.upstream }, "upgrade");
+  }
+
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const host = normalizeHost(req.headers.host);
     if (!host) {
@@ -176,15 +245,9 @@ export function createFrontline(deps: FrontlineDeps): Frontline {
       return count(308);
     }
 
-    let p = plan(deps.routes.snapshot(), host, settings.mode);
     // Frontline's own health answers on any host no deployment serves (e.g. localhost).
-    if (p.kind === "unknown" && path === healthPath) return health(res);
-    if (p.kind !== "proxy") {
-      // A route or instance committed a moment ago may not be loaded yet: wait for one fresh read
-      // instead of failing a request during a cutover.
-      await deps.routes.nextRefresh(settings.missWaitMs);
-      p = plan(deps.routes.snapshot(), host, settings.mode);
-    }
+    if (path === healthPath && plan(deps.routes.snapshot(), host, settings.mode).kind === "unknown") return health(res);
+    const p = await resolvePlan(host);
     if (p.kind === "unknown") {
       sendPlain(res, 404, `no deployment serves host "${printable(host)}"`);
       return count(404, "unknown_host");
@@ -202,33 +265,15 @@ export function createFrontline(deps: FrontlineDeps): Frontline {
       p.viaSentinel ? { [deploymentHeader]: p.deploymentId! } : {},
       [deploymentHeader],
     );
-    const primary = balancer.picker(p.key, p.addresses);
-    const fallback = p.fallback ? balancer.picker(p.deploymentId!, p.fallback) : undefined;
-    let onFallback = false;
     const outcome = await forwardRequest({
       dispatcher: deps.dispatcher,
       req,
       res,
       headers,
-      maxAttempts: settings.maxAttempts + (p.fallback ? p.fallback.length : 0),
       maxBodyBytes: settings.maxBodyBytes,
       headersTimeoutMs: settings.upstreamHeadersTimeoutMs,
       bodyTimeoutMs: settings.upstreamBodyTimeoutMs,
-      nextUpstream: () => {
-        if (!onFallback) {
-          const next = primary();
-          if (next !== undefined) return next;
-          if (!fallback) return undefined;
-          onFallback = true;
-          // Instances do not understand the sentinel header; they get the request as a client sent it.
-          delete headers[deploymentHeader];
-        }
-        return fallback!();
-      },
-      onUpstreamFailure: (address, err) => {
-        balancer.markFailed(address);
-        logger.warn({ host, deploymentId: p.deploymentId, upstream: address, code: (err as { code?: string }).code }, "upstream failed");
-      },
+      ...upstreams(p, headers, host),
       onUpstreamSuccess: (address) => balancer.markHealthy(address),
     });
     count(outcome.status, outcome.failure);
@@ -252,6 +297,14 @@ export function createFrontline(deps: FrontlineDeps): Frontline {
     res.end(body);
   }
 
+  const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    routeUpgrade(req, socket, head).catch((err: unknown) => {
+      logger.error({ err, host: req.headers.host }, "frontline upgrade failed");
+      rejectUpgrade(socket, 500, "Internal Server Error", "internal error");
+      count(500);
+    });
+  };
+
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     route(req, res).catch((err: unknown) => {
       logger.error({ err, host: req.headers.host, url: req.url }, "frontline handler failed");
@@ -263,10 +316,11 @@ export function createFrontline(deps: FrontlineDeps): Frontline {
   return {
     handle,
     stats,
-    createHttpServer: () => createHttpServer(handle),
+    handleUpgrade,
+    createHttpServer: () => createHttpServer(handle).on("upgrade", handleUpgrade),
     createHttpsServer: () => {
       if (!deps.tls) throw new Error("frontline: no TLS configured (deps.tls with an SNICallback is required for HTTPS)");
-      return createHttpsServer({ SNICallback: deps.tls.SNICallback }, handle);
+      return createHttpsServer({ SNICallback: deps.tls.SNICallback }, handle).on("upgrade", handleUpgrade);
     },
   };
 }

@@ -34,6 +34,7 @@ const frontline = createFrontline({
     missWaitMs: config.FRONTLINE_MISS_WAIT_MS,
     failureCooldownMs: 2_000,
     trustForwarded: config.FRONTLINE_TRUST_FORWARDED,
+    connectTimeoutMs: config.FRONTLINE_CONNECT_TIMEOUT_MS,
   },
   ...(config.CTRL_API_URL ? { acme: createAcmeVerifier({ baseUrl: config.CTRL_API_URL, token: config.CTRL_API_TOKEN, timeoutMs: config.FRONTLINE_ACME_TIMEOUT_MS }) } : {}),
   ...(certs ? { tls: certs } : {}),

@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createTestDatabase, freePort, waitFor, type TestDatabase } from "@ctrl/testing";
-import { insertDeployment, insertInstance, newEdgeProject, setRoute, setSentinel } from "@ctrl/sentinel/testing";
+import { insertDeployment, insertInstance, newEdgeProject, setRoute, setSentinel, startUpstream, upgradeEcho, type Upstream } from "@ctrl/sentinel/testing";
 import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFrontlineInProcess, type InProcessFrontline } from "./harness.js";
@@ -17,6 +17,7 @@ const client = new Agent({ connections: 64 });
 let database: TestDatabase;
 let frontline: InProcessFrontline;
 const servers: Server[] = [];
+const upstreamProcesses: Upstream[] = [];
 const project = newEdgeProject();
 
 /** An in-test upstream: `handler` decides everything; returns its address. */
@@ -60,6 +61,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await frontline?.close();
   await client.close();
+  await Promise.all(upstreamProcesses.map((u) => u.process.stop()));
   for (const server of servers) {
     server.closeAllConnections();
     server.close();
@@ -130,6 +132,17 @@ describe("routing by Host", () => {
     const deadPort = await freePort();
     await routed("halfdown.ctrl.localhost", [`127.0.0.1:${deadPort}`, await named("alive")]);
     for (let i = 0; i < 6; i++) expect((await call("halfdown.ctrl.localhost")).body).toBe("alive");
+  });
+});
+
+describe("upgrades", () => {
+  it("tunnels Upgrade (WebSocket) requests by Host, and answers unknown hosts with 404", async () => {
+    const echo = await startUpstream("ws-echo");
+    upstreamProcesses.push(echo);
+    await routed("ws.ctrl.localhost", [echo.address]);
+    const answer = await upgradeEcho(`${frontline.url}/socket`, { host: "ws.ctrl.localhost" }, "hello tunnel");
+    expect(answer).toEqual({ upstream: "ws-echo", echoed: "hello tunnel" });
+    await expect(upgradeEcho(`${frontline.url}/socket`, { host: "nows.ctrl.localhost" }, "x")).rejects.toMatchObject({ status: 404 });
   });
 });
 

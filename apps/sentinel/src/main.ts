@@ -36,6 +36,7 @@ async function main(): Promise<void> {
       maxAttempts: config.SENTINEL_MAX_ATTEMPTS,
       failureCooldownMs: config.SENTINEL_FAILURE_COOLDOWN_MS,
       missWaitMs: 500,
+      connectTimeoutMs: config.SENTINEL_CONNECT_TIMEOUT_MS,
     },
   });
   const server = sentinel.createServer();

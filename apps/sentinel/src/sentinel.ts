@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { forwardRequest, RoundRobin, sendPlain, upstreamRequestHeaders } from "@ctrl/proxy";
+import { forwardRequest, forwardUpgrade, rejectUpgrade, RoundRobin, sendPlain, upstreamRequestHeaders } from "@ctrl/proxy";
+import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import type { InstanceSource } from "./instance-table.js";
@@ -18,6 +19,8 @@ export interface SentinelSettings {
   failureCooldownMs: number;
   /** How long a request for a deployment with no known instance waits for a fresher list. */
   missWaitMs: number;
+  /** Time to connect to an instance for a tunnelled (`Upgrade`) request; default 1 s. */
+  connectTimeoutMs?: number;
 }
 
 /** Dependencies of {@link createSentinel}. */
@@ -132,6 +135,40 @@ export function createSentinel(deps: SentinelDeps): Sentinel {
     }
   }
 
+  /** `Upgrade` requests (WebSocket) from frontline: tunnelled to an instance of the deployment. */
+  async function routeUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const raw = req.headers[deploymentHeader];
+    const deploymentId = Array.isArray(raw) ? raw[0] : raw;
+    if (!deploymentId || !/^[A-Za-z0-9_-]{1,64}$/.test(deploymentId)) {
+      rejectUpgrade(socket, 400, "Bad Request", `missing or malformed ${deploymentHeader}`);
+      return count(400);
+    }
+    let addresses = deps.instances.addresses(deploymentId);
+    if (addresses.length === 0) {
+      await deps.instances.nextRefresh(settings.missWaitMs);
+      addresses = deps.instances.addresses(deploymentId);
+    }
+    const headers = upstreamRequestHeaders(req.headers, { clientIp: req.socket.remoteAddress ?? "unknown", proto: "http", host: req.headers.host ?? "", trustForwarded: true }, {}, [deploymentHeader]);
+    const outcome = await forwardUpgrade({
+      req,
+      socket,
+      head,
+      headers,
+      maxAttempts: Math.max(1, Math.min(settings.maxAttempts, addresses.length)),
+      connectTimeoutMs: settings.connectTimeoutMs ?? 1_000,
+      nextUpstream: balancer.picker(deploymentId, addresses),
+      onUpstreamFailure: (address) => balancer.markFailed(address),
+    });
+    count(outcome.status, deploymentId);
+  }
+
+  const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    routeUpgrade(req, socket, head).catch((err: unknown) => {
+      logger.error({ err }, "sentinel upgrade failed");
+      rejectUpgrade(socket, 500, "Internal Server Error", "internal error");
+    });
+  };
+
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     route(req, res).catch((err: unknown) => {
       logger.error({ err }, "sentinel handler failed");
@@ -139,5 +176,5 @@ export function createSentinel(deps: SentinelDeps): Sentinel {
       count(500);
     });
   };
-  return { handle, stats, createServer: () => createServer(handle) };
+  return { handle, stats, createServer: () => createServer(handle).on("upgrade", handleUpgrade) };
 }

@@ -6,6 +6,7 @@
 import { newId, type Db } from "@ctrl/db";
 import { freePort, startProcess, waitFor, waitForHttpOk, type ManagedProcess } from "@ctrl/testing";
 import { mkdtemp } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -147,4 +148,32 @@ export async function startSentinelProcess(bundleDir: string, options: { databas
       return (await (await fetch(url)).json()) as Awaited<ReturnType<SentinelProcess["health"]>>;
     },
   };
+}
+
+/**
+ * Sends an `Upgrade: echo` request to `url` with `headers`, writes `message` on the tunnel and
+ * resolves with the upstream's name (its `x-upstream` header) and what came back; rejects on a
+ * non-101 answer with its status.
+ */
+export function upgradeEcho(url: string, headers: Record<string, string>, message: string): Promise<{ upstream: string; echoed: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { headers: { connection: "Upgrade", upgrade: "echo", ...headers } });
+    req.on("upgrade", (res, socket) => {
+      let echoed = "";
+      socket.on("data", (chunk: Buffer) => {
+        echoed += chunk.toString();
+        if (echoed.length >= message.length) {
+          socket.destroy();
+          resolve({ upstream: String(res.headers["x-upstream"]), echoed });
+        }
+      });
+      socket.write(message);
+    });
+    req.on("response", (res) => {
+      res.resume();
+      reject(Object.assign(new Error(`no upgrade: ${res.statusCode}`), { status: res.statusCode }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
 }

@@ -14,6 +14,7 @@ import {
   newEdgeProject,
   startSentinelProcess,
   startUpstream,
+  upgradeEcho,
   type SentinelProcess,
   type Upstream,
 } from "./fixtures.js";
@@ -65,6 +66,13 @@ describe("sentinel", () => {
     expect(seen).toEqual({ a1: 10, a2: 10, a3: 10 });
     const health = await sentinel.health();
     expect(health.byDeployment[deploymentA]).toBeGreaterThanOrEqual(30);
+  });
+
+  it("tunnels Upgrade (WebSocket) requests to an instance of the deployment", async () => {
+    const answer = await upgradeEcho(`http://${sentinel.address}/socket`, { "x-ctrl-deployment-id": deploymentA, host: "app.ctrl.localhost" }, "ping over the tunnel");
+    expect(["a1", "a2", "a3"]).toContain(answer.upstream);
+    expect(answer.echoed).toBe("ping over the tunnel");
+    await expect(upgradeEcho(`http://${sentinel.address}/socket`, { "x-ctrl-deployment-id": otherDeployment }, "x")).rejects.toMatchObject({ status: 503 });
   });
 
   it("refuses requests without a deployment header and never reaches another environment", async () => {

@@ -5,5 +5,6 @@
  */
 export * from "./headers.js";
 export * from "./forward.js";
+export * from "./upgrade.js";
 export * from "./balancer.js";
 export * from "./poller.js";
