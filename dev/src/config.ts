@@ -31,6 +31,10 @@ export const devConfigSchema = z.object({
   CTRL_DEV_WORKER_HEALTH_PORT: port(9081),
   /** Port of the private mariadbd (only used when one is started). */
   CTRL_DEV_MYSQL_PORT: port(3307),
+  /** frontline's plain-HTTP port (`*.ctrl.localhost` resolves to loopback). */
+  CTRL_DEV_FRONTLINE_PORT: port(8000),
+  /** The krane agent's HTTP endpoint (health, status, instance logs). */
+  CTRL_DEV_KRANE_PORT: port(7090),
   /**
    * The local ACME CA for custom-domain certificates: `auto` runs Debian's Pebble when installed
    * (`apt-get install -y pebble`) and says how to install it when not; `off` never runs it.
@@ -73,6 +77,8 @@ export interface Ports {
   worker: number;
   workerHealth: number;
   mysql: number;
+  frontline: number;
+  krane: number;
 }
 
 /** Picks the ports out of the config. */
@@ -87,5 +93,7 @@ export function portsOf(config: DevConfig): Ports {
     worker: config.CTRL_DEV_WORKER_PORT,
     workerHealth: config.CTRL_DEV_WORKER_HEALTH_PORT,
     mysql: config.CTRL_DEV_MYSQL_PORT,
+    frontline: config.CTRL_DEV_FRONTLINE_PORT,
+    krane: config.CTRL_DEV_KRANE_PORT,
   };
 }

@@ -61,6 +61,9 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
   const restateDir = join(s.dataDir, "restate");
   const s3Dir = join(s.dataDir, "s3");
   // Certificates for custom domains: Pebble + its fake DNS, HTTP-01 validated through frontline.
+  // frontline's plain-HTTP port and the krane agent's endpoint (CTRL_DEV_FRONTLINE_PORT / CTRL_DEV_KRANE_PORT).
+  const frontlinePort = s.ports.frontline;
+  const kranePort = s.ports.krane;
   const acme = localAcme(s.acme ?? "auto", s.dataDir, frontlinePort);
   // What ctrl-api and ctrl-worker share (their config.ts documents each variable).
   const common = {
@@ -261,11 +264,6 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
   ];
 }
 
-/** frontline's plain-HTTP port on the local stack (`*.ctrl.localhost` resolves to loopback). */
-const frontlinePort = 8000;
-
-/** The krane agent's HTTP endpoint (health, status, instance logs) on the local stack. */
-const kranePort = 7090;
 
 /** restate-server's config: same shape as the test harness's (packages/testing/src/restate.ts). */
 export function restateToml(baseDir: string, ports: Ports): string {

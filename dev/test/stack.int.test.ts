@@ -16,12 +16,12 @@ const tsx = join(devDir, "..", "node_modules", ".bin", "tsx");
 const serverUrl = process.env.TEST_DATABASE_URL ?? "mysql://root@127.0.0.1:3306";
 const databaseName = `ctrl_devstack_${process.pid}_${Date.now().toString(36)}`;
 
-const portNames = ["API", "GRPC", "RESTATE_INGRESS", "RESTATE_ADMIN", "RESTATE_NODE", "S3", "WORKER", "WORKER_HEALTH", "MYSQL"] as const;
+const portNames = ["API", "GRPC", "RESTATE_INGRESS", "RESTATE_ADMIN", "RESTATE_NODE", "S3", "WORKER", "WORKER_HEALTH", "MYSQL", "FRONTLINE", "KRANE"] as const;
 
 async function stackEnv(dataDir: string, extra: Record<string, string> = {}) {
   const ports: Record<string, number> = {};
   for (const name of portNames) ports[name] = await freePort();
-  const env: Record<string, string> = { ...(process.env as Record<string, string>), CTRL_DEV_DATA_DIR: dataDir, NO_COLOR: "1", ...extra };
+  const env: Record<string, string> = { ...(process.env as Record<string, string>), CTRL_DEV_DATA_DIR: dataDir, NO_COLOR: "1", CTRL_DEV_ACME: "off", ...extra };
   for (const [name, port] of Object.entries(ports)) env[`CTRL_DEV_${name}_PORT`] = String(port);
   return { env, ports };
 }
@@ -72,14 +72,15 @@ describe("pnpm dev", () => {
     const exit = await stack.exited;
     const out = stack.tail(400);
     expect(exit.code, out).toBe(0);
-    expect(out).toContain("mysql       │ skipped: using the database in DATABASE_URL");
+    expect(out).toMatch(/mysql +│ skipped: using the database in DATABASE_URL/);
     expect(out).toMatch(/root key\s+ctrl_\w+/);
     expect(out).toContain(`curl -sS -X POST http://127.0.0.1:${ports.API}/v2/deploy.generateUploadUrl`);
     expect(out).toMatch(/✓ upload flow works \(\d+ bytes at s3:\/\/ctrl-builds\/proj_\w+\/build_\w+\.tar\.gz\)/);
-    // Reverse start order on the way down: the API before the worker, both before restate-server.
-    const order = ["ctrl-api", "ctrl-worker", "restate"].map((n) => out.indexOf(`${n.padEnd(11)} │ stopping`));
-    expect(order.every((i) => i > 0) && order[0]! < order[1]! && order[1]! < order[2]!, out).toBe(true);
-    for (const name of ["API", "GRPC", "RESTATE_INGRESS", "RESTATE_ADMIN", "S3", "WORKER", "WORKER_HEALTH"]) await waitForPortFree(ports[name]!, 5_000);
+    // Reverse start order on the way down (the order they were spawned in, which `after` decides).
+    const names = (what: string) => [...out.matchAll(new RegExp(`^([\\w-]+) +│ ${what}`, "gm"))].map((m) => m[1]);
+    expect(names("started pid").length).toBeGreaterThanOrEqual(4);
+    expect(names("stopping \\(pid"), out).toEqual(names("started pid").reverse());
+    for (const name of ["API", "GRPC", "RESTATE_INGRESS", "RESTATE_ADMIN", "S3", "WORKER", "WORKER_HEALTH", "FRONTLINE", "KRANE"]) await waitForPortFree(ports[name]!, 5_000);
   });
 
   it("with a private mariadbd: the printed key and curl work from outside, and SIGTERM stops everything", async (ctx) => {
@@ -111,7 +112,7 @@ describe("pnpm dev", () => {
     stack.child.kill("SIGTERM");
     const exit = await stack.exited;
     expect(exit.code, stack.tail(80)).toBe(0);
-    expect(stack.tail(80)).toContain("mysql       │ stopping");
+    expect(stack.tail(80)).toMatch(/mysql +│ stopping/);
     for (const port of Object.values(ports)) await waitForPortFree(port, 5_000);
   });
 
