@@ -88,6 +88,20 @@ describe("ctrl through the real system", () => {
     expect(logs.stdout).toMatch(/build plan from ctrl.json/);
   }, 60_000);
 
+  it("builds and serves examples/with-deps (an npm dependency and a build script)", async () => {
+    const run = await sys.ctrl(["deploy", "examples/with-deps", ...project(), "--env", "preview", "--json"]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const out = run.json();
+    const host = (out.hostnames as string[]).find((h) => h.includes("-preview-"))!;
+    const res = await waitFor(`${host} to serve with-deps`, async () => {
+      const r = await sys.throughFrontline(host);
+      return r.status === 200 && r.body.includes(out.deploymentId as string) ? r : undefined;
+    }, { timeoutMs: 30_000, intervalMs: 50 });
+    expect(res.body).toMatch(/^with-deps from d_\w+, built by npm run build, up \d+(ms|s|m)\n$/);
+    const logs = await sys.ctrl(["logs", out.deploymentId as string]);
+    expect(logs.stdout).toContain("$ npm ci");
+  }, 180_000);
+
   it("deploys an existing artifact reference with --image, without a build", async () => {
     const { json } = await sys.ctrl(["status", first, "--json"]);
     const image = json().image as string;
