@@ -177,10 +177,14 @@ describe("BuildService in the deploy workflow", () => {
     const builds = await database.db.selectFrom("builds").selectAll().where("deployment_id", "=", id).execute();
     expect(builds).toHaveLength(1);
     expect(builds[0]).toMatchObject({ status: "succeeded", image: state.deployment.image });
-    // The retried attempt rewrote the log: one start and one finish, no leftovers of the killed attempt.
-    const lines = (await readBuildLogs(database.db, id)).map((l) => l.line);
-    expect(lines.filter((l) => l === "build-started")).toHaveLength(1);
+    // The retried attempt appended to the log after the killed one (a follower misses nothing): two
+    // starts, one finish, the restart noted, and sequence numbers without gaps or repeats.
+    const log = await readBuildLogs(database.db, id);
+    const lines = log.map((l) => l.line);
+    expect(lines.filter((l) => l === "build-started")).toHaveLength(2);
     expect(lines.filter((l) => l === "build-finished")).toHaveLength(1);
+    expect(lines.some((l) => l.includes("an earlier attempt of this build was interrupted"))).toBe(true);
+    expect(log.map((l) => l.seq)).toEqual(log.map((_, i) => i + 1));
     expect(state.steps.filter((s) => s.step === "build:compile")).toHaveLength(1);
   }, 120_000);
 });

@@ -7,7 +7,6 @@ import {
   setBuildContextDigest,
   setDeploymentBuild,
   startBuild,
-  clearBuildLogs,
   type Db,
 } from "@ctrl/db";
 import type { Storage } from "@ctrl/s3";
@@ -98,8 +97,7 @@ export async function runBuild(deps: BuildDeps, config: BuildConfig, job: BuildJ
   }
   const deadline = Date.now() + config.timeoutMs;
   await startBuild(deps.db, { id: job.buildId, deploymentId: job.deploymentId, workspaceId: job.workspaceId, projectId: job.projectId, backend: config.backend, contextKey: job.contextKey, now: Date.now() });
-  // A retried attempt writes the log again from the start.
-  await clearBuildLogs(deps.db, job.deploymentId);
+  if (previous) reporter.log(buildSteps.fetch, `— an earlier attempt of this build was interrupted (e.g. a worker restart); building again —`);
 
   await mkdir(config.workDir, { recursive: true });
   await removeStaleWorkDirs(config.workDir, job.buildId);

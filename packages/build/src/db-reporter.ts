@@ -9,6 +9,11 @@ export interface DbReporterOptions {
   flushIntervalMs?: number;
   /** Called when a background flush fails (the build goes on; the next flush retries). */
   onError?: (err: unknown) => void;
+  /**
+   * The last `seq` already in the log (`maxBuildLogSeq`): a retried build appends after the lines
+   * of the interrupted attempt, so a reader following with `seq > cursor` misses nothing.
+   */
+  startSeq?: number;
 }
 
 /**
@@ -17,8 +22,9 @@ export interface DbReporterOptions {
  * (GetDeployment, WatchDeployment, `ctrl logs --follow`) see them while the build runs.
  */
 export function dbReporter(db: Db, deploymentId: string, buildId: string, options: DbReporterOptions = {}): BuildReporter {
-  const maxLines = options.maxLines ?? 5_000;
-  let seq = 0;
+  const startSeq = options.startSeq ?? 0;
+  const maxLines = startSeq + (options.maxLines ?? 5_000);
+  let seq = startSeq;
   let buffer: BuildLogWrite[] = [];
   let truncated = false;
   let writing: Promise<void> = Promise.resolve();
@@ -44,7 +50,7 @@ export function dbReporter(db: Db, deploymentId: string, buildId: string, option
       if (seq >= maxLines) {
         if (!truncated) {
           truncated = true;
-          buffer.push({ step, seq: ++seq, line: `… log truncated after ${maxLines} lines`, createdAt: Date.now() });
+          buffer.push({ step, seq: ++seq, line: `… log truncated after ${maxLines - startSeq} lines`, createdAt: Date.now() });
         }
         return;
       }

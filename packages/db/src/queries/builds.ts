@@ -108,7 +108,7 @@ export interface BuildLogWrite {
   createdAt: number;
 }
 
-/** Appends log lines (a retried build first clears the old attempt with {@link clearBuildLogs}). */
+/** Appends log lines; `seq` is per deployment and keeps growing across retried attempts. */
 export async function appendBuildLogs(db: Db, deploymentId: string, buildId: string, lines: BuildLogWrite[]): Promise<void> {
   if (lines.length === 0) return;
   await db
@@ -119,7 +119,13 @@ export async function appendBuildLogs(db: Db, deploymentId: string, buildId: str
     .execute();
 }
 
-/** Removes a deployment's build log (before a retried build writes it again). */
+/** The highest log `seq` of a deployment (0 when it has no log yet): a retried build continues after it. */
+export async function maxBuildLogSeq(db: Db, deploymentId: string): Promise<number> {
+  const row = await db.selectFrom("build_logs").select((eb) => eb.fn.max("seq").as("seq")).where("deployment_id", "=", deploymentId).executeTakeFirst();
+  return Number(row?.seq ?? 0);
+}
+
+/** Removes a deployment's build log. */
 export async function clearBuildLogs(db: Db, deploymentId: string): Promise<void> {
   await db.deleteFrom("build_logs").where("deployment_id", "=", deploymentId).execute();
 }

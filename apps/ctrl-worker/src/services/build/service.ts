@@ -1,5 +1,5 @@
 import { BuildError, buildIdFor, buildSteps, dbReporter, runBuild } from "@ctrl/build";
-import { failBuild, findDeploymentById, upsertDeploymentStep } from "@ctrl/db";
+import { failBuild, findDeploymentById, maxBuildLogSeq, upsertDeploymentStep } from "@ctrl/db";
 import * as restate from "@restatedev/restate-sdk";
 import type { WorkerDeps } from "../../deps.js";
 import { terminal } from "../../errors.js";
@@ -65,6 +65,7 @@ export function createBuildService(deps: WorkerDeps) {
             "build",
             async () => {
               const reporter = dbReporter(deps.db, request.deploymentId, buildId, {
+                startSeq: await maxBuildLogSeq(deps.db, request.deploymentId),
                 onError: (err) => deps.logger.warn({ deploymentId: request.deploymentId, buildId, err: (err as Error).message }, "build log write failed; retrying"),
               });
               deps.logger.info({ deploymentId: request.deploymentId, projectId: request.projectId, buildId, backend: config.backend }, "build started");
