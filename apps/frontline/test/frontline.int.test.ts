@@ -124,6 +124,20 @@ describe("routing by Host", () => {
     expect(outcome).toBe("broken");
   });
 
+  it("answers 504 when the upstream does not send headers in time", async () => {
+    const hanging: ServerResponse[] = [];
+    await routed("slow.ctrl.localhost", [await upstream((req, res) => void hanging.push(res))]);
+    const impatient = await startFrontlineInProcess({ db: database.db, settings: { upstreamHeadersTimeoutMs: 300 } });
+    try {
+      const res = await request(`${impatient.url}/`, { dispatcher: client, headers: { host: "slow.ctrl.localhost" } });
+      expect(res.statusCode).toBe(504);
+      expect(await res.body.text()).not.toMatch(/127\.0\.0\.1|UND_ERR/);
+    } finally {
+      for (const res of hanging) res.end();
+      await impatient.close();
+    }
+  });
+
   it("answers 400 for a missing or malformed Host", async () => {
     expect((await call("bad host with spaces")).status).toBe(400);
   });
