@@ -14,7 +14,7 @@ import { badName, deploymentWorkload, sentinelWorkload } from "./sync/convert.js
 import { CursorStore } from "./sync/cursor.js";
 import { Reporter } from "./sync/reporter.js";
 import { WatchLoop } from "./sync/watch-loop.js";
-import type { InstancePhase, ObservedWorkload, WorkloadKind } from "./workload.js";
+import type { DesiredWorkload, InstancePhase, ObservedWorkload, WorkloadKind } from "./workload.js";
 
 /** What the agent is built from (main.ts builds it from config; tests build it in-process). */
 export interface AgentDeps {
@@ -67,8 +67,8 @@ export function createAgent(deps: AgentDeps): Agent {
     } else if (s.case === "delete") {
       if (badName(s.value.k8sName)) return;
       logger.info({ deploymentId: s.value.k8sName, version: String(state.version), source }, "delete deployment");
+      // The driver reports it gone once its instances have stopped.
       await driver.delete("deployment", s.value.k8sName);
-      reporter.mark("deployment", s.value.k8sName);
     }
   }
 
@@ -83,7 +83,6 @@ export function createAgent(deps: AgentDeps): Agent {
       if (badName(s.value.k8sName)) return;
       logger.info({ sentinel: s.value.k8sName, version: String(state.version), source }, "delete sentinel");
       await driver.delete("sentinel", s.value.k8sName);
-      reporter.mark("sentinel", s.value.k8sName);
     }
   }
 
@@ -130,6 +129,25 @@ export function createAgent(deps: AgentDeps): Agent {
     }
   }
 
+  // Every driver change (both watch loops and resync) goes through one queue, so spec writes and
+  // the resync staleness check never interleave.
+  let queue: Promise<unknown> = Promise.resolve();
+  function serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = queue.then(fn, fn);
+    queue = run.catch(() => undefined);
+    return run;
+  }
+  /** Watch applies per workload (`kind/name`), for the resync staleness check. */
+  const watchApplies = new Map<string, number>();
+  function fromWatch<S extends { state: { case?: string; value?: { k8sName: string } } }>(kind: WorkloadKind, apply: (s: S) => Promise<void>) {
+    return (message: S) =>
+      serialized(async () => {
+        await apply(message);
+        const name = message.state.value?.k8sName;
+        if (name) watchApplies.set(`${kind}/${name}`, (watchApplies.get(`${kind}/${name}`) ?? 0) + 1);
+      });
+  }
+
   const reporter = new Reporter(driver, sendReport, { batchWindowMs: deps.reportBatchMs ?? 50, concurrency: 8, logger });
 
   const deploymentsLoop = new WatchLoop<DeploymentState>({
@@ -137,7 +155,7 @@ export function createAgent(deps: AgentDeps): Agent {
     cursor: cursors.deployment,
     open: (after, signal) => client.watchDeployments({ region, versionLastSeen: after }, { signal }),
     version: (m) => m.version,
-    apply: (m) => applyDeploymentState(m),
+    apply: fromWatch("deployment", (m: DeploymentState) => applyDeploymentState(m)),
     logger,
   });
   const sentinelsLoop = new WatchLoop<SentinelState>({
@@ -145,32 +163,40 @@ export function createAgent(deps: AgentDeps): Agent {
     cursor: cursors.sentinel,
     open: (after, signal) => client.watchSentinels({ region, versionLastSeen: after }, { signal }),
     version: (m) => m.version,
-    apply: (m) => applySentinelState(m),
+    apply: fromWatch("sentinel", (m: SentinelState) => applySentinelState(m)),
     logger,
   });
 
-  /** Re-reads each workload's desired state; applies it, or removes the workload when it is gone. */
+  /**
+   * Re-reads each workload's desired state; applies it, or removes the workload when it is gone.
+   * A resync answer is older than anything the watch loop applied to that workload after the
+   * request went out, so then it is dropped: resync repairs drift, it never rolls a change back.
+   */
   async function resync(): Promise<void> {
-    for (const w of driver.list("deployment")) {
+    const one = async <S>(kind: WorkloadKind, w: DesiredWorkload, fetch: () => Promise<S>, apply: (s: S) => Promise<void>) => {
+      const key = `${kind}/${w.name}`;
+      const before = watchApplies.get(key) ?? 0;
+      let state: S | undefined;
+      let gone = false;
       try {
-        await applyDeploymentState(await client.getDesiredDeploymentState({ deploymentId: w.id }), "resync");
+        state = await fetch();
       } catch (err) {
-        if (err instanceof ConnectError && err.code === Code.NotFound) {
-          logger.info({ deploymentId: w.id }, "resync: deployment no longer desired here; removing it");
-          await driver.delete("deployment", w.name);
-          reporter.mark("deployment", w.name);
-        } else throw err;
+        if (!(err instanceof ConnectError && err.code === Code.NotFound)) throw err;
+        gone = true;
       }
+      await serialized(async () => {
+        if ((watchApplies.get(key) ?? 0) !== before) return;
+        if (gone) {
+          logger.info({ kind, workload: w.name, id: w.id }, "resync: no longer desired here; removing it");
+          await driver.delete(kind, w.name);
+        } else await apply(state as S);
+      });
+    };
+    for (const w of driver.list("deployment")) {
+      await one("deployment", w, () => client.getDesiredDeploymentState({ deploymentId: w.id }), (st) => applyDeploymentState(st, "resync"));
     }
     for (const w of driver.list("sentinel")) {
-      try {
-        await applySentinelState(await client.getDesiredSentinelState({ sentinelId: w.id }), "resync");
-      } catch (err) {
-        if (err instanceof ConnectError && err.code === Code.NotFound) {
-          logger.info({ sentinelId: w.id }, "resync: sentinel no longer desired here; removing it");
-          await driver.delete("sentinel", w.name);
-        } else throw err;
-      }
+      await one("sentinel", w, () => client.getDesiredSentinelState({ sentinelId: w.id }), (st) => applySentinelState(st, "resync"));
     }
     // A full report repairs anything a lost report left behind.
     reporter.markAll();

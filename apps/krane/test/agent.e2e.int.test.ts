@@ -265,7 +265,7 @@ describe("krane end to end", () => {
     // (Resync re-applies are idempotent and logged apart, with source "resync".)
     const applied = local.lines.filter((l) => (l.msg === "apply deployment" || l.msg === "delete deployment") && l.source === "watch").map((l) => `${l.deploymentId}@${l.version}`);
     expect(applied.length).toBeGreaterThan(0);
-    expect(new Set(applied).size).toBe(applied.length);
+    expect(new Set(applied).size, applied.join(", ")).toBe(applied.length);
   });
 
   it("two agents with different regions each run only their region's topology", async () => {

@@ -180,6 +180,14 @@ describe("process driver", () => {
     const dataDir = dataDirs[dataDirs.length - 1]!;
     await waitFor("state files removed", async () => (await readdir(join(dataDir, "instances"))).filter((f) => f.startsWith("deployment--scale")).length === 0);
     expect(existsSync(join(dataDir, "workloads", "deployment", "scale.json"))).toBe(false);
+
+    // Housekeeping: with no retention, the unused artifact and the gone instances' logs are removed;
+    // with the default retention (24 h) nothing this fresh is.
+    expect(await driver.prune()).toEqual({ artifacts: [], logs: [] });
+    const pruned = await driver.prune(-1);
+    expect(pruned.artifacts).toEqual([hello.split("sha256:")[1]]);
+    expect(pruned.logs.sort()).toEqual(["deployment--scale-0.log", "deployment--scale-1.log", "deployment--scale-2.log"]);
+    expect(await readdir(join(dataDir, "artifacts"))).toEqual([]);
   });
 
   it("sends SIGKILL to an app that ignores SIGTERM after the grace period", async () => {

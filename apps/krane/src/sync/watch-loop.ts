@@ -11,8 +11,6 @@ export interface WatchLoopOptions<M> {
   version(message: M): bigint;
   /** Applies one change durably (driver.apply/delete); throwing stops the stream and retries it later. */
   apply(message: M): Promise<void>;
-  /** Called after each (re)connection's first message or after the stream opened, e.g. to resync. */
-  onConnected?(): void;
   logger: Logger;
   backoff?: Backoff;
 }
@@ -59,7 +57,6 @@ export class WatchLoop<M> {
             first = false;
             this.connected = true;
             backoff.reset();
-            this.opts.onConnected?.();
           }
           const version = this.opts.version(message);
           if (version <= cursor.get()) {

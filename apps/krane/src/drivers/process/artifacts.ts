@@ -32,6 +32,11 @@ export class ArtifactCache {
     private readonly limits: Partial<ExtractLimits> = {},
   ) {}
 
+  /** True while a pull of this digest is in flight. */
+  busy(sha256: string): boolean {
+    return this.inflight.has(sha256);
+  }
+
   ensure(ref: ArtifactRef): Promise<LocalArtifact> {
     let pending = this.inflight.get(ref.sha256);
     if (!pending) {

@@ -1,6 +1,6 @@
 import { artifactRefProblem, ArtifactError, ExtractError, instanceEnv, parseArtifactRef, defaultHealthPath, type Storage } from "@ctrl/artifact";
 import { createHash } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import type { Driver } from "../../driver.js";
@@ -30,6 +30,8 @@ export interface ProcessDriverOptions {
   baseEnv: Record<string, string>;
   /** Transient pull failures are retried after this long (doubling, capped at 30 s). */
   pullRetryMs?: number;
+  /** How long unused artifacts and logs of gone instances are kept (default 24 h). */
+  retentionMs?: number;
 }
 
 /** Why a workload has no runnable instances. */
@@ -90,6 +92,7 @@ export class ProcessDriver implements Driver {
     await this.removeStaleDownloads();
     for (const kind of ["deployment", "sentinel"] as const) {
       for (const file of await readdir(this.dir("workloads", kind))) {
+        if (file.endsWith(".tmp")) await rm(this.dir("workloads", kind, file), { force: true });
         if (!file.endsWith(".json")) continue;
         const spec = JSON.parse(await readFile(this.dir("workloads", kind, file), "utf8")) as DesiredWorkload;
         this.workloads.set(workloadKey(kind, spec.name), { spec, instances: new Map(), pullAttempts: 0, again: false });
@@ -127,7 +130,12 @@ export class ProcessDriver implements Driver {
       }
     }
     for (const state of this.workloads.values()) this.reconcile(state);
-    this.rotateTimer = setInterval(() => void this.rotateLogs(), 10_000);
+    let ticks = 0;
+    this.rotateTimer = setInterval(() => {
+      void this.rotateLogs();
+      // Every ~10 minutes: drop what no desired workload uses any more.
+      if (++ticks % 60 === 0) void this.prune();
+    }, 10_000);
     this.rotateTimer.unref();
   }
 
@@ -157,7 +165,11 @@ export class ProcessDriver implements Driver {
     // Durable first: without its spec file, a restarted agent stops whatever is left of it.
     await rm(this.specFile(kind, name), { force: true });
     const state = this.workloads.get(key);
-    if (!state) return;
+    if (!state) {
+      // Nothing here, but the control plane may still hold rows from an earlier life: report it gone.
+      this.emit(kind, name);
+      return;
+    }
     this.workloads.delete(key);
     if (state.retryTimer) clearTimeout(state.retryTimer);
     const teardown = (async () => {
@@ -423,6 +435,34 @@ export class ProcessDriver implements Driver {
     }
   }
 
+  /**
+   * Removes unpacked artifacts no desired workload references, and logs of instances that no
+   * longer exist, once they are older than `retentionMs` (logs of a failed deploy stay readable
+   * for a while). Public for tests.
+   */
+  async prune(retentionMs = this.opts.retentionMs ?? 24 * 3600_000): Promise<{ artifacts: string[]; logs: string[] }> {
+    const removed = { artifacts: [] as string[], logs: [] as string[] };
+    const now = Date.now();
+    const old = async (path: string) => now - (await stat(path).then((s) => s.mtimeMs, () => now)) > retentionMs;
+    const referenced = () => new Set([...this.workloads.values()].map((w) => parseArtifactRef(w.spec.image)?.sha256).filter(Boolean));
+    for (const f of await readdir(this.dir("artifacts")).catch(() => [] as string[])) {
+      if (!/^[0-9a-f]{64}$/.test(f) || referenced().has(f) || this.cache.busy(f) || !(await old(this.dir("artifacts", f)))) continue;
+      if (referenced().has(f)) continue; // applied meanwhile
+      await rm(this.dir("artifacts", f), { recursive: true, force: true });
+      removed.artifacts.push(f);
+    }
+    const live = new Set<string>();
+    for (const w of this.workloads.values()) for (const sup of w.instances.values()) live.add(`${sup.record.kind}--${sup.record.name}`);
+    for (const f of await readdir(this.dir("logs")).catch(() => [] as string[])) {
+      const instance = f.replace(/\.log(\.\d+)?$/, "");
+      if (live.has(instance) || !(await old(this.dir("logs", f)))) continue;
+      await rm(this.dir("logs", f), { force: true });
+      removed.logs.push(f);
+    }
+    if (removed.artifacts.length || removed.logs.length) this.opts.logger.info(removed, "pruned unused artifacts and old logs");
+    return removed;
+  }
+
   /** Half-done pulls of a previous agent process (it crashed mid-download or mid-unpack). */
   private async removeStaleDownloads(): Promise<void> {
     for (const f of await readdir(this.dir("artifacts"))) {
@@ -451,7 +491,7 @@ export function specHash(spec: DesiredWorkload): string {
 }
 
 async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.tmp`;
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   await writeFile(tmp, text);
   await rename(tmp, file);
 }
