@@ -59,6 +59,10 @@ function startWorker(options: { port?: number; healthPort?: number; env?: Record
 
 const versioning = (region: string) => rs.objectClient<VersioningServiceApi>({ name: "VersioningService" }, region);
 
+// Each test starts the worker (tsx compiles main.ts) once or twice: on a loaded 2-core machine that
+// alone can take several seconds, so these get more than vitest's default budget.
+const processTestTimeoutMs = 120_000;
+
 describe("ctrl-worker as a process", () => {
   it("re-registers and serves again after SIGKILL, including work accepted while it was dead", async () => {
     const region = `crash-${newId("req").slice(4, 12)}`;
@@ -91,7 +95,7 @@ describe("ctrl-worker as a process", () => {
     expect([...before, whileDead, after]).toEqual([1, 2, 3, 4]);
     const counter = await database.db.selectFrom("region_versions").select("version").where("region", "=", region).executeTakeFirstOrThrow();
     expect(Number(counter.version)).toBe(4);
-  });
+  }, processTestTimeoutMs);
 
   it("shuts down cleanly on SIGTERM although restate-server holds an HTTP/2 session to it", async () => {
     const worker = await startWorker();
@@ -102,7 +106,7 @@ describe("ctrl-worker as a process", () => {
     // Exit code 0 means main.ts's shutdown ran to the end; a SIGKILL after the grace would show as a signal.
     expect(await worker.process.exited).toEqual({ code: 0, signal: null });
     await worker.waitForLine(/ctrl-worker shutting down/);
-  });
+  }, processTestTimeoutMs);
 
   it("registers again by itself when restate-server loses its data", async () => {
     const worker = await startWorker({ env: { RESTATE_REGISTRATION_CHECK_MS: "200" } });
@@ -115,7 +119,7 @@ describe("ctrl-worker as a process", () => {
     const next = await waitFor("the worker to re-register with the wiped restate-server", async () => await versioning(region).nextVersion(), { timeoutMs: 30_000, intervalMs: 100 });
     expect(next).toBe(2);
     await worker.waitForLine(/registering again/);
-  });
+  }, processTestTimeoutMs);
 
   it("says Restate is unreachable when started without it, then registers once it comes up", async () => {
     await restate.stop();
@@ -138,5 +142,5 @@ describe("ctrl-worker as a process", () => {
     await worker.waitForLine(/registered with restate/);
     const region = `late-${newId("req").slice(4, 12)}`;
     expect(await versioning(region).nextVersion()).toBe(1);
-  });
+  }, processTestTimeoutMs);
 });
