@@ -7,7 +7,7 @@
  * the time from committing a route change to the first response from the new deployment, observed
  * by a client polling through frontline (p50/p99 over BENCH_CUTOVERS switches).
  *
- * Env: BENCH_DURATION_SEC (5), BENCH_CONNECTIONS (16), BENCH_CUTOVERS (30).
+ * Env: BENCH_DURATION_SEC (5), BENCH_CONNECTIONS (16), BENCH_CUTOVERS (30), BENCH_ROUNDS (3).
  */
 import { createTestDatabase, freePort, startProcess, waitForHttpOk, type ManagedProcess } from "@ctrl/testing";
 import { startFrontlineProcess } from "@ctrl/frontline/testing";
@@ -21,6 +21,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const durationSec = Number(process.env.BENCH_DURATION_SEC ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const cutovers = Number(process.env.BENCH_CUTOVERS ?? 30);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 
 async function startHello(deploymentId: string): Promise<{ address: string; process: ManagedProcess }> {
   const port = await freePort();
@@ -64,10 +65,20 @@ try {
   for (const [url, host] of [[`http://${blueHello.address}/`], [`${frontline.url}/`, "direct.ctrl.localhost"], [`${frontline.url}/`, "edge.ctrl.localhost"]] as const) {
     await runLoad({ url, connections, durationSec: 1, ...(host ? { headers: { host } } : {}) });
   }
-  const direct = await load("hello direct (ceiling)", `http://${blueHello.address}/`);
-  const viaInstances = await load("frontline → hello", `${frontline.url}/`, "direct.ctrl.localhost");
-  const viaSentinel = await load("frontline → sentinel → hello", `${frontline.url}/`, "edge.ctrl.localhost");
-  console.log(`\nthroughput, ${connections} connections, ${durationSec}s each (examples/hello answers GET / with JSON)`);
+  // Interleaved rounds, best round per path: on a shared 2-core machine other load comes and goes,
+  // and the best round is the one least disturbed by it (the ratio compares like with like).
+  type Run = Awaited<ReturnType<typeof load>>;
+  const best = (runs: Run[]) => runs.reduce((a, b) => (b.requestsPerSec > a.requestsPerSec ? b : a));
+  const runs: { direct: Run[]; viaInstances: Run[]; viaSentinel: Run[] } = { direct: [], viaInstances: [], viaSentinel: [] };
+  for (let round = 0; round < rounds; round++) {
+    runs.direct.push(await load("hello direct (ceiling)", `http://${blueHello.address}/`));
+    runs.viaInstances.push(await load("frontline → hello", `${frontline.url}/`, "direct.ctrl.localhost"));
+    runs.viaSentinel.push(await load("frontline → sentinel → hello", `${frontline.url}/`, "edge.ctrl.localhost"));
+  }
+  const direct = best(runs.direct);
+  const viaInstances = best(runs.viaInstances);
+  const viaSentinel = best(runs.viaSentinel);
+  console.log(`\nthroughput, ${connections} connections, ${durationSec}s each, best of ${rounds} interleaved rounds (examples/hello answers GET / with JSON)`);
   printTable(
     ["path", "req/s", "p50 ms", "p99 ms", "failures", "ratio to direct"],
     [direct, viaInstances, viaSentinel].map((r) => [r.label, Math.round(r.requestsPerSec), r.p50, r.p99, r.failures, (r.requestsPerSec / direct.requestsPerSec).toFixed(2)]),
