@@ -32,6 +32,13 @@ export const apiConfigSchema = z.object({
   CLUSTER_WATCH_POLL_MS: z.coerce.number().int().min(5).max(10_000).default(50),
   /** How often each DeploymentService.WatchDeployment stream re-reads its deployment (ms). */
   DEPLOYMENT_WATCH_POLL_MS: z.coerce.number().int().min(20).max(10_000).default(200),
+  /**
+   * How often to resubmit the workflow of deployments still `pending` after PENDING_SWEEP_AFTER_MS
+   * (ctrl-api died between insert and submit; the resubmit is idempotent). 0 turns it off.
+   */
+  PENDING_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
+  /** Age after which a `pending` deployment counts as stuck. */
+  PENDING_SWEEP_AFTER_MS: z.coerce.number().int().min(1_000).default(30_000),
   /** Platform apex of generated hostnames (same as the worker's); custom domains under it are refused. */
   APEX_DOMAIN: z.string().min(1).default("ctrl.localhost"),
   /** Reported by Liveness. */

@@ -4,6 +4,7 @@ import * as clients from "@restatedev/restate-sdk-clients";
 import { loadApiConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { buildServer } from "./server.js";
+import { startPendingSweeper } from "./deployments/resubmit-pending.js";
 
 // Composition root: the only place that reads the environment, opens pools and listens.
 const config = loadApiConfig();
@@ -28,11 +29,16 @@ if (grpc) await grpc.listen({ port: config.GRPC_PORT, host: config.HOST });
 logger.info({ http: `http://${config.HOST}:${(http1.server.address() as { port: number }).port}`, grpc: grpc ? `http://${config.HOST}:${(grpc.server.address() as { port: number }).port}` : null }, "ctrl-api listening");
 
 let stopping = false;
+// Resubmits deployments left `pending` by a crash between insert and workflow submit.
+const stopPendingSweeper =
+  config.PENDING_SWEEP_INTERVAL_MS > 0 ? startPendingSweeper(deps, { intervalMs: config.PENDING_SWEEP_INTERVAL_MS, olderThanMs: config.PENDING_SWEEP_AFTER_MS }) : () => {};
+
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, "ctrl-api shutting down");
   await Promise.all([http1.close(), grpc?.close()]);
+  stopPendingSweeper();
   await db.destroy();
   storage.destroy();
   process.exit(0);

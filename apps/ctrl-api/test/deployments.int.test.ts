@@ -12,6 +12,7 @@ import { freePort, waitFor } from "@ctrl/testing";
 import * as restateClients from "@restatedev/restate-sdk-clients";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { resubmitStalePending } from "../src/deployments/resubmit-pending.js";
 import { buildServer } from "../src/server.js";
 import { bearer, clients, createWorkspace, failure, startDeployStack } from "./fake-agent.js";
 import type { TestStack } from "./harness.js";
@@ -164,6 +165,24 @@ describe("CreateDeployment", () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe("pending sweeper", () => {
+  it("starts the workflow of a deployment left pending by a crash between insert and submit, once", async () => {
+    // The row as CreateDeployment inserts it, 60 s old, with no workflow (the process died before submitting).
+    const id = await insertDeployment(ws.projectId, ws.workspaceId, ws.environments.preview, Date.now() - 60_000, "pending");
+    expect(await resubmitStalePending(stack.deps, 30_000)).toBeGreaterThanOrEqual(1);
+    await waitFor("the resubmitted workflow to take the deployment", async () => {
+      const row = await stack.deps.db.selectFrom("deployments").select("status").where("id", "=", id).executeTakeFirstOrThrow();
+      return row.status !== "pending";
+    });
+    const steps = await stack.deps.db.selectFrom("deployment_steps").select("step").where("deployment_id", "=", id).execute();
+    expect(steps.map((s) => s.step)).toContain("metadata");
+    // A fresh pending deployment (younger than the threshold) is left alone.
+    const fresh = await insertDeployment(ws.projectId, ws.workspaceId, ws.environments.preview, Date.now(), "pending");
+    expect(await resubmitStalePending(stack.deps, 30_000)).toBe(0);
+    await stack.deps.db.updateTable("deployments").set({ status: "cancelled" }).where("id", "=", fresh).execute();
   });
 });
 
