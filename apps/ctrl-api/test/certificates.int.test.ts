@@ -11,7 +11,7 @@
  */
 import { createCertStore, type CertStore } from "@ctrl/certstore";
 import type { CertificateServiceApi, RenewExpiringResult } from "@ctrl/ctrl-worker/api";
-import { newId } from "@ctrl/db";
+import { createRootKey, newId } from "@ctrl/db";
 import { createAcmeVerifier } from "@ctrl/frontline/acme";
 import { createFrontline } from "@ctrl/frontline/frontline";
 import { startRouteTable, type RouteTable } from "@ctrl/frontline/route-table";
@@ -21,6 +21,7 @@ import { waitFor } from "@ctrl/testing";
 import { rewrapSecrets } from "@ctrl/ctrl-worker/certificates";
 import { Vault, vaultContext } from "@ctrl/vault";
 import { createPublicKey, X509Certificate } from "node:crypto";
+import { Resolver } from "node:dns/promises";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { request, type Server } from "node:https";
 import type { TLSSocket } from "node:tls";
@@ -178,6 +179,10 @@ describe("DNS-01", () => {
     expect(leaf.checkHost("anything.wild.example.test")).toBe("*.wild.example.test");
     expect(leaf.checkHost("a.b.wild.example.test")).toBeUndefined();
     expect(row.encrypted_private_key).not.toContain("PRIVATE KEY");
+    // The TXT record was removed from the (fake) DNS once the challenge was done.
+    const resolver = new Resolver();
+    resolver.setServers([`127.0.0.1:${cs.pebble.dnsPort}`]);
+    expect(await resolver.resolveTxt("_acme-challenge.wild.example.test").catch(() => [])).toEqual([]);
     await waitFor("store to load the wildcard", () => store.lookup("api.wild.example.test") !== undefined, { timeoutMs: 10_000 });
     expect(await httpsGet("api.wild.example.test")).toMatchObject({ status: 200, body: "hello from the app via api.wild.example.test (https)" });
   });
@@ -190,10 +195,17 @@ describe("renewal", () => {
     // Near expiry as far as the job is concerned (10 days < the 30-day window).
     await cs.stack.database.db.updateTable("certificates").set({ expires_at: Date.now() + 10 * 86_400_000 }).where("id", "=", before.id).execute();
 
+    // A domain whose issuance never started (ctrl-api could not reach Restate): its challenge waits.
+    const now = Date.now();
+    const waitingDomainId = newId("dom");
+    await cs.stack.database.db.insertInto("custom_domains").values({ id: waitingDomainId, workspace_id: cs.stack.seed.workspaceId, project_id: cs.stack.seed.projectId, environment_id: cs.stack.seed.environments.production, domain: "waiting.example.test", challenge_type: "http-01", verification_status: "pending", created_at: now, updated_at: now }).execute();
+    await cs.stack.database.db.insertInto("acme_challenges").values({ id: newId("chal"), workspace_id: cs.stack.seed.workspaceId, domain_id: waitingDomainId, token: null, authorization: null, type: "http-01", status: "waiting", error_message: null, expires_at: null, created_at: now, updated_at: now }).execute();
+
     const job = cs.stack.deps.restate.objectClient<CertificateServiceApi>({ name: "CertificateService" }, "global");
     const day = Math.floor(Date.now() / 86_400_000) + 1000;
     const first: RenewExpiringResult = await job.renewExpiring({ day });
-    expect(first).toMatchObject({ day, skipped: false, renewals: ["shop.example.test"] });
+    expect(first).toMatchObject({ day, skipped: false, renewals: ["shop.example.test"], waiting: ["waiting.example.test"] });
+    await waitFor("the waiting domain issued by the job", async () => (await certificateRow("waiting.example.test")) !== undefined, { timeoutMs: 60_000, intervalMs: 100 });
     // The wildcard is not near expiry: untouched.
     expect(first.renewals).not.toContain("*.wild.example.test");
     // The same day again (another replica's kick-off, a manual call): nothing happens.
@@ -240,6 +252,30 @@ describe("failure and retry", () => {
   });
 });
 
+describe("concurrency", () => {
+  it("issues several domains of a new workspace at once with a single ACME account", async () => {
+    const db = cs.stack.database.db;
+    const now = Date.now();
+    const ws = newId("ws");
+    const proj = newId("proj");
+    const env = newId("env");
+    await db.insertInto("workspaces").values({ id: ws, name: "acme", slug: "acme", created_at: now, updated_at: now }).execute();
+    await db.insertInto("projects").values({ id: proj, workspace_id: ws, name: "site", slug: "site", live_deployment_id: null, created_at: now, updated_at: now }).execute();
+    await db.insertInto("environments").values({ id: env, workspace_id: ws, project_id: proj, slug: "production", regions: null, created_at: now, updated_at: now }).execute();
+    const { key } = await createRootKey(db, { workspaceId: ws, name: "acme", permissions: ["project.*.*"], now });
+    const domains = ["a.acme.example.test", "b.acme.example.test", "c.acme.example.test"];
+    const added = await Promise.all(domains.map((domain) =>
+      fetch(`${cs.stack.apiUrl}/v2/deploy.addCustomDomain`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key}` }, body: JSON.stringify({ projectId: proj, environmentSlug: "production", domain }) }),
+    ));
+    expect(added.map((r) => r.status)).toEqual([201, 201, 201]);
+    await waitFor("all three issued", async () => {
+      const rows = await db.selectFrom("certificates").select("hostname").where("workspace_id", "=", ws).execute();
+      return rows.length === 3;
+    }, { timeoutMs: 90_000, intervalMs: 100 });
+    expect(await db.selectFrom("acme_users").select("id").where("workspace_id", "=", ws).execute()).toHaveLength(1);
+  });
+});
+
 describe("vault key rotation", () => {
   it("re-wraps every stored secret under a new primary master key; the old key can then be retired", async () => {
     const db = cs.stack.database.db;
@@ -248,8 +284,9 @@ describe("vault key rotation", () => {
     expect(before.length).toBeGreaterThanOrEqual(3);
     let total = 0;
     for (let n = await rewrapSecrets(db, rotated, 2); n > 0; n = await rewrapSecrets(db, rotated, 2)) total += n;
-    // Every certificate key and the ACME account key, in batches of two; nothing left afterwards.
-    expect(total).toBe(before.length + 1);
+    // Every certificate key and every ACME account key, in batches of two; nothing left afterwards.
+    const accounts = await db.selectFrom("acme_users").select("id").execute();
+    expect(total).toBe(before.length + accounts.length);
     expect(await rewrapSecrets(db, rotated)).toBe(0);
 
     const retired = Vault.fromSpec(`k2:${Buffer.alloc(32, 7).toString("base64")}`);
@@ -258,8 +295,9 @@ describe("vault key rotation", () => {
       const old = before.find((b) => b.hostname === row.hostname)!;
       expect(retired.decryptString(row.encrypted_private_key, vaultContext.certificateKey(row.hostname))).toBe(cs.vault.decryptString(old.encrypted_private_key, vaultContext.certificateKey(row.hostname)));
     }
-    const account = await db.selectFrom("acme_users").selectAll().executeTakeFirstOrThrow();
-    expect(() => retired.decrypt(account.encrypted_key, vaultContext.acmeAccountKey(account.id))).not.toThrow();
+    for (const account of await db.selectFrom("acme_users").selectAll().execute()) {
+      expect(() => retired.decrypt(account.encrypted_key, vaultContext.acmeAccountKey(account.id))).not.toThrow();
+    }
     // An edge that only knows the new key loads every certificate.
     const edge = createCertStore({ db, vault: retired });
     await edge.refresh();
