@@ -3,7 +3,7 @@ import { closeSync, openSync } from "node:fs";
 import { readFile, rm, writeFile, rename } from "node:fs/promises";
 import type { Logger } from "pino";
 import type { InstancePhase, WorkloadKind } from "../../workload.js";
-import { environHas, groupMembers, isSameLiveProcess, readProcStat, signalGroup } from "./procfs.js";
+import { environHas, groupMembers, isSameLiveProcess, readProcStat, signalGroup, waitGroupGone } from "./procfs.js";
 
 /**
  * Runs the command, then records its exit code in a file named by $0, atomically. The shim is the
@@ -177,12 +177,10 @@ export class InstanceSupervisor {
     const { pid, starttime } = this.record;
     if (pid !== undefined && starttime && (await isSameLiveProcess(pid, starttime))) {
       signalGroup(pid, "SIGTERM");
-      const deadline = Date.now() + this.deps.policy.stopGraceMs;
-      while (Date.now() < deadline && (await groupMembers(pid)).length > 0) await delay(50);
-      if ((await groupMembers(pid)).length > 0) {
+      if (!(await waitGroupGone(pid, this.deps.policy.stopGraceMs))) {
         this.deps.logger.warn({ instance: this.name, pid }, "instance ignored SIGTERM; sending SIGKILL");
         signalGroup(pid, "SIGKILL");
-        while ((await groupMembers(pid)).length > 0) await delay(25);
+        await waitGroupGone(pid, 30_000);
       }
     } else {
       await this.killLeftovers();
@@ -346,8 +344,5 @@ async function probe(url: string, timeoutMs: number): Promise<boolean> {
   }
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 const signalNumbers: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };

@@ -46,13 +46,32 @@ export async function environHas(pid: number, entry: string): Promise<boolean> {
   }
 }
 
-/** Sends `signal` to every process of group `pgid`; false when the group no longer exists. */
-export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+/** Sends `signal` (0: only checks) to every process of group `pgid`; false when the group no longer exists. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   try {
     process.kill(-pgid, signal);
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ESRCH") return false;
     throw err;
+  }
+}
+
+/**
+ * Resolves true once group `pgid` has no live member, false at the deadline. Polls the cheap
+ * `kill(-pgid, 0)` often and scans /proc (which discounts zombies whose parent has not reaped them)
+ * only every half second: a full scan per poll would cost more than the processes being stopped.
+ */
+export async function waitGroupGone(pgid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  let nextScan = Date.now() + 500;
+  for (;;) {
+    if (!signalGroup(pgid, 0)) return true;
+    if (Date.now() >= nextScan) {
+      if ((await groupMembers(pgid)).length === 0) return true;
+      nextScan = Date.now() + 500;
+    }
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
