@@ -24,7 +24,8 @@ const answer: AgentBehaviour = (apply) => (silent.has(apply.deploymentId) ? unde
 const regions = ["eu", "us"];
 
 beforeAll(async () => {
-  stack = await startDeployStack({ regions, apexDomain: "ctrl.test", readinessTimeoutMs: 4_000, readinessPollMs: 50, openapiTimeoutMs: 300 });
+  // 8 s: long enough that a loaded CI machine still delivers the FAILED reports before the deadline.
+  stack = await startDeployStack({ regions, apexDomain: "ctrl.test", readinessTimeoutMs: 8_000, readinessPollMs: 50, openapiTimeoutMs: 300 });
   agents = regions.map((r) => new FakeAgent(stack, r, answer).start());
 }, 90_000);
 afterAll(async () => {
