@@ -203,12 +203,25 @@ describe("renewal", () => {
 
     const job = cs.stack.deps.restate.objectClient<CertificateServiceApi>({ name: "CertificateService" }, "global");
     const day = Math.floor(Date.now() / 86_400_000) + 1000;
+    // A short interval instead of a day, to watch the job reschedule itself (a delayed send).
+    cs.certificates.renewIntervalMs = 300;
     const first: RenewExpiringResult = await job.renewExpiring({ day });
     expect(first).toMatchObject({ day, skipped: false, renewals: ["shop.example.test"], waiting: ["waiting.example.test"] });
     await waitFor("the waiting domain issued by the job", async () => (await certificateRow("waiting.example.test")) !== undefined, { timeoutMs: 60_000, intervalMs: 100 });
     // The wildcard is not near expiry: untouched.
     expect(first.renewals).not.toContain("*.wild.example.test");
-    // The same day again (another replica's kick-off, a manual call): nothing happens.
+    // The next day's run comes by itself; then back to daily.
+    await waitFor("the self-scheduled next run", async () => {
+      const res = await fetch(`${cs.stack.restate.adminUrl}/query`, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json" },
+        body: JSON.stringify({ query: "SELECT value_utf8 FROM state WHERE service_name = 'CertificateService' AND service_key = 'global' AND key = 'lastRunDay'" }),
+      });
+      const rows = ((await res.json()) as { rows?: { value_utf8: string }[] }).rows ?? [];
+      return rows.length === 1 && Number(rows[0]!.value_utf8) >= day + 1;
+    }, { timeoutMs: 20_000, intervalMs: 100 });
+    cs.certificates.renewIntervalMs = undefined;
+    // A day that already ran (another replica's kick-off, a manual call): nothing happens.
     expect(await job.renewExpiring({ day })).toMatchObject({ day, skipped: true, renewals: [] });
 
     const after = await waitFor("renewed certificate row", async () => {

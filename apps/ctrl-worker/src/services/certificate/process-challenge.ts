@@ -4,7 +4,7 @@ import type { WorkerDeps } from "../../deps.js";
 import { terminal } from "../../errors.js";
 import { acme, AcmeProblemError, certificateNotAfter, classifyAcmeError, dnsChallengeRecordName, newPrivateKeyPem, orderIdentifiers, waitValid } from "./acme.js";
 import type { ProcessChallengeRequest, ProcessChallengeResult } from "./api.js";
-import type { CertificateDeps } from "./deps.js";
+import { DEFAULT_RENEW_WINDOW_MS, type CertificateDeps } from "./deps.js";
 import { DnsProviderNotConfiguredError, DnsProviderRejectedError } from "./dns/provider.js";
 import { clientForAccount, ensureAcmeAccount, loadDomainState, setChallengeStatus, storeCertificate, storeHttpChallenge, type DomainState } from "./store.js";
 
@@ -83,10 +83,12 @@ export async function processChallenge(deps: WorkerDeps, certs: CertificateDeps 
   if (!certs) throw terminal("failed_precondition", "certificates are not configured on this worker (set VAULT_MASTER_KEYS and ACME_DIRECTORY_URL)");
   const state = await ctx.run("load domain", () => loadDomainState(deps.db, domain));
   if (!state) throw terminal("not_found", `custom domain ${domain} does not exist`);
-  if (state.certificate && state.challengeStatus === "verified" && !input.renew) {
+  const startedAt = await ctx.date.now();
+  // Already issued; for a renewal, already renewed (two renewal runs can queue the same domain).
+  const renewBefore = startedAt + (certs.renewWindowMs ?? DEFAULT_RENEW_WINDOW_MS);
+  if (state.certificate && state.challengeStatus === "verified" && (!input.renew || state.certificate.expiresAt > renewBefore)) {
     return { domain, status: "skipped", certificateId: state.certificate.id, expiresAt: state.certificate.expiresAt };
   }
-  const startedAt = await ctx.date.now();
   await ctx.run("mark pending", () => setChallengeStatus(deps.db, state, "pending", null, startedAt));
   ctx.console.info({ domain, domainId: state.domainId, type: state.challengeType, renew: !!input.renew }, "certificate issuance started");
 
