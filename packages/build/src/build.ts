@@ -91,6 +91,10 @@ export function artifactKeyFor(projectId: string, buildId: string): string {
  * errors are transient. The temporary directory is always removed.
  */
 export async function runBuild(deps: BuildDeps, config: BuildConfig, job: BuildJob, reporter: BuildReporter): Promise<BuildOutput> {
+  // Defence in depth (ctrl-api checks it too): a build only ever reads its own project's uploads.
+  if (!job.contextKey.startsWith(`${job.projectId}/`) || job.contextKey.split("/").some((s) => s === ".." || s === "")) {
+    throw new BuildError(buildSteps.fetch, "build_context_invalid", `build context ${job.contextKey} is not an upload of project ${job.projectId} (expected ${job.projectId}/build_….tar.gz)`);
+  }
   const previous = await findBuildByDeployment(deps.db, job.deploymentId);
   if (previous?.status === "succeeded" && previous.image) {
     return { image: previous.image, sha256: previous.artifact_sha256 ?? "", cached: previous.cached_from_build_id !== null, buildId: previous.id, backend: previous.backend };

@@ -253,6 +253,17 @@ describe("bad contexts fail with a clear message and leave nothing half-built", 
     await expectFailure(job, "build:compile", "build_timeout", /did not finish within the build timeout of 2 s \(BUILD_TIMEOUT_SECONDS\); last 1 log lines:\nstarted/, config({ timeoutMs: 2_000 }));
   });
 
+  it("a context key of another project is refused before anything is read", async () => {
+    const job = await deploymentWithContext(await packFixture(helloDir));
+    for (const contextKey of ["proj_other/build_x.tar.gz", `${seed.projectId}/../proj_other/build_x.tar.gz`]) {
+      const err = await build({ ...job, contextKey }).then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(BuildError);
+      expect(err).toMatchObject({ step: "build:fetch", reason: "build_context_invalid" });
+      expect((err as Error).message).toContain(`is not an upload of project ${seed.projectId}`);
+    }
+    expect(await findBuildByDeployment(tdb.db, job.deploymentId)).toBeUndefined();
+  });
+
   it("a context that was never uploaded", async () => {
     const job = await deploymentWithContext(Buffer.from("x"));
     await storage.client.send(new (await import("@aws-sdk/client-s3")).DeleteObjectCommand({ Bucket: storage.bucket, Key: job.contextKey }));
