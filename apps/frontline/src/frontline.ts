@@ -3,6 +3,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from "n
 import type { TLSSocket, SecureContext } from "node:tls";
 import { forwardRequest, forwardUpgrade, normalizeHost, rejectUpgrade, RoundRobin, sendPlain, upstreamRequestHeaders, type ForwardOutcome } from "@ctrl/proxy";
 import type { Duplex } from "node:stream";
+import { newId } from "@ctrl/db";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import type { AcmeVerifier } from "./acme.js";
@@ -259,10 +260,14 @@ export function createFrontline(deps: FrontlineDeps): Frontline {
     }
 
     const encrypted = (req.socket as TLSSocket).encrypted === true;
+    // One id per request, on the response and upstream, so frontline, sentinel and app logs correlate.
+    const incomingId = req.headers["x-request-id"];
+    const requestId = settings.trustForwarded && typeof incomingId === "string" && /^[A-Za-z0-9_.-]{1,128}$/.test(incomingId) ? incomingId : newId("req");
+    res.setHeader("x-request-id", requestId);
     const headers = upstreamRequestHeaders(
       req.headers,
       { clientIp: req.socket.remoteAddress ?? "unknown", proto: encrypted ? "https" : "http", host: req.headers.host ?? host, trustForwarded: settings.trustForwarded },
-      p.viaSentinel ? { [deploymentHeader]: p.deploymentId! } : {},
+      { "x-request-id": requestId, ...(p.viaSentinel ? { [deploymentHeader]: p.deploymentId! } : {}) },
       [deploymentHeader],
     );
     const outcome = await forwardRequest({
@@ -278,9 +283,9 @@ export function createFrontline(deps: FrontlineDeps): Frontline {
     });
     count(outcome.status, outcome.failure);
     if (outcome.failure && outcome.failure !== "client_aborted") {
-      logger.warn({ host, deploymentId: p.deploymentId, status: outcome.status, failure: outcome.failure, code: outcome.errorCode, upstream: outcome.upstream, attempts: outcome.attempts }, "request failed");
+      logger.warn({ requestId, host, deploymentId: p.deploymentId, status: outcome.status, failure: outcome.failure, code: outcome.errorCode, upstream: outcome.upstream, attempts: outcome.attempts }, "request failed");
     } else {
-      logger.debug({ host, deploymentId: p.deploymentId, method: req.method, status: outcome.status, upstream: outcome.upstream }, "request");
+      logger.debug({ requestId, host, deploymentId: p.deploymentId, method: req.method, status: outcome.status, upstream: outcome.upstream }, "request");
     }
   }
 

@@ -184,7 +184,7 @@ describe("headers", () => {
     // node:http rather than undici as the client: undici will not send a custom Connection header.
     const res = await new Promise<{ status: number; headers: IncomingMessage["headers"] }>((resolve, reject) => {
       const req = httpRequest(`${frontline.url}/`, {
-        headers: { host: "headers.ctrl.localhost", "x-forwarded-for": "6.6.6.6", "x-forwarded-host": "evil.example", "x-ctrl-deployment-id": "d_spoofed", connection: "x-client-hop", "x-client-hop": "1", "x-app": "kept" },
+        headers: { host: "headers.ctrl.localhost", "x-request-id": "client-chosen", "x-forwarded-for": "6.6.6.6", "x-forwarded-host": "evil.example", "x-ctrl-deployment-id": "d_spoofed", connection: "x-client-hop", "x-client-hop": "1", "x-app": "kept" },
       }, (r) => {
         r.resume();
         r.on("end", () => resolve({ status: r.statusCode ?? 0, headers: r.headers }));
@@ -201,6 +201,9 @@ describe("headers", () => {
     expect(seen["x-client-hop"]).toBeUndefined();
     expect(seen["x-ctrl-deployment-id"]).toBeUndefined();
     expect(res.headers["x-upstream-hop"]).toBeUndefined();
+    // A request id of frontline's own (the client's is not trusted at the edge), on both sides.
+    expect(res.headers["x-request-id"]).toMatch(/^req_/);
+    expect(seen["x-request-id"]).toBe(res.headers["x-request-id"]);
   });
 });
 

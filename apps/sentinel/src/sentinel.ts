@@ -128,10 +128,11 @@ export function createSentinel(deps: SentinelDeps): Sentinel {
     });
     if (outcome.attempts > 1) stats.retries += outcome.attempts - 1;
     count(outcome.status, deploymentId);
+    const requestId = req.headers["x-request-id"];
     if (outcome.failure && outcome.failure !== "client_aborted") {
-      logger.warn({ deploymentId, status: outcome.status, failure: outcome.failure, code: outcome.errorCode, instance: outcome.upstream, attempts: outcome.attempts }, "request failed");
+      logger.warn({ requestId, deploymentId, status: outcome.status, failure: outcome.failure, code: outcome.errorCode, instance: outcome.upstream, attempts: outcome.attempts }, "request failed");
     } else {
-      logger.debug({ deploymentId, method: req.method, status: outcome.status, instance: outcome.upstream }, "request");
+      logger.debug({ requestId, deploymentId, method: req.method, status: outcome.status, instance: outcome.upstream }, "request");
     }
   }
 
