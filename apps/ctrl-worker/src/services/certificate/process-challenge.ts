@@ -147,7 +147,10 @@ async function issue(deps: WorkerDeps, certs: CertificateDeps, ctx: restate.Obje
       return { status: "pending", challengeUrl: challenge.url, challengeType: wanted, dnsRecord: { name, value: keyAuthorization } };
     });
     if (prepared.status === "valid") continue;
-    if (prepared.dnsRecord) published.push(prepared.dnsRecord);
+    if (prepared.dnsRecord) {
+      published.push(prepared.dnsRecord);
+      if (certs.dns.propagationDelayMs) await ctx.sleep(certs.dns.propagationDelayMs);
+    }
 
     await acmeStep(ctx, `validation ${i}`, async () => {
       const client = await clientForAccount(db, certs.vault, accountId);

@@ -33,6 +33,11 @@ describe("cloudflare DNS provider", () => {
     expect(create!.headers["content-type"]).toBe("application/json");
   });
 
+  it("asks for a durable propagation wait (configurable)", () => {
+    expect(createCloudflareProvider({ apiToken: "t", zoneId: "z" }).propagationDelayMs).toBe(20_000);
+    expect(createCloudflareProvider({ apiToken: "t", zoneId: "z", propagationDelayMs: 0 }).propagationDelayMs).toBe(0);
+  });
+
   it("is idempotent: an existing identical record is not created twice", async () => {
     const r = recorder([ok([{ id: "rec1", name: "_acme-challenge.example.com", content: '"v"' }])]);
     await createCloudflareProvider({ apiToken: "t", zoneId: "z", fetch: r.fetchFn }).setTxt("_acme-challenge.example.com", "v");

@@ -6,6 +6,8 @@ export interface CloudflareOptions {
   apiToken: string;
   /** Zone id of the parent zone of every custom domain using DNS-01. */
   zoneId: string;
+  /** Durable wait between publishing a record and asking the CA to check it (default 20 s). */
+  propagationDelayMs?: number;
   /** API base, overridable for tests; defaults to Cloudflare's v4 API. */
   baseUrl?: string;
   fetch?: typeof fetch;
@@ -50,6 +52,8 @@ export function createCloudflareProvider(options: CloudflareOptions): DnsProvide
     call<DnsRecord[]>("GET", `${records}?${new URLSearchParams({ type: "TXT", name, content: quoted(value) })}`);
   return {
     name: "cloudflare",
+    // Cloudflare's edge usually serves a new record within seconds; the CA may query any of them.
+    propagationDelayMs: options.propagationDelayMs ?? 20_000,
     async setTxt(name, value) {
       if ((await find(name, value)).length > 0) return;
       await call("POST", records, { type: "TXT", name, content: quoted(value), ttl: 60, comment: "ctrl ACME DNS-01 challenge" });

@@ -7,6 +7,11 @@
 export interface DnsProvider {
   /** Short name for logs and errors (`challtestsrv`, `cloudflare`). */
   readonly name: string;
+  /**
+   * How long to wait (a durable sleep) after publishing before telling the CA to look, for
+   * providers whose authoritative servers update asynchronously. 0 or undefined: no wait.
+   */
+  readonly propagationDelayMs?: number;
   setTxt(name: string, value: string): Promise<void>;
   clearTxt(name: string, value: string): Promise<void>;
 }
