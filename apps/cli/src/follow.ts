@@ -55,19 +55,29 @@ export async function followDeployment(client: Client<typeof DeploymentService>,
   try {
     let failures = 0;
     let lastStatus = "";
-    while (!stop.signal.aborted) {
+    let terminal = false;
+    const printed = new Map<string, string>();
+    while (!stop.signal.aborted && !terminal) {
       try {
         for await (const event of client.watchDeployment({ deploymentId }, { signal: stop.signal })) {
           failures = 0;
           const status = statusName(event.status);
-          if (event.step) out.info(formatStep(event.step));
+          if (event.step) {
+            // After a reconnect the server sends every step again: print only what changed.
+            const key = `${event.step.status}|${event.step.message}|${event.step.endedAt}|${event.step.errorMessage}`;
+            if (printed.get(event.step.step) !== key) {
+              printed.set(event.step.step, key);
+              out.info(formatStep(event.step));
+            }
+          }
           if (status !== lastStatus) {
             lastStatus = status;
             out.info(`→ ${status}`);
           }
-          if (isTerminal(event.status) && !event.step) break;
+          if (isTerminal(event.status) && !event.step) terminal = true;
         }
-        break;
+        // A stream that ended before a terminal status (e.g. ctrl-api restarted) is resumed.
+        if (!terminal) throw new ConnectError("the progress stream ended early", Code.Unavailable);
       } catch (err) {
         if (stop.signal.aborted) break;
         const e = ConnectError.from(err);
