@@ -225,30 +225,34 @@ describe("process driver", () => {
     const dataDir = await mkdtemp(join(tmpdir(), "krane-adopt-"));
     dataDirs.push(dataDir);
     const first = await newDriver(dataDir);
-    await first.apply(deployment("keep", hello, { replicas: 2 }));
+    await first.apply(deployment("keep", hello, { replicas: 3 }));
     await first.apply(deployment("gone", hello, { replicas: 1 }));
-    const keep = await until(first, "keep", "2 running", allRunning);
+    const keep = await until(first, "keep", "3 running", allRunning);
     const gone = await until(first, "gone", "running", allRunning);
     const keepPids = await Promise.all(keep.instances.map((i) => pidOf(i.address)));
     const gonePid = await pidOf(gone.instances[0]!.address);
     // The agent goes away without stopping anything (as a crash would, minus the SIGKILL).
     await first.close();
     drivers.splice(drivers.indexOf(first), 1);
-    // While it is down: one instance dies, and "gone" stops being desired.
+    // While it is down: one instance dies, "gone" stops being desired, and instance 2 loses its
+    // record (as when an agent is killed between spawning an instance and writing its record).
     process.kill(keepPids[1]!, "SIGKILL");
     await waitFor("instance 1 to die", async () => !(await pidAlive(keepPids[1]!)));
     await rm(join(dataDir, "workloads", "deployment", "gone.json"));
+    await rm(join(dataDir, "instances", "deployment--keep-2.json"));
 
     const second = await newDriver(dataDir);
-    const after = await until(second, "keep", "2 running again", allRunning);
+    const after = await until(second, "keep", "3 running again", allRunning);
     const afterPids = await Promise.all(after.instances.map((i) => pidOf(i.address)));
     expect(afterPids[0]).toBe(keepPids[0]); // adopted, not restarted
     expect(afterPids[1]).not.toBe(keepPids[1]); // replaced
+    expect(afterPids[2]).not.toBe(keepPids[2]); // the orphan was killed and replaced, not duplicated
+    await waitFor("the orphan to be dead", async () => !(await pidAlive(keepPids[2]!)));
     await waitFor("the undesired instance to be stopped", async () => !(await pidAlive(gonePid)));
     expect(second.observe("deployment", "gone")).toBeUndefined();
     // No duplicates: exactly one state file per desired instance.
     const records = (await readdir(join(dataDir, "instances"))).filter((f) => f.endsWith(".json"));
-    expect(records.sort()).toEqual(["deployment--keep-0.json", "deployment--keep-1.json"]);
+    expect(records.sort()).toEqual(["deployment--keep-0.json", "deployment--keep-1.json", "deployment--keep-2.json"]);
 
     // An adopted instance's exit is still noticed (by polling) and it is restarted.
     process.kill(afterPids[0]!, "SIGKILL");

@@ -16,4 +16,6 @@ export const instanceEnv = {
   region: "CTRL_REGION",
   /** Set for sentinel instances only: the sentinel id. */
   sentinelId: "CTRL_SENTINEL_ID",
+  /** Opaque id of the agent (its data directory) that started the instance; lets it find orphans. */
+  agent: "CTRL_AGENT",
 } as const;

@@ -1,7 +1,7 @@
 import { artifactRefProblem, ArtifactError, ExtractError, instanceEnv, parseArtifactRef, defaultHealthPath, type Storage } from "@ctrl/artifact";
 import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Logger } from "pino";
 import type { Driver } from "../../driver.js";
 import { workloadKey, type DesiredWorkload, type ObservedInstance, type ObservedWorkload, type WorkloadKind } from "../../workload.js";
@@ -9,6 +9,7 @@ import { ArtifactCache, type LocalArtifact } from "./artifacts.js";
 import { InstanceSupervisor, type InstanceRecord, type LaunchSpec, type SupervisorPolicy } from "./instance.js";
 import { rotateIfLarge, tailLog } from "./logs.js";
 import { PortAllocator } from "./ports.js";
+import { environHas, readProcStat } from "./procfs.js";
 
 /** Settings of the process driver. */
 export interface ProcessDriverOptions {
@@ -69,7 +70,11 @@ export class ProcessDriver implements Driver {
   private closed = false;
   private readonly loggedPulls = new Set<string>();
 
+  /** Identifies this data directory's instances (see killOrphans). */
+  private readonly agentMark: string;
+
   constructor(private readonly opts: ProcessDriverOptions) {
+    this.agentMark = createHash("sha256").update(resolve(opts.dataDir)).digest("hex").slice(0, 16);
     this.ports = new PortAllocator(opts.portRange.low, opts.portRange.high);
     this.cache = new ArtifactCache(join(opts.dataDir, "artifacts"), opts.storage);
   }
@@ -129,6 +134,7 @@ export class ProcessDriver implements Driver {
         this.ports.release(record.port);
       }
     }
+    await this.killOrphans();
     for (const state of this.workloads.values()) this.reconcile(state);
     let ticks = 0;
     this.rotateTimer = setInterval(() => {
@@ -407,6 +413,7 @@ export class ProcessDriver implements Driver {
     env[instanceEnv.projectId] = spec.projectId;
     env[instanceEnv.environmentId] = spec.environmentId;
     env[instanceEnv.region] = this.opts.region;
+    env[instanceEnv.agent] = this.agentMark;
     if (spec.kind === "deployment") env[instanceEnv.deploymentId] = spec.id;
     else env[instanceEnv.sentinelId] = spec.id;
     return env;
@@ -461,6 +468,30 @@ export class ProcessDriver implements Driver {
     }
     if (removed.artifacts.length || removed.logs.length) this.opts.logger.info(removed, "pruned unused artifacts and old logs");
     return removed;
+  }
+
+  /**
+   * Kills processes this data directory's agent started but no record accounts for: an agent
+   * killed between spawning an instance and writing its record leaves one. Found by the
+   * `CTRL_AGENT` mark every instance carries; adopted instances' process groups are spared.
+   */
+  private async killOrphans(): Promise<void> {
+    const adopted = new Set<number>();
+    for (const w of this.workloads.values()) for (const sup of w.instances.values()) if (sup.record.pid !== undefined) adopted.add(sup.record.pid);
+    const mark = `${instanceEnv.agent}=${this.agentMark}`;
+    for (const entry of await readdir("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      const pid = Number(entry);
+      if (pid === process.pid || !(await environHas(pid, mark))) continue;
+      const stat = await readProcStat(pid);
+      if (!stat || stat.state === "Z" || adopted.has(stat.pgid)) continue;
+      this.opts.logger.warn({ pid, pgid: stat.pgid }, "killing an orphaned instance process (no record accounts for it)");
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
+    }
   }
 
   /** Half-done pulls of a previous agent process (it crashed mid-download or mid-unpack). */

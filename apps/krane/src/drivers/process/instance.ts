@@ -125,6 +125,12 @@ export class InstanceSupervisor {
     } finally {
       closeSync(fd);
     }
+    // Listen at once: a fast crash can exit before the awaits below finish.
+    const exited = new Promise<number | undefined>((resolve) => {
+      child.once("exit", (code, signal) => {
+        void this.readExitCode().then((fromFile) => resolve(fromFile ?? (signal ? 128 + (signalNumbers[signal] ?? 0) : (code ?? undefined))));
+      });
+    });
     const pid = child.pid;
     if (pid === undefined) {
       await new Promise((r) => child.once("error", r));
@@ -135,16 +141,16 @@ export class InstanceSupervisor {
     const stat = await readProcStat(pid);
     this.record.pid = pid;
     this.record.starttime = stat?.starttime ?? "";
+    if (run !== this.runId || this.stopping || this.closed) {
+      // stop() ran while this spawn was in flight and could not see the pid: finish its job.
+      signalGroup(pid, "SIGKILL");
+      return;
+    }
     this.startedAt = Date.now();
     this.healthFailures = 0;
     await this.persist();
     this.deps.logger.info({ instance: this.name, pid, port: this.record.port }, "instance started");
-    child.once("exit", (code, signal) => {
-      void this.readExitCode().then((fromFile) => {
-        const exitCode = fromFile ?? (signal ? 128 + (signalNumbers[signal] ?? 0) : (code ?? undefined));
-        this.onExit(run, exitCode);
-      });
-    });
+    void exited.then((exitCode) => this.onExit(run, exitCode));
     this.setPhase({ phase: "pending", ...(this.record.failures > 0 ? this.lastFailureHint() : {}) });
     this.scheduleHealth(run, this.deps.policy.healthIntervalMs);
   }
