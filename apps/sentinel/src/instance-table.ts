@@ -20,6 +20,11 @@ export interface InstanceTableDeps {
   logger: Logger;
   pollIntervalMs: number;
   fullReloadMs: number;
+  /**
+   * Called when the database or its schema no longer exists (not merely unreachable): nothing this
+   * sentinel serves can come back, so main.ts exits rather than linger (e.g. orphaned by a test run).
+   */
+  onDatabaseGone?: (err: Error) => void;
 }
 
 /** A running instance table. */
@@ -72,7 +77,12 @@ export async function startInstanceTable(deps: InstanceTableDeps): Promise<Insta
     intervalMs: deps.pollIntervalMs,
     fullEveryMs: deps.fullReloadMs,
     refresh,
-    onError: (err) => logger.warn({ err, environmentId, region }, "instance refresh failed; serving the previous list"),
+    onError: (err) => {
+      // ER_BAD_DB_ERROR on a new connection, ER_NO_SUCH_TABLE on one opened before the drop.
+      const code = (err as { code?: string }).code;
+      if (code === "ER_BAD_DB_ERROR" || code === "ER_NO_SUCH_TABLE") deps.onDatabaseGone?.(err as Error);
+      logger.warn({ err, environmentId, region }, "instance refresh failed; serving the previous list");
+    },
   });
   return {
     addresses: (deploymentId) => byDeployment.get(deploymentId) ?? [],

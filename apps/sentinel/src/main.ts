@@ -21,6 +21,10 @@ async function main(): Promise<void> {
     logger,
     pollIntervalMs: config.SENTINEL_POLL_INTERVAL_MS,
     fullReloadMs: config.SENTINEL_FULL_RELOAD_MS,
+    onDatabaseGone: (err) => {
+      logger.fatal({ err }, "the database in DATABASE_URL no longer exists; exiting");
+      process.exit(1);
+    },
   });
   const dispatcher = createUpstreamPool({ connectTimeoutMs: config.SENTINEL_CONNECT_TIMEOUT_MS });
   const sentinel = createSentinel({

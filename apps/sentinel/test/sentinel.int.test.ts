@@ -25,6 +25,7 @@ const upstreams: Upstream[] = [];
 const project = newEdgeProject();
 const other = newEdgeProject();
 let deploymentA: string;
+let bundleDir: string;
 let otherDeployment: string;
 
 async function get(deploymentId: string | undefined, path = "/"): Promise<{ status: number; body: string }> {
@@ -34,8 +35,9 @@ async function get(deploymentId: string | undefined, path = "/"): Promise<{ stat
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  const [bundleDir, ...started] = await Promise.all([bundleSentinelForTest(), startUpstream("a1"), startUpstream("a2"), startUpstream("a3"), startUpstream("other")]);
+  const [bundled, ...started] = await Promise.all([bundleSentinelForTest(), startUpstream("a1"), startUpstream("a2"), startUpstream("a3"), startUpstream("other")]);
   upstreams.push(...started);
+  bundleDir = bundled;
   deploymentA = await insertDeployment(database.db, project);
   for (const u of started.slice(0, 3)) await insertInstance(database.db, project, deploymentA, u.address);
   otherDeployment = await insertDeployment(database.db, other);
@@ -134,6 +136,17 @@ describe("sentinel", () => {
     stop = true;
     await Promise.all(clients);
     expect(failures).toEqual([]);
+  });
+});
+
+describe("sentinel lifecycle", () => {
+  it("exits when its database is dropped, instead of lingering as an orphan", async () => {
+    const scratch = await createTestDatabase();
+    const lonely = await startSentinelProcess(bundleDir, { databaseUrl: scratch.url, environmentId: "env_lonely" });
+    await scratch.drop();
+    const exit = await waitFor("the orphaned sentinel to exit", () => (lonely.process.child.exitCode !== null ? lonely.process.exited : undefined), { timeoutMs: 15_000 });
+    expect(exit.code).toBe(1);
+    expect(lonely.process.tail()).toContain("no longer exists");
   });
 });
 
