@@ -86,6 +86,11 @@ describe("ctrl through the real system", () => {
     const logs = await sys.ctrl(["logs", first]);
     expect(logs.code).toBe(0);
     expect(logs.stdout).toMatch(/build plan from ctrl.json/);
+    // --follow on a finished deployment prints everything and stops by itself.
+    const followed = await sys.ctrl(["logs", first, "--follow", "--json"]);
+    expect(followed.code).toBe(0);
+    expect(followed.json()).toMatchObject({ deploymentId: first, status: "READY" });
+    expect((followed.json().lines as { line: string }[]).some((l) => l.line.startsWith("build plan from ctrl.json"))).toBe(true);
   }, 60_000);
 
   it("builds and serves examples/with-deps (an npm dependency and a build script)", async () => {
@@ -130,12 +135,19 @@ describe("ctrl through the real system", () => {
     await writeFile(join(dir, "ctrl.json"), JSON.stringify({ start: ["node", "server.js"], healthPath: "/health", build: "echo slow-build-started; sleep 4; echo slow-build-done" }));
     const before = await sys.artifactKeys();
     const running = sys.ctrl(["deploy", dir, ...project(), "--env", "preview", "--json"]);
-    await waitFor("the slow build to start", async () => {
-      const rows = await sys.stack.database.db.selectFrom("build_logs").select("line").where("line", "=", "slow-build-started").execute();
-      return rows.length > 0;
+    const building = await waitFor("the slow build to start", async () => {
+      const rows = await sys.stack.database.db.selectFrom("build_logs").select("deployment_id").where("line", "=", "slow-build-started").execute();
+      return rows[0]?.deployment_id;
     }, { timeoutMs: 60_000, intervalMs: 50 });
+    // A second person follows the build log live across the crash.
+    const follower = sys.ctrl(["logs", building, "--follow"]);
     await sys.restartWorkerAfterKill();
     const run = await running;
+    const followed = await follower;
+    expect(followed.code, followed.stderr).toBe(0);
+    expect(followed.stdout.match(/^slow-build-started$/gm)).toHaveLength(2);
+    expect(followed.stdout.match(/^slow-build-done$/gm)).toHaveLength(1);
+    expect(followed.stdout).toContain("an earlier attempt of this build was interrupted");
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const out = run.json();
     expect(out.status).toBe("READY");

@@ -28,6 +28,7 @@ export interface DeployTimings {
  * failed (print the reason and the failing step; exit code 1). With `--image` it skips the build.
  */
 export async function deployCommand(config: CliConfig, dirArg: string, flags: DeployFlags, out: Output, env: NodeJS.ProcessEnv): Promise<number> {
+  const commandStartedAt = Date.now();
   const projectId = flags.project ?? env.CTRL_PROJECT_ID?.trim();
   if (!projectId) throw new UsageError("missing the project: pass --project <project id> or set CTRL_PROJECT_ID");
   const dir = resolve(dirArg);
@@ -85,7 +86,7 @@ export async function deployCommand(config: CliConfig, dirArg: string, flags: De
   const json = { ...deploymentJson(final), deploymentId, timings };
   if (final.status === DeploymentStatus.READY) {
     const urls = final.hostnames.map((h) => hostnameUrl(h, flags.frontlinePort));
-    out.result(json, [`ready in ${formatDuration(Date.now() - t + (timings.packMs ?? 0) + (timings.uploadMs ?? 0))}: ${deploymentId}`, ...urls.map((u) => `  ${u}`)].join("\n"));
+    out.result(json, [`ready in ${formatDuration(Date.now() - commandStartedAt)}: ${deploymentId}`, ...urls.map((u) => `  ${u}`)].join("\n"));
     return 0;
   }
   const where = final.failedStep ? ` at step ${final.failedStep}` : "";
