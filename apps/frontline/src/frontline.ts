@@ -1,9 +1,9 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { TLSSocket, SecureContext } from "node:tls";
-import { forwardRequest, forwardUpgrade, normalizeHost, rejectUpgrade, RoundRobin, sendPlain, upstreamRequestHeaders, type ForwardOutcome } from "@ctrl/proxy";
 import type { Duplex } from "node:stream";
 import { newId } from "@ctrl/db";
+import { forwardRequest, forwardUpgrade, normalizeHost, rejectUpgrade, RoundRobin, sendPlain, upstreamRequestHeaders, type ForwardOutcome } from "@ctrl/proxy";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import type { AcmeVerifier } from "./acme.js";
@@ -90,10 +90,11 @@ export interface Frontline {
 const acmePrefix = "/.well-known/acme-challenge/";
 const healthPath = "/_ctrl/health";
 
-type ProxyPlan = { kind: "proxy"; key: string; addresses: readonly string[]; fallback?: readonly string[]; viaSentinel: boolean; deploymentId?: string };
-type Plan = { kind: "unknown" } | { kind: "no_upstream" } | ProxyPlan;
+/** Where a routed request goes: `addresses` round robin (keyed by `key`), then `fallback` if set. */
+type ProxyPlan = { kind: "proxy"; deploymentId: string; key: string; addresses: readonly string[]; fallback?: readonly string[]; viaSentinel: boolean };
+type Plan = { kind: "unknown" } | { kind: "no_upstream"; deploymentId: string } | ProxyPlan;
 
-function plan(snapshot: RouteSnapshot, host: string, mode: UpstreamMode): Plan & { deploymentId?: string } {
+function plan(snapshot: RouteSnapshot, host: string, mode: UpstreamMode): Plan {
   // Exact host first, then a wildcard custom domain of its parent (`*.example.com`, one label deep).
   const dot = host.indexOf(".");
   const route = snapshot.routes.get(host) ?? (dot > 0 ? snapshot.routes.get(`*${host.slice(dot)}`) : undefined);
@@ -168,7 +169,7 @@ export function createFrontline(deps: FrontlineDeps): Frontline {
    */
   function upstreams(p: ProxyPlan, headers: Record<string, string | string[]>, host: string) {
     const primary = balancer.picker(p.key, p.addresses);
-    const fallback = p.fallback ? balancer.picker(p.deploymentId!, p.fallback) : undefined;
+    const fallback = p.fallback ? balancer.picker(p.deploymentId, p.fallback) : undefined;
     let onFallback = false;
     return {
       maxAttempts: settings.maxAttempts + (p.fallback ? p.fallback.length : 0),
@@ -191,7 +192,7 @@ export function createFrontline(deps: FrontlineDeps): Frontline {
   }
 
   /** The plan for `host`, waiting for one fresh route-table read when it has no upstream yet. */
-  async function resolvePlan(host: string): Promise<ReturnType<typeof plan>> {
+  async function resolvePlan(host: string): Promise<Plan> {
     const p = plan(deps.routes.snapshot(), host, settings.mode);
     if (p.kind === "proxy") return p;
     // A route or instance committed a moment ago may not be loaded yet: wait for one fresh read
@@ -220,7 +221,7 @@ export function createFrontline(deps: FrontlineDeps): Frontline {
     const headers = upstreamRequestHeaders(
       req.headers,
       { clientIp: req.socket.remoteAddress ?? "unknown", proto: encrypted ? "https" : "http", host: req.headers.host ?? host, trustForwarded: settings.trustForwarded },
-      p.viaSentinel ? { [deploymentHeader]: p.deploymentId! } : {},
+      p.viaSentinel ? { [deploymentHeader]: p.deploymentId } : {},
       [deploymentHeader],
     );
     const outcome = await forwardUpgrade({ req, socket, head, headers, connectTimeoutMs: settings.connectTimeoutMs ?? 2_000, ...upstreams(p, headers, host) });
@@ -267,7 +268,7 @@ export function createFrontline(deps: FrontlineDeps): Frontline {
     const headers = upstreamRequestHeaders(
       req.headers,
       { clientIp: req.socket.remoteAddress ?? "unknown", proto: encrypted ? "https" : "http", host: req.headers.host ?? host, trustForwarded: settings.trustForwarded },
-      { "x-request-id": requestId, ...(p.viaSentinel ? { [deploymentHeader]: p.deploymentId! } : {}) },
+      { "x-request-id": requestId, ...(p.viaSentinel ? { [deploymentHeader]: p.deploymentId } : {}) },
       [deploymentHeader],
     );
     const outcome = await forwardRequest({
