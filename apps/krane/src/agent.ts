@@ -103,6 +103,7 @@ export function createAgent(deps: AgentDeps): Agent {
                     status: phases[i.phase],
                     ...(i.exitCode !== undefined ? { exitCode: i.exitCode } : {}),
                     failureReason: i.failureReason ?? "",
+                    haltIntent: i.haltIntent ?? "",
                   })),
                 },
               }

@@ -49,6 +49,8 @@ export interface ObservedInstance {
   failureReason?: string;
   /** The image this instance runs. */
   image: string;
+  /** Set when the app halted on purpose (exit code 70/71/72 or `$CTRL_HALT_FILE`). */
+  haltIntent?: string;
 }
 
 /** Observed state of one workload. */

@@ -151,6 +151,16 @@ describe("process driver", () => {
     expect(starts).toHaveLength(policy.maxRestarts + 1);
   });
 
+  it("does not restart an app that halts on purpose (exit 70-72), and reports its intent", async () => {
+    const driver = await newDriver();
+    await driver.apply(deployment("halter", probe, { env: { MODE: "halt" } }));
+    const w = await until(driver, "halter", "failed", (x) => x.instances[0]?.phase === "failed");
+    expect(w.instances[0]).toMatchObject({ phase: "failed", exitCode: 71, haltIntent: "missing_config" });
+    expect(w.instances[0]!.failureReason).toMatch(/halted on purpose/);
+    const starts = (await driver.logs("halter-0", 100))!.filter((l) => l.startsWith("probe starting"));
+    expect(starts).toHaveLength(1);
+  });
+
   it("fails fast with image_pull_failed for a container image and for a digest mismatch, starting nothing", async () => {
     const driver = await newDriver();
     await driver.apply(deployment("docker", "ghcr.io/acme/app:1.0", { replicas: 2 }));

@@ -16,6 +16,11 @@ export const instanceEnv = {
   region: "CTRL_REGION",
   /** Set for sentinel instances only: the sentinel id. */
   sentinelId: "CTRL_SENTINEL_ID",
+  /**
+   * A file the app may write a short halt intent to (first line, ≤ 64 chars) before exiting; with
+   * it, or with exit code 70/71/72, the instance is not restarted and the intent is reported.
+   */
+  haltFile: "CTRL_HALT_FILE",
   /** Opaque id of the agent (its data directory) that started the instance; lets it find orphans. */
   agent: "CTRL_AGENT",
 } as const;

@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import type { Driver } from "../../driver.js";
 import { workloadKey, type DesiredWorkload, type ObservedInstance, type ObservedWorkload, type WorkloadKind } from "../../workload.js";
 import { ArtifactCache, type LocalArtifact } from "./artifacts.js";
-import { InstanceSupervisor, type InstanceRecord, type LaunchSpec, type SupervisorPolicy } from "./instance.js";
+import { haltFileOf, InstanceSupervisor, type InstanceRecord, type LaunchSpec, type SupervisorPolicy } from "./instance.js";
 import { rotateIfLarge, tailLog } from "./logs.js";
 import { PortAllocator } from "./ports.js";
 import { environHas, readProcStat } from "./procfs.js";
@@ -205,7 +205,15 @@ export class ProcessDriver implements Driver {
       const name = instanceName(spec.name, ordinal);
       if (sup && sup.record.specHash === specHash(spec)) {
         const s = sup.current();
-        instances.push({ ...base, name, address: sup.address, phase: s.phase, ...(s.exitCode !== undefined ? { exitCode: s.exitCode } : {}), ...(s.failureReason ? { failureReason: s.failureReason } : {}) });
+        instances.push({
+          ...base,
+          name,
+          address: sup.address,
+          phase: s.phase,
+          ...(s.exitCode !== undefined ? { exitCode: s.exitCode } : {}),
+          ...(s.failureReason ? { failureReason: s.failureReason } : {}),
+          ...(s.haltIntent ? { haltIntent: s.haltIntent } : {}),
+        });
       } else if (state.pull) {
         instances.push({ ...base, name, address: "", phase: state.pull.permanent ? "failed" : "pending", failureReason: state.pull.reason });
       } else {
@@ -414,6 +422,7 @@ export class ProcessDriver implements Driver {
     env[instanceEnv.environmentId] = spec.environmentId;
     env[instanceEnv.region] = this.opts.region;
     env[instanceEnv.agent] = this.agentMark;
+    env[instanceEnv.haltFile] = haltFileOf({ exitFile: this.dir("instances", `${spec.kind}--${name}.exit`) });
     if (spec.kind === "deployment") env[instanceEnv.deploymentId] = spec.id;
     else env[instanceEnv.sentinelId] = spec.id;
     return env;

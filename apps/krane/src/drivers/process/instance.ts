@@ -39,7 +39,7 @@ export interface InstanceRecord {
   /** Consecutive failed runs (persisted so a restarted agent does not restart a crash loop forever). */
   failures: number;
   /** Set once it gave up restarting. */
-  gaveUp?: { exitCode?: number; reason: string };
+  gaveUp?: { exitCode?: number; reason: string; haltIntent?: string };
 }
 
 /** Restart and health-check policy. */
@@ -67,7 +67,16 @@ export interface SupervisorStatus {
   phase: InstancePhase;
   exitCode?: number;
   failureReason?: string;
+  /** Why the app halted on purpose (see {@link haltExitCodes}). */
+  haltIntent?: string;
 }
+
+/**
+ * Exit codes by which an app says "I halted on purpose, do not restart me" (ARCHITECTURE.md,
+ * SupervisorService): the instance stays `failed` at once with its exit code and the intent the
+ * app wrote to `$CTRL_HALT_FILE` (if any), and the control plane decides what to do.
+ */
+export const haltExitCodes: ReadonlySet<number> = new Set([70, 71, 72]);
 
 /**
  * Supervises one instance: spawns it detached in its own process group, polls its health path
@@ -92,7 +101,10 @@ export class InstanceSupervisor {
     private readonly prepare: () => Promise<LaunchSpec>,
     private readonly deps: { stateFile: string; policy: SupervisorPolicy; logger: Logger; onChange: () => void; advertiseHost: string },
   ) {
-    if (record.gaveUp) this.status = { phase: "failed", ...(record.gaveUp.exitCode !== undefined ? { exitCode: record.gaveUp.exitCode } : {}), failureReason: record.gaveUp.reason };
+    if (record.gaveUp) {
+      const { exitCode, reason, haltIntent } = record.gaveUp;
+      this.status = { phase: "failed", ...(exitCode !== undefined ? { exitCode } : {}), failureReason: reason, ...(haltIntent ? { haltIntent } : {}) };
+    }
   }
 
   get name(): string {
@@ -113,6 +125,7 @@ export class InstanceSupervisor {
     const spec = await this.prepare();
     if (run !== this.runId || this.stopping || this.closed) return;
     await rm(this.record.exitFile, { force: true });
+    await rm(haltFileOf(this.record), { force: true });
     const fd = openSync(this.record.logFile, "a");
     let child;
     try {
@@ -131,6 +144,7 @@ export class InstanceSupervisor {
         void this.readExitCode().then((fromFile) => resolve(fromFile ?? (signal ? 128 + (signalNumbers[signal] ?? 0) : (code ?? undefined))));
       });
     });
+    const finish = async (exitCode: number | undefined) => this.onExit(run, exitCode, undefined, await this.readHaltIntent());
     const pid = child.pid;
     if (pid === undefined) {
       await new Promise((r) => child.once("error", r));
@@ -150,7 +164,7 @@ export class InstanceSupervisor {
     this.healthFailures = 0;
     await this.persist();
     this.deps.logger.info({ instance: this.name, pid, port: this.record.port }, "instance started");
-    void exited.then((exitCode) => this.onExit(run, exitCode));
+    void exited.then(finish);
     this.setPhase({ phase: "pending", ...(this.record.failures > 0 ? this.lastFailureHint() : {}) });
     this.scheduleHealth(run, this.deps.policy.healthIntervalMs);
   }
@@ -195,6 +209,7 @@ export class InstanceSupervisor {
     await this.persisting;
     await rm(this.deps.stateFile, { force: true });
     await rm(this.record.exitFile, { force: true });
+    await rm(haltFileOf(this.record), { force: true });
   }
 
   /** Stops supervising without touching the process (agent shutdown; the next agent adopts it). */
@@ -221,7 +236,7 @@ export class InstanceSupervisor {
     }
   }
 
-  private onExit(run: number, exitCode: number | undefined, why?: string): void {
+  private onExit(run: number, exitCode: number | undefined, why?: string, haltIntent?: string): void {
     if (run !== this.runId || this.stopping || this.closed) return;
     this.runId++;
     this.clearTimers();
@@ -234,6 +249,14 @@ export class InstanceSupervisor {
     this.record.failures = ranMs >= this.deps.policy.stableAfterMs ? 1 : this.record.failures + 1;
     const code = exitCode === undefined ? "an unknown code" : `code ${exitCode}`;
     const log = this.deps.logger.child({ instance: this.name, exitCode, failures: this.record.failures });
+    if ((exitCode !== undefined && haltExitCodes.has(exitCode)) || haltIntent) {
+      const reason = `halted on purpose: exited with ${code}${haltIntent ? ` (intent ${haltIntent})` : ""}; not restarted`;
+      this.record.gaveUp = { ...(exitCode !== undefined ? { exitCode } : {}), reason, ...(haltIntent ? { haltIntent } : {}) };
+      log.warn({ haltIntent }, "instance halted on purpose; not restarting it");
+      this.setPhase({ phase: "failed", ...(exitCode !== undefined ? { exitCode } : {}), failureReason: reason, ...(haltIntent ? { haltIntent } : {}) });
+      void this.persist();
+      return;
+    }
     if (this.record.failures > this.deps.policy.maxRestarts) {
       const reason = `${why ?? `exited with ${code}`}; gave up after ${this.record.failures} failed starts`;
       this.record.gaveUp = { ...(exitCode !== undefined ? { exitCode } : {}), reason };
@@ -295,8 +318,18 @@ export class InstanceSupervisor {
       if (run !== this.runId) return;
       const { pid, starttime } = this.record;
       if (pid !== undefined && starttime && (await isSameLiveProcess(pid, starttime))) return this.pollAdopted(run);
-      this.onExit(run, await this.readExitCode());
+      this.onExit(run, await this.readExitCode(), undefined, await this.readHaltIntent());
     });
+  }
+
+  /** The first line the app wrote to $CTRL_HALT_FILE (at most 64 characters), if any. */
+  private async readHaltIntent(): Promise<string | undefined> {
+    try {
+      const text = (await readFile(haltFileOf(this.record), "utf8")).split("\n")[0]!.trim().slice(0, 64);
+      return text || undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   private async readExitCode(): Promise<number | undefined> {
@@ -312,7 +345,7 @@ export class InstanceSupervisor {
   private setPhase(next: SupervisorStatus): void {
     const prev = this.status;
     this.status = next;
-    if (prev.phase !== next.phase || prev.exitCode !== next.exitCode || prev.failureReason !== next.failureReason) this.deps.onChange();
+    if (prev.phase !== next.phase || prev.exitCode !== next.exitCode || prev.failureReason !== next.failureReason || prev.haltIntent !== next.haltIntent) this.deps.onChange();
   }
 
   /** Writes the state file (serialized, atomic by rename). */
@@ -338,6 +371,11 @@ export class InstanceSupervisor {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
   }
+}
+
+/** Where an instance may write its halt intent (`$CTRL_HALT_FILE`): beside its exit file. */
+export function haltFileOf(record: Pick<InstanceRecord, "exitFile">): string {
+  return record.exitFile.replace(/\.exit$/, ".halt");
 }
 
 async function probe(url: string, timeoutMs: number): Promise<boolean> {
