@@ -62,10 +62,11 @@ afterAll(async () => {
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
-async function startWorker(options: { port?: number; healthPort?: number } = {}): Promise<WorkerProcess> {
+async function startWorker(options: { port?: number; healthPort?: number; env?: Record<string, string> } = {}): Promise<WorkerProcess> {
   const worker = await startWorkerProcess({
     entry,
-    ...options,
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    ...(options.healthPort !== undefined ? { healthPort: options.healthPort } : {}),
     env: {
       DATABASE_URL: database.url,
       RESTATE_ADMIN_URL: restate.adminUrl,
@@ -81,6 +82,7 @@ async function startWorker(options: { port?: number; healthPort?: number } = {})
       READINESS_POLL_MS: "200",
       LOG_LEVEL: "info",
       RESTATE_LOGGING: "WARN",
+      ...options.env,
     },
     onLine: process.env.TEST_WORKER_OUTPUT ? (line) => console.log(`[worker] ${line}`) : undefined,
   });
@@ -187,4 +189,14 @@ describe("BuildService in the deploy workflow", () => {
     expect(log.map((l) => l.seq)).toEqual(log.map((_, i) => i + 1));
     expect(state.steps.filter((s) => s.step === "build:compile")).toHaveLength(1);
   }, 120_000);
+
+  it("with BUILD_BACKEND=none a context deploy fails at once with build_not_configured, naming the variable", async () => {
+    await startWorker({ env: { BUILD_BACKEND: "none" } });
+    const id = await deployContext(await upload(await helloContext()));
+    const result = await attachDeploy(rs, id);
+    expect(result.status).toBe("failed");
+    const { deployment } = await readDeployState(database.db, id);
+    expect(deployment).toMatchObject({ status: "failed", failure_reason: "build_not_configured", image: null });
+    expect(deployment.error_message).toMatch(/BUILD_BACKEND=none.*set BUILD_BACKEND=local/);
+  });
 });
