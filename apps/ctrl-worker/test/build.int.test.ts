@@ -199,4 +199,14 @@ describe("BuildService in the deploy workflow", () => {
     expect(deployment).toMatchObject({ status: "failed", failure_reason: "build_not_configured", image: null });
     expect(deployment.error_message).toMatch(/BUILD_BACKEND=none.*set BUILD_BACKEND=local/);
   });
+
+  it("a build that hangs is cut at BUILD_TIMEOUT_SECONDS: the deployment fails with build_timeout instead of staying building", async () => {
+    await startWorker({ env: { BUILD_TIMEOUT_SECONDS: "2" } });
+    const id = await deployContext(await upload(await helloContext({ start: "node server.js", build: "echo waiting forever; sleep 600" })));
+    const result = await attachDeploy(rs, id);
+    expect(result.status).toBe("failed");
+    const { deployment } = await readDeployState(database.db, id);
+    expect(deployment).toMatchObject({ status: "failed", failed_step: "build:compile", failure_reason: "build_timeout" });
+    expect(deployment.error_message).toMatch(/did not finish within the build timeout of 2 s \(BUILD_TIMEOUT_SECONDS\); last 1 log lines:\nwaiting forever/);
+  });
 });
