@@ -45,6 +45,18 @@ const phases: Record<InstancePhase, InstanceStatus> = {
 };
 
 /**
+ * The image a sentinel's replicas run: the desired one once every running replica runs it, else
+ * the one most running replicas run (mid-rollout), "" with none running.
+ */
+export function runningImage(images: string[], desired: string): string {
+  if (images.length === 0) return "";
+  if (images.every((i) => i === desired)) return desired;
+  const counts = new Map<string, number>();
+  for (const i of images) counts.set(i, (counts.get(i) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]![0];
+}
+
+/**
  * The krane agent: per resource kind, a desired → apply loop (WatchDeployments / WatchSentinels
  * from the persisted cursor) and a shared actual → report loop; plus a periodic resync that
  * re-reads every workload's desired state (GetDesired*State) to repair drift and remove what is
@@ -116,7 +128,7 @@ export function createAgent(deps: AgentDeps): Agent {
           k8sName: name,
           availableReplicas: running.length,
           health: desired === 0 ? Health.PAUSED : running.length >= desired ? Health.HEALTHY : Health.UNHEALTHY,
-          image: running.length ? observed!.image : "",
+          image: runningImage(running.map((i) => i.image), observed?.image ?? ""),
           addresses: running.map((i) => i.address),
         });
       }

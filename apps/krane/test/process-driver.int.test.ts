@@ -231,6 +231,41 @@ describe("process driver", () => {
     }
   });
 
+  it("replaces instances of a changed spec one at a time (the others keep serving); a bad new image keeps the old ones", async () => {
+    const driver = await newDriver();
+    await driver.apply(deployment("roll", hello, { replicas: 3 }));
+    const v1 = await until(driver, "roll", "3 running", allRunning);
+    const oldPids = await Promise.all(v1.instances.map((i) => pidOf(i.address)));
+
+    // A new image that cannot be pulled: nothing is stopped.
+    await driver.apply(deployment("roll", "ghcr.io/acme/next:2", { replicas: 3 }));
+    await waitFor("the pull failure to be handled", () => driver.observe("deployment", "roll")!.instances.every((i) => i.phase === "running") || undefined);
+    await new Promise((r) => setTimeout(r, 300)); // (a wrong implementation would be stopping them now)
+    expect((await Promise.all(oldPids.map(pidAlive))).every(Boolean)).toBe(true);
+
+    // A real new spec: rolled one by one, never fewer than 2 of 3 running.
+    const minRunning: number[] = [];
+    const sampler = setInterval(() => minRunning.push(driver.observe("deployment", "roll")!.instances.filter((i) => i.phase === "running").length), 10);
+    try {
+      await driver.apply(deployment("roll", hello, { replicas: 3, env: { VERSION: "2" } }));
+      const newPids = await waitFor(
+        "3 running instances, none of them old",
+        async () => {
+          const w = driver.observe("deployment", "roll")!;
+          if (!allRunning(w)) return undefined;
+          const pids = await Promise.all(w.instances.map((i) => pidOf(i.address)));
+          return pids.some((p) => oldPids.includes(p)) ? undefined : pids;
+        },
+        { timeoutMs: 30_000 },
+      );
+      expect(newPids).toHaveLength(3);
+      await waitFor("every old process gone", async () => (await Promise.all(oldPids.map(pidAlive))).every((alive) => !alive));
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(Math.min(...minRunning)).toBeGreaterThanOrEqual(2);
+  });
+
   it("after an agent restart: adopts live instances, replaces dead ones once, stops undesired ones", async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "krane-adopt-"));
     dataDirs.push(dataDir);

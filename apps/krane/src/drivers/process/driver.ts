@@ -31,6 +31,8 @@ export interface ProcessDriverOptions {
   baseEnv: Record<string, string>;
   /** Transient pull failures are retried after this long (doubling, capped at 30 s). */
   pullRetryMs?: number;
+  /** How long a rolling replacement waits for each new instance to become healthy (default 120 s). */
+  rolloutStepTimeoutMs?: number;
   /** How long unused artifacts and logs of gone instances are kept (default 24 h). */
   retentionMs?: number;
 }
@@ -203,7 +205,8 @@ export class ProcessDriver implements Driver {
     for (let ordinal = 0; ordinal < spec.replicas; ordinal++) {
       const sup = state.instances.get(ordinal);
       const name = instanceName(spec.name, ordinal);
-      if (sup && sup.record.specHash === specHash(spec)) {
+      // An instance from an older spec still serves until its replacement is healthy: report it as is.
+      if (sup) {
         const s = sup.current();
         instances.push({
           ...base,
@@ -213,6 +216,7 @@ export class ProcessDriver implements Driver {
           ...(s.exitCode !== undefined ? { exitCode: s.exitCode } : {}),
           ...(s.failureReason ? { failureReason: s.failureReason } : {}),
           ...(s.haltIntent ? { haltIntent: s.haltIntent } : {}),
+          image: sup.record.image,
         });
       } else if (state.pull) {
         instances.push({ ...base, name, address: "", phase: state.pull.permanent ? "failed" : "pending", failureReason: state.pull.reason });
@@ -306,13 +310,11 @@ export class ProcessDriver implements Driver {
     const log = this.opts.logger.child({ kind: spec.kind, workload: spec.name, id: spec.id });
     const hash = specHash(spec);
 
-    // Instances beyond the replica count, or started from another spec, go first.
-    const stale = [...state.instances.entries()].filter(([ordinal, sup]) => ordinal >= spec.replicas || sup.record.specHash !== hash);
-    for (const [ordinal, sup] of stale) {
-      state.instances.delete(ordinal);
-      await this.stopInstance(sup);
-    }
-    if (stale.length) this.emit(spec.kind, spec.name);
+    // Instances beyond the replica count go first.
+    const extra = [...state.instances.entries()].filter(([ordinal]) => ordinal >= spec.replicas);
+    for (const [ordinal] of extra) state.instances.delete(ordinal);
+    await Promise.all(extra.map(([, sup]) => this.stopInstance(sup)));
+    if (extra.length) this.emit(spec.kind, spec.name);
     if (spec.replicas === 0) return;
 
     if (spec.envError) {
@@ -363,6 +365,49 @@ export class ProcessDriver implements Driver {
     }
     if (started.length) this.emit(spec.kind, spec.name);
     await Promise.all(started.map((s) => s.launch()));
+
+    // Instances started from an older spec (a sentinel's new image): replaced one at a time, each
+    // only after the previous replacement answers its health path, so the others keep serving.
+    // The new artifact was pulled above, so a bad image never takes the old instances down.
+    for (const [ordinal, old] of [...state.instances.entries()].filter(([, sup]) => sup.record.specHash !== hash)) {
+      if (state.again || this.closed) return; // a newer spec arrived: the next pass takes over
+      log.info({ instance: old.name }, "replacing an instance started from an older spec");
+      await this.stopInstance(old);
+      const sup = await this.newInstance(spec, ordinal, hash, artifact);
+      state.instances.set(ordinal, sup);
+      this.emit(spec.kind, spec.name);
+      await sup.launch();
+      const key = workloadKey(spec.kind, spec.name);
+      const superseded = () => state.again || this.closed || this.workloads.get(key) !== state;
+      const settled = await this.settled(sup, this.opts.rolloutStepTimeoutMs ?? 120_000, superseded);
+      if (superseded()) return;
+      if (settled !== "running") {
+        log.warn({ instance: sup.name, outcome: settled }, "replacement did not become healthy; leaving the remaining old instances running");
+        return;
+      }
+    }
+  }
+
+  /** Resolves once the instance is running, has failed for good, or the timeout passed. */
+  private settled(sup: InstanceSupervisor, timeoutMs: number, superseded: () => boolean): Promise<"running" | "failed" | "timeout" | "superseded"> {
+    return new Promise((resolve) => {
+      const check = () => {
+        const phase = sup.current().phase;
+        if (phase === "running" || phase === "failed") finish(phase);
+        else if (superseded()) finish("superseded");
+      };
+      const off = this.onChange(check);
+      // A newer spec or a delete emits nothing for this instance: look now and then.
+      const poll = setInterval(check, 200);
+      const timer = setTimeout(() => finish("timeout"), timeoutMs);
+      function finish(outcome: "running" | "failed" | "timeout" | "superseded") {
+        off();
+        clearInterval(poll);
+        clearTimeout(timer);
+        resolve(outcome);
+      }
+      check();
+    });
   }
 
   private async newInstance(spec: DesiredWorkload, ordinal: number, hash: string, artifact: LocalArtifact): Promise<InstanceSupervisor> {
