@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { dockerBuildCommand, dockerImageTag, parseDockerMetadata, type DockerBackendConfig } from "./docker.js";
 import { BuildError, type BuildErrorReason } from "./errors.js";
 import { fetchContext } from "./fetch-context.js";
+import { findEscapingSymlink } from "./links.js";
 import type { ContextLimits } from "./limits.js";
 import { displayCommand, planBuild, PlanError, type BuildPlan, type Command } from "./plan.js";
 import { runCommand } from "./runner.js";
@@ -165,6 +166,10 @@ export async function runBuild(deps: BuildDeps, config: BuildConfig, job: BuildJ
     // The artifact's manifest says how to run what was built (the build command is done).
     const manifest = { start: plan.start, ...(plan.port !== undefined ? { port: plan.port } : {}), ...(plan.healthPath !== undefined ? { healthPath: plan.healthPath } : {}) };
     await writeFile(join(dirs.app, "ctrl.json"), JSON.stringify(manifest, null, 2) + "\n");
+    const escaping = await findEscapingSymlink(dirs.app);
+    if (escaping) {
+      throw new BuildError(buildSteps.pack, "build_failed", `the build left a symlink ${escaping.path} -> ${escaping.target} pointing outside the app; the agent refuses such an artifact: make it relative and inside the app, or remove it`);
+    }
     const artifactFile = join(dirs.root, "artifact.tar.gz");
     const packed = await packDirectory(dirs.app, artifactFile);
     await reporter.step(buildSteps.pack, "completed", `${packed.bytes} bytes (sha256 ${packed.sha256.slice(0, 12)})`);

@@ -248,6 +248,11 @@ describe("bad contexts fail with a clear message and leave nothing half-built", 
     expect(log).toContain("error TS2322: boom");
   });
 
+  it("a build that leaves a symlink pointing outside the app fails at build:pack, naming it", async () => {
+    const job = await deploymentWithContext(tarGz([{ path: "ctrl.json", body: JSON.stringify({ start: "true", build: "mkdir -p out && ln -s /etc/hostname out/host" }) }]));
+    await expectFailure(job, "build:pack", "build_failed", /symlink out\/host -> \/etc\/hostname pointing outside the app/);
+  });
+
   it("a build that outlives the timeout", async () => {
     const job = await deploymentWithContext(tarGz([{ path: "ctrl.json", body: JSON.stringify({ start: "true", build: "echo started; sleep 60" }) }]));
     await expectFailure(job, "build:compile", "build_timeout", /did not finish within the build timeout of 2 s \(BUILD_TIMEOUT_SECONDS\); last 1 log lines:\nstarted/, config({ timeoutMs: 2_000 }));
