@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runningImage } from "../src/agent.js";
 import { loadKraneConfig } from "../src/config.js";
 import type { Driver } from "../src/driver.js";
 import { rotateIfLarge, tailLog } from "../src/drivers/process/logs.js";
@@ -43,6 +44,15 @@ describe("config", () => {
     [{ KRANE_CONTROL_PLANE_URL: "nope" }, /KRANE_CONTROL_PLANE_URL/],
   ])("names the bad variable %j", (env, message) => {
     expect(() => loadKraneConfig(env)).toThrow(message);
+  });
+});
+
+describe("sentinel running image", () => {
+  it("is the desired image only once every running replica runs it", () => {
+    expect(runningImage([], "new")).toBe("");
+    expect(runningImage(["new", "new"], "new")).toBe("new");
+    expect(runningImage(["old", "old", "new"], "new")).toBe("old");
+    expect(runningImage(["old", "new", "new"], "new")).toBe("new");
   });
 });
 
