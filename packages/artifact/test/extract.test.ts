@@ -92,6 +92,21 @@ describe("packDirectory + safeExtract round trip", () => {
     expect((await readdir(dest)).sort()).toEqual(["ctrl.json", "server.js"]);
   });
 
+  it("round-trips long (pax) paths and non-ASCII names", async () => {
+    const dir = join(work, `long${n++}`);
+    const deep = join(dir, ...Array.from({ length: 8 }, (_, i) => `node_modules_level_${i}_with_a_long_name`));
+    await mkdir(deep, { recursive: true });
+    await writeFile(join(deep, "índex-ünïcode.js"), "deep\n");
+    await writeFile(join(dir, "ctrl.json"), "{}");
+    const out = join(work, `long${n++}.tar.gz`);
+    await packDirectory(dir, out);
+    const dest = join(work, `x${n++}`);
+    await safeExtract(out, dest);
+    const rel = deep.slice(dir.length);
+    expect(rel.length).toBeGreaterThan(255);
+    expect(await readFile(join(dest, rel, "índex-ünïcode.js"), "utf8")).toBe("deep\n");
+  });
+
   it("accepts an archive with a ./ root entry and hardlinks inside the root", async () => {
     const bytes = tarGz([
       { path: "./", type: "5" },
