@@ -31,6 +31,8 @@ export const frontlineConfigSchema = z.object({
   FRONTLINE_UPSTREAM: z.enum(["sentinel", "instances", "auto"]).default("auto"),
   /** Route-table change check interval (ms): route changes are served within about this plus one reload. */
   FRONTLINE_POLL_INTERVAL_MS: z.coerce.number().int().min(20).max(5_000).default(150),
+  /** Interval (ms) of the whole-route-table checksum that proves the incremental route loads complete. */
+  FRONTLINE_ROUTE_VERIFY_MS: z.coerce.number().int().min(100).default(5_000),
   /** Unconditional route-table reload interval (ms), a safety net under the checksum. */
   FRONTLINE_FULL_RELOAD_MS: z.coerce.number().int().min(1_000).default(30_000),
   /** Largest request body accepted (bytes); larger ones get 413. */

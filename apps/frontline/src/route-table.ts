@@ -1,6 +1,7 @@
 import { sql, type Db } from "@ctrl/db";
 import { startPoller, type Poller } from "@ctrl/proxy";
 import type { Logger } from "pino";
+import { RouteIndex } from "./route-index.js";
 
 /** One routed hostname. */
 export interface RouteEntry {
@@ -45,6 +46,8 @@ export interface RouteTableDeps {
   pollIntervalMs: number;
   /** Unconditional reload interval (ms), a safety net under the checksum. */
   fullReloadMs: number;
+  /** Interval (ms) of the whole-route-table checksum that proves the incremental loads complete (default 5 s). */
+  verifyEveryMs?: number;
 }
 
 /** A running route table. */
@@ -52,53 +55,86 @@ export interface RouteTable extends RouteSource {
   stop(): Promise<void>;
 }
 
-type Part = "routes" | "instances" | "sentinels";
+type Part = "instances" | "sentinels";
+
+/**
+ * How far before the newest loaded `updated_at` an incremental route load looks: covers writers'
+ * clock skew and transactions that commit a while after stamping their rows. Anything older still
+ * shows up as a checksum mismatch and triggers a full load.
+ */
+const incrementalWindowMs = 3_000;
 
 /**
  * Loads routes, running instances and sentinels of the region into memory and keeps them current by
- * polling one cheap query: a row count and an XOR of per-row 64-bit MD5 prefixes for each table (so
- * updates, inserts and deletes are all seen, even two within one millisecond). Not CRC32: it is
- * linear, so two routes moved alike in one transaction (same deployment ids, same updated_at) change
- * their CRCs by the same amount and the XOR cancels out — a rollback went unseen. Only a changed part
- * is reloaded. The snapshot is replaced atomically, so a request in flight keeps the upstream it
- * chose and the next request sees the new routes.
+ * polling. Routes (the big table): the row count plus the rows stamped recently, compared by hash
+ * with what is loaded, and every few seconds a whole-table checksum (see `refreshRoutes`). Instances
+ * and sentinels of the region: a row count and an XOR of per-row 64-bit MD5 prefixes each poll, and
+ * a reload when it changes. Checksums are MD5-based, not CRC32: CRC is linear, so two routes moved
+ * alike in one transaction (same deployment ids, same updated_at) change their CRCs by the same
+ * amount and an XOR cancels out — a rollback went unseen that way. The snapshot is replaced
+ * atomically, so a request in flight keeps the upstream it chose and the next request sees the new
+ * routes.
  */
 export async function startRouteTable(deps: RouteTableDeps): Promise<RouteTable> {
   const { db, region, logger } = deps;
   let current: RouteSnapshot = { routes: new Map(), instances: new Map(), sentinels: new Map() };
-  const fingerprints: Record<Part, string> = { routes: "", instances: "", sentinels: "" };
+  const fingerprints = { instances: "", sentinels: "" };
 
+  /** Fingerprints of the region's instances and sentinels (small tables: checksummed every poll). */
   async function readFingerprints(): Promise<Record<Part, string>> {
     const { rows } = await sql<{ part: Part; n: number | string; x: number | string | null }>`
-      SELECT 'routes' AS part, COUNT(*) AS n,
-             BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS('|', id, fully_qualified_domain_name, deployment_id, environment_id, updated_at)), 16), 16, 10) AS UNSIGNED)) AS x
-        FROM frontline_routes
-      UNION ALL
-      SELECT 'instances', COUNT(*), BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS('|', id, deployment_id, address, status, updated_at)), 16), 16, 10) AS UNSIGNED))
+      SELECT 'instances' AS part, COUNT(*) AS n, BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS('|', id, deployment_id, address, status, updated_at)), 16), 16, 10) AS UNSIGNED)) AS x
         FROM instances WHERE region = ${region}
       UNION ALL
       SELECT 'sentinels', COUNT(*), BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS('|', id, environment_id, health, desired_state, addresses, updated_at)), 16), 16, 10) AS UNSIGNED))
         FROM sentinels WHERE region = ${region}`.execute(db);
-    const out: Record<Part, string> = { routes: "", instances: "", sentinels: "" };
+    const out = { instances: "", sentinels: "" };
     for (const row of rows) out[row.part] = `${row.n}:${row.x ?? 0}`;
     return out;
   }
 
-  async function loadRoutes(): Promise<Map<string, RouteEntry>> {
-    const rows = await db
-      .selectFrom("frontline_routes")
-      .select(["fully_qualified_domain_name", "deployment_id", "environment_id", "project_id", "workspace_id"])
-      .execute();
-    const routes = new Map<string, RouteEntry>();
-    for (const row of rows) {
-      routes.set(row.fully_qualified_domain_name.toLowerCase(), {
-        deploymentId: row.deployment_id,
-        environmentId: row.environment_id,
-        projectId: row.project_id,
-        workspaceId: row.workspace_id,
-      });
+  /** The whole route table's fingerprint: an MD5 over every row, so it runs only every few seconds. */
+  async function readRouteFingerprint(): Promise<string> {
+    const { rows } = await sql<{ n: number | string; x: number | string | null }>`
+      SELECT COUNT(*) AS n,
+             BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS('|', id, fully_qualified_domain_name, deployment_id, environment_id, updated_at)), 16), 16, 10) AS UNSIGNED)) AS x
+        FROM frontline_routes`.execute(db);
+    return `${rows[0]?.n ?? 0}:${rows[0]?.x ?? 0}`;
+  }
+
+  const index = new RouteIndex();
+  const routeColumns = ["id", "fully_qualified_domain_name", "deployment_id", "environment_id", "project_id", "workspace_id", "updated_at"] as const;
+
+  let lastVerifiedAt = 0;
+
+  /**
+   * Brings the route index up to date and says whether anything changed. Every poll reads the row
+   * count and the rows stamped within the window before the newest one loaded (an index range scan:
+   * a cutover touches a handful of rows, whatever the table's size); a changed row differs in its
+   * hash even when stamped in the same millisecond. A count that disagrees (a delete) reloads whole;
+   * every `verifyEveryMs` the whole-table checksum proves nothing older than the window was missed.
+   */
+  async function refreshRoutes(full: boolean): Promise<boolean> {
+    const before = index.version;
+    const loadAll = async () => index.replaceAll(await db.selectFrom("frontline_routes").select(routeColumns).execute());
+    if (full || index.size === 0) {
+      await loadAll();
+      lastVerifiedAt = Date.now();
+      return index.version !== before;
     }
-    return routes;
+    const [{ n } = { n: 0 }] = (await sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM frontline_routes`.execute(db)).rows;
+    const since = index.maxUpdatedAt() - incrementalWindowMs;
+    index.upsert(await db.selectFrom("frontline_routes").select(routeColumns).where("updated_at", ">=", since).execute());
+    if (Number(n) !== index.size) {
+      await loadAll();
+    } else if (Date.now() - lastVerifiedAt >= (deps.verifyEveryMs ?? 5_000)) {
+      lastVerifiedAt = Date.now();
+      if ((await readRouteFingerprint()) !== index.fingerprint()) {
+        logger.info({ region }, "route checksum differs from the database; reloading all routes");
+        await loadAll();
+      }
+    }
+    return index.version !== before;
   }
 
   async function loadInstances(): Promise<Map<string, string[]>> {
@@ -138,17 +174,19 @@ export async function startRouteTable(deps: RouteTableDeps): Promise<RouteTable>
   }
 
   async function refresh(full: boolean): Promise<void> {
-    const next = await readFingerprints();
-    const changed = (Object.keys(next) as Part[]).filter((part) => full || next[part] !== fingerprints[part]);
-    if (changed.length === 0) return;
     // Routes before instances: instances of a new target are running before its route moves, so
     // reading instances second never pairs a new route with a stale instance list.
-    const routes = changed.includes("routes") ? await loadRoutes() : current.routes;
+    const routesChanged = await refreshRoutes(full);
+    const next = await readFingerprints();
+    const changed = (["instances", "sentinels"] as const).filter((part) => full || next[part] !== fingerprints[part]);
+    if (!routesChanged && changed.length === 0) return;
+    const routes = routesChanged ? index.byHostname() : current.routes;
     const instances = changed.includes("instances") ? await loadInstances() : current.instances;
     const sentinels = changed.includes("sentinels") ? await loadSentinels() : current.sentinels;
     current = { routes, instances, sentinels };
-    Object.assign(fingerprints, next);
-    if (!full) logger.debug({ region, changed, routes: routes.size }, "route table changed");
+    fingerprints.instances = next.instances;
+    fingerprints.sentinels = next.sentinels;
+    if (!full) logger.debug({ region, routesChanged, changed, routes: routes.size }, "route table changed");
   }
 
   const poller: Poller = await startPoller({

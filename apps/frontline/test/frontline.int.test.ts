@@ -11,6 +11,8 @@ import { createTestDatabase, freePort, waitFor, type TestDatabase } from "@ctrl/
 import { insertDeployment, insertInstance, newEdgeProject, setRoute, setSentinel, startUpstream, upgradeEcho, type Upstream } from "@ctrl/sentinel/testing";
 import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { newId, sql } from "@ctrl/db";
+import { RouteIndex } from "../src/route-index.js";
 import { startFrontlineInProcess, type InProcessFrontline } from "./harness.js";
 
 const client = new Agent({ connections: 64 });
@@ -325,6 +327,30 @@ describe("route changes", () => {
         .execute();
       await waitFor(`both served by ${answer} within 1 s`, async () => (await call("pair-a.ctrl.localhost")).body === answer && (await call("pair-b.ctrl.localhost")).body === answer, { timeoutMs: 1_000, intervalMs: 10 });
     }
+  });
+
+  it("sees a deleted route and a late commit stamped long ago (beyond the incremental window)", async () => {
+    const deploymentId = await routed("doomed.ctrl.localhost", [await named("doomed")]);
+    await waitFor("doomed served", async () => (await call("doomed.ctrl.localhost")).body === "doomed", { timeoutMs: 2_000 });
+    await database.db.deleteFrom("frontline_routes").where("fully_qualified_domain_name", "=", "doomed.ctrl.localhost").execute();
+    await waitFor("deleted route gone within 1 s", async () => (await call("doomed.ctrl.localhost")).status === 404, { timeoutMs: 1_000, intervalMs: 10 });
+    const now = Date.now();
+    await database.db
+      .insertInto("frontline_routes")
+      .values({ id: newId("route"), workspace_id: project.workspaceId, project_id: project.projectId, environment_id: project.environmentId, deployment_id: deploymentId, fully_qualified_domain_name: "late.ctrl.localhost", sticky: "none", created_at: now - 3_600_000, updated_at: now - 3_600_000 })
+      .execute();
+    await waitFor("late route served within 1 s", async () => (await call("late.ctrl.localhost")).body === "doomed", { timeoutMs: 1_000, intervalMs: 10 });
+  });
+
+  it("computes the same route checksum in memory as the database does", async () => {
+    const rows = await database.db.selectFrom("frontline_routes").select(["id", "fully_qualified_domain_name", "deployment_id", "environment_id", "project_id", "workspace_id", "updated_at"]).execute();
+    const index = new RouteIndex();
+    index.replaceAll(rows);
+    const { rows: [db] } = await sql<{ n: number; x: number | string }>`
+      SELECT COUNT(*) AS n, BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS('|', id, fully_qualified_domain_name, deployment_id, environment_id, updated_at)), 16), 16, 10) AS UNSIGNED)) AS x
+        FROM frontline_routes`.execute(database.db);
+    expect(rows.length).toBeGreaterThan(5);
+    expect(index.fingerprint()).toBe(`${db!.n}:${db!.x}`);
   });
 
   it("fails no request of 20 concurrent clients while the route switches back and forth", async () => {
