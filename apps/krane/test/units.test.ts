@@ -17,6 +17,7 @@ import { Backoff } from "../src/sync/backoff.js";
 import { badName, deploymentWorkload, sentinelWorkload } from "../src/sync/convert.js";
 import { CursorStore } from "../src/sync/cursor.js";
 import { Reporter } from "../src/sync/reporter.js";
+import { WatchLoop } from "../src/sync/watch-loop.js";
 import type { ObservedWorkload, WorkloadKind } from "../src/workload.js";
 import { deployment } from "./helpers.js";
 
@@ -143,7 +144,8 @@ describe("log rotation and tail", () => {
 
 describe("port allocator", () => {
   it("skips reserved ports and ports bound by someone else, and says when the range is exhausted", async () => {
-    const base = 45_000 + (process.pid % 500) * 4;
+    // Below the ephemeral range (32768+), so outgoing connections never hold these ports.
+    const base = 21_000 + (process.pid % 500) * 4;
     const blocker = createServer();
     await new Promise<void>((ok) => blocker.listen(base + 1, "0.0.0.0", ok));
     try {
@@ -202,6 +204,55 @@ describe("reporter", () => {
     expect(bursts.at(-1)).toEqual({ name: "burst", replicas: 50 });
     expect(bursts.length).toBeLessThan(5);
     expect(sent.filter((s) => s.name === "flaky")).toEqual([{ name: "flaky", replicas: 1 }]);
+  });
+});
+
+describe("watch loop", () => {
+  it("applies in order, persists the cursor only after applying, skips replays, and resumes from the cursor after a break or a failed apply", async () => {
+    const cursor = new CursorStore(join(dir, "watch-cursor.json"), "local");
+    await cursor.load();
+    const opened: bigint[] = [];
+    const applied: bigint[] = [];
+    let failOnce = true;
+    let connection = 0;
+    const loop = new WatchLoop<{ version: bigint }>({
+      name: "test",
+      cursor,
+      backoff: new Backoff(1, 5),
+      logger: pino({ level: "silent" }),
+      version: (m) => m.version,
+      open: (after, signal) => {
+        opened.push(after);
+        const c = ++connection;
+        return (async function* () {
+          if (c === 1) {
+            yield { version: 1n };
+            yield { version: 2n };
+            throw new Error("connection reset"); // the control plane went away
+          }
+          // The server replays from an older point (e.g. a snapshot): 1 and 2 must not be applied again.
+          for (const v of [1n, 2n, 3n, 4n]) yield { version: v };
+          // Then stays open until the loop aborts it (as a real Connect stream does on its signal).
+          await new Promise((_, reject) => signal.addEventListener("abort", () => reject(new Error("aborted")), { once: true }));
+        })();
+      },
+      apply: async (m) => {
+        // Cursor persisted for the previous message, never yet for this one.
+        expect(cursor.get()).toBeLessThan(m.version);
+        if (m.version === 3n && failOnce) {
+          failOnce = false;
+          throw new Error("disk full");
+        }
+        applied.push(m.version);
+      },
+    });
+    loop.start();
+    const deadline = Date.now() + 5_000;
+    while (cursor.get() < 4n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await loop.stop();
+    expect(applied).toEqual([1n, 2n, 3n, 4n]);
+    expect(opened.slice(0, 3)).toEqual([0n, 2n, 2n]);
+    expect(await new CursorStore(join(dir, "watch-cursor.json"), "local").load()).toBe(4n);
   });
 });
 
