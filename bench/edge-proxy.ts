@@ -7,7 +7,8 @@
  * the time from committing a route change to the first response from the new deployment, observed
  * by a client polling through frontline (p50/p99 over BENCH_CUTOVERS switches).
  *
- * Env: BENCH_DURATION_SEC (5), BENCH_CONNECTIONS (16), BENCH_CUTOVERS (30), BENCH_ROUNDS (3).
+ * Env: BENCH_DURATION_SEC (5), BENCH_CONNECTIONS (16), BENCH_CUTOVERS (30), BENCH_ROUNDS (3),
+ * BENCH_ROUTES (10000 other routes in the table during the cutover measurement).
  */
 import { createTestDatabase, freePort, startProcess, waitForHttpOk, type ManagedProcess } from "@ctrl/testing";
 import { startFrontlineProcess } from "@ctrl/frontline/testing";
@@ -22,6 +23,7 @@ const durationSec = Number(process.env.BENCH_DURATION_SEC ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const cutovers = Number(process.env.BENCH_CUTOVERS ?? 30);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const extraRoutes = Number(process.env.BENCH_ROUTES ?? 10_000);
 
 async function startHello(deploymentId: string): Promise<{ address: string; process: ManagedProcess }> {
   const port = await freePort();
@@ -84,6 +86,24 @@ try {
     [direct, viaInstances, viaSentinel].map((r) => [r.label, Math.round(r.requestsPerSec), r.p50, r.p99, r.failures, (r.requestsPerSec / direct.requestsPerSec).toFixed(2)]),
   );
 
+  // Cutover latency against a realistically sized route table: every switch reloads it whole.
+  if (extraRoutes > 0) {
+    const now = Date.now();
+    for (let offset = 0; offset < extraRoutes; offset += 1_000) {
+      const rows = Array.from({ length: Math.min(1_000, extraRoutes - offset) }, (_, i) => ({
+        id: `route_bench_${offset + i}`,
+        workspace_id: withoutSentinel.workspaceId,
+        project_id: withoutSentinel.projectId,
+        environment_id: withoutSentinel.environmentId,
+        deployment_id: plain,
+        fully_qualified_domain_name: `filler-${offset + i}.ctrl.localhost`,
+        sticky: "none" as const,
+        created_at: now,
+        updated_at: now,
+      }));
+      await database.db.insertInto("frontline_routes").values(rows).execute();
+    }
+  }
   // Cutover latency: commit a route change, poll through frontline until the new deployment answers.
   const client = new Agent({ connections: 4 });
   const answer = async () => {
@@ -104,7 +124,7 @@ try {
   }
   latencies.sort((a, b) => a - b);
   await client.close();
-  console.log(`\ncutover → first response from the new deployment through frontline (${cutovers} switches, FRONTLINE_POLL_INTERVAL_MS=150)`);
+  console.log(`\ncutover → first response from the new deployment through frontline (${cutovers} switches, ${extraRoutes + 2} routes in the table, FRONTLINE_POLL_INTERVAL_MS=150)`);
   printTable(["p50 ms", "p99 ms", "max ms"], [[percentile(latencies, 50).toFixed(0), percentile(latencies, 99).toFixed(0), latencies.at(-1)!.toFixed(0)]]);
 } finally {
   for (const p of processes.reverse()) await p.stop();
