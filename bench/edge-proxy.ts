@@ -13,6 +13,7 @@
 import { createTestDatabase, freePort, startProcess, waitForHttpOk, type ManagedProcess } from "@ctrl/testing";
 import { startFrontlineProcess } from "@ctrl/frontline/testing";
 import { bundleSentinelForTest, insertDeployment, insertInstance, newEdgeProject, setRoute, setSentinel, startSentinelProcess } from "@ctrl/sentinel/testing";
+import { rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Agent, request } from "undici";
@@ -40,13 +41,15 @@ function percentile(sorted: number[], p: number): number {
 
 const database = await createTestDatabase();
 const processes: ManagedProcess[] = [];
+let bundleDir: string | undefined;
 try {
   const withSentinel = newEdgeProject();
   const withoutSentinel = newEdgeProject();
   const blue = await insertDeployment(database.db, withSentinel);
   const green = await insertDeployment(database.db, withSentinel);
   const plain = await insertDeployment(database.db, withoutSentinel);
-  const [blueHello, greenHello, bundleDir] = await Promise.all([startHello(blue), startHello(green), bundleSentinelForTest()]);
+  const [blueHello, greenHello, bundled] = await Promise.all([startHello(blue), startHello(green), bundleSentinelForTest()]);
+  bundleDir = bundled;
   processes.push(blueHello.process, greenHello.process);
   await insertInstance(database.db, withSentinel, blue, blueHello.address);
   await insertInstance(database.db, withSentinel, green, greenHello.address);
@@ -129,4 +132,5 @@ try {
 } finally {
   for (const p of processes.reverse()) await p.stop();
   await database.drop();
+  if (bundleDir) await rm(bundleDir, { recursive: true, force: true });
 }

@@ -34,6 +34,7 @@ let stack: TestStack;
 let worker: WorkerEndpoint;
 let agent: ManagedProcess;
 let agentDir: string;
+let helloDir: string | undefined;
 let frontline: FrontlineProcess;
 let deployments: Client<typeof DeploymentService>;
 let helloImage: string;
@@ -95,7 +96,8 @@ beforeAll(async () => {
   const [sentinelImage, hello] = await Promise.all([
     packSentinelArtifact(stack.storage),
     (async () => {
-      const out = join(await mkdtemp(join(tmpdir(), "ctrl-hello-")), "hello.tar.gz");
+      helloDir = await mkdtemp(join(tmpdir(), "ctrl-hello-"));
+      const out = join(helloDir, "hello.tar.gz");
       const { sha256 } = await packDirectory(join(repoRoot, "examples/hello"), out);
       return formatArtifactRef(await uploadArtifact(stack.storage, `artifacts/hello/${sha256}.tar.gz`, out));
     })(),
@@ -154,6 +156,7 @@ afterAll(async () => {
     }
   }
   if (agentDir) await rm(agentDir, { recursive: true, force: true });
+  if (helloDir) await rm(helloDir, { recursive: true, force: true });
   await worker?.close(500);
   await stack?.close();
   await client.close();

@@ -6,6 +6,7 @@
  * only the sentinel's own environment is reachable.
  */
 import { createTestDatabase, freePort, waitFor, type TestDatabase } from "@ctrl/testing";
+import { rm } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   bundleSentinelForTest,
@@ -49,6 +50,7 @@ afterAll(async () => {
   await sentinel?.process.stop();
   await Promise.all(upstreams.map((u) => u.process.stop()));
   await database?.drop();
+  if (bundleDir) await rm(bundleDir, { recursive: true, force: true });
 });
 
 describe("sentinel", () => {
