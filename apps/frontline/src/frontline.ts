@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { TLSSocket, SecureContext } from "node:tls";
 import type { Duplex } from "node:stream";
-import { newId } from "@ctrl/db";
+import { randomUUID } from "node:crypto";
 import { forwardRequest, forwardUpgrade, normalizeHost, rejectUpgrade, RoundRobin, sendPlain, upstreamRequestHeaders, type ForwardOutcome } from "@ctrl/proxy";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
@@ -116,6 +116,11 @@ function plan(snapshot: RouteSnapshot, host: string, mode: UpstreamMode): Plan {
   }
   if (instances.length === 0) return { kind: "no_upstream", deploymentId: route.deploymentId };
   return { kind: "proxy", key: route.deploymentId, addresses: instances, viaSentinel: false, deploymentId: route.deploymentId };
+}
+
+/** A request id; randomUUID is batched by Node, far cheaper per request than base58 of fresh bytes. */
+function newRequestId(): string {
+  return `req_${randomUUID().replaceAll("-", "")}`;
 }
 
 /** Short, safe rendering of a host for a response body. */
@@ -263,7 +268,7 @@ export function createFrontline(deps: FrontlineDeps): Frontline {
     const encrypted = (req.socket as TLSSocket).encrypted === true;
     // One id per request, on the response and upstream, so frontline, sentinel and app logs correlate.
     const incomingId = req.headers["x-request-id"];
-    const requestId = settings.trustForwarded && typeof incomingId === "string" && /^[A-Za-z0-9_.-]{1,128}$/.test(incomingId) ? incomingId : newId("req");
+    const requestId = settings.trustForwarded && typeof incomingId === "string" && /^[A-Za-z0-9_.-]{1,128}$/.test(incomingId) ? incomingId : newRequestId();
     res.setHeader("x-request-id", requestId);
     const headers = upstreamRequestHeaders(
       req.headers,
