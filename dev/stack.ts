@@ -13,7 +13,7 @@ import { createStorage } from "@ctrl/s3";
 import { loadDevConfig, portsOf } from "./src/config.js";
 import { LogMux } from "./src/logs.js";
 import { chooseDatabase } from "./src/mysql.js";
-import { leftoverProcesses, PortsBusyError, StackRunner, StackStoppedError, StepFailedError } from "./src/runner.js";
+import { leftoverProcesses, PortsBusyError, processesMentioning, StackRunner, StackStoppedError, StepFailedError } from "./src/runner.js";
 import { checkUploadFlow } from "./src/self-check.js";
 import { deployHello } from "./src/deploy-hello.js";
 import { localS3, stackSpecs, stackUrls } from "./src/specs.js";
@@ -111,10 +111,16 @@ try {
     err instanceof PortsBusyError || err instanceof StepFailedError ? err.message : `${(err as Error).stack ?? String(err)}`;
   if (err instanceof PortsBusyError) {
     const leftovers = await leftoverProcesses(pidFile);
-    if (leftovers.length) {
-      message += `\n\nAn earlier \`pnpm dev\` was killed without stopping its processes; these still run:\n${leftovers
-        .map((l) => `  ${l.name}  pid ${l.pid}`)
-        .join("\n")}\nStop them with: kill -- ${leftovers.map((l) => `-${l.pid}`).join(" ")}   (each is a process group)`;
+    // Also what those services started in sessions of their own (krane's instances): found by the data dir.
+    const groups = new Set(leftovers.map((l) => l.pid));
+    const strays = processesMentioning(dataDir + "/").filter((p) => !groups.has(p.pgid));
+    if (leftovers.length || strays.length) {
+      const lines = [
+        ...leftovers.map((l) => `  ${l.name}  pid ${l.pid} (process group)`),
+        ...strays.map((p) => `  pid ${p.pid}  ${p.cmdline.slice(0, 100)}`),
+      ];
+      const targets = [...leftovers.map((l) => `-${l.pid}`), ...strays.map((p) => String(p.pid))];
+      message += `\n\nAn earlier \`pnpm dev\` was killed without stopping its processes; these still run:\n${lines.join("\n")}\nStop them with: kill -- ${targets.join(" ")}`;
     }
   }
   console.error(`\n✗ the stack did not start:\n${message}\n(logs of every process: ${logDir})\n`);

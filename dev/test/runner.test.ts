@@ -81,6 +81,21 @@ describe("StackRunner", () => {
     expect(r.lines.some((l) => l.line === "ignoring SIGTERM")).toBe(true);
   });
 
+  it("also ends children that moved to a session of their own (like krane's instances)", async () => {
+    const [parentPort, childPort] = [await freePort(), await freePort()];
+    // The child is spawned detached (setsid): the group signal does not reach it, and the parent exits
+    // on SIGTERM without stopping it — it would be re-parented to init and keep its port forever.
+    const script = `
+      const { spawn } = require("node:child_process");
+      const child = spawn(process.execPath, ["-e", 'require("node:http").createServer((q, r) => r.end("own session")).listen(${childPort}, "127.0.0.1")'], { detached: true, stdio: "ignore" });
+      child.unref();
+      require("node:http").createServer((q, r) => r.end("parent")).listen(${parentPort}, "127.0.0.1");`;
+    runner = new StackRunner([httpService("agent", parentPort, { script, ready: { http: `http://127.0.0.1:${childPort}/` } })], recorder().events);
+    await runner.start();
+    await runner.stop();
+    await waitForPortFree(childPort, 5_000);
+  });
+
   it("fails with the process's output when it exits before it is ready, and stops what it had started", async () => {
     const [pa, pb] = [await freePort(), await freePort()];
     const r = recorder();

@@ -7,7 +7,7 @@ import { createConnection } from "mysql2/promise";
 import { freePort, startProcess, waitFor, waitForPortFree, type ManagedProcess } from "@ctrl/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { findBinary } from "../src/mysql.js";
-import { leftoverProcesses } from "../src/runner.js";
+import { leftoverProcesses, processesMentioning } from "../src/runner.js";
 
 // The real command, as a user runs it: `tsx dev/stack.ts` in a child process, on free ports, with
 // its data in a temp dir and a database of its own, so it never touches a developer's `.data` or `ctrl`.
@@ -25,6 +25,8 @@ async function stackEnv(dataDir: string, extra: Record<string, string> = {}) {
   for (const [name, port] of Object.entries(ports)) env[`CTRL_DEV_${name}_PORT`] = String(port);
   return { env, ports };
 }
+
+const dataDirOf = (env: Record<string, string>) => env.CTRL_DEV_DATA_DIR!;
 
 function startStack(env: Record<string, string>, args: string[] = []): ManagedProcess {
   return startProcess("stack", tsx, [join(devDir, "stack.ts"), ...args], { env, cwd: devDir });
@@ -44,7 +46,16 @@ afterEach(async () => {
   await Promise.all(procs.splice(0).map((p) => p.stop(30_000)));
   // A stack killed on purpose cannot: end the process groups it recorded (all started by this file).
   for (const file of pidFiles.splice(0)) for (const l of await leftoverProcesses(file)) killGroup(l.pid);
+  // And anything else of a stack of this file (e.g. krane's instances): their command lines name its data dir.
+  for (const dir of dirs) for (const p of processesMentioning(dir + "/")) killPid(p.pid);
 });
+function killPid(pid: number) {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
 function killGroup(pgid: number) {
   try {
     process.kill(-pgid, "SIGKILL");
@@ -53,10 +64,16 @@ function killGroup(pgid: number) {
   }
 }
 afterAll(async () => {
+  // Leak detector: once every stack of this file has stopped, nothing may still run from their data dirs
+  // (krane's instances start asynchronously, so give stragglers a moment to show up).
+  await new Promise((r) => setTimeout(r, 1_000));
+  const leaked = dirs.flatMap((dir) => processesMentioning(dir + "/"));
+  for (const p of leaked) killPid(p.pid);
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
   const admin = await createConnection({ uri: serverUrl });
   await admin.query(`DROP DATABASE IF EXISTS \`${databaseName}\``);
   await admin.end();
+  expect(leaked.map((p) => p.cmdline)).toEqual([]);
 });
 
 describe("pnpm dev", () => {
@@ -80,6 +97,8 @@ describe("pnpm dev", () => {
     const names = (what: string) => [...out.matchAll(new RegExp(`^([\\w-]+) +│ ${what}`, "gm"))].map((m) => m[1]);
     expect(names("started pid").length).toBeGreaterThanOrEqual(4);
     expect(names("stopping \\(pid"), out).toEqual(names("started pid").reverse());
+    // Nothing of the stack survives it, not even what krane started in sessions of its own.
+    expect(processesMentioning(dataDirOf(env) + "/")).toEqual([]);
     for (const name of ["API", "GRPC", "RESTATE_INGRESS", "RESTATE_ADMIN", "S3", "WORKER", "WORKER_HEALTH", "FRONTLINE", "KRANE"]) await waitForPortFree(ports[name]!, 5_000);
   });
 
@@ -113,6 +132,7 @@ describe("pnpm dev", () => {
     const exit = await stack.exited;
     expect(exit.code, stack.tail(80)).toBe(0);
     expect(stack.tail(80)).toMatch(/mysql +│ stopping/);
+    expect(processesMentioning(dataDir + "/")).toEqual([]);
     for (const port of Object.values(ports)) await waitForPortFree(port, 5_000);
   });
 
@@ -135,13 +155,21 @@ describe("pnpm dev", () => {
     const out = second.tail(100);
     expect(exit.code, out).toBe(1);
     expect(out).toContain("An earlier `pnpm dev` was killed without stopping its processes; these still run:");
-    const killLine = /Stop them with: kill -- ((?:-\d+ ?)+)/.exec(out);
+    const killLine = /Stop them with: kill -- ((?:-?\d+ ?)+)/.exec(out);
     expect(killLine, out).not.toBeNull();
-    const groups = killLine![1]!.trim().split(" ").map((g) => Number(g.slice(1)));
+    const targets = killLine![1]!.trim().split(" ").map(Number);
     for (const name of ["restate", "s3", "ctrl-worker", "ctrl-api"]) expect(out).toMatch(new RegExp(`  ${name}  pid \\d+`));
-    // Following the printed advice frees every port (these groups were started by this test's stack).
-    for (const pgid of groups) killGroup(pgid);
-    await waitFor("the leftovers to be gone", async () => (await leftoverProcesses(join(dataDir, "pids.json"))).length === 0, { timeoutMs: 10_000 });
+    // Following the printed advice (a plain `kill`, SIGTERM) ends everything of that stack and frees
+    // every port. These processes were all started by this test's stack.
+    for (const target of targets) {
+      try {
+        process.kill(target, "SIGTERM"); // negative: a process group
+      } catch {
+        // already gone
+      }
+    }
+    await waitFor("the leftovers to be gone", async () => (await leftoverProcesses(join(dataDir, "pids.json"))).length === 0, { timeoutMs: 30_000 });
+    await waitFor("nothing to mention the data dir", () => processesMentioning(dataDir + "/").length === 0, { timeoutMs: 30_000 });
     for (const name of ["API", "GRPC", "RESTATE_INGRESS", "RESTATE_ADMIN", "S3", "WORKER", "WORKER_HEALTH"]) await waitForPortFree(ports[name]!, 10_000);
   });
 
