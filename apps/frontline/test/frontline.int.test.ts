@@ -263,6 +263,27 @@ describe("bodies", () => {
     expect(res.body).toBe("got first;second");
   });
 
+  it("closes the upstream exchange when the client goes away mid-response", async () => {
+    let upstreamClosed = false;
+    let firstSent!: () => void;
+    const sent = new Promise<void>((resolve) => (firstSent = resolve));
+    await routed("endless.ctrl.localhost", [await upstream((req, res) => {
+      res.writeHead(200, { "content-type": "text/plain" });
+      const timer = setInterval(() => res.write("tick\n"), 5);
+      res.write("tick\n", () => firstSent());
+      res.on("close", () => {
+        clearInterval(timer);
+        upstreamClosed = true;
+      });
+    })]);
+    const abort = new AbortController();
+    const res = await request(`${frontline.url}/`, { dispatcher: client, headers: { host: "endless.ctrl.localhost" }, signal: abort.signal });
+    await sent;
+    for await (const _chunk of res.body) break; // read one chunk, then hang up
+    abort.abort();
+    await waitFor("the upstream response to be closed", () => upstreamClosed, { timeoutMs: 5_000 });
+  });
+
   it("passes a large body both ways intact", async () => {
     await routed("echo.ctrl.localhost", [await upstream((req, res) => {
       res.writeHead(200, { "content-type": "application/octet-stream" });
