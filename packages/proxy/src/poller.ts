@@ -13,7 +13,7 @@ export interface PollerOptions {
 
 /** A running refresh loop. */
 export interface Poller {
-  /** Resolves after a refresh that started after this call completed (or after `timeoutMs`). */
+  /** Resolves after a scheduled refresh that started after this call completed (or after `timeoutMs`). */
   nextRefresh(timeoutMs: number): Promise<void>;
   /** When the last refresh succeeded (ms), or 0. */
   lastSuccessAt(): number;
@@ -54,7 +54,7 @@ export async function startPoller(options: PollerOptions): Promise<Poller> {
     running = undefined;
     for (const resolve of waitingForThis) resolve();
     waitingForThis = [];
-    if (!stopped) timer = setTimeout(cycle, waitingForNext.length > 0 ? 0 : options.intervalMs);
+    if (!stopped) timer = setTimeout(cycle, options.intervalMs);
   };
   timer = setTimeout(cycle, options.intervalMs);
 
@@ -62,15 +62,12 @@ export async function startPoller(options: PollerOptions): Promise<Poller> {
     nextRefresh(timeoutMs) {
       return new Promise<void>((resolve) => {
         const t = setTimeout(resolve, timeoutMs);
+        // Waits for the next scheduled refresh rather than forcing one: a flood of requests for
+        // unknown hosts must not turn into back-to-back database queries.
         waitingForNext.push(() => {
           clearTimeout(t);
           resolve();
         });
-        // Someone is waiting: run the next refresh now instead of after the interval.
-        if (timer && !running) {
-          clearTimeout(timer);
-          timer = setTimeout(cycle, 0);
-        }
       });
     },
     lastSuccessAt: () => lastSuccess,

@@ -14,14 +14,23 @@ describe("startPoller", () => {
     await expect(startPoller({ intervalMs: 5, fullEveryMs: 1e9, refresh: async () => { throw new Error("db down"); }, onError: () => undefined })).rejects.toThrow("db down");
   });
 
-  it("nextRefresh waits for a refresh that started after the call, even with a long interval", async () => {
+  it("nextRefresh waits for a refresh that started after the call", async () => {
     let reads = 0;
     let value = 0;
-    const poller = await startPoller({ intervalMs: 60_000, fullEveryMs: 1e9, refresh: async () => { reads = value; }, onError: () => undefined });
+    const poller = await startPoller({ intervalMs: 20, fullEveryMs: 1e9, refresh: async () => { reads = value; }, onError: () => undefined });
     value = 42;
     await poller.nextRefresh(5_000);
     expect(reads).toBe(42);
     await poller.stop();
+  });
+
+  it("nextRefresh does not force extra refreshes (many waiters share the scheduled one)", async () => {
+    let refreshes = 0;
+    const poller = await startPoller({ intervalMs: 200, fullEveryMs: 1e9, refresh: async () => void refreshes++, onError: () => undefined });
+    await Promise.all(Array.from({ length: 50 }, () => poller.nextRefresh(5_000)));
+    await poller.stop();
+    // The initial refresh plus at most two scheduled ones, however many waited.
+    expect(refreshes).toBeLessThanOrEqual(3);
   });
 
   it("keeps going after a failed refresh and reports it", async () => {
