@@ -123,35 +123,6 @@ function lazyCountingBody(req: IncomingMessage, maxBodyBytes: number, state: { b
 }
 
 /**
- * Pipes the upstream body into the response; resolves when the response finished, rejects (and
- * breaks the client connection) when the upstream fails mid-body or the client goes away. Plain
- * `pipe` rather than `stream.pipeline`, which allocates and aborts an AbortController per call.
- */
-function pipeBody(body: Readable, res: ServerResponse): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    let settled = false;
-    const settle = (err?: Error) => {
-      if (settled) return;
-      settled = true;
-      if (err) reject(err);
-      else resolve();
-    };
-    body.once("error", (err) => {
-      // The client must not mistake a truncated body for a complete one.
-      res.destroy();
-      settle(err);
-    });
-    res.once("finish", () => settle());
-    res.once("close", () => {
-      if (res.writableFinished) return settle();
-      body.destroy();
-      settle(Object.assign(new Error("client closed the connection"), { code: "ERR_STREAM_PREMATURE_CLOSE" }));
-    });
-    body.pipe(res);
-  });
-}
-
-/**
  * Proxies one request to an upstream, streaming both bodies (nothing is buffered whole), and answers
  * the client itself when no upstream does: 413 for an oversized body, 502 when no upstream could be
  * reached or one failed, 504 when one did not answer in time. Never throws.
@@ -186,26 +157,52 @@ export async function forwardRequest(options: ForwardOptions): Promise<ForwardOu
       const upstream = options.nextUpstream(attempt);
       if (upstream === undefined) break;
       lastUpstream = upstream;
-      let response: Dispatcher.ResponseData;
+      // undici writes the upstream body straight into `res` (its stream API: no intermediate
+      // readable per response); the factory runs once the upstream's headers arrived.
+      let status = 0;
+      let flushTimer: NodeJS.Timeout | undefined;
       try {
-        response = await dispatcher.request({
-          origin: `http://${upstream}`,
-          path: req.url ?? "/",
-          method: method as Dispatcher.HttpMethod,
-          headers: options.headers,
-          body: withBody ? lazyCountingBody(req, options.maxBodyBytes, bodyState) : null,
-          signal: abort.signal,
-          headersTimeout: options.headersTimeoutMs,
-          bodyTimeout: options.bodyTimeoutMs,
-        });
+        await dispatcher.stream(
+          {
+            origin: `http://${upstream}`,
+            path: req.url ?? "/",
+            method: method as Dispatcher.HttpMethod,
+            headers: options.headers,
+            body: withBody ? lazyCountingBody(req, options.maxBodyBytes, bodyState) : null,
+            signal: abort.signal,
+            headersTimeout: options.headersTimeoutMs,
+            bodyTimeout: options.bodyTimeoutMs,
+          },
+          ({ statusCode, headers }) => {
+            status = statusCode;
+            options.onUpstreamSuccess?.(upstream);
+            res.writeHead(statusCode, downstreamResponseHeaders(headers as Record<string, string | string[] | undefined>));
+            // Headers normally leave with the first body chunk (one write). A stream whose first
+            // chunk is slow (SSE, long polls) must still show its headers promptly.
+            flushTimer = setTimeout(() => {
+              flushTimer = undefined;
+              if (!res.destroyed && !res.writableEnded) res.flushHeaders();
+            }, headersFlushDelayMs);
+            return res;
+          },
+        );
       } catch (err) {
+        if (flushTimer) clearTimeout(flushTimer);
+        const code = errorCode(err);
+        if (status !== 0) {
+          // Headers are out: the only honest signal left is a broken connection.
+          if (!res.destroyed) res.destroy();
+          if (abort.aborted || code === "ERR_STREAM_PREMATURE_CLOSE" || code === "UND_ERR_ABORTED") {
+            return { status, upstream, attempts: attempt + 1, failure: "client_aborted", errorCode: code };
+          }
+          return { status, upstream, attempts: attempt + 1, failure: code === "UND_ERR_BODY_TIMEOUT" ? "upstream_timeout" : "upstream_error", errorCode: code };
+        }
         lastError = err;
         if (abort.aborted) return { status: 0, upstream, attempts: attempt + 1, failure: "client_aborted" };
         if (bodyState.tooLarge) {
           sendPlain(res, 413, `request body too large (limit ${options.maxBodyBytes} bytes)`, { connection: "close" });
           return { status: 413, upstream, attempts: attempt + 1, failure: "body_too_large" };
         }
-        const code = errorCode(err);
         options.onUpstreamFailure?.(upstream, err as Error);
         const retryable = !bodyState.started && (connectErrorCodes.has(code) || (resetErrorCodes.has(code) && !withBody && idempotentMethods.has(method)));
         if (retryable) continue;
@@ -216,37 +213,8 @@ export async function forwardRequest(options: ForwardOptions): Promise<ForwardOu
         sendPlain(res, 502, "bad gateway: the upstream failed");
         return { status: 502, upstream, attempts: attempt + 1, failure: "upstream_error", errorCode: code };
       }
-
-      options.onUpstreamSuccess?.(upstream);
-      if (res.destroyed) {
-        response.body.destroy();
-        return { status: 0, upstream, attempts: attempt + 1, failure: "client_aborted" };
-      }
-      const headers = downstreamResponseHeaders(response.headers);
-      res.writeHead(response.statusCode, headers);
-      // Headers normally leave with the first body chunk (one write). A stream whose first chunk is
-      // slow (SSE, long polls) must still show its headers promptly, so flush them after a moment.
-      let flushTimer: NodeJS.Timeout | undefined = setTimeout(() => {
-        flushTimer = undefined;
-        if (!res.destroyed) res.flushHeaders();
-      }, headersFlushDelayMs);
-      response.body.once("data", () => {
-        if (flushTimer) clearTimeout(flushTimer);
-        flushTimer = undefined;
-      });
-      try {
-        await pipeBody(response.body, res);
-      } catch (err) {
-        // Headers are out: the only honest signal left is a broken connection, which pipeline did.
-        const code = errorCode(err);
-        if (abort.aborted || code === "ERR_STREAM_PREMATURE_CLOSE") {
-          return { status: response.statusCode, upstream, attempts: attempt + 1, failure: "client_aborted", errorCode: code };
-        }
-        return { status: response.statusCode, upstream, attempts: attempt + 1, failure: code === "UND_ERR_BODY_TIMEOUT" ? "upstream_timeout" : "upstream_error", errorCode: code };
-      } finally {
-        if (flushTimer) clearTimeout(flushTimer);
-      }
-      return { status: response.statusCode, upstream, attempts: attempt + 1 };
+      if (flushTimer) clearTimeout(flushTimer);
+      return { status, upstream, attempts: attempt + 1 };
     }
     if (lastUpstream === undefined) {
       sendPlain(res, 503, "no ready upstream for this host");
