@@ -1,11 +1,10 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { Principal } from "../../auth.js";
-import { Code, ConnectError } from "@connectrpc/connect";
-import { httpErrorFrom, InvalidField } from "../../deployments/errors.js";
+import { httpErrorFrom } from "../../deployments/errors.js";
 import type { ApiDeps } from "../../deps.js";
 import { addCustomDomain, getCustomDomain, retryCustomDomain } from "../../services/domains/custom-domains.js";
-import { authenticateRootKey, HttpApiError, parseBody, sendData } from "./envelope.js";
+import { authenticateRootKey, parseBody, sendData } from "./envelope.js";
 
 const text = (what: string, max: number) => z.string({ error: `required, ${what}` }).max(max, `at most ${max} characters`);
 
@@ -23,28 +22,6 @@ function principalOf(key: { id: string; workspace_id: string; permissions: strin
 }
 
 /**
- * The envelope error of a domain operation. InvalidField is recognised by its own fields: ConnectError
- * overrides `instanceof` with a duck-typed check, so every ConnectError is `instanceof InvalidField`.
- */
-function domainHttpError(err: unknown): HttpApiError {
-  if (err instanceof ConnectError && typeof (err as Partial<InvalidField>).httpField === "string") return httpErrorFrom(err);
-  if (err instanceof ConnectError) {
-    const mapped = connectStatus[err.code];
-    if (mapped) return new HttpApiError(mapped[0], mapped[1], err.rawMessage);
-  }
-  throw err;
-}
-
-const connectStatus: Partial<Record<Code, [number, string]>> = {
-  [Code.InvalidArgument]: [400, "Bad Request"],
-  [Code.Unauthenticated]: [401, "Unauthorized"],
-  [Code.PermissionDenied]: [403, "Forbidden"],
-  [Code.NotFound]: [404, "Not Found"],
-  [Code.AlreadyExists]: [409, "Conflict"],
-  [Code.FailedPrecondition]: [412, "Precondition Failed"],
-};
-
-/**
  * `POST /v2/deploy.addCustomDomain` → 201 `{id, domain, projectId, environmentId, challengeType,
  * verificationStatus, challengeStatus}` (permission `add_custom_domain`); 400 for a bad hostname, a
  * wildcard without DNS-01 or a name under the platform domain; 404 for an unknown project or
@@ -59,7 +36,7 @@ export function registerCustomDomainEndpoints(app: FastifyInstance, deps: ApiDep
     try {
       return sendData(req, reply, 201, await addCustomDomain(deps, principalOf(key), body));
     } catch (err) {
-      throw domainHttpError(err);
+      throw httpErrorFrom(err);
     }
   });
   app.post("/v2/deploy.getCustomDomain", async (req, reply) => {
@@ -68,7 +45,7 @@ export function registerCustomDomainEndpoints(app: FastifyInstance, deps: ApiDep
     try {
       return sendData(req, reply, 200, await getCustomDomain(deps, principalOf(key), body.domain));
     } catch (err) {
-      throw domainHttpError(err);
+      throw httpErrorFrom(err);
     }
   });
   app.post("/v2/deploy.retryCustomDomain", async (req, reply) => {
@@ -77,7 +54,7 @@ export function registerCustomDomainEndpoints(app: FastifyInstance, deps: ApiDep
     try {
       return sendData(req, reply, 200, await retryCustomDomain(deps, principalOf(key), body.domain));
     } catch (err) {
-      throw domainHttpError(err);
+      throw httpErrorFrom(err);
     }
   });
 }
