@@ -1,4 +1,4 @@
-#!/usr/bin/env tsx
+#!/usr/bin/env -S node --import tsx
 /**
  * `pnpm dev`: the whole control plane on this machine as local processes (dev/README.md).
  * `pnpm dev --check`: start it, run the upload self-check, stop, exit 0/1 (for CI and fresh clones).

@@ -115,7 +115,7 @@ interface Running {
 /**
  * Starts a declarative list of steps in dependency order (independent ones in parallel), waits for
  * each service's readiness, and stops everything it started in reverse order. Services run in their
- * own process group, so a SIGKILL after the grace also reaches their children (tsx runs the app as a
+ * own process group, so a SIGKILL after the grace also reaches their children (e.g. a shell wrapper's
  * child), and a Ctrl-C in the terminal reaches only the stack, which then stops them in order.
  */
 export class StackRunner {
@@ -503,17 +503,21 @@ export function isRunning(p: ProcessId): boolean {
   return st !== undefined && st.startTime === p.startTime && st.state !== "Z" && st.state !== "X";
 }
 
-/** Live processes whose command line mentions `dir` (a stack's data dir): what a killed stack left behind. */
+/**
+ * Live processes whose command line or environment mentions `dir` (a stack's data dir): what a killed
+ * stack left behind. The environment catches children of services too (they inherit it).
+ */
 export function processesMentioning(dir: string): (ProcessId & { pgid: number; cmdline: string })[] {
   const out: (ProcessId & { pgid: number; cmdline: string })[] = [];
   for (const pid of allPids()) {
     if (pid === process.pid) continue;
     try {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
+      const environ = cmdline.includes(dir) ? "" : readFileSync(`/proc/${pid}/environ`, "utf8");
       const st = readStat(pid);
-      if (st && cmdline.includes(dir) && isRunning(st)) out.push({ pid, pgid: st.pgid, startTime: st.startTime, cmdline });
+      if (st && (cmdline.includes(dir) || environ.includes(dir)) && isRunning(st)) out.push({ pid, pgid: st.pgid, startTime: st.startTime, cmdline });
     } catch {
-      // gone meanwhile
+      // gone meanwhile, or not ours to read
     }
   }
   return out;

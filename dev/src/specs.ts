@@ -55,7 +55,11 @@ export function stackUrls(ports: Ports) {
  */
 export function stackSpecs(s: StackSettings): StepSpec[] {
   const urls = stackUrls(s.ports);
-  const tsx = join(s.root, "node_modules", ".bin", "tsx");
+  // TypeScript apps run as `node --import tsx <file>`: one process that gets our signals itself. The tsx
+  // CLI instead runs the program as a child and SIGKILLs it when a relayed signal is not acknowledged
+  // within ~30 ms, which a loaded machine easily misses: no graceful stop, orphaned children.
+  const node = process.execPath;
+  const tsx = ["--import", import.meta.resolve("tsx")];
   const databaseUrl = s.database.url;
   const privateDb = s.database.kind === "private" ? s.database : undefined;
   const restateDir = join(s.dataDir, "restate");
@@ -178,8 +182,8 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
       kind: "service",
       name: "ctrl-worker",
       after: ["migrate", "restate", "s3", "sentinel-artifact", ...acme.workerAfter],
-      command: tsx,
-      args: [join(s.root, "apps/ctrl-worker/src/main.ts")],
+      command: node,
+      args: [...tsx, join(s.root, "apps/ctrl-worker/src/main.ts")],
       env: (outputs) => ({
         ...common,
         SENTINEL_IMAGE: String(outputs["sentinel-artifact"] ?? ""),
@@ -200,8 +204,8 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
       kind: "service",
       name: "ctrl-api",
       after: ["migrate", "restate", "s3"],
-      command: tsx,
-      args: [join(s.root, "apps/ctrl-api/src/main.ts")],
+      command: node,
+      args: [...tsx, join(s.root, "apps/ctrl-api/src/main.ts")],
       env: {
         ...common,
         HOST: "127.0.0.1",
@@ -221,8 +225,8 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
       kind: "service",
       name: "krane",
       after: ["ctrl-api", "s3"],
-      command: tsx,
-      args: [join(s.root, "apps/krane/src/main.ts")],
+      command: node,
+      args: [...tsx, join(s.root, "apps/krane/src/main.ts")],
       env: {
         ...common,
         KRANE_CONTROL_PLANE_URL: urls.api,
@@ -244,8 +248,8 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
       kind: "service",
       name: "frontline",
       after: ["migrate", "ctrl-api"],
-      command: tsx,
-      args: [join(s.root, "apps/frontline/src/main.ts")],
+      command: node,
+      args: [...tsx, join(s.root, "apps/frontline/src/main.ts")],
       env: {
         DATABASE_URL: databaseUrl,
         HOST: "127.0.0.1",

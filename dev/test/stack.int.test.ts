@@ -2,25 +2,39 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { createRequire } from "node:module";
 import { createConnection } from "mysql2/promise";
-import { freePort, startProcess, waitFor, waitForPortFree, type ManagedProcess } from "@ctrl/testing";
+import { startProcess, waitFor, waitForPortFree, type ManagedProcess } from "@ctrl/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { findBinary } from "../src/mysql.js";
-import { leftoverProcesses, processesMentioning } from "../src/runner.js";
+import { isPortFree, leftoverProcesses, processesMentioning } from "../src/runner.js";
 
-// The real command, as a user runs it: `tsx dev/stack.ts` in a child process, on free ports, with
+// The real command, as `pnpm dev` runs it: `node --import tsx dev/stack.ts` in a child process, on free ports, with
 // its data in a temp dir and a database of its own, so it never touches a developer's `.data` or `ctrl`.
 const devDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const tsx = join(devDir, "..", "node_modules", ".bin", "tsx");
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 const serverUrl = process.env.TEST_DATABASE_URL ?? "mysql://root@127.0.0.1:3306";
 const databaseName = `ctrl_devstack_${process.pid}_${Date.now().toString(36)}`;
 
 const portNames = ["API", "GRPC", "RESTATE_INGRESS", "RESTATE_ADMIN", "RESTATE_NODE", "S3", "WORKER", "WORKER_HEALTH", "MYSQL", "FRONTLINE", "KRANE"] as const;
 
+// Ports below the kernel's ephemeral range (32768+ here): a port from freePort() can be taken as the
+// source port of some outgoing connection in the seconds before the stack binds it (seen on a busy
+// machine); these can only be taken by a listener. 20000+ is krane's instance range.
+const usedPorts = new Set<number>();
+async function quietPort(): Promise<number> {
+  for (;;) {
+    const port = 12_000 + Math.floor(Math.random() * 8_000);
+    if (usedPorts.has(port) || !(await isPortFree(port))) continue;
+    usedPorts.add(port);
+    return port;
+  }
+}
+
 async function stackEnv(dataDir: string, extra: Record<string, string> = {}) {
   const ports: Record<string, number> = {};
-  for (const name of portNames) ports[name] = await freePort();
+  for (const name of portNames) ports[name] = await quietPort();
   const env: Record<string, string> = { ...(process.env as Record<string, string>), CTRL_DEV_DATA_DIR: dataDir, NO_COLOR: "1", CTRL_DEV_ACME: "off", ...extra };
   for (const [name, port] of Object.entries(ports)) env[`CTRL_DEV_${name}_PORT`] = String(port);
   return { env, ports };
@@ -29,7 +43,7 @@ async function stackEnv(dataDir: string, extra: Record<string, string> = {}) {
 const dataDirOf = (env: Record<string, string>) => env.CTRL_DEV_DATA_DIR!;
 
 function startStack(env: Record<string, string>, args: string[] = []): ManagedProcess {
-  return startProcess("stack", tsx, [join(devDir, "stack.ts"), ...args], { env, cwd: devDir });
+  return startProcess("stack", process.execPath, ["--import", tsxLoader, join(devDir, "stack.ts"), ...args], { env, cwd: devDir });
 }
 
 const dirs: string[] = [];
@@ -145,9 +159,10 @@ describe("pnpm dev", () => {
     const died = first.exited.then((e) => Promise.reject(new Error(`the stack exited (code ${e.code}):\n${first.tail(80)}`)));
     died.catch(() => undefined);
     await Promise.race([waitFor("the first stack to be up", () => first.tail(400).includes("running; Ctrl-C to stop"), { timeoutMs: 90_000, intervalMs: 100 }), died]);
-    // The stack's own node process (tsx runs it as a child): killed the way a crash or `kill -9` would.
+    // The stack process killed the way a crash or `kill -9` would: its services keep running.
     const stackPid = Number(/dev\s+│ pid (\d+);/.exec(first.tail(400))![1]);
-    process.kill(stackPid, "SIGKILL");
+    expect(stackPid).toBe(first.child.pid);
+    first.child.kill("SIGKILL");
 
     const second = startStack(env, ["--check"]);
     procs.push(second);
@@ -168,7 +183,11 @@ describe("pnpm dev", () => {
         // already gone
       }
     }
-    await waitFor("the leftovers to be gone", async () => (await leftoverProcesses(join(dataDir, "pids.json"))).length === 0, { timeoutMs: 30_000 });
+    await waitFor("the leftovers to be gone", async () => {
+      const left = await leftoverProcesses(join(dataDir, "pids.json"));
+      if (left.length) throw new Error(`still running: ${left.map((l) => l.name).join(", ")}`);
+      return true;
+    }, { timeoutMs: 30_000 });
     await waitFor("nothing to mention the data dir", () => processesMentioning(dataDir + "/").length === 0, { timeoutMs: 30_000 });
     for (const name of ["API", "GRPC", "RESTATE_INGRESS", "RESTATE_ADMIN", "S3", "WORKER", "WORKER_HEALTH"]) await waitForPortFree(ports[name]!, 10_000);
   });
