@@ -1,3 +1,4 @@
+import type { BuildErrorReason } from "@ctrl/build";
 import type { createBuildService } from "./service.js";
 
 /**
@@ -33,36 +34,17 @@ export interface BuildRequest {
   dockerfilePath?: string | null;
 }
 
-/** Output of `build`. */
-export interface BuildResult {
-  /** What the agent runs: `s3://bucket/key@sha256:<hex>` (local builder) or an image reference (docker). */
-  image: string;
-  /** Hex sha256 of the artifact (local) or the image digest (docker, when known; else ""). */
-  sha256: string;
-  /** True when an earlier successful build of the same project and context digest was reused. */
-  cached: boolean;
-  /** `build_…` id, also stored in `deployments.build_id`. */
-  buildId: string;
-  backend: "local" | "docker";
-  /** From `ctrl.json` when the local builder found one; informational (the agent reads the manifest). */
-  port?: number;
-  healthPath?: string;
-}
-
-/** Structured reasons a build fails with (stored by the deploy workflow as `failure_reason`). */
-export type BuildFailureReason =
-  | "build_not_configured"
-  | "build_context_missing"
-  | "build_context_invalid"
-  | "build_failed"
-  | "build_timeout"
-  | "build_upload_failed";
+/**
+ * Output of `build` and the reasons it fails with: the builder's own types (`@ctrl/build`), named
+ * here for callers of the service. Type-only, so ctrl-api loads no build code.
+ */
+export type { BuildOutput as BuildResult, BuildErrorReason as BuildFailureReason } from "@ctrl/build";
 
 /** A parsed build failure. */
 export interface BuildFailure {
   /** The failing step, e.g. `build:compile`. */
   step: string;
-  reason: BuildFailureReason;
+  reason: BuildErrorReason;
   /** Human-readable message; for a failed command it ends with the command's last log lines. */
   message: string;
 }
@@ -76,7 +58,7 @@ export function formatBuildFailure(failure: BuildFailure): string {
 export function parseBuildFailure(message: string): BuildFailure | undefined {
   const m = /^(?:failed_precondition: )?\[([a-z:_-]+)\] (build_[a-z_]+): ([\s\S]*)$/.exec(message);
   if (!m) return undefined;
-  return { step: m[1]!, reason: m[2] as BuildFailureReason, message: m[3]! };
+  return { step: m[1]!, reason: m[2] as BuildErrorReason, message: m[3]! };
 }
 
 /** Type-only handle of the service definition, for `ctx.serviceClient<BuildServiceApi>(…)`. */
