@@ -1,11 +1,5 @@
-import { defineConfig } from "vitest/config";
+import { defineConfig, mergeConfig } from "vitest/config";
+import shared from "../../vitest.shared.js";
 
-export default defineConfig({
-  test: {
-    include: ["test/**/*.test.ts", "src/**/*.test.ts"],
-    testTimeout: 90_000,
-    hookTimeout: 120_000,
-    // Files start real processes (instances, agents, a control plane); keep them sequential on 2 cores.
-    fileParallelism: false,
-  },
-});
+// Agent files start instances, agents and a whole control plane: a longer per-test budget.
+export default mergeConfig(shared, defineConfig({ test: { testTimeout: 90_000 } }));
