@@ -174,9 +174,10 @@ export async function forwardRequest(options: ForwardOptions): Promise<ForwardOu
             bodyTimeout: options.bodyTimeoutMs,
           },
           ({ statusCode, headers }) => {
-            status = statusCode;
             options.onUpstreamSuccess?.(upstream);
+            // A header Node refuses to send throws here, before anything went out: that is a 502.
             res.writeHead(statusCode, downstreamResponseHeaders(headers as Record<string, string | string[] | undefined>));
+            status = statusCode;
             // Headers normally leave with the first body chunk (one write). A stream whose first
             // chunk is slow (SSE, long polls) must still show its headers promptly.
             flushTimer = setTimeout(() => {
