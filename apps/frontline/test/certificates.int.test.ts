@@ -12,10 +12,10 @@
 import { createCertStore, type CertStore } from "@ctrl/certstore";
 import type { CertificateServiceApi, RenewExpiringResult } from "@ctrl/ctrl-worker/api";
 import { createRootKey, newId } from "@ctrl/db";
-import { createAcmeVerifier } from "@ctrl/frontline/acme";
-import { createFrontline } from "@ctrl/frontline/frontline";
-import { startRouteTable, type RouteTable } from "@ctrl/frontline/route-table";
-import { testSettings } from "@ctrl/frontline/testing";
+import { createAcmeVerifier } from "../src/acme.js";
+import { createFrontline } from "../src/frontline.js";
+import { startRouteTable, type RouteTable } from "../src/route-table.js";
+import { testSettings } from "./harness.js";
 import { createUpstreamPool } from "@ctrl/proxy";
 import { waitFor } from "@ctrl/testing";
 import { rewrapSecrets } from "@ctrl/ctrl-worker/certificates";
@@ -27,7 +27,7 @@ import { request, type Server } from "node:https";
 import type { TLSSocket } from "node:tls";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startCertStack, type CertStack } from "./cert-harness.js";
+import { startCertStack, type CertStack } from "@ctrl/ctrl-api/cert-testing";
 
 let cs: CertStack;
 let store: CertStore;
