@@ -1,11 +1,6 @@
-import { defineConfig } from "vitest/config";
+import { defineConfig, mergeConfig } from "vitest/config";
+import shared from "../vitest.shared.js";
 
-export default defineConfig({
-  test: {
-    include: ["test/**/*.test.ts", "src/**/*.test.ts"],
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
-    // The integration test starts whole stacks (MariaDB, restate-server, s3rver, api, worker): one at a time.
-    fileParallelism: false,
-  },
-});
+// The integration test starts whole stacks (MariaDB, restate-server, s3rver, api, worker, krane, frontline)
+// as real processes: a longer per-test budget on a loaded 2-core machine.
+export default mergeConfig(shared, defineConfig({ test: { testTimeout: 120_000 } }));
