@@ -1,7 +1,11 @@
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { createWriteStream } from "node:fs";
 
-/** A child process started by a test or the dev stack, killed by pid only. */
+/**
+ * A child process started by a test or the dev stack. It runs in its own process group, and stop/kill
+ * signal that group, so a wrapper (`sh -c …`, npm) never leaves its children behind; processes that
+ * deliberately start their own group (krane's instances) are not touched.
+ */
 export interface ManagedProcess {
   readonly name: string;
   readonly child: ChildProcess;
@@ -26,7 +30,7 @@ export interface StartProcessOptions extends SpawnOptions {
 /** Spawns `command` with its output captured in a ring buffer. */
 export function startProcess(name: string, command: string, args: string[], options: StartProcessOptions = {}): ManagedProcess {
   const { logFile, onLine, ...spawnOptions } = options;
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], ...spawnOptions });
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], detached: true, ...spawnOptions });
   const ring: string[] = [];
   const file = logFile ? createWriteStream(logFile, { flags: "a" }) : undefined;
   const onData = (chunk: Buffer) => {
@@ -51,20 +55,30 @@ export function startProcess(name: string, command: string, args: string[], opti
     });
   });
   const isRunning = () => child.exitCode === null && child.signalCode === null;
+  /** Signals the child's process group (falls back to the child when it has no group of its own). */
+  const signal = (sig: NodeJS.Signals) => {
+    if (child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, sig);
+    } catch {
+      if (isRunning()) child.kill(sig);
+    }
+  };
   return {
     name,
     child,
     exited,
     tail: (lines = 40) => ring.slice(-lines).join("\n"),
     async stop(graceMs = 5_000) {
+      // The group is signalled even when the direct child has exited: its children may not have.
+      signal("SIGTERM");
       if (!isRunning()) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => isRunning() && child.kill("SIGKILL"), graceMs);
+      const timer = setTimeout(() => signal("SIGKILL"), graceMs);
       await exited;
       clearTimeout(timer);
     },
     async kill() {
-      if (isRunning()) child.kill("SIGKILL");
+      signal("SIGKILL");
       await exited;
     },
   };
