@@ -1,4 +1,4 @@
-import { ArtifactError, ExtractError, formatArtifactRef, packDirectory, parseManifest, safeExtract, uploadArtifact } from "@ctrl/artifact";
+import { ArtifactError, ExtractError, formatArtifactRef, packDirectory, parseArtifactRef, parseManifest, safeExtract, uploadArtifact } from "@ctrl/artifact";
 import {
   completeBuild,
   failBuild,
@@ -119,7 +119,11 @@ export async function runBuild(deps: BuildDeps, config: BuildConfig, job: BuildJ
     await reporter.step(buildSteps.fetch, "completed", `downloaded ${context.bytes} bytes (sha256 ${context.sha256.slice(0, 12)})`);
 
     const reusable = await findReusableBuild(deps.db, job.projectId, context.sha256, job.buildId, config.backend);
-    if (reusable?.image) {
+    if (reusable?.image && !(await artifactStillStored(deps.storage, reusable.image))) {
+      // The row outlived its object (bucket emptied, lifecycle rule, a fresh S3 next to an old
+      // database): reusing it would fail every instance with image_pull_failed, so build again.
+      reporter.log(buildSteps.fetch, `the artifact of ${reusable.id} (same context digest) is no longer in storage; building again`);
+    } else if (reusable?.image) {
       const note = `reused the artifact of ${reusable.id} (same context digest)`;
       for (const step of stepsOf(config.backend).slice(1)) await reporter.step(step, "skipped", note);
       reporter.log(buildSteps.fetch, note);
@@ -303,4 +307,13 @@ function dockerEnv(env: NodeJS.ProcessEnv, dirs: BuildDirs): Record<string, stri
 async function removeStaleWorkDirs(workDir: string, buildId: string): Promise<void> {
   const names = await readdir(workDir).catch(() => [] as string[]);
   await Promise.all(names.filter((n) => n.startsWith(`${buildId}-`)).map((n) => rm(join(workDir, n), { recursive: true, force: true })));
+}
+
+/**
+ * Whether a recorded artifact can still be pulled. Only `s3://` artifacts are checked; an image in
+ * a registry (docker backend) is assumed present.
+ */
+async function artifactStillStored(storage: BuildDeps["storage"], image: string): Promise<boolean> {
+  const ref = parseArtifactRef(image);
+  return ref ? storage.objectExists(ref.key, ref.bucket) : true;
 }

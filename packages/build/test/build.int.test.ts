@@ -1,4 +1,4 @@
-import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { downloadArtifact, packDirectory, parseArtifactRef, safeExtract } from "@ctrl/artifact";
 import { findBuildByDeployment, findDeploymentById, listDeploymentSteps, newId, readBuildLogs, seedLocal, type SeedResult } from "@ctrl/db";
 import { createStorage, type Storage } from "@ctrl/s3";
@@ -154,6 +154,24 @@ describe("local builder", () => {
     expect(await findBuildByDeployment(tdb.db, job.deploymentId)).toMatchObject({ status: "succeeded", cached_from_build_id: helloJob.buildId });
   });
 
+  it("builds again when the reusable artifact is gone from storage, instead of handing out a dead reference", async () => {
+    // A recorded build of the same digest whose object was deleted (bucket emptied, a fresh S3 beside
+    // an old database): reuse would fail every instance with image_pull_failed.
+    const first = await build(await deploymentWithContext(await packFixture(helloDir)));
+    const gone = parseArtifactRef(first.image)!;
+    await storage.client.send(new DeleteObjectCommand({ Bucket: gone.bucket, Key: gone.key }));
+    expect(await storage.objectExists(gone.key)).toBe(false);
+
+    const job = await deploymentWithContext(await packFixture(helloDir));
+    const result = await build(job);
+    expect(result.cached).toBe(false);
+    expect(result.image).not.toBe(first.image);
+    const fresh = parseArtifactRef(result.image)!;
+    expect(await storage.objectExists(fresh.key)).toBe(true);
+    expect((await readBuildLogs(tdb.db, job.deploymentId)).map((l) => l.line).join("\n")).toContain("no longer in storage; building again");
+    expect(await serve(result.image)).toContain("hello from the build fixture");
+  });
+
   it("installs dependencies from the npm registry, runs the build script and serves (examples/with-deps)", async () => {
     const job = await deploymentWithContext(await packFixture(withDepsDir));
     const result = await build(job);
@@ -271,7 +289,7 @@ describe("bad contexts fail with a clear message and leave nothing half-built", 
 
   it("a context that was never uploaded", async () => {
     const job = await deploymentWithContext(Buffer.from("x"));
-    await storage.client.send(new (await import("@aws-sdk/client-s3")).DeleteObjectCommand({ Bucket: storage.bucket, Key: job.contextKey }));
+    await storage.client.send(new DeleteObjectCommand({ Bucket: storage.bucket, Key: job.contextKey }));
     await expectFailure(job, "build:fetch", "build_context_missing", /does not exist/);
   });
 });

@@ -1,4 +1,4 @@
-import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { S3RequestPresigner } from "@aws-sdk/s3-request-presigner";
 import { randomBytes } from "node:crypto";
 
@@ -41,6 +41,8 @@ export interface Storage {
   getObject(key: string): Promise<Uint8Array | undefined>;
   /** Every object key under `prefix` (all pages of ListObjectsV2), e.g. to prove nothing was written. */
   listKeys(prefix?: string): Promise<string[]>;
+  /** Whether the object exists (a HEAD; `bucket` defaults to this storage's bucket). */
+  objectExists(key: string, bucket?: string): Promise<boolean>;
   destroy(): void;
 }
 
@@ -141,6 +143,16 @@ export function createStorage(config: S3Config): Storage {
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
       return keys;
+    },
+    async objectExists(key, otherBucket) {
+      try {
+        await client.send(new HeadObjectCommand({ Bucket: otherBucket ?? bucket, Key: key }));
+        return true;
+      } catch (err) {
+        const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+        if (e.name === "NotFound" || e.name === "NoSuchKey" || e.$metadata?.httpStatusCode === 404) return false;
+        throw err;
+      }
     },
     destroy() {
       client.destroy();
