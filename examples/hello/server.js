@@ -11,6 +11,10 @@ const identity = {
   pid: process.pid,
 };
 
+// `GET /env?name=X` echoes variable X only when X is listed in HELLO_ECHO_ENV (comma list), so the
+// example never dumps secrets by default. (Not CTRL_*: deployments may not set CTRL_* variables.)
+const echoable = new Set((process.env.HELLO_ECHO_ENV ?? "").split(",").map((s) => s.trim()).filter(Boolean));
+
 const openapi = {
   openapi: "3.1.0",
   info: { title: "hello", version: "1.0.0" },
@@ -21,7 +25,8 @@ const openapi = {
 };
 
 const server = createServer((req, res) => {
-  const path = new URL(req.url ?? "/", "http://x").pathname;
+  const url = new URL(req.url ?? "/", "http://x");
+  const path = url.pathname;
   const json = (status, body) => {
     res.writeHead(status, { "content-type": "application/json" });
     res.end(JSON.stringify(body));
@@ -29,6 +34,11 @@ const server = createServer((req, res) => {
   if (path === "/") return json(200, { message: "hello from ctrl", ...identity });
   if (path === "/health") return json(200, { status: "ok" });
   if (path === "/openapi.json") return json(200, openapi);
+  if (path === "/env") {
+    const name = url.searchParams.get("name") ?? "";
+    if (!echoable.has(name)) return json(403, { error: "not in HELLO_ECHO_ENV", name });
+    return json(200, { name, value: process.env[name] ?? null });
+  }
   return json(404, { error: "not found", path });
 });
 

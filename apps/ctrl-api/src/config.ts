@@ -41,6 +41,12 @@ export const apiConfigSchema = z.object({
   PENDING_SWEEP_AFTER_MS: z.coerce.number().int().min(1_000).default(30_000),
   /** Platform apex of generated hostnames (same as the worker's); custom domains under it are refused. */
   APEX_DOMAIN: z.string().min(1).default("ctrl.localhost"),
+  /**
+   * Vault master keys (`k1:<base64 of 32 bytes>[,k0:…]`, the worker's syntax and keys): decrypts the
+   * stored environment variables and encrypts them for agents (krane's KRANE_VAULT_MASTER_KEYS must
+   * hold the same keys). Unset: deployments whose environment has variables fail with env_decrypt_failed.
+   */
+  VAULT_MASTER_KEYS: z.string().min(1).optional(),
   /** Reported by Liveness. */
   INSTANCE_ID: z.string().default(`api-${process.pid}`),
   /** pino log level. */

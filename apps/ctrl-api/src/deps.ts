@@ -1,5 +1,6 @@
 import type { Db } from "@ctrl/db";
 import type { Storage } from "@ctrl/s3";
+import type { Vault } from "@ctrl/vault";
 import type { Ingress } from "@restatedev/restate-sdk-clients";
 import type { Logger } from "pino";
 
@@ -21,4 +22,6 @@ export interface ApiDeps {
   clusterWatchPollMs?: number;
   /** Interval at which each WatchDeployment stream re-reads its deployment (default 200 ms). */
   deploymentWatchPollMs?: number;
+  /** Decrypts stored environment variables and encrypts them for agents; without it a deploy with variables fails (env_decrypt_failed). */
+  vault?: Vault;
 }

@@ -6,6 +6,7 @@ import {
   type SentinelState,
 } from "@ctrl/proto";
 import { join } from "node:path";
+import type { Vault } from "@ctrl/vault";
 import type { Logger } from "pino";
 import type { ClusterClient } from "./cluster-client.js";
 import type { Driver } from "./driver.js";
@@ -26,6 +27,8 @@ export interface AgentDeps {
   resyncIntervalMs: number;
   /** Report coalescing window (default 50 ms). */
   reportBatchMs?: number;
+  /** Decrypts deployments' environment variables (KRANE_VAULT_MASTER_KEYS); without it a deployment with variables fails with env_decrypt_failed. */
+  vault?: Vault;
 }
 
 /** A running agent. */
@@ -75,7 +78,11 @@ export function createAgent(deps: AgentDeps): Agent {
       const problem = badName(s.value.k8sName);
       if (problem) return logger.error({ version: String(state.version), problem }, "ignoring a deployment the agent cannot name");
       logger.info({ deploymentId: s.value.deploymentId, replicas: s.value.replicas, version: String(state.version), source }, "apply deployment");
-      await driver.apply(deploymentWorkload(s.value));
+      const deploymentId = s.value.deploymentId;
+      // Names only: values are never logged.
+      const workload = deploymentWorkload(s.value, deps.vault, (dropped) => logger.warn({ deploymentId, dropped }, "ignoring reserved environment variable names (the agent sets them)"));
+      if (workload.envError) logger.error({ deploymentId, reason: workload.envError }, "deployment environment variables unusable");
+      await driver.apply(workload);
     } else if (s.case === "delete") {
       if (badName(s.value.k8sName)) return;
       logger.info({ deploymentId: s.value.k8sName, version: String(state.version), source }, "delete deployment");

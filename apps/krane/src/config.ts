@@ -67,6 +67,12 @@ export const kraneConfigSchema = z.object({
   KRANE_STOP_INSTANCES_ON_EXIT: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
   /** Extra environment for sentinel instances, as a JSON object (e.g. how they reach the control plane). */
   KRANE_SENTINEL_ENV: jsonEnv.default({}),
+  /**
+   * Vault master keys (`k1:<base64 of 32 bytes>[,k0:…]`), the same as ctrl-api's VAULT_MASTER_KEYS:
+   * decrypt each deployment's environment variables. Unset: a deployment with variables fails with
+   * env_decrypt_failed (one without variables runs as before).
+   */
+  KRANE_VAULT_MASTER_KEYS: z.string().min(1).optional(),
   /** S3 where artifacts live (same meaning as ctrl-api's S3_*; the bucket comes from each reference). */
   S3_ENDPOINT: z.string().url().default("http://127.0.0.1:9000"),
   S3_REGION: z.string().default("us-east-1"),

@@ -5,6 +5,7 @@
  * KRANE_STOP_INSTANCES_ON_EXIT is set (the local stack).
  */
 import { createStorage } from "@ctrl/s3";
+import { Vault } from "@ctrl/vault";
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import { createAgent } from "./agent.js";
@@ -62,6 +63,7 @@ const agent = createAgent({
   dataDir,
   logger,
   resyncIntervalMs: config.KRANE_RESYNC_INTERVAL_MS,
+  ...(config.KRANE_VAULT_MASTER_KEYS ? { vault: Vault.fromSpec(config.KRANE_VAULT_MASTER_KEYS) } : {}),
 });
 await agent.start();
 

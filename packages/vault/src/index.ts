@@ -186,4 +186,8 @@ export class Vault {
 export const vaultContext = {
   certificateKey: (hostname: string) => `certificate:${hostname}`,
   acmeAccountKey: (acmeUserId: string) => `acme-account:${acmeUserId}`,
+  /** One stored environment variable value (`environment_variables.encrypted_value`). */
+  environmentVariable: (environmentId: string, key: string) => `env-var:${environmentId}:${key}`,
+  /** The JSON map of a deployment's variables as sent to agents (`ApplyDeployment.encrypted_environment_variables`). */
+  deploymentEnv: (deploymentId: string) => `env:${deploymentId}`,
 };

@@ -12,6 +12,9 @@ export const protoStatus: Record<RowStatus, DeploymentStatus> = {
   cancelled: DeploymentStatus.CANCELLED,
 };
 
+/** What GetDeployment shows instead of an environment variable's value. */
+export const redactedValue = "[redacted]";
+
 /** The public API's status names (the proto enum without its prefix). */
 export const publicStatus: Record<RowStatus, string> = {
   pending: "PENDING",
@@ -28,22 +31,26 @@ export interface DeploymentView {
   steps: StepRow[];
   hostnames: string[];
   regions: { region: string; replicas: number }[];
+  /** Names of the environment's variables (values are never loaded here). */
+  envKeys?: string[];
 }
 
 /** Loads a deployment with its steps (in order), hostnames and topology, or undefined. */
 export async function loadDeploymentView(db: Db, deploymentId: string): Promise<DeploymentView | undefined> {
   const row = await db.selectFrom("deployments").selectAll().where("id", "=", deploymentId).executeTakeFirst();
   if (!row) return undefined;
-  const [steps, hostnames, regions] = await Promise.all([
+  const [steps, hostnames, regions, envKeys] = await Promise.all([
     loadSteps(db, deploymentId),
     loadHostnames(db, [deploymentId]),
     db.selectFrom("deployment_topology").select(["region", "desired_replicas"]).where("deployment_id", "=", deploymentId).orderBy("region").execute(),
+    db.selectFrom("environment_variables").select("key").where("environment_id", "=", row.environment_id).orderBy("key").execute(),
   ]);
   return {
     row,
     steps,
     hostnames: hostnames.get(deploymentId) ?? [],
     regions: regions.map((r) => ({ region: r.region, replicas: r.desired_replicas })),
+    envKeys: envKeys.map((r) => r.key),
   };
 }
 
@@ -94,7 +101,8 @@ export function deploymentMessage(view: Partial<DeploymentView> & { row: Deploym
     gitBranch: d.git_branch,
     status: protoStatus[d.status] ?? DeploymentStatus.UNSPECIFIED,
     errorMessage: d.error_message ?? "",
-    environmentVariables: {},
+    // Keys only: values never leave the API in plaintext.
+    environmentVariables: Object.fromEntries((view.envKeys ?? []).map((k) => [k, redactedValue])),
     topology: {
       cpuMillicores: d.cpu_millicores,
       memoryMib: d.memory_mib,

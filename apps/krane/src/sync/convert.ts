@@ -1,5 +1,7 @@
 import type { ApplyDeployment, ApplySentinel } from "@ctrl/proto";
+import type { Vault } from "@ctrl/vault";
 import type { DesiredWorkload } from "../workload.js";
+import { decryptEnv } from "./env.js";
 
 /** Names become file names and instance names: keep them to a safe alphabet. */
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,190}$/;
@@ -10,17 +12,13 @@ export function badName(name: string): string | undefined {
 }
 
 /**
- * Decrypts `encrypted_environment_variables`. Nothing is encrypted yet (ctrl-api sends empty
- * bytes); anything else is refused rather than run without its variables.
+ * ApplyDeployment → DesiredWorkload, with the variables decrypted by `vault` (env decryption failures
+ * surface as the instances' failure). `onDropped` hears the reserved names (PORT, CTRL_*) the
+ * deployment tried to set, which the agent's own values override.
  */
-export function decryptEnv(bytes: Uint8Array): { env: Record<string, string> } | { error: string } {
-  if (bytes.length === 0) return { env: {} };
-  return { error: "env_decrypt_failed: the deployment has encrypted environment variables but this agent has no decryption key configured" };
-}
-
-/** ApplyDeployment → DesiredWorkload (env decryption failures surface as the instances' failure). */
-export function deploymentWorkload(apply: ApplyDeployment): DesiredWorkload {
-  const env = decryptEnv(apply.encryptedEnvironmentVariables);
+export function deploymentWorkload(apply: ApplyDeployment, vault?: Vault, onDropped?: (names: string[]) => void): DesiredWorkload {
+  const env = decryptEnv(apply.encryptedEnvironmentVariables, apply.deploymentId, vault);
+  if ("dropped" in env && env.dropped.length > 0) onDropped?.(env.dropped);
   return {
     kind: "deployment",
     name: apply.k8sName,

@@ -5,10 +5,12 @@ import {
   maxTopologyVersion,
   snapshotSentinels,
   snapshotTopology,
+  type TopologySyncRow,
 } from "@ctrl/db";
 import type { DeploymentState, SentinelState } from "@ctrl/proto";
 import type { ApiDeps } from "../../deps.js";
 import { RegionHub } from "../../watch/region-hub.js";
+import { deploymentEnvBytes } from "./deployment-env.js";
 import { deploymentState, sentinelState } from "./messages.js";
 
 /** Default tick of the region pollers. */
@@ -29,14 +31,16 @@ export function clusterFeeds(deps: ApiDeps): ClusterFeeds {
   if (!feeds) {
     const pollIntervalMs = deps.clusterWatchPollMs ?? defaultClusterWatchPollMs;
     const db = deps.db;
+    // Only running deployments carry variables; each message is built once and shared by every watcher.
+    const withEnv = async (r: TopologySyncRow) => deploymentState(r, true, r.desiredStatus === "running" ? await deploymentEnvBytes(deps, r.environmentId, r.deploymentId) : new Uint8Array());
     feeds = {
       deployments: new RegionHub(
         {
-          listAfter: async (region, after, limit) => (await listTopologyAfter(db, region, after, limit)).map((r) => ({ version: r.version, state: deploymentState(r) })),
+          listAfter: async (region, after, limit) => Promise.all((await listTopologyAfter(db, region, after, limit)).map(async (r) => ({ version: r.version, state: await withEnv(r) }))),
           maxVersion: (region) => maxTopologyVersion(db, region),
           snapshot: async (region) => {
             const snap = await snapshotTopology(db, region);
-            return { version: snap.version, rows: snap.rows.map((r) => ({ version: r.version, state: deploymentState(r) })) };
+            return { version: snap.version, rows: await Promise.all(snap.rows.map(async (r) => ({ version: r.version, state: await withEnv(r) }))) };
           },
         },
         { pollIntervalMs, logger: deps.logger, name: "deployments" },

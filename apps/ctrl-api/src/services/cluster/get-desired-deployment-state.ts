@@ -3,6 +3,7 @@ import { findTopologyRow } from "@ctrl/db";
 import type { DeploymentState, GetDesiredDeploymentStateRequest } from "@ctrl/proto";
 import type { ApiDeps } from "../../deps.js";
 import { regionOfUnary, requireAgent } from "./agent.js";
+import { deploymentEnvBytes } from "./deployment-env.js";
 import { deploymentState } from "./messages.js";
 
 /** ClusterService.GetDesiredDeploymentState: one deployment's desired state in the caller's region (version unset). */
@@ -13,5 +14,6 @@ export async function getDesiredDeploymentState(deps: ApiDeps, req: GetDesiredDe
   if (!deploymentId) throw new ConnectError("deployment_id is required", Code.InvalidArgument);
   const row = await findTopologyRow(deps.db, region, deploymentId);
   if (!row) throw new ConnectError(`deployment ${deploymentId} has no desired state in region ${region}`, Code.NotFound);
-  return deploymentState(row, false);
+  const env = row.desiredStatus === "running" ? await deploymentEnvBytes(deps, row.environmentId, row.deploymentId) : new Uint8Array();
+  return deploymentState(row, false, env);
 }

@@ -21,10 +21,10 @@ function parseCommand(command: string | null): string[] {
 
 /**
  * The agent's view of a topology row: `apply` with everything needed to run it (image, replicas,
- * CPU, memory, command, port, health path; env vars empty until they are wired), `delete` once it
- * is stopped. `withVersion: false` leaves the version unset (GetDesiredDeploymentState).
+ * CPU, memory, command, port, health path, the encrypted variables from `deploymentEnvBytes`),
+ * `delete` once it is stopped. `withVersion: false` leaves the version unset (GetDesiredDeploymentState).
  */
-export function deploymentState(row: TopologySyncRow, withVersion = true): DeploymentState {
+export function deploymentState(row: TopologySyncRow, withVersion = true, encryptedEnv: Uint8Array = new Uint8Array()): DeploymentState {
   const k8s = { k8sNamespace: k8sNamespaceOf(row), k8sName: row.deploymentId };
   return create(DeploymentStateSchema, {
     version: withVersion ? BigInt(row.version) : 0n,
@@ -43,7 +43,7 @@ export function deploymentState(row: TopologySyncRow, withVersion = true): Deplo
               cpuMillicores: BigInt(row.cpuMillicores),
               memoryMib: BigInt(row.memoryMib),
               ...(row.buildId ? { buildId: row.buildId } : {}),
-              encryptedEnvironmentVariables: new Uint8Array(),
+              encryptedEnvironmentVariables: encryptedEnv,
               command: parseCommand(row.command),
               port: row.port,
               healthCheckPath: row.healthCheckPath,

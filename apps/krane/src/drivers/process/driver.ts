@@ -577,6 +577,7 @@ export function specHash(spec: DesiredWorkload): string {
 
 async function writeAtomic(file: string, text: string): Promise<void> {
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  await writeFile(tmp, text);
+  // Owner-only: desired specs hold the deployments' decrypted environment variables.
+  await writeFile(tmp, text, { mode: 0o600 });
   await rename(tmp, file);
 }

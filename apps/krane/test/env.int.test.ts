@@ -1,0 +1,147 @@
+/**
+ * Environment variables end to end: values stored encrypted per (environment, key), ctrl-api
+ * re-encrypts the environment's map for each deployment, the real agent decrypts it and the real
+ * instance (examples/hello) sees it. Guarantees: the instance gets its variables; reserved names
+ * (PORT, CTRL_*) do not override the agent's; values never appear in GetDeployment, agent logs or
+ * the wire bytes; an agent without the key fails the deploy with env_decrypt_failed.
+ */
+import { createClient, type Client } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { startTestStack, type TestStack } from "@ctrl/ctrl-api/testing";
+import { upsertEnvironmentVariable } from "@ctrl/db";
+import { DeploymentService, DeploymentStatus } from "@ctrl/proto";
+import { waitFor } from "@ctrl/testing";
+import { Vault, vaultContext } from "@ctrl/vault";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createClusterClient } from "../src/cluster-client.js";
+import { startAgent, type AgentProcess } from "./agent-harness.js";
+import { getJson, helloDir, pushArtifact } from "./helpers.js";
+
+const secret = `s3cr3t-${randomBytes(6).toString("hex")}`;
+const vaultKeys = `k1:${randomBytes(32).toString("base64")}`;
+const vault = Vault.fromSpec(vaultKeys);
+const portBase = 45_000 + (process.pid % 100) * 50;
+
+let stack: TestStack;
+let deployments: Client<typeof DeploymentService>;
+let hello: string;
+const agents: AgentProcess[] = [];
+const dataDirs: string[] = [];
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  // The ctrl-api under test decrypts with the same keys (main.ts builds this from VAULT_MASTER_KEYS).
+  stack.deps.vault = vault;
+  deployments = createClient(
+    DeploymentService,
+    createConnectTransport({
+      baseUrl: stack.apiUrl,
+      httpVersion: "1.1",
+      interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${stack.apiToken}`), next(req))],
+    }),
+  );
+  hello = await pushArtifact(stack.storage, helloDir, "hello");
+  // production runs in "local" (the key-holding agent), preview in "eu" (an agent without the key).
+  await stack.database.db.updateTable("environments").set({ regions: JSON.stringify(["eu"]) }).where("id", "=", stack.seed.environments.preview).execute();
+  for (const environmentId of [stack.seed.environments.production, stack.seed.environments.preview]) {
+    const vars = { SECRET_GREETING: secret, OTHER: "two words", HELLO_ECHO_ENV: "SECRET_GREETING,OTHER,PORT,CTRL_REGION", PORT: "1", CTRL_REGION: "evil" };
+    for (const [key, value] of Object.entries(vars)) {
+      await upsertEnvironmentVariable(stack.database.db, { workspaceId: stack.seed.workspaceId, environmentId, key, encryptedValue: vault.encrypt(value, vaultContext.environmentVariable(environmentId, key)), now: Date.now() });
+    }
+  }
+}, 180_000);
+
+afterAll(async () => {
+  for (const a of agents) await a.proc.kill();
+  for (const dir of dataDirs) {
+    const files = await readdir(join(dir, "instances")).catch(() => [] as string[]);
+    for (const f of files.filter((x) => x.endsWith(".json"))) {
+      const record = JSON.parse(await readFile(join(dir, "instances", f), "utf8")) as { pid?: number };
+      if (record.pid) {
+        try {
+          process.kill(-record.pid, "SIGKILL");
+        } catch {
+          /* gone */
+        }
+      }
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+  await stack?.close();
+});
+
+async function agent(region: string, offset: number, env: Record<string, string>): Promise<AgentProcess> {
+  const dir = await mkdtemp(join(tmpdir(), `krane-env-${region}-`));
+  dataDirs.push(dir);
+  const a = await startAgent({ apiUrl: stack.apiUrl, token: stack.apiToken, region, dataDir: dir, portRange: `${portBase + offset}-${portBase + offset + 19}`, s3: stack.s3, env });
+  agents.push(a);
+  return a;
+}
+
+async function deploy(environmentSlug: string): Promise<string> {
+  const res = await deployments.createDeployment({ projectId: stack.seed.projectId, branch: "main", environmentSlug, source: { case: "dockerImage", value: hello } });
+  return res.deploymentId;
+}
+
+async function waitStatus(id: string, status: DeploymentStatus) {
+  return waitFor(
+    `deployment ${id} to be ${DeploymentStatus[status]}`,
+    async () => {
+      const { deployment } = await deployments.getDeployment({ deploymentId: id });
+      if (deployment!.status === status) return deployment!;
+      if (status !== DeploymentStatus.FAILED && deployment!.status === DeploymentStatus.FAILED) throw new Error(`failed: ${deployment!.errorMessage}`);
+      return undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 200 },
+  );
+}
+
+describe("environment variables end to end", () => {
+  it("the instance sees its decrypted variables; PORT and CTRL_* stay the agent's; values never leak", async () => {
+    const local = await agent("local", 0, { KRANE_VAULT_MASTER_KEYS: vaultKeys });
+    const id = await deploy("production");
+    const d = await waitStatus(id, DeploymentStatus.READY);
+    const rows = await stack.database.db.selectFrom("instances").selectAll().where("deployment_id", "=", id).execute();
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) {
+      expect(await getJson(row.address, "/env?name=SECRET_GREETING")).toEqual({ name: "SECRET_GREETING", value: secret });
+      expect(await getJson(row.address, "/env?name=OTHER")).toEqual({ name: "OTHER", value: "two words" });
+      // Reserved names win: the assigned port (the one the instance is reached on) and the agent's region.
+      const port = row.address.split(":").pop();
+      expect(port).not.toBe("1");
+      expect(await getJson(row.address, "/env?name=PORT")).toEqual({ name: "PORT", value: port });
+      expect(await getJson(row.address, "/env?name=CTRL_REGION")).toEqual({ name: "CTRL_REGION", value: "local" });
+      // Not on the allow-list: the example refuses to echo it.
+      expect((await fetch(`http://${row.address}/env?name=PATH`)).status).toBe(403);
+    }
+    // GetDeployment shows the keys, never the values.
+    expect(d.environmentVariables).toEqual({ CTRL_REGION: "[redacted]", HELLO_ECHO_ENV: "[redacted]", OTHER: "[redacted]", PORT: "[redacted]", SECRET_GREETING: "[redacted]" });
+    expect(JSON.stringify(d.environmentVariables)).not.toContain(secret);
+    // The agent logged the dropped reserved names, and no value.
+    await waitFor("the dropped-names warning", () => local.lines.some((l) => l.msg === "ignoring reserved environment variable names (the agent sets them)"));
+    expect(local.lines.find((l) => l.msg === "ignoring reserved environment variable names (the agent sets them)")).toMatchObject({ dropped: ["CTRL_REGION", "PORT"] });
+    expect(JSON.stringify(local.lines)).not.toContain(secret);
+    // The agent's desired-spec file holds the decrypted values: owner-only.
+    const specDir = join(dataDirs[0]!, "workloads", "deployment");
+    for (const f of await readdir(specDir)) expect((await stat(join(specDir, f))).mode & 0o077).toBe(0);
+    // What travels to agents is ciphertext bound to the deployment, not the plaintext.
+    const desired = await createClusterClient(stack.apiUrl, stack.apiToken, "local").getDesiredDeploymentState({ deploymentId: id });
+    expect(desired.state.case).toBe("apply");
+    const bytes = desired.state.case === "apply" ? desired.state.value.encryptedEnvironmentVariables : new Uint8Array();
+    expect(Buffer.from(bytes).toString()).not.toContain(secret);
+    expect(JSON.parse(vault.decryptString(Buffer.from(bytes).toString(), vaultContext.deploymentEnv(id)))).toMatchObject({ SECRET_GREETING: secret });
+    expect(() => vault.decryptString(Buffer.from(bytes).toString(), vaultContext.deploymentEnv("d_other"))).toThrow();
+  });
+
+  it("an agent without the key fails the deploy with env_decrypt_failed", async () => {
+    await agent("eu", 20, {});
+    const id = await deploy("preview");
+    const d = await waitStatus(id, DeploymentStatus.FAILED);
+    expect(d.errorMessage).toMatch(/env_decrypt_failed: .*KRANE_VAULT_MASTER_KEYS/);
+    expect(d.errorMessage).not.toContain(secret);
+  });
+});

@@ -1,0 +1,33 @@
+import type { Transaction } from "kysely";
+import { newId } from "../ids.js";
+import type { Db } from "../pool.js";
+import type { Database } from "../schema.js";
+import type { EnvironmentVariable } from "../tables/environment-variables.js";
+
+type DbOrTrx = Db | Transaction<Database>;
+
+/** An environment's variables (values still encrypted), ordered by key. */
+export async function listEnvironmentVariables(db: DbOrTrx, environmentId: string): Promise<EnvironmentVariable[]> {
+  return db.selectFrom("environment_variables").selectAll().where("environment_id", "=", environmentId).orderBy("key").execute();
+}
+
+/** A variable to store: `encryptedValue` is a vault ciphertext bound to `vaultContext.environmentVariable(environmentId, key)`. */
+export interface EnvironmentVariableInput {
+  workspaceId: string;
+  environmentId: string;
+  key: string;
+  encryptedValue: string;
+  now: number;
+}
+
+/**
+ * Inserts the variable or replaces the value of the existing one with the same (environment, key);
+ * the unique constraint makes concurrent upserts of one key settle on the last write.
+ */
+export async function upsertEnvironmentVariable(db: DbOrTrx, v: EnvironmentVariableInput): Promise<void> {
+  await db
+    .insertInto("environment_variables")
+    .values({ id: newId("var"), workspace_id: v.workspaceId, environment_id: v.environmentId, key: v.key, encrypted_value: v.encryptedValue, created_at: v.now, updated_at: v.now })
+    .onDuplicateKeyUpdate({ encrypted_value: v.encryptedValue, updated_at: v.now })
+    .execute();
+}
