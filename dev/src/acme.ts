@@ -95,7 +95,7 @@ export function localAcme(choice: AcmeChoice, dataDir: string, frontlinePort: nu
 }
 
 /** The stack's vault master keys: made once (32 random bytes) and kept in `<dataDir>/vault.keys`. */
-function vaultKeysOf(dataDir: string): string {
+export function vaultKeysOf(dataDir: string): string {
   const file = join(dataDir, "vault.keys");
   if (existsSync(file)) return readFileSync(file, "utf8").trim();
   mkdirSync(dataDir, { recursive: true });

@@ -10,7 +10,7 @@ import type { Ports } from "./config.js";
 import { answersAsRoot, initPrivateDataDir, mariadbdArgs, type DatabaseChoice } from "./mysql.js";
 import { redactSignatures } from "./logs.js";
 import type { StepSpec } from "./runner.js";
-import { acmePorts, localAcme, type AcmeChoice } from "./acme.js";
+import { acmePorts, localAcme, vaultKeysOf, type AcmeChoice } from "./acme.js";
 
 const require = createRequire(import.meta.url);
 
@@ -69,6 +69,8 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
   const frontlinePort = s.ports.frontline;
   const kranePort = s.ports.krane;
   const acme = localAcme(s.acme ?? "auto", s.dataDir, frontlinePort);
+  // ctrl-api encrypts deployments' environment variables for krane with these (the ones in `<dataDir>/vault.keys`).
+  const vaultKeys = vaultKeysOf(s.dataDir);
   // What ctrl-api and ctrl-worker share (their config.ts documents each variable).
   const common = {
     DATABASE_URL: databaseUrl,
@@ -214,6 +216,7 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
         CTRL_API_TOKEN: localApiToken,
         RESTATE_INGRESS_URL: urls.restateIngress,
         INSTANCE_ID: "api-local",
+        VAULT_MASTER_KEYS: vaultKeys,
       },
       ports: { http: s.ports.api, grpc: s.ports.grpc },
       ready: { http: `${urls.api}/health` },
@@ -237,6 +240,7 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
         KRANE_STOP_INSTANCES_ON_EXIT: "true",
         // Sentinels read their environment's instances from MySQL (apps/sentinel/README.md).
         KRANE_SENTINEL_ENV: JSON.stringify({ DATABASE_URL: databaseUrl }),
+        KRANE_VAULT_MASTER_KEYS: vaultKeys,
       },
       ports: { http: kranePort },
       ready: { http: `http://127.0.0.1:${kranePort}/health` },
