@@ -29,6 +29,8 @@ const grpc = config.GRPC_PORT >= 0 ? await buildServer(deps, { http2: true }) : 
 if (grpc) await grpc.listen({ port: config.GRPC_PORT, host: config.HOST });
 logger.info({ http: `http://${config.HOST}:${(http1.server.address() as { port: number }).port}`, grpc: grpc ? `http://${config.HOST}:${(grpc.server.address() as { port: number }).port}` : null }, "ctrl-api listening");
 
+/** How long a graceful stop may take before the process exits anyway. */
+const shutdownGraceMs = 10_000;
 let stopping = false;
 // Resubmits deployments left `pending` by a crash between insert and workflow submit.
 const stopPendingSweeper =
@@ -37,6 +39,15 @@ const stopPendingSweeper =
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
+  // Graceful, but bounded: a stuck connection or query must not keep a stopped process alive. Armed
+  // before anything that could throw (a log write to a pipe whose reader died, say).
+  setTimeout(() => {
+    try {
+      logger.warn({ signal, graceMs: shutdownGraceMs }, "ctrl-api did not stop in time; exiting");
+    } finally {
+      process.exit(1);
+    }
+  }, shutdownGraceMs).unref();
   logger.info({ signal }, "ctrl-api shutting down");
   await Promise.all([http1.close(), grpc?.close()]);
   stopPendingSweeper();

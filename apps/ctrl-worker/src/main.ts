@@ -48,10 +48,21 @@ if (config.RESTATE_REGISTER) {
     .catch((err) => logger.error({ err: (err as Error).message }, "registration aborted"));
 }
 
+/** How long a graceful stop may take before the process exits anyway. */
+const shutdownGraceMs = 10_000;
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
+  // Graceful, but bounded: a stuck connection or query must not keep a stopped process alive. Armed
+  // before anything that could throw (a log write to a pipe whose reader died, say).
+  setTimeout(() => {
+    try {
+      logger.warn({ signal, graceMs: shutdownGraceMs }, "ctrl-worker did not stop in time; exiting");
+    } finally {
+      process.exit(1);
+    }
+  }, shutdownGraceMs).unref();
   logger.info({ signal }, "ctrl-worker shutting down");
   abort.abort();
   health.close();
