@@ -1,5 +1,6 @@
 /** Runs the real krane agent as a child process (`node --import tsx src/main.ts`), so SIGKILL hits the agent itself. */
 import { startProcess, type ManagedProcess, waitFor } from "@ctrl/testing";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -81,4 +82,26 @@ export async function startAgent(o: AgentOptions): Promise<AgentProcess> {
       return (await res.json()) as Awaited<ReturnType<AgentProcess["status"]>>;
     },
   };
+}
+
+/**
+ * Test teardown: SIGKILLs the agents, then every instance they left (each instance state file names
+ * its process group: instances deliberately outlive their agent), and removes the data dirs.
+ */
+export async function stopAgentsAndInstances(agents: readonly AgentProcess[], dataDirs: readonly string[]): Promise<void> {
+  for (const a of agents) await a.proc.kill();
+  for (const dir of dataDirs) {
+    const files = await readdir(join(dir, "instances")).catch(() => [] as string[]);
+    for (const f of files.filter((x) => x.endsWith(".json"))) {
+      const record = JSON.parse(await readFile(join(dir, "instances", f), "utf8")) as { pid?: number };
+      if (record.pid) {
+        try {
+          process.kill(-record.pid, "SIGKILL");
+        } catch {
+          /* gone */
+        }
+      }
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -13,11 +13,11 @@ import { buildServer } from "@ctrl/ctrl-api/server";
 import type { VersioningServiceApi } from "@ctrl/ctrl-worker/api";
 import { DeploymentService, DeploymentStatus } from "@ctrl/proto";
 import { freePort, waitFor, waitForPortFree } from "@ctrl/testing";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startAgent, type AgentProcess } from "./agent-harness.js";
+import { startAgent, stopAgentsAndInstances, type AgentProcess } from "./agent-harness.js";
 import { getJson, helloDir, pidAlive, pushArtifact } from "./helpers.js";
 
 let stack: TestStack;
@@ -64,21 +64,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Stop instances through the agents' own data: every instance state file names its process group.
-  for (const a of agents) await a.proc.kill();
-  for (const dir of dataDirs) {
-    const files = await readdir(join(dir, "instances")).catch(() => [] as string[]);
-    for (const f of files.filter((x) => x.endsWith(".json"))) {
-      const record = JSON.parse(await readFile(join(dir, "instances", f), "utf8")) as { pid?: number };
-      if (record.pid) {
-        try {
-          process.kill(-record.pid, "SIGKILL");
-        } catch {
-          /* gone */
-        }
-      }
-    }
-    await rm(dir, { recursive: true, force: true });
-  }
+  await stopAgentsAndInstances(agents, dataDirs);
   if (api) await stopApi();
   await stack?.close();
 });

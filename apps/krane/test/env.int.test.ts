@@ -13,12 +13,12 @@ import { DeploymentService, DeploymentStatus } from "@ctrl/proto";
 import { waitFor } from "@ctrl/testing";
 import { Vault, vaultContext } from "@ctrl/vault";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readdir, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClusterClient } from "../src/cluster-client.js";
-import { startAgent, type AgentProcess } from "./agent-harness.js";
+import { startAgent, stopAgentsAndInstances, type AgentProcess } from "./agent-harness.js";
 import { getJson, helloDir, pushArtifact } from "./helpers.js";
 
 const secret = `s3cr3t-${randomBytes(6).toString("hex")}`;
@@ -56,21 +56,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  for (const a of agents) await a.proc.kill();
-  for (const dir of dataDirs) {
-    const files = await readdir(join(dir, "instances")).catch(() => [] as string[]);
-    for (const f of files.filter((x) => x.endsWith(".json"))) {
-      const record = JSON.parse(await readFile(join(dir, "instances", f), "utf8")) as { pid?: number };
-      if (record.pid) {
-        try {
-          process.kill(-record.pid, "SIGKILL");
-        } catch {
-          /* gone */
-        }
-      }
-    }
-    await rm(dir, { recursive: true, force: true });
-  }
+  await stopAgentsAndInstances(agents, dataDirs);
   await stack?.close();
 });
 
