@@ -106,9 +106,9 @@ export async function snapshotTopology(db: Db, region: string): Promise<{ versio
     .transaction()
     .setIsolationLevel("repeatable read")
     .execute(async (trx) => {
-      const max = await trx.selectFrom("deployment_topology").select((eb) => eb.fn.max("version").as("v")).where("region", "=", region).executeTakeFirst();
+      const version = await maxTopologyVersion(trx, region);
       const rows = await topologyQuery(trx).where("t.region", "=", region).where("t.desired_status", "=", "running").orderBy("t.version").execute();
-      return { version: Number(max?.v ?? 0), rows: numeric(rows) };
+      return { version, rows: numeric(rows) };
     });
 }
 
@@ -135,9 +135,9 @@ export async function snapshotSentinels(db: Db, region: string): Promise<{ versi
     .transaction()
     .setIsolationLevel("repeatable read")
     .execute(async (trx) => {
-      const max = await trx.selectFrom("sentinels").select((eb) => eb.fn.max("version").as("v")).where("region", "=", region).executeTakeFirst();
+      const version = await maxSentinelVersion(trx, region);
       const rows = await sentinelQuery(trx).where("region", "=", region).where("desired_state", "!=", "archived").orderBy("version").execute();
-      return { version: Number(max?.v ?? 0), rows: numeric(rows) };
+      return { version, rows: numeric(rows) };
     });
 }
 
