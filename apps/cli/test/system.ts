@@ -7,7 +7,8 @@
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { startTestStack, type TestStack } from "@ctrl/ctrl-api/testing";
 import { freePort, startProcess, startWorkerProcess, waitFor, type ManagedProcess, type WorkerProcess } from "@ctrl/testing";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
+import { stopRecordedInstances } from "@ctrl/krane/testing";
 import http from "node:http";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -171,15 +172,7 @@ export async function startSystem(options: { readinessPollMs?: number } = {}): P
     async close() {
       await krane.stop(5_000);
       // Instances outlive their agent by design; stop them through the agent's own records.
-      const files = await readdir(join(kraneDataDir, "instances")).catch(() => [] as string[]);
-      for (const f of files.filter((x) => x.endsWith(".json"))) {
-        const record = JSON.parse(await readFile(join(kraneDataDir, "instances", f), "utf8").catch(() => "{}")) as { pid?: number };
-        try {
-          if (record.pid) process.kill(-record.pid, "SIGKILL");
-        } catch {
-          /* gone */
-        }
-      }
+      await stopRecordedInstances(kraneDataDir);
       await frontline.stop(3_000);
       await system.worker.stop(3_000);
       await stack.close();

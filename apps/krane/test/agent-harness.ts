@@ -85,23 +85,28 @@ export async function startAgent(o: AgentOptions): Promise<AgentProcess> {
 }
 
 /**
- * Test teardown: SIGKILLs the agents, then every instance they left (each instance state file names
- * its process group: instances deliberately outlive their agent), and removes the data dirs.
+ * SIGKILLs every instance recorded in an agent's data dir. Instances deliberately outlive their
+ * agent (each runs in its own process group, named by its state file), so a test that stops an agent
+ * ends them this way. Tolerates a missing dir and half-written records.
  */
+export async function stopRecordedInstances(dataDir: string): Promise<void> {
+  const files = await readdir(join(dataDir, "instances")).catch(() => [] as string[]);
+  for (const f of files.filter((x) => x.endsWith(".json"))) {
+    const record = JSON.parse(await readFile(join(dataDir, "instances", f), "utf8").catch(() => "{}")) as { pid?: number };
+    if (!record.pid) continue;
+    try {
+      process.kill(-record.pid, "SIGKILL");
+    } catch {
+      /* gone */
+    }
+  }
+}
+
+/** Test teardown: SIGKILLs the agents and every instance they left, and removes the data dirs. */
 export async function stopAgentsAndInstances(agents: readonly AgentProcess[], dataDirs: readonly string[]): Promise<void> {
   for (const a of agents) await a.proc.kill();
   for (const dir of dataDirs) {
-    const files = await readdir(join(dir, "instances")).catch(() => [] as string[]);
-    for (const f of files.filter((x) => x.endsWith(".json"))) {
-      const record = JSON.parse(await readFile(join(dir, "instances", f), "utf8")) as { pid?: number };
-      if (record.pid) {
-        try {
-          process.kill(-record.pid, "SIGKILL");
-        } catch {
-          /* gone */
-        }
-      }
-    }
+    await stopRecordedInstances(dir);
     await rm(dir, { recursive: true, force: true });
   }
 }
