@@ -6,7 +6,6 @@
  */
 import "./quiet-restate-logs.js";
 import { createClient } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
 import { createEndpoint, type WorkerEndpoint } from "@ctrl/ctrl-worker/endpoint";
 import type { CertificateDeps } from "@ctrl/ctrl-worker/certificates";
 import { AcmeService } from "@ctrl/proto";
@@ -15,7 +14,7 @@ import { Vault } from "@ctrl/vault";
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { pino } from "pino";
-import { startTestStack, type TestStack } from "./harness.js";
+import { stackTransport, startTestStack, type TestStack } from "./harness.js";
 
 /** Everything a certificate test talks to. */
 export interface CertStack {
@@ -57,7 +56,7 @@ export interface CertStackOptions {
 
 /** A minimal HTTP-01 responder: `/.well-known/acme-challenge/<token>` → VerifyCertificate. */
 function startResponder(stack: TestStack, port: number, gate?: CertStackOptions["beforeChallengeAnswer"]): Promise<Server> {
-  const transport = createConnectTransport({ baseUrl: stack.apiUrl, httpVersion: "1.1", interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${stack.apiToken}`), next(req))] });
+  const transport = stackTransport(stack);
   const acme = createClient(AcmeService, transport);
   const server = createServer((req, res) => {
     const m = /^\/\.well-known\/acme-challenge\/([A-Za-z0-9_-]+)$/.exec(req.url ?? "");

@@ -8,7 +8,7 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { createRootKey, newId } from "@ctrl/db";
 import { AcmeService, ChallengeType, DomainService } from "@ctrl/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestStack, type TestStack } from "./harness.js";
+import { stackTransport, startTestStack, type TestStack } from "./harness.js";
 
 let stack: TestStack;
 let acme: ReturnType<typeof createClient<typeof AcmeService>>;
@@ -17,7 +17,7 @@ let domains: ReturnType<typeof createClient<typeof DomainService>>;
 beforeAll(async () => {
   stack = await startTestStack({ worker: false });
   stack.deps.apexDomain = "ctrl.example.net";
-  const transport = createConnectTransport({ baseUrl: stack.apiUrl, httpVersion: "1.1", interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${stack.apiToken}`), next(req))] });
+  const transport = stackTransport(stack);
   acme = createClient(AcmeService, transport);
   domains = createClient(DomainService, transport);
 });

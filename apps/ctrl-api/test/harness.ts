@@ -15,6 +15,8 @@ import {
   type S3Server,
   type TestDatabase,
 } from "@ctrl/testing";
+import type { Transport } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
 import * as clients from "@restatedev/restate-sdk-clients";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
@@ -105,4 +107,16 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   };
   if (options.worker ?? true) await stack.startWorker();
   return stack;
+}
+
+/**
+ * A Connect transport to the stack's ctrl-api (HTTP/1.1) that sends the internal bearer token on
+ * every call: `createClient(DeploymentService, stackTransport(stack))`.
+ */
+export function stackTransport(stack: Pick<TestStack, "apiUrl" | "apiToken">): Transport {
+  return createConnectTransport({
+    baseUrl: stack.apiUrl,
+    httpVersion: "1.1",
+    interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${stack.apiToken}`), next(req))],
+  });
 }

@@ -9,14 +9,14 @@
  */
 import "./quiet-restate.js";
 import { createClient, type Client } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
 import { formatArtifactRef, packDirectory, uploadArtifact } from "@ctrl/artifact";
-import { startTestStack, type TestStack } from "@ctrl/ctrl-api/testing";
+import { stackTransport, startTestStack, type TestStack } from "@ctrl/ctrl-api/testing";
 import { createEndpoint, type WorkerEndpoint } from "@ctrl/ctrl-worker/endpoint";
 import { DeploymentService, DeploymentStatus } from "@ctrl/proto";
 import { packSentinelArtifact } from "@ctrl/sentinel/pack";
 import { registerDeployment, startProcess, waitFor, type ManagedProcess } from "@ctrl/testing";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
+import { stopRecordedInstances } from "@ctrl/krane/testing";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -134,27 +134,14 @@ beforeAll(async () => {
     },
   });
   frontline = await startFrontlineProcess({ DATABASE_URL: stack.database.url, CTRL_API_URL: stack.apiUrl, CTRL_API_TOKEN: stack.apiToken, LOG_LEVEL: "warn" });
-  deployments = createClient(
-    DeploymentService,
-    createConnectTransport({ baseUrl: stack.apiUrl, httpVersion: "1.1", interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${stack.apiToken}`), next(req))] }),
-  );
+  deployments = createClient(DeploymentService, stackTransport(stack));
 }, 180_000);
 
 afterAll(async () => {
   await frontline?.process.stop();
   await agent?.kill();
   // The agent's instances are detached process groups; end them through its own records.
-  const files = await readdir(join(agentDir ?? "/nonexistent", "instances")).catch(() => [] as string[]);
-  for (const f of files.filter((x) => x.endsWith(".json"))) {
-    const record = JSON.parse(await readFile(join(agentDir, "instances", f), "utf8")) as { pid?: number };
-    if (record.pid) {
-      try {
-        process.kill(-record.pid, "SIGKILL");
-      } catch {
-        /* already gone */
-      }
-    }
-  }
+  if (agentDir) await stopRecordedInstances(agentDir);
   if (agentDir) await rm(agentDir, { recursive: true, force: true });
   if (helloDir) await rm(helloDir, { recursive: true, force: true });
   await worker?.close(500);

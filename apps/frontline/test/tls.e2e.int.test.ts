@@ -9,13 +9,14 @@
  */
 import "./quiet-restate.js";
 import { createClient, type Client } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
 import { formatArtifactRef, packDirectory, uploadArtifact } from "@ctrl/artifact";
 import { startCertStack, type CertStack } from "@ctrl/ctrl-api/cert-testing";
+import { stackTransport } from "@ctrl/ctrl-api/testing";
 import { createEndpoint, type WorkerEndpoint } from "@ctrl/ctrl-worker/endpoint";
 import { DeploymentService, DeploymentStatus } from "@ctrl/proto";
 import { freePort, registerDeployment, startProcess, waitFor, type ManagedProcess } from "@ctrl/testing";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
+import { stopRecordedInstances } from "@ctrl/krane/testing";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { createRequire } from "node:module";
@@ -130,27 +131,14 @@ beforeAll(async () => {
     return (await fetch(`http://127.0.0.1:${cs.challengePort}/_ctrl/health`)).status === 200;
   }, { timeoutMs: 30_000, intervalMs: 100 });
 
-  deployments = createClient(
-    DeploymentService,
-    createConnectTransport({ baseUrl: cs.stack.apiUrl, httpVersion: "1.1", interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${cs.stack.apiToken}`), next(req))] }),
-  );
+  deployments = createClient(DeploymentService, stackTransport(cs.stack));
 }, 180_000);
 
 afterAll(async () => {
   await frontline?.stop();
   await agent?.kill();
   // The agent's instances are detached process groups; end them through its own records.
-  const files = await readdir(join(agentDir ?? "/nonexistent", "instances")).catch(() => [] as string[]);
-  for (const f of files.filter((x) => x.endsWith(".json"))) {
-    const record = JSON.parse(await readFile(join(agentDir, "instances", f), "utf8")) as { pid?: number };
-    if (record.pid) {
-      try {
-        process.kill(-record.pid, "SIGKILL");
-      } catch {
-        /* already gone */
-      }
-    }
-  }
+  if (agentDir) await stopRecordedInstances(agentDir);
   if (agentDir) await rm(agentDir, { recursive: true, force: true });
   await worker?.close(500);
   await cs?.close();

@@ -7,8 +7,7 @@
  * regions are isolated.
  */
 import { createClient, type Client } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
-import { startTestStack, type TestStack } from "@ctrl/ctrl-api/testing";
+import { stackTransport, startTestStack, type TestStack } from "@ctrl/ctrl-api/testing";
 import { buildServer } from "@ctrl/ctrl-api/server";
 import type { VersioningServiceApi } from "@ctrl/ctrl-worker/api";
 import { DeploymentService, DeploymentStatus } from "@ctrl/proto";
@@ -49,14 +48,7 @@ beforeAll(async () => {
   apiPort = await freePort();
   apiUrl = `http://127.0.0.1:${apiPort}`;
   await startApi();
-  deployments = createClient(
-    DeploymentService,
-    createConnectTransport({
-      baseUrl: stack.apiUrl,
-      httpVersion: "1.1",
-      interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${stack.apiToken}`), next(req))],
-    }),
-  );
+  deployments = createClient(DeploymentService, stackTransport(stack));
   hello = await pushArtifact(stack.storage, helloDir, "hello");
   // preview runs in region "eu" only, production in the worker's default region "local".
   await stack.database.db.updateTable("environments").set({ regions: JSON.stringify(["eu"]) }).where("id", "=", stack.seed.environments.preview).execute();

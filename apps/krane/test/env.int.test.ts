@@ -6,8 +6,7 @@
  * the wire bytes; an agent without the key fails the deploy with env_decrypt_failed.
  */
 import { createClient, type Client } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
-import { startTestStack, type TestStack } from "@ctrl/ctrl-api/testing";
+import { stackTransport, startTestStack, type TestStack } from "@ctrl/ctrl-api/testing";
 import { upsertEnvironmentVariable } from "@ctrl/db";
 import { DeploymentService, DeploymentStatus } from "@ctrl/proto";
 import { waitFor } from "@ctrl/testing";
@@ -36,14 +35,7 @@ beforeAll(async () => {
   stack = await startTestStack();
   // The ctrl-api under test decrypts with the same keys (main.ts builds this from VAULT_MASTER_KEYS).
   stack.deps.vault = vault;
-  deployments = createClient(
-    DeploymentService,
-    createConnectTransport({
-      baseUrl: stack.apiUrl,
-      httpVersion: "1.1",
-      interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${stack.apiToken}`), next(req))],
-    }),
-  );
+  deployments = createClient(DeploymentService, stackTransport(stack));
   hello = await pushArtifact(stack.storage, helloDir, "hello");
   // production runs in "local" (the key-holding agent), preview in "eu" (an agent without the key).
   await stack.database.db.updateTable("environments").set({ regions: JSON.stringify(["eu"]) }).where("id", "=", stack.seed.environments.preview).execute();
