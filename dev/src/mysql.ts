@@ -110,7 +110,7 @@ export async function initPrivateDataDir(choice: Extract<DatabaseChoice, { kind:
   });
 }
 
-/** The mariadbd command line of the private instance (flags from ../shared/STACK.md). */
+/** The mariadbd command line of the private instance (flags verified on these machines: --no-defaults keeps it away from /etc/mysql). */
 export function mariadbdArgs(choice: Extract<DatabaseChoice, { kind: "private" }>): string[] {
   return [
     "--no-defaults",
