@@ -319,13 +319,20 @@ describe("renewal", () => {
     await cs.stack.database.db.insertInto("custom_domains").values({ id: waitingDomainId, workspace_id: cs.stack.seed.workspaceId, project_id: cs.stack.seed.projectId, environment_id: cs.stack.seed.environments.production, domain: "waiting.example.test", challenge_type: "http-01", verification_status: "verified", verification_value: "ctrl-domain-verification=w", verified_domain: "waiting.example.test", verified_at: now, created_at: now, updated_at: now }).execute();
     await cs.stack.database.db.insertInto("acme_challenges").values({ id: newId("chal"), workspace_id: cs.stack.seed.workspaceId, domain_id: waitingDomainId, token: null, authorization: null, type: "http-01", status: "waiting", error_message: null, expires_at: null, created_at: now, updated_at: now }).execute();
 
+    // A claim whose verification never started (ctrl-api could not reach Restate), added long ago.
+    const unarmedId = newId("dom");
+    await cs.stack.database.db.insertInto("custom_domains").values({ id: unarmedId, workspace_id: cs.stack.seed.workspaceId, project_id: cs.stack.seed.projectId, environment_id: cs.stack.seed.environments.production, domain: "unarmed.example.test", challenge_type: "http-01", verification_status: "pending_verification", verification_value: "ctrl-domain-verification=u", created_at: now - 3_600_000, updated_at: now - 3_600_000 }).execute();
+    await cs.stack.database.db.insertInto("acme_challenges").values({ id: newId("chal"), workspace_id: cs.stack.seed.workspaceId, domain_id: unarmedId, token: null, authorization: null, type: "http-01", status: "waiting", error_message: null, expires_at: null, created_at: now, updated_at: now }).execute();
+
     const job = cs.stack.deps.restate.objectClient<CertificateServiceApi>({ name: "CertificateService" }, "global");
     const day = Math.floor(Date.now() / 86_400_000) + 1000;
     // A short interval instead of a day, to watch the job reschedule itself (a delayed send).
     cs.certificates.renewIntervalMs = 300;
     const first: RenewExpiringResult = await job.renewExpiring({ day });
     // unproven.example.test's challenge waits too, but its claim is not verified: never issued.
-    expect(first).toMatchObject({ day, skipped: false, renewals: ["shop.example.test"], waiting: ["waiting.example.test"] });
+    expect(first).toMatchObject({ day, skipped: false, renewals: ["shop.example.test"], waiting: ["waiting.example.test"], verificationsArmed: [unarmedId] });
+    // Its TXT record is looked for now (and it is still not issued: it waits, but is unverified).
+    await waitFor("the unarmed claim to be looked up", async () => (await claimRow("unarmed.example.test")).verification_checked_at !== null, { timeoutMs: 20_000, intervalMs: 50 });
     await waitFor("the waiting domain issued by the job", async () => (await certificateRow("waiting.example.test")) !== undefined, { timeoutMs: 60_000, intervalMs: 100 });
     // The wildcard is not near expiry: untouched.
     expect(first.renewals).not.toContain("*.wild.example.test");

@@ -128,8 +128,15 @@ export async function storeCertificate(
   });
 }
 
-/** Verified domains whose certificate expires before `before`, and verified domains whose challenge waits. */
-export async function findRenewalWork(db: Db, before: number): Promise<{ expiring: string[]; waiting: string[] }> {
+/** How long a claim may sit never looked up before the daily job arms its verification. */
+export const UNARMED_CLAIM_GRACE_MS = 10 * 60_000;
+
+/**
+ * Verified domains whose certificate expires before `before`, verified domains whose challenge
+ * waits, and claims (ids) pending verification that were never looked up although created before
+ * `unarmedBefore` (ctrl-api could not reach Restate when they were added).
+ */
+export async function findRenewalWork(db: Db, before: number, unarmedBefore = 0): Promise<{ expiring: string[]; waiting: string[]; unarmed: string[] }> {
   const expiring = await db
     .selectFrom("certificates as cert")
     .innerJoin("custom_domains as d", "d.verified_domain", "cert.hostname")
@@ -145,7 +152,15 @@ export async function findRenewalWork(db: Db, before: number): Promise<{ expirin
     .where("d.verification_status", "=", "verified")
     .orderBy("c.created_at")
     .execute();
-  return { expiring: expiring.map((r) => r.domain), waiting: waiting.map((r) => r.domain) };
+  const unarmed = await db
+    .selectFrom("custom_domains")
+    .select("id")
+    .where("verification_status", "=", "pending_verification")
+    .where("verification_checked_at", "is", null)
+    .where("created_at", "<", unarmedBefore)
+    .orderBy("created_at")
+    .execute();
+  return { expiring: expiring.map((r) => r.domain), waiting: waiting.map((r) => r.domain), unarmed: unarmed.map((r) => r.id) };
 }
 
 /** Escapes `%`, `_` and `\` for a MySQL LIKE pattern (default escape character `\`). */
