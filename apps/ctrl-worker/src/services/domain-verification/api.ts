@@ -10,7 +10,10 @@ import type { createDomainVerificationService } from "./service.js";
  *
  *   rs.objectSendClient<DomainVerificationServiceApi>({ name: domainVerificationServiceName }, claimId).arm({})
  *
- * Internal: ctrl-api is its only caller besides the service itself (ingress-private).
+ * Callers: ctrl-api sends `arm` through the ingress (as it sends CertificateService.processChallenge);
+ * the daily renewal job sends `arm` for claims never looked up; `check` is only ever sent by the
+ * service itself. Both handlers only look DNS up and compare with the stored value, so a stray call
+ * can at worst verify a claim whose record really is published.
  */
 export const domainVerificationServiceName = "DomainVerificationService";
 
