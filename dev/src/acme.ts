@@ -88,6 +88,9 @@ export function localAcme(choice: AcmeChoice, dataDir: string, frontlinePort: nu
       ACME_CA_FILE: join(dir, "cert.pem"),
       DNS_PROVIDER: "challtestsrv",
       CHALLTESTSRV_URL: `http://127.0.0.1:${acmePorts.challtestsrv}`,
+      // Custom-domain ownership records are looked up on the same fake DNS: publish one with
+      // POST :8055/set-txt {"host":"_ctrl-challenge.<domain>.","value":"<the value getCustomDomain shows>"}.
+      DNS_RESOLVER: `127.0.0.1:${acmePorts.dns}`,
     },
     frontlineEnv: { VAULT_MASTER_KEYS: vaultKeys, HTTPS_PORT: String(acmePorts.frontlineHttps) },
     workerAfter: ["pebble"],

@@ -8,6 +8,8 @@ import "./quiet-restate-logs.js";
 import { createClient } from "@connectrpc/connect";
 import { createEndpoint, type WorkerEndpoint } from "@ctrl/ctrl-worker/endpoint";
 import type { CertificateDeps } from "@ctrl/ctrl-worker/certificates";
+import type { DomainVerificationDeps } from "@ctrl/ctrl-worker/domain-verification";
+import { verificationRecordName } from "@ctrl/db";
 import { AcmeService } from "@ctrl/proto";
 import { freePort, registerDeployment, startPebble, type Pebble } from "@ctrl/testing";
 import { Vault } from "@ctrl/vault";
@@ -33,6 +35,15 @@ export interface CertStack {
   startWorker(): Promise<{ endpoint: WorkerEndpoint; url: string }>;
   /** Env for a worker child process (`apps/ctrl-worker/src/main.ts`) against this stack. */
   workerEnv(caFile: string): Record<string, string>;
+  /** Worker settings of DomainVerificationService: Pebble's fake DNS, rechecks every 100-500 ms. */
+  domainVerification: DomainVerificationDeps;
+  /**
+   * Publishes a claim's ownership record on the fake DNS, as its owner would: the value of the
+   * claim of `domain` (the only one, or the one of `workspaceId`), unless `value` is given.
+   */
+  publishVerification(domain: string, options?: { workspaceId?: string; value?: string }): Promise<void>;
+  /** Removes every TXT value at the ownership record name of `domain`. */
+  clearVerification(domain: string): Promise<void>;
   /** Points a hostname of the fake DNS at another address (e.g. 127.0.0.2: unreachable), or back. */
   setAddress(host: string, ip: string | null): Promise<void>;
   close(): Promise<void>;
@@ -86,6 +97,11 @@ export async function startCertStack(options: CertStackOptions = {}): Promise<Ce
     dns: createChalltestsrvProvider(pebble.challtestsrvUrl),
     renewWindowMs: options.renewWindowMs,
   };
+  const domainVerification: DomainVerificationDeps = { resolvers: [`127.0.0.1:${pebble.dnsPort}`], lookupTimeoutMs: 2_000, windowMs: 60_000, firstRecheckMs: 100, maxRecheckMs: 500 };
+  const challtestsrv = async (path: string, body: object) => {
+    const res = await fetch(`${pebble.challtestsrvUrl}${path}`, { method: "POST", body: JSON.stringify(body) });
+    if (!res.ok) throw new Error(`challtestsrv ${path} failed: ${res.status}`);
+  };
   const responder = (options.responder ?? true) ? await startResponder(stack, challengePort, options.beforeChallengeAnswer) : undefined;
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 
@@ -95,9 +111,10 @@ export async function startCertStack(options: CertStackOptions = {}): Promise<Ce
     vault,
     vaultKeys,
     certificates,
+    domainVerification,
     challengePort,
     async startWorker() {
-      const endpoint = createEndpoint({ db: stack.database.db, storage: stack.storage, logger, certificates });
+      const endpoint = createEndpoint({ db: stack.database.db, storage: stack.storage, logger, certificates, domainVerification });
       const port = await endpoint.listen(0, "127.0.0.1");
       const url = `http://127.0.0.1:${port}`;
       await registerDeployment(stack.restate.adminUrl, url);
@@ -116,8 +133,23 @@ export async function startCertStack(options: CertStackOptions = {}): Promise<Ce
         ACME_CA_FILE: caFile,
         DNS_PROVIDER: "challtestsrv",
         CHALLTESTSRV_URL: pebble.challtestsrvUrl,
+        DNS_RESOLVER: domainVerification.resolvers!.join(","),
+        DNS_LOOKUP_TIMEOUT_MS: String(domainVerification.lookupTimeoutMs),
+        DOMAIN_VERIFICATION_WINDOW_MS: String(domainVerification.windowMs),
+        DOMAIN_VERIFICATION_FIRST_RECHECK_MS: String(domainVerification.firstRecheckMs),
+        DOMAIN_VERIFICATION_MAX_RECHECK_MS: String(domainVerification.maxRecheckMs),
         LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "info",
       };
+    },
+    async publishVerification(domain, { workspaceId, value } = {}) {
+      let query = stack.database.db.selectFrom("custom_domains").select("verification_value").where("domain", "=", domain);
+      if (workspaceId) query = query.where("workspace_id", "=", workspaceId);
+      const rows = value === undefined ? await query.execute() : [{ verification_value: value }];
+      if (rows.length !== 1) throw new Error(`publishVerification(${domain}): ${rows.length} claims; pass workspaceId`);
+      await challtestsrv("/set-txt", { host: `${verificationRecordName(domain)}.`, value: rows[0]!.verification_value });
+    },
+    async clearVerification(domain) {
+      await challtestsrv("/clear-txt", { host: `${verificationRecordName(domain)}.` });
     },
     async setAddress(host, ip) {
       const res = ip

@@ -52,6 +52,7 @@ it("SIGKILL of the worker mid-issuance: it completes afterwards with one certifi
     body: JSON.stringify({ projectId: cs.stack.seed.projectId, environmentSlug: "production", domain: "crash.example.test" }),
   });
   expect(res.status).toBe(201);
+  await cs.publishVerification("crash.example.test");
 
   // Mid-issuance: the order exists, the challenge token is stored, Pebble is fetching it right now.
   await waitFor("Pebble to request the challenge", () => challengeRequested, { timeoutMs: 60_000 });

@@ -58,6 +58,7 @@ it("sleeps durably for Retry-After on a rate limit, then issues", async () => {
     body: JSON.stringify({ projectId: cs.stack.seed.projectId, environmentSlug: "production", domain: "limited.example.test" }),
   });
   expect(res.status).toBe(201);
+  await cs.publishVerification("limited.example.test");
   const challenge = await waitFor("limited.example.test verified", async () => {
     const c = await cs.stack.database.db.selectFrom("acme_challenges").selectAll().executeTakeFirstOrThrow();
     if (c.status === "failed") throw new Error(`failed: ${c.error_message}`);

@@ -66,6 +66,24 @@ export const workerConfigSchema = z.object({
   CLOUDFLARE_API_TOKEN: z.string().optional(),
   /** Cloudflare zone id of the custom domains' parent zone (DNS_PROVIDER=cloudflare). */
   CLOUDFLARE_ZONE_ID: z.string().optional(),
+  /**
+   * DNS servers custom-domain verification asks for `_ctrl-challenge.<domain>` TXT records: a comma
+   * list of `ip` or `ip:port` (local stack and tests: pebble-challtestsrv, `127.0.0.1:8053`). Unset:
+   * the system's resolvers.
+   */
+  DNS_RESOLVER: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v.split(",").map((s) => s.trim()).filter(Boolean) : undefined))
+    .pipe(z.array(z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[0-9a-fA-F:]+\](:\d{1,5})?|[0-9a-fA-F:]+)$/, "an IP address, optionally with :port (e.g. 127.0.0.1:8053)")).optional()),
+  /** How long (ms) a new or retried custom domain's TXT record is looked for before the claim fails (default 7 days). */
+  DOMAIN_VERIFICATION_WINDOW_MS: z.coerce.number().int().positive().default(7 * 86_400_000),
+  /** First delay (ms) between two TXT lookups of a pending claim; it doubles up to DOMAIN_VERIFICATION_MAX_RECHECK_MS. */
+  DOMAIN_VERIFICATION_FIRST_RECHECK_MS: z.coerce.number().int().positive().default(5_000),
+  /** Longest delay (ms) between two TXT lookups of a pending claim. */
+  DOMAIN_VERIFICATION_MAX_RECHECK_MS: z.coerce.number().int().positive().default(600_000),
+  /** Time limit (ms) of one DNS query attempt of the verification lookup. */
+  DNS_LOOKUP_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
   /** Build backend for context deploys: `local` (artifact builder, no Docker), `docker` (buildx + registry), `none`. */
   BUILD_BACKEND: z.enum(["local", "docker", "none"]).default("local"),
   /** Wall-clock limit of one build, all commands included; the build fails with build_timeout after it. */

@@ -3,6 +3,7 @@ import type { Db } from "@ctrl/db";
 import type { Storage } from "@ctrl/s3";
 import type { Logger } from "pino";
 import type { CertificateDeps } from "./services/certificate/deps.js";
+import type { DomainVerificationDeps } from "./services/domain-verification/deps.js";
 import type { WorkerSettings } from "./settings.js";
 
 /** What every worker service receives: built in main.ts, or by a test in-process. */
@@ -12,6 +13,8 @@ export interface WorkerDeps {
   logger: Logger;
   /** ACME, vault and DNS for CertificateService; without it the service refuses to issue. */
   certificates?: CertificateDeps;
+  /** DNS resolver and recheck window of DomainVerificationService; omitted fields take the defaults. */
+  domainVerification?: DomainVerificationDeps;
   /** Deploy tunables (settings.ts); omitted fields take the defaults, so tests pass small timeouts. */
   settings?: Partial<WorkerSettings>;
   /** How BuildService builds (services/build/config.ts); without it context deploys fail with `build_not_configured`. */

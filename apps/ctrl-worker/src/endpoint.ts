@@ -4,6 +4,7 @@ import http2 from "node:http2";
 import type { WorkerDeps } from "./deps.js";
 import { createBuildService } from "./services/build/service.js";
 import { createCertificateService } from "./services/certificate/service.js";
+import { createDomainVerificationService } from "./services/domain-verification/service.js";
 import { createVersioningService } from "./services/versioning/service.js";
 import { createDeployWorkflow } from "./services/deploy/service.js";
 import { createDeploymentService } from "./services/deployment/service.js";
@@ -11,7 +12,7 @@ import { createRoutingService } from "./services/routing/service.js";
 
 /** Every Restate service this worker serves. */
 export function createServices(deps: WorkerDeps) {
-  return [createVersioningService(deps), createDeployWorkflow(deps), createDeploymentService(deps), createRoutingService(deps), createBuildService(deps), createCertificateService(deps)];
+  return [createVersioningService(deps), createDeployWorkflow(deps), createDeploymentService(deps), createRoutingService(deps), createBuildService(deps), createCertificateService(deps), createDomainVerificationService(deps)];
 }
 
 /** A configured but not listening Restate endpoint server (HTTP/2 cleartext). */

@@ -27,7 +27,14 @@ const certificates = certificateDepsFromConfig(config, config.ACME_CA_FILE ? rea
 if (!certificates) logger.warn("VAULT_MASTER_KEYS is unset: certificate issuance is disabled");
 const build = buildConfigFromConfig(config);
 if (!build) logger.warn("BUILD_BACKEND=none: deploys from a build context will fail with build_not_configured");
-const endpoint = createEndpoint({ db, storage, logger, settings: settingsFromConfig(config), certificates, build });
+const domainVerification = {
+  resolvers: config.DNS_RESOLVER,
+  lookupTimeoutMs: config.DNS_LOOKUP_TIMEOUT_MS,
+  windowMs: config.DOMAIN_VERIFICATION_WINDOW_MS,
+  firstRecheckMs: config.DOMAIN_VERIFICATION_FIRST_RECHECK_MS,
+  maxRecheckMs: config.DOMAIN_VERIFICATION_MAX_RECHECK_MS,
+};
+const endpoint = createEndpoint({ db, storage, logger, settings: settingsFromConfig(config), certificates, build, domainVerification });
 const port = await endpoint.listen(config.WORKER_PORT, config.WORKER_HOST);
 const endpointUrl = config.WORKER_ADVERTISED_URL ?? `http://${config.WORKER_HOST}:${port}`;
 let registered = !config.RESTATE_REGISTER;

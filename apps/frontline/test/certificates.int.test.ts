@@ -8,6 +8,11 @@
  * restart; HTTP redirects to HTTPS once a certificate exists but the challenge path never does; an
  * unreachable challenge fails with the reason and a retry after fixing it succeeds; the renewal job is
  * idempotent per day.
+ * Ownership (issue 10): the worker's DomainVerificationService looks up `_ctrl-challenge.<domain>`
+ * on challtestsrv's DNS. Until the claim's value is there a domain (wildcards too) is not routed
+ * (frontline answers 404) and nothing reaches the ACME server (no account, no order, no
+ * certificate); a wrong value keeps it pending with the reason; the first workspace to verify a
+ * name owns it, and another workspace's claim is refused.
  */
 import { createCertStore, type CertStore } from "@ctrl/certstore";
 import type { CertificateServiceApi, RenewExpiringResult } from "@ctrl/ctrl-worker/api";
@@ -98,6 +103,52 @@ async function post(path: string, body: unknown) {
 const addDomain = (domain: string) => post("/v2/deploy.addCustomDomain", { projectId: cs.stack.seed.projectId, environmentSlug: "production", domain });
 const getDomain = async (domain: string) => (await post("/v2/deploy.getCustomDomain", { domain })).body.data!;
 
+/** The claim row of `domain` (of the seed workspace unless given). */
+const claimRow = (domain: string, workspaceId = cs.stack.seed.workspaceId) =>
+  cs.stack.database.db.selectFrom("custom_domains").selectAll().where("domain", "=", domain).where("workspace_id", "=", workspaceId).executeTakeFirstOrThrow();
+
+/**
+ * Waits until the worker looked the claim's record up at least twice more (so "still not verified"
+ * is an observation, not a race) and returns the claim then.
+ */
+async function afterTwoMoreChecks(domain: string, workspaceId?: string) {
+  let seen = 0;
+  let last = (await claimRow(domain, workspaceId)).verification_checked_at;
+  return waitFor(`two more TXT lookups of ${domain}`, async () => {
+    const row = await claimRow(domain, workspaceId);
+    if (row.verification_checked_at !== last) {
+      seen++;
+      last = row.verification_checked_at;
+    }
+    return seen >= 2 ? row : undefined;
+  }, { timeoutMs: 20_000, intervalMs: 50 });
+}
+
+/** A workspace besides the seed one, with a production environment and a root key. */
+async function otherWorkspace(slug: string) {
+  const db = cs.stack.database.db;
+  const now = Date.now();
+  const ws = newId("ws");
+  const proj = newId("proj");
+  await db.insertInto("workspaces").values({ id: ws, name: slug, slug, created_at: now, updated_at: now }).execute();
+  await db.insertInto("projects").values({ id: proj, workspace_id: ws, name: "site", slug: "site", live_deployment_id: null, created_at: now, updated_at: now }).execute();
+  await db.insertInto("environments").values({ id: newId("env"), workspace_id: ws, project_id: proj, slug: "production", regions: null, created_at: now, updated_at: now }).execute();
+  const { key } = await createRootKey(db, { workspaceId: ws, name: slug, permissions: ["project.*.*"], now });
+  const call = async (path: string, body: unknown) => {
+    const res = await fetch(`${cs.stack.apiUrl}${path}`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key}` }, body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as { data?: Record<string, unknown>; error?: { detail: string } } };
+  };
+  return { workspaceId: ws, projectId: proj, key, add: (domain: string) => call("/v2/deploy.addCustomDomain", { projectId: proj, environmentSlug: "production", domain }), get: async (domain: string) => (await call("/v2/deploy.getCustomDomain", { domain })).body.data! };
+}
+
+/** Nothing of `domain` reached the ACME server: no certificate, the challenge never got a token. */
+async function expectNothingSentToAcme(domain: string, workspaceId = cs.stack.seed.workspaceId) {
+  const claim = await claimRow(domain, workspaceId);
+  const challenge = await cs.stack.database.db.selectFrom("acme_challenges").selectAll().where("domain_id", "=", claim.id).executeTakeFirstOrThrow();
+  expect(challenge).toMatchObject({ status: "waiting", token: null, authorization: null });
+  expect(await certificateRow(domain)).toBeUndefined();
+}
+
 /** HTTPS GET for `host` through frontline's TLS listener, trusting only Pebble's root. */
 function httpsGet(host: string, path = "/"): Promise<{ status: number; body: string; fingerprint: string }> {
   return new Promise((resolve, reject) => {
@@ -129,15 +180,74 @@ async function certificateRow(hostname: string) {
   return cs.stack.database.db.selectFrom("certificates").selectAll().where("hostname", "=", hostname).executeTakeFirst();
 }
 
+describe("ownership before use", () => {
+  it("neither routes nor sends an unverified domain to ACME; a wrong TXT value stays pending with the reason", async () => {
+    const added = await addDomain("unproven.example.test");
+    expect(added.body.data).toMatchObject({ verificationStatus: "pending_verification", state: "pending_verification", verificationRecord: { name: "_ctrl-challenge.unproven.example.test", type: "TXT" } });
+    const missing = await afterTwoMoreChecks("unproven.example.test");
+    expect(missing.verification_status).toBe("pending_verification");
+    expect(missing.verification_error).toBe("no TXT record at _ctrl-challenge.unproven.example.test yet: create TXT _ctrl-challenge.unproven.example.test with the value shown");
+    await routes.nextRefresh(5_000);
+    expect((await httpGet("unproven.example.test", "/")).status).toBe(404);
+    await expectNothingSentToAcme("unproven.example.test");
+    // No ACME account was even registered for the workspace: nothing talked to Pebble.
+    expect(await cs.stack.database.db.selectFrom("acme_users").select("id").where("workspace_id", "=", cs.stack.seed.workspaceId).execute()).toEqual([]);
+
+    // A value that is not this claim's: still pending, and the reason says what was seen.
+    await cs.publishVerification("unproven.example.test", { value: "ctrl-domain-verification=not-the-right-one" });
+    await waitFor("the wrong value to be reported", async () => String((await getDomain("unproven.example.test")).verificationError).includes("not-the-right-one"), { timeoutMs: 20_000, intervalMs: 50 });
+    const wrong = await getDomain("unproven.example.test");
+    expect(wrong).toMatchObject({ verificationStatus: "pending_verification", state: "pending_verification" });
+    expect(wrong.verificationError).toBe('TXT _ctrl-challenge.unproven.example.test has 1 value(s) ("ctrl-domain-verification=not-the-right-one") but not the expected one');
+    await afterTwoMoreChecks("unproven.example.test");
+    await routes.nextRefresh(5_000);
+    expect((await httpGet("unproven.example.test", "/")).status).toBe(404);
+    await expectNothingSentToAcme("unproven.example.test");
+    await cs.clearVerification("unproven.example.test");
+  });
+
+  it("lets the first workspace to verify a name own it: the other's pending claim is refused, later claims get 409", async () => {
+    const b = await otherWorkspace("rival");
+    // Both workspaces claim the name; neither claim blocks the other.
+    expect((await addDomain("contested.example.test")).status).toBe(201);
+    expect((await b.add("contested.example.test")).status).toBe(201);
+    // B proves control first.
+    await cs.publishVerification("contested.example.test", { workspaceId: b.workspaceId });
+    await waitFor("B's claim verified", async () => (await b.get("contested.example.test")).verificationStatus === "verified", { timeoutMs: 20_000, intervalMs: 50 });
+    // The seed workspace's claim is refused with the rule, and stays unrouted even with its value published.
+    const lost = await waitFor("A's claim refused", async () => {
+      const d = await getDomain("contested.example.test");
+      return d.verificationStatus === "failed" ? d : undefined;
+    }, { timeoutMs: 20_000, intervalMs: 50 });
+    expect(lost).toMatchObject({ state: "verification_failed", verificationError: "contested.example.test was verified by another workspace first; a verified domain belongs to one workspace" });
+    // A third workspace cannot even claim it now.
+    const c = await otherWorkspace("latecomer");
+    const refused = await c.add("contested.example.test");
+    expect(refused.status).toBe(409);
+    expect(refused.body.error!.detail).toBe("domain contested.example.test is verified by another workspace: a verified domain belongs to one workspace");
+    // Retrying the lost claim is refused too.
+    expect((await post("/v2/deploy.retryCustomDomain", { domain: "contested.example.test" })).status).toBe(409);
+    await cs.clearVerification("contested.example.test");
+  });
+});
+
 describe("HTTP-01", () => {
-  it("issues a certificate for a custom domain, stores the key encrypted, and serves it over HTTPS", async () => {
+  it("issues a certificate for a custom domain once its TXT record is seen, stores the key encrypted, and serves it over HTTPS", async () => {
     expect((await addDomain("shop.example.test")).status).toBe(201);
+    await afterTwoMoreChecks("shop.example.test");
+    await routes.nextRefresh(5_000);
+    expect((await httpGet("shop.example.test", "/hi")).status).toBe(404);
+    await expectNothingSentToAcme("shop.example.test");
+    await cs.publishVerification("shop.example.test");
     const view = await waitFor("shop.example.test verified", async () => {
       const d = await getDomain("shop.example.test");
       if (d.challengeStatus === "failed") throw new Error(`failed: ${String(d.errorMessage)}`);
       return d.challengeStatus === "verified" ? d : undefined;
     }, { timeoutMs: 60_000, intervalMs: 100 });
-    expect(view).toMatchObject({ verificationStatus: "verified", challengeType: "http-01" });
+    expect(view).toMatchObject({ verificationStatus: "verified", state: "active", challengeType: "http-01" });
+    expect(view.verifiedAt).toBeGreaterThan(0);
+    // Routed like the environment's domain, by the verification.
+    expect(await cs.stack.database.db.selectFrom("frontline_routes").select(["sticky", "environment_id"]).where("fully_qualified_domain_name", "=", "shop.example.test").executeTakeFirst()).toEqual({ sticky: "environment", environment_id: cs.stack.seed.environments.production });
     expect(view.certificateExpiresAt).toBeGreaterThan(Date.now());
 
     const row = (await certificateRow("shop.example.test"))!;
@@ -162,13 +272,21 @@ describe("HTTP-01", () => {
     expect((await httpGet("shop.example.test", "/.well-known/acme-challenge/unknowntoken")).status).toBe(404);
     // A host without a certificate stays on HTTP.
     expect((await httpGet("hello-production-local.ctrl.example.net", "/")).status).toBe(200);
+    // Verified: nobody else can claim it.
+    const other = await otherWorkspace("squatter");
+    expect((await other.add("shop.example.test")).status).toBe(409);
   });
 });
 
 describe("DNS-01", () => {
-  it("issues a wildcard certificate through the challenge test server's DNS", async () => {
+  it("issues a wildcard certificate through the challenge test server's DNS, only after the zone's TXT record is seen", async () => {
     const added = await addDomain("*.wild.example.test");
-    expect(added.body.data).toMatchObject({ challengeType: "dns-01" });
+    expect(added.body.data).toMatchObject({ challengeType: "dns-01", verificationRecord: { name: "_ctrl-challenge.wild.example.test", type: "TXT" } });
+    await afterTwoMoreChecks("*.wild.example.test");
+    await routes.nextRefresh(5_000);
+    expect((await httpGet("api.wild.example.test", "/")).status).toBe(404);
+    await expectNothingSentToAcme("*.wild.example.test");
+    await cs.publishVerification("*.wild.example.test");
     await waitFor("*.wild.example.test verified", async () => {
       const d = await getDomain("*.wild.example.test");
       if (d.challengeStatus === "failed") throw new Error(`failed: ${String(d.errorMessage)}`);
@@ -198,15 +316,23 @@ describe("renewal", () => {
     // A domain whose issuance never started (ctrl-api could not reach Restate): its challenge waits.
     const now = Date.now();
     const waitingDomainId = newId("dom");
-    await cs.stack.database.db.insertInto("custom_domains").values({ id: waitingDomainId, workspace_id: cs.stack.seed.workspaceId, project_id: cs.stack.seed.projectId, environment_id: cs.stack.seed.environments.production, domain: "waiting.example.test", challenge_type: "http-01", verification_status: "pending", created_at: now, updated_at: now }).execute();
+    await cs.stack.database.db.insertInto("custom_domains").values({ id: waitingDomainId, workspace_id: cs.stack.seed.workspaceId, project_id: cs.stack.seed.projectId, environment_id: cs.stack.seed.environments.production, domain: "waiting.example.test", challenge_type: "http-01", verification_status: "verified", verification_value: "ctrl-domain-verification=w", verified_domain: "waiting.example.test", verified_at: now, created_at: now, updated_at: now }).execute();
     await cs.stack.database.db.insertInto("acme_challenges").values({ id: newId("chal"), workspace_id: cs.stack.seed.workspaceId, domain_id: waitingDomainId, token: null, authorization: null, type: "http-01", status: "waiting", error_message: null, expires_at: null, created_at: now, updated_at: now }).execute();
+
+    // A claim whose verification never started (ctrl-api could not reach Restate), added long ago.
+    const unarmedId = newId("dom");
+    await cs.stack.database.db.insertInto("custom_domains").values({ id: unarmedId, workspace_id: cs.stack.seed.workspaceId, project_id: cs.stack.seed.projectId, environment_id: cs.stack.seed.environments.production, domain: "unarmed.example.test", challenge_type: "http-01", verification_status: "pending_verification", verification_value: "ctrl-domain-verification=u", created_at: now - 3_600_000, updated_at: now - 3_600_000 }).execute();
+    await cs.stack.database.db.insertInto("acme_challenges").values({ id: newId("chal"), workspace_id: cs.stack.seed.workspaceId, domain_id: unarmedId, token: null, authorization: null, type: "http-01", status: "waiting", error_message: null, expires_at: null, created_at: now, updated_at: now }).execute();
 
     const job = cs.stack.deps.restate.objectClient<CertificateServiceApi>({ name: "CertificateService" }, "global");
     const day = Math.floor(Date.now() / 86_400_000) + 1000;
     // A short interval instead of a day, to watch the job reschedule itself (a delayed send).
     cs.certificates.renewIntervalMs = 300;
     const first: RenewExpiringResult = await job.renewExpiring({ day });
-    expect(first).toMatchObject({ day, skipped: false, renewals: ["shop.example.test"], waiting: ["waiting.example.test"] });
+    // unproven.example.test's challenge waits too, but its claim is not verified: never issued.
+    expect(first).toMatchObject({ day, skipped: false, renewals: ["shop.example.test"], waiting: ["waiting.example.test"], verificationsArmed: [unarmedId] });
+    // Its TXT record is looked for now (and it is still not issued: it waits, but is unverified).
+    await waitFor("the unarmed claim to be looked up", async () => (await claimRow("unarmed.example.test")).verification_checked_at !== null, { timeoutMs: 20_000, intervalMs: 50 });
     await waitFor("the waiting domain issued by the job", async () => (await certificateRow("waiting.example.test")) !== undefined, { timeoutMs: 60_000, intervalMs: 100 });
     // The wildcard is not near expiry: untouched.
     expect(first.renewals).not.toContain("*.wild.example.test");
@@ -243,11 +369,13 @@ describe("failure and retry", () => {
     // The domain points somewhere nothing answers: Pebble cannot fetch the challenge.
     await cs.setAddress("broken.example.test", "127.0.0.2");
     expect((await addDomain("broken.example.test")).status).toBe(201);
+    await cs.publishVerification("broken.example.test");
     const failed = await waitFor("broken.example.test failed", async () => {
       const d = await getDomain("broken.example.test");
       return d.challengeStatus === "failed" ? d : undefined;
     }, { timeoutMs: 60_000, intervalMs: 100 });
-    expect(failed.verificationStatus).toBe("failed");
+    // Ownership was proven; the certificate is what failed.
+    expect(failed).toMatchObject({ verificationStatus: "verified", state: "certificate_failed" });
     expect(String(failed.errorMessage)).toMatch(/^validation 0: /);
     expect(String(failed.errorMessage)).toMatch(/127\.0\.0\.2|connect|refused/i);
     expect(await certificateRow("broken.example.test")).toBeUndefined();
@@ -281,6 +409,7 @@ describe("concurrency", () => {
       fetch(`${cs.stack.apiUrl}/v2/deploy.addCustomDomain`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key}` }, body: JSON.stringify({ projectId: proj, environmentSlug: "production", domain }) }),
     ));
     expect(added.map((r) => r.status)).toEqual([201, 201, 201]);
+    await Promise.all(domains.map((domain) => cs.publishVerification(domain)));
     await waitFor("all three issued", async () => {
       const rows = await db.selectFrom("certificates").select("hostname").where("workspace_id", "=", ws).execute();
       return rows.length === 3;

@@ -83,7 +83,7 @@ beforeAll(async () => {
   const { sha256 } = await packDirectory(join(repoRoot, "examples/hello"), out);
   helloImage = formatArtifactRef(await uploadArtifact(cs.stack.storage, `artifacts/hello/${sha256}.tar.gz`, out));
 
-  worker = createEndpoint({ db: cs.stack.database.db, storage: cs.stack.storage, logger: pino({ level: "silent" }), certificates: cs.certificates, settings: { readinessPollMs: 200, readinessTimeoutMs: 60_000 } });
+  worker = createEndpoint({ db: cs.stack.database.db, storage: cs.stack.storage, logger: pino({ level: "silent" }), certificates: cs.certificates, domainVerification: cs.domainVerification, settings: { readinessPollMs: 200, readinessTimeoutMs: 60_000 } });
   const workerPort = await worker.listen(0, "127.0.0.1");
   await registerDeployment(cs.stack.restate.adminUrl, `http://127.0.0.1:${workerPort}`);
 
@@ -153,6 +153,8 @@ it("issues a certificate for a custom domain through frontline and serves the de
     body: JSON.stringify({ projectId: cs.stack.seed.projectId, environmentSlug: "production", domain: "www.shop.example.test" }),
   });
   expect(added.status).toBe(201);
+  // Its owner proves control first (the ownership TXT record); only then is it routed and issued.
+  await cs.publishVerification("www.shop.example.test");
   await waitFor("the custom domain's certificate", async () => {
     const c = await cs.stack.database.db.selectFrom("acme_challenges").select(["status", "error_message"]).executeTakeFirstOrThrow();
     if (c.status === "failed") throw new Error(`issuance failed: ${c.error_message}`);

@@ -13,6 +13,7 @@ export * from "./queries/routes.js";
 export * from "./queries/topology.js";
 export * from "./queries/builds.js";
 export * from "./queries/environment-variables.js";
+export * from "./queries/custom-domains.js";
 export * from "./tables/builds.js";
 export * from "./tables/build-logs.js";
 export * from "./tables/workspaces.js";

@@ -23,11 +23,14 @@ function principalOf(key: { id: string; workspace_id: string; permissions: strin
 
 /**
  * `POST /v2/deploy.addCustomDomain` → 201 `{id, domain, projectId, environmentId, challengeType,
- * verificationStatus, challengeStatus}` (permission `add_custom_domain`); 400 for a bad hostname, a
- * wildcard without DNS-01 or a name under the platform domain; 404 for an unknown project or
- * environment; 409 when the domain is attached already.
+ * verificationStatus: "pending_verification", verificationRecord: {name, type: "TXT", value}, state,
+ * challengeStatus}` (permission `add_custom_domain`); 400 for a bad hostname, a wildcard without
+ * DNS-01 or a name under the platform domain; 404 for an unknown project or environment; 409 when
+ * the domain is attached to this workspace already, or verified by another workspace (the name, or
+ * a wildcard and the names directly under it).
  * `POST /v2/deploy.getCustomDomain` `{domain}` → 200 (permission `read_custom_domain`).
- * `POST /v2/deploy.retryCustomDomain` `{domain}` → 200 (permission `add_custom_domain`; 412 unless failed).
+ * `POST /v2/deploy.retryCustomDomain` `{domain}` → 200 (permission `add_custom_domain`): looks for the
+ * TXT record again, or restarts a failed certificate; 412 when there is nothing to retry.
  */
 export function registerCustomDomainEndpoints(app: FastifyInstance, deps: ApiDeps): void {
   app.post("/v2/deploy.addCustomDomain", async (req, reply) => {

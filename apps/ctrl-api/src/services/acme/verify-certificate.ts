@@ -6,7 +6,8 @@ import type { ApiDeps } from "../../deps.js";
 /**
  * `AcmeService.VerifyCertificate`: the HTTP-01 key authorization frontline serves at
  * `/.well-known/acme-challenge/<token>`. `not_found` — with the same message, so a prober learns
- * nothing — for an unknown domain, a token that does not match, or a challenge not issued yet.
+ * nothing — for an unknown or unverified domain, a token that does not match, or a challenge not
+ * issued yet.
  * Requires the bearer token (frontline uses the internal token).
  */
 export async function verifyCertificate(deps: ApiDeps, req: VerifyCertificateRequest): Promise<VerifyCertificateResponse> {
@@ -17,7 +18,8 @@ export async function verifyCertificate(deps: ApiDeps, req: VerifyCertificateReq
     .selectFrom("custom_domains as d")
     .innerJoin("acme_challenges as c", "c.domain_id", "d.id")
     .select(["c.token", "c.authorization"])
-    .where("d.domain", "=", domain)
+    // Only the verified claim of a name is ever sent to ACME; a pending claim's row is never served.
+    .where("d.verified_domain", "=", domain)
     .where("c.type", "=", "http-01")
     .executeTakeFirst();
   if (!row || !row.token || !row.authorization || row.token !== token) {

@@ -1,6 +1,13 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { newId } from "@ctrl/db";
-import type { certificateServiceName as CertificateServiceNameConst, ProcessChallengeRequest, ProcessChallengeResult } from "@ctrl/ctrl-worker/api";
+import { newId, newVerificationValue, ownershipConflict, verificationRecordName, type DomainVerificationStatus } from "@ctrl/db";
+import type {
+  ArmVerificationRequest,
+  certificateServiceName as CertificateServiceNameConst,
+  domainVerificationServiceName as DomainVerificationServiceNameConst,
+  ProcessChallengeRequest,
+  ProcessChallengeResult,
+  VerificationCheckResult,
+} from "@ctrl/ctrl-worker/api";
 import { requireProjectAccess, type Principal } from "../../auth.js";
 import { InvalidField } from "../../deployments/errors.js";
 import type { ApiDeps } from "../../deps.js";
@@ -12,6 +19,14 @@ export const certificateServiceName: typeof CertificateServiceNameConst = "Certi
 /** The handler of the worker's `CertificateService` (virtual object, key = domain) we start. */
 export type CertificateServiceShape = {
   processChallenge: (ctx: unknown, request: ProcessChallengeRequest) => Promise<ProcessChallengeResult>;
+};
+
+/** The worker's `DomainVerificationService` name, checked against its contract at compile time. */
+export const domainVerificationServiceName: typeof DomainVerificationServiceNameConst = "DomainVerificationService";
+
+/** The handler of the worker's `DomainVerificationService` (virtual object, key = claim id) we start. */
+export type DomainVerificationServiceShape = {
+  arm: (ctx: unknown, request: ArmVerificationRequest) => Promise<VerificationCheckResult>;
 };
 
 /** Root-key permissions of the domain operations. */
@@ -27,10 +42,28 @@ export interface CustomDomainView {
   projectId: string;
   environmentId: string;
   challengeType: "http-01" | "dns-01";
-  verificationStatus: "pending" | "verified" | "failed";
+  /** Ownership: the TXT record was not seen yet, was seen (this claim owns the name), or gave up. */
+  verificationStatus: DomainVerificationStatus;
+  /** The record the owner creates; nothing is routed or certified before it is seen. */
+  verificationRecord: { name: string; type: "TXT"; value: string };
+  verificationError?: string;
+  verifiedAt?: number;
   challengeStatus: "waiting" | "pending" | "verified" | "failed";
+  /** One word: pending_verification | verification_failed | issuing | active | certificate_failed. */
+  state: CustomDomainState;
   errorMessage?: string;
   certificateExpiresAt?: number;
+}
+
+/** The overall state of a custom domain, ownership first, then its certificate. */
+export type CustomDomainState = "pending_verification" | "verification_failed" | "issuing" | "active" | "certificate_failed";
+
+function stateOf(verification: DomainVerificationStatus, challenge: CustomDomainView["challengeStatus"]): CustomDomainState {
+  if (verification === "pending_verification") return "pending_verification";
+  if (verification === "failed") return "verification_failed";
+  if (challenge === "verified") return "active";
+  if (challenge === "failed") return "certificate_failed";
+  return "issuing";
 }
 
 /** Input of {@link addCustomDomain}, already shaped by the RPC or HTTP front-end. */
@@ -42,16 +75,25 @@ export interface AddCustomDomainInput {
   challengeType?: "http-01" | "dns-01";
 }
 
-/** Loads the view of a custom domain by name (undefined when unknown). */
-export async function loadCustomDomainView(deps: ApiDeps, domain: string): Promise<(CustomDomainView & { workspaceId: string }) | undefined> {
-  const row = await deps.db
+/**
+ * Loads the view of a claim of `domain` (undefined when unknown): the claim of `workspaceId` when
+ * given (several workspaces may claim one name), else the verified claim, else the oldest one.
+ */
+export async function loadCustomDomainView(deps: ApiDeps, domain: string, workspaceId?: string): Promise<(CustomDomainView & { workspaceId: string }) | undefined> {
+  let query = deps.db
     .selectFrom("custom_domains as d")
     .leftJoin("acme_challenges as c", "c.domain_id", "d.id")
-    .leftJoin("certificates as cert", "cert.hostname", "d.domain")
-    .select(["d.id", "d.domain", "d.workspace_id", "d.project_id", "d.environment_id", "d.challenge_type", "d.verification_status", "c.status as challenge_status", "c.error_message", "cert.expires_at"])
-    .where("d.domain", "=", domain)
-    .executeTakeFirst();
+    // Only the verified claim has a certificate (certificates are per hostname).
+    .leftJoin("certificates as cert", "cert.hostname", "d.verified_domain")
+    .select([
+      "d.id", "d.domain", "d.workspace_id", "d.project_id", "d.environment_id", "d.challenge_type", "d.verification_status", "d.verification_value",
+      "d.verification_error", "d.verified_at", "c.status as challenge_status", "c.error_message", "cert.expires_at",
+    ])
+    .where("d.domain", "=", domain);
+  if (workspaceId !== undefined) query = query.where("d.workspace_id", "=", workspaceId);
+  const row = await query.orderBy("d.verified_domain", "desc").orderBy("d.created_at").executeTakeFirst();
   if (!row) return undefined;
+  const challengeStatus = row.challenge_status ?? "waiting";
   return {
     id: row.id,
     domain: row.domain,
@@ -60,10 +102,33 @@ export async function loadCustomDomainView(deps: ApiDeps, domain: string): Promi
     environmentId: row.environment_id,
     challengeType: row.challenge_type,
     verificationStatus: row.verification_status,
-    challengeStatus: row.challenge_status ?? "waiting",
+    verificationRecord: { name: verificationRecordName(row.domain), type: "TXT", value: row.verification_value },
+    ...(row.verification_error ? { verificationError: row.verification_error } : {}),
+    ...(row.verified_at !== null ? { verifiedAt: Number(row.verified_at) } : {}),
+    challengeStatus,
+    state: stateOf(row.verification_status, challengeStatus),
     ...(row.error_message ? { errorMessage: row.error_message } : {}),
     ...(row.expires_at !== null && row.expires_at !== undefined ? { certificateExpiresAt: Number(row.expires_at) } : {}),
   };
+}
+
+/**
+ * Starts (or restarts) verification on the worker: a one-way send. If it fails the claim stays
+ * `pending_verification` until `retryCustomDomain` arms it again.
+ */
+async function armVerification(deps: ApiDeps, claimId: string, domain: string): Promise<void> {
+  try {
+    await deps.restate.objectSendClient<DomainVerificationServiceShape>({ name: domainVerificationServiceName }, claimId).arm({});
+  } catch (err) {
+    deps.logger.warn({ domain, domainId: claimId, err: (err as Error).message }, "could not start domain verification; retryCustomDomain starts it again");
+  }
+}
+
+/** The 409 of a name another workspace owns, naming the rule. */
+function ownedElsewhere(domain: string, conflict: string): ConnectError {
+  return conflict === domain
+    ? new ConnectError(`domain ${domain} is verified by another workspace: a verified domain belongs to one workspace`, Code.AlreadyExists)
+    : new ConnectError(`domain ${domain} overlaps ${conflict}, verified by another workspace: a wildcard and the names directly under it belong to one workspace`, Code.AlreadyExists);
 }
 
 /** Starts (or restarts) issuance on the worker: a one-way send, so the caller never waits for ACME. */
@@ -74,11 +139,12 @@ async function startIssuance(deps: ApiDeps, domain: string): Promise<void> {
 const isDuplicate = (err: unknown) => (err as { code?: string; errno?: number }).code === "ER_DUP_ENTRY" || (err as { errno?: number }).errno === 1062;
 
 /**
- * Attaches a custom domain to a project environment: validates it, inserts the domain, its
- * `waiting` challenge and (when the environment has a deployment) a `frontline_routes` row with
- * sticky `environment` pointing where the environment's domain points, all in one transaction; then
- * starts `CertificateService.processChallenge`. If starting fails, the challenge stays `waiting`
- * and the daily renewal job picks it up.
+ * Claims a custom domain for a project environment: validates it, refuses a name another workspace
+ * has verified (or that overlaps one: a wildcard and the names directly under it), and inserts the
+ * claim `pending_verification` with a random TXT value and its `waiting` challenge, in one
+ * transaction. Nothing is routed and nothing is sent to ACME: DomainVerificationService (armed
+ * here) does both once `_ctrl-challenge.<domain>` holds the value. Several workspaces may hold
+ * pending claims of one name; the first to verify wins.
  */
 export async function addCustomDomain(deps: ApiDeps, principal: Principal | undefined, input: AddCustomDomainInput): Promise<CustomDomainView> {
   if (!input.projectId.trim()) throw new InvalidField("project_id", "projectId", "required");
@@ -101,43 +167,42 @@ export async function addCustomDomain(deps: ApiDeps, principal: Principal | unde
   const domainId = newId("dom");
   try {
     await deps.db.transaction().execute(async (trx) => {
+      const conflict = await ownershipConflict(trx, project!.workspace_id, checked.domain);
+      if (conflict) throw ownedElsewhere(checked.domain, conflict);
+      // A platform hostname, or a name this workspace already routes elsewhere.
       const taken = await trx.selectFrom("frontline_routes").select("id").where("fully_qualified_domain_name", "=", checked.domain).executeTakeFirst();
       if (taken) throw new ConnectError(`domain ${checked.domain} is already in use`, Code.AlreadyExists);
       await trx
         .insertInto("custom_domains")
-        .values({ id: domainId, workspace_id: project!.workspace_id, project_id: project!.id, environment_id: environment.id, domain: checked.domain, challenge_type: challengeType, verification_status: "pending", created_at: now, updated_at: now })
+        .values({
+          id: domainId,
+          workspace_id: project!.workspace_id,
+          project_id: project!.id,
+          environment_id: environment.id,
+          domain: checked.domain,
+          challenge_type: challengeType,
+          verification_status: "pending_verification",
+          verification_value: newVerificationValue(),
+          verification_error: null,
+          verification_checked_at: null,
+          verified_at: null,
+          verified_domain: null,
+          created_at: now,
+          updated_at: now,
+        })
         .execute();
       await trx
         .insertInto("acme_challenges")
         .values({ id: newId("chal"), workspace_id: project!.workspace_id, domain_id: domainId, token: null, authorization: null, type: challengeType, status: "waiting", error_message: null, expires_at: null, created_at: now, updated_at: now })
         .execute();
-      // Route like the environment's own domain: where its sticky `environment` route points now.
-      const current = await trx
-        .selectFrom("frontline_routes")
-        .select("deployment_id")
-        .where("project_id", "=", project!.id)
-        .where("environment_id", "=", environment.id)
-        .where("sticky", "=", "environment")
-        .orderBy("updated_at", "desc")
-        .executeTakeFirst();
-      if (current) {
-        await trx
-          .insertInto("frontline_routes")
-          .values({ id: newId("route"), workspace_id: project!.workspace_id, project_id: project!.id, environment_id: environment.id, deployment_id: current.deployment_id, fully_qualified_domain_name: checked.domain, sticky: "environment", created_at: now, updated_at: now })
-          .execute();
-      }
     });
   } catch (err) {
-    if (isDuplicate(err)) throw new ConnectError(`domain ${checked.domain} is already attached`, Code.AlreadyExists);
+    if (isDuplicate(err)) throw new ConnectError(`domain ${checked.domain} is already attached in this workspace`, Code.AlreadyExists);
     throw err;
   }
-  try {
-    await startIssuance(deps, checked.domain);
-  } catch (err) {
-    deps.logger.warn({ domain: checked.domain, domainId, err: (err as Error).message }, "could not start certificate issuance; the renewal job will pick the waiting challenge up");
-  }
-  deps.logger.info({ domain: checked.domain, domainId, projectId: project!.id, environmentId: environment.id, challengeType }, "custom domain added");
-  const { workspaceId: _ws, ...view } = (await loadCustomDomainView(deps, checked.domain))!;
+  await armVerification(deps, domainId, checked.domain);
+  deps.logger.info({ domain: checked.domain, domainId, projectId: project!.id, environmentId: environment.id, challengeType }, "custom domain claimed; waiting for its TXT record");
+  const { workspaceId: _ws, ...view } = (await loadCustomDomainView(deps, checked.domain, project!.workspace_id))!;
   return view;
 }
 
@@ -145,7 +210,7 @@ export async function addCustomDomain(deps: ApiDeps, principal: Principal | unde
 async function authorizedDomain(deps: ApiDeps, principal: Principal | undefined, domainInput: string, action: string) {
   const name = domainInput.trim().toLowerCase().replace(/\.$/, "");
   if (!name) throw new InvalidField("domain", "domain", "required");
-  const view = await loadCustomDomainView(deps, name);
+  const view = await loadCustomDomainView(deps, name, principal?.kind === "root_key" ? principal.workspaceId : undefined);
   const project = view ? { id: view.projectId, workspace_id: view.workspaceId } : undefined;
   requireProjectAccess(principal, project, action, `custom domain ${name} not found`);
   return view!;
@@ -158,28 +223,41 @@ export async function getCustomDomain(deps: ApiDeps, principal: Principal | unde
 }
 
 /**
- * Starts issuance again for a domain whose challenge failed (after the user fixed DNS or routing):
- * resets the challenge to `waiting` and sends `processChallenge`. `failed_precondition` unless failed.
+ * Tries again: a claim still pending or failed verification gets a fresh recheck window (back to
+ * `pending_verification`, a new `arm`); a verified domain whose certificate challenge failed gets
+ * its challenge reset to `waiting` and issuance restarted. `failed_precondition` otherwise.
  */
 export async function retryCustomDomain(deps: ApiDeps, principal: Principal | undefined, domain: string): Promise<CustomDomainView> {
   const view = await authorizedDomain(deps, principal, domain, domainPermissions.add);
   const now = (deps.now ?? Date.now)();
-  const reset = await deps.db
-    .updateTable("acme_challenges")
-    .set({ status: "waiting", updated_at: now })
-    .where("domain_id", "=", view.id)
-    .where("status", "=", "failed")
-    .executeTakeFirst();
-  if (Number(reset.numUpdatedRows) === 0) {
-    throw new ConnectError(`custom domain ${view.domain} has challenge status ${view.challengeStatus}; only a failed one can be retried`, Code.FailedPrecondition);
+  if (view.verificationStatus !== "verified") {
+    const conflict = await ownershipConflict(deps.db, view.workspaceId, view.domain);
+    if (conflict) throw ownedElsewhere(view.domain, conflict);
+    await deps.db
+      .updateTable("custom_domains")
+      .set({ verification_status: "pending_verification", verification_error: null, updated_at: now })
+      .where("id", "=", view.id)
+      .where("verification_status", "in", ["pending_verification", "failed"])
+      .execute();
+    await armVerification(deps, view.id, view.domain);
+    deps.logger.info({ domain: view.domain, domainId: view.id }, "custom domain verification re-armed");
+  } else {
+    const reset = await deps.db
+      .updateTable("acme_challenges")
+      .set({ status: "waiting", updated_at: now })
+      .where("domain_id", "=", view.id)
+      .where("status", "=", "failed")
+      .executeTakeFirst();
+    if (Number(reset.numUpdatedRows) === 0) {
+      throw new ConnectError(`custom domain ${view.domain} is verified and has challenge status ${view.challengeStatus}; only a failed challenge or an unverified domain can be retried`, Code.FailedPrecondition);
+    }
+    try {
+      await startIssuance(deps, view.domain);
+    } catch (err) {
+      deps.logger.warn({ domain: view.domain, domainId: view.id, err: (err as Error).message }, "could not start certificate issuance; the renewal job will pick the waiting challenge up");
+    }
+    deps.logger.info({ domain: view.domain, domainId: view.id }, "custom domain certificate retry requested");
   }
-  await deps.db.updateTable("custom_domains").set({ verification_status: "pending", updated_at: now }).where("id", "=", view.id).execute();
-  try {
-    await startIssuance(deps, view.domain);
-  } catch (err) {
-    deps.logger.warn({ domain: view.domain, domainId: view.id, err: (err as Error).message }, "could not start certificate issuance; the renewal job will pick the waiting challenge up");
-  }
-  deps.logger.info({ domain: view.domain, domainId: view.id }, "custom domain retry requested");
-  const { workspaceId: _ws, ...fresh } = (await loadCustomDomainView(deps, view.domain))!;
+  const { workspaceId: _ws, ...fresh } = (await loadCustomDomainView(deps, view.domain, view.workspaceId))!;
   return fresh;
 }

@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { ChallengeType, CustomDomainSchema, type CustomDomain } from "@ctrl/proto";
+import { ChallengeType, CustomDomainSchema, DomainVerificationRecordSchema, type CustomDomain } from "@ctrl/proto";
 import type { CustomDomainView } from "./custom-domains.js";
 
 /** The proto message of a custom domain view. */
@@ -14,5 +14,9 @@ export function toProto(view: CustomDomainView): CustomDomain {
     challengeStatus: view.challengeStatus,
     errorMessage: view.errorMessage,
     certificateExpiresAt: view.certificateExpiresAt === undefined ? undefined : BigInt(view.certificateExpiresAt),
+    verificationRecord: create(DomainVerificationRecordSchema, view.verificationRecord),
+    verificationError: view.verificationError,
+    verifiedAt: view.verifiedAt === undefined ? undefined : BigInt(view.verifiedAt),
+    state: view.state,
   });
 }

@@ -48,6 +48,8 @@ export interface RenewExpiringResult {
   skipped: boolean;
   renewals: string[];
   waiting: string[];
+  /** Claim ids whose ownership verification had never started and was armed by this run. */
+  verificationsArmed?: string[];
   /** Secrets re-wrapped to the vault's primary master key (key rotation). */
   rewrapped?: number;
   nextRunAt?: number;

@@ -82,7 +82,7 @@ export async function processChallenge(deps: WorkerDeps, certs: CertificateDeps 
   const domain = ctx.key;
   if (!certs) throw terminal("failed_precondition", "certificates are not configured on this worker (set VAULT_MASTER_KEYS and ACME_DIRECTORY_URL)");
   const state = await ctx.run("load domain", () => loadDomainState(deps.db, domain));
-  if (!state) throw terminal("not_found", `custom domain ${domain} does not exist`);
+  if (!state) throw terminal("not_found", `custom domain ${domain} does not exist or is not verified yet (its _ctrl-challenge TXT record was not seen)`);
   const startedAt = await ctx.date.now();
   // Already issued; for a renewal, already renewed (two renewal runs can queue the same domain).
   const renewBefore = startedAt + (certs.renewWindowMs ?? DEFAULT_RENEW_WINDOW_MS);

@@ -2,13 +2,15 @@ import * as restate from "@restatedev/restate-sdk";
 import type { WorkerDeps } from "../../deps.js";
 import { certificateServiceName, type CertificateServiceApi, type RenewExpiringRequest, type RenewExpiringResult } from "./api.js";
 import { DAY_MS, DEFAULT_RENEW_WINDOW_MS, type CertificateDeps } from "./deps.js";
-import { findRenewalWork, rewrapSecrets } from "./store.js";
+import { domainVerificationServiceName, type DomainVerificationServiceApi } from "../domain-verification/api.js";
+import { findRenewalWork, rewrapSecrets, UNARMED_CLAIM_GRACE_MS } from "./store.js";
 
 /**
  * `CertificateService.renewExpiring` (key = `"global"`): the daily renewal job. Starts
  * `processChallenge({renew: true})` for every certificate expiring within the window and
- * `processChallenge({})` for every challenge still `waiting`, then schedules itself for the next day
- * with a delayed send. It also re-wraps secrets still under an older vault master key (rotation).
+ * `processChallenge({})` for every verified domain whose challenge is still `waiting`, arms the
+ * verification of claims that were never looked up (`DomainVerificationService.arm`), then
+ * schedules itself for the next day with a delayed send. It also re-wraps secrets still under an older vault master key (rotation).
  * Idempotent per day: the last day that ran is kept in the object's state, so a
  * second kick-off for the same day (another replica starting, a manual call) does nothing and the
  * chain of delayed sends never forks.
@@ -25,10 +27,12 @@ export async function renewExpiring(deps: WorkerDeps, certs: CertificateDeps | u
   }
 
   const windowMs = certs.renewWindowMs ?? DEFAULT_RENEW_WINDOW_MS;
-  const work = await ctx.run("find renewal work", () => findRenewalWork(deps.db, now + windowMs));
+  const work = await ctx.run("find renewal work", () => findRenewalWork(deps.db, now + windowMs, now - UNARMED_CLAIM_GRACE_MS));
   const definition = { name: certificateServiceName } as CertificateServiceApi;
   for (const domain of work.expiring) ctx.objectSendClient(definition, domain).processChallenge({ renew: true });
   for (const domain of work.waiting) ctx.objectSendClient(definition, domain).processChallenge({});
+  // Claims whose verification never started: look for their TXT record now.
+  for (const claimId of work.unarmed) ctx.objectSendClient({ name: domainVerificationServiceName } as DomainVerificationServiceApi, claimId).arm({});
 
   // Key rotation rides along: secrets still wrapped by an older master key move to the primary one.
   let rewrapped = 0;
@@ -41,5 +45,5 @@ export async function renewExpiring(deps: WorkerDeps, certs: CertificateDeps | u
   const intervalMs = certs.renewIntervalMs ?? DAY_MS;
   ctx.objectSendClient(definition, ctx.key).renewExpiring({ day: day + 1 }, restate.rpc.sendOpts({ delay: intervalMs }));
   ctx.console.info({ day, renewals: work.expiring.length, waiting: work.waiting.length, rewrapped }, "renewal run done");
-  return { day, skipped: false, renewals: work.expiring, waiting: work.waiting, rewrapped, nextRunAt: now + intervalMs };
+  return { day, skipped: false, renewals: work.expiring, waiting: work.waiting, verificationsArmed: work.unarmed, rewrapped, nextRunAt: now + intervalMs };
 }

@@ -12,14 +12,17 @@ export interface DomainState {
   certificate: { id: string; expiresAt: number } | null;
 }
 
-/** Loads a custom domain with its challenge and current certificate, or undefined when unknown. */
+/**
+ * Loads the verified claim of a custom domain with its challenge and current certificate, or
+ * undefined when no claim of the name is verified (an unproven name is never sent to ACME).
+ */
 export async function loadDomainState(db: Db, domain: string): Promise<DomainState | undefined> {
   const row = await db
     .selectFrom("custom_domains as d")
     .innerJoin("acme_challenges as c", "c.domain_id", "d.id")
     .leftJoin("certificates as cert", "cert.hostname", "d.domain")
     .select(["d.id as domainId", "d.workspace_id as workspaceId", "c.id as challengeId", "c.type as challengeType", "c.status as challengeStatus", "cert.id as certId", "cert.expires_at as certExpiresAt"])
-    .where("d.domain", "=", domain)
+    .where("d.verified_domain", "=", domain)
     .executeTakeFirst();
   if (!row) return undefined;
   return {
@@ -32,12 +35,14 @@ export async function loadDomainState(db: Db, domain: string): Promise<DomainSta
   };
 }
 
-/** Moves a challenge (and its domain's verification status) to `status`, recording the reason. */
+/**
+ * Moves a challenge to `status`, recording the reason. (The domain's `verification_status` is its
+ * ownership proof, DomainVerificationService's business; only `updated_at` moves here.)
+ */
 export async function setChallengeStatus(db: Db, state: Pick<DomainState, "challengeId" | "domainId">, status: ChallengeStatus, errorMessage: string | null, now: number): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await trx.updateTable("acme_challenges").set({ status, error_message: errorMessage, updated_at: now }).where("id", "=", state.challengeId).execute();
-    const verification = status === "verified" ? "verified" : status === "failed" ? "failed" : "pending";
-    await trx.updateTable("custom_domains").set({ verification_status: verification, updated_at: now }).where("id", "=", state.domainId).execute();
+    await trx.updateTable("custom_domains").set({ updated_at: now }).where("id", "=", state.domainId).execute();
   });
 }
 
@@ -118,16 +123,23 @@ export async function storeCertificate(
         .execute();
     }
     await trx.updateTable("acme_challenges").set({ status: "verified", error_message: null, updated_at: now }).where("id", "=", state.challengeId).execute();
-    await trx.updateTable("custom_domains").set({ verification_status: "verified", updated_at: now }).where("id", "=", state.domainId).execute();
+    await trx.updateTable("custom_domains").set({ updated_at: now }).where("id", "=", state.domainId).execute();
     return id;
   });
 }
 
-/** Domains whose certificate expires before `before`, and domains whose challenge waits. */
-export async function findRenewalWork(db: Db, before: number): Promise<{ expiring: string[]; waiting: string[] }> {
+/** How long a claim may sit never looked up before the daily job arms its verification. */
+export const UNARMED_CLAIM_GRACE_MS = 10 * 60_000;
+
+/**
+ * Verified domains whose certificate expires before `before`, verified domains whose challenge
+ * waits, and claims (ids) pending verification that were never looked up although created before
+ * `unarmedBefore` (ctrl-api could not reach Restate when they were added).
+ */
+export async function findRenewalWork(db: Db, before: number, unarmedBefore = 0): Promise<{ expiring: string[]; waiting: string[]; unarmed: string[] }> {
   const expiring = await db
     .selectFrom("certificates as cert")
-    .innerJoin("custom_domains as d", "d.domain", "cert.hostname")
+    .innerJoin("custom_domains as d", "d.verified_domain", "cert.hostname")
     .select("d.domain")
     .where("cert.expires_at", "<", before)
     .orderBy("cert.expires_at")
@@ -137,9 +149,18 @@ export async function findRenewalWork(db: Db, before: number): Promise<{ expirin
     .innerJoin("custom_domains as d", "d.id", "c.domain_id")
     .select("d.domain")
     .where("c.status", "=", "waiting")
+    .where("d.verification_status", "=", "verified")
     .orderBy("c.created_at")
     .execute();
-  return { expiring: expiring.map((r) => r.domain), waiting: waiting.map((r) => r.domain) };
+  const unarmed = await db
+    .selectFrom("custom_domains")
+    .select("id")
+    .where("verification_status", "=", "pending_verification")
+    .where("verification_checked_at", "is", null)
+    .where("created_at", "<", unarmedBefore)
+    .orderBy("created_at")
+    .execute();
+  return { expiring: expiring.map((r) => r.domain), waiting: waiting.map((r) => r.domain), unarmed: unarmed.map((r) => r.id) };
 }
 
 /** Escapes `%`, `_` and `\` for a MySQL LIKE pattern (default escape character `\`). */

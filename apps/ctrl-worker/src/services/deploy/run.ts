@@ -101,7 +101,7 @@ export async function runDeploy(ctx: restate.WorkflowContext, deps: WorkerDeps, 
       const production = isProductionEnvironment(meta.environmentSlug);
       const customDomains = production
         ? await ctx.run("load custom domains", async () =>
-            (await db.selectFrom("custom_domains").select("domain").where("environment_id", "=", meta.environmentId).orderBy("domain").execute()).map((d) => d.domain),
+            (await db.selectFrom("custom_domains").select("domain").where("environment_id", "=", meta.environmentId).where("verification_status", "=", "verified").orderBy("domain").execute()).map((d) => d.domain),
           )
         : [];
       const list: DomainSpec[] = buildDomains({

@@ -32,8 +32,14 @@ export async function planCutover(db: Db, projectId: string, req: CutoverRequest
     return reject("failed_precondition", `deployment ${c.deployment.id} is ${c.deployment.status}; only a deploying deployment can take routes`);
   }
   const production = isProductionEnvironment(c.environment.slug);
-  // Custom domains attached to the environment (DomainService) follow it like its own domain.
-  const customDomains = await db.selectFrom("custom_domains").select("domain").where("environment_id", "=", c.deployment.environment_id).execute();
+  // Custom domains attached to the environment (DomainService) follow it like its own domain, once
+  // their owner proved control (an unverified claim is never routed).
+  const customDomains = await db
+    .selectFrom("custom_domains")
+    .select("domain")
+    .where("environment_id", "=", c.deployment.environment_id)
+    .where("verification_status", "=", "verified")
+    .execute();
   const domains = [
     ...(req.domains ??
       buildDomains({

@@ -1,0 +1,136 @@
+import { createHash, randomBytes } from "node:crypto";
+import { sql, type Kysely, type Transaction } from "kysely";
+import type { Db } from "../pool.js";
+import type { Database } from "../schema.js";
+import type { CustomDomain } from "../tables/custom-domains.js";
+
+type DbOrTrx = Db | Transaction<Database>;
+
+/** Label of the ownership record, beside the domain: `_ctrl-challenge.<domain>`. */
+export const verificationRecordLabel = "_ctrl-challenge";
+
+/**
+ * Where the owner publishes the TXT record proving control of `domain`: `_ctrl-challenge.<domain>`,
+ * and for a wildcard `*.example.com` at `_ctrl-challenge.example.com` (control of the zone).
+ */
+export function verificationRecordName(domain: string): string {
+  return `${verificationRecordLabel}.${domain.replace(/^\*\./, "")}`;
+}
+
+/** A fresh TXT value for a new claim (random, so one claim's record never proves another's). */
+export function newVerificationValue(): string {
+  return `ctrl-domain-verification=${randomBytes(24).toString("base64url")}`;
+}
+
+/** The name one label up (`a.b.c` → `b.c`), or undefined for a name of two labels or fewer. */
+function parentOf(name: string): string | undefined {
+  const labels = name.split(".");
+  return labels.length > 2 ? labels.slice(1).join(".") : undefined;
+}
+
+/**
+ * The verified names another workspace owns that `domain` overlaps with, which make a claim of
+ * `domain` by `workspaceId` impossible. The rule (first to verify wins, in both directions):
+ * - the same name;
+ * - for a wildcard `*.b`: any exact `x.b` (one label under `b`, what the wildcard would serve);
+ * - for an exact `x.b`: the wildcard `*.b` that would serve it.
+ * Names of the same workspace never conflict. Returns the first conflicting name, or undefined.
+ */
+export async function ownershipConflict(db: DbOrTrx, workspaceId: string, domain: string): Promise<string | undefined> {
+  const wildcard = domain.startsWith("*.");
+  const base = domain.slice(2);
+  const candidates = new Set<string>([domain]);
+  if (!wildcard) {
+    const parent = parentOf(domain);
+    if (parent) candidates.add(`*.${parent}`);
+  }
+  const exact = await db
+    .selectFrom("custom_domains")
+    .select("verified_domain")
+    .where("verified_domain", "in", [...candidates])
+    .where("workspace_id", "!=", workspaceId)
+    .executeTakeFirst();
+  if (exact?.verified_domain) return exact.verified_domain;
+  if (!wildcard) return undefined;
+  const under = await db
+    .selectFrom("custom_domains")
+    .select("verified_domain")
+    .where("verified_domain", "like", `%.${base.replace(/[\\%_]/g, (c) => `\\${c}`)}`)
+    .where("workspace_id", "!=", workspaceId)
+    .execute();
+  // One label exactly: `x.b`, not `y.x.b` (a wildcard covers one label) and not `*.b` (checked above).
+  return under.map((r) => r.verified_domain!).find((name) => !name.slice(0, -(base.length + 1)).includes(".") && !name.startsWith("*."));
+}
+
+/** Outcome of {@link markDomainVerified}. */
+export type MarkVerifiedResult =
+  | { outcome: "verified"; claim: CustomDomain }
+  | { outcome: "already_verified"; claim: CustomDomain }
+  | { outcome: "conflict"; reason: string }
+  | { outcome: "not_pending"; status: string }
+  | { outcome: "gone" };
+
+/** The named lock that serialises verifications of names that can overlap (`x.b`, `*.b` → `b`). */
+function overlapLockName(domain: string): string {
+  const key = domain.startsWith("*.") ? domain.slice(2) : (parentOf(domain) ?? domain);
+  // MySQL lock names are at most 64 characters.
+  return `ctrl-domain:${createHash("sha1").update(key).digest("hex")}`;
+}
+
+/**
+ * Marks the claim `claimId` verified after its TXT record was seen, unless another workspace owns
+ * an overlapping verified name ({@link ownershipConflict}), in which case the claim fails with that
+ * reason. Verifications of names that can overlap run one at a time (a named lock held until after
+ * the commit), and `verified_domain` is unique, so of two owners racing exactly one wins. Other
+ * workspaces' pending claims of the same name fail at once with the reason.
+ */
+export async function markDomainVerified(db: Db, claimId: string, now: number): Promise<MarkVerifiedResult> {
+  const claim0 = await db.selectFrom("custom_domains").select("domain").where("id", "=", claimId).executeTakeFirst();
+  if (!claim0) return { outcome: "gone" };
+  const lock = overlapLockName(claim0.domain);
+  return db.connection().execute(async (conn: Kysely<Database>) => {
+    const got = await sql<{ got: number | null }>`SELECT GET_LOCK(${lock}, 30) AS got`.execute(conn);
+    if (Number(got.rows[0]?.got) !== 1) throw new Error(`could not take the verification lock of ${claim0.domain} within 30 s`);
+    try {
+      return await conn.transaction().execute(async (trx): Promise<MarkVerifiedResult> => {
+        const claim = await trx.selectFrom("custom_domains").selectAll().where("id", "=", claimId).forUpdate().executeTakeFirst();
+        if (!claim) return { outcome: "gone" };
+        if (claim.verification_status === "verified") return { outcome: "already_verified", claim };
+        if (claim.verification_status !== "pending_verification") return { outcome: "not_pending", status: claim.verification_status };
+        const conflict = await ownershipConflict(trx, claim.workspace_id, claim.domain);
+        if (conflict) {
+          const reason = conflict === claim.domain
+            ? `${claim.domain} was verified by another workspace first; a verified domain belongs to one workspace`
+            : `${claim.domain} overlaps ${conflict}, verified by another workspace first (a wildcard and the names it covers belong to one workspace)`;
+          await trx.updateTable("custom_domains").set({ verification_status: "failed", verification_error: reason, verification_checked_at: now, updated_at: now }).where("id", "=", claimId).execute();
+          return { outcome: "conflict", reason };
+        }
+        await trx
+          .updateTable("custom_domains")
+          .set({ verification_status: "verified", verified_domain: claim.domain, verified_at: now, verification_error: null, verification_checked_at: now, updated_at: now })
+          .where("id", "=", claimId)
+          .execute();
+        await trx
+          .updateTable("custom_domains")
+          .set({ verification_status: "failed", verification_error: `${claim.domain} was verified by another workspace first; a verified domain belongs to one workspace`, updated_at: now })
+          .where("domain", "=", claim.domain)
+          .where("id", "!=", claimId)
+          .where("verification_status", "=", "pending_verification")
+          .execute();
+        return { outcome: "verified", claim: { ...claim, verification_status: "verified", verified_domain: claim.domain, verified_at: now, verification_error: null } };
+      });
+    } finally {
+      await sql`SELECT RELEASE_LOCK(${lock})`.execute(conn);
+    }
+  });
+}
+
+/** Records a lookup that did not (yet) find the value: the reason users see, and when it was. */
+export async function recordVerificationCheck(db: DbOrTrx, claimId: string, reason: string, failed: boolean, now: number): Promise<void> {
+  await db
+    .updateTable("custom_domains")
+    .set({ verification_error: reason, verification_checked_at: now, updated_at: now, ...(failed ? { verification_status: "failed" as const } : {}) })
+    .where("id", "=", claimId)
+    .where("verification_status", "=", "pending_verification")
+    .execute();
+}
