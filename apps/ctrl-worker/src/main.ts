@@ -27,7 +27,10 @@ const certificates = certificateDepsFromConfig(config, config.ACME_CA_FILE ? rea
 if (!certificates) logger.warn("VAULT_MASTER_KEYS is unset: certificate issuance is disabled");
 const build = buildConfigFromConfig(config);
 if (!build) logger.warn("BUILD_BACKEND=none: deploys from a build context will fail with build_not_configured");
-const endpoint = createEndpoint({ db, storage, logger, settings: settingsFromConfig(config), certificates, build });
+if (config.RESTATE_IDENTITY_KEYS.length === 0) {
+  logger.warn({ variable: "RESTATE_IDENTITY_KEYS" }, "RESTATE_IDENTITY_KEYS=insecure-accept-unsigned: the endpoint accepts unsigned invocations; anyone who can reach it can run any handler");
+}
+const endpoint = createEndpoint({ db, storage, logger, settings: settingsFromConfig(config), certificates, build }, { identityKeys: config.RESTATE_IDENTITY_KEYS });
 const port = await endpoint.listen(config.WORKER_PORT, config.WORKER_HOST);
 const endpointUrl = config.WORKER_ADVERTISED_URL ?? `http://${config.WORKER_HOST}:${port}`;
 let registered = !config.RESTATE_REGISTER;
