@@ -20,3 +20,5 @@ export { buildServiceName, formatBuildFailure, parseBuildFailure } from "./servi
 export type { BuildServiceApi, BuildRequest, BuildResult, BuildFailure, BuildFailureReason } from "./services/build/api.js";
 export { certificateServiceName, renewalKey } from "./services/certificate/api.js";
 export type { CertificateServiceApi, ProcessChallengeRequest, ProcessChallengeResult, RenewExpiringRequest, RenewExpiringResult } from "./services/certificate/api.js";
+export { certificateRequestServiceName } from "./services/certificate-requests/api.js";
+export type { CertificateRequestServiceApi, IssueCertificateRequest, StartRenewalRequest, CertificateRequestResult } from "./services/certificate-requests/api.js";

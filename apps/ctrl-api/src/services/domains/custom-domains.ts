@@ -1,17 +1,20 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { newId } from "@ctrl/db";
-import type { certificateServiceName as CertificateServiceNameConst, ProcessChallengeRequest, ProcessChallengeResult } from "@ctrl/ctrl-worker/api";
+import type { certificateRequestServiceName as CertificateRequestServiceNameConst, CertificateRequestResult, IssueCertificateRequest } from "@ctrl/ctrl-worker/api";
 import { requireProjectAccess, type Principal } from "../../auth.js";
 import { InvalidField } from "../../deployments/errors.js";
 import type { ApiDeps } from "../../deps.js";
 import { checkCustomDomain } from "./validate.js";
 
-/** The worker's `CertificateService` name, checked against its contract at compile time. */
-export const certificateServiceName: typeof CertificateServiceNameConst = "CertificateService";
+/**
+ * The worker's `CertificateRequestService` name, checked against its contract at compile time. It is
+ * the public door to issuance: `CertificateService` itself is ingress-private.
+ */
+export const certificateRequestServiceName: typeof CertificateRequestServiceNameConst = "CertificateRequestService";
 
-/** The handler of the worker's `CertificateService` (virtual object, key = domain) we start. */
-export type CertificateServiceShape = {
-  processChallenge: (ctx: unknown, request: ProcessChallengeRequest) => Promise<ProcessChallengeResult>;
+/** The handler of the worker's `CertificateRequestService` (unkeyed) we call. */
+export type CertificateRequestServiceShape = {
+  issue: (ctx: unknown, request: IssueCertificateRequest) => Promise<CertificateRequestResult>;
 };
 
 /** Root-key permissions of the domain operations. */
@@ -68,7 +71,7 @@ export async function loadCustomDomainView(deps: ApiDeps, domain: string): Promi
 
 /** Starts (or restarts) issuance on the worker: a one-way send, so the caller never waits for ACME. */
 async function startIssuance(deps: ApiDeps, domain: string): Promise<void> {
-  await deps.restate.objectSendClient<CertificateServiceShape>({ name: certificateServiceName }, domain).processChallenge({});
+  await deps.restate.serviceSendClient<CertificateRequestServiceShape>({ name: certificateRequestServiceName }).issue({ domain });
 }
 
 const isDuplicate = (err: unknown) => (err as { code?: string; errno?: number }).code === "ER_DUP_ENTRY" || (err as { errno?: number }).errno === 1062;
@@ -77,7 +80,7 @@ const isDuplicate = (err: unknown) => (err as { code?: string; errno?: number })
  * Attaches a custom domain to a project environment: validates it, inserts the domain, its
  * `waiting` challenge and (when the environment has a deployment) a `frontline_routes` row with
  * sticky `environment` pointing where the environment's domain points, all in one transaction; then
- * starts `CertificateService.processChallenge`. If starting fails, the challenge stays `waiting`
+ * starts `CertificateService.processChallenge` (through `CertificateRequestService.issue`). If starting fails, the challenge stays `waiting`
  * and the daily renewal job picks it up.
  */
 export async function addCustomDomain(deps: ApiDeps, principal: Principal | undefined, input: AddCustomDomainInput): Promise<CustomDomainView> {
