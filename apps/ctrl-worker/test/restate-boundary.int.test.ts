@@ -166,4 +166,19 @@ describe("ctrl-worker main.ts", () => {
       await worker.stop(1_000);
     }
   }, 60_000);
+
+  it("with the explicit opt-out it starts, and says at start that it accepts unsigned invocations", async () => {
+    const worker = await startWorkerProcess({
+      entry: fileURLToPath(new URL("../src/main.ts", import.meta.url)),
+      name: "ctrl-worker accepting unsigned",
+      env: { DATABASE_URL: database.url, RESTATE_REGISTER: "false", RESTATE_IDENTITY_KEYS: "insecure-accept-unsigned", LOG_LEVEL: "warn" },
+    });
+    try {
+      const line = JSON.parse(await worker.waitForLine(/accepts unsigned invocations/, 30_000)) as { level: number; variable: string };
+      expect(line).toMatchObject({ level: 40, variable: "RESTATE_IDENTITY_KEYS" });
+      await worker.waitHealthy();
+    } finally {
+      await worker.stop(5_000);
+    }
+  }, 60_000);
 });
