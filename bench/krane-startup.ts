@@ -14,7 +14,7 @@
  *   pnpm bench krane-startup    BENCH_RUNS (5), BENCH_IDLE_INSTANCES (50), BENCH_IDLE_SECONDS (10), KRANE_HEALTH_INTERVAL_MS (50)
  */
 import { startTestStack } from "@ctrl/ctrl-api/testing";
-import { freePort, startProcess, waitFor } from "@ctrl/testing";
+import { exposeServicesForTest, freePort, startProcess, waitFor } from "@ctrl/testing";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -32,6 +32,8 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 const median = (xs: number[]) => pct([...xs].sort((a, b) => a - b), 50);
 
 const stack = await startTestStack();
+// VersioningService is ingress-private; the bench commits topology through it directly.
+await exposeServicesForTest(stack.restate.adminUrl, ["VersioningService"]);
 const dataDir = await mkdtemp(join(tmpdir(), "krane-bench-"));
 const work = await mkdtemp(join(tmpdir(), "krane-bench-src-"));
 const portBase = 50_000;

@@ -12,6 +12,7 @@
  */
 import type { VersioningServiceApi } from "../apps/ctrl-worker/src/api.js";
 import { newId } from "../packages/db/src/index.js";
+import { exposeServicesForTest } from "@ctrl/testing";
 import { bearer, clients, createWorkspace, startDeployStack } from "../apps/ctrl-api/test/fake-agent.js";
 import { printTable } from "./lib/load.js";
 
@@ -27,6 +28,8 @@ const row = (name: string, concurrency: number | string, values: number[], secon
 };
 
 const stack = await startDeployStack({ regions: ["bench"] });
+// VersioningService is ingress-private; the bare-round-trip row calls it directly.
+await exposeServicesForTest(stack.restate.adminUrl, ["VersioningService"]);
 const db = stack.deps.db;
 try {
   // ---- fixture: projects, each with a live deployment b (live + environment + commit + branch

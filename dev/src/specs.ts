@@ -1,9 +1,10 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { createDb, migrateToLatest, seedLocal, type SeedResult } from "@ctrl/db";
 import { ensureDatabase } from "@ctrl/db/testing";
-import { restateServerBinary } from "@ctrl/testing";
+import { generateRestateIdentity, restateIdentityFromPem, restateServerBinary } from "@ctrl/testing";
 import { createStorage } from "@ctrl/s3";
 import { packSentinelArtifact } from "@ctrl/sentinel/pack";
 import type { Ports } from "./config.js";
@@ -71,6 +72,8 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
   const acme = localAcme(s.acme ?? "auto", s.dataDir, frontlinePort);
   // ctrl-api encrypts deployments' environment variables for krane with these (the ones in `<dataDir>/vault.keys`).
   const vaultKeys = vaultKeysOf(s.dataDir);
+  // restate-server signs every request to the worker with this key; the worker accepts only those.
+  const restateIdentity = restateIdentityOf(s.dataDir);
   // What ctrl-api and ctrl-worker share (their config.ts documents each variable).
   const common = {
     DATABASE_URL: databaseUrl,
@@ -108,14 +111,16 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
       ports: { ingress: s.ports.restateIngress, admin: s.ports.restateAdmin, "node port": s.ports.restateNode },
       prepare: async () => {
         await mkdir(restateDir, { recursive: true });
-        await writeFile(join(restateDir, "restate.toml"), restateToml(join(restateDir, "data"), s.ports));
+        await writeFile(join(restateDir, "restate.toml"), restateToml(join(restateDir, "data"), s.ports, restateIdentity.file));
       },
       ready: {
         probe: "restate admin /health and ingress /restate/health to answer 200",
         check: async () => (await fetch(`${urls.restateAdmin}/health`)).status === 200 && (await fetch(`${urls.restateIngress}/restate/health`)).status === 200,
       },
       graceMs: 10_000,
-      urls: { "restate ingress": urls.restateIngress, "restate admin": urls.restateAdmin },
+      // Loopback only, and it must stay so: whoever reaches the ingress can start public workflows,
+      // whoever reaches the admin API can register endpoints and read state (docs/security.md).
+      urls: { "restate ingress": `${urls.restateIngress}  (private: loopback only)`, "restate admin": `${urls.restateAdmin}  (private: loopback only, never expose)` },
     },
     {
       kind: "service",
@@ -195,6 +200,7 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
         WORKER_ADVERTISED_URL: urls.worker,
         RESTATE_ADMIN_URL: urls.restateAdmin,
         RESTATE_INGRESS_URL: urls.restateIngress,
+        RESTATE_IDENTITY_KEYS: restateIdentity.publicKey,
         ...acme.workerEnv,
       }),
       ports: { "restate endpoint": s.ports.worker, health: s.ports.workerHealth },
@@ -273,8 +279,24 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
 }
 
 
-/** restate-server's config: same shape as the test harness's (packages/testing/src/restate.ts). */
-export function restateToml(baseDir: string, ports: Ports): string {
+/**
+ * The local stack's Restate request identity: an ed25519 key made on the first run and kept in
+ * `<dataDir>/restate-identity.pem` (0600), so the worker's RESTATE_IDENTITY_KEYS stays valid.
+ */
+export function restateIdentityOf(dataDir: string): { file: string; publicKey: string } {
+  const file = join(dataDir, "restate-identity.pem");
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, generateRestateIdentity().privateKeyPem, { mode: 0o600 });
+  }
+  return { file, publicKey: restateIdentityFromPem(readFileSync(file, "utf8")).publicKey };
+}
+
+/**
+ * restate-server's config: same shape as the test harness's (packages/testing/src/restate.ts).
+ * Every listener binds to 127.0.0.1: ingress, admin and the node port are private surfaces.
+ */
+export function restateToml(baseDir: string, ports: Ports, identityKeyFile: string): string {
   return [
     `base-dir = "${baseDir}"`,
     `node-name = "ctrl-dev"`,
@@ -283,6 +305,8 @@ export function restateToml(baseDir: string, ports: Ports): string {
     `listen-mode = "tcp"`,
     `bind-address = "127.0.0.1:${ports.restateNode}"`,
     `advertised-address = "http://127.0.0.1:${ports.restateNode}"`,
+    // Signs requests to service endpoints; the worker verifies them (RESTATE_IDENTITY_KEYS).
+    `request-identity-private-key-pem-file = "${identityKeyFile}"`,
     `[admin]`,
     `bind-address = "127.0.0.1:${ports.restateAdmin}"`,
     `[ingress]`,

@@ -65,6 +65,7 @@ export async function startSystem(options: { readinessPollMs?: number } = {}): P
     DATABASE_URL: stack.database.url,
     RESTATE_ADMIN_URL: stack.restate.adminUrl,
     RESTATE_INGRESS_URL: stack.restate.ingressUrl,
+    RESTATE_IDENTITY_KEYS: stack.restate.identityKeys.join(","),
     S3_ENDPOINT: stack.s3.endpoint,
     S3_BUCKET: "ctrl-builds",
     S3_ACCESS_KEY_ID: stack.s3.accessKeyId,

@@ -114,7 +114,7 @@ export async function startCertStack(options: CertStackOptions = {}): Promise<Ce
     domainVerification,
     challengePort,
     async startWorker() {
-      const endpoint = createEndpoint({ db: stack.database.db, storage: stack.storage, logger, certificates, domainVerification });
+      const endpoint = createEndpoint({ db: stack.database.db, storage: stack.storage, logger, certificates, domainVerification }, { identityKeys: stack.restate.identityKeys });
       const port = await endpoint.listen(0, "127.0.0.1");
       const url = `http://127.0.0.1:${port}`;
       await registerDeployment(stack.restate.adminUrl, url);
@@ -126,6 +126,7 @@ export async function startCertStack(options: CertStackOptions = {}): Promise<Ce
         DATABASE_URL: stack.database.url,
         RESTATE_ADMIN_URL: stack.restate.adminUrl,
         RESTATE_INGRESS_URL: stack.restate.ingressUrl,
+        RESTATE_IDENTITY_KEYS: stack.restate.identityKeys.join(","),
         S3_ENDPOINT: stack.s3.endpoint,
         VAULT_MASTER_KEYS: vaultKeys,
         ACME_DIRECTORY_URL: certificates.directoryUrl,

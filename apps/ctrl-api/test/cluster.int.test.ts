@@ -18,7 +18,7 @@ import {
   type DeploymentState,
   type SentinelState,
 } from "@ctrl/proto";
-import { waitFor } from "@ctrl/testing";
+import { exposeServicesForTest, waitFor } from "@ctrl/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clusterFeeds } from "../src/services/cluster/feeds.js";
 import { bearer, clients, createWorkspace, failure, startDeployStack } from "./fake-agent.js";
@@ -29,6 +29,8 @@ let ws: Awaited<ReturnType<typeof createWorkspace>>;
 
 beforeAll(async () => {
   stack = await startDeployStack({});
+  // VersioningService is ingress-private; this file commits topology through it directly.
+  await exposeServicesForTest(stack.restate.adminUrl, ["VersioningService"]);
   ws = await createWorkspace(stack.deps.db);
 }, 90_000);
 afterAll(async () => stack?.close());

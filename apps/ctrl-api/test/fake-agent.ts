@@ -42,7 +42,7 @@ export async function failure(call: Promise<unknown>): Promise<ConnectError> {
  */
 export async function startDeployStack(settings: Partial<WorkerSettings>, options: TestStackOptions = {}): Promise<TestStack> {
   const stack = await startTestStack({ ...options, worker: false });
-  const endpoint = createEndpoint({ db: stack.deps.db, storage: stack.storage, logger: stack.deps.logger, settings });
+  const endpoint = createEndpoint({ db: stack.deps.db, storage: stack.storage, logger: stack.deps.logger, settings }, { identityKeys: stack.restate.identityKeys });
   const port = await endpoint.listen(0, "127.0.0.1");
   const url = `http://127.0.0.1:${port}`;
   await registerDeployment(stack.restate.adminUrl, url);

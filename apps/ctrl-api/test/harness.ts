@@ -90,7 +90,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     seed,
     deps,
     async startWorker() {
-      const endpoint = createEndpoint({ db: database.db, storage, logger });
+      const endpoint = createEndpoint({ db: database.db, storage, logger }, { identityKeys: restate.identityKeys });
       const port = await endpoint.listen(0, "127.0.0.1");
       const url = `http://127.0.0.1:${port}`;
       await registerDeployment(restate.adminUrl, url);

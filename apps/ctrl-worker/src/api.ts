@@ -22,3 +22,5 @@ export { certificateServiceName, renewalKey } from "./services/certificate/api.j
 export type { CertificateServiceApi, ProcessChallengeRequest, ProcessChallengeResult, RenewExpiringRequest, RenewExpiringResult } from "./services/certificate/api.js";
 export { domainVerificationServiceName } from "./services/domain-verification/api.js";
 export type { DomainVerificationServiceApi, ArmVerificationRequest, CheckVerificationRequest, VerificationCheckResult } from "./services/domain-verification/api.js";
+export { certificateRequestServiceName } from "./services/certificate-requests/api.js";
+export type { CertificateRequestServiceApi, IssueCertificateRequest, StartRenewalRequest, VerifyDomainRequest, CertificateRequestResult } from "./services/certificate-requests/api.js";

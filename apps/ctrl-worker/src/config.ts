@@ -1,5 +1,13 @@
 import { z } from "zod";
 
+/** The explicit opt-out value of `RESTATE_IDENTITY_KEYS`: accept unsigned invocations (logged as a warning). */
+export const acceptUnsignedInvocations = "insecure-accept-unsigned";
+
+const identityKey = /^publickeyv1_[1-9A-HJ-NP-Za-km-z]{32,44}$/;
+const identityKeysHelp =
+  "set it to the request-identity public key(s) of restate-server (`publickeyv1_…`, comma list; the server signs with `request-identity-private-key-pem-file`, see docs/security.md), " +
+  `or to "${acceptUnsignedInvocations}" to accept unsigned invocations (anyone who reaches the endpoint can then run any handler)`;
+
 /** Every setting of ctrl-worker, read once from the environment in main.ts. */
 export const workerConfigSchema = z.object({
   /** MySQL/MariaDB URL of the control plane's database. */
@@ -14,6 +22,17 @@ export const workerConfigSchema = z.object({
   WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(9081),
   /** Restate admin API, where the worker registers itself on start. */
   RESTATE_ADMIN_URL: z.string().url().default("http://127.0.0.1:9070"),
+  /**
+   * Request-identity public keys of the restate-server(s) allowed to invoke this endpoint
+   * (`publickeyv1_…`, comma list; several while rotating). Requests without a valid signature get
+   * 401. Required: `insecure-accept-unsigned` is the explicit, logged opt-out.
+   */
+  RESTATE_IDENTITY_KEYS: z
+    .string({ error: `is required: ${identityKeysHelp}` })
+    .transform((v) => v.split(",").map((k) => k.trim()).filter(Boolean))
+    .refine((keys) => keys.length > 0, `is empty: ${identityKeysHelp}`)
+    .refine((keys) => (keys.length === 1 && keys[0] === acceptUnsignedInvocations) || keys.every((k) => identityKey.test(k)), `must be publickeyv1_<base58> keys: ${identityKeysHelp}`)
+    .transform((keys) => (keys[0] === acceptUnsignedInvocations ? [] : keys)),
   /** Restate ingress, where the worker starts the daily certificate renewal job on start. */
   RESTATE_INGRESS_URL: z.string().url().default("http://127.0.0.1:8080"),
   /** Skip self-registration (when a deploy pipeline registers the endpoint instead). */

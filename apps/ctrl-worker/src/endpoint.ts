@@ -5,6 +5,7 @@ import type { WorkerDeps } from "./deps.js";
 import { createBuildService } from "./services/build/service.js";
 import { createCertificateService } from "./services/certificate/service.js";
 import { createDomainVerificationService } from "./services/domain-verification/service.js";
+import { createCertificateRequestService } from "./services/certificate-requests/service.js";
 import { createVersioningService } from "./services/versioning/service.js";
 import { createDeployWorkflow } from "./services/deploy/service.js";
 import { createDeploymentService } from "./services/deployment/service.js";
@@ -12,7 +13,7 @@ import { createRoutingService } from "./services/routing/service.js";
 
 /** Every Restate service this worker serves. */
 export function createServices(deps: WorkerDeps) {
-  return [createVersioningService(deps), createDeployWorkflow(deps), createDeploymentService(deps), createRoutingService(deps), createBuildService(deps), createCertificateService(deps), createDomainVerificationService(deps)];
+  return [createVersioningService(deps), createDeployWorkflow(deps), createDeploymentService(deps), createRoutingService(deps), createBuildService(deps), createCertificateService(deps), createCertificateRequestService(deps), createDomainVerificationService(deps)];
 }
 
 /** A configured but not listening Restate endpoint server (HTTP/2 cleartext). */
@@ -27,9 +28,27 @@ export interface WorkerEndpoint {
   close(graceMs?: number): Promise<void>;
 }
 
+/** How the endpoint authenticates its caller. */
+export interface EndpointOptions {
+  /**
+   * Request-identity public keys (`publickeyv1_…`) of the restate-server(s) allowed to call this
+   * endpoint. Every request but `/health` (discovery included) must carry a JWT signed with one of
+   * them, or the SDK answers 401. Empty accepts unsigned requests: only main.ts's explicit,
+   * logged opt-out and tests that prove the refusal pass that.
+   */
+  identityKeys: string[];
+}
+
 /** Builds the endpoint for `deps` (composition root: main.ts, or a test in-process). */
-export function createEndpoint(deps: WorkerDeps): WorkerEndpoint {
-  const handler = restate.createEndpointHandler({ services: createServices(deps) });
+export function createEndpoint(deps: WorkerDeps, options: EndpointOptions): WorkerEndpoint {
+  const handler = restate.createEndpointHandler({
+    services: createServices(deps),
+    identityKeys: options.identityKeys,
+    // Private unless a service says otherwise: Restate's ingress refuses to start an ingress-private
+    // service, so only what ctrl-api calls (DeployWorkflow, DeploymentService, CertificateRequests)
+    // is reachable there, and a service added later is internal until someone decides it is not.
+    defaultServiceOptions: { ingressPrivate: true },
+  });
   const server = http2.createServer(handler);
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on("session", (session) => {

@@ -34,7 +34,10 @@ const domainVerification = {
   firstRecheckMs: config.DOMAIN_VERIFICATION_FIRST_RECHECK_MS,
   maxRecheckMs: config.DOMAIN_VERIFICATION_MAX_RECHECK_MS,
 };
-const endpoint = createEndpoint({ db, storage, logger, settings: settingsFromConfig(config), certificates, build, domainVerification });
+if (config.RESTATE_IDENTITY_KEYS.length === 0) {
+  logger.warn({ variable: "RESTATE_IDENTITY_KEYS" }, "RESTATE_IDENTITY_KEYS=insecure-accept-unsigned: the endpoint accepts unsigned invocations; anyone who can reach it can run any handler");
+}
+const endpoint = createEndpoint({ db, storage, logger, settings: settingsFromConfig(config), certificates, build, domainVerification }, { identityKeys: config.RESTATE_IDENTITY_KEYS });
 const port = await endpoint.listen(config.WORKER_PORT, config.WORKER_HOST);
 const endpointUrl = config.WORKER_ADVERTISED_URL ?? `http://${config.WORKER_HOST}:${port}`;
 let registered = !config.RESTATE_REGISTER;

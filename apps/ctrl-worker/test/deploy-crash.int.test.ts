@@ -21,6 +21,7 @@ function startWorker(port?: number) {
     env: {
       DATABASE_URL: stack.database.url,
       RESTATE_ADMIN_URL: stack.restate.adminUrl,
+      RESTATE_IDENTITY_KEYS: stack.restate.identityKeys.join(","),
       REGIONS: "local",
       APEX_DOMAIN: "ctrl.test",
       READINESS_TIMEOUT_MS: "60000",

@@ -44,7 +44,7 @@ export async function startDeployStack(settings: Partial<WorkerSettings>, option
     seed,
     settings,
     async startWorker() {
-      const endpoint = createEndpoint({ db: database.db, logger, settings });
+      const endpoint = createEndpoint({ db: database.db, logger, settings }, { identityKeys: restate.identityKeys });
       const port = await endpoint.listen(0, "127.0.0.1");
       const url = `http://127.0.0.1:${port}`;
       await registerDeployment(restate.adminUrl, url);

@@ -9,7 +9,7 @@
 import "./deploy-quiet.js";
 import "../src/polyfill.js";
 import { markDomainVerified, newId, newVerificationValue, seedLocal, type Db, type SeedResult } from "@ctrl/db";
-import { createTestDatabase, registerDeployment, startPebble, startRestate, waitFor, type Pebble, type RestateServer, type TestDatabase } from "@ctrl/testing";
+import { createTestDatabase, exposeServicesForTest, registerDeployment, startPebble, startRestate, waitFor, type Pebble, type RestateServer, type TestDatabase } from "@ctrl/testing";
 import * as clients from "@restatedev/restate-sdk-clients";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -33,9 +33,11 @@ beforeAll(async () => {
     db,
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
     domainVerification: { resolvers: [`127.0.0.1:${pebble.dnsPort}`], lookupTimeoutMs: 1_000, windowMs, firstRecheckMs: 100, maxRecheckMs: 300 },
-  });
+  }, { identityKeys: restate.identityKeys });
   const port = await endpoint.listen(0, "127.0.0.1");
   await registerDeployment(restate.adminUrl, `http://127.0.0.1:${port}`);
+  // The test drives the ingress-private service directly.
+  await exposeServicesForTest(restate.adminUrl, [domainVerificationServiceName]);
   rs = clients.connect({ url: restate.ingressUrl });
 }, 60_000);
 afterAll(async () => {
@@ -72,7 +74,9 @@ describe("DomainVerificationService", () => {
   it("rechecks a missing record until the window closes and fails with the reason; a re-arm after publishing verifies and routes it", async () => {
     // The environment's own domain points at a deployment: the custom domain follows it once verified.
     const now = Date.now();
+    // A real deployment row: RoutingService refuses routes to a deployment it cannot find.
     const deploymentId = newId("d");
+    await db.insertInto("deployments").values({ id: deploymentId, workspace_id: seed.workspaceId, project_id: seed.projectId, environment_id: seed.environments.production, source_type: "image", image: "hello", status: "ready", cpu_millicores: 100, memory_mib: 128, replicas: 1, port: 8080, health_check_path: "/health", git_commit_sha: "abcdef1234567", git_branch: "main", created_at: now, updated_at: now }).execute();
     await db.insertInto("frontline_routes").values({ id: newId("route"), workspace_id: seed.workspaceId, project_id: seed.projectId, environment_id: seed.environments.production, deployment_id: deploymentId, fully_qualified_domain_name: "hello-production-local.ctrl.localhost", sticky: "environment", created_at: now, updated_at: now }).execute();
     const c = await claim("late.example.test");
 

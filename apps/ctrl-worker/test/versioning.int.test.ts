@@ -8,12 +8,13 @@
 import "./quiet-sdk-logs.js";
 import "../src/polyfill.js";
 import { newId, sql, type Db } from "@ctrl/db";
-import { createTestDatabase, registerDeployment, startRestate, waitFor, type RestateServer, type TestDatabase } from "@ctrl/testing";
+import { createTestDatabase, exposeServicesForTest, registerDeployment, startRestate, waitFor, type RestateServer, type TestDatabase } from "@ctrl/testing";
 import * as clients from "@restatedev/restate-sdk-clients";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SentinelChange, TopologyChange, VersioningServiceApi } from "../src/api.js";
 import { createEndpoint, type WorkerEndpoint } from "../src/endpoint.js";
+import { insertDeployment } from "./deploy-harness.js";
 
 let database: TestDatabase;
 let db: Db;
@@ -25,9 +26,11 @@ let rs: clients.Ingress;
 beforeAll(async () => {
   [database, restate] = await Promise.all([createTestDatabase(), startRestate({ env: { RESTATE_DEFAULT_RETRY_POLICY__MAX_ATTEMPTS: "1000" } })]);
   db = database.db;
-  endpoint = createEndpoint({ db, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }) });
+  endpoint = createEndpoint({ db, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }) }, { identityKeys: restate.identityKeys });
   endpointUrl = `http://127.0.0.1:${await endpoint.listen(0, "127.0.0.1")}`;
   await registerDeployment(restate.adminUrl, endpointUrl);
+  // VersioningService is ingress-private (only other services call it); this file drives it directly.
+  await exposeServicesForTest(restate.adminUrl, ["VersioningService"]);
   rs = clients.connect({ url: restate.ingressUrl });
 }, 60_000);
 
@@ -41,6 +44,9 @@ const versioning = (region: string) => rs.objectClient<VersioningServiceApi>({ n
 
 /** Unique per test so tests never share a region's counter. */
 const region = (name: string) => `${name}-${newId("req").slice(4, 12)}`;
+
+/** A deployment row of workspace `ws_test`: topology is committed only for existing deployments. */
+const deployment = () => insertDeployment(db, { workspaceId: "ws_test", projectId: "proj_test", environmentId: "env_test" });
 
 const topology = (deploymentId: string, desiredReplicas = 1): TopologyChange => ({
   workspaceId: "ws_test",
@@ -90,7 +96,7 @@ describe("VersioningService", () => {
 
   it("commits topology idempotently: the same change twice keeps its version", async () => {
     const r = region("idem");
-    const deploymentId = newId("d");
+    const deploymentId = await deployment();
     const first = await versioning(r).commitTopology(topology(deploymentId, 2));
     expect(first).toEqual({ version: 1, changed: true });
     const again = await versioning(r).commitTopology(topology(deploymentId, 2));
@@ -107,7 +113,7 @@ describe("VersioningService", () => {
 
   it("orders concurrent commits and allocations on one counter: versions distinct, rows = versions", async () => {
     const r = region("mixed");
-    const ids = Array.from({ length: 15 }, () => newId("d"));
+    const ids = await Promise.all(Array.from({ length: 15 }, () => deployment()));
     const [commits, allocations] = await Promise.all([
       Promise.all(ids.map((id) => versioning(r).commitTopology(topology(id)))),
       Promise.all(Array.from({ length: 15 }, () => versioning(r).nextVersion())),
@@ -162,6 +168,9 @@ describe("VersioningService: bad changes fail terminally and never block the reg
       await versioning(r).commitSentinel(first);
       return versioning(r).commitSentinel(sentinel(newId("se"), { create: { ...first.create!, k8sName: "sentinel-other" } }));
     }, /^already_exists: /],
+    // Ownership: a topology change names the deployment's own workspace, and the deployment exists.
+    ["a deployment that does not exist", (r) => versioning(r).commitTopology(topology(newId("d"))), /^not_found: deployment d_\w+ not found/],
+    ["a deployment of another workspace", async (r) => versioning(r).commitTopology({ ...topology(await deployment()), workspaceId: "ws_attacker" }), /^permission_denied: deployment d_\w+ does not belong to workspace ws_attacker/],
     ["a deployment id longer than its column", (r) => versioning(r).commitTopology(topology("d".repeat(65))), /^invalid_argument: deploymentId/],
     ["negative replicas", (r) => versioning(r).commitTopology(topology(newId("d"), -1)), /^invalid_argument: desiredReplicas/],
     ["an unknown desired status", (r) => versioning(r).commitTopology({ ...topology(newId("d")), desiredStatus: "paused" as "running" }), /^invalid_argument: desiredStatus/],
@@ -172,7 +181,7 @@ describe("VersioningService: bad changes fail terminally and never block the reg
     await versioning(r).nextVersion();
     const failure = await terminalFailure(call(r));
     expect(failure.message).toMatch(message);
-    const expectedCode = { invalid_argument: 400, already_exists: 409, failed_precondition: 412 }[failure.message.split(":")[0] as string];
+    const expectedCode = { invalid_argument: 400, permission_denied: 403, not_found: 404, already_exists: 409, failed_precondition: 412 }[failure.message.split(":")[0] as string];
     expect(failure.code).toBe(expectedCode);
     // Nothing half-done: the failed change allocated no version (its transaction rolled back)…
     const settled = await versioning(r).getVersion();
@@ -191,6 +200,7 @@ describe("VersioningService after Restate loses its state", () => {
   async function wipeRestateAndReregister() {
     await restate.restart({ wipe: true });
     await registerDeployment(restate.adminUrl, endpointUrl);
+    await exposeServicesForTest(restate.adminUrl, ["VersioningService"]);
     await waitFor("VersioningService to be routable after re-registration", async () => {
       await versioning("__probe__").getVersion();
       return true;
@@ -199,7 +209,7 @@ describe("VersioningService after Restate loses its state", () => {
 
   it("continues above every committed version after the data dir is wiped", async () => {
     const r = region("wiped");
-    for (let i = 0; i < 3; i++) await versioning(r).commitTopology(topology(newId("d")));
+    for (let i = 0; i < 3; i++) await versioning(r).commitTopology(topology(await deployment()));
     const allocated = await Promise.all([versioning(r).nextVersion(), versioning(r).nextVersion()]);
     const highest = Math.max(...(await committedVersions(r)), ...allocated);
     expect(highest).toBe(5);
@@ -209,7 +219,7 @@ describe("VersioningService after Restate loses its state", () => {
     const next = await versioning(r).nextVersion();
     expect(next).toBeGreaterThan(highest);
     expect(next).toBe(highest + 1);
-    const committed = await versioning(r).commitTopology(topology(newId("d")));
+    const committed = await versioning(r).commitTopology(topology(await deployment()));
     expect(committed).toEqual({ version: next + 1, changed: true });
     // The commit of an existing row is still recognised as unchanged: its version survives in MySQL.
     const [existing] = await db.selectFrom("deployment_topology").select(["deployment_id", "version"]).where("region", "=", r).orderBy("version").execute();
@@ -218,7 +228,7 @@ describe("VersioningService after Restate loses its state", () => {
 
   it("recovers a deleted counter row from Restate's cached floor while Restate still has it", async () => {
     const r = region("norow");
-    await versioning(r).commitTopology(topology(newId("d")));
+    await versioning(r).commitTopology(topology(await deployment()));
     const allocated = await versioning(r).nextVersion(); // 2, cached in Restate state
     await db.deleteFrom("region_versions").where("region", "=", r).execute();
     expect(await counterRow(r)).toBeUndefined();
@@ -228,7 +238,7 @@ describe("VersioningService after Restate loses its state", () => {
   it("recovers from MAX(version) when both Restate state and the counter row are gone", async () => {
     const r = region("lost");
     const commits = [];
-    for (let i = 0; i < 4; i++) commits.push(await versioning(r).commitTopology(topology(newId("d"), i + 1)));
+    for (let i = 0; i < 4; i++) commits.push(await versioning(r).commitTopology(topology(await deployment(), i + 1)));
     const highestCommitted = Math.max(...(await committedVersions(r)));
     expect(highestCommitted).toBe(4);
 

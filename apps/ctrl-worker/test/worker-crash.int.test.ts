@@ -7,7 +7,7 @@
  */
 import "./quiet-sdk-logs.js";
 import { newId } from "@ctrl/db";
-import { createTestDatabase, startRestate, startWorkerProcess, waitFor, type RestateServer, type TestDatabase, type WorkerProcess } from "@ctrl/testing";
+import { createTestDatabase, exposeServicesForTest, startRestate, startWorkerProcess, waitFor, type RestateServer, type TestDatabase, type WorkerProcess } from "@ctrl/testing";
 import * as clients from "@restatedev/restate-sdk-clients";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -48,6 +48,7 @@ function startWorker(options: { port?: number; healthPort?: number; env?: Record
       DATABASE_URL: database.url,
       RESTATE_ADMIN_URL: restate.adminUrl,
       RESTATE_INGRESS_URL: restate.ingressUrl,
+      RESTATE_IDENTITY_KEYS: restate.identityKeys.join(","),
       LOG_LEVEL: "info",
       RESTATE_LOGGING: "WARN",
       ...options.env,
@@ -58,6 +59,8 @@ function startWorker(options: { port?: number; healthPort?: number; env?: Record
 }
 
 const versioning = (region: string) => rs.objectClient<VersioningServiceApi>({ name: "VersioningService" }, region);
+/** VersioningService is ingress-private; these tests drive it directly, so open it after each registration. */
+const exposeVersioning = () => exposeServicesForTest(restate.adminUrl, ["VersioningService"]);
 
 // Each test starts the worker (tsx compiles main.ts) once or twice: on a loaded 2-core machine that
 // alone can take several seconds, so these get more than vitest's default budget.
@@ -69,6 +72,7 @@ describe("ctrl-worker as a process", () => {
     const first = await startWorker();
     await first.waitHealthy();
     await first.waitForLine(/registered with restate/);
+    await exposeVersioning();
     const before = [await versioning(region).nextVersion(), await versioning(region).nextVersion()];
     expect(before).toEqual([1, 2]);
 
@@ -87,6 +91,7 @@ describe("ctrl-worker as a process", () => {
     expect(second.pid).not.toBe(first.pid);
     await second.waitHealthy();
     await second.waitForLine(/registered with restate/);
+    await exposeVersioning();
 
     const whileDead = await rs.result(pending);
     const after = await versioning(region).nextVersion();
@@ -100,6 +105,7 @@ describe("ctrl-worker as a process", () => {
   it("shuts down cleanly on SIGTERM although restate-server holds an HTTP/2 session to it", async () => {
     const worker = await startWorker();
     await worker.waitHealthy();
+    await exposeVersioning();
     // An invocation makes restate-server open (and keep) its HTTP/2 session to the endpoint.
     expect(await versioning(`term-${newId("req").slice(4, 12)}`).nextVersion()).toBe(1);
     await worker.stop(15_000);
@@ -112,11 +118,12 @@ describe("ctrl-worker as a process", () => {
     const worker = await startWorker({ env: { RESTATE_REGISTRATION_CHECK_MS: "200" } });
     await worker.waitHealthy();
     const region = `forgot-${newId("req").slice(4, 12)}`;
+    await exposeVersioning();
     expect(await versioning(region).nextVersion()).toBe(1);
 
     await restate.restart({ wipe: true });
     // Nobody registers it but the worker itself; the counter in MySQL carries the version on.
-    const next = await waitFor("the worker to re-register with the wiped restate-server", async () => await versioning(region).nextVersion(), { timeoutMs: 30_000, intervalMs: 100 });
+    const next = await waitFor("the worker to re-register with the wiped restate-server", async () => (await exposeVersioning(), await versioning(region).nextVersion()), { timeoutMs: 30_000, intervalMs: 100 });
     expect(next).toBe(2);
     await worker.waitForLine(/registering again/);
   }, processTestTimeoutMs);
@@ -141,6 +148,7 @@ describe("ctrl-worker as a process", () => {
     await worker.waitHealthy(30_000);
     await worker.waitForLine(/registered with restate/);
     const region = `late-${newId("req").slice(4, 12)}`;
+    await exposeVersioning();
     expect(await versioning(region).nextVersion()).toBe(1);
   }, processTestTimeoutMs);
 });

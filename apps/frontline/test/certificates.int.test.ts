@@ -22,7 +22,7 @@ import { createFrontline } from "../src/frontline.js";
 import { startRouteTable, type RouteTable } from "../src/route-table.js";
 import { testSettings } from "./harness.js";
 import { createUpstreamPool } from "@ctrl/proxy";
-import { waitFor } from "@ctrl/testing";
+import { exposeServicesForTest, waitFor } from "@ctrl/testing";
 import { rewrapSecrets } from "@ctrl/ctrl-worker/certificates";
 import { Vault, vaultContext } from "@ctrl/vault";
 import { createPublicKey, X509Certificate } from "node:crypto";
@@ -46,6 +46,8 @@ let root: string;
 
 beforeAll(async () => {
   cs = await startCertStack({ responder: false });
+  // CertificateService is ingress-private; the renewal test drives its job directly.
+  await exposeServicesForTest(cs.stack.restate.adminUrl, ["CertificateService"]);
   root = await cs.pebble.rootPem();
   const db = cs.stack.database.db;
 

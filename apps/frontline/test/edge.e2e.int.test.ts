@@ -104,7 +104,7 @@ beforeAll(async () => {
   ]);
   helloImage = hello;
   // The worker with the sentinel image configured, as the dev stack configures SENTINEL_IMAGE.
-  worker = createEndpoint({ db: stack.database.db, storage: stack.storage, logger: pino({ level: "silent" }), settings: { sentinelImage, readinessPollMs: 200, readinessTimeoutMs: 60_000 } });
+  worker = createEndpoint({ db: stack.database.db, storage: stack.storage, logger: pino({ level: "silent" }), settings: { sentinelImage, readinessPollMs: 200, readinessTimeoutMs: 60_000 } }, { identityKeys: stack.restate.identityKeys });
   const workerPort = await worker.listen(0, "127.0.0.1");
   await registerDeployment(stack.restate.adminUrl, `http://127.0.0.1:${workerPort}`);
 

@@ -83,7 +83,7 @@ beforeAll(async () => {
   const { sha256 } = await packDirectory(join(repoRoot, "examples/hello"), out);
   helloImage = formatArtifactRef(await uploadArtifact(cs.stack.storage, `artifacts/hello/${sha256}.tar.gz`, out));
 
-  worker = createEndpoint({ db: cs.stack.database.db, storage: cs.stack.storage, logger: pino({ level: "silent" }), certificates: cs.certificates, domainVerification: cs.domainVerification, settings: { readinessPollMs: 200, readinessTimeoutMs: 60_000 } });
+  worker = createEndpoint({ db: cs.stack.database.db, storage: cs.stack.storage, logger: pino({ level: "silent" }), certificates: cs.certificates, domainVerification: cs.domainVerification, settings: { readinessPollMs: 200, readinessTimeoutMs: 60_000 } }, { identityKeys: cs.stack.restate.identityKeys });
   const workerPort = await worker.listen(0, "127.0.0.1");
   await registerDeployment(cs.stack.restate.adminUrl, `http://127.0.0.1:${workerPort}`);
 

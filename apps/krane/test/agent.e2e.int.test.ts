@@ -11,7 +11,7 @@ import { stackTransport, startTestStack, type TestStack } from "@ctrl/ctrl-api/t
 import { buildServer } from "@ctrl/ctrl-api/server";
 import type { VersioningServiceApi } from "@ctrl/ctrl-worker/api";
 import { DeploymentService, DeploymentStatus } from "@ctrl/proto";
-import { freePort, waitFor, waitForPortFree } from "@ctrl/testing";
+import { exposeServicesForTest, freePort, waitFor, waitForPortFree } from "@ctrl/testing";
 import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -45,6 +45,8 @@ async function stopApi(): Promise<void> {
 
 beforeAll(async () => {
   stack = await startTestStack();
+  // VersioningService is ingress-private; this file scales deployments through it directly.
+  await exposeServicesForTest(stack.restate.adminUrl, ["VersioningService"]);
   apiPort = await freePort();
   apiUrl = `http://127.0.0.1:${apiPort}`;
   await startApi();

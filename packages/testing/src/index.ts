@@ -5,6 +5,7 @@
 export * from "./wait.js";
 export * from "./process.js";
 export * from "./restate.js";
+export * from "./restate-identity.js";
 export * from "./s3.js";
 export * from "./pebble.js";
 export { createTestDatabase, type TestDatabase } from "@ctrl/db/testing";

@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startProcess, type ManagedProcess } from "./process.js";
+import { generateRestateIdentity } from "./restate-identity.js";
 import { freePort, waitForHttpOk, waitForPortFree } from "./wait.js";
 
 const require = createRequire(import.meta.url);
@@ -19,6 +20,12 @@ export interface RestateServer {
   adminUrl: string;
   ingressUrl: string;
   baseDir: string;
+  /**
+   * The public keys (`publickeyv1_…`) this server signs its requests to service endpoints with:
+   * pass them to the worker (`identityKeys` of createEndpoint, `RESTATE_IDENTITY_KEYS` of main.ts).
+   * Empty with `signRequests: false`.
+   */
+  identityKeys: string[];
   process: ManagedProcess;
   /** SIGTERM and wait. */
   stop(): Promise<void>;
@@ -36,6 +43,8 @@ export interface StartRestateOptions {
   /** Extra env (e.g. RESTATE_DEFAULT_RETRY_POLICY__MAX_ATTEMPTS). */
   env?: Record<string, string>;
   onLine?: (line: string) => void;
+  /** Sign requests to service endpoints with a fresh request-identity key (default true), as production does. */
+  signRequests?: boolean;
 }
 
 /** Starts restate-server and resolves once its admin and ingress health endpoints answer 200. */
@@ -45,6 +54,10 @@ export async function startRestate(options: StartRestateOptions = {}): Promise<R
   const ingressPort = options.ingressPort ?? (await freePort());
   const nodePort = await freePort();
   const configFile = join(baseDir, "restate.toml");
+  // One identity per server, kept across restarts (a restarted server signs with the same key).
+  const identity = options.signRequests === false ? undefined : generateRestateIdentity();
+  const identityFile = join(baseDir, "request-identity.pem");
+  if (identity) await writeFile(identityFile, identity.privateKeyPem, { mode: 0o600 });
   const launch = async () => {
     await writeFile(
       configFile,
@@ -56,6 +69,7 @@ export async function startRestate(options: StartRestateOptions = {}): Promise<R
         `listen-mode = "tcp"`,
         `bind-address = "127.0.0.1:${nodePort}"`,
         `advertised-address = "http://127.0.0.1:${nodePort}"`,
+        ...(identity ? [`request-identity-private-key-pem-file = "${identityFile}"`] : []),
         `[admin]`,
         `bind-address = "127.0.0.1:${adminPort}"`,
         `[ingress]`,
@@ -80,6 +94,7 @@ export async function startRestate(options: StartRestateOptions = {}): Promise<R
     adminUrl: `http://127.0.0.1:${adminPort}`,
     ingressUrl: `http://127.0.0.1:${ingressPort}`,
     baseDir,
+    identityKeys: identity ? [identity.publicKey] : [],
     process: await launch(),
     async stop() {
       await server.process.stop(10_000);
@@ -106,4 +121,21 @@ export async function registerDeployment(adminUrl: string, endpointUrl: string):
     body: JSON.stringify({ uri: endpointUrl, force: true }),
   });
   if (!res.ok) throw new Error(`registering ${endpointUrl} failed: ${res.status} ${await res.text()}`);
+}
+
+/**
+ * Test-only: makes ingress-private services callable through the ingress (admin API
+ * `PATCH /services/<name> {"public": true}`), so a test can drive an internal service such as
+ * VersioningService directly. Production never does this; a new registration of the endpoint
+ * resets every service to what the endpoint declares (private), so call it again after one.
+ */
+export async function exposeServicesForTest(adminUrl: string, services: string[]): Promise<void> {
+  for (const service of services) {
+    const res = await fetch(`${adminUrl}/services/${encodeURIComponent(service)}`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ public: true }),
+    });
+    if (!res.ok) throw new Error(`making ${service} public failed: ${res.status} ${await res.text()}`);
+  }
 }

@@ -1,32 +1,26 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { newId, newVerificationValue, ownershipConflict, verificationRecordName, type DomainVerificationStatus } from "@ctrl/db";
 import type {
-  ArmVerificationRequest,
-  certificateServiceName as CertificateServiceNameConst,
-  domainVerificationServiceName as DomainVerificationServiceNameConst,
-  ProcessChallengeRequest,
-  ProcessChallengeResult,
-  VerificationCheckResult,
+  certificateRequestServiceName as CertificateRequestServiceNameConst,
+  CertificateRequestResult,
+  IssueCertificateRequest,
+  VerifyDomainRequest,
 } from "@ctrl/ctrl-worker/api";
 import { requireProjectAccess, type Principal } from "../../auth.js";
 import { InvalidField } from "../../deployments/errors.js";
 import type { ApiDeps } from "../../deps.js";
 import { checkCustomDomain } from "./validate.js";
 
-/** The worker's `CertificateService` name, checked against its contract at compile time. */
-export const certificateServiceName: typeof CertificateServiceNameConst = "CertificateService";
+/**
+ * The worker's `CertificateRequestService` name, checked against its contract at compile time. It is
+ * the public door to issuance: `CertificateService` itself is ingress-private.
+ */
+export const certificateRequestServiceName: typeof CertificateRequestServiceNameConst = "CertificateRequestService";
 
-/** The handler of the worker's `CertificateService` (virtual object, key = domain) we start. */
-export type CertificateServiceShape = {
-  processChallenge: (ctx: unknown, request: ProcessChallengeRequest) => Promise<ProcessChallengeResult>;
-};
-
-/** The worker's `DomainVerificationService` name, checked against its contract at compile time. */
-export const domainVerificationServiceName: typeof DomainVerificationServiceNameConst = "DomainVerificationService";
-
-/** The handler of the worker's `DomainVerificationService` (virtual object, key = claim id) we start. */
-export type DomainVerificationServiceShape = {
-  arm: (ctx: unknown, request: ArmVerificationRequest) => Promise<VerificationCheckResult>;
+/** The handler of the worker's `CertificateRequestService` (unkeyed) we call. */
+export type CertificateRequestServiceShape = {
+  issue: (ctx: unknown, request: IssueCertificateRequest) => Promise<CertificateRequestResult>;
+  verifyDomain: (ctx: unknown, request: VerifyDomainRequest) => Promise<CertificateRequestResult>;
 };
 
 /** Root-key permissions of the domain operations. */
@@ -113,12 +107,13 @@ export async function loadCustomDomainView(deps: ApiDeps, domain: string, worksp
 }
 
 /**
- * Starts (or restarts) verification on the worker: a one-way send. If it fails the claim stays
- * `pending_verification` until `retryCustomDomain` arms it again.
+ * Starts (or restarts) verification on the worker: a one-way send through the public
+ * `CertificateRequestService.verifyDomain` (DomainVerificationService itself is ingress-private). If
+ * it fails the claim stays `pending_verification` until `retryCustomDomain` arms it again.
  */
 async function armVerification(deps: ApiDeps, claimId: string, domain: string): Promise<void> {
   try {
-    await deps.restate.objectSendClient<DomainVerificationServiceShape>({ name: domainVerificationServiceName }, claimId).arm({});
+    await deps.restate.serviceSendClient<CertificateRequestServiceShape>({ name: certificateRequestServiceName }).verifyDomain({ claimId });
   } catch (err) {
     deps.logger.warn({ domain, domainId: claimId, err: (err as Error).message }, "could not start domain verification; retryCustomDomain starts it again");
   }
@@ -133,7 +128,7 @@ function ownedElsewhere(domain: string, conflict: string): ConnectError {
 
 /** Starts (or restarts) issuance on the worker: a one-way send, so the caller never waits for ACME. */
 async function startIssuance(deps: ApiDeps, domain: string): Promise<void> {
-  await deps.restate.objectSendClient<CertificateServiceShape>({ name: certificateServiceName }, domain).processChallenge({});
+  await deps.restate.serviceSendClient<CertificateRequestServiceShape>({ name: certificateRequestServiceName }).issue({ domain });
 }
 
 const isDuplicate = (err: unknown) => (err as { code?: string; errno?: number }).code === "ER_DUP_ENTRY" || (err as { errno?: number }).errno === 1062;

@@ -18,16 +18,19 @@ describe("build failure messages", () => {
   });
 });
 
+/** Variables without a default (the worker refuses to start without them). */
+const required = { RESTATE_IDENTITY_KEYS: "publickeyv1_8eKmjRhYEX5CrucSCpVkgY8URdcidK7Uu1XYUwNnaNss" };
+
 describe("buildConfigFromConfig", () => {
   it("defaults to the local builder with the documented limits", () => {
-    const build = buildConfigFromConfig(workerConfigSchema.parse({}), {});
+    const build = buildConfigFromConfig(workerConfigSchema.parse(required), {});
     expect(build).toMatchObject({ backend: "local", timeoutMs: 600_000, npmRegistry: "https://registry.npmjs.org/", limits: { maxCompressedBytes: 100 * 1024 * 1024, maxFiles: 50_000 } });
     expect(build?.docker).toBeUndefined();
   });
 
   it("is undefined for BUILD_BACKEND=none and carries the docker settings", () => {
-    expect(buildConfigFromConfig(workerConfigSchema.parse({ BUILD_BACKEND: "none" }), {})).toBeUndefined();
-    const docker = buildConfigFromConfig(workerConfigSchema.parse({ BUILD_BACKEND: "docker", BUILD_DOCKER_REPOSITORY: "localhost:5000/apps", BUILD_DOCKER_PLATFORM: "linux/amd64", BUILD_TIMEOUT_SECONDS: "30" }), { NODE_EXTRA_CA_CERTS: "/ca.pem" });
+    expect(buildConfigFromConfig(workerConfigSchema.parse({ ...required, BUILD_BACKEND: "none" }), {})).toBeUndefined();
+    const docker = buildConfigFromConfig(workerConfigSchema.parse({ ...required, BUILD_BACKEND: "docker", BUILD_DOCKER_REPOSITORY: "localhost:5000/apps", BUILD_DOCKER_PLATFORM: "linux/amd64", BUILD_TIMEOUT_SECONDS: "30" }), { NODE_EXTRA_CA_CERTS: "/ca.pem" });
     expect(docker).toMatchObject({ backend: "docker", timeoutMs: 30_000, caFile: "/ca.pem", docker: { repository: "localhost:5000/apps", platform: "linux/amd64" } });
   });
 

@@ -4,9 +4,11 @@ import type { createCertificateService } from "./service.js";
  * Contract of `CertificateService` (Restate virtual object). Key = the custom domain
  * (`app.example.com`, `*.example.com`) for `processChallenge`; key = `"global"` for `renewExpiring`.
  *
- * ctrl-api starts issuance after inserting the domain and its `waiting` challenge:
+ * Ingress-private: callers inside Restate use it directly; ctrl-api and the worker's start-up go
+ * through `CertificateRequestService` (services/certificate-requests), which checks the request and
+ * sends `processChallenge` / `renewExpiring` on:
  *
- *   rs.objectSendClient<CertificateServiceApi>({ name: certificateServiceName }, domain).processChallenge({})
+ *   ctx.objectSendClient<CertificateServiceApi>({ name: certificateServiceName }, domain).processChallenge({})
  *
  * A failed domain is retried by calling `processChallenge` again. `renewExpiring` reschedules
  * itself daily; calling it again for a day that already ran is a no-op.

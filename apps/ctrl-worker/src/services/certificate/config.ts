@@ -2,7 +2,7 @@ import { Vault } from "@ctrl/vault";
 import type { WorkerConfig } from "../../config.js";
 import { DAY_MS, type CertificateDeps } from "./deps.js";
 import { createChalltestsrvProvider, createCloudflareProvider, noDnsProvider, type DnsProvider } from "./dns/index.js";
-import { renewalKey, certificateServiceName } from "./api.js";
+import { certificateRequestServiceName } from "../certificate-requests/api.js";
 
 /**
  * Builds CertificateService's deps from the worker config (called by main.ts), or undefined when
@@ -27,13 +27,14 @@ export function certificateDepsFromConfig(config: WorkerConfig, caPem: string | 
 }
 
 /**
- * Starts today's renewal run through the Restate ingress (one-way send). Safe to call from every
- * replica on every start: the job ignores a day that already ran, and the idempotency key collapses
- * concurrent kick-offs.
+ * Starts today's renewal run through the Restate ingress (one-way send to the public
+ * `CertificateRequestService.startRenewal`, which sends it on to the ingress-private
+ * `CertificateService`). Safe to call from every replica on every start: the job ignores a day that
+ * already ran, and the idempotency key collapses concurrent kick-offs.
  */
 export async function kickOffRenewal(ingressUrl: string, now = Date.now()): Promise<void> {
   const day = Math.floor(now / DAY_MS);
-  const res = await fetch(`${ingressUrl.replace(/\/$/, "")}/${certificateServiceName}/${renewalKey}/renewExpiring/send`, {
+  const res = await fetch(`${ingressUrl.replace(/\/$/, "")}/${certificateRequestServiceName}/startRenewal/send`, {
     method: "POST",
     headers: { "content-type": "application/json", "idempotency-key": `renew-${day}` },
     body: JSON.stringify({ day }),

@@ -25,5 +25,7 @@ export function createDeployWorkflow(deps: WorkerDeps) {
         async (ctx: restate.WorkflowSharedContext, req: CancelDeployRequest): Promise<DeployResult> => cancelDeploy(ctx, deps.db, req),
       ),
     },
+    // ctrl-api starts and watches deploys through the ingress (every other service is private).
+    options: { ingressPrivate: false },
   });
 }

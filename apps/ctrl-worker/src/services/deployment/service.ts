@@ -23,5 +23,8 @@ export function createDeploymentService(deps: WorkerDeps) {
       /** Moves live/environment routes to a ready deployment and clears the pin. */
       promote: async (ctx: restate.ObjectContext, req: PromoteRequest): Promise<SwitchResult> => promote(ctx, deps.db, req),
     },
+    // ctrl-api calls rollback/promote through the ingress; each handler checks that the deployments
+    // it names belong to the keyed project, so a caller cannot reach across projects.
+    options: { ingressPrivate: false },
   });
 }

@@ -6,9 +6,14 @@ import type { CommitResult, SentinelChange, TopologyChange } from "./api.js";
  * Commits a topology change for `region` in one transaction with its version allocation.
  * Idempotent: when the row already has the requested state it keeps its version, so a retried
  * step never produces a second version (and a watcher never sees the row twice).
+ * The deployment must exist and belong to `change.workspaceId` (the namespace agents run it in):
+ * a change naming another workspace is refused, not written under a borrowed name.
  */
 export async function commitTopologyChange(db: Db, region: string, change: TopologyChange, floor: number, now: number): Promise<CommitResult> {
   return db.transaction().execute(async (trx) => {
+    const deployment = await trx.selectFrom("deployments").select("workspace_id").where("id", "=", change.deploymentId).executeTakeFirst();
+    if (!deployment) throw terminal("not_found", `deployment ${change.deploymentId} not found; topology is committed only for existing deployments`);
+    if (deployment.workspace_id !== change.workspaceId) throw terminal("permission_denied", `deployment ${change.deploymentId} does not belong to workspace ${change.workspaceId}`);
     const existing = await trx
       .selectFrom("deployment_topology")
       .selectAll()
