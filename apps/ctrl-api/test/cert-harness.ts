@@ -110,6 +110,8 @@ export async function startCertStack(options: CertStackOptions = {}): Promise<Ce
         RESTATE_ADMIN_URL: stack.restate.adminUrl,
         RESTATE_INGRESS_URL: stack.restate.ingressUrl,
         S3_ENDPOINT: stack.s3.endpoint,
+        S3_ACCESS_KEY_ID: stack.s3.accessKeyId,
+        S3_SECRET_ACCESS_KEY: stack.s3.secretAccessKey,
         VAULT_MASTER_KEYS: vaultKeys,
         ACME_DIRECTORY_URL: certificates.directoryUrl,
         ACME_EMAIL: "certs@example.test",
