@@ -33,7 +33,7 @@ async function deployOnce(i: number): Promise<number> {
   const started = Date.now();
   const { deploymentId } = await deployments.createDeployment(
     { projectId: project.projectId, environmentSlug: i % 2 ? "preview" : "production", branch: `bench-${i}`, source: { case: "dockerImage", value: "registry.test/app:1" } },
-    bearer(stack.apiToken),
+    bearer(stack.operatorToken),
   );
   const row = await waitFor(
     `deployment ${deploymentId} ready`,

@@ -39,7 +39,7 @@ const work = await mkdtemp(join(tmpdir(), "krane-bench-src-"));
 const portBase = 50_000;
 const agent = await startAgent({
   apiUrl: stack.apiUrl,
-  token: stack.apiToken,
+  token: await stack.agentToken(region, { ports: { low: portBase, high: portBase + 999 } }),
   region,
   dataDir,
   portRange: `${portBase}-${portBase + 999}`,

@@ -74,7 +74,7 @@ try {
   const routeCount = Number((await db.selectFrom("frontline_routes").select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow()).n);
 
   const { deployments } = clients(stack);
-  const auth = bearer(stack.apiToken);
+  const auth = bearer(stack.operatorToken);
   // Connect JSON unary as a plain POST (the same HTTP/1.1 listener and plugin as the RPCs).
   const liveness = {
     liveness: async () => {

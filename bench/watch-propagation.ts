@@ -52,10 +52,11 @@ try {
   const arrivals = new Map<number, number[]>();
   const abort = new AbortController();
   const { cluster } = clients(stack);
+  const agentToken = await stack.agentToken(region);
   let connected = 0;
   const streams = Array.from({ length: watcherCount }, async () => {
     try {
-      const stream = cluster.watchDeployments({ region, versionLastSeen: 0n }, { ...bearer(stack.apiToken), signal: abort.signal });
+      const stream = cluster.watchDeployments({ region, versionLastSeen: 0n }, { ...bearer(agentToken), signal: abort.signal });
       connected++;
       for await (const s of stream) {
         const t = performance.now();

@@ -128,7 +128,7 @@ try {
 }
 
 const seed = runner.outputs.seed as SeedResult;
-process.stdout.write(summary({ services: runner.services, apiUrl: urls.api, seed, seconds: (Date.now() - started) / 1000 }));
+process.stdout.write(summary({ services: runner.services, apiUrl: urls.api, seed, seconds: (Date.now() - started) / 1000, secretsFile: join(dataDir, "secrets.env") }));
 
 const storage = createStorage({ endpoint: urls.s3, ...localS3 });
 say("self-check: generateUploadUrl with the root key, PUT a tar.gz to the URL, read it back from S3…");

@@ -5,4 +5,5 @@ export * from "./mysql.js";
 export * from "./runner.js";
 export * from "./self-check.js";
 export * from "./specs.js";
+export * from "./secrets.js";
 export * from "./summary.js";

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { createDb, migrateToLatest, seedLocal, type SeedResult } from "@ctrl/db";
+import { createDb, ensureAgentCredential, migrateToLatest, seedLocal, type SeedResult } from "@ctrl/db";
 import { ensureDatabase } from "@ctrl/db/testing";
 import { generateRestateIdentity, restateIdentityFromPem, restateServerBinary } from "@ctrl/testing";
 import { createStorage } from "@ctrl/s3";
@@ -12,6 +12,7 @@ import { answersAsRoot, initPrivateDataDir, mariadbdArgs, type DatabaseChoice } 
 import { redactSignatures } from "./logs.js";
 import type { StepSpec } from "./runner.js";
 import { acmePorts, localAcme, vaultKeysOf, type AcmeChoice } from "./acme.js";
+import { localSecrets } from "./secrets.js";
 
 const require = createRequire(import.meta.url);
 
@@ -31,8 +32,8 @@ export interface StackSettings {
 
 /** S3 settings shared by every process (s3rver accepts any bucket with these credentials). */
 export const localS3 = { bucket: "ctrl-builds", region: "us-east-1", accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
-/** The bearer token agents and internal callers use on ctrl-api locally. */
-export const localApiToken = "local-dev-token-change-me";
+/** The local agent's instance ports (krane's default KRANE_PORT_RANGE; its credential allows exactly these). */
+export const localInstancePorts = { low: 20000, high: 29999 };
 
 /** The URLs of a stack with these ports. */
 export function stackUrls(ports: Ports) {
@@ -70,10 +71,12 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
   const frontlinePort = s.ports.frontline;
   const kranePort = s.ports.krane;
   const acme = localAcme(s.acme ?? "auto", s.dataDir, frontlinePort);
-  // ctrl-api encrypts deployments' environment variables for krane with these (the ones in `<dataDir>/vault.keys`).
+  // ctrl-api's storage keys for environment variables (and the worker's for certificates): `<dataDir>/vault.keys`.
   const vaultKeys = vaultKeysOf(s.dataDir);
   // restate-server signs every request to the worker with this key; the worker accepts only those.
   const restateIdentity = restateIdentityOf(s.dataDir);
+  // Tokens and the agent's vault key, generated once into `<dataDir>/secrets.env` (no app has a default).
+  const { secrets } = localSecrets(s.dataDir);
   // What ctrl-api and ctrl-worker share (their config.ts documents each variable).
   const common = {
     DATABASE_URL: databaseUrl,
@@ -168,6 +171,22 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
       },
     },
     {
+      // The region-`local` agent's credential: KRANE_TOKEN from secrets.env, bound to 127.0.0.1 and the
+      // instance ports. Idempotent; a revoked one stays revoked (delete secrets.env for a new token).
+      kind: "task",
+      name: "agent-credential",
+      after: ["migrate"],
+      run: async (_outputs, log) => {
+        const db = createDb({ url: databaseUrl, connectionLimit: 2 });
+        try {
+          const credential = await ensureAgentCredential(db, { token: secrets.KRANE_TOKEN, name: "local stack krane", region: "local", advertiseHosts: ["127.0.0.1"], ports: localInstancePorts, now: Date.now() });
+          log(`agent credential ${credential.id} (region local, 127.0.0.1:${localInstancePorts.low}-${localInstancePorts.high})`);
+        } finally {
+          await db.destroy();
+        }
+      },
+    },
+    {
       // apps/sentinel bundled into an artifact and uploaded; its reference is the worker's SENTINEL_IMAGE,
       // so sentinels run through the agent like any workload (content-addressed: unchanged → same ref).
       kind: "task",
@@ -219,10 +238,12 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
         HOST: "127.0.0.1",
         PORT: String(s.ports.api),
         GRPC_PORT: String(s.ports.grpc),
-        CTRL_API_TOKEN: localApiToken,
+        CTRL_OPERATOR_TOKEN: secrets.CTRL_OPERATOR_TOKEN,
+        CTRL_FRONTLINE_TOKEN: secrets.CTRL_FRONTLINE_TOKEN,
         RESTATE_INGRESS_URL: urls.restateIngress,
         INSTANCE_ID: "api-local",
         VAULT_MASTER_KEYS: vaultKeys,
+        VAULT_REGION_KEYS: `local=${secrets.KRANE_VAULT_MASTER_KEYS}`,
       },
       ports: { http: s.ports.api, grpc: s.ports.grpc },
       ready: { http: `${urls.api}/health` },
@@ -233,25 +254,27 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
       // cursors, specs and unpacked artifacts; Ctrl-C stops its instances and the next run restarts them.
       kind: "service",
       name: "krane",
-      after: ["ctrl-api", "s3"],
+      after: ["ctrl-api", "s3", "agent-credential"],
       command: node,
       args: [...tsx, join(s.root, "apps/krane/src/main.ts")],
       env: {
         ...common,
         KRANE_CONTROL_PLANE_URL: urls.api,
-        KRANE_TOKEN: localApiToken,
+        KRANE_TOKEN: secrets.KRANE_TOKEN,
         KRANE_REGION: "local",
+        KRANE_ADVERTISE_HOST: "127.0.0.1",
+        KRANE_PORT_RANGE: `${localInstancePorts.low}-${localInstancePorts.high}`,
         KRANE_DATA_DIR: join(s.dataDir, "krane"),
         KRANE_HTTP_PORT: String(kranePort),
         KRANE_STOP_INSTANCES_ON_EXIT: "true",
         // Sentinels read their environment's instances from MySQL (apps/sentinel/README.md).
         KRANE_SENTINEL_ENV: JSON.stringify({ DATABASE_URL: databaseUrl }),
-        KRANE_VAULT_MASTER_KEYS: vaultKeys,
+        KRANE_VAULT_MASTER_KEYS: secrets.KRANE_VAULT_MASTER_KEYS,
       },
       ports: { http: kranePort },
       ready: { http: `http://127.0.0.1:${kranePort}/health` },
       graceMs: 15_000,
-      urls: { krane: `http://127.0.0.1:${kranePort}  (GET /logs/<instance>?lines=N with the API token; instances on ports 20000-29999)` },
+      urls: { krane: `http://127.0.0.1:${kranePort}  (GET /logs/<instance>?lines=N with KRANE_TOKEN from secrets.env; instances on ports 20000-29999)` },
     },
     {
       // The edge (apps/frontline/README.md): routes by Host to sentinels or instances of region `local`.
@@ -266,7 +289,8 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
         PORT: String(frontlinePort),
         FRONTLINE_REGION: "local",
         CTRL_API_URL: urls.api,
-        CTRL_API_TOKEN: localApiToken,
+        CTRL_FRONTLINE_TOKEN: secrets.CTRL_FRONTLINE_TOKEN,
+        FRONTLINE_UPSTREAM_PORT_RANGE: `${localInstancePorts.low}-${localInstancePorts.high}`,
         LOG_LEVEL: s.logLevel,
         ...acme.frontlineEnv,
       },

@@ -2,7 +2,7 @@ import type { SeedResult } from "@ctrl/db";
 import type { ServiceSpec } from "./runner.js";
 
 /** The text printed once the stack is up: URLs, the root key (shown once) and curls to try. */
-export function summary(input: { services: ServiceSpec[]; apiUrl: string; seed: SeedResult; seconds: number }): string {
+export function summary(input: { services: ServiceSpec[]; apiUrl: string; seed: SeedResult; seconds: number; secretsFile?: string }): string {
   const rows = input.services.flatMap((s) => Object.entries(s.urls ?? {}));
   const width = Math.max(...rows.map(([k]) => k.length), "root key".length);
   const { seed } = input;
@@ -16,6 +16,9 @@ export function summary(input: { services: ServiceSpec[]; apiUrl: string; seed: 
     `  ${"project".padEnd(width)}  ${seed.projectId} (hello; environments production ${seed.environments.production}, preview ${seed.environments.preview})`,
     `  ${"root key".padEnd(width)}  ${seed.rootKey}`,
     `  ${"".padEnd(width)}  ↑ shown once: it is stored hashed. Each \`pnpm dev\` mints a new one; old ones keep working.`,
+    ...(input.secretsFile
+      ? [`  ${"secrets".padEnd(width)}  ${input.secretsFile}  (mode 0600: CTRL_OPERATOR_TOKEN, CTRL_FRONTLINE_TOKEN, KRANE_TOKEN, KRANE_VAULT_MASTER_KEYS; generated once, delete to rotate)`]
+      : []),
     "",
     "Ask for an upload URL:",
     "",

@@ -88,7 +88,7 @@ export async function startSystem(options: { readinessPollMs?: number } = {}): P
   const rangeLow = 30_000 + (process.pid % 200) * 50;
   const krane = startNode("krane", join(repo, "apps/krane/src/main.ts"), {
     KRANE_CONTROL_PLANE_URL: stack.apiUrl,
-    KRANE_TOKEN: stack.apiToken,
+    KRANE_TOKEN: await stack.agentToken("local", { ports: { low: rangeLow, high: rangeLow + 49 } }),
     KRANE_REGION: "local",
     KRANE_DATA_DIR: kraneDataDir,
     KRANE_PORT_RANGE: `${rangeLow}-${rangeLow + 49}`,
@@ -110,7 +110,8 @@ export async function startSystem(options: { readinessPollMs?: number } = {}): P
     FRONTLINE_REGION: "local",
     FRONTLINE_POLL_INTERVAL_MS: "100",
     CTRL_API_URL: stack.apiUrl,
-    CTRL_API_TOKEN: stack.apiToken,
+    CTRL_FRONTLINE_TOKEN: stack.frontlineToken,
+    FRONTLINE_UPSTREAM_PORT_RANGE: `${rangeLow}-${rangeLow + 49}`,
     LOG_LEVEL: "warn",
   });
   const worker = await startWorker();

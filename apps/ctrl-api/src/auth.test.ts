@@ -1,6 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { parseBearer, requireProjectAccess, type Principal } from "./auth.js";
+import { AcmeService, ClusterService, DeploymentService, DomainService } from "@ctrl/proto";
+import { parseBearer, requireProjectAccess, serviceRefusal, type Principal } from "./auth.js";
 
 describe("parseBearer", () => {
   it.each([undefined, null, ""])("says the header is missing for %j", (header) => {
@@ -54,8 +55,11 @@ describe("requireProjectAccess", () => {
     }
   };
 
-  it("lets the internal token act on any project", () => {
-    expect(codeOf(() => requireProjectAccess({ kind: "internal" }, project, "generate_upload_url", "nf"))).toBeUndefined();
+  it("lets the operator token act on any project, and never an agent or frontline credential", () => {
+    expect(codeOf(() => requireProjectAccess({ kind: "operator" }, project, "generate_upload_url", "nf"))).toBeUndefined();
+    expect(codeOf(() => requireProjectAccess({ kind: "frontline" }, project, "read_deployment", "nf"))).toBe(Code.PermissionDenied);
+    const agent: Principal = { kind: "agent", credentialId: "agc_1", region: "local", advertiseHosts: ["127.0.0.1"], ports: { low: 20000, high: 29999 } };
+    expect(codeOf(() => requireProjectAccess(agent, project, "read_deployment", "nf"))).toBe(Code.PermissionDenied);
   });
 
   it("grants a root key of the workspace with the permission", () => {
@@ -88,5 +92,21 @@ describe("requireProjectAccess", () => {
 
   it("is Unauthenticated without a principal", () => {
     expect(codeOf(() => requireProjectAccess(undefined, project, "generate_upload_url", "nf"))).toBe(Code.Unauthenticated);
+  });
+});
+
+describe("serviceRefusal", () => {
+  const agent: Principal = { kind: "agent", credentialId: "agc_1", region: "local", advertiseHosts: ["127.0.0.1"], ports: { low: 20000, high: 29999 } };
+  const rootKey: Principal = { kind: "root_key", keyId: "key_1", workspaceId: "ws_1", permissions: ["project.*.*"] };
+  const services = [ClusterService, AcmeService, DeploymentService, DomainService].map((s) => s.typeName);
+  // [principal, the services it may call]: everything else is refused (permission_denied).
+  const allowed: [string, Principal, string[]][] = [
+    ["agent", agent, [ClusterService.typeName]],
+    ["frontline", { kind: "frontline" }, [AcmeService.typeName]],
+    ["operator", { kind: "operator" }, [AcmeService.typeName, DeploymentService.typeName, DomainService.typeName]],
+    ["root_key", rootKey, [DeploymentService.typeName, DomainService.typeName]],
+  ];
+  it.each(allowed)("lets %s call exactly its services", (_, principal, mine) => {
+    for (const service of services) expect(serviceRefusal(principal, service) === undefined, `${principal.kind} on ${service}`).toBe(mine.includes(service));
   });
 });

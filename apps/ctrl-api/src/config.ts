@@ -1,4 +1,11 @@
+import { parseRegionKeys } from "@ctrl/vault";
 import { z } from "zod";
+
+/** A required secret: no default, at least 32 characters; the message names the variable and the fix. */
+const secret = (name: string, what: string) =>
+  z
+    .string({ error: `${name} is required (${what}): generate one, e.g. \`openssl rand -base64 32\`` })
+    .min(32, `${name} must be at least 32 characters (${what}): generate one, e.g. \`openssl rand -base64 32\``);
 
 /** Every setting of ctrl-api, read once from the environment in main.ts. */
 export const apiConfigSchema = z.object({
@@ -11,10 +18,20 @@ export const apiConfigSchema = z.object({
   /** HTTP/2 cleartext port: gRPC (and Connect over h2c). 0 picks a free port; -1 disables. */
   GRPC_PORT: z.coerce.number().int().min(-1).max(65535).default(7071),
   /**
-   * Bearer token that agents (krane) and internal callers present on the Connect services.
-   * Root keys from `api_keys` are accepted too, scoped to their workspace.
+   * Bearer token of operators (and the CLI/tools acting for them): Connect services across every
+   * workspace (GetDeployment, Rollback, Promote …), never ClusterService. No default: generate one
+   * (`openssl rand -base64 32`); `pnpm dev` writes one into <dataDir>/secrets.env.
    */
-  CTRL_API_TOKEN: z.string().min(16, "CTRL_API_TOKEN must be at least 16 characters").default("local-dev-token-change-me"),
+  CTRL_OPERATOR_TOKEN: secret("CTRL_OPERATOR_TOKEN", "the operators' bearer token"),
+  /**
+   * Bearer token of frontline (its own CTRL_FRONTLINE_TOKEN): AcmeService lookups only. No default.
+   * Agents do not use a shared token: each has a credential of its own (`ctrl-db agent-credential create`).
+   */
+  CTRL_FRONTLINE_TOKEN: secret("CTRL_FRONTLINE_TOKEN", "frontline's bearer token"),
+  /** Removed: the one shared token was split into the three credentials above. Refused so an old config fails loudly. */
+  CTRL_API_TOKEN: z
+    .never({ error: "CTRL_API_TOKEN is no longer used: set CTRL_OPERATOR_TOKEN (operators) and CTRL_FRONTLINE_TOKEN (frontline), and give each agent its own credential (ctrl-db agent-credential create)" })
+    .optional(),
   /** Restate ingress, where durable work is started. */
   RESTATE_INGRESS_URL: z.string().url().default("http://127.0.0.1:8080"),
   /** Internal S3 endpoint (what servers reach). */
@@ -23,8 +40,9 @@ export const apiConfigSchema = z.object({
   S3_EXTERNAL_ENDPOINT: z.string().url().optional(),
   S3_REGION: z.string().default("us-east-1"),
   S3_BUCKET: z.string().min(3).default("ctrl-builds"),
-  S3_ACCESS_KEY_ID: z.string().default("S3RVER"),
-  S3_SECRET_ACCESS_KEY: z.string().default("S3RVER"),
+  /** S3 credentials (no default: s3rver's are `S3RVER`/`S3RVER`, which `pnpm dev` passes). */
+  S3_ACCESS_KEY_ID: z.string({ error: "S3_ACCESS_KEY_ID is required: the S3 access key id" }).min(1, "S3_ACCESS_KEY_ID is required: the S3 access key id"),
+  S3_SECRET_ACCESS_KEY: z.string({ error: "S3_SECRET_ACCESS_KEY is required: the S3 secret key" }).min(1, "S3_SECRET_ACCESS_KEY is required: the S3 secret key"),
   /**
    * How often the shared per-region poller behind ClusterService.WatchDeployments/WatchSentinels
    * reads new versions (ms). One query per region per tick, whatever the number of agents.
@@ -42,11 +60,29 @@ export const apiConfigSchema = z.object({
   /** Platform apex of generated hostnames (same as the worker's); custom domains under it are refused. */
   APEX_DOMAIN: z.string().min(1).default("ctrl.localhost"),
   /**
-   * Vault master keys (`k1:<base64 of 32 bytes>[,k0:…]`, the worker's syntax and keys): decrypts the
-   * stored environment variables and encrypts them for agents (krane's KRANE_VAULT_MASTER_KEYS must
-   * hold the same keys). Unset: deployments whose environment has variables fail with env_decrypt_failed.
+   * Vault master keys (`k1:<base64 of 32 bytes>[,k0:…]`, the worker's syntax and keys): decrypt the
+   * stored environment variables. Never given to an agent. Unset: deployments whose environment has
+   * variables fail with env_decrypt_failed.
    */
   VAULT_MASTER_KEYS: z.string().min(1).optional(),
+  /**
+   * Per-region agent keys, `<region>=k1:<base64>[,k0:…][;<region>=…]`: a region's ApplyDeployment
+   * environment is encrypted with its key, and that region's agents hold only it
+   * (KRANE_VAULT_MASTER_KEYS). A region without a key: its deployments with variables fail with
+   * env_decrypt_failed.
+   */
+  VAULT_REGION_KEYS: z
+    .string()
+    .min(1)
+    .optional()
+    .superRefine((v, ctx) => {
+      if (v === undefined) return;
+      try {
+        parseRegionKeys(v);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: (err as Error).message });
+      }
+    }),
   /** Reported by Liveness. */
   INSTANCE_ID: z.string().default(`api-${process.pid}`),
   /** pino log level. */

@@ -10,8 +10,10 @@ export interface ApiDeps {
   storage: Storage;
   restate: Ingress;
   logger: Logger;
-  /** Bearer token for agents and internal callers. */
-  apiToken: string;
+  /** Operators' bearer token (CTRL_OPERATOR_TOKEN): every workspace, never ClusterService. */
+  operatorToken: string;
+  /** Frontline's bearer token (CTRL_FRONTLINE_TOKEN): AcmeService only. Agents authenticate with `agent_credentials`. */
+  frontlineToken: string;
   version: string;
   instanceId: string;
   /** Platform apex of generated hostnames; custom domains may not be under it (default ctrl.localhost). */
@@ -22,6 +24,8 @@ export interface ApiDeps {
   clusterWatchPollMs?: number;
   /** Interval at which each WatchDeployment stream re-reads its deployment (default 200 ms). */
   deploymentWatchPollMs?: number;
-  /** Decrypts stored environment variables and encrypts them for agents; without it a deploy with variables fails (env_decrypt_failed). */
+  /** Decrypts stored environment variables; without it a deploy with variables fails (env_decrypt_failed). */
   vault?: Vault;
+  /** Per-region agent keys (VAULT_REGION_KEYS): what a region's ApplyDeployment environment is encrypted with. */
+  regionVaults?: ReadonlyMap<string, Vault>;
 }

@@ -1,6 +1,6 @@
 import { createDb } from "@ctrl/db";
 import { createStorage } from "@ctrl/s3";
-import { Vault } from "@ctrl/vault";
+import { parseRegionKeys, Vault } from "@ctrl/vault";
 import * as clients from "@restatedev/restate-sdk-clients";
 import { loadApiConfig } from "./config.js";
 import { createLogger } from "./logger.js";
@@ -21,7 +21,7 @@ const storage = createStorage({
 });
 await storage.ensureBucket();
 const restate = clients.connect({ url: config.RESTATE_INGRESS_URL });
-const deps = { db, storage, restate, logger, apiToken: config.CTRL_API_TOKEN, version: process.env.npm_package_version ?? "dev", instanceId: config.INSTANCE_ID, clusterWatchPollMs: config.CLUSTER_WATCH_POLL_MS, deploymentWatchPollMs: config.DEPLOYMENT_WATCH_POLL_MS, apexDomain: config.APEX_DOMAIN, ...(config.VAULT_MASTER_KEYS ? { vault: Vault.fromSpec(config.VAULT_MASTER_KEYS) } : {}) };
+const deps = { db, storage, restate, logger, operatorToken: config.CTRL_OPERATOR_TOKEN, frontlineToken: config.CTRL_FRONTLINE_TOKEN, version: process.env.npm_package_version ?? "dev", instanceId: config.INSTANCE_ID, clusterWatchPollMs: config.CLUSTER_WATCH_POLL_MS, deploymentWatchPollMs: config.DEPLOYMENT_WATCH_POLL_MS, apexDomain: config.APEX_DOMAIN, ...(config.VAULT_MASTER_KEYS ? { vault: Vault.fromSpec(config.VAULT_MASTER_KEYS) } : {}), ...(config.VAULT_REGION_KEYS ? { regionVaults: parseRegionKeys(config.VAULT_REGION_KEYS) } : {}) };
 
 const http1 = await buildServer(deps);
 await http1.listen({ port: config.PORT, host: config.HOST });

@@ -61,7 +61,7 @@ export async function buildServer(deps: ApiDeps, options: BuildServerOptions = {
 
   await app.register(fastifyConnectPlugin, {
     routes: connectRoutes(deps),
-    interceptors: [authInterceptor(deps.db, deps.apiToken, deps.now ?? Date.now)],
+    interceptors: [authInterceptor(deps.db, { operatorToken: deps.operatorToken, frontlineToken: deps.frontlineToken }, deps.now ?? Date.now)],
     shutdownTimeoutMs: 5_000,
     jsonOptions: { ignoreUnknownFields: false },
   });

@@ -128,6 +128,8 @@ export async function startCertStack(options: CertStackOptions = {}): Promise<Ce
         RESTATE_INGRESS_URL: stack.restate.ingressUrl,
         RESTATE_IDENTITY_KEYS: stack.restate.identityKeys.join(","),
         S3_ENDPOINT: stack.s3.endpoint,
+        S3_ACCESS_KEY_ID: stack.s3.accessKeyId,
+        S3_SECRET_ACCESS_KEY: stack.s3.secretAccessKey,
         VAULT_MASTER_KEYS: vaultKeys,
         ACME_DIRECTORY_URL: certificates.directoryUrl,
         ACME_EMAIL: "certs@example.test",

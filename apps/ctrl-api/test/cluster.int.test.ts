@@ -5,7 +5,8 @@
  * later version; N = every version after N, in order, never twice); regions never see each other's
  * rows; ApplyDeployment carries image, replicas, CPU, memory, command, port and health path; stopped
  * topology and archived sentinels arrive as `delete`; reports upsert and remove instances of the
- * reporting region only; a missing or wrong token and a missing region header are rejected.
+ * credential's region only; a missing or wrong token, a root key and a region that differs from the
+ * credential's are rejected (credentials.int.test.ts covers the credential rules in depth).
  */
 import { Code, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -36,6 +37,8 @@ beforeAll(async () => {
 afterAll(async () => stack?.close());
 
 const cluster = () => clients(stack).cluster;
+/** The agent credential of `region` used by these tests: reports on 10.0.0.1 and 127.0.0.1, ports 20000-29999. */
+const agent = (region: string) => stack.agentToken(region, { advertiseHosts: ["10.0.0.1", "127.0.0.1"] });
 const versioning = (region: string) => stack.deps.restate.objectClient<VersioningServiceApi>({ name: "VersioningService" }, region);
 
 /** A deployment row (what the topology joins to) with distinctive resources. */
@@ -68,7 +71,7 @@ function watch(region: string, cursor: bigint, transport?: "grpc") {
   const client = transport === "grpc" ? createClient(ClusterService, createGrpcTransport({ baseUrl: stack.grpcUrl })) : cluster();
   const done = (async () => {
     try {
-      for await (const s of client.watchDeployments({ region, versionLastSeen: cursor }, { ...bearer(stack.apiToken), signal: abort.signal })) received.push(s);
+      for await (const s of client.watchDeployments({ region, versionLastSeen: cursor }, { ...bearer(await agent(region)), signal: abort.signal })) received.push(s);
     } catch (err) {
       if (!abort.signal.aborted) throw err;
     }
@@ -149,15 +152,17 @@ describe("WatchDeployments", () => {
     for (const w of watchers) expect(w.summary()).toEqual([[v, "apply", id]]);
   });
 
-  it("rejects a missing token, a root key, an empty region and a region header that disagrees", async () => {
+  it("rejects a missing token, a root key, and a region or header other than the credential's; an empty region means the credential's", async () => {
     const drain = async (opts: object, region = "eu-1") => {
       for await (const _ of cluster().watchDeployments({ region, versionLastSeen: 0n }, opts)) void _;
     };
     expect((await failure(drain({}))).code).toBe(Code.Unauthenticated);
     expect((await failure(drain(bearer("not-the-token")))).code).toBe(Code.Unauthenticated);
     expect((await failure(drain(bearer(ws.rootKey)))).code).toBe(Code.PermissionDenied);
-    expect((await failure(drain(bearer(stack.apiToken), ""))).code).toBe(Code.InvalidArgument);
-    expect((await failure(drain(bearer(stack.apiToken, "us-1"), "eu-1"))).code).toBe(Code.InvalidArgument);
+    expect((await failure(drain(bearer(stack.operatorToken)))).code).toBe(Code.PermissionDenied);
+    expect((await failure(drain(bearer(await agent("us-1"))))).code).toBe(Code.PermissionDenied);
+    expect((await failure(drain(bearer(await agent("eu-1"), "us-1"), "eu-1"))).code).toBe(Code.PermissionDenied);
+    expect((await failure(drain(bearer(await agent("eu-1"), "us-1"), ""))).code).toBe(Code.PermissionDenied);
     const sentinels = async () => {
       for await (const _ of cluster().watchSentinels({ region: "eu-1" }, {})) void _;
     };
@@ -184,7 +189,7 @@ describe("WatchSentinels", () => {
     const received: SentinelState[] = [];
     const done = (async () => {
       try {
-        for await (const s of cluster().watchSentinels({ region, versionLastSeen: 0n }, { ...bearer(stack.apiToken), signal: abort.signal })) received.push(s);
+        for await (const s of cluster().watchSentinels({ region, versionLastSeen: 0n }, { ...bearer(await agent(region)), signal: abort.signal })) received.push(s);
       } catch (err) {
         if (!abort.signal.aborted) throw err;
       }
@@ -205,48 +210,51 @@ describe("WatchSentinels", () => {
     expect(received[2]!.state).toEqual({ case: "delete", value: expect.objectContaining({ k8sName: "sentinel-one" }) });
 
     // GetDesiredSentinelState: version unset, region-scoped.
-    const got = await cluster().getDesiredSentinelState({ sentinelId: s1 }, bearer(stack.apiToken, region));
+    const got = await cluster().getDesiredSentinelState({ sentinelId: s1 }, bearer(await agent(region), region));
     expect(got.version).toBe(0n);
     expect(got.state.case).toBe("delete");
-    expect((await failure(cluster().getDesiredSentinelState({ sentinelId: s1 }, bearer(stack.apiToken, "us-9")))).code).toBe(Code.NotFound);
+    expect((await failure(cluster().getDesiredSentinelState({ sentinelId: s1 }, bearer(await agent("us-9"))))).code).toBe(Code.NotFound);
 
     // ReportSentinelStatus records health for the reporting region's sentinel only.
-    await cluster().reportSentinelStatus({ k8sName: "sentinel-one", availableReplicas: 2, health: Health.HEALTHY, image: "sentinel:1", addresses: ["127.0.0.1:1", "127.0.0.1:2"] }, bearer(stack.apiToken, region));
+    await cluster().reportSentinelStatus({ k8sName: "sentinel-one", availableReplicas: 2, health: Health.HEALTHY, image: "sentinel:1", addresses: ["127.0.0.1:20001", "127.0.0.1:20002"] }, bearer(await agent(region)));
     const row = await stack.deps.db.selectFrom("sentinels").selectAll().where("id", "=", s1).executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ health: "healthy", available_replicas: 2, running_image: "sentinel:1", addresses: JSON.stringify(["127.0.0.1:1", "127.0.0.1:2"]) });
+    expect(row).toMatchObject({ health: "healthy", available_replicas: 2, running_image: "sentinel:1", addresses: JSON.stringify(["127.0.0.1:20001", "127.0.0.1:20002"]) });
     expect(Number(row.version)).toBe(v1c); // actual state takes no version
-    expect((await failure(cluster().reportSentinelStatus({ k8sName: "sentinel-one", health: Health.HEALTHY }, bearer(stack.apiToken, "us-9")))).code).toBe(Code.NotFound);
-    expect((await failure(cluster().reportSentinelStatus({ k8sName: "sentinel-one", health: Health.HEALTHY }, bearer(stack.apiToken)))).code).toBe(Code.InvalidArgument);
+    expect((await failure(cluster().reportSentinelStatus({ k8sName: "sentinel-one", health: Health.HEALTHY }, bearer(await agent("us-9"))))).code).toBe(Code.NotFound);
+    expect((await failure(cluster().reportSentinelStatus({ k8sName: "sentinel-one", health: Health.HEALTHY }, bearer(await agent(region), "us-9")))).code).toBe(Code.PermissionDenied);
   });
 });
 
 describe("GetDesiredDeploymentState", () => {
-  it("answers the caller's region with the version unset; needs the region header", async () => {
+  it("answers the credential's region with the version unset; a differing region header is refused", async () => {
     const id = await deployment();
     await commit("eu-3", id, "running");
-    const got = await cluster().getDesiredDeploymentState({ deploymentId: id }, bearer(stack.apiToken, "eu-3"));
+    const got = await cluster().getDesiredDeploymentState({ deploymentId: id }, bearer(await agent("eu-3"), "eu-3"));
     expect(got.version).toBe(0n);
     expect(got.state).toEqual({ case: "apply", value: expect.objectContaining({ deploymentId: id, replicas: 2, port: 3000 }) });
     await commit("eu-3", id, "stopped");
-    expect((await cluster().getDesiredDeploymentState({ deploymentId: id }, bearer(stack.apiToken, "eu-3"))).state.case).toBe("delete");
-    expect((await failure(cluster().getDesiredDeploymentState({ deploymentId: id }, bearer(stack.apiToken, "us-3")))).code).toBe(Code.NotFound);
-    const noRegion = await failure(cluster().getDesiredDeploymentState({ deploymentId: id }, bearer(stack.apiToken)));
-    expect(noRegion.code).toBe(Code.InvalidArgument);
-    expect(noRegion.rawMessage).toContain("x-krane-region");
-    expect((await failure(cluster().getDesiredDeploymentState({ deploymentId: id }, bearer(stack.apiToken, "bad region!")))).code).toBe(Code.InvalidArgument);
+    // No header: the credential's region.
+    expect((await cluster().getDesiredDeploymentState({ deploymentId: id }, bearer(await agent("eu-3")))).state.case).toBe("delete");
+    expect((await failure(cluster().getDesiredDeploymentState({ deploymentId: id }, bearer(await agent("us-3"))))).code).toBe(Code.NotFound);
+    const forged = await failure(cluster().getDesiredDeploymentState({ deploymentId: id }, bearer(await agent("us-3"), "eu-3")));
+    expect(forged.code).toBe(Code.PermissionDenied);
+    expect(forged.rawMessage).toContain("x-krane-region");
+    expect((await failure(cluster().getDesiredDeploymentState({ deploymentId: id }, bearer(await agent("eu-3"), "bad region!")))).code).toBe(Code.PermissionDenied);
     expect((await failure(cluster().getDesiredDeploymentState({ deploymentId: id }, { headers: { "x-krane-region": "eu-3" } }))).code).toBe(Code.Unauthenticated);
-    expect((await failure(cluster().getDesiredDeploymentState({ deploymentId: "" }, bearer(stack.apiToken, "eu-3")))).code).toBe(Code.InvalidArgument);
+    expect((await failure(cluster().getDesiredDeploymentState({ deploymentId: "" }, bearer(await agent("eu-3"))))).code).toBe(Code.InvalidArgument);
   });
 });
 
 describe("ReportDeploymentStatus", () => {
-  const instance = (k8sName: string, status: InstanceStatus, extra: object = {}) => ({ k8sName, address: `10.0.0.1:${k8sName.length}`, cpuMillicores: 250n, memoryMib: 256n, status, ...extra });
+  const instance = (k8sName: string, status: InstanceStatus, extra: object = {}) => ({ k8sName, address: `10.0.0.1:${20000 + k8sName.length}`, cpuMillicores: 250n, memoryMib: 256n, status, ...extra });
   const instancesOf = (id: string) => stack.deps.db.selectFrom("instances").selectAll().where("deployment_id", "=", id).orderBy("region").orderBy("k8s_name").execute();
 
   it("upserts the reported instances and removes the deployment's others, in the reporting region only", async () => {
     const id = await deployment();
-    const report = (region: string, instances: ReturnType<typeof instance>[]) =>
-      cluster().reportDeploymentStatus({ change: { case: "update", value: { k8sName: id, instances } } }, bearer(stack.apiToken, region));
+    await commit("eu-4", id, "running");
+    await commit("us-4", id, "running");
+    const report = async (region: string, instances: ReturnType<typeof instance>[]) =>
+      cluster().reportDeploymentStatus({ change: { case: "update", value: { k8sName: id, instances } } }, bearer(await agent(region)));
     await report("eu-4", [instance("i-1", InstanceStatus.PENDING), instance("i-2", InstanceStatus.PENDING)]);
     await report("us-4", [instance("i-1", InstanceStatus.RUNNING)]); // same name, other region: another instance
     expect((await instancesOf(id)).map((i) => [i.region, i.k8s_name, i.status])).toEqual([["eu-4", "i-1", "pending"], ["eu-4", "i-2", "pending"], ["us-4", "i-1", "running"]]);
@@ -259,20 +267,21 @@ describe("ReportDeploymentStatus", () => {
     await report("eu-4", []); // an empty report: nothing runs there any more
     expect((await instancesOf(id)).map((i) => [i.region, i.k8s_name])).toEqual([["us-4", "i-1"]]);
     await report("eu-4", [instance("i-9", InstanceStatus.RUNNING)]);
-    await cluster().reportDeploymentStatus({ change: { case: "delete", value: { k8sName: id } } }, bearer(stack.apiToken, "eu-4"));
+    await cluster().reportDeploymentStatus({ change: { case: "delete", value: { k8sName: id } } }, bearer(await agent("eu-4")));
     expect((await instancesOf(id)).map((i) => [i.region, i.k8s_name])).toEqual([["us-4", "i-1"]]);
   });
 
   it("rejects bad reports and changes nothing", async () => {
     const id = await deployment();
-    const send = (change: Parameters<ReturnType<typeof cluster>["reportDeploymentStatus"]>[0]["change"], region = "eu-5") =>
-      cluster().reportDeploymentStatus({ change }, bearer(stack.apiToken, region));
+    await commit("eu-5", id, "running");
+    const send = async (change: Parameters<ReturnType<typeof cluster>["reportDeploymentStatus"]>[0]["change"], header?: string) =>
+      cluster().reportDeploymentStatus({ change }, bearer(await agent("eu-5"), header));
     expect((await failure(send({ case: "update", value: { k8sName: "d_missing", instances: [] } }))).code).toBe(Code.NotFound);
     expect((await failure(send({ case: "update", value: { k8sName: id, instances: [instance("x", InstanceStatus.RUNNING), instance("x", InstanceStatus.RUNNING)] } }))).code).toBe(Code.InvalidArgument);
     expect((await failure(send({ case: "update", value: { k8sName: id, instances: [instance("", InstanceStatus.RUNNING)] } }))).code).toBe(Code.InvalidArgument);
     expect((await failure(send({ case: "update", value: { k8sName: "", instances: [] } }))).code).toBe(Code.InvalidArgument);
     expect((await failure(send({ case: undefined }))).code).toBe(Code.InvalidArgument);
-    expect((await failure(send({ case: "update", value: { k8sName: id, instances: [] } }, ""))).code).toBe(Code.InvalidArgument); // no region header
+    expect((await failure(send({ case: "update", value: { k8sName: id, instances: [] } }, "us-5"))).code).toBe(Code.PermissionDenied); // a forged region header
     expect((await failure(cluster().reportDeploymentStatus({ change: { case: "update", value: { k8sName: id, instances: [] } } }, bearer(ws.rootKey, "eu-5")))).code).toBe(Code.PermissionDenied);
     expect((await failure(cluster().reportDeploymentStatus({ change: { case: "update", value: { k8sName: id, instances: [] } } }, { headers: { "x-krane-region": "eu-5" } }))).code).toBe(Code.Unauthenticated);
     expect(await instancesOf(id)).toEqual([]);

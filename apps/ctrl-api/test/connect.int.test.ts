@@ -94,7 +94,7 @@ describe("CreateS3UploadURL over a Connect client (HTTP/1.1)", () => {
   });
 
   it("returns a working URL with the internal token", async () => {
-    const res = await client().createS3UploadURL({ unkeyProjectId: stack.seed.projectId }, auth(stack.apiToken));
+    const res = await client().createS3UploadURL({ unkeyProjectId: stack.seed.projectId }, auth(stack.operatorToken));
     expect(res.buildContextPath).toMatch(new RegExp(`^${stack.seed.projectId}/build_[1-9A-HJ-NP-Za-km-z]+\\.tar\\.gz$`));
     const url = new URL(res.uploadUrl);
     expect(decodeURIComponent(url.pathname)).toBe(`/${stack.storage.bucket}/${res.buildContextPath}`);
@@ -119,7 +119,7 @@ describe("CreateS3UploadURL over a Connect client (HTTP/1.1)", () => {
   });
 
   it("is not_found for a missing project with the internal token", async () => {
-    const err = await failure(client().createS3UploadURL({ unkeyProjectId: "proj_missing123" }, auth(stack.apiToken)));
+    const err = await failure(client().createS3UploadURL({ unkeyProjectId: "proj_missing123" }, auth(stack.operatorToken)));
     expect(err.code).toBe(Code.NotFound);
   });
 
@@ -132,14 +132,14 @@ describe("CreateS3UploadURL over a Connect client (HTTP/1.1)", () => {
 
   it("is invalid_argument without a project id", async () => {
     for (const unkeyProjectId of ["", "   "]) {
-      const err = await failure(client().createS3UploadURL({ unkeyProjectId }, auth(stack.apiToken)));
+      const err = await failure(client().createS3UploadURL({ unkeyProjectId }, auth(stack.operatorToken)));
       expect(err.code).toBe(Code.InvalidArgument);
       expect(err.rawMessage).toMatch(/unkey_project_id is required/);
     }
   });
 
   it("is not_found (not internal) for a project id that cannot be a key prefix", async () => {
-    const err = await failure(client().createS3UploadURL({ unkeyProjectId: "../etc" }, auth(stack.apiToken)));
+    const err = await failure(client().createS3UploadURL({ unkeyProjectId: "../etc" }, auth(stack.operatorToken)));
     expect(err.code).toBe(Code.NotFound);
   });
 });
@@ -150,14 +150,14 @@ describe("CreateS3UploadURL over the other protocols", () => {
     const err = await failure(client.createS3UploadURL({ unkeyProjectId: stack.seed.projectId }));
     expect(err.code).toBe(Code.Unauthenticated);
     expect(err.rawMessage).toMatch(/missing Authorization header/);
-    const res = await client.createS3UploadURL({ unkeyProjectId: stack.seed.projectId }, auth(stack.apiToken));
+    const res = await client.createS3UploadURL({ unkeyProjectId: stack.seed.projectId }, auth(stack.operatorToken));
     await expectUploadWorks(res.uploadUrl, res.buildContextPath);
   });
 
   it("works as a plain Connect JSON POST (curl-style)", async () => {
     const url = `${stack.apiUrl}/ctrl.v1.DeploymentService/CreateS3UploadURL`;
     const body = JSON.stringify({ unkeyProjectId: stack.seed.projectId });
-    const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${stack.apiToken}` }, body });
+    const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${stack.operatorToken}` }, body });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^application\/json/);
     expect(res.headers.get("x-request-id")).toBeTruthy();
@@ -171,9 +171,9 @@ describe("CreateS3UploadURL over the other protocols", () => {
     expect(await denied.json()).toEqual({ code: "unauthenticated", message: expect.stringMatching(/missing Authorization header/) });
 
     // The proto field name is accepted too (protobuf JSON); an unknown field is rejected.
-    const protoName = await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${stack.apiToken}` }, body: JSON.stringify({ unkey_project_id: stack.seed.projectId }) });
+    const protoName = await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${stack.operatorToken}` }, body: JSON.stringify({ unkey_project_id: stack.seed.projectId }) });
     expect(protoName.status).toBe(200);
-    const unknown = await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${stack.apiToken}` }, body: JSON.stringify({ projectId: stack.seed.projectId }) });
+    const unknown = await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${stack.operatorToken}` }, body: JSON.stringify({ projectId: stack.seed.projectId }) });
     expect(unknown.status).toBe(400);
     expect(((await unknown.json()) as { code: string }).code).toBe("invalid_argument");
   });

@@ -34,7 +34,7 @@ afterAll(async () => {
 });
 
 const api = () => clients(stack).deployments;
-const internal = () => bearer(stack.apiToken);
+const internal = () => bearer(stack.operatorToken);
 const db = () => stack.deps.db;
 
 async function deploy(projectId: string, environmentSlug: string, options: { branch?: string; sha?: string; image?: string } = {}) {

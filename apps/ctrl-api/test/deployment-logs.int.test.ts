@@ -45,7 +45,7 @@ describe("GetDeploymentLogs", () => {
     expect(first.status).toBe(DeploymentStatus.BUILDING);
     const rest = await api().getDeploymentLogs({ deploymentId, afterSeq: first.nextSeq }, bearer(ws.rootKey));
     expect(rest.lines.map((l) => l.line)).toEqual(["line 4", "line 5", "line 6", "line 7"]);
-    const none = await api().getDeploymentLogs({ deploymentId, afterSeq: rest.nextSeq }, bearer(stack.apiToken));
+    const none = await api().getDeploymentLogs({ deploymentId, afterSeq: rest.nextSeq }, bearer(stack.operatorToken));
     expect(none.lines).toEqual([]);
     expect(none.nextSeq).toBe(7n);
   });

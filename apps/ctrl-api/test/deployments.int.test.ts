@@ -31,7 +31,7 @@ beforeAll(async () => {
 afterAll(async () => stack?.close());
 
 const api = () => clients(stack).deployments;
-const internal = () => bearer(stack.apiToken);
+const internal = () => bearer(stack.operatorToken);
 const countDeployments = async () => Number((await stack.deps.db.selectFrom("deployments").select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow()).n);
 
 describe("CreateDeployment", () => {

@@ -106,7 +106,8 @@ export class FakeAgent {
     const { cluster } = clients(this.stack);
     this.done = (async () => {
       try {
-        for await (const state of cluster.watchDeployments({ region: this.region, versionLastSeen: this.cursor }, { ...bearer(this.stack.apiToken), signal: this.abort.signal })) {
+        const token = await this.stack.agentToken(this.region);
+        for await (const state of cluster.watchDeployments({ region: this.region, versionLastSeen: this.cursor }, { ...bearer(token), signal: this.abort.signal })) {
           this.received.push(state);
           if (state.state.case === "apply") void this.report(state.state.value);
         }
@@ -139,7 +140,7 @@ export class FakeAgent {
             },
           },
         },
-        bearer(this.stack.apiToken, this.region),
+        bearer(await this.stack.agentToken(this.region), this.region),
       );
     } catch (err) {
       this.reportErrors.push(err);

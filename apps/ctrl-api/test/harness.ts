@@ -4,7 +4,8 @@
  * integration tests: `const stack = await startTestStack(); … await stack.close();`.
  */
 import { createEndpoint, type WorkerEndpoint } from "@ctrl/ctrl-worker/endpoint";
-import { seedLocal, type SeedResult } from "@ctrl/db";
+import { createAgentCredential, seedLocal, type SeedResult } from "@ctrl/db";
+import { randomBytes } from "node:crypto";
 import { createStorage, type Storage } from "@ctrl/s3";
 import {
   createTestDatabase,
@@ -33,7 +34,15 @@ export interface TestStack {
   apiUrl: string;
   /** ctrl-api over h2c (gRPC). */
   grpcUrl: string;
-  apiToken: string;
+  /** The operator token (CTRL_OPERATOR_TOKEN): every workspace, never ClusterService. */
+  operatorToken: string;
+  /** Frontline's token (CTRL_FRONTLINE_TOKEN): AcmeService only. */
+  frontlineToken: string;
+  /**
+   * A live agent credential's token for `region` (minted on first use, then reused for the same
+   * bounds). Default bounds: advertise host 127.0.0.1, ports 20000-29999 (krane's default range).
+   */
+  agentToken(region?: string, bounds?: AgentBounds): Promise<string>;
   seed: SeedResult;
   deps: ApiDeps;
   /** The in-process worker endpoint, or undefined with `worker: false`. */
@@ -41,6 +50,12 @@ export interface TestStack {
   /** Starts (again) an in-process worker endpoint and registers it. */
   startWorker(): Promise<{ endpoint: WorkerEndpoint; url: string }>;
   close(): Promise<void>;
+}
+
+/** The addresses an agent credential allows (see `agent_credentials`). */
+export interface AgentBounds {
+  advertiseHosts?: string[];
+  ports?: { low: number; high: number };
 }
 
 /** Options for {@link startTestStack}. */
@@ -63,13 +78,17 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const storage = createStorage({ endpoint: s3.endpoint, region: "us-east-1", bucket: "ctrl-builds", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
   await storage.ensureBucket();
   const seed = await seedLocal(database.db);
-  const apiToken = "test-token-0123456789abcdef";
+  // Random per stack, like the local stack's secrets.env: no test relies on a fixed secret.
+  const operatorToken = `operator-${randomBytes(24).toString("base64url")}`;
+  const frontlineToken = `frontline-${randomBytes(24).toString("base64url")}`;
+  const agentTokens = new Map<string, Promise<string>>();
   const deps: ApiDeps = {
     db: database.db,
     storage,
     restate: clients.connect({ url: restate.ingressUrl }),
     logger,
-    apiToken,
+    operatorToken,
+    frontlineToken,
     version: "test",
     instanceId: "api-test",
   };
@@ -86,7 +105,19 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     storage,
     apiUrl: `http://127.0.0.1:${portOf(http1)}`,
     grpcUrl: `http://127.0.0.1:${portOf(grpc)}`,
-    apiToken,
+    operatorToken,
+    frontlineToken,
+    agentToken(region = "local", bounds = {}) {
+      const advertiseHosts = bounds.advertiseHosts ?? ["127.0.0.1"];
+      const ports = bounds.ports ?? { low: 20000, high: 29999 };
+      const cacheKey = JSON.stringify([region, advertiseHosts, ports]);
+      let token = agentTokens.get(cacheKey);
+      if (!token) {
+        token = createAgentCredential(database.db, { name: `test agent ${region}`, region, advertiseHosts, ports, now: Date.now() }).then((c) => c.token);
+        agentTokens.set(cacheKey, token);
+      }
+      return token;
+    },
     seed,
     deps,
     async startWorker() {
@@ -110,13 +141,13 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
 }
 
 /**
- * A Connect transport to the stack's ctrl-api (HTTP/1.1) that sends the internal bearer token on
- * every call: `createClient(DeploymentService, stackTransport(stack))`.
+ * A Connect transport to the stack's ctrl-api (HTTP/1.1) that sends `token` (default: the operator
+ * token) on every call: `createClient(DeploymentService, stackTransport(stack))`.
  */
-export function stackTransport(stack: Pick<TestStack, "apiUrl" | "apiToken">): Transport {
+export function stackTransport(stack: Pick<TestStack, "apiUrl" | "operatorToken">, token = stack.operatorToken): Transport {
   return createConnectTransport({
     baseUrl: stack.apiUrl,
     httpVersion: "1.1",
-    interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${stack.apiToken}`), next(req))],
+    interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${token}`), next(req))],
   });
 }

@@ -17,7 +17,7 @@ describe("smoke", () => {
     expect(live.status).toBe("ok");
     const res = await createClient(DeploymentService, transport).createS3UploadURL(
       { unkeyProjectId: stack.seed.projectId },
-      { headers: { authorization: `Bearer ${stack.apiToken}` } },
+      { headers: { authorization: `Bearer ${stack.operatorToken}` } },
     );
     expect(res.buildContextPath).toMatch(new RegExp(`^${stack.seed.projectId}/build_[A-Za-z0-9]+\\.tar\\.gz$`));
   });

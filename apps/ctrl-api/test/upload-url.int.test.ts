@@ -217,7 +217,7 @@ describe("generateUploadUrl: error rules (nothing is written on any of them)", (
   });
 
   it("401 for an internal API token (root keys only on the public API)", async () => {
-    expectErrorEnvelope(await generateUploadUrl(body(), bearer(stack.apiToken)), 401);
+    expectErrorEnvelope(await generateUploadUrl(body(), bearer(stack.operatorToken)), 401);
   });
 
   it("401 for an expired and for a revoked key", async () => {

@@ -26,7 +26,7 @@ function record(cursor: bigint) {
   const received: DeploymentState[] = [];
   const done = (async () => {
     try {
-      for await (const s of clients(stack).cluster.watchDeployments({ region, versionLastSeen: cursor }, { ...bearer(stack.apiToken), signal: abort.signal })) received.push(s);
+      for await (const s of clients(stack).cluster.watchDeployments({ region, versionLastSeen: cursor }, { ...bearer(await stack.agentToken(region)), signal: abort.signal })) received.push(s);
     } catch (err) {
       if (!abort.signal.aborted) throw err;
     }
@@ -59,7 +59,7 @@ describe("versions under concurrency", () => {
           const p = projects[i % projects.length]!;
           const res = await clients(stack).deployments.createDeployment(
             { projectId: p.projectId, environmentSlug: i % 2 ? "preview" : "production", branch: `b${i}`, source: { case: "dockerImage", value: `registry.test/app:${i}` } },
-            bearer(stack.apiToken),
+            bearer(stack.operatorToken),
           );
           // A second watcher joins from scratch in the middle of the burst.
           if (i === 25) mid = record(0n);

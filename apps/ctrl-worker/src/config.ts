@@ -45,8 +45,9 @@ export const workerConfigSchema = z.object({
   S3_EXTERNAL_ENDPOINT: z.string().url().optional(),
   S3_REGION: z.string().default("us-east-1"),
   S3_BUCKET: z.string().min(3).default("ctrl-builds"),
-  S3_ACCESS_KEY_ID: z.string().default("S3RVER"),
-  S3_SECRET_ACCESS_KEY: z.string().default("S3RVER"),
+  /** S3 credentials (no default: s3rver's are `S3RVER`/`S3RVER`, which `pnpm dev` passes). */
+  S3_ACCESS_KEY_ID: z.string({ error: "S3_ACCESS_KEY_ID is required: the S3 access key id" }).min(1, "S3_ACCESS_KEY_ID is required: the S3 access key id"),
+  S3_SECRET_ACCESS_KEY: z.string({ error: "S3_SECRET_ACCESS_KEY is required: the S3 secret key" }).min(1, "S3_SECRET_ACCESS_KEY is required: the S3 secret key"),
   /** Regions a deploy runs in (comma list) unless the environment overrides them (`environments.regions`). */
   REGIONS: z.string().default("local").transform((v) => v.split(",").map((r) => r.trim()).filter(Boolean)).pipe(z.array(z.string().regex(/^[a-z0-9-]+$/)).min(1)),
   /** Apex domain of generated hostnames (`<project>-<env>-<workspace>.APEX_DOMAIN`). */

@@ -12,7 +12,7 @@ export type AcmeVerifier = (domain: string, token: string) => Promise<AcmeLookup
 export interface AcmeVerifierOptions {
   /** ctrl-api's HTTP/1.1 base URL. */
   baseUrl: string;
-  /** Bearer token for ctrl-api (the internal `CTRL_API_TOKEN`). */
+  /** Frontline's credential for ctrl-api (CTRL_FRONTLINE_TOKEN): AcmeService only. */
   token: string;
   /** Deadline of one lookup; the ACME server retries a failed validation fetch. */
   timeoutMs: number;

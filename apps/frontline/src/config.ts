@@ -1,3 +1,4 @@
+import { parsePortRange } from "@ctrl/proxy";
 import { z } from "zod";
 
 /** Every setting of frontline, read once from the environment in main.ts. */
@@ -55,10 +56,31 @@ export const frontlineConfigSchema = z.object({
   FRONTLINE_MISS_WAIT_MS: z.coerce.number().int().min(0).max(10_000).default(500),
   /** Trust incoming X-Forwarded-* headers (only behind a trusted load balancer). */
   FRONTLINE_TRUST_FORWARDED: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
+  /**
+   * Ports an upstream (instance or sentinel address) may have: the agents' KRANE_PORT_RANGE. Any
+   * other address is treated as no upstream and logged, so frontline never forwards to a
+   * control-plane port (ctrl-api, Restate, MySQL …) whatever a database row says.
+   */
+  FRONTLINE_UPSTREAM_PORT_RANGE: z
+    .string()
+    .default("20000-29999")
+    .transform((s, ctx) => {
+      try {
+        return parsePortRange(s);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
   /** ctrl-api's HTTP/1.1 URL, for ACME HTTP-01 lookups (`AcmeService.VerifyCertificate`). Empty disables them. */
   CTRL_API_URL: z.string().default("http://127.0.0.1:7070"),
-  /** Bearer token for ctrl-api (its `CTRL_API_TOKEN`). */
-  CTRL_API_TOKEN: z.string().min(16, "CTRL_API_TOKEN must be at least 16 characters").default("local-dev-token-change-me"),
+  /**
+   * Frontline's own read-only credential for ctrl-api (ctrl-api's CTRL_FRONTLINE_TOKEN): AcmeService
+   * lookups only. Required while CTRL_API_URL is set; no default.
+   */
+  CTRL_FRONTLINE_TOKEN: z.string().min(32, "CTRL_FRONTLINE_TOKEN must be at least 32 characters (ctrl-api's CTRL_FRONTLINE_TOKEN)").optional(),
+  /** Removed: frontline has its own credential now. Refused so an old config fails loudly. */
+  CTRL_API_TOKEN: z.never({ error: "CTRL_API_TOKEN is no longer used: set CTRL_FRONTLINE_TOKEN (frontline's own credential, ctrl-api's CTRL_FRONTLINE_TOKEN)" }).optional(),
   /** Deadline of one ACME challenge lookup (ms). */
   FRONTLINE_ACME_TIMEOUT_MS: z.coerce.number().int().min(1).default(5_000),
   /** pino log level (`debug` logs every request). */
@@ -68,9 +90,19 @@ export const frontlineConfigSchema = z.object({
 /** Parsed frontline configuration. */
 export type FrontlineConfig = z.infer<typeof frontlineConfigSchema>;
 
+/** Cross-field rules: the ctrl-api token is required while lookups are on, the vault key while HTTPS is. */
+const frontlineConfig = frontlineConfigSchema.superRefine((c, ctx) => {
+  if (c.CTRL_API_URL && !c.CTRL_FRONTLINE_TOKEN) {
+    ctx.addIssue({ code: "custom", path: ["CTRL_FRONTLINE_TOKEN"], message: "CTRL_FRONTLINE_TOKEN is required while CTRL_API_URL is set (ctrl-api's CTRL_FRONTLINE_TOKEN; `pnpm dev` writes one into <dataDir>/secrets.env)" });
+  }
+  if (c.HTTPS_PORT >= 0 && !c.VAULT_MASTER_KEYS) {
+    ctx.addIssue({ code: "custom", path: ["VAULT_MASTER_KEYS"], message: "VAULT_MASTER_KEYS is required while HTTPS_PORT is enabled (the worker's keys, to decrypt certificate private keys)" });
+  }
+});
+
 /** Parses the environment; throws an error naming each bad variable and how to fix it. */
 export function loadFrontlineConfig(env: NodeJS.ProcessEnv = process.env): FrontlineConfig {
-  const parsed = frontlineConfigSchema.safeParse(env);
+  const parsed = frontlineConfig.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new Error(`frontline: invalid configuration:\n${lines.join("\n")}\nSet the variables above (see apps/frontline/src/config.ts) and start again.`);

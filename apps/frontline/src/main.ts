@@ -13,7 +13,7 @@ import { startRouteTable } from "./route-table.js";
 const config = loadFrontlineConfig();
 const logger = createLogger(config.LOG_LEVEL, { region: config.FRONTLINE_REGION });
 const db = createDb({ url: config.DATABASE_URL, connectionLimit: 4 });
-const routes = await startRouteTable({ db, region: config.FRONTLINE_REGION, logger, pollIntervalMs: config.FRONTLINE_POLL_INTERVAL_MS, fullReloadMs: config.FRONTLINE_FULL_RELOAD_MS, verifyEveryMs: config.FRONTLINE_ROUTE_VERIFY_MS });
+const routes = await startRouteTable({ db, region: config.FRONTLINE_REGION, logger, pollIntervalMs: config.FRONTLINE_POLL_INTERVAL_MS, fullReloadMs: config.FRONTLINE_FULL_RELOAD_MS, verifyEveryMs: config.FRONTLINE_ROUTE_VERIFY_MS, upstreamPorts: config.FRONTLINE_UPSTREAM_PORT_RANGE });
 const dispatcher = createUpstreamPool({ connectTimeoutMs: config.FRONTLINE_CONNECT_TIMEOUT_MS });
 // TLS: certificates issued by the worker, keys decrypted in memory, new/renewed ones picked up by polling.
 if (config.HTTPS_PORT >= 0 && !config.VAULT_MASTER_KEYS) throw new Error("frontline: HTTPS_PORT needs VAULT_MASTER_KEYS (the worker's) to decrypt certificate keys");
@@ -36,7 +36,7 @@ const frontline = createFrontline({
     trustForwarded: config.FRONTLINE_TRUST_FORWARDED,
     connectTimeoutMs: config.FRONTLINE_CONNECT_TIMEOUT_MS,
   },
-  ...(config.CTRL_API_URL ? { acme: createAcmeVerifier({ baseUrl: config.CTRL_API_URL, token: config.CTRL_API_TOKEN, timeoutMs: config.FRONTLINE_ACME_TIMEOUT_MS }) } : {}),
+  ...(config.CTRL_API_URL && config.CTRL_FRONTLINE_TOKEN ? { acme: createAcmeVerifier({ baseUrl: config.CTRL_API_URL, token: config.CTRL_FRONTLINE_TOKEN, timeoutMs: config.FRONTLINE_ACME_TIMEOUT_MS }) } : {}),
   ...(certs ? { tls: certs } : {}),
   ...(httpsRedirect ? { httpsRedirect } : {}),
 });

@@ -1,5 +1,5 @@
 import { sql, type Db } from "@ctrl/db";
-import { startPoller, type Poller } from "@ctrl/proxy";
+import { allowedUpstreams, defaultInstancePortRange, startPoller, type Poller, type PortRange } from "@ctrl/proxy";
 import type { Logger } from "pino";
 import { RouteIndex } from "./route-index.js";
 
@@ -48,6 +48,12 @@ export interface RouteTableDeps {
   fullReloadMs: number;
   /** Interval (ms) of the whole-route-table checksum that proves the incremental loads complete (default 5 s). */
   verifyEveryMs?: number;
+  /**
+   * Ports an instance or sentinel address may have (the agents' KRANE_PORT_RANGE; default
+   * 20000-29999). Any other address is dropped with a warning and never dialed, so a bad row can
+   * never make a public hostname reach a control-plane port.
+   */
+  upstreamPorts?: PortRange;
 }
 
 /** A running route table. */
@@ -77,6 +83,9 @@ const incrementalWindowMs = 3_000;
  */
 export async function startRouteTable(deps: RouteTableDeps): Promise<RouteTable> {
   const { db, region, logger } = deps;
+  const upstreamPorts = deps.upstreamPorts ?? defaultInstancePortRange;
+  const refused = (kind: "instance" | "sentinel", id: string) => (address: string) =>
+    logger.warn({ region, [kind === "instance" ? "deploymentId" : "sentinelId"]: id, address, allowedPorts: `${upstreamPorts.low}-${upstreamPorts.high}` }, `refusing ${kind} address outside the instance port range: it is never proxied to`);
   let current: RouteSnapshot = { routes: new Map(), instances: new Map(), sentinels: new Map() };
   const fingerprints = { instances: "", sentinels: "" };
 
@@ -147,7 +156,7 @@ export async function startRouteTable(deps: RouteTableDeps): Promise<RouteTable>
       .execute();
     const instances = new Map<string, string[]>();
     for (const row of rows) {
-      if (!row.address) continue;
+      if (!row.address || allowedUpstreams([row.address], upstreamPorts, refused("instance", row.deployment_id)).length === 0) continue;
       const list = instances.get(row.deployment_id) ?? [];
       list.push(row.address);
       instances.set(row.deployment_id, list);
@@ -163,7 +172,7 @@ export async function startRouteTable(deps: RouteTableDeps): Promise<RouteTable>
       .execute();
     const sentinels = new Map<string, SentinelEntry>();
     for (const row of rows) {
-      const addresses = parseAddresses(row.addresses);
+      const addresses = allowedUpstreams(parseAddresses(row.addresses), upstreamPorts, refused("sentinel", row.id));
       sentinels.set(row.environment_id, {
         sentinelId: row.id,
         healthy: row.health === "healthy" && row.desired_state === "running" && addresses.length > 0,

@@ -65,7 +65,8 @@ beforeAll(async () => {
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   store = createCertStore({ db, vault: cs.vault, pollIntervalMs: 100, logger });
   await store.start();
-  routes = await startRouteTable({ db, region: "local", logger, pollIntervalMs: 100, fullReloadMs: 30_000 });
+  // The app listens on an ephemeral port: allow every unprivileged port here (upstream-ports.int.test.ts covers the range).
+  routes = await startRouteTable({ db, region: "local", logger, pollIntervalMs: 100, fullReloadMs: 30_000, upstreamPorts: { low: 1024, high: 65535 } });
   dispatcher = createUpstreamPool({ connectTimeoutMs: 1_000 });
   const httpsRedirect = { shouldRedirectToHttps: store.shouldRedirectToHttps, port: 0 };
   const frontline = createFrontline({
@@ -73,7 +74,7 @@ beforeAll(async () => {
     dispatcher,
     logger,
     settings: testSettings,
-    acme: createAcmeVerifier({ baseUrl: cs.stack.apiUrl, token: cs.stack.apiToken, timeoutMs: 5_000 }),
+    acme: createAcmeVerifier({ baseUrl: cs.stack.apiUrl, token: cs.stack.frontlineToken, timeoutMs: 5_000 }),
     tls: store,
     httpsRedirect,
   });

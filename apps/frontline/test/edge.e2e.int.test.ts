@@ -116,7 +116,7 @@ beforeAll(async () => {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: process.env.HOME ?? "/root",
       KRANE_CONTROL_PLANE_URL: stack.apiUrl,
-      KRANE_TOKEN: stack.apiToken,
+      KRANE_TOKEN: await stack.agentToken("local", { ports: { low: portBase, high: portBase + 49 } }),
       KRANE_REGION: "local",
       KRANE_DATA_DIR: agentDir,
       KRANE_PORT_RANGE: `${portBase}-${portBase + 49}`,
@@ -133,7 +133,7 @@ beforeAll(async () => {
       LOG_LEVEL: "info",
     },
   });
-  frontline = await startFrontlineProcess({ DATABASE_URL: stack.database.url, CTRL_API_URL: stack.apiUrl, CTRL_API_TOKEN: stack.apiToken, LOG_LEVEL: "warn" });
+  frontline = await startFrontlineProcess({ DATABASE_URL: stack.database.url, CTRL_API_URL: stack.apiUrl, CTRL_FRONTLINE_TOKEN: stack.frontlineToken, FRONTLINE_UPSTREAM_PORT_RANGE: `${portBase}-${portBase + 49}`, LOG_LEVEL: "warn" });
   deployments = createClient(DeploymentService, stackTransport(stack));
 }, 180_000);
 

@@ -3,12 +3,12 @@
  * a real process (`tsx src/main.ts`) for end-to-end tests with the agent.
  */
 import type { Db } from "@ctrl/db";
-import { createUpstreamPool } from "@ctrl/proxy";
+import { createUpstreamPool, type PortRange } from "@ctrl/proxy";
 import { freePort, startProcess, waitFor, type ManagedProcess } from "@ctrl/testing";
 import type { Server } from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import type { AcmeVerifier } from "../src/acme.js";
 import { createFrontline, type Frontline, type FrontlineSettings } from "../src/frontline.js";
 import { startRouteTable, type RouteTable } from "../src/route-table.js";
@@ -41,9 +41,11 @@ export const testSettings: FrontlineSettings = {
 };
 
 /** Starts frontline in-process against `db` on a free port. */
-export async function startFrontlineInProcess(options: { db: Db; settings?: Partial<FrontlineSettings>; acme?: AcmeVerifier; region?: string; pollIntervalMs?: number }): Promise<InProcessFrontline> {
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
-  const routes = await startRouteTable({ db: options.db, region: options.region ?? "local", logger, pollIntervalMs: options.pollIntervalMs ?? 100, fullReloadMs: 30_000 });
+export async function startFrontlineInProcess(options: { db: Db; settings?: Partial<FrontlineSettings>; acme?: AcmeVerifier; region?: string; pollIntervalMs?: number; upstreamPorts?: PortRange; logger?: Logger }): Promise<InProcessFrontline> {
+  const logger = options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  // In-test upstreams listen on ephemeral ports (32768+), outside krane's default range: allow every
+  // unprivileged port unless a test examines the range itself.
+  const routes = await startRouteTable({ db: options.db, region: options.region ?? "local", logger, pollIntervalMs: options.pollIntervalMs ?? 100, fullReloadMs: 30_000, upstreamPorts: options.upstreamPorts ?? { low: 1024, high: 65535 } });
   const dispatcher = createUpstreamPool({ connectTimeoutMs: 1_000 });
   const frontline = createFrontline({ routes, dispatcher, logger, settings: { ...testSettings, ...options.settings }, ...(options.acme ? { acme: options.acme } : {}) });
   const server = frontline.createHttpServer();

@@ -95,7 +95,7 @@ beforeAll(async () => {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: process.env.HOME ?? "/root",
       KRANE_CONTROL_PLANE_URL: cs.stack.apiUrl,
-      KRANE_TOKEN: cs.stack.apiToken,
+      KRANE_TOKEN: await cs.stack.agentToken("local", { ports: { low: portBase, high: portBase + 49 } }),
       KRANE_REGION: "local",
       KRANE_DATA_DIR: agentDir,
       KRANE_PORT_RANGE: `${portBase}-${portBase + 49}`,
@@ -122,7 +122,8 @@ beforeAll(async () => {
       FRONTLINE_CERT_POLL_MS: "200",
       FRONTLINE_POLL_INTERVAL_MS: "100",
       CTRL_API_URL: cs.stack.apiUrl,
-      CTRL_API_TOKEN: cs.stack.apiToken,
+      CTRL_FRONTLINE_TOKEN: cs.stack.frontlineToken,
+      FRONTLINE_UPSTREAM_PORT_RANGE: `${portBase}-${portBase + 49}`,
       LOG_LEVEL: "warn",
     },
   });

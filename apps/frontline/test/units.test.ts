@@ -15,8 +15,8 @@ describe("parseAddresses", () => {
 });
 
 describe("loadFrontlineConfig", () => {
-  it("has working local defaults", () => {
-    const config = loadFrontlineConfig({});
+  it("has working local defaults (all but the secret, which has none)", () => {
+    const config = loadFrontlineConfig({ CTRL_FRONTLINE_TOKEN: "frontline-0123456789abcdefghijklmnopqrstuvwxyz" });
     expect(config.PORT).toBe(8000);
     expect(config.FRONTLINE_UPSTREAM).toBe("auto");
     expect(config.FRONTLINE_TRUST_FORWARDED).toBe(false);

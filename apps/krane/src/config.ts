@@ -26,17 +26,23 @@ const jsonEnv = z
 export const kraneConfigSchema = z.object({
   /** ctrl-api base URL (HTTP/1.1 listener: Connect protocol, server streams included). */
   KRANE_CONTROL_PLANE_URL: z.string().url().default("http://127.0.0.1:7070"),
-  /** Bearer token for ClusterService: ctrl-api's CTRL_API_TOKEN. */
-  KRANE_TOKEN: z.string().min(16, "KRANE_TOKEN must be ctrl-api's CTRL_API_TOKEN (at least 16 characters)").default("local-dev-token-change-me"),
-  /** The region this agent runs; it only ever sees and reports this region's state. */
+  /**
+   * This agent's own credential for ClusterService (also guards its /status and /logs): minted with
+   * `ctrl-db agent-credential create --region <KRANE_REGION> --advertise-host <KRANE_ADVERTISE_HOST>
+   * --ports <KRANE_PORT_RANGE>`. It is bound to one region, host and port range. No default.
+   */
+  KRANE_TOKEN: z
+    .string({ error: "KRANE_TOKEN is required: this agent's credential, from `ctrl-db agent-credential create --region <KRANE_REGION>`" })
+    .min(32, "KRANE_TOKEN must be this agent's credential (at least 32 characters), from `ctrl-db agent-credential create --region <KRANE_REGION>`"),
+  /** The region this agent runs; must be its credential's region (ctrl-api refuses any other). */
   KRANE_REGION: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "1-64 characters [A-Za-z0-9._-]").default("local"),
   /** How instances run. `process` (local child processes) is the only driver so far; `kubernetes` will implement the same Driver interface. */
   KRANE_DRIVER: z.enum(["process"]).default("process"),
   /** Cursors, desired specs, instance records, unpacked artifacts and logs. Keep it across restarts: that is how instances are adopted. */
   KRANE_DATA_DIR: z.string().min(1).default(".data/krane"),
-  /** Ports handed to instances as PORT. */
+  /** Ports handed to instances as PORT; must lie inside the credential's port range (reports outside it are refused). */
   KRANE_PORT_RANGE: portRange.default({ low: 20000, high: 29999 }),
-  /** Host put in reported instance addresses (what frontline/sentinels dial). */
+  /** Host put in reported instance addresses (what frontline/sentinels dial); must be one of the credential's advertise hosts. */
   KRANE_ADVERTISE_HOST: z.string().min(1).default("127.0.0.1"),
   /** How often every workload's desired state is re-fetched (drift repair and GC), in ms. */
   KRANE_RESYNC_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
@@ -68,16 +74,18 @@ export const kraneConfigSchema = z.object({
   /** Extra environment for sentinel instances, as a JSON object (e.g. how they reach the control plane). */
   KRANE_SENTINEL_ENV: jsonEnv.default({}),
   /**
-   * Vault master keys (`k1:<base64 of 32 bytes>[,k0:…]`), the same as ctrl-api's VAULT_MASTER_KEYS:
-   * decrypt each deployment's environment variables. Unset: a deployment with variables fails with
-   * env_decrypt_failed (one without variables runs as before).
+   * This region's agent key (`k1:<base64 of 32 bytes>[,k0:…]`): the value of this region's entry in
+   * ctrl-api's VAULT_REGION_KEYS (never ctrl-api's VAULT_MASTER_KEYS). Decrypts each deployment's
+   * environment variables. Unset: a deployment with variables fails with env_decrypt_failed (one
+   * without variables runs as before).
    */
   KRANE_VAULT_MASTER_KEYS: z.string().min(1).optional(),
   /** S3 where artifacts live (same meaning as ctrl-api's S3_*; the bucket comes from each reference). */
   S3_ENDPOINT: z.string().url().default("http://127.0.0.1:9000"),
   S3_REGION: z.string().default("us-east-1"),
-  S3_ACCESS_KEY_ID: z.string().default("S3RVER"),
-  S3_SECRET_ACCESS_KEY: z.string().default("S3RVER"),
+  /** S3 credentials for reading artifacts (no default; s3rver's are `S3RVER`/`S3RVER`, which `pnpm dev` passes). */
+  S3_ACCESS_KEY_ID: z.string({ error: "S3_ACCESS_KEY_ID is required: the S3 access key id" }).min(1, "S3_ACCESS_KEY_ID is required: the S3 access key id"),
+  S3_SECRET_ACCESS_KEY: z.string({ error: "S3_SECRET_ACCESS_KEY is required: the S3 secret key" }).min(1, "S3_SECRET_ACCESS_KEY is required: the S3 secret key"),
   /** Default bucket (only used when a reference names none, i.e. never for valid references). */
   S3_BUCKET: z.string().min(3).default("ctrl-builds"),
   /** pino log level. */

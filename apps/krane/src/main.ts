@@ -41,7 +41,8 @@ const driver = new ProcessDriver({
   logger,
   logMaxBytes: config.KRANE_LOG_MAX_BYTES,
   logKeep: config.KRANE_LOG_KEEP,
-  sentinelEnv: config.KRANE_SENTINEL_ENV,
+  // Sentinels forward only to this agent's instance ports (never a control-plane port) unless told otherwise.
+  sentinelEnv: { SENTINEL_UPSTREAM_PORT_RANGE: `${config.KRANE_PORT_RANGE.low}-${config.KRANE_PORT_RANGE.high}`, ...config.KRANE_SENTINEL_ENV },
   baseEnv,
   policy: {
     restartBackoffMs: config.KRANE_RESTART_BACKOFF_MS,

@@ -13,6 +13,8 @@ const mainFile = join(repoRoot, "apps", "krane", "src", "main.ts");
 /** A running agent process. */
 export interface AgentProcess {
   proc: ManagedProcess;
+  /** Its KRANE_TOKEN (guards /status and /logs too). */
+  token: string;
   httpUrl: string;
   /** Parsed JSON log lines so far. */
   lines: Array<Record<string, unknown>>;
@@ -74,6 +76,7 @@ export async function startAgent(o: AgentOptions): Promise<AgentProcess> {
   const httpUrl = `http://127.0.0.1:${httpPort}`;
   return {
     proc,
+    token: o.token,
     httpUrl,
     lines,
     async status() {

@@ -67,12 +67,13 @@ async function agent(region: string, dataDir?: string): Promise<AgentProcess> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), `krane-e2e-${region}-`)));
   if (!dataDirs.includes(dir)) dataDirs.push(dir);
   const offset = region === "local" ? 0 : 50;
+  const ports = { low: portBase + offset, high: portBase + offset + 49 };
   const a = await startAgent({
     apiUrl,
-    token: stack.apiToken,
+    token: await stack.agentToken(region, { ports }),
     region,
     dataDir: dir,
-    portRange: `${portBase + offset}-${portBase + offset + 49}`,
+    portRange: `${ports.low}-${ports.high}`,
     s3: stack.s3,
   });
   agents.push(a);
@@ -143,7 +144,7 @@ describe("krane end to end", () => {
     const d = await stack.database.db.selectFrom("deployments").select("openapi_spec").where("id", "=", readyId).executeTakeFirstOrThrow();
     expect(d.openapi_spec).toContain('"title":"hello"');
     // The agent's log endpoint serves the instance's output.
-    const logs = await fetch(`${local.httpUrl}/logs/${rows[0]!.k8s_name}?lines=5`, { headers: { authorization: `Bearer ${stack.apiToken}` } });
+    const logs = await fetch(`${local.httpUrl}/logs/${rows[0]!.k8s_name}?lines=5`, { headers: { authorization: `Bearer ${local.token}` } });
     expect(logs.status).toBe(200);
     expect(await logs.text()).toContain(`hello listening on`);
     expect((await fetch(`${local.httpUrl}/logs/${rows[0]!.k8s_name}`)).status).toBe(401);

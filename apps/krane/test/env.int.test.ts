@@ -3,14 +3,15 @@
  * re-encrypts the environment's map for each deployment, the real agent decrypts it and the real
  * instance (examples/hello) sees it. Guarantees: the instance gets its variables; reserved names
  * (PORT, CTRL_*) do not override the agent's; values never appear in GetDeployment, agent logs or
- * the wire bytes; an agent without the key fails the deploy with env_decrypt_failed.
+ * the wire bytes; what travels is encrypted with the agent region's own key (VAULT_REGION_KEYS), so
+ * an agent of another region, or one without a key, fails the deploy with env_decrypt_failed.
  */
 import { createClient, type Client } from "@connectrpc/connect";
 import { stackTransport, startTestStack, type TestStack } from "@ctrl/ctrl-api/testing";
 import { upsertEnvironmentVariable } from "@ctrl/db";
 import { DeploymentService, DeploymentStatus } from "@ctrl/proto";
 import { waitFor } from "@ctrl/testing";
-import { Vault, vaultContext } from "@ctrl/vault";
+import { parseRegionKeys, Vault, vaultContext } from "@ctrl/vault";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readdir, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -21,8 +22,12 @@ import { startAgent, stopAgentsAndInstances, type AgentProcess } from "./agent-h
 import { getJson, helloDir, pushArtifact } from "./helpers.js";
 
 const secret = `s3cr3t-${randomBytes(6).toString("hex")}`;
-const vaultKeys = `k1:${randomBytes(32).toString("base64")}`;
-const vault = Vault.fromSpec(vaultKeys);
+/** ctrl-api's storage key (VAULT_MASTER_KEYS): no agent holds it. */
+const vault = Vault.fromSpec(`k1:${randomBytes(32).toString("base64")}`);
+/** The agent keys of regions local and eu (VAULT_REGION_KEYS); each agent gets only its own. */
+const localAgentKeys = `k1:${randomBytes(32).toString("base64")}`;
+const euAgentKeys = `k1:${randomBytes(32).toString("base64")}`;
+const localAgentVault = Vault.fromSpec(localAgentKeys);
 const portBase = 45_000 + (process.pid % 100) * 50;
 
 let stack: TestStack;
@@ -33,8 +38,9 @@ const dataDirs: string[] = [];
 
 beforeAll(async () => {
   stack = await startTestStack();
-  // The ctrl-api under test decrypts with the same keys (main.ts builds this from VAULT_MASTER_KEYS).
+  // What main.ts builds from VAULT_MASTER_KEYS and VAULT_REGION_KEYS.
   stack.deps.vault = vault;
+  stack.deps.regionVaults = parseRegionKeys(`local=${localAgentKeys};eu=${euAgentKeys}`);
   deployments = createClient(DeploymentService, stackTransport(stack));
   hello = await pushArtifact(stack.storage, helloDir, "hello");
   // production runs in "local" (the key-holding agent), preview in "eu" (an agent without the key).
@@ -55,7 +61,9 @@ afterAll(async () => {
 async function agent(region: string, offset: number, env: Record<string, string>): Promise<AgentProcess> {
   const dir = await mkdtemp(join(tmpdir(), `krane-env-${region}-`));
   dataDirs.push(dir);
-  const a = await startAgent({ apiUrl: stack.apiUrl, token: stack.apiToken, region, dataDir: dir, portRange: `${portBase + offset}-${portBase + offset + 19}`, s3: stack.s3, env });
+  const ports = { low: portBase + offset, high: portBase + offset + 19 };
+  const token = await stack.agentToken(region, { ports });
+  const a = await startAgent({ apiUrl: stack.apiUrl, token, region, dataDir: dir, portRange: `${ports.low}-${ports.high}`, s3: stack.s3, env });
   agents.push(a);
   return a;
 }
@@ -80,7 +88,7 @@ async function waitStatus(id: string, status: DeploymentStatus) {
 
 describe("environment variables end to end", () => {
   it("the instance sees its decrypted variables; PORT and CTRL_* stay the agent's; values never leak", async () => {
-    const local = await agent("local", 0, { KRANE_VAULT_MASTER_KEYS: vaultKeys });
+    const local = await agent("local", 0, { KRANE_VAULT_MASTER_KEYS: localAgentKeys });
     const id = await deploy("production");
     const d = await waitStatus(id, DeploymentStatus.READY);
     const rows = await stack.database.db.selectFrom("instances").selectAll().where("deployment_id", "=", id).execute();
@@ -107,16 +115,18 @@ describe("environment variables end to end", () => {
     const specDir = join(dataDirs[0]!, "workloads", "deployment");
     for (const f of await readdir(specDir)) expect((await stat(join(specDir, f))).mode & 0o077).toBe(0);
     // What travels to agents is ciphertext bound to the deployment, not the plaintext.
-    const desired = await createClusterClient(stack.apiUrl, stack.apiToken, "local").getDesiredDeploymentState({ deploymentId: id });
+    const desired = await createClusterClient(stack.apiUrl, local.token, "local").getDesiredDeploymentState({ deploymentId: id });
     expect(desired.state.case).toBe("apply");
     const bytes = desired.state.case === "apply" ? desired.state.value.encryptedEnvironmentVariables : new Uint8Array();
     expect(Buffer.from(bytes).toString()).not.toContain(secret);
-    expect(JSON.parse(vault.decryptString(Buffer.from(bytes).toString(), vaultContext.deploymentEnv(id)))).toMatchObject({ SECRET_GREETING: secret });
-    expect(() => vault.decryptString(Buffer.from(bytes).toString(), vaultContext.deploymentEnv("d_other"))).toThrow();
+    expect(JSON.parse(localAgentVault.decryptString(Buffer.from(bytes).toString(), vaultContext.deploymentEnv(id)))).toMatchObject({ SECRET_GREETING: secret });
+    expect(() => localAgentVault.decryptString(Buffer.from(bytes).toString(), vaultContext.deploymentEnv("d_other"))).toThrow();
+    // Not under the storage key: an agent never needs ctrl-api's VAULT_MASTER_KEYS.
+    expect(() => vault.decryptString(Buffer.from(bytes).toString(), vaultContext.deploymentEnv(id))).toThrow();
   });
 
-  it("an agent without the key fails the deploy with env_decrypt_failed", async () => {
-    await agent("eu", 20, {});
+  it("an agent of region eu holding region local's key cannot decrypt eu's variables: env_decrypt_failed", async () => {
+    await agent("eu", 20, { KRANE_VAULT_MASTER_KEYS: localAgentKeys });
     const id = await deploy("preview");
     const d = await waitStatus(id, DeploymentStatus.FAILED);
     expect(d.errorMessage).toMatch(/env_decrypt_failed: .*KRANE_VAULT_MASTER_KEYS/);

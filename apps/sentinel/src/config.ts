@@ -1,3 +1,4 @@
+import { parsePortRange } from "@ctrl/proxy";
 import { z } from "zod";
 
 /**
@@ -18,6 +19,22 @@ export const sentinelConfigSchema = z.object({
   CTRL_SENTINEL_ID: z.string().default("unknown"),
   /** MySQL URL to read the environment's instances from (read-only use). */
   DATABASE_URL: z.string().url().default("mysql://root@127.0.0.1:3306/ctrl"),
+  /**
+   * Ports an instance address may have: the agent's KRANE_PORT_RANGE (krane passes it). Any other
+   * address is dropped with a warning and never dialed, so a sentinel never forwards to a
+   * control-plane port whatever a database row says.
+   */
+  SENTINEL_UPSTREAM_PORT_RANGE: z
+    .string()
+    .default("20000-29999")
+    .transform((s, ctx) => {
+      try {
+        return parsePortRange(s);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
   /** Instance-list change check interval (ms). */
   SENTINEL_POLL_INTERVAL_MS: z.coerce.number().int().min(20).max(5_000).default(150),
   /** Unconditional reload interval (ms). */

@@ -1,5 +1,5 @@
 import { sql, type Db } from "@ctrl/db";
-import { startPoller, type Poller } from "@ctrl/proxy";
+import { allowedUpstreams, defaultInstancePortRange, startPoller, type Poller, type PortRange } from "@ctrl/proxy";
 import type { Logger } from "pino";
 
 /** What the sentinel's handler needs to know about instances. */
@@ -20,6 +20,8 @@ export interface InstanceTableDeps {
   logger: Logger;
   pollIntervalMs: number;
   fullReloadMs: number;
+  /** Ports an instance address may have (the agent's KRANE_PORT_RANGE; default 20000-29999); others are never dialed. */
+  upstreamPorts?: PortRange;
   /**
    * Called when the database or its schema no longer exists (not merely unreachable): nothing this
    * sentinel serves can come back, so main.ts exits rather than linger (e.g. orphaned by a test run).
@@ -40,6 +42,7 @@ export interface InstanceTable extends InstanceSource {
  */
 export async function startInstanceTable(deps: InstanceTableDeps): Promise<InstanceTable> {
   const { db, environmentId, region, logger } = deps;
+  const upstreamPorts = deps.upstreamPorts ?? defaultInstancePortRange;
   let byDeployment = new Map<string, string[]>();
   let total = 0;
   let fingerprint = "";
@@ -63,12 +66,15 @@ export async function startInstanceTable(deps: InstanceTableDeps): Promise<Insta
     const map = new Map<string, string[]>();
     for (const row of instances) {
       if (!row.address) continue;
+      const refused = (address: string) =>
+        logger.warn({ environmentId, region, deploymentId: row.deployment_id, address, allowedPorts: `${upstreamPorts.low}-${upstreamPorts.high}` }, "refusing instance address outside the instance port range: it is never proxied to");
+      if (allowedUpstreams([row.address], upstreamPorts, refused).length === 0) continue;
       const list = map.get(row.deployment_id) ?? [];
       list.push(row.address);
       map.set(row.deployment_id, list);
     }
     byDeployment = map;
-    total = instances.length;
+    total = [...map.values()].reduce((n, list) => n + list.length, 0);
     fingerprint = next;
     if (!full) logger.debug({ environmentId, region, instances: total }, "instances changed");
   }

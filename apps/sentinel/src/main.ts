@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     logger,
     pollIntervalMs: config.SENTINEL_POLL_INTERVAL_MS,
     fullReloadMs: config.SENTINEL_FULL_RELOAD_MS,
+    upstreamPorts: config.SENTINEL_UPSTREAM_PORT_RANGE,
     onDatabaseGone: (err) => {
       logger.fatal({ err }, "the database in DATABASE_URL no longer exists; exiting");
       process.exit(1);

@@ -120,7 +120,7 @@ export interface SentinelProcess {
 }
 
 /** Starts `node sentinel.cjs` from `bundleDir` as the agent would (env from packages/artifact `instanceEnv`). */
-export async function startSentinelProcess(bundleDir: string, options: { databaseUrl: string; environmentId: string; port?: number; region?: string }): Promise<SentinelProcess> {
+export async function startSentinelProcess(bundleDir: string, options: { databaseUrl: string; environmentId: string; port?: number; region?: string; upstreamPorts?: string }): Promise<SentinelProcess> {
   const port = options.port ?? (await freePort());
   const proc = startProcess("sentinel", process.execPath, ["sentinel.cjs"], {
     cwd: bundleDir,
@@ -132,6 +132,8 @@ export async function startSentinelProcess(bundleDir: string, options: { databas
       CTRL_SENTINEL_ID: "se_test",
       DATABASE_URL: options.databaseUrl,
       SENTINEL_POLL_INTERVAL_MS: "100",
+      // Test upstreams listen on ephemeral ports (32768+), outside krane's default range.
+      SENTINEL_UPSTREAM_PORT_RANGE: options.upstreamPorts ?? "1024-65535",
       LOG_LEVEL: "info",
     },
   });

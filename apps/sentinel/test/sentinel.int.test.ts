@@ -3,7 +3,8 @@
  * node_modules, reading instances from a real MariaDB, forwarding to real upstream processes.
  * Guarantees: round robin across running instances; an instance that refuses connections is
  * skipped and the request retried on another; a SIGKILLed instance under load fails no request;
- * only the sentinel's own environment is reachable.
+ * only the sentinel's own environment is reachable; an instance address outside the instance port
+ * range (a control-plane port such as 127.0.0.1:9070) is never forwarded to.
  */
 import { createTestDatabase, freePort, waitFor, type TestDatabase } from "@ctrl/testing";
 import { rm } from "node:fs/promises";
@@ -138,6 +139,27 @@ describe("sentinel", () => {
     stop = true;
     await Promise.all(clients);
     expect(failures).toEqual([]);
+  });
+});
+
+describe("sentinel upstream port range", () => {
+  it("never forwards to an instance address outside SENTINEL_UPSTREAM_PORT_RANGE (127.0.0.1:9070, any ephemeral port)", async () => {
+    const fenced = newEdgeProject();
+    const controlPlane = await startUpstream("control-plane"); // an ephemeral port: outside 20000-29999
+    upstreams.push(controlPlane);
+    const deploymentId = await insertDeployment(database.db, fenced);
+    await insertInstance(database.db, fenced, deploymentId, "127.0.0.1:9070");
+    await insertInstance(database.db, fenced, deploymentId, controlPlane.address);
+    const narrow = await startSentinelProcess(bundleDir, { databaseUrl: database.url, environmentId: fenced.environmentId, upstreamPorts: "20000-29999" });
+    try {
+      await waitFor("the refusal log lines", () => [controlPlane.address, "127.0.0.1:9070"].every((a) => narrow.process.tail().includes(a) && narrow.process.tail().includes("refusing instance address outside the instance port range")), { timeoutMs: 10_000 });
+      expect((await narrow.health()).instances).toBe(0);
+      const res = await fetch(`http://${narrow.address}/`, { headers: { "x-ctrl-deployment-id": deploymentId } });
+      expect(res.status).toBe(503);
+      expect(await res.text()).not.toContain("control-plane");
+    } finally {
+      await narrow.process.stop();
+    }
   });
 });
 

@@ -1,3 +1,4 @@
+import type { AgentCredentialsTable } from "./tables/agent-credentials.js";
 import type { AcmeChallengesTable } from "./tables/acme-challenges.js";
 import type { AcmeUsersTable } from "./tables/acme-users.js";
 import type { ApiKeysTable } from "./tables/api-keys.js";
@@ -35,6 +36,7 @@ export interface Database {
   acme_users: AcmeUsersTable;
   certificates: CertificatesTable;
   api_keys: ApiKeysTable;
+  agent_credentials: AgentCredentialsTable;
   builds: BuildsTable;
   build_logs: BuildLogsTable;
 }

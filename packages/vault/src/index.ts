@@ -182,6 +182,30 @@ export class Vault {
   }
 }
 
+/**
+ * Parses `VAULT_REGION_KEYS`: `<region>=<master keys>[;<region>=<master keys>…]`, each value in the
+ * {@link parseMasterKeys} syntax (e.g. `local=k1:<base64>;eu-1=k2:<base64>,k1:<base64>`). ctrl-api
+ * encrypts a region's deployment environments with that region's vault; the region's agents hold
+ * only that key (KRANE_VAULT_MASTER_KEYS), so an agent of one region cannot decrypt another's.
+ * Errors name the region, never key material.
+ */
+export function parseRegionKeys(spec: string): Map<string, Vault> {
+  const vaults = new Map<string, Vault>();
+  for (const entry of spec.split(";").map((e) => e.trim()).filter((e) => e !== "")) {
+    const eq = entry.indexOf("=");
+    const region = eq > 0 ? entry.slice(0, eq).trim() : "";
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(region)) throw new VaultError("VAULT_REGION_KEYS: expected '<region>=<id>:<base64>[,…]' entries separated by ';', with a region of 1-64 characters [A-Za-z0-9._-]");
+    if (vaults.has(region)) throw new VaultError(`VAULT_REGION_KEYS: region '${region}' appears twice`);
+    try {
+      vaults.set(region, Vault.fromSpec(entry.slice(eq + 1)));
+    } catch (err) {
+      throw new VaultError(`VAULT_REGION_KEYS, region '${region}': ${(err as Error).message}`);
+    }
+  }
+  if (vaults.size === 0) throw new VaultError("VAULT_REGION_KEYS: no region keys (expected '<region>=k1:<base64 of 32 bytes>')");
+  return vaults;
+}
+
 /** Context strings used across services, so the writer and every reader agree. */
 export const vaultContext = {
   certificateKey: (hostname: string) => `certificate:${hostname}`,

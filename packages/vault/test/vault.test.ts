@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { Vault, VaultError, parseMasterKeys, vaultContext } from "../src/index.js";
+import { Vault, VaultError, parseMasterKeys, parseRegionKeys, vaultContext } from "../src/index.js";
 
 const k = () => randomBytes(32).toString("base64");
 const pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n";
@@ -125,5 +125,28 @@ describe("Vault", () => {
     const v = Vault.fromSpec(`k1:${material}`);
     expect(JSON.stringify({ v })).not.toContain(material.slice(0, 10));
     expect(JSON.stringify({ v })).toContain("k1");
+  });
+});
+
+describe("parseRegionKeys (VAULT_REGION_KEYS)", () => {
+  const key = () => randomBytes(32).toString("base64");
+
+  it("gives each region its own vault: a blob for one region does not decrypt with another's, even under the same key id", () => {
+    const vaults = parseRegionKeys(`local=k1:${key()}; eu-1 = k2:${key()},k1:${key()}`);
+    expect([...vaults.keys()]).toEqual(["local", "eu-1"]);
+    const blob = vaults.get("local")!.encrypt("secret", "env:d_1");
+    expect(vaults.get("local")!.decryptString(blob, "env:d_1")).toBe("secret");
+    expect(() => vaults.get("eu-1")!.decrypt(blob, "env:d_1")).toThrow(VaultError);
+    expect(vaults.get("eu-1")!.primaryKeyId).toBe("k2");
+  });
+
+  it.each([
+    ["", /no region keys/],
+    [`k1:${"A".repeat(44)}`, /expected '<region>=<id>:<base64>/],
+    [`bad region=k1:${"A".repeat(44)}`, /expected '<region>=/],
+    [`eu=k1:short`, /region 'eu': master key 'k1': expected base64 of exactly 32 bytes/],
+    [`eu=k1:${"A".repeat(43)}=;eu=k1:${"A".repeat(43)}=`, /region 'eu' appears twice/],
+  ])("refuses %j, naming the region but never the key", (spec, message) => {
+    expect(() => parseRegionKeys(spec)).toThrow(message);
   });
 });

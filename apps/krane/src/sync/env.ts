@@ -32,18 +32,19 @@ export function validateEnv(parsed: unknown): EnvResult {
 /**
  * Decrypts `ApplyDeployment.encrypted_environment_variables`: the UTF-8 bytes of a vault blob of the
  * JSON map `{KEY: value}`, bound to `vaultContext.deploymentEnv(deploymentId)` (a blob for another
- * deployment does not decrypt). Empty bytes → no variables. Without a vault, or when decryption
+ * deployment does not decrypt), encrypted by ctrl-api with this region's agent key (a blob for
+ * another region does not decrypt either). Empty bytes → no variables. Without a vault, or when decryption
  * fails, the result is an `env_decrypt_failed` error: the instances fail instead of running without
  * their variables.
  */
 export function decryptEnv(bytes: Uint8Array, deploymentId: string, vault?: Vault): EnvResult {
   if (bytes.length === 0) return { env: {}, dropped: [] };
-  if (!vault) return { error: "env_decrypt_failed: the deployment has encrypted environment variables but this agent has no decryption key (set KRANE_VAULT_MASTER_KEYS to ctrl-api's VAULT_MASTER_KEYS)" };
+  if (!vault) return { error: "env_decrypt_failed: the deployment has encrypted environment variables but this agent has no decryption key (set KRANE_VAULT_MASTER_KEYS to this region's key from ctrl-api's VAULT_REGION_KEYS)" };
   let plaintext: string;
   try {
     plaintext = vault.decryptString(new TextDecoder().decode(bytes), vaultContext.deploymentEnv(deploymentId));
   } catch (err) {
-    return { error: `env_decrypt_failed: ${(err as Error).message} (KRANE_VAULT_MASTER_KEYS must hold the key ctrl-api encrypts with)` };
+    return { error: `env_decrypt_failed: ${(err as Error).message} (KRANE_VAULT_MASTER_KEYS must hold this region's key from ctrl-api's VAULT_REGION_KEYS; another region's key does not decrypt)` };
   }
   let parsed: unknown;
   try {

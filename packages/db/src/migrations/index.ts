@@ -2,6 +2,7 @@ import type { Migration } from "kysely";
 import * as m0001 from "./0001_init.js";
 import * as m0002deploy from "./0002_deploy.js";
 import * as m0006build from "./0006_build.js";
+import * as m0007agentCredentials from "./0007_agent_credentials.js";
 import * as m0008domainVerification from "./0008_domain_verification.js";
 
 /** Every migration, in order. Frozen: append new ones, never edit a landed one. */
@@ -9,5 +10,6 @@ export const migrations: Record<string, Migration> = {
   "0001_init": m0001,
   "0002_deploy": m0002deploy,
   "0006_build": m0006build,
+  "0007_agent_credentials": m0007agentCredentials,
   "0008_domain_verification": m0008domainVerification,
 };

@@ -4,22 +4,40 @@ import type { Logger } from "pino";
 
 /**
  * Marker sent when the environment has variables but ctrl-api cannot decrypt them (no
- * VAULT_MASTER_KEYS, or a value under an unknown key): not a vault ciphertext, so the agent fails
- * the deploy with `env_decrypt_failed` instead of starting it without its variables.
+ * VAULT_MASTER_KEYS, a value under an unknown key) or has no key for the agent's region (no entry in
+ * VAULT_REGION_KEYS): not a vault ciphertext, so the agent fails the deploy with
+ * `env_decrypt_failed` instead of starting it without its variables.
  */
 const undecryptable = new TextEncoder().encode("ctrl-api: environment variables could not be decrypted");
 
+/** What {@link deploymentEnvBytes} reads. */
+export interface DeploymentEnvDeps {
+  db: Db;
+  /** Decrypts the stored variables (VAULT_MASTER_KEYS); never sent to an agent. */
+  vault?: Vault;
+  /** Per-region agent keys (VAULT_REGION_KEYS): a region's ApplyDeployment environment is encrypted with its own. */
+  regionVaults?: ReadonlyMap<string, Vault>;
+  logger: Logger;
+}
+
 /**
- * `ApplyDeployment.encrypted_environment_variables` for one deployment: the environment's variables
- * decrypted (each is bound to its environment and key) and re-encrypted as one JSON map
- * `{KEY: value}` bound to `vaultContext.deploymentEnv(deploymentId)`, as the UTF-8 bytes of the
- * vault blob. No variables → empty bytes. Values are never logged, only keys and ids.
+ * `ApplyDeployment.encrypted_environment_variables` for one deployment in one region: the
+ * environment's variables decrypted with the storage key (each is bound to its environment and key)
+ * and re-encrypted with **the region's** agent key as one JSON map `{KEY: value}` bound to
+ * `vaultContext.deploymentEnv(deploymentId)`, as the UTF-8 bytes of the vault blob. An agent holds
+ * only its region's key, so another region's blob does not decrypt there. No variables → empty
+ * bytes. Values are never logged, only keys and ids.
  */
-export async function deploymentEnvBytes(deps: { db: Db; vault?: Vault; logger: Logger }, environmentId: string, deploymentId: string): Promise<Uint8Array> {
+export async function deploymentEnvBytes(deps: DeploymentEnvDeps, environmentId: string, deploymentId: string, region: string): Promise<Uint8Array> {
   const rows = await listEnvironmentVariables(deps.db, environmentId);
   if (rows.length === 0) return new Uint8Array();
   if (!deps.vault) {
     deps.logger.error({ environmentId, deploymentId, keys: rows.map((r) => r.key) }, "environment has variables but VAULT_MASTER_KEYS is not set: the deploy will fail with env_decrypt_failed");
+    return undecryptable;
+  }
+  const regionVault = deps.regionVaults?.get(region);
+  if (!regionVault) {
+    deps.logger.error({ environmentId, deploymentId, region }, `environment has variables but VAULT_REGION_KEYS has no key for region ${region}: the deploy will fail there with env_decrypt_failed`);
     return undecryptable;
   }
   const env: Record<string, string> = {};
@@ -31,5 +49,5 @@ export async function deploymentEnvBytes(deps: { db: Db; vault?: Vault; logger: 
       return undecryptable;
     }
   }
-  return new TextEncoder().encode(deps.vault.encrypt(JSON.stringify(env), vaultContext.deploymentEnv(deploymentId)));
+  return new TextEncoder().encode(regionVault.encrypt(JSON.stringify(env), vaultContext.deploymentEnv(deploymentId)));
 }

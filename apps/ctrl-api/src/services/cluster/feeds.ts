@@ -32,7 +32,7 @@ export function clusterFeeds(deps: ApiDeps): ClusterFeeds {
     const pollIntervalMs = deps.clusterWatchPollMs ?? defaultClusterWatchPollMs;
     const db = deps.db;
     // Only running deployments carry variables; each message is built once and shared by every watcher.
-    const withEnv = async (r: TopologySyncRow) => deploymentState(r, true, r.desiredStatus === "running" ? await deploymentEnvBytes(deps, r.environmentId, r.deploymentId) : new Uint8Array());
+    const withEnv = async (r: TopologySyncRow) => deploymentState(r, true, r.desiredStatus === "running" ? await deploymentEnvBytes(deps, r.environmentId, r.deploymentId, r.region) : new Uint8Array());
     feeds = {
       deployments: new RegionHub(
         {

@@ -7,8 +7,8 @@ import { sentinelState } from "./messages.js";
 
 /** ClusterService.GetDesiredSentinelState: one sentinel of the caller's region (version unset). */
 export async function getDesiredSentinelState(deps: ApiDeps, req: GetDesiredSentinelStateRequest, ctx: HandlerContext): Promise<SentinelState> {
-  requireAgent(ctx);
-  const region = regionOfUnary(ctx);
+  const agent = requireAgent(ctx);
+  const region = regionOfUnary(ctx, agent);
   const sentinelId = req.sentinelId.trim();
   if (!sentinelId) throw new ConnectError("sentinel_id is required", Code.InvalidArgument);
   const row = await findSentinelSyncRow(deps.db, sentinelId);

@@ -9,8 +9,8 @@ import { watchDeployments } from "./watch-deployments.js";
 import { watchSentinels } from "./watch-sentinels.js";
 
 /**
- * ClusterService, the agents' sync protocol (WIRE.md): internal token only; unary calls name the
- * region in `X-Krane-Region`. One file per method in this folder.
+ * ClusterService, the agents' sync protocol (WIRE.md): agent credentials only, each bound to
+ * one region (a different `X-Krane-Region` or request region is `permission_denied`). One file per method in this folder.
  */
 export function createClusterService(deps: ApiDeps): ServiceImpl<typeof ClusterService> {
   return {

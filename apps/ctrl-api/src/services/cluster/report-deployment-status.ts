@@ -1,9 +1,9 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
-import { deleteReportedInstances, replaceReportedInstances, type InstanceStatus, type ReportedInstance } from "@ctrl/db";
+import { deleteReportedInstances, findTopologyRow, replaceReportedInstances, type InstanceStatus, type ReportedInstance } from "@ctrl/db";
 import { ReportDeploymentStatusRequest_Update_Instance_Status as InstanceStatusProto, type ReportDeploymentStatusRequest, type ReportDeploymentStatusResponseSchema } from "@ctrl/proto";
 import type { ApiDeps } from "../../deps.js";
-import { regionOfUnary, requireAgent } from "./agent.js";
+import { checkReportedAddress, regionOfUnary, requireAgent } from "./agent.js";
 
 const statuses: Record<InstanceStatusProto, InstanceStatus> = {
   [InstanceStatusProto.UNSPECIFIED]: "pending",
@@ -16,23 +16,27 @@ const statuses: Record<InstanceStatusProto, InstanceStatus> = {
 const maxInstancesPerReport = 1_000;
 
 /**
- * ClusterService.ReportDeploymentStatus, for the caller's region (`X-Krane-Region`):
+ * ClusterService.ReportDeploymentStatus, for the credential's region:
  * `update{k8s_name = deployment id, instances}` upserts the reported instances and removes the
  * deployment's other instances in that region, in one transaction; `delete{k8s_name}` removes all
- * of them. Other regions' instances are never touched.
+ * of them. Other regions' instances are never touched. Only a deployment with desired state
+ * (a topology row) in the region may be reported (`not_found` otherwise: an agent reports only what
+ * it was told to run), and every address must be on the credential's hosts and ports
+ * (`invalid_argument`, nothing stored).
  */
 export async function reportDeploymentStatus(
   deps: ApiDeps,
   req: ReportDeploymentStatusRequest,
   ctx: HandlerContext,
 ): Promise<MessageInitShape<typeof ReportDeploymentStatusResponseSchema>> {
-  requireAgent(ctx);
-  const region = regionOfUnary(ctx);
+  const agent = requireAgent(ctx);
+  const region = regionOfUnary(ctx, agent);
   const now = (deps.now ?? Date.now)();
   const change = req.change;
   if (change.case === "delete") {
     const deploymentId = change.value.k8sName.trim();
     if (!deploymentId) throw new ConnectError("delete.k8s_name is required", Code.InvalidArgument);
+    await requireDesiredState(deps, region, deploymentId);
     await deleteReportedInstances(deps.db, deploymentId, region);
     deps.logger.info({ deploymentId, region }, "agent deleted deployment instances");
     return {};
@@ -48,6 +52,7 @@ export async function reportDeploymentStatus(
     if (seen.has(k8sName)) throw new ConnectError(`update.instances[${n}].k8s_name "${k8sName}" is reported twice`, Code.InvalidArgument);
     seen.add(k8sName);
     if (i.address.length > 255) throw new ConnectError(`update.instances[${n}].address is longer than 255 characters`, Code.InvalidArgument);
+    checkReportedAddress(agent, i.address, `update.instances[${n}].address`);
     return {
       k8sName,
       address: i.address,
@@ -59,9 +64,15 @@ export async function reportDeploymentStatus(
       failureReason: i.failureReason ? i.failureReason.slice(0, 4096) : null,
     };
   });
-  const owner = await deps.db.selectFrom("deployments").select(["id", "workspace_id", "project_id"]).where("id", "=", deploymentId).executeTakeFirst();
-  if (!owner) throw new ConnectError(`deployment ${deploymentId} not found`, Code.NotFound);
-  await replaceReportedInstances(deps.db, { deploymentId, workspaceId: owner.workspace_id, projectId: owner.project_id }, region, instances, now);
+  const owner = await requireDesiredState(deps, region, deploymentId);
+  await replaceReportedInstances(deps.db, { deploymentId, workspaceId: owner.workspaceId, projectId: owner.projectId }, region, instances, now);
   deps.logger.debug({ deploymentId, region, instances: instances.length, running: instances.filter((i) => i.status === "running").length }, "agent reported instances");
   return {};
+}
+
+/** The deployment's topology row in `region`; `not_found` when it has none (never told to run there). */
+async function requireDesiredState(deps: ApiDeps, region: string, deploymentId: string) {
+  const row = await findTopologyRow(deps.db, region, deploymentId);
+  if (!row) throw new ConnectError(`deployment ${deploymentId} has no desired state in region ${region}: an agent may report only deployments it was told to run`, Code.NotFound);
+  return row;
 }

@@ -3,7 +3,7 @@ import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { recordSentinelReport, type SentinelHealth } from "@ctrl/db";
 import { ReportSentinelStatusRequest_Health as Health, type ReportSentinelStatusRequest, type ReportSentinelStatusResponseSchema } from "@ctrl/proto";
 import type { ApiDeps } from "../../deps.js";
-import { regionOfUnary, requireAgent } from "./agent.js";
+import { checkReportedAddress, regionOfUnary, requireAgent } from "./agent.js";
 
 const healths: Record<Health, SentinelHealth> = {
   [Health.UNSPECIFIED]: "unknown",
@@ -14,7 +14,8 @@ const healths: Record<Health, SentinelHealth> = {
 
 /**
  * ClusterService.ReportSentinelStatus: records the health, available replicas, running image and
- * ready addresses of the sentinel with that k8s name in the caller's region. Actual state only: it
+ * ready addresses of the sentinel with that k8s name in the credential's region (a sentinel of
+ * another region is `not_found`; addresses are checked like instance addresses). Actual state only: it
  * takes no version (agents do not stream it back).
  */
 export async function reportSentinelStatus(
@@ -22,12 +23,14 @@ export async function reportSentinelStatus(
   req: ReportSentinelStatusRequest,
   ctx: HandlerContext,
 ): Promise<MessageInitShape<typeof ReportSentinelStatusResponseSchema>> {
-  requireAgent(ctx);
-  const region = regionOfUnary(ctx);
+  const agent = requireAgent(ctx);
+  const region = regionOfUnary(ctx, agent);
   const k8sName = req.k8sName.trim();
   if (!k8sName) throw new ConnectError("k8s_name is required", Code.InvalidArgument);
   if (req.availableReplicas < 0) throw new ConnectError("available_replicas must not be negative", Code.InvalidArgument);
   if (req.addresses.length > 1_000 || req.addresses.some((a) => a.length > 255)) throw new ConnectError("addresses: at most 1000, each at most 255 characters", Code.InvalidArgument);
+  // Frontline dials these: they must be the agent's own host and ports, never a control-plane port.
+  req.addresses.forEach((a, n) => checkReportedAddress(agent, a, `addresses[${n}]`));
   const found = await recordSentinelReport(
     deps.db,
     region,

@@ -12,10 +12,10 @@ import { clusterFeeds } from "./feeds.js";
  * client cancels.
  */
 export async function* watchDeployments(deps: ApiDeps, req: WatchDeploymentsRequest, ctx: HandlerContext): AsyncGenerator<DeploymentState> {
-  requireAgent(ctx);
-  const region = regionOfWatch(ctx, req.region);
+  const agent = requireAgent(ctx);
+  const region = regionOfWatch(ctx, agent, req.region);
   const cursor = Number(req.versionLastSeen);
-  const log = deps.logger.child({ region, cursor, feed: "deployments" });
+  const log = deps.logger.child({ region, credentialId: agent.credentialId, cursor, feed: "deployments" });
   log.info("agent watching deployments");
   try {
     for await (const row of clusterFeeds(deps).deployments.watch(region, cursor, ctx.signal, (version, rows) => log.info({ snapshotVersion: version, rows }, "sent desired-state snapshot"))) {

@@ -10,10 +10,10 @@ import { clusterFeeds } from "./feeds.js";
  * sentinel arrives as `delete`.
  */
 export async function* watchSentinels(deps: ApiDeps, req: WatchSentinelsRequest, ctx: HandlerContext): AsyncGenerator<SentinelState> {
-  requireAgent(ctx);
-  const region = regionOfWatch(ctx, req.region);
+  const agent = requireAgent(ctx);
+  const region = regionOfWatch(ctx, agent, req.region);
   const cursor = Number(req.versionLastSeen);
-  const log = deps.logger.child({ region, cursor, feed: "sentinels" });
+  const log = deps.logger.child({ region, credentialId: agent.credentialId, cursor, feed: "sentinels" });
   log.info("agent watching sentinels");
   try {
     for await (const row of clusterFeeds(deps).sentinels.watch(region, cursor, ctx.signal, (version, rows) => log.info({ snapshotVersion: version, rows }, "sent sentinel snapshot"))) {

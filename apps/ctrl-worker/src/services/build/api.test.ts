@@ -3,6 +3,9 @@ import { workerConfigSchema } from "../../config.js";
 import { formatBuildFailure, parseBuildFailure } from "./api.js";
 import { buildConfigFromConfig } from "./config.js";
 
+/** The S3 keys have no default (no built-in secret). */
+const s3 = { S3_ACCESS_KEY_ID: "S3RVER", S3_SECRET_ACCESS_KEY: "S3RVER" };
+
 describe("build failure messages", () => {
   it("round-trip the step, reason and a multi-line message", () => {
     const failure = { step: "build:compile", reason: "build_failed" as const, message: '"npm run build" exited with code 2; last 2 log lines:\nerror one\nerror two' };
@@ -19,7 +22,7 @@ describe("build failure messages", () => {
 });
 
 /** Variables without a default (the worker refuses to start without them). */
-const required = { RESTATE_IDENTITY_KEYS: "publickeyv1_8eKmjRhYEX5CrucSCpVkgY8URdcidK7Uu1XYUwNnaNss" };
+const required = { ...s3, RESTATE_IDENTITY_KEYS: "publickeyv1_8eKmjRhYEX5CrucSCpVkgY8URdcidK7Uu1XYUwNnaNss" };
 
 describe("buildConfigFromConfig", () => {
   it("defaults to the local builder with the documented limits", () => {
@@ -35,7 +38,7 @@ describe("buildConfigFromConfig", () => {
   });
 
   it("rejects a bad backend or limit", () => {
-    expect(workerConfigSchema.safeParse({ BUILD_BACKEND: "kaniko" }).success).toBe(false);
-    expect(workerConfigSchema.safeParse({ BUILD_TIMEOUT_SECONDS: "0" }).success).toBe(false);
+    expect(workerConfigSchema.safeParse({ ...s3, BUILD_BACKEND: "kaniko" }).success).toBe(false);
+    expect(workerConfigSchema.safeParse({ ...s3, BUILD_TIMEOUT_SECONDS: "0" }).success).toBe(false);
   });
 });
