@@ -162,7 +162,7 @@ describe("ctrl-worker main.ts", () => {
     const worker = await startWorkerProcess({
       entry: fileURLToPath(new URL("../src/main.ts", import.meta.url)),
       name: "ctrl-worker without identity keys",
-      env: { DATABASE_URL: database.url, RESTATE_ADMIN_URL: restate.adminUrl, RESTATE_IDENTITY_KEYS: "", LOG_LEVEL: "warn" },
+      env: { DATABASE_URL: database.url, RESTATE_ADMIN_URL: restate.adminUrl, RESTATE_IDENTITY_KEYS: "", S3_ACCESS_KEY_ID: "S3RVER", S3_SECRET_ACCESS_KEY: "S3RVER", LOG_LEVEL: "warn" },
     });
     try {
       const exited = await worker.process.exited;
@@ -178,7 +178,7 @@ describe("ctrl-worker main.ts", () => {
     const worker = await startWorkerProcess({
       entry: fileURLToPath(new URL("../src/main.ts", import.meta.url)),
       name: "ctrl-worker accepting unsigned",
-      env: { DATABASE_URL: database.url, RESTATE_REGISTER: "false", RESTATE_IDENTITY_KEYS: "insecure-accept-unsigned", LOG_LEVEL: "warn" },
+      env: { DATABASE_URL: database.url, RESTATE_REGISTER: "false", RESTATE_IDENTITY_KEYS: "insecure-accept-unsigned", S3_ACCESS_KEY_ID: "S3RVER", S3_SECRET_ACCESS_KEY: "S3RVER", LOG_LEVEL: "warn" },
     });
     try {
       const line = JSON.parse(await worker.waitForLine(/accepts unsigned invocations/, 30_000)) as { level: number; variable: string };

@@ -58,6 +58,8 @@ beforeAll(async () => {
   const now = Date.now();
   const deploymentId = newId("d");
   const base = { workspace_id: cs.stack.seed.workspaceId, project_id: cs.stack.seed.projectId, created_at: now, updated_at: now };
+  // A real deployment row: RoutingService refuses routes to a deployment it cannot find.
+  await db.insertInto("deployments").values({ ...base, id: deploymentId, environment_id: cs.stack.seed.environments.production, source_type: "image", image: "hello", status: "ready", cpu_millicores: 100, memory_mib: 128, replicas: 1, port: 8080, health_check_path: "/health", git_commit_sha: "abcdef1234567", git_branch: "main" }).execute();
   await db.insertInto("frontline_routes").values({ ...base, id: newId("route"), environment_id: cs.stack.seed.environments.production, deployment_id: deploymentId, fully_qualified_domain_name: "hello-production-local.ctrl.example.net", sticky: "environment" }).execute();
   await db.insertInto("instances").values({ ...base, id: newId("ins"), deployment_id: deploymentId, region: "local", k8s_name: "hello-0", address: `127.0.0.1:${(app.address() as { port: number }).port}`, cpu_millicores: 100, memory_mib: 128, status: "running", exit_code: null, halt_intent: null, failure_reason: null }).execute();
 
@@ -303,7 +305,8 @@ describe("DNS-01", () => {
     // The TXT record was removed from the (fake) DNS once the challenge was done.
     const resolver = new Resolver();
     resolver.setServers([`127.0.0.1:${cs.pebble.dnsPort}`]);
-    expect(await resolver.resolveTxt("_acme-challenge.wild.example.test").catch(() => [])).toEqual([]);
+    // (The cleanup is the step after the challenge is marked verified: wait for it, bounded.)
+    await waitFor("the ACME TXT record to be removed", async () => (await resolver.resolveTxt("_acme-challenge.wild.example.test").catch(() => [])).length === 0, { timeoutMs: 10_000, intervalMs: 50 });
     await waitFor("store to load the wildcard", () => store.lookup("api.wild.example.test") !== undefined, { timeoutMs: 10_000 });
     expect(await httpsGet("api.wild.example.test")).toMatchObject({ status: 200, body: "hello from the app via api.wild.example.test (https)" });
   });
