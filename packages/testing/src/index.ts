@@ -9,3 +9,4 @@ export * from "./s3.js";
 export * from "./pebble.js";
 export { createTestDatabase, type TestDatabase } from "@ctrl/db/testing";
 export * from "./worker-process.js";
+export * from "./http-fuzz.js";
