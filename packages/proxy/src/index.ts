@@ -8,3 +8,4 @@ export * from "./forward.js";
 export * from "./upgrade.js";
 export * from "./balancer.js";
 export * from "./poller.js";
+export * from "./target.js";
