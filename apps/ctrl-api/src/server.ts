@@ -4,6 +4,7 @@ import { newId } from "@ctrl/db";
 import { AcmeService, ClusterService, CtrlService, DeploymentService, DomainService } from "@ctrl/proto";
 import Fastify, { type FastifyInstance } from "fastify";
 import { authInterceptor } from "./auth.js";
+import { boundedInputInterceptor, closeAfterUnreadBody, readMaxBytes, requestFramingProblem } from "./bounded-input.js";
 import type { ApiDeps } from "./deps.js";
 import { registerPublicApi } from "./http/v2/index.js";
 import { createCtrlService } from "./services/ctrl/liveness.js";
@@ -42,7 +43,9 @@ export async function buildServer(deps: ApiDeps, options: BuildServerOptions = {
     },
     // Our onResponse hook logs one line per request instead (fastify 6 moves this to logController).
     disableRequestLogging: true,
-    bodyLimit: 4 * 1024 * 1024,
+    // Bodies fastify itself reads (a Connect route called with a content type connect does not
+    // serve, /health, 404s); Connect routes read theirs under `readMaxBytes`, /v2 under its own limit.
+    bodyLimit: readMaxBytes,
   };
   // One code path for both listeners; fastify's types split on `http2`, the behaviour does not.
   // h2c: close() sends GOAWAY to open sessions (gRPC clients keep theirs open), else it waits for
@@ -52,6 +55,9 @@ export async function buildServer(deps: ApiDeps, options: BuildServerOptions = {
   app.addHook("onRequest", async (req, reply) => {
     // Set on the raw response: connect-fastify writes to it directly, bypassing fastify's reply hooks.
     reply.raw.setHeader("x-request-id", req.id);
+    const problem = requestFramingProblem(req.raw);
+    if (problem) return reply.code(400).send({ code: "invalid_argument", message: problem });
+    closeAfterUnreadBody(req.raw, reply.raw);
   });
   app.addHook("onResponse", async (req, reply) => {
     req.log.info({ method: req.method, url: req.url.split("?")[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, "request");
@@ -61,7 +67,10 @@ export async function buildServer(deps: ApiDeps, options: BuildServerOptions = {
 
   await app.register(fastifyConnectPlugin, {
     routes: connectRoutes(deps),
-    interceptors: [authInterceptor(deps.db, { operatorToken: deps.operatorToken, frontlineToken: deps.frontlineToken }, deps.now ?? Date.now)],
+    // Bounded input first: a request is size-checked while it is read (readMaxBytes), parsed, and
+    // checked for unknown enum values and inexact int64s before any credential is looked up.
+    readMaxBytes,
+    interceptors: [boundedInputInterceptor(), authInterceptor(deps.db, { operatorToken: deps.operatorToken, frontlineToken: deps.frontlineToken }, deps.now ?? Date.now)],
     shutdownTimeoutMs: 5_000,
     jsonOptions: { ignoreUnknownFields: false },
   });

@@ -3,7 +3,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from "n
 import type { TLSSocket, SecureContext } from "node:tls";
 import type { Duplex } from "node:stream";
 import { randomUUID } from "node:crypto";
-import { forwardRequest, forwardUpgrade, normalizeHost, rejectUpgrade, RoundRobin, sendPlain, upstreamRequestHeaders, type ForwardOutcome } from "@ctrl/proxy";
+import { forwardRequest, forwardUpgrade, isOriginForm, normalizeHost, notOriginFormMessage, rejectUpgrade, RoundRobin, sendPlain, upstreamRequestHeaders, type ForwardOutcome } from "@ctrl/proxy";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import type { AcmeVerifier } from "./acme.js";
@@ -213,6 +213,10 @@ export function createFrontline(deps: FrontlineDeps): Frontline {
       rejectUpgrade(socket, 400, "Bad Request", "missing or malformed Host header");
       return count(400);
     }
+    if (!isOriginForm(req.url)) {
+      rejectUpgrade(socket, 400, "Bad Request", notOriginFormMessage);
+      return count(400);
+    }
     const p = await resolvePlan(host);
     if (p.kind === "unknown") {
       rejectUpgrade(socket, 404, "Not Found", `no deployment serves host "${printable(host)}"`);
@@ -238,6 +242,10 @@ export function createFrontline(deps: FrontlineDeps): Frontline {
     const host = normalizeHost(req.headers.host);
     if (!host) {
       sendPlain(res, 400, "missing or malformed Host header");
+      return count(400);
+    }
+    if (!isOriginForm(req.url)) {
+      sendPlain(res, 400, notOriginFormMessage);
       return count(400);
     }
     const path = req.url ?? "/";

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { forwardRequest, forwardUpgrade, rejectUpgrade, RoundRobin, sendPlain, upstreamRequestHeaders } from "@ctrl/proxy";
+import { forwardRequest, forwardUpgrade, isOriginForm, normalizeHost, notOriginFormMessage, rejectUpgrade, RoundRobin, sendPlain, upstreamRequestHeaders } from "@ctrl/proxy";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
@@ -96,6 +96,15 @@ export function createSentinel(deps: SentinelDeps): Sentinel {
       sendPlain(res, 400, `malformed ${deploymentHeader}`);
       return count(400);
     }
+    if (!isOriginForm(req.url)) {
+      sendPlain(res, 400, notOriginFormMessage);
+      return count(400);
+    }
+    // Forwarded upstream as-is: a malformed one (`[::1`) would make undici fail the request (a 502).
+    if (!normalizeHost(req.headers.host)) {
+      sendPlain(res, 400, "missing or malformed Host header");
+      return count(400);
+    }
     let addresses = deps.instances.addresses(deploymentId);
     if (addresses.length === 0) {
       // Instances that just became ready (a cutover in progress) may not be loaded yet.
@@ -142,6 +151,10 @@ export function createSentinel(deps: SentinelDeps): Sentinel {
     const deploymentId = Array.isArray(raw) ? raw[0] : raw;
     if (!deploymentId || !/^[A-Za-z0-9_-]{1,64}$/.test(deploymentId)) {
       rejectUpgrade(socket, 400, "Bad Request", `missing or malformed ${deploymentHeader}`);
+      return count(400);
+    }
+    if (!isOriginForm(req.url) || !normalizeHost(req.headers.host)) {
+      rejectUpgrade(socket, 400, "Bad Request", `${notOriginFormMessage}, with a well-formed Host header`);
       return count(400);
     }
     let addresses = deps.instances.addresses(deploymentId);

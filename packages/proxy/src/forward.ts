@@ -107,16 +107,26 @@ export function sendPlain(res: ServerResponse, status: number, body: string, hea
  * client until undici starts sending (after it connected), so a connect failure leaves the body
  * untouched and the request can go to another upstream.
  */
-function lazyCountingBody(req: IncomingMessage, maxBodyBytes: number, state: { bytes: number; tooLarge: boolean; started: boolean }): Readable {
+function lazyCountingBody(req: IncomingMessage, maxBodyBytes: number, state: { bytes: number; tooLarge: boolean; started: boolean; clientBroke: boolean }): Readable {
   async function* chunks() {
     state.started = true;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      state.bytes += chunk.length;
+    const it = (req as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    for (;;) {
+      let next: IteratorResult<Buffer>;
+      try {
+        next = await it.next();
+      } catch (err) {
+        // The client's body broke off (truncated chunked framing, a connection closed mid-upload).
+        state.clientBroke = true;
+        throw err;
+      }
+      if (next.done) return;
+      state.bytes += next.value.length;
       if (state.bytes > maxBodyBytes) {
         state.tooLarge = true;
         throw new BodyTooLargeError(`request body exceeds ${maxBodyBytes} bytes`);
       }
-      yield chunk;
+      yield next.value;
     }
   }
   return Readable.from(chunks(), { objectMode: false });
@@ -148,7 +158,7 @@ export async function forwardRequest(options: ForwardOptions): Promise<ForwardOu
   };
   res.once("close", onClientClose);
 
-  const bodyState = { bytes: 0, tooLarge: false, started: false };
+  const bodyState = { bytes: 0, tooLarge: false, started: false, clientBroke: false };
   let attempt = 0;
   let lastUpstream: string | undefined;
   let lastError: unknown;
@@ -203,6 +213,11 @@ export async function forwardRequest(options: ForwardOptions): Promise<ForwardOu
         if (bodyState.tooLarge) {
           sendPlain(res, 413, `request body too large (limit ${options.maxBodyBytes} bytes)`, { connection: "close" });
           return { status: 413, upstream, attempts: attempt + 1, failure: "body_too_large" };
+        }
+        if (bodyState.clientBroke) {
+          // The client's fault, not the upstream's: no 502, and the upstream is not marked failed.
+          sendPlain(res, 400, "the request body ended before its declared end", { connection: "close" });
+          return { status: 400, upstream, attempts: attempt + 1, failure: "client_aborted", errorCode: code };
         }
         options.onUpstreamFailure?.(upstream, err as Error);
         const retryable = !bodyState.started && (connectErrorCodes.has(code) || (resetErrorCodes.has(code) && !withBody && idempotentMethods.has(method)));

@@ -9,3 +9,4 @@ export * from "./upgrade.js";
 export * from "./balancer.js";
 export * from "./poller.js";
 export * from "./upstream-ports.js";
+export * from "./target.js";

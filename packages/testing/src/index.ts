@@ -11,3 +11,4 @@ export * from "./pebble.js";
 export { createTestDatabase, type TestDatabase } from "@ctrl/db/testing";
 export * from "./worker-process.js";
 export * from "./startup-refusal.js";
+export * from "./http-fuzz.js";
