@@ -1,4 +1,5 @@
 import "./polyfill.js";
+import { buildSandboxTools } from "@ctrl/build";
 import { createDb } from "@ctrl/db";
 import { createStorage } from "@ctrl/s3";
 import { loadWorkerConfig } from "./config.js";
@@ -27,6 +28,17 @@ const certificates = certificateDepsFromConfig(config, config.ACME_CA_FILE ? rea
 if (!certificates) logger.warn("VAULT_MASTER_KEYS is unset: certificate issuance is disabled");
 const build = buildConfigFromConfig(config);
 if (!build) logger.warn("BUILD_BACKEND=none: deploys from a build context will fail with build_not_configured");
+if (build?.backend === "local") {
+  // Tenant build commands run only sandboxed: say now (not at the first build) when that cannot work.
+  if (build.sandbox === "none") logger.warn("BUILD_SANDBOX=none: build commands (npm ci, npm run build) run WITHOUT a sandbox, as the worker's own user, and can read its environment, files and network. Use only on a trusted single-user machine.");
+  else {
+    try {
+      buildSandboxTools();
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, "the build sandbox is unavailable: every context build will fail until bubblewrap is installed");
+    }
+  }
+}
 const endpoint = createEndpoint({ db, storage, logger, settings: settingsFromConfig(config), certificates, build });
 const port = await endpoint.listen(config.WORKER_PORT, config.WORKER_HOST);
 const endpointUrl = config.WORKER_ADVERTISED_URL ?? `http://${config.WORKER_HOST}:${port}`;

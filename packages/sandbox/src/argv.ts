@@ -30,6 +30,8 @@ export interface SandboxPolicy {
   network: "none" | "host";
   /** Size of the private /tmp (tmpfs, counts against memory). */
   tmpBytes: number;
+  /** Use this host directory (private to the workload) as /tmp instead of a tmpfs: builds need room. */
+  tmpHostDir?: string;
   limits: {
     /** RLIMIT_NPROC: processes/threads of the workload's uid (bwrap's own 2-3 and the bridge count). */
     processes: number;
@@ -111,7 +113,9 @@ export function sandboxArgv(tools: SandboxTools, policy: SandboxPolicy, command:
     else if (stat.isDirectory()) argv.push("--ro-bind", host, host);
   }
   for (const f of [...etcFiles, ...(policy.extraEtc ?? [])]) if (existsSync(`/etc/${f}`)) argv.push("--ro-bind", `/etc/${f}`, `/etc/${f}`);
-  argv.push("--proc", "/proc", "--dev", "/dev", "--size", String(policy.tmpBytes), "--tmpfs", "/tmp");
+  argv.push("--proc", "/proc", "--dev", "/dev");
+  if (policy.tmpHostDir) argv.push("--bind", policy.tmpHostDir, "/tmp");
+  else argv.push("--size", String(policy.tmpBytes), "--tmpfs", "/tmp");
   for (const m of policy.mounts) argv.push(m.writable ? "--bind" : "--ro-bind", m.host, m.sandbox);
   const relay = policy.portBridge ?? policy.egress;
   if (relay) argv.push("--ro-bind", policy.bridgeScript ?? bridgeScript, bridgeInSandbox);
@@ -125,6 +129,7 @@ export function sandboxArgv(tools: SandboxTools, policy: SandboxPolicy, command:
   if (policy.portBridge) parts.push(`env -i ${tools.node} ${bridgeInSandbox} serve-fd ${policy.portBridge.fd} ${policy.portBridge.port} </dev/null &`);
   if (policy.egress) {
     // The build's first command dials the proxy at once: wait (bounded, ~5 s) until the relay listens.
+    parts.push(`rm -f ${egressReady};`);
     parts.push(`env -i ${tools.node} ${bridgeInSandbox} forward ${policy.egress.port} '${policy.egress.socket.replace(/'/g, "")}' ${egressReady} </dev/null &`);
     parts.push(`n=0; while [ ! -e ${egressReady} ] && [ $n -lt 250 ]; do sleep 0.02; n=$((n+1)); done;`);
   }

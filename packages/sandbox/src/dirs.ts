@@ -1,4 +1,5 @@
-import { chmod, chown, copyFile, mkdir } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { chmod, chown, copyFile, lchown, mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { bridgeScript } from "./argv.js";
 
@@ -30,4 +31,23 @@ export async function installBridge(dir: string): Promise<string> {
   await copyFile(bridgeScript, target);
   await chmod(target, 0o644);
   return target;
+}
+
+/** Gives `dir` and everything under it (links themselves, never their targets) to uid/gid. */
+export async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
+  await lchown(dir, uid, gid);
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) await lchown(join(entry.parentPath, entry.name), uid, gid);
+}
+
+/**
+ * True when an unprivileged uid (nobody) can reach `path`: bwrap runs as the workload's uid and
+ * must be able to walk to every mount source.
+ */
+export function reachableByWorkloads(setpriv: string, path: string): boolean {
+  try {
+    execFileSync(setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", "--", "/usr/bin/test", "-x", path], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
 }
