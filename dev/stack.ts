@@ -14,6 +14,7 @@ import { loadDevConfig, portsOf } from "./src/config.js";
 import { LogMux } from "./src/logs.js";
 import { chooseDatabase } from "./src/mysql.js";
 import { leftoverProcesses, PortsBusyError, processesMentioning, StackRunner, StackStoppedError, StepFailedError } from "./src/runner.js";
+import { sandboxProblem } from "./src/sandbox.js";
 import { checkUploadFlow } from "./src/self-check.js";
 import { deployHello } from "./src/deploy-hello.js";
 import { localS3, stackSpecs, stackUrls } from "./src/specs.js";
@@ -57,6 +58,11 @@ const database = await chooseDatabase({
 });
 if (database.kind === "missing") {
   console.error(`\n${database.message}\n`);
+  process.exit(1);
+}
+const sandbox = sandboxProblem();
+if (sandbox) {
+  console.error(`\n${sandbox}\n`);
   process.exit(1);
 }
 
