@@ -1,9 +1,10 @@
 import { formatArtifactRef, packDirectory, uploadArtifact, type Storage } from "@ctrl/artifact";
-import { mkdtemp, readdir, readFile } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readProcStat } from "../src/drivers/process/procfs.js";
+import { hostPidOf } from "./host-pid.js";
 import type { DesiredWorkload } from "../src/workload.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -54,25 +55,7 @@ export async function pidAlive(pid: number): Promise<boolean> {
   return stat !== undefined && stat.state !== "Z" && stat.state !== "X";
 }
 
-/**
- * The host pid of the app serving `address`. A sandboxed app reports its pid in its own pid
- * namespace (2, 3, …); the host finds it as the process whose NSpid chain ends in that pid and
- * whose environment names the same instance and port. Unsandboxed, the two are the same.
- */
+/** The host pid of the app serving `address` (it reports its own pid; see {@link hostPidOf}). */
 export async function hostPid(address: string): Promise<number> {
-  const body = await getJson(address);
-  const inner = body.pid as number;
-  const marks = [`CTRL_INSTANCE_ID=${String(body.instanceId ?? (body.env as Record<string, string> | undefined)?.CTRL_INSTANCE_ID)}`, `PORT=${address.split(":")[1]}`];
-  for (const d of await readdir("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const nspid = /^NSpid:\s+(.+)$/m.exec(await readFile(`/proc/${d}/status`, "utf8"))?.[1]?.trim().split(/\s+/);
-      if (Number(nspid?.[nspid.length - 1]) !== inner) continue;
-      const env = (await readFile(`/proc/${d}/environ`, "utf8")).split("\0");
-      if (marks.every((m) => env.includes(m)) && (await readFile(`/proc/${d}/cmdline`, "utf8")).startsWith("node\0")) return Number(d);
-    } catch {
-      /* raced with an exit */
-    }
-  }
-  throw new Error(`no host process serves ${address} (pid ${inner} in its namespace)`);
+  return hostPidOf(Number(address.split(":")[1]), (await getJson(address)).pid as number);
 }
