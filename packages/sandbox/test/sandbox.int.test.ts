@@ -87,6 +87,10 @@ async function leftovers(): Promise<number[]> {
 }
 
 describe("sandbox", () => {
+  it("refuses to start without bwrap, saying how to install it and naming the opt-out", () => {
+    expect(() => findSandboxTools("KRANE_SANDBOX=none", "/nonexistent")).toThrow(/bubblewrap \(bwrap\) is not installed.*apt-get install -y bubblewrap.*KRANE_SANDBOX=none/);
+  });
+
   it("passes the command's exit code out", async () => {
     expect((await run(sh("exit 7"))).code).toBe(7);
     expect((await run(["/nonexistent"])).code).not.toBe(0);
