@@ -16,23 +16,33 @@ function targets() {
   }
 }
 
-/** Environments of other processes: anything in them we do not have ourselves is a leak. */
+/**
+ * Environments of other processes: a secret we were told about, or a control-plane variable
+ * (tokens, keys, database URLs), in any environment we can read is a leak. (Our own build tool's
+ * processes — npm, sh — differ from us in harmless ways, e.g. PATH, and are listed only.)
+ */
+const controlPlaneNames = /^(KRANE_|CTRL_API_|VAULT_|DATABASE_URL|MYSQL|S3_|AWS_|RESTATE_|FRONTLINE_|SENTINEL_|BUILD_)/;
 function procEnviron(secrets) {
   const own = new Set(Object.entries(process.env).map(([k, v]) => `${k}=${v}`));
-  const foreign = [];
+  const leaks = [];
+  const differing = [];
   let visible = 0;
   for (const d of readdirSync("/proc").filter((x) => /^\d+$/.test(x))) {
     visible++;
     if (Number(d) === process.pid) continue;
     try {
       const entries = readFileSync(`/proc/${d}/environ`, "utf8").split("\0").filter(Boolean);
-      for (const e of entries) if (!own.has(e) && !e.startsWith("_=") && !e.startsWith("PWD=") && !e.startsWith("SHLVL=") && !e.startsWith("OLDPWD=")) foreign.push(`${d}:${e.split("=")[0]}`);
-      for (const s of secrets) if (entries.some((e) => e.includes(s))) foreign.push(`${d}:secret`);
+      for (const e of entries) {
+        const name = e.split("=")[0];
+        if (controlPlaneNames.test(name) && !own.has(e)) leaks.push(`${d}:${name}`);
+        else if (!own.has(e)) differing.push(`${d}:${name}`);
+      }
+      for (const s of secrets) if (entries.some((e) => e.includes(s))) leaks.push(`${d}:secret`);
     } catch {
       /* unreadable: good */
     }
   }
-  return { escaped: foreign.length > 0, detail: { visible, foreign: foreign.slice(0, 20) } };
+  return { escaped: leaks.length > 0, detail: { visible, leaks: leaks.slice(0, 20), differing: differing.slice(0, 20) } };
 }
 
 /** Other processes: in its own pid namespace only its own few are visible. */

@@ -19,6 +19,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
+import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFrontlineProcess, type FrontlineProcess } from "./harness.js";
 
@@ -119,17 +120,21 @@ describe("a hostile tenant", () => {
     );
     const host = ready.hostnames!.find((h) => /-production-/.test(h)) ?? ready.hostnames![0]!;
 
-    // Its own page answers through frontline.
+    // Its own page answers through frontline (undici's request: fetch drops a Host header).
+    const get = async (path: string) => {
+      const res = await request(`${frontline.url}${path}`, { headers: { host }, headersTimeout: 60_000, bodyTimeout: 60_000 });
+      return { status: res.statusCode, body: await res.body.text() };
+    };
     const page = await waitFor("the hostile page through frontline", async () => {
-      const res = await fetch(`${frontline.url}/`, { headers: { host } });
-      return res.status === 200 ? ((await res.json()) as { message: string }) : undefined;
+      const res = await get("/");
+      return res.status === 200 ? (JSON.parse(res.body) as { message: string }) : undefined;
     });
     expect(page.message).toBe("hostile app, still serving its own page");
 
     // And every escape failed, in the build and in the app.
-    const res = await fetch(`${frontline.url}/report`, { headers: { host }, signal: AbortSignal.timeout(60_000) });
-    expect(res.status).toBe(200);
-    const { app, build } = (await res.json()) as { app: Report; build: Report | null };
+    const res = await get("/report");
+    expect(res.status, res.body).toBe(200);
+    const { app, build } = JSON.parse(res.body) as { app: Report; build: Report | null };
     expect(build, "the build wrote its findings into the artifact").not.toBeNull();
     for (const report of [build!, app]) {
       for (const probe of ["procEnviron", "processes", "network", "files", "writes", "setuid", "forkBomb"]) {
