@@ -70,7 +70,7 @@ const logDir = join(dataDir, "logs");
 const pidFile = join(dataDir, "pids.json");
 await mkdir(logDir, { recursive: true });
 const runner = new StackRunner(
-  stackSpecs({ root, dataDir, ports, database, logLevel: config.LOG_LEVEL, restateLog: config.RESTATE_LOG, acme: config.CTRL_DEV_ACME }),
+  stackSpecs({ root, dataDir, ports, database, logLevel: config.LOG_LEVEL, restateLog: config.RESTATE_LOG, acme: config.CTRL_DEV_ACME, sandbox: process.env.KRANE_SANDBOX === "none" ? "none" : "bwrap" }),
   {
     line: (name, line) => mux.line(name, line),
     crashed: (name, exit) => {
