@@ -99,7 +99,9 @@ export function sandboxArgv(tools: SandboxTools, policy: SandboxPolicy, command:
     tools.prlimit, `--nproc=${limits.processes}`, `--fsize=${limits.fileSizeBytes}`, `--nofile=${limits.openFiles}`, "--core=0", "--",
     tools.setpriv, `--reuid=${policy.uid}`, `--regid=${policy.gid}`, "--clear-groups", "--",
     tools.bwrap,
-    "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+    // No nested user namespaces: inside one, a process holds every capability over its own
+    // namespaces, which is the kernel attack surface most container escapes go through.
+    "--unshare-user", "--disable-userns", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
     ...(policy.network === "none" ? ["--unshare-net"] : []),
     "--hostname", "sandbox",
     "--uid", String(policy.uid), "--gid", String(policy.gid),

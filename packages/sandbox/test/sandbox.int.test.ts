@@ -112,6 +112,9 @@ describe("sandbox", () => {
     expect(Number(g)).toBe(uid);
     expect(groups).toBe(String(uid));
     expect(caps).toMatch(/CapEff:\s+0+$/);
+    // …and it cannot make itself a user namespace where it would have them.
+    const nested = await run(sh("unshare --user --map-root-user id -u 2>&1; echo code:$?"));
+    expect(nested.stdout).toMatch(/code:[1-9]/);
     // The files it writes are the workload uid's on the host, never root's.
     await run(sh("echo x > /app/mine"));
     expect((await stat(join(appDir, "mine"))).uid).toBe(uid);
