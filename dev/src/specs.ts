@@ -28,6 +28,8 @@ export interface StackSettings {
   restateLog: string;
   /** The local ACME CA (Pebble): `auto` runs it when installed (default). */
   acme?: AcmeChoice;
+  /** How krane and the builder isolate tenant code: bubblewrap (default) or `none` (KRANE_SANDBOX=none, warned). */
+  sandbox?: "bwrap" | "none";
 }
 
 /** S3 settings shared by every process (s3rver accepts any bucket with these credentials). */
@@ -220,6 +222,7 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
         RESTATE_ADMIN_URL: urls.restateAdmin,
         RESTATE_INGRESS_URL: urls.restateIngress,
         RESTATE_IDENTITY_KEYS: restateIdentity.publicKey,
+        BUILD_SANDBOX: s.sandbox ?? "bwrap",
         ...acme.workerEnv,
       }),
       ports: { "restate endpoint": s.ports.worker, health: s.ports.workerHealth },
@@ -267,6 +270,7 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
         KRANE_DATA_DIR: join(s.dataDir, "krane"),
         KRANE_HTTP_PORT: String(kranePort),
         KRANE_STOP_INSTANCES_ON_EXIT: "true",
+        KRANE_SANDBOX: s.sandbox ?? "bwrap",
         // Sentinels read their environment's instances from MySQL (apps/sentinel/README.md).
         KRANE_SENTINEL_ENV: JSON.stringify({ DATABASE_URL: databaseUrl }),
         KRANE_VAULT_MASTER_KEYS: secrets.KRANE_VAULT_MASTER_KEYS,

@@ -116,6 +116,14 @@ export const workerConfigSchema = z.object({
   BUILD_MAX_FILES: z.coerce.number().int().positive().default(50_000),
   /** Parent directory of the per-build temporary directories; default `<tmpdir>/ctrl-builds`. */
   BUILD_WORK_DIR: z.string().optional(),
+  /**
+   * Local builder isolation. `bwrap` (default): `npm ci` / `npm run build` run in a bubblewrap
+   * sandbox (own namespaces, an unprivileged uid, no network except an egress proxy to
+   * BUILD_NPM_REGISTRY's host); builds fail with the install command when bwrap is missing
+   * (`apt-get install -y bubblewrap`). `none`: build commands run as the worker's user — trusted
+   * single-user machines only, warned at start and in every build log.
+   */
+  BUILD_SANDBOX: z.enum(["bwrap", "none"]).default("bwrap"),
   /** The npm registry builds install from (the one network destination the local builder needs). */
   BUILD_NPM_REGISTRY: z.string().url().default("https://registry.npmjs.org/"),
   /** CA bundle for TLS inside builds; defaults to NODE_EXTRA_CA_CERTS when that is set. */

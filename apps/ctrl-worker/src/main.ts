@@ -1,4 +1,5 @@
 import "./polyfill.js";
+import { buildSandboxTools } from "@ctrl/build";
 import { createDb } from "@ctrl/db";
 import { createStorage } from "@ctrl/s3";
 import { loadWorkerConfig } from "./config.js";
@@ -36,6 +37,17 @@ const domainVerification = {
 };
 if (config.RESTATE_IDENTITY_KEYS.length === 0) {
   logger.warn({ variable: "RESTATE_IDENTITY_KEYS" }, "RESTATE_IDENTITY_KEYS=insecure-accept-unsigned: the endpoint accepts unsigned invocations; anyone who can reach it can run any handler");
+}
+if (build?.backend === "local") {
+  // Tenant build commands run only sandboxed: say now (not at the first build) when that cannot work.
+  if (build.sandbox === "none") logger.warn("BUILD_SANDBOX=none: build commands (npm ci, npm run build) run WITHOUT a sandbox, as the worker's own user, and can read its environment, files and network. Use only on a trusted single-user machine.");
+  else {
+    try {
+      buildSandboxTools();
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, "the build sandbox is unavailable: every context build will fail until bubblewrap is installed");
+    }
+  }
 }
 const endpoint = createEndpoint({ db, storage, logger, settings: settingsFromConfig(config), certificates, build, domainVerification }, { identityKeys: config.RESTATE_IDENTITY_KEYS });
 const port = await endpoint.listen(config.WORKER_PORT, config.WORKER_HOST);

@@ -16,7 +16,7 @@ import { createStorage, type Storage } from "@ctrl/s3";
 import { createTestDatabase, startRestate, startS3, startWorkerProcess, waitFor, type RestateServer, type S3Server, type TestDatabase, type WorkerProcess } from "@ctrl/testing";
 import * as clients from "@restatedev/restate-sdk-clients";
 import { existsSync } from "node:fs";
-import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,6 +47,8 @@ beforeAll(async () => {
   rs = clients.connect({ url: restate.ingressUrl });
   seed = await seedLocal(database.db);
   scratch = await mkdtemp(join(tmpdir(), "ctrl-worker-build-"));
+  // The build sandbox's uid must be able to reach the work dir (mkdtemp makes it 0700).
+  await chmod(scratch, 0o711);
   workDir = join(scratch, "work");
 }, 60_000);
 

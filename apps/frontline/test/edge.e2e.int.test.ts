@@ -16,7 +16,7 @@ import { DeploymentService, DeploymentStatus } from "@ctrl/proto";
 import { packSentinelArtifact } from "@ctrl/sentinel/pack";
 import { registerDeployment, startProcess, waitFor, type ManagedProcess } from "@ctrl/testing";
 import { mkdtemp, rm } from "node:fs/promises";
-import { stopRecordedInstances } from "@ctrl/krane/testing";
+import { hostPidOf, stopRecordedInstances } from "@ctrl/krane/testing";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -83,7 +83,8 @@ async function sentinelHealth(): Promise<Array<{ address: string; pid: number; r
     try {
       const res = await request(`http://${address}/_ctrl/health`, { dispatcher: client });
       const health = (await res.body.json()) as { pid: number; requests: number };
-      out.push({ address, pid: health.pid, requests: health.requests });
+      // Sandboxed sentinels report their pid in their own pid namespace: compare and kill host pids.
+      out.push({ address, pid: await hostPidOf(Number(address.split(":")[1]), health.pid), requests: health.requests });
     } catch {
       /* a replica that is restarting */
     }

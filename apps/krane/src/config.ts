@@ -71,6 +71,18 @@ export const kraneConfigSchema = z.object({
    * local stack, where Ctrl-C should leave nothing running.
    */
   KRANE_STOP_INSTANCES_ON_EXIT: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
+  /**
+   * How instances are isolated. `bwrap` (default): each runs in a bubblewrap sandbox (own pid,
+   * mount, user and network namespaces, an unprivileged uid, read-only system directories); the
+   * agent refuses to start when bwrap is missing (`apt-get install -y bubblewrap`). `none`: tenant
+   * code runs as the agent's user with its view of the machine — trusted single-user laptops only,
+   * warned at every start.
+   */
+  KRANE_SANDBOX: z.enum(["bwrap", "none"]).default("bwrap"),
+  /** Per-instance sandbox limits: processes+threads of its uid (RLIMIT_NPROC), largest file (RLIMIT_FSIZE), size of its private /tmp. */
+  KRANE_SANDBOX_MAX_PROCESSES: z.coerce.number().int().min(16).default(512),
+  KRANE_SANDBOX_MAX_FILE_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024 * 1024),
+  KRANE_SANDBOX_TMP_BYTES: z.coerce.number().int().min(1024 * 1024).default(64 * 1024 * 1024),
   /** Extra environment for sentinel instances, as a JSON object (e.g. how they reach the control plane). */
   KRANE_SENTINEL_ENV: jsonEnv.default({}),
   /**

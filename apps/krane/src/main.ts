@@ -4,6 +4,7 @@
  * SIGTERM/SIGINT stop the agent but leave instances running (the next agent adopts them), unless
  * KRANE_STOP_INSTANCES_ON_EXIT is set (the local stack).
  */
+import { findSandboxTools, SandboxUnavailableError, type SandboxTools } from "@ctrl/sandbox";
 import { createStorage } from "@ctrl/s3";
 import { Vault } from "@ctrl/vault";
 import { mkdir } from "node:fs/promises";
@@ -14,6 +15,7 @@ import { loadKraneConfig } from "./config.js";
 import { ProcessDriver } from "./drivers/process/driver.js";
 import { createAgentHttpServer } from "./http.js";
 import { createLogger } from "./logger.js";
+import { decryptEnv } from "./sync/env.js";
 
 const config = loadKraneConfig();
 const logger = createLogger(config.LOG_LEVEL, config.KRANE_REGION);
@@ -32,7 +34,27 @@ const storage = createStorage({
 const baseEnv: Record<string, string> = {};
 for (const name of ["PATH", "HOME", "LANG", "TZ", "NODE_EXTRA_CA_CERTS"]) if (process.env[name]) baseEnv[name] = process.env[name]!;
 
+// Tenant code runs only in the sandbox unless the operator opted out (the driver warns at every start).
+let sandbox: SandboxTools | "none" = "none";
+if (config.KRANE_SANDBOX === "bwrap") {
+  try {
+    sandbox = findSandboxTools("KRANE_SANDBOX=none");
+  } catch (err) {
+    if (!(err instanceof SandboxUnavailableError)) throw err;
+    logger.fatal(`krane: ${err.message}`);
+    process.exit(1);
+  }
+}
+const vault = config.KRANE_VAULT_MASTER_KEYS ? Vault.fromSpec(config.KRANE_VAULT_MASTER_KEYS) : undefined;
+
 const driver = new ProcessDriver({
+  sandbox,
+  sandboxLimits: { processes: config.KRANE_SANDBOX_MAX_PROCESSES, fileSizeBytes: config.KRANE_SANDBOX_MAX_FILE_BYTES, tmpBytes: config.KRANE_SANDBOX_TMP_BYTES },
+  // Spec files keep the variables encrypted; a restarted agent decrypts them again at launch.
+  decryptEnv: (w) => {
+    const out = decryptEnv(Buffer.from(w.encryptedEnv ?? "", "base64"), w.id, vault);
+    return "error" in out ? out : { env: out.env };
+  },
   dataDir,
   storage,
   region: config.KRANE_REGION,
@@ -64,7 +86,7 @@ const agent = createAgent({
   dataDir,
   logger,
   resyncIntervalMs: config.KRANE_RESYNC_INTERVAL_MS,
-  ...(config.KRANE_VAULT_MASTER_KEYS ? { vault: Vault.fromSpec(config.KRANE_VAULT_MASTER_KEYS) } : {}),
+  ...(vault ? { vault } : {}),
 });
 await agent.start();
 

@@ -25,8 +25,13 @@ export interface DesiredWorkload {
   healthCheckPath: string;
   /** The port the app declares; the process driver assigns `PORT` itself and ignores it. */
   port: number;
-  /** Environment variables already decrypted (names → values). */
+  /** Environment variables already decrypted (names → values); kept in memory only. */
   env: Record<string, string>;
+  /**
+   * The control plane's encrypted blob of `env` (base64), when the variables came encrypted: what
+   * the driver stores on disk instead of `env`, and decrypts again after an agent restart.
+   */
+  encryptedEnv?: string;
   /** Set when the variables could not be decrypted: the instances fail with this reason instead of starting. */
   envError?: string;
 }

@@ -113,3 +113,5 @@ export async function stopAgentsAndInstances(agents: readonly AgentProcess[], da
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+export { hostPidOf } from "./host-pid.js";

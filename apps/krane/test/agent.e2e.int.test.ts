@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAgent, stopAgentsAndInstances, type AgentProcess } from "./agent-harness.js";
-import { getJson, helloDir, pidAlive, pushArtifact } from "./helpers.js";
+import { getJson, helloDir, hostPid, pidAlive, pushArtifact } from "./helpers.js";
 
 let stack: TestStack;
 let api: Awaited<ReturnType<typeof buildServer>> | undefined;
@@ -219,7 +219,7 @@ describe("krane end to end", () => {
     const addresses = JSON.parse(healthy.addresses!) as string[];
     expect(addresses).toHaveLength(2);
     for (const a of addresses) expect(await getJson(a)).toMatchObject({ instanceId: expect.stringMatching(/^sentinel-e2e-\d$/) });
-    const pids = await Promise.all(addresses.map(async (a) => (await getJson(a)).pid as number));
+    const pids = await Promise.all(addresses.map(hostPid));
 
     await versioning("local").commitSentinel({ sentinelId: "se_e2e", desiredState: "standby" });
     await waitFor("sentinel paused", async () => (await sentinel()).health === "paused");

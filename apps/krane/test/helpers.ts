@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readProcStat } from "../src/drivers/process/procfs.js";
+import { hostPidOf } from "./host-pid.js";
 import type { DesiredWorkload } from "../src/workload.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -52,4 +53,9 @@ export async function getJson(address: string, path = "/"): Promise<Record<strin
 export async function pidAlive(pid: number): Promise<boolean> {
   const stat = await readProcStat(pid);
   return stat !== undefined && stat.state !== "Z" && stat.state !== "X";
+}
+
+/** The host pid of the app serving `address` (it reports its own pid; see {@link hostPidOf}). */
+export async function hostPid(address: string): Promise<number> {
+  return hostPidOf(Number(address.split(":")[1]), (await getJson(address)).pid as number);
 }

@@ -9,7 +9,7 @@ import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ProcessDriver, type ProcessDriverOptions } from "../src/drivers/process/driver.js";
 import type { ObservedWorkload } from "../src/workload.js";
-import { deployment, getJson, helloDir, pidAlive, probeDir, pushArtifact } from "./helpers.js";
+import { deployment, getJson, helloDir, hostPid, pidAlive, probeDir, pushArtifact } from "./helpers.js";
 
 // Guarantees of the process driver, without a control plane: real artifacts from a real s3rver,
 // real child processes, real HTTP health checks.
@@ -92,7 +92,7 @@ function until(driver: ProcessDriver, name: string, what: string, check: (w: Obs
 const allRunning = (w: ObservedWorkload) => w.instances.length === w.desiredReplicas && w.instances.every((i) => i.phase === "running");
 
 async function pidOf(address: string): Promise<number> {
-  return (await getJson(address)).pid as number;
+  return hostPid(address);
 }
 
 describe("process driver", () => {

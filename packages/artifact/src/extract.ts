@@ -85,6 +85,10 @@ export async function safeExtract(archiveFile: string, destDir: string, limits: 
         return false;
       }
       if (fileTypes.has(read.type)) bytes += read.size;
+      // Never setuid/setgid/sticky (umask above drops them too; this does not depend on node-tar
+      // applying it), and always readable — directories searchable — by the unprivileged sandbox
+      // uids that run the artifact (it is extracted once as the agent's user and shared read-only).
+      if (typeof read.mode === "number") read.mode = (read.mode & 0o777) | (read.type === "Directory" ? 0o555 : 0o444);
       return true;
     },
   }).catch((err: unknown) => {

@@ -70,6 +70,22 @@ describe("packDirectory + safeExtract round trip", () => {
     expect(await readlink(join(dest, "node_modules", ".bin", "pkg"))).toBe("../pkg/bin.js");
   });
 
+  it("strips setuid, setgid and sticky bits and leaves everything readable by the sandbox uids", async () => {
+    const bytes = tarGz([
+      { path: "bin", type: "5", mode: 0o3700 },
+      { path: "bin/suid", body: "#!/bin/sh\n", mode: 0o4755 },
+      { path: "bin/sgid", body: "#!/bin/sh\n", mode: 0o2711 },
+      { path: "secret.txt", body: "x", mode: 0o600 },
+    ]);
+    const dest = join(work, `modes${n++}`);
+    await safeExtract(await archive(bytes), dest);
+    const mode = async (p: string) => (await stat(join(dest, p))).mode & 0o7777;
+    expect(await mode("bin/suid")).toBe(0o755);
+    expect(await mode("bin/sgid")).toBe(0o755);
+    expect(await mode("bin")).toBe(0o755);
+    expect(await mode("secret.txt")).toBe(0o644);
+  });
+
   it("is deterministic: same tree, different mtimes and packing time, same digest", async () => {
     const dir = await makeApp();
     const a = await packDirectory(dir, join(work, "d1.tar.gz"));

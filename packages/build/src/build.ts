@@ -19,6 +19,7 @@ import { fetchContext } from "./fetch-context.js";
 import { findEscapingSymlink } from "./links.js";
 import type { ContextLimits } from "./limits.js";
 import { displayCommand, planBuild, PlanError, type BuildPlan, type Command } from "./plan.js";
+import { buildSandboxTools, openBuildSandbox, type BuildSandbox, type BuildSandboxLimits } from "./isolation.js";
 import { runCommand } from "./runner.js";
 import { createBuildDirs, sandboxEnv, type BuildDirs } from "./sandbox.js";
 import { buildSteps, type BuildReporter, type BuildStepName } from "./steps.js";
@@ -38,6 +39,14 @@ export interface BuildConfig {
   docker?: DockerBackendConfig;
   /** Log lines quoted in the error message of a failed command. Default 20. */
   logTailLines?: number;
+  /**
+   * How the local builder isolates `npm ci` / `npm run build`: `bwrap` (default; bubblewrap, own
+   * namespaces and uid, network only to the registry through an egress proxy — the build fails
+   * with the install command when bwrap is missing) or `none` (BUILD_SANDBOX=none: commands run as
+   * the worker's user; trusted single-user machines only, warned in every build's log).
+   */
+  sandbox?: "bwrap" | "none";
+  sandboxLimits?: BuildSandboxLimits;
 }
 
 /** One deployment's build. */
@@ -152,18 +161,33 @@ export async function runBuild(deps: BuildDeps, config: BuildConfig, job: BuildJ
 
     const plan = await planContext(dirs.app);
     reporter.log(buildSteps.extract, `build plan from ${plan.source}: ${describePlan(plan)}`);
-    const env = sandboxEnv(dirs, { npmRegistry: config.npmRegistry, ...(config.caFile ? { caFile: config.caFile } : {}) });
-    for (const [step, command, what] of [
-      [buildSteps.install, plan.install, "no dependencies to install"],
-      [buildSteps.compile, plan.build, "no build command"],
-    ] as const) {
-      if (command === undefined) {
-        await reporter.step(step, "skipped", what);
-        continue;
+    const envOptions = { npmRegistry: config.npmRegistry, ...(config.caFile ? { caFile: config.caFile } : {}) };
+    let box: BuildSandbox | undefined;
+    if (config.sandbox === "none") {
+      reporter.log(buildSteps.extract, "warning: BUILD_SANDBOX=none — build commands run unsandboxed, as the worker's own user");
+    } else if (plan.install !== undefined || plan.build !== undefined) {
+      box = await openBuildSandbox(buildSandboxTools(), dirs, job.buildId, {
+        ...envOptions,
+        ...(config.sandboxLimits ? { limits: config.sandboxLimits } : {}),
+        onRefused: (target, why) => reporter.log(current, `sandbox: refused a connection to ${target.slice(0, 300)}: ${why}`),
+      });
+    }
+    const env = box?.env ?? sandboxEnv(dirs, envOptions);
+    try {
+      for (const [step, command, what] of [
+        [buildSteps.install, plan.install, "no dependencies to install"],
+        [buildSteps.compile, plan.build, "no build command"],
+      ] as const) {
+        if (command === undefined) {
+          await reporter.step(step, "skipped", what);
+          continue;
+        }
+        await open(step, displayCommand(command));
+        await run(step, command, dirs.app, env, deadline, config, reporter, box);
+        await reporter.step(step, "completed", `${displayCommand(command)} succeeded`);
       }
-      await open(step, displayCommand(command));
-      await run(step, command, dirs.app, env, deadline, config, reporter);
-      await reporter.step(step, "completed", `${displayCommand(command)} succeeded`);
+    } finally {
+      await box?.close();
     }
 
     await open(buildSteps.pack, "packing the artifact");
@@ -267,13 +291,13 @@ function describePlan(plan: BuildPlan): string {
   return parts.join(", ");
 }
 
-async function run(step: BuildStepName, command: Command, cwd: string, env: Record<string, string>, deadline: number, config: BuildConfig, reporter: BuildReporter): Promise<void> {
+async function run(step: BuildStepName, command: Command, cwd: string, env: Record<string, string>, deadline: number, config: BuildConfig, reporter: BuildReporter, box?: BuildSandbox): Promise<void> {
   const shown = displayCommand(command);
   const remaining = deadline - Date.now();
   const limitText = `the build timeout of ${Math.round(config.timeoutMs / 1000)} s (BUILD_TIMEOUT_SECONDS)`;
   if (remaining <= 0) throw new BuildError(step, "build_timeout", `"${shown}" did not start: ${limitText} had passed`);
   reporter.log(step, `$ ${shown}`);
-  const result = await runCommand(command, { cwd, env, timeoutMs: remaining, onLine: (line) => reporter.log(step, line), tailLines: config.logTailLines ?? 20 });
+  const result = await runCommand(command, { cwd, env, timeoutMs: remaining, onLine: (line) => reporter.log(step, line), tailLines: config.logTailLines ?? 20, ...(box ? { wrap: box.wrap } : {}) });
   const tail = result.tail.length ? `; last ${result.tail.length} log lines:\n${result.tail.join("\n")}` : "; it printed nothing";
   if (result.timedOut) throw new BuildError(step, "build_timeout", `"${shown}" did not finish within ${limitText}${tail}`);
   if (result.exitCode !== 0) {

@@ -13,3 +13,4 @@ export * from "./sandbox.js";
 export * from "./fetch-context.js";
 export * from "./docker.js";
 export * from "./db-reporter.js";
+export { buildSandboxTools, openBuildSandbox, type BuildSandbox, type BuildSandboxLimits } from "./isolation.js";

@@ -14,6 +14,8 @@ export interface RunOptions {
   /** How many trailing lines to keep for the result (error messages). Default 30. */
   tailLines?: number;
   signal?: AbortSignal;
+  /** Wraps the command's argv (e.g. in a sandbox); runs inside `timeout`, so the deadline covers it. */
+  wrap?: (argv: string[]) => string[];
 }
 
 /** How a command ended. */
@@ -40,7 +42,8 @@ const timeoutBinary = ["/usr/bin/timeout", "/bin/timeout"].find((p) => existsSyn
 export function runCommand(command: Command, options: RunOptions): Promise<RunResult> {
   const argv = typeof command === "string" ? ["/bin/sh", "-c", command] : command;
   const seconds = Math.max(1, Math.ceil(options.timeoutMs / 1000));
-  const full = timeoutBinary ? [timeoutBinary, "--kill-after=5", String(seconds), ...argv] : argv;
+  const wrapped = options.wrap ? options.wrap(argv) : argv;
+  const full = timeoutBinary ? [timeoutBinary, "--kill-after=5", String(seconds), ...wrapped] : wrapped;
   const keep = options.tailLines ?? 30;
   const tail: string[] = [];
   const emit = (line: string) => {

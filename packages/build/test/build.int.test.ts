@@ -4,7 +4,7 @@ import { findBuildByDeployment, findDeploymentById, listDeploymentSteps, newId, 
 import { createStorage, type Storage } from "@ctrl/s3";
 import { createTestDatabase, freePort, startProcess, startS3, waitFor, type S3Server, type TestDatabase } from "@ctrl/testing";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -32,6 +32,8 @@ beforeAll(async () => {
   await storage.ensureBucket();
   seed = await seedLocal(tdb.db);
   scratch = await mkdtemp(join(tmpdir(), "ctrl-build-test-"));
+  // The build sandbox's uid must be able to reach the work dir (mkdtemp makes it 0700).
+  await chmod(scratch, 0o711);
   workDir = join(scratch, "work");
 });
 

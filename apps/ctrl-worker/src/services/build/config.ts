@@ -16,6 +16,7 @@ export function buildConfigFromConfig(config: WorkerConfig, env: NodeJS.ProcessE
     timeoutMs: config.BUILD_TIMEOUT_SECONDS * 1000,
     workDir: config.BUILD_WORK_DIR ?? join(tmpdir(), "ctrl-builds"),
     npmRegistry: config.BUILD_NPM_REGISTRY,
+    sandbox: config.BUILD_SANDBOX,
     ...(caFile ? { caFile } : {}),
     ...(config.BUILD_DOCKER_REPOSITORY
       ? {

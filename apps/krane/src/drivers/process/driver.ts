@@ -1,4 +1,6 @@
 import { artifactRefProblem, ArtifactError, ExtractError, instanceEnv, parseArtifactRef, defaultHealthPath, type Storage } from "@ctrl/artifact";
+import { findSandboxTools, installBridge, makeTraversable, makeWorkloadDir, sandboxArgv, workloadUid, type SandboxTools } from "@ctrl/sandbox";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -35,6 +37,20 @@ export interface ProcessDriverOptions {
   rolloutStepTimeoutMs?: number;
   /** How long unused artifacts and logs of gone instances are kept (default 24 h). */
   retentionMs?: number;
+  /**
+   * How instances are isolated: bubblewrap tools (default: found on PATH at `start`, which throws
+   * with the install command when they are missing) or `"none"` (KRANE_SANDBOX=none: tenant code
+   * runs as the agent's user — trusted single-user machines only; warned at every start).
+   */
+  sandbox?: SandboxTools | "none";
+  /** Limits of each sandboxed instance (defaults: 512 processes/threads, 1 GiB files, 64 MiB /tmp). */
+  sandboxLimits?: { processes?: number; fileSizeBytes?: number; tmpBytes?: number };
+  /**
+   * Decrypts the variables of a desired spec read back from disk: spec files keep only the
+   * encrypted blob the control plane sent (`encryptedEnv`), never the plaintext. Without it such a
+   * spec comes back with an env_decrypt_failed error.
+   */
+  decryptEnv?: (spec: DesiredWorkload) => { env: Record<string, string> } | { error: string };
 }
 
 /** Why a workload has no runnable instances. */
@@ -74,6 +90,8 @@ export class ProcessDriver implements Driver {
 
   /** Identifies this data directory's instances (see killOrphans). */
   private readonly agentMark: string;
+  /** Set by `start` unless the sandbox is off. */
+  private sandbox?: { tools: SandboxTools; bridge: string };
 
   constructor(private readonly opts: ProcessDriverOptions) {
     this.agentMark = createHash("sha256").update(resolve(opts.dataDir)).digest("hex").slice(0, 16);
@@ -96,12 +114,13 @@ export class ProcessDriver implements Driver {
 
   async start(): Promise<void> {
     for (const d of ["workloads/deployment", "workloads/sentinel", "instances", "logs", "artifacts"]) await mkdir(this.dir(d), { recursive: true });
+    await this.prepareSandbox();
     await this.removeStaleDownloads();
     for (const kind of ["deployment", "sentinel"] as const) {
       for (const file of await readdir(this.dir("workloads", kind))) {
         if (file.endsWith(".tmp")) await rm(this.dir("workloads", kind, file), { force: true });
         if (!file.endsWith(".json")) continue;
-        const spec = JSON.parse(await readFile(this.dir("workloads", kind, file), "utf8")) as DesiredWorkload;
+        const spec = this.reviveEnv(JSON.parse(await readFile(this.dir("workloads", kind, file), "utf8")) as DesiredWorkload);
         this.workloads.set(workloadKey(kind, spec.name), { spec, instances: new Map(), pullAttempts: 0, again: false });
       }
     }
@@ -150,7 +169,8 @@ export class ProcessDriver implements Driver {
   async apply(workload: DesiredWorkload): Promise<void> {
     const key = workloadKey(workload.kind, workload.name);
     await this.removing.get(key);
-    await writeAtomic(this.specFile(workload.kind, workload.name), JSON.stringify(workload));
+    // Decrypted variables never reach the disk: a spec that came encrypted is stored encrypted.
+    await writeAtomic(this.specFile(workload.kind, workload.name), JSON.stringify(workload.encryptedEnv ? { ...workload, env: {} } : workload));
     const state = this.workloads.get(key);
     if (state) {
       const changedImage = state.spec.image !== workload.image || state.spec.envError !== workload.envError;
@@ -445,7 +465,76 @@ export class ProcessDriver implements Driver {
       this.ports.release(taken);
       this.opts.logger.warn({ instance: record.name, taken, port: record.port }, "instance port taken by another process; moving the instance");
     }
-    return launchSpec(state.spec, state.artifact, this.instanceEnvironment(state.spec, record.name, record.port));
+    const spec = launchSpec(state.spec, state.artifact, this.instanceEnvironment(state.spec, record.name, record.port, this.sandbox !== undefined));
+    return this.sandbox ? this.sandboxed(this.sandbox, state.spec, record, spec) : spec;
+  }
+
+  /**
+   * Wraps a launch in bubblewrap (packages/sandbox): the instance runs as uid 100000+port (unique
+   * among live instances, so RLIMIT_NPROC is its own), sees its artifact read-only at /app, a
+   * private writable home and run dir (recreated at every start, removed at stop), and — for
+   * deployments — only its own loopback: the host port reaches it through the fd-passing bridge.
+   * Sentinels, the platform's own proxies, keep the host network (they must reach MySQL and the
+   * instances) but get the same pid/mount/user isolation.
+   */
+  private async sandboxed(sandbox: { tools: SandboxTools; bridge: string }, workload: DesiredWorkload, record: InstanceRecord, spec: LaunchSpec): Promise<LaunchSpec> {
+    const uid = workloadUid(record.port);
+    const dir = this.dir("sandboxes", `${record.kind}--${record.name}`);
+    await rm(dir, { recursive: true, force: true });
+    await makeTraversable(dir);
+    await makeWorkloadDir(join(dir, "home"), uid, uid);
+    await makeWorkloadDir(join(dir, "run"), uid, uid);
+    record.sandboxDir = dir;
+    record.haltFile = join(dir, "run", "halt");
+    const ownNetwork = workload.kind === "deployment";
+    const limits = this.opts.sandboxLimits ?? {};
+    const argv = sandboxArgv(
+      sandbox.tools,
+      {
+        uid,
+        gid: uid,
+        mounts: [
+          { host: spec.cwd, sandbox: "/app" },
+          { host: join(dir, "home"), sandbox: "/home/app", writable: true },
+          { host: join(dir, "run"), sandbox: "/run/instance", writable: true },
+        ],
+        cwd: "/app",
+        network: ownNetwork ? "none" : "host",
+        tmpBytes: limits.tmpBytes ?? 64 * 1024 * 1024,
+        limits: { processes: limits.processes ?? 512, fileSizeBytes: limits.fileSizeBytes ?? 1024 * 1024 * 1024, openFiles: 4096 },
+        ...(ownNetwork ? { portBridge: { fd: 3, port: record.port } } : { extraEtc: ["resolv.conf"] }),
+        bridgeScript: sandbox.bridge,
+      },
+      spec.argv,
+    );
+    return { argv, cwd: spec.cwd, env: spec.env, ...(ownNetwork ? { listenPort: record.port } : {}) };
+  }
+
+  /** Finds bwrap (or logs that the sandbox is off) and makes the data directory usable by sandbox uids. */
+  private async prepareSandbox(): Promise<void> {
+    if (this.opts.sandbox === "none") {
+      this.opts.logger.warn("KRANE_SANDBOX=none: tenant instances run WITHOUT a sandbox, as the agent's own user, and can read its data, environment and network. Use only on a trusted single-user machine.");
+      return;
+    }
+    const tools = this.opts.sandbox ?? findSandboxTools("KRANE_SANDBOX=none");
+    // bwrap resolves mount sources as the instance's uid: the way to artifacts/ and sandboxes/ must be searchable.
+    for (const d of [this.opts.dataDir, this.dir("artifacts"), this.dir("sandboxes")]) await makeTraversable(d);
+    const bridge = await installBridge(this.dir("sandbox-bin"));
+    try {
+      execFileSync(tools.setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", "--", "/usr/bin/test", "-r", bridge], { stdio: "ignore" });
+    } catch {
+      throw new Error(`krane: KRANE_DATA_DIR ${this.opts.dataDir} is not reachable by unprivileged users (every parent directory needs o+x, e.g. chmod o+x on it): sandboxed instances run as their own uid and could not see their artifacts`);
+    }
+    this.sandbox = { tools, bridge };
+    this.opts.logger.info({ bwrap: tools.bwrap }, "instances run sandboxed (bubblewrap: own pid/mount/user/network namespaces, unprivileged uid)");
+  }
+
+  /** A spec read back from disk gets its variables decrypted from the stored blob. */
+  private reviveEnv(spec: DesiredWorkload): DesiredWorkload {
+    if (!spec.encryptedEnv) return spec;
+    const out = this.opts.decryptEnv?.(spec) ?? { error: "env_decrypt_failed: the agent has no decryption key for the stored environment variables (set KRANE_VAULT_MASTER_KEYS)" };
+    if ("error" in out) return { ...spec, env: {}, envError: out.error };
+    return { ...spec, env: out.env };
   }
 
   /**
@@ -454,8 +543,10 @@ export class ProcessDriver implements Driver {
    * rest is headroom for code, buffers and native memory). Other runtimes get no enforced limit
    * from this driver.
    */
-  private instanceEnvironment(spec: DesiredWorkload, name: string, port: number): Record<string, string> {
-    const env: Record<string, string> = { ...this.opts.baseEnv, ...(spec.kind === "sentinel" ? this.opts.sentinelEnv : {}), ...spec.env };
+  private instanceEnvironment(spec: DesiredWorkload, name: string, port: number, sandboxed: boolean): Record<string, string> {
+    // Sandboxed: nothing of the agent's environment, only the sandbox's own PATH and HOME.
+    const base = sandboxed ? { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: "/home/app" } : this.opts.baseEnv;
+    const env: Record<string, string> = { ...base, ...(spec.kind === "sentinel" ? this.opts.sentinelEnv : {}), ...spec.env };
     if (spec.memoryMib > 0) {
       const heap = Math.max(16, Math.floor((spec.memoryMib * 3) / 4));
       env.NODE_OPTIONS = [env.NODE_OPTIONS, `--max-old-space-size=${heap}`].filter(Boolean).join(" ");
@@ -467,7 +558,7 @@ export class ProcessDriver implements Driver {
     env[instanceEnv.environmentId] = spec.environmentId;
     env[instanceEnv.region] = this.opts.region;
     env[instanceEnv.agent] = this.agentMark;
-    env[instanceEnv.haltFile] = haltFileOf({ exitFile: this.dir("instances", `${spec.kind}--${name}.exit`) });
+    env[instanceEnv.haltFile] = sandboxed ? "/run/instance/halt" : haltFileOf({ exitFile: this.dir("instances", `${spec.kind}--${name}.exit`) });
     if (spec.kind === "deployment") env[instanceEnv.deploymentId] = spec.id;
     else env[instanceEnv.sentinelId] = spec.id;
     return env;
@@ -577,7 +668,7 @@ export function specHash(spec: DesiredWorkload): string {
 
 async function writeAtomic(file: string, text: string): Promise<void> {
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  // Owner-only: desired specs hold the deployments' decrypted environment variables.
+  // Owner-only: a spec names what runs where (its variables are stored encrypted).
   await writeFile(tmp, text, { mode: 0o600 });
   await rename(tmp, file);
 }

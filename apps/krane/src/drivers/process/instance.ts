@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
-import { readFile, rm, writeFile, rename } from "node:fs/promises";
+import { closeSync, constants, openSync } from "node:fs";
+import { open, readFile, rm, writeFile, rename } from "node:fs/promises";
+import { closeListener, listenOnHost } from "@ctrl/sandbox";
 import type { Logger } from "pino";
 import type { InstancePhase, WorkloadKind } from "../../workload.js";
 import { environHas, groupMembers, isSameLiveProcess, readProcStat, signalGroup, waitGroupGone } from "./procfs.js";
@@ -17,6 +18,12 @@ export interface LaunchSpec {
   argv: string[];
   cwd: string;
   env: Record<string, string>;
+  /**
+   * Sandboxed with its own network: listen on the host's 127.0.0.1:<this port> here and hand the
+   * socket to the instance as fd 3 (its in-sandbox bridge accepts on it), so the port belongs to
+   * the instance's process group and survives the agent.
+   */
+  listenPort?: number;
 }
 
 /** What survives an agent restart about an instance: its state file (`instances/<kind>--<name>.json`). */
@@ -36,6 +43,10 @@ export interface InstanceRecord {
   starttime?: string;
   logFile: string;
   exitFile: string;
+  /** Host path of `$CTRL_HALT_FILE` when it is not beside the exit file (sandboxed: in the instance's own run dir). */
+  haltFile?: string;
+  /** The instance's private sandbox directory (home, run dir), removed when it stops. */
+  sandboxDir?: string;
   /** Consecutive failed runs (persisted so a restarted agent does not restart a crash loop forever). */
   failures: number;
   /** Set once it gave up restarting. */
@@ -126,6 +137,19 @@ export class InstanceSupervisor {
     if (run !== this.runId || this.stopping || this.closed) return;
     await rm(this.record.exitFile, { force: true });
     await rm(haltFileOf(this.record), { force: true });
+    let listener: Awaited<ReturnType<typeof listenOnHost>> | undefined;
+    if (spec.listenPort !== undefined) {
+      try {
+        listener = await listenOnHost(spec.listenPort);
+      } catch (err) {
+        this.onExit(run, undefined, `cannot listen on 127.0.0.1:${spec.listenPort} for the instance: ${(err as Error).message}`);
+        return;
+      }
+      if (run !== this.runId || this.stopping || this.closed) {
+        await closeListener(listener.server);
+        return;
+      }
+    }
     const fd = openSync(this.record.logFile, "a");
     let child;
     try {
@@ -133,10 +157,12 @@ export class InstanceSupervisor {
         cwd: spec.cwd,
         env: spec.env,
         detached: true,
-        stdio: ["ignore", fd, fd],
+        stdio: listener ? ["ignore", fd, fd, listener.fd] : ["ignore", fd, fd],
       });
     } finally {
       closeSync(fd);
+      // The child holds its own copy of the socket now; ours must not accept anything.
+      if (listener) await closeListener(listener.server);
     }
     // Listen at once: a fast crash can exit before the awaits below finish.
     const exited = new Promise<number | undefined>((resolve) => {
@@ -207,6 +233,7 @@ export class InstanceSupervisor {
     }
     this.deps.logger.info({ instance: this.name }, "instance stopped");
     await this.persisting;
+    if (this.record.sandboxDir) await rm(this.record.sandboxDir, { recursive: true, force: true });
     await rm(this.deps.stateFile, { force: true });
     await rm(this.record.exitFile, { force: true });
     await rm(haltFileOf(this.record), { force: true });
@@ -322,13 +349,24 @@ export class InstanceSupervisor {
     });
   }
 
-  /** The first line the app wrote to $CTRL_HALT_FILE (at most 64 characters), if any. */
+  /**
+   * The first line the app wrote to $CTRL_HALT_FILE (at most 64 characters), if any. The file sits
+   * in a directory the (sandboxed, hostile) app can write: never follow a symlink it planted there
+   * (it would make the agent report the first line of any host file), read only a regular file,
+   * and only its first bytes.
+   */
   private async readHaltIntent(): Promise<string | undefined> {
+    let fh;
     try {
-      const text = (await readFile(haltFileOf(this.record), "utf8")).split("\n")[0]!.trim().slice(0, 64);
+      fh = await open(haltFileOf(this.record), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+      if (!(await fh.stat()).isFile()) return undefined;
+      const { buffer, bytesRead } = await fh.read(Buffer.alloc(256), 0, 256, 0);
+      const text = buffer.subarray(0, bytesRead).toString("utf8").split("\n")[0]!.trim().slice(0, 64);
       return text || undefined;
     } catch {
       return undefined;
+    } finally {
+      await fh?.close();
     }
   }
 
@@ -374,8 +412,8 @@ export class InstanceSupervisor {
 }
 
 /** Where an instance may write its halt intent (`$CTRL_HALT_FILE`): beside its exit file. */
-export function haltFileOf(record: Pick<InstanceRecord, "exitFile">): string {
-  return record.exitFile.replace(/\.exit$/, ".halt");
+export function haltFileOf(record: Pick<InstanceRecord, "exitFile" | "haltFile">): string {
+  return record.haltFile ?? record.exitFile.replace(/\.exit$/, ".halt");
 }
 
 async function probe(url: string, timeoutMs: number): Promise<boolean> {
