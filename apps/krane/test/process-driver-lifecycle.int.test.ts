@@ -46,7 +46,14 @@ beforeAll(async () => {
   portBase = 33_000 + (process.pid % 200) * 20;
 });
 
+/** Drivers a test let "die" (never closed by the test itself); closed here even when the test failed. */
+const abandoned: ProcessDriver[] = [];
+
 afterEach(async () => {
+  // A "dead" driver may be stuck in a pull through a stalling endpoint: cut those first, then stop it
+  // before its retry timers start an instance nobody tracks.
+  for (const s of servers) s.closeAllConnections();
+  for (const d of abandoned.splice(0)) await d.close().catch(() => undefined);
   for (const d of drivers.splice(0)) {
     for (const w of d.list("deployment")) await d.delete("deployment", w.name);
     await d.close();
@@ -181,6 +188,7 @@ describe("process driver lifecycle", () => {
     const dir = await dataDir();
     const first = await newDriver(dir, { storage: stallingStorage });
     drivers.splice(drivers.indexOf(first), 1); // it "dies": never closed, never cleans up
+    abandoned.push(first);
     await first.apply(deployment("halfway", probe));
     const artifacts = join(dir, "artifacts");
     // The download writes `<sha>.<tag>.tar.gz.part-<random>` until the object is complete.
@@ -196,10 +204,7 @@ describe("process driver lifecycle", () => {
     const w = await until(second, "halfway", "running from a whole artifact", running);
     expect((await getJson(w.instances[0]!.address)).pid).toBeGreaterThan(0);
     expect((await readdir(artifacts)).filter((f) => f.includes(".tar.gz") || f.endsWith(".tmp"))).toEqual([]);
-    // End the "dead" agent's stalled pull and its timers.
-    stalling.closeAllConnections();
     stallingStorage.destroy();
-    await first.close();
   });
 
   it("keeps an instance's logs across an agent restart, and keeps collecting them", async () => {
