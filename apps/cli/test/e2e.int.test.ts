@@ -29,12 +29,20 @@ describe("ctrl through the real system", () => {
   let envHost: string;
 
   it("deploys examples/hello: ready, and its domain answers through frontline", async () => {
+    const startedAt = Date.now();
     const run = await sys.ctrl(["deploy", "examples/hello", ...project(), "--env", "production", "--json"]);
+    const elapsedMs = Date.now() - startedAt;
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    // --json: the JSON document is the whole output; progress for people stays off stderr.
+    expect(run.stderr).toBe("");
     const out = run.json();
     expect(out.status).toBe("READY");
     expect(out.image).toMatch(/^s3:\/\/ctrl-builds\/.+\/artifacts\/build_.+\.tar\.gz@sha256:[0-9a-f]{64}$/);
-    expect(out.timings.packMs).toBeGreaterThanOrEqual(0);
+    // Every phase of a context deploy was timed, and together they fit inside the run we measured.
+    const phases = ["packMs", "uploadMs", "createMs", "followMs"].map((k) => out.timings[k] as unknown);
+    for (const ms of phases) expect(Number.isInteger(ms) && (ms as number) >= 0, JSON.stringify(out.timings)).toBe(true);
+    expect((phases as number[]).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(elapsedMs);
+    expect(out.timings.followMs).toBeGreaterThan(0); // a build and a start happened while it followed
     first = out.deploymentId;
     envHost = (out.hostnames as string[]).find((h) => h.includes("-production-"))!;
     expect(envHost).toBeDefined();

@@ -179,10 +179,34 @@ describe("pending sweeper", () => {
     });
     const steps = await stack.deps.db.selectFrom("deployment_steps").select("step").where("deployment_id", "=", id).execute();
     expect(steps.map((s) => s.step)).toContain("metadata");
+    // "Once": sweeping again starts nothing for it (the workflow key is the deployment id), and the
+    // workflow's first step was recorded a single time.
+    await stack.deps.db.updateTable("deployments").set({ status: "pending" }).where("id", "=", id).execute();
+    expect(await resubmitStalePending(stack.deps, 30_000)).toBe(0);
+    await stack.deps.db.updateTable("deployments").set({ status: "cancelled" }).where("id", "=", id).execute();
+    const metadataSteps = await stack.deps.db.selectFrom("deployment_steps").select("step").where("deployment_id", "=", id).where("step", "=", "metadata").execute();
+    expect(metadataSteps).toHaveLength(1);
     // A fresh pending deployment (younger than the threshold) is left alone.
     const fresh = await insertDeployment(ws.projectId, ws.workspaceId, ws.environments.preview, Date.now(), "pending");
     expect(await resubmitStalePending(stack.deps, 30_000)).toBe(0);
     await stack.deps.db.updateTable("deployments").set({ status: "cancelled" }).where("id", "=", fresh).execute();
+  });
+});
+
+describe("pending sweeper on two replicas", () => {
+  it("starts one workflow when two replicas sweep the same stale deployment at once", async () => {
+    const id = await insertDeployment(ws.projectId, ws.workspaceId, ws.environments.preview, Date.now() - 60_000, "pending");
+    // Two ApiDeps as two ctrl-api replicas would have them: their own Restate clients, same database.
+    const replicaB = { ...stack.deps, restate: restateClients.connect({ url: stack.restate.ingressUrl }) };
+    const started = await Promise.all([resubmitStalePending(stack.deps, 30_000), resubmitStalePending(replicaB, 30_000)]);
+    expect(started[0] + started[1]).toBe(1);
+    await waitFor("the workflow to take the deployment", async () => {
+      const row = await stack.deps.db.selectFrom("deployments").select("status").where("id", "=", id).executeTakeFirstOrThrow();
+      return row.status !== "pending";
+    });
+    const metadataSteps = await stack.deps.db.selectFrom("deployment_steps").select("step").where("deployment_id", "=", id).where("step", "=", "metadata").execute();
+    expect(metadataSteps).toHaveLength(1);
+    await stack.deps.db.updateTable("deployments").set({ status: "cancelled" }).where("id", "=", id).execute();
   });
 });
 

@@ -71,6 +71,19 @@ type Part = "instances" | "sentinels";
 const incrementalWindowMs = 3_000;
 
 /**
+ * The whole route table's fingerprint (`count:xor` of a 64-bit MD5 prefix per row), the form
+ * {@link RouteIndex.fingerprint} computes in memory. An MD5 over every row, so it runs only every few
+ * seconds. Exported so the test compares the in-memory checksum with this very query.
+ */
+export async function readRouteFingerprint(db: Db): Promise<string> {
+  const { rows } = await sql<{ n: number | string; x: number | string | null }>`
+    SELECT COUNT(*) AS n,
+           BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS('|', id, fully_qualified_domain_name, deployment_id, environment_id, updated_at)), 16), 16, 10) AS UNSIGNED)) AS x
+      FROM frontline_routes`.execute(db);
+  return `${rows[0]?.n ?? 0}:${rows[0]?.x ?? 0}`;
+}
+
+/**
  * Loads routes, running instances and sentinels of the region into memory and keeps them current by
  * polling. Routes (the big table): the row count plus the rows stamped recently, compared by hash
  * with what is loaded, and every few seconds a whole-table checksum (see `refreshRoutes`). Instances
@@ -102,15 +115,6 @@ export async function startRouteTable(deps: RouteTableDeps): Promise<RouteTable>
     return out;
   }
 
-  /** The whole route table's fingerprint: an MD5 over every row, so it runs only every few seconds. */
-  async function readRouteFingerprint(): Promise<string> {
-    const { rows } = await sql<{ n: number | string; x: number | string | null }>`
-      SELECT COUNT(*) AS n,
-             BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS('|', id, fully_qualified_domain_name, deployment_id, environment_id, updated_at)), 16), 16, 10) AS UNSIGNED)) AS x
-        FROM frontline_routes`.execute(db);
-    return `${rows[0]?.n ?? 0}:${rows[0]?.x ?? 0}`;
-  }
-
   const index = new RouteIndex();
   const routeColumns = ["id", "fully_qualified_domain_name", "deployment_id", "environment_id", "project_id", "workspace_id", "updated_at"] as const;
 
@@ -138,7 +142,7 @@ export async function startRouteTable(deps: RouteTableDeps): Promise<RouteTable>
       await loadAll();
     } else if (Date.now() - lastVerifiedAt >= (deps.verifyEveryMs ?? 5_000)) {
       lastVerifiedAt = Date.now();
-      if ((await readRouteFingerprint()) !== index.fingerprint()) {
+      if ((await readRouteFingerprint(db)) !== index.fingerprint()) {
         logger.info({ region }, "route checksum differs from the database; reloading all routes");
         await loadAll();
       }

@@ -2,17 +2,20 @@
  * Frontline against a real MariaDB (rows as the deploy workflow and the agent write them) and real
  * upstream HTTP servers. Guarantees: routing by Host; bodies stream both ways (no whole-body
  * buffering); X-Forwarded-* set and client-spoofed values replaced; 404/503/502/413 without
- * internals; route changes served within one second without a restart; 20 concurrent clients see
- * no failed request while routes switch back and forth.
+ * internals; route changes served without a restart; 20 concurrent clients see no failed request
+ * while routes switch back and forth. How fast a change is served (commit → first response, p50/p99)
+ * is measured by `pnpm bench edge-proxy`, not asserted here: these tests wait for the condition.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { connect } from "node:net";
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createTestDatabase, freePort, waitFor, type TestDatabase } from "@ctrl/testing";
 import { insertDeployment, insertInstance, newEdgeProject, setRoute, setSentinel, startUpstream, upgradeEcho, type Upstream } from "@ctrl/sentinel/testing";
 import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newId, sql } from "@ctrl/db";
+import { newId } from "@ctrl/db";
 import { RouteIndex } from "../src/route-index.js";
+import { readRouteFingerprint } from "../src/route-table.js";
 import { startFrontlineInProcess, type InProcessFrontline } from "./harness.js";
 
 const client = new Agent({ connections: 64 });
@@ -45,6 +48,18 @@ async function call(host: string, path = "/", init: { method?: string; headers?:
     body: init.body as Buffer | undefined,
   });
   return { status: res.statusCode, headers: res.headers, body: await res.body.text() };
+}
+
+/** Sends `raw` bytes to frontline on a fresh connection and resolves with everything it answered. */
+function rawRequest(raw: string): Promise<string> {
+  const { hostname, port } = new URL(frontline.url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(raw));
+    let answer = "";
+    socket.on("data", (chunk: Buffer) => (answer += chunk.toString("latin1")));
+    socket.on("error", reject);
+    socket.on("close", () => resolve(answer));
+  });
 }
 
 /** A deployment with running instances at `addresses`, routed from `fqdn`. */
@@ -141,7 +156,16 @@ describe("routing by Host", () => {
   });
 
   it("answers 400 for a missing or malformed Host", async () => {
-    expect((await call("bad host with spaces")).status).toBe(400);
+    const malformed = await call("bad host with spaces");
+    expect(malformed.status).toBe(400);
+    expect(malformed.body).toMatch(/missing or malformed Host header/);
+    // undici always sends a Host, so the missing ones go over a raw socket: HTTP/1.0 without Host
+    // (Node's parser lets it through to frontline), an empty Host, and HTTP/1.1 without Host.
+    for (const head of ["GET / HTTP/1.0\r\n", "GET / HTTP/1.1\r\nHost:\r\nConnection: close\r\n", "GET / HTTP/1.1\r\nConnection: close\r\n"]) {
+      const answer = await rawRequest(`${head}\r\n`);
+      expect(answer, head).toMatch(/^HTTP\/1\.[01] 400 /);
+    }
+    expect(await rawRequest("GET / HTTP/1.0\r\n\r\n")).toMatch(/missing or malformed Host header/);
   });
 
   it("retries a request on another instance when one refuses connections", async () => {
@@ -322,14 +346,17 @@ describe("bodies", () => {
 });
 
 describe("route changes", () => {
-  it("serves a moved route within one second, without a restart", async () => {
+  /** Waiting for a route change: a generous deadline (a change not seen at all fails); the latency is bench/edge-proxy's. */
+  const changeSeen = { timeoutMs: 10_000, intervalMs: 10 };
+
+  it("serves a moved route without a restart", async () => {
     const blue = await routed("switch.ctrl.localhost", [await named("blue")]);
     const green = await insertDeployment(database.db, project);
     await insertInstance(database.db, project, green, await named("green"));
     await waitFor("blue served", async () => (await call("switch.ctrl.localhost")).body === "blue", { timeoutMs: 2_000 });
     for (const [target, answer] of [[green, "green"], [blue, "blue"], [green, "green"]] as const) {
       await setRoute(database.db, project, "switch.ctrl.localhost", target);
-      await waitFor(`${answer} served within 1 s`, async () => (await call("switch.ctrl.localhost")).body === answer, { timeoutMs: 1_000, intervalMs: 10 });
+      await waitFor(`${answer} served after the change`, async () => (await call("switch.ctrl.localhost")).body === answer, changeSeen);
     }
   });
 
@@ -346,7 +373,7 @@ describe("route changes", () => {
         .set({ deployment_id: target, updated_at: Date.now() })
         .where("fully_qualified_domain_name", "in", ["pair-a.ctrl.localhost", "pair-b.ctrl.localhost"])
         .execute();
-      await waitFor(`both served by ${answer} within 1 s`, async () => (await call("pair-a.ctrl.localhost")).body === answer && (await call("pair-b.ctrl.localhost")).body === answer, { timeoutMs: 1_000, intervalMs: 10 });
+      await waitFor(`both served by ${answer} after the change`, async () => (await call("pair-a.ctrl.localhost")).body === answer && (await call("pair-b.ctrl.localhost")).body === answer, changeSeen);
     }
   });
 
@@ -354,24 +381,25 @@ describe("route changes", () => {
     const deploymentId = await routed("doomed.ctrl.localhost", [await named("doomed")]);
     await waitFor("doomed served", async () => (await call("doomed.ctrl.localhost")).body === "doomed", { timeoutMs: 2_000 });
     await database.db.deleteFrom("frontline_routes").where("fully_qualified_domain_name", "=", "doomed.ctrl.localhost").execute();
-    await waitFor("deleted route gone within 1 s", async () => (await call("doomed.ctrl.localhost")).status === 404, { timeoutMs: 1_000, intervalMs: 10 });
+    await waitFor("deleted route gone after the change", async () => (await call("doomed.ctrl.localhost")).status === 404, changeSeen);
     const now = Date.now();
     await database.db
       .insertInto("frontline_routes")
       .values({ id: newId("route"), workspace_id: project.workspaceId, project_id: project.projectId, environment_id: project.environmentId, deployment_id: deploymentId, fully_qualified_domain_name: "late.ctrl.localhost", sticky: "none", created_at: now - 3_600_000, updated_at: now - 3_600_000 })
       .execute();
-    await waitFor("late route served within 1 s", async () => (await call("late.ctrl.localhost")).body === "doomed", { timeoutMs: 1_000, intervalMs: 10 });
+    await waitFor("late route served after the change", async () => (await call("late.ctrl.localhost")).body === "doomed", changeSeen);
   });
 
   it("computes the same route checksum in memory as the database does", async () => {
+    // Rows of its own, so the test holds when it runs alone too.
+    const deploymentId = await insertDeployment(database.db, project);
+    for (let i = 0; i < 6; i++) await setRoute(database.db, project, `sum-${i}.ctrl.localhost`, deploymentId);
     const rows = await database.db.selectFrom("frontline_routes").select(["id", "fully_qualified_domain_name", "deployment_id", "environment_id", "project_id", "workspace_id", "updated_at"]).execute();
     const index = new RouteIndex();
     index.replaceAll(rows);
-    const { rows: [db] } = await sql<{ n: number; x: number | string }>`
-      SELECT COUNT(*) AS n, BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS('|', id, fully_qualified_domain_name, deployment_id, environment_id, updated_at)), 16), 16, 10) AS UNSIGNED)) AS x
-        FROM frontline_routes`.execute(database.db);
     expect(rows.length).toBeGreaterThan(5);
-    expect(index.fingerprint()).toBe(`${db!.n}:${db!.x}`);
+    // The production query (route-table.ts), not a copy of its SQL.
+    expect(index.fingerprint()).toBe(await readRouteFingerprint(database.db));
   });
 
   it("fails no request of 20 concurrent clients while the route switches back and forth", async () => {

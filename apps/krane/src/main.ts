@@ -14,6 +14,7 @@ import { createClusterClient } from "./cluster-client.js";
 import { loadKraneConfig } from "./config.js";
 import { ProcessDriver } from "./drivers/process/driver.js";
 import { createAgentHttpServer } from "./http.js";
+import { instanceBaseEnv } from "./instance-env.js";
 import { createLogger } from "./logger.js";
 import { decryptEnv } from "./sync/env.js";
 
@@ -31,8 +32,7 @@ const storage = createStorage({
 });
 
 // Instances inherit only what a program needs to run, never the agent's token or S3 keys.
-const baseEnv: Record<string, string> = {};
-for (const name of ["PATH", "HOME", "LANG", "TZ", "NODE_EXTRA_CA_CERTS"]) if (process.env[name]) baseEnv[name] = process.env[name]!;
+const baseEnv = instanceBaseEnv(process.env);
 
 // Tenant code runs only in the sandbox unless the operator opted out (the driver warns at every start).
 let sandbox: SandboxTools | "none" = "none";

@@ -35,15 +35,22 @@ async function upsertCert(hostname: string, updatedAt: number, encryptFor = host
   return cert;
 }
 
-/** The leaf certificate the server presents for `servername`, or the handshake error. */
+/**
+ * The leaf certificate the server presents for `servername`, or the TLS handshake error. Only a
+ * connection that reached the server counts as a failed handshake: when the TCP connection itself
+ * fails (nothing listening, the server gone) this rejects, so "no certificate" cannot be faked by a
+ * dead server.
+ */
 function handshake(servername: string): Promise<PeerCertificate | Error> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
+    let reached = false;
     const socket = connect({ host: "127.0.0.1", port, servername, rejectUnauthorized: false }, () => {
       const peer = socket.getPeerCertificate();
       socket.end();
       resolve(peer);
     });
-    socket.on("error", (err) => resolve(err));
+    socket.once("connect", () => (reached = true));
+    socket.on("error", (err) => (reached ? resolve(err) : reject(new Error(`no TCP connection to the TLS server: ${err.message}`))));
   });
 }
 

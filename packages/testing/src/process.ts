@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, readdirSync, readFileSync } from "node:fs";
 
 /**
  * A child process started by a test or the dev stack. It runs in its own process group, and stop/kill
@@ -13,9 +13,9 @@ export interface ManagedProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** The last lines of its output (for failure messages). */
   tail(lines?: number): string;
-  /** SIGTERM, then SIGKILL after `graceMs`. */
+  /** SIGTERM to the group, SIGKILL after `graceMs`; resolves once no process of the group is left. */
   stop(graceMs?: number): Promise<void>;
-  /** SIGKILL now, wait for the exit. */
+  /** SIGKILL to the group now; resolves once no process of the group is left. */
   kill(): Promise<void>;
 }
 
@@ -64,6 +64,16 @@ export function startProcess(name: string, command: string, args: string[], opti
       if (isRunning()) child.kill(sig);
     }
   };
+  /** Waits until no live process is left in the child's group; false after `timeoutMs`. */
+  const groupGone = async (timeoutMs: number) => {
+    if (child.pid === undefined || spawnOptions.detached === false) return true;
+    const deadline = Date.now() + timeoutMs;
+    while (liveGroupMembers(child.pid).length > 0) {
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return true;
+  };
   return {
     name,
     child,
@@ -71,15 +81,52 @@ export function startProcess(name: string, command: string, args: string[], opti
     tail: (lines = 40) => ring.slice(-lines).join("\n"),
     async stop(graceMs = 5_000) {
       // The group is signalled even when the direct child has exited: its children may not have.
+      // It resolves once the whole group is gone, not just the direct child, so a grandchild that
+      // still holds a port is never mistaken for a stopped process.
       signal("SIGTERM");
-      if (!isRunning()) return;
       const timer = setTimeout(() => signal("SIGKILL"), graceMs);
-      await exited;
-      clearTimeout(timer);
+      try {
+        if (isRunning()) await exited;
+        if (!(await groupGone(graceMs))) {
+          signal("SIGKILL");
+          await groupGone(5_000);
+        }
+      } finally {
+        clearTimeout(timer);
+      }
     },
     async kill() {
       signal("SIGKILL");
       await exited;
+      await groupGone(5_000);
     },
   };
+}
+
+/**
+ * Live members of process group `pgid` (zombies excluded), read from /proc: the leak detector for a
+ * {@link ManagedProcess}, whose group id is its pid. After `stop()`/`kill()` this must be empty; a
+ * test that sees pids here left processes running. Linux only (empty where /proc is missing).
+ */
+export function liveGroupMembers(pgid: number): number[] {
+  const members: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return members;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // exited meanwhile
+    }
+    // "pid (comm) state ppid pgrp …": comm may contain spaces and parentheses, so split after the last ")".
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(pgrp) === pgid && state !== "Z" && state !== "X") members.push(Number(entry));
+  }
+  return members;
 }

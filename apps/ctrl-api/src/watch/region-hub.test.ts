@@ -18,8 +18,15 @@ class MemoryRegion implements RegionFeedSource<{ version: number; id: string; ru
     this.rows.push(row);
     return row.version;
   }
+  /** Queries running at once, and the most seen: one poller never overlaps with itself. */
+  inFlight = 0;
+  maxInFlight = 0;
   async listAfter(_region: string, after: number, limit: number) {
     this.queries++;
+    this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+    // Yield to the event loop like a real query does, so concurrent pollers would overlap here.
+    await new Promise((r) => setImmediate(r));
+    this.inFlight--;
     return this.rows.filter((r) => r.version > after).sort((a, b) => a.version - b.version).slice(0, limit);
   }
   async maxVersion() {
@@ -105,10 +112,18 @@ describe("RegionHub", () => {
     const hub = new RegionHub(region, { pollIntervalMs: 20, logger, name: "test" });
     const watchers = Array.from({ length: 50 }, () => collect(hub, 5));
     await until(() => hub.activeRegions === 1, "the poller");
+    // Counted, not timed: a stalled poller fails the first wait, one poller per watcher the counts.
     region.queries = 0;
-    await new Promise((r) => setTimeout(r, 200));
-    // ~10 ticks in 200 ms; 50 separate pollers would be ~500 queries.
-    expect(region.queries).toBeLessThan(20);
+    region.maxInFlight = 0;
+    await until(() => region.queries >= 5, "five poll ticks");
+    expect(region.maxInFlight).toBe(1);
+    // One new row reaches all 50 watchers in a tick or two; 50 pollers would need 50 queries to see it.
+    for (let i = 0; i < 5; i++) region.commit(`below-cursor-${i}`); // the watchers resume after 5
+    region.queries = 0;
+    const version = region.commit("new");
+    await until(() => watchers.every((w) => w.got.at(-1)?.version === version), "all 50 watchers to get the new row");
+    expect(region.queries).toBeLessThanOrEqual(3);
+    expect(region.maxInFlight).toBe(1);
     await Promise.all(watchers.map((w) => w.stop()));
   });
 

@@ -7,7 +7,9 @@ function recorder(answers: { status: number; body: unknown }[]) {
   const calls: { method: string; url: string; headers: Record<string, string>; body?: unknown }[] = [];
   const fetchFn = (async (url: string | URL, init?: RequestInit) => {
     calls.push({ method: init?.method ?? "GET", url: String(url), headers: init?.headers as Record<string, string>, body: init?.body ? JSON.parse(String(init.body)) : undefined });
-    const next = answers.shift() ?? { status: 500, body: {} };
+    // Running out of answers is a test bug, not a 500: fail loudly instead of answering something.
+    const next = answers.shift();
+    if (!next) throw new Error(`recorder exhausted: unexpected ${init?.method ?? "GET"} ${String(url)}`);
     return new Response(JSON.stringify(next.body), { status: next.status, headers: { "content-type": "application/json" } });
   }) as typeof fetch;
   return { calls, fetchFn };
@@ -56,8 +58,11 @@ describe("cloudflare DNS provider", () => {
 
   it("treats 4xx (bad token, unknown zone) as rejected for good, 429/5xx as transient", async () => {
     const denied = recorder([{ status: 403, body: { success: false, errors: [{ code: 10000, message: "Authentication error" }] } }]);
-    await expect(createCloudflareProvider({ apiToken: "t", zoneId: "z", fetch: denied.fetchFn }).setTxt("n", "v")).rejects.toThrow(DnsProviderRejectedError);
-    await expect(createCloudflareProvider({ apiToken: "t", zoneId: "z", fetch: denied.fetchFn }).setTxt("n", "v")).rejects.toThrow(/cloudflare GET/);
+    const rejected = await createCloudflareProvider({ apiToken: "t", zoneId: "z", fetch: denied.fetchFn }).setTxt("n", "v").catch((e: unknown) => e);
+    expect(denied.calls).toHaveLength(1);
+    expect(rejected).toBeInstanceOf(DnsProviderRejectedError);
+    expect(String(rejected)).toMatch(/cloudflare GET/);
+    expect(String(rejected)).toContain("Authentication error");
     const busy = recorder([{ status: 429, body: { success: false, errors: [{ code: 971, message: "throttled" }] } }]);
     const err = await createCloudflareProvider({ apiToken: "t", zoneId: "z", fetch: busy.fetchFn }).setTxt("n", "v").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
