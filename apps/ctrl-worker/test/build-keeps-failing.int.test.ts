@@ -67,6 +67,7 @@ async function startWorker(options: { port?: number; healthPort?: number; env?: 
       DATABASE_URL: database.url,
       RESTATE_ADMIN_URL: restate.adminUrl,
       RESTATE_INGRESS_URL: restate.ingressUrl,
+      RESTATE_IDENTITY_KEYS: restate.identityKeys.join(","),
       S3_ENDPOINT: s3.endpoint,
       S3_BUCKET: "ctrl-builds",
       S3_ACCESS_KEY_ID: s3.accessKeyId,

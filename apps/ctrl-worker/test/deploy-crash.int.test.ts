@@ -22,6 +22,9 @@ function startWorker(port?: number) {
       DATABASE_URL: stack.database.url,
       RESTATE_ADMIN_URL: stack.restate.adminUrl,
       RESTATE_IDENTITY_KEYS: stack.restate.identityKeys.join(","),
+      // Required (no default secret); this deploy is from an image and never reaches S3.
+      S3_ACCESS_KEY_ID: "unused-by-this-test",
+      S3_SECRET_ACCESS_KEY: "unused-by-this-test",
       REGIONS: "local",
       APEX_DOMAIN: "ctrl.test",
       READINESS_TIMEOUT_MS: "60000",

@@ -2,6 +2,9 @@ import { generateRestateIdentity, restateIdentityFromPem } from "@ctrl/testing";
 import { describe, expect, it } from "vitest";
 import { loadWorkerConfig } from "../src/config.js";
 
+/** The other required variables, so each case is about the one it names. */
+const s3Keys = { S3_ACCESS_KEY_ID: "test-key-id", S3_SECRET_ACCESS_KEY: "test-secret" };
+
 /** RFC 8032 §7.1 test 1 as a PKCS#8 PEM (fixed prefix + the 32-byte seed). */
 const rfc8032Seed = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
 const rfc8032Pem = `-----BEGIN PRIVATE KEY-----\n${Buffer.from(`302e020100300506032b657004220420${rfc8032Seed}`, "hex").toString("base64")}\n-----END PRIVATE KEY-----\n`;
@@ -16,7 +19,7 @@ describe("Restate request identity keys", () => {
   it("derives the same public key from a generated PEM, in a form the worker config accepts", () => {
     const identity = generateRestateIdentity();
     expect(restateIdentityFromPem(identity.privateKeyPem).publicKey).toBe(identity.publicKey);
-    expect(loadWorkerConfig({ RESTATE_IDENTITY_KEYS: identity.publicKey }).RESTATE_IDENTITY_KEYS).toEqual([identity.publicKey]);
+    expect(loadWorkerConfig({ ...s3Keys, RESTATE_IDENTITY_KEYS: identity.publicKey }).RESTATE_IDENTITY_KEYS).toEqual([identity.publicKey]);
   });
 
   it("refuses a key that is not ed25519", async () => {

@@ -49,6 +49,9 @@ function startWorker(options: { port?: number; healthPort?: number; env?: Record
       RESTATE_ADMIN_URL: restate.adminUrl,
       RESTATE_INGRESS_URL: restate.ingressUrl,
       RESTATE_IDENTITY_KEYS: restate.identityKeys.join(","),
+      // Required (no default secret); this test never reaches S3.
+      S3_ACCESS_KEY_ID: "unused-by-this-test",
+      S3_SECRET_ACCESS_KEY: "unused-by-this-test",
       LOG_LEVEL: "info",
       RESTATE_LOGGING: "WARN",
       ...options.env,
