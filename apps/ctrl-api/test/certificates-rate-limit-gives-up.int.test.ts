@@ -61,6 +61,8 @@ it("gives up after the configured number of rate-limit waits, with the reason on
     body: JSON.stringify({ projectId: cs.stack.seed.projectId, environmentSlug: "production", domain: "forever-limited.example.test" }),
   });
   expect(res.status).toBe(201);
+  // Ownership first: nothing goes to ACME before the claim's TXT record is seen.
+  await cs.publishVerification("forever-limited.example.test");
   const challenge = await waitFor("forever-limited.example.test to fail", async () => {
     const c = await cs.stack.database.db.selectFrom("acme_challenges").selectAll().executeTakeFirstOrThrow();
     if (c.status === "verified") throw new Error("verified although every order was rate limited");

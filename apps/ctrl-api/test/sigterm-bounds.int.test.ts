@@ -70,7 +70,7 @@ describe("SIGTERM bounds", () => {
     const [port, grpcPort] = [await freePort(), await freePort()];
     let listening = false;
     const proc = startProcess("ctrl-api", process.execPath, ["--import", tsxLoader, join(appsDir, "ctrl-api/src/main.ts")], {
-      env: { ...baseEnv(), ...s3Env(), DATABASE_URL: database.url, CTRL_API_TOKEN: "sigterm-test-token-0123456789", PORT: String(port), GRPC_PORT: String(grpcPort), HOST: "127.0.0.1", RESTATE_INGRESS_URL: `http://127.0.0.1:${await freePort()}`, PENDING_SWEEP_INTERVAL_MS: "0" },
+      env: { ...baseEnv(), ...s3Env(), DATABASE_URL: database.url, CTRL_OPERATOR_TOKEN: "sigterm-test-operator-token-0123456789", CTRL_FRONTLINE_TOKEN: "sigterm-test-frontline-token-0123456789", PORT: String(port), GRPC_PORT: String(grpcPort), HOST: "127.0.0.1", RESTATE_INGRESS_URL: `http://127.0.0.1:${await freePort()}`, PENDING_SWEEP_INTERVAL_MS: "0" },
       onLine: (line) => (listening ||= line.includes("ctrl-api listening")),
     });
     try {
@@ -88,7 +88,7 @@ describe("SIGTERM bounds", () => {
   it("ctrl-worker exits within its bound with stuck connections on its endpoint and health ports", async () => {
     const worker = await startWorkerProcess({
       entry: join(appsDir, "ctrl-worker/src/main.ts"),
-      env: { ...s3Env(), DATABASE_URL: database.url, RESTATE_ADMIN_URL: `http://127.0.0.1:${await freePort()}`, RESTATE_INGRESS_URL: `http://127.0.0.1:${await freePort()}`, LOG_LEVEL: "info" },
+      env: { ...s3Env(), DATABASE_URL: database.url, RESTATE_ADMIN_URL: `http://127.0.0.1:${await freePort()}`, RESTATE_INGRESS_URL: `http://127.0.0.1:${await freePort()}`, RESTATE_IDENTITY_KEYS: "insecure-accept-unsigned", LOG_LEVEL: "info" },
       name: "ctrl-worker",
     });
     try {
@@ -118,7 +118,7 @@ describe("SIGTERM bounds", () => {
     dirs.push(dataDir);
     let httpPort: number | undefined;
     const proc = startProcess("krane", process.execPath, ["--import", tsxLoader, join(appsDir, "krane/src/main.ts")], {
-      env: { ...baseEnv(), ...s3Env(), KRANE_CONTROL_PLANE_URL: controlPlane, KRANE_TOKEN: "sigterm-test-token-0123456789", KRANE_REGION: "local", KRANE_DATA_DIR: dataDir, KRANE_PORT_RANGE: "45000-45009", KRANE_HTTP_PORT: "0" },
+      env: { ...baseEnv(), ...s3Env(), KRANE_CONTROL_PLANE_URL: controlPlane, KRANE_TOKEN: "sigterm-test-agent-token-0123456789abcdef", KRANE_REGION: "local", KRANE_DATA_DIR: dataDir, KRANE_PORT_RANGE: "45000-45009", KRANE_HTTP_PORT: "0" },
       onLine: (line) => {
         const m = /"httpPort":(\d+)/.exec(line);
         if (m) httpPort = Number(m[1]);
