@@ -20,7 +20,7 @@ import { exposeServicesForTest, freePort, startProcess, waitFor } from "@ctrl/te
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { VersioningServiceApi } from "../apps/ctrl-worker/src/api.js";
+import { versioningServiceName, type VersioningServiceApi } from "../apps/ctrl-worker/src/api.js";
 import { startAgent } from "../apps/krane/test/agent-harness.js";
 import { helloDir, pushArtifact } from "../apps/krane/test/helpers.js";
 import { printTable } from "./lib/load.js";
@@ -45,7 +45,7 @@ const agentEnv = { LOG_LEVEL: "info", KRANE_HEALTH_INTERVAL_MS: healthIntervalMs
 const agent = await startAgent({ apiUrl: stack.apiUrl, token: await stack.agentToken(region, { ports: { low: portBase, high: portBase + 999 } }), region, dataDir, portRange: `${portBase}-${portBase + 999}`, s3: stack.s3, env: agentEnv });
 const bareAgent = await startAgent({ apiUrl: stack.apiUrl, token: await stack.agentToken(bareRegion, { ports: { low: portBase + 1000, high: portBase + 1099 } }), region: bareRegion, dataDir: bareDataDir, portRange: `${portBase + 1000}-${portBase + 1099}`, s3: stack.s3, env: { ...agentEnv, KRANE_SANDBOX: "none" } });
 const db = stack.database.db;
-const versioningOf = (r: string) => stack.deps.restate.objectClient<VersioningServiceApi>({ name: "VersioningService" }, r);
+const versioningOf = (r: string) => stack.deps.restate.objectClient<VersioningServiceApi>({ name: versioningServiceName }, r);
 const versioning = versioningOf(region);
 
 /** A deployment row the agent can run (the workflow is bypassed: this measures the agent path only). */

@@ -10,7 +10,7 @@
  *
  *   pnpm bench rollback-latency    BENCH_PROJECTS (1000), BENCH_ROUTES_PER_PROJECT (10), BENCH_ROLLBACKS (200), BENCH_CONCURRENCY (1,10)
  */
-import type { VersioningServiceApi } from "../apps/ctrl-worker/src/api.js";
+import { versioningServiceName, type VersioningServiceApi } from "../apps/ctrl-worker/src/api.js";
 import { newId } from "../packages/db/src/index.js";
 import { exposeServicesForTest } from "@ctrl/testing";
 import { bearer, clients, createWorkspace, startDeployStack } from "../apps/ctrl-api/test/fake-agent.js";
@@ -83,7 +83,7 @@ try {
       await res.arrayBuffer();
     },
   };
-  const versioning = stack.deps.restate.objectClient<VersioningServiceApi>({ name: "VersioningService" }, "bench");
+  const versioning = stack.deps.restate.objectClient<VersioningServiceApi>({ name: versioningServiceName }, "bench");
 
   const measure = async (concurrency: number, count: number, op: (i: number) => Promise<unknown>) => {
     const latencies: number[] = [];

@@ -1,19 +1,18 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { parseWorkerError, workerErrorCodeOf, type WorkerErrorCode } from "@ctrl/ctrl-worker/contract";
 import { HttpCallError } from "@restatedev/restate-sdk-clients";
 
 /**
- * Connect code for each HTTP code a worker's TerminalError carries (apps/ctrl-worker/src/errors.ts:
- * `terminal(code, msg)` sets the HTTP code and prefixes the message with the code's name).
+ * The Connect code of each worker error code. The code travels as the TerminalError's HTTP status;
+ * `@ctrl/ctrl-worker/contract` holds the code ↔ status table and its parser, shared with the worker.
  */
-const terminalCodes: Record<number, Code> = {
-  400: Code.InvalidArgument,
-  403: Code.PermissionDenied,
-  404: Code.NotFound,
-  409: Code.AlreadyExists,
-  412: Code.FailedPrecondition,
+const connectCodes: Record<WorkerErrorCode, Code> = {
+  invalid_argument: Code.InvalidArgument,
+  permission_denied: Code.PermissionDenied,
+  not_found: Code.NotFound,
+  already_exists: Code.AlreadyExists,
+  failed_precondition: Code.FailedPrecondition,
 };
-
-const domainPrefix = /^(invalid_argument|not_found|failed_precondition|already_exists|permission_denied):\s*/;
 
 /** The body restate-server's ingress sends with a failed call. */
 interface IngressErrorBody {
@@ -50,10 +49,10 @@ export function connectErrorFromRestate(err: unknown, what: string): ConnectErro
   if (err instanceof HttpCallError) {
     const body = parseBody(err.responseText);
     const message = (body.message ?? err.responseText ?? "").trim();
-    const source = body.source ?? (domainPrefix.test(message) ? "invocation" : "ingress");
+    const source = body.source ?? (workerErrorCodeOf(message) ? "invocation" : "ingress");
     if (source === "invocation") {
-      const code = terminalCodes[body.code ?? err.status];
-      if (code !== undefined) return new ConnectError(message.replace(domainPrefix, ""), code, undefined, undefined, err);
+      const failure = parseWorkerError(body.code ?? err.status, message);
+      if (failure) return new ConnectError(failure.message, connectCodes[failure.code], undefined, undefined, err);
       return new ConnectError(`${what} failed: ${message}`, Code.Internal, undefined, undefined, err);
     }
     return new ConnectError(`${what}: the workflow engine refused the call (HTTP ${err.status}: ${message}); try again shortly`, Code.Unavailable, undefined, undefined, err);

@@ -3,17 +3,25 @@
  * `import type` only: ctrl-api never loads worker code, it calls these services by name through
  * the Restate ingress (`@restatedev/restate-sdk-clients`).
  *
+ * Service names and the error-code table are values: they live in the dependency-free
+ * `@ctrl/ctrl-worker/contract` (contract.ts), which ctrl-api imports at run time, and are
+ * re-exported here for the worker's own code.
+ *
  * Errors: business-rule failures are TerminalErrors whose HTTP `code` is one of 400
  * (invalid_argument), 403 (permission_denied), 404 (not_found), 409 (already_exists),
- * 412 (failed_precondition), with the message prefixed by that name (see errors.ts).
+ * 412 (failed_precondition), with the message prefixed by that name for people; programs read the
+ * code with `parseWorkerError` (contract.ts).
  */
+export { versioningServiceName } from "./services/versioning/api.js";
 export type { VersioningServiceApi, TopologyChange, SentinelChange, CommitResult } from "./services/versioning/api.js";
 export type { DomainErrorCode } from "./errors.js";
+export type { WorkerErrorCode } from "./contract.js";
 export { deployWorkflowName } from "./services/deploy/api.js";
 export type { DeployRequest, DeployResult, DeployWorkflowApi, CancelDeployRequest, DeployFailureReason, DeployStepName } from "./services/deploy/api.js";
 export { deploySteps } from "./services/deploy/api.js";
 export { deploymentServiceName } from "./services/deployment/api.js";
 export type { CutoverRequest, RollbackRequest, PromoteRequest, SwitchResult, DeploymentServiceApi } from "./services/deployment/api.js";
+export { routingServiceName } from "./services/routing/api.js";
 export type { RoutingServiceApi } from "./services/routing/api.js";
 export type { DomainSpec, DomainSticky } from "./domains.js";
 export { buildServiceName, formatBuildFailure, parseBuildFailure } from "./services/build/api.js";

@@ -1,26 +1,13 @@
 import * as restate from "@restatedev/restate-sdk";
+import { formatWorkerError, workerErrorStatus, type WorkerErrorCode } from "./contract.js";
 
 /**
- * Error codes a workflow's TerminalError carries; ctrl-api maps them to Connect codes. Keep the
- * names aligned with Connect's (`not_found` → 404 etc.) so the mapping stays one table.
+ * Error codes a service's TerminalError carries; the code table (code → HTTP status) and its parser
+ * live in contract.ts, which ctrl-api shares, so the mapping exists once.
  */
-export type DomainErrorCode = "invalid_argument" | "not_found" | "failed_precondition" | "already_exists" | "permission_denied";
+export type DomainErrorCode = WorkerErrorCode;
 
-const httpCodes: Record<DomainErrorCode, number> = {
-  invalid_argument: 400,
-  permission_denied: 403,
-  not_found: 404,
-  already_exists: 409,
-  failed_precondition: 412,
-};
-
-/** A business-rule failure: never retried, reaches the caller with its own code. */
+/** A business-rule failure: never retried, reaches the caller with its own code (as the HTTP status). */
 export function terminal(code: DomainErrorCode, message: string): restate.TerminalError {
-  return new restate.TerminalError(`${code}: ${message}`, { errorCode: httpCodes[code] });
-}
-
-/** Recovers the domain code from a TerminalError message produced by {@link terminal}. */
-export function domainCodeOf(message: string): DomainErrorCode | undefined {
-  const m = /^(invalid_argument|not_found|failed_precondition|already_exists|permission_denied): /.exec(message);
-  return m?.[1] as DomainErrorCode | undefined;
+  return new restate.TerminalError(formatWorkerError(code, message), { errorCode: workerErrorStatus[code] });
 }

@@ -3,6 +3,7 @@ import { buildSandboxTools } from "@ctrl/build";
 import { createDb } from "@ctrl/db";
 import { createStorage } from "@ctrl/s3";
 import { loadWorkerConfig } from "./config.js";
+import { versioningServiceName } from "./contract.js";
 import { createEndpoint } from "./endpoint.js";
 import { createHealthServer } from "./health.js";
 import { createLogger } from "./logger.js";
@@ -63,7 +64,7 @@ if (config.RESTATE_REGISTER) {
     .then(() => {
       registered = true;
       if (config.RESTATE_REGISTRATION_CHECK_MS > 0) {
-        void keepRegistered(config.RESTATE_ADMIN_URL, endpointUrl, "VersioningService", logger, abort.signal, config.RESTATE_REGISTRATION_CHECK_MS);
+        void keepRegistered(config.RESTATE_ADMIN_URL, endpointUrl, versioningServiceName, logger, abort.signal, config.RESTATE_REGISTRATION_CHECK_MS);
       }
       if (certificates) kickOffRenewal(config.RESTATE_INGRESS_URL).catch((err) => logger.error({ err: (err as Error).message }, "certificate renewal job not started"));
     })

@@ -1,23 +1,13 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { newId } from "@ctrl/db";
-import type { DeployRequest, DeployResult, deployWorkflowName as DeployWorkflowNameConst } from "@ctrl/ctrl-worker/api";
+import type { DeployWorkflowApi } from "@ctrl/ctrl-worker/api";
+import { deployWorkflowName } from "@ctrl/ctrl-worker/contract";
 import { requireProjectAccess, type Principal } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
 import { connectErrorFromRestate } from "../restate-errors.js";
 import { deploymentPermissions } from "./access.js";
 import { deploymentDefaults } from "./defaults.js";
 import { validateCreateDeployment, type CreateDeploymentInput } from "./validate.js";
-
-/**
- * Name of the worker's deploy workflow. Checked against the worker's contract at compile time
- * (`typeof deployWorkflowName` is the literal), without loading worker code at run time.
- */
-export const deployWorkflowName: typeof DeployWorkflowNameConst = "DeployWorkflow";
-
-/** The shape of `DeployWorkflow` as the ingress client needs it (the worker owns the definition). */
-export type DeployWorkflowShape = {
-  run: (ctx: unknown, request: DeployRequest) => Promise<DeployResult>;
-};
 
 /** The step recorded when the deploy workflow could not be started. */
 export const startStepName = "start";
@@ -88,7 +78,7 @@ export async function createDeployment(
 
   try {
     await deps.restate
-      .workflowClient<DeployWorkflowShape>({ name: deployWorkflowName }, deploymentId)
+      .workflowClient<DeployWorkflowApi>({ name: deployWorkflowName }, deploymentId)
       // The workflow key (= deployment id) is the idempotency key: restate runs `run` once per key
       // and answers a repeated submit with PreviouslyAccepted. (It rejects an explicit
       // idempotency-key header on workflow handlers with HTTP 400.)

@@ -1,5 +1,6 @@
+import type { DeployWorkflowApi } from "@ctrl/ctrl-worker/api";
+import { deployWorkflowName } from "@ctrl/ctrl-worker/contract";
 import type { ApiDeps } from "../deps.js";
-import { deployWorkflowName, type DeployWorkflowShape } from "./create.js";
 
 /**
  * Closes the gap between CreateDeployment's insert and its workflow submit: if ctrl-api dies in
@@ -21,7 +22,7 @@ export async function resubmitStalePending(deps: ApiDeps, olderThanMs: number, l
   let started = 0;
   for (const { id } of stale) {
     try {
-      const submission = await deps.restate.workflowClient<DeployWorkflowShape>({ name: deployWorkflowName }, id).workflowSubmit({ deploymentId: id });
+      const submission = await deps.restate.workflowClient<DeployWorkflowApi>({ name: deployWorkflowName }, id).workflowSubmit({ deploymentId: id });
       if (submission.status === "Accepted") {
         started++;
         deps.logger.warn({ deploymentId: id }, "pending deployment had no workflow; started it");

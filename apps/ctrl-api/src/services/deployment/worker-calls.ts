@@ -1,31 +1,30 @@
-import type { deploymentServiceName as DeploymentServiceNameConst, PromoteRequest, RollbackRequest, SwitchResult } from "@ctrl/ctrl-worker/api";
+import type { DeploymentServiceApi, SwitchResult } from "@ctrl/ctrl-worker/api";
+import { deploymentServiceName } from "@ctrl/ctrl-worker/contract";
 import * as clients from "@restatedev/restate-sdk-clients";
 import type { ApiDeps } from "../../deps.js";
 import { connectErrorFromRestate } from "../../restate-errors.js";
 
-/** The worker's `DeploymentService` name, checked against its contract at compile time. */
-export const deploymentServiceName: typeof DeploymentServiceNameConst = "DeploymentService";
+/** The worker's `DeploymentService` (virtual object, key = project id) as the ingress client types it. */
+type DeploymentClient = clients.IngressClient<clients.VirtualObject<DeploymentServiceApi>>;
 
-/** The handlers of the worker's `DeploymentService` (virtual object, key = project id) we call. */
-export type DeploymentServiceShape = {
-  rollback: (ctx: unknown, request: RollbackRequest) => Promise<SwitchResult>;
-  promote: (ctx: unknown, request: PromoteRequest) => Promise<SwitchResult>;
-};
+/** The handlers ctrl-api calls (`cutover` is the deploy workflow's). */
+type CalledHandler = "rollback" | "promote";
 
 /**
  * Calls `DeploymentService.<handler>` of `projectId` through the Restate ingress and turns its
  * TerminalError into the precise Connect code (see restate-errors.ts). `signal` is the RPC's, so a
  * cancelled request stops waiting (the switch itself, once accepted, still completes).
  */
-export async function callDeploymentService<H extends keyof DeploymentServiceShape>(
+export async function callDeploymentService<H extends CalledHandler>(
   deps: ApiDeps,
   projectId: string,
   handler: H,
-  request: Parameters<DeploymentServiceShape[H]>[1],
+  request: Parameters<DeploymentClient[H]>[0],
   signal: AbortSignal,
 ): Promise<SwitchResult> {
-  const client = deps.restate.objectClient<DeploymentServiceShape>({ name: deploymentServiceName }, projectId);
+  const client = deps.restate.objectClient<DeploymentServiceApi>({ name: deploymentServiceName }, projectId);
   try {
+    // Both handlers take their request and answer a SwitchResult; the cast only joins the two signatures.
     const call = client[handler] as (req: typeof request, opts: clients.Opts<typeof request, SwitchResult>) => PromiseLike<SwitchResult>;
     return await call(request, clients.rpc.opts({ signal }));
   } catch (err) {

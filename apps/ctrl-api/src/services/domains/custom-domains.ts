@@ -1,27 +1,11 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { newId, newVerificationValue, ownershipConflict, verificationRecordName, type DomainVerificationStatus } from "@ctrl/db";
-import type {
-  certificateRequestServiceName as CertificateRequestServiceNameConst,
-  CertificateRequestResult,
-  IssueCertificateRequest,
-  VerifyDomainRequest,
-} from "@ctrl/ctrl-worker/api";
+import type { CertificateRequestServiceApi } from "@ctrl/ctrl-worker/api";
+import { certificateRequestServiceName } from "@ctrl/ctrl-worker/contract";
 import { requireProjectAccess, type Principal } from "../../auth.js";
 import { InvalidField } from "../../deployments/errors.js";
 import type { ApiDeps } from "../../deps.js";
 import { checkCustomDomain } from "./validate.js";
-
-/**
- * The worker's `CertificateRequestService` name, checked against its contract at compile time. It is
- * the public door to issuance: `CertificateService` itself is ingress-private.
- */
-export const certificateRequestServiceName: typeof CertificateRequestServiceNameConst = "CertificateRequestService";
-
-/** The handler of the worker's `CertificateRequestService` (unkeyed) we call. */
-export type CertificateRequestServiceShape = {
-  issue: (ctx: unknown, request: IssueCertificateRequest) => Promise<CertificateRequestResult>;
-  verifyDomain: (ctx: unknown, request: VerifyDomainRequest) => Promise<CertificateRequestResult>;
-};
 
 /** Root-key permissions of the domain operations. */
 export const domainPermissions = { add: "add_custom_domain", read: "read_custom_domain" } as const;
@@ -113,7 +97,7 @@ export async function loadCustomDomainView(deps: ApiDeps, domain: string, worksp
  */
 async function armVerification(deps: ApiDeps, claimId: string, domain: string): Promise<void> {
   try {
-    await deps.restate.serviceSendClient<CertificateRequestServiceShape>({ name: certificateRequestServiceName }).verifyDomain({ claimId });
+    await deps.restate.serviceSendClient<CertificateRequestServiceApi>({ name: certificateRequestServiceName }).verifyDomain({ claimId });
   } catch (err) {
     deps.logger.warn({ domain, domainId: claimId, err: (err as Error).message }, "could not start domain verification; retryCustomDomain starts it again");
   }
@@ -128,7 +112,7 @@ function ownedElsewhere(domain: string, conflict: string): ConnectError {
 
 /** Starts (or restarts) issuance on the worker: a one-way send, so the caller never waits for ACME. */
 async function startIssuance(deps: ApiDeps, domain: string): Promise<void> {
-  await deps.restate.serviceSendClient<CertificateRequestServiceShape>({ name: certificateRequestServiceName }).issue({ domain });
+  await deps.restate.serviceSendClient<CertificateRequestServiceApi>({ name: certificateRequestServiceName }).issue({ domain });
 }
 
 const isDuplicate = (err: unknown) => (err as { code?: string; errno?: number }).code === "ER_DUP_ENTRY" || (err as { errno?: number }).errno === 1062;

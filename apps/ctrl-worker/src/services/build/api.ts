@@ -1,4 +1,5 @@
 import type { BuildErrorReason } from "@ctrl/build";
+import { formatWorkerError } from "../../contract.js";
 import type { createBuildService } from "./service.js";
 
 /**
@@ -22,7 +23,7 @@ import type { createBuildService } from "./service.js";
  *   {@link formatBuildFailure}'s output; {@link parseBuildFailure} recovers the failing step and the
  *   structured reason so the workflow can record `failed_step`/`failure_reason`.
  */
-export const buildServiceName = "BuildService";
+export { buildServiceName } from "../../contract.js";
 
 /** Input of `build`. */
 export interface BuildRequest {
@@ -51,7 +52,7 @@ export interface BuildFailure {
 
 /** The TerminalError message of a failed build: `failed_precondition: [<step>] <reason>: <message>`. */
 export function formatBuildFailure(failure: BuildFailure): string {
-  return `failed_precondition: [${failure.step}] ${failure.reason}: ${failure.message}`;
+  return formatWorkerError("failed_precondition", `[${failure.step}] ${failure.reason}: ${failure.message}`);
 }
 
 /** Recovers a {@link BuildFailure} from a TerminalError message, or undefined for other errors. */

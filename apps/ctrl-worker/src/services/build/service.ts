@@ -1,4 +1,5 @@
 import * as restate from "@restatedev/restate-sdk";
+import { buildServiceName } from "../../contract.js";
 import type { WorkerDeps } from "../../deps.js";
 import type { BuildRequest, BuildResult } from "./api.js";
 import { build } from "./build.js";
@@ -18,7 +19,7 @@ export function createBuildService(deps: WorkerDeps) {
   const config = deps.build;
   const timeoutMs = config?.timeoutMs ?? 600_000;
   return restate.service({
-    name: "BuildService",
+    name: buildServiceName,
     handlers: {
       /** Builds the context of one deployment; idempotent per deployment id. */
       build: (ctx: restate.Context, request: BuildRequest): Promise<BuildResult> => build(ctx, deps, request),

@@ -12,7 +12,7 @@ import type { createCertificateRequestService } from "./service.js";
  * `DomainVerificationService`), and every worker replica starts the day's renewal run on start
  * (`startRenewal`, idempotent).
  */
-export const certificateRequestServiceName = "CertificateRequestService";
+export { certificateRequestServiceName } from "../../contract.js";
 
 /** Typed client: `rs.serviceClient<CertificateRequestServiceApi>({ name: certificateRequestServiceName })`. */
 export type CertificateRequestServiceApi = ReturnType<typeof createCertificateRequestService>;

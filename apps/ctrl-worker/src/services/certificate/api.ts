@@ -13,7 +13,7 @@ import type { createCertificateService } from "./service.js";
  * A failed domain is retried by calling `processChallenge` again. `renewExpiring` reschedules
  * itself daily; calling it again for a day that already ran is a no-op.
  */
-export const certificateServiceName = "CertificateService";
+export { certificateServiceName } from "../../contract.js";
 
 /** The key of the renewal job. */
 export const renewalKey = "global";

@@ -16,7 +16,7 @@ import type { createDeployWorkflow } from "./service.js";
  * cancelled) instead of throwing, so `workflowAttach` gives the structured reason. Shared handlers:
  * `status()` (reads the row) and `cancel({reason?})` (the run stops at its next step boundary).
  */
-export const deployWorkflowName = "DeployWorkflow";
+export { deployWorkflowName } from "../../contract.js";
 
 /** Typed client of the workflow: `rs.workflowClient<DeployWorkflowApi>(…)`. */
 export type DeployWorkflowApi = ReturnType<typeof createDeployWorkflow>;

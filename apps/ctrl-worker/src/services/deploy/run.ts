@@ -5,7 +5,7 @@ import { buildDomains, isProductionEnvironment, type DomainSpec } from "../../do
 import { terminal } from "../../errors.js";
 import type { WorkerSettings } from "../../settings.js";
 import { DeployCancelled, DeployFailure, StepRunner, cancelPromiseName, type CancelRequest } from "../../steps.js";
-import type { DeploymentServiceApi, SwitchResult } from "../deployment/api.js";
+import { deploymentServiceName, type DeploymentServiceApi, type SwitchResult } from "../deployment/api.js";
 import type { DeployRequest, DeployResult } from "./api.js";
 import { runBuild } from "./build.js";
 import { loadDeployMeta } from "./metadata.js";
@@ -120,7 +120,7 @@ export async function runDeploy(ctx: restate.WorkflowContext, deps: WorkerDeps, 
     const switched = await steps.step("cutover", "assigning routes", async () => {
       let result: SwitchResult;
       try {
-        result = await ctx.objectClient<DeploymentServiceApi>({ name: "DeploymentService" }, meta.projectId).cutover({ deploymentId, domains });
+        result = await ctx.objectClient<DeploymentServiceApi>({ name: deploymentServiceName }, meta.projectId).cutover({ deploymentId, domains });
       } catch (err) {
         if (err instanceof restate.TerminalError && !(err instanceof restate.CancelledError)) throw new DeployFailure("cutover_rejected", err.message);
         throw err;

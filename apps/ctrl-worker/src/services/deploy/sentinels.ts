@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { isProductionEnvironment } from "../../domains.js";
 import type { WorkerSettings } from "../../settings.js";
 import type { StepOutcome } from "../../steps.js";
-import type { VersioningServiceApi } from "../versioning/api.js";
+import { versioningServiceName, type VersioningServiceApi } from "../versioning/api.js";
 
 /** Resources of a sentinel replica (the proxy is small). */
 export const sentinelCpuMillicores = 250;
@@ -46,7 +46,7 @@ export async function ensureSentinels(
   await restate.RestatePromise.all(
     missing.map((region) => {
       const { sentinelId, k8sName } = sentinelIdentity(env.environmentId, region);
-      return ctx.objectClient<VersioningServiceApi>({ name: "VersioningService" }, region).commitSentinel({
+      return ctx.objectClient<VersioningServiceApi>({ name: versioningServiceName }, region).commitSentinel({
         sentinelId,
         image,
         desiredReplicas: sentinelReplicas(env.environmentSlug),

@@ -1,4 +1,5 @@
 import * as restate from "@restatedev/restate-sdk";
+import { deployWorkflowName } from "../../contract.js";
 import type { WorkerDeps } from "../../deps.js";
 import { resolveSettings } from "../../settings.js";
 import type { CancelDeployRequest, DeployRequest, DeployResult } from "./api.js";
@@ -14,7 +15,7 @@ import { deployStatus } from "./status.js";
 export function createDeployWorkflow(deps: WorkerDeps) {
   const settings = resolveSettings(deps.settings);
   return restate.workflow({
-    name: "DeployWorkflow",
+    name: deployWorkflowName,
     handlers: {
       /** The deploy itself (runs once per deployment id). */
       run: async (ctx: restate.WorkflowContext, req: DeployRequest): Promise<DeployResult> => runDeploy(ctx, deps, settings, req),

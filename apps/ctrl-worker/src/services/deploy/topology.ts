@@ -1,6 +1,6 @@
 import { listDeploymentTopology, type Db } from "@ctrl/db";
 import * as restate from "@restatedev/restate-sdk";
-import type { CommitResult, VersioningServiceApi } from "../versioning/api.js";
+import { versioningServiceName, type CommitResult, type VersioningServiceApi } from "../versioning/api.js";
 
 /**
  * The regions of a deploy: the environment's `regions` JSON array when set, else the worker's
@@ -27,7 +27,7 @@ export async function commitTopology(
   change: { workspaceId: string; deploymentId: string; desiredReplicas: number; desiredStatus: "running" | "stopped" },
 ): Promise<CommitResult[]> {
   return restate.RestatePromise.all(
-    regions.map((region) => ctx.objectClient<VersioningServiceApi>({ name: "VersioningService" }, region).commitTopology(change)),
+    regions.map((region) => ctx.objectClient<VersioningServiceApi>({ name: versioningServiceName }, region).commitTopology(change)),
   );
 }
 
@@ -41,7 +41,7 @@ export async function stopTopology(ctx: restate.WorkflowContext, db: Db, deploym
   );
   await restate.RestatePromise.all(
     rows.map((t) =>
-      ctx.objectClient<VersioningServiceApi>({ name: "VersioningService" }, t.region).commitTopology({
+      ctx.objectClient<VersioningServiceApi>({ name: versioningServiceName }, t.region).commitTopology({
         workspaceId: t.workspaceId,
         deploymentId,
         desiredReplicas: t.desiredReplicas,

@@ -14,7 +14,7 @@ import type { createDeploymentService } from "./service.js";
  * Precondition failures are TerminalErrors with HTTP codes 400/404/412 (see errors.ts); ctrl-api maps
  * them to invalid_argument / not_found / failed_precondition.
  */
-export const deploymentServiceName = "DeploymentService";
+export { deploymentServiceName } from "../../contract.js";
 
 /** Typed client of the service: `rs.objectClient<DeploymentServiceApi>(…)`. */
 export type DeploymentServiceApi = ReturnType<typeof createDeploymentService>;

@@ -3,7 +3,7 @@ import type * as restate from "@restatedev/restate-sdk";
 import { buildDomains, isProductionEnvironment, type DomainSpec } from "../../domains.js";
 import { terminal } from "../../errors.js";
 import type { WorkerSettings } from "../../settings.js";
-import type { RoutingServiceApi } from "../routing/api.js";
+import { routingServiceName, type RoutingServiceApi } from "../routing/api.js";
 import type { CutoverRequest, SwitchResult } from "./api.js";
 import { reject, type Checked } from "./load.js";
 
@@ -101,7 +101,7 @@ export async function cutover(ctx: restate.ObjectContext, db: Db, settings: Work
   const checked = await ctx.run("plan cutover", () => planCutover(db, ctx.key, req, settings.apexDomain));
   if (!checked.ok) throw terminal(checked.code, checked.message);
   const { plan } = checked;
-  const result = await ctx.objectClient<RoutingServiceApi>({ name: "RoutingService" }, ctx.key).assignRoutes({
+  const result = await ctx.objectClient<RoutingServiceApi>({ name: routingServiceName }, ctx.key).assignRoutes({
     workspaceId: plan.workspaceId,
     environmentId: plan.environmentId,
     deploymentId: req.deploymentId,

@@ -1,7 +1,7 @@
 import { findDeploymentById, listRoutesOfDeployment, type Db } from "@ctrl/db";
 import type * as restate from "@restatedev/restate-sdk";
 import { terminal } from "../../errors.js";
-import type { RoutingServiceApi } from "../routing/api.js";
+import { routingServiceName, type RoutingServiceApi } from "../routing/api.js";
 import type { PromoteRequest, SwitchResult } from "./api.js";
 import { loadDeployment, loadProjectPointer, reject, type Checked } from "./load.js";
 
@@ -42,7 +42,7 @@ export async function promote(ctx: restate.ObjectContext, db: Db, req: PromoteRe
   const checked = await ctx.run("check promote", () => checkPromote(db, ctx.key, req));
   if (!checked.ok) throw terminal(checked.code, checked.message);
   const result = await ctx
-    .objectClient<RoutingServiceApi>({ name: "RoutingService" }, ctx.key)
+    .objectClient<RoutingServiceApi>({ name: routingServiceName }, ctx.key)
     .switchLive({ targetDeploymentId: req.targetDeploymentId, routeIds: checked.plan.routeIds, isRolledBack: false });
   ctx.console.info({ projectId: ctx.key, target: req.targetDeploymentId, hostnames: result.hostnames }, "promoted");
   return { projectId: ctx.key, liveDeploymentId: result.liveDeploymentId, isRolledBack: result.isRolledBack, repointedHostnames: result.hostnames };

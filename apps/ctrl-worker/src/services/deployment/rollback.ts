@@ -1,7 +1,7 @@
 import { listRoutesOfDeployment, type Db } from "@ctrl/db";
 import type * as restate from "@restatedev/restate-sdk";
 import { terminal } from "../../errors.js";
-import type { RoutingServiceApi } from "../routing/api.js";
+import { routingServiceName, type RoutingServiceApi } from "../routing/api.js";
 import type { RollbackRequest, SwitchResult } from "./api.js";
 import { loadDeployment, loadProjectPointer, reject, type Checked } from "./load.js";
 
@@ -48,7 +48,7 @@ export async function rollback(ctx: restate.ObjectContext, db: Db, req: Rollback
   const checked = await ctx.run("check rollback", () => checkRollback(db, ctx.key, req));
   if (!checked.ok) throw terminal(checked.code, checked.message);
   const result = await ctx
-    .objectClient<RoutingServiceApi>({ name: "RoutingService" }, ctx.key)
+    .objectClient<RoutingServiceApi>({ name: routingServiceName }, ctx.key)
     .switchLive({ targetDeploymentId: req.targetDeploymentId, routeIds: checked.plan.routeIds, isRolledBack: true });
   ctx.console.info({ projectId: ctx.key, source: req.sourceDeploymentId, target: req.targetDeploymentId, hostnames: result.hostnames }, "rolled back");
   return { projectId: ctx.key, liveDeploymentId: result.liveDeploymentId, isRolledBack: result.isRolledBack, repointedHostnames: result.hostnames };

@@ -1,4 +1,5 @@
 import * as restate from "@restatedev/restate-sdk";
+import { deploymentServiceName } from "../../contract.js";
 import type { WorkerDeps } from "../../deps.js";
 import { resolveSettings } from "../../settings.js";
 import type { CutoverRequest, PromoteRequest, RollbackRequest, SwitchResult } from "./api.js";
@@ -14,7 +15,7 @@ import { rollback } from "./rollback.js";
 export function createDeploymentService(deps: WorkerDeps) {
   const settings = resolveSettings(deps.settings);
   return restate.object({
-    name: "DeploymentService",
+    name: deploymentServiceName,
     handlers: {
       /** Called by DeployWorkflow when a deployment is ready to take its routes. */
       cutover: async (ctx: restate.ObjectContext, req: CutoverRequest): Promise<SwitchResult> => cutover(ctx, deps.db, settings, req),

@@ -15,7 +15,7 @@ import type { createDomainVerificationService } from "./service.js";
  * service itself. Both handlers only look DNS up and compare with the stored value, so a stray call
  * can at worst verify a claim whose record really is published.
  */
-export const domainVerificationServiceName = "DomainVerificationService";
+export { domainVerificationServiceName } from "../../contract.js";
 
 /** Typed client: `rs.objectClient<DomainVerificationServiceApi>({ name: domainVerificationServiceName }, claimId)`. */
 export type DomainVerificationServiceApi = ReturnType<typeof createDomainVerificationService>;

@@ -5,7 +5,7 @@ import type { createRoutingService } from "./service.js";
 export type RoutingServiceApi = ReturnType<typeof createRoutingService>;
 
 /** Service name on Restate. */
-export const routingServiceName = "RoutingService";
+export { routingServiceName } from "../../contract.js";
 
 /** Input of `assignRoutes`: point hostnames at a deployment, optionally making it live. */
 export interface AssignRoutesRequest {

@@ -1,4 +1,5 @@
 import * as restate from "@restatedev/restate-sdk";
+import { routingServiceName } from "../../contract.js";
 import type { WorkerDeps } from "../../deps.js";
 import type { AssignRoutesRequest, RoutingResult, SwitchLiveRequest } from "./api.js";
 import { assignRoutes } from "./assign-routes.js";
@@ -11,7 +12,7 @@ import { switchLive } from "./switch-live.js";
  */
 export function createRoutingService(deps: WorkerDeps) {
   return restate.object({
-    name: "RoutingService",
+    name: routingServiceName,
     handlers: {
       /** Points hostnames at a deployment (and optionally makes it live). */
       assignRoutes: async (ctx: restate.ObjectContext, req: AssignRoutesRequest): Promise<RoutingResult> => assignRoutes(ctx, deps.db, req),

@@ -1,5 +1,7 @@
 import type { createVersioningService } from "./service.js";
 
+export { versioningServiceName } from "../../contract.js";
+
 /** Type-only contract of `VersioningService` (virtual object, key = region) for callers. */
 export type VersioningServiceApi = ReturnType<typeof createVersioningService>;
 

@@ -1,5 +1,6 @@
 import { allocateVersion, maxCommittedVersion } from "@ctrl/db";
 import * as restate from "@restatedev/restate-sdk";
+import { versioningServiceName } from "../../contract.js";
 import type { WorkerDeps } from "../../deps.js";
 import type { CommitResult, SentinelChange, TopologyChange } from "./api.js";
 import { commitSentinelChange, commitTopologyChange } from "./commit.js";
@@ -19,7 +20,7 @@ export function createVersioningService(deps: WorkerDeps) {
     if (version > cached) ctx.set("version", version);
   };
   return restate.object({
-    name: "VersioningService",
+    name: versioningServiceName,
     handlers: {
       /** Allocates and returns the region's next version. */
       nextVersion: async (ctx: restate.ObjectContext): Promise<number> => {
