@@ -2,10 +2,12 @@ import type { Migration } from "kysely";
 import * as m0001 from "./0001_init.js";
 import * as m0002deploy from "./0002_deploy.js";
 import * as m0006build from "./0006_build.js";
+import * as m0009sentinelRollouts from "./0009_sentinel_rollouts.js";
 
 /** Every migration, in order. Frozen: append new ones, never edit a landed one. */
 export const migrations: Record<string, Migration> = {
   "0001_init": m0001,
   "0002_deploy": m0002deploy,
   "0006_build": m0006build,
+  "0009_sentinel_rollouts": m0009sentinelRollouts,
 };
