@@ -20,3 +20,7 @@ export { buildServiceName, formatBuildFailure, parseBuildFailure } from "./servi
 export type { BuildServiceApi, BuildRequest, BuildResult, BuildFailure, BuildFailureReason } from "./services/build/api.js";
 export { certificateServiceName, renewalKey } from "./services/certificate/api.js";
 export type { CertificateServiceApi, ProcessChallengeRequest, ProcessChallengeResult, RenewExpiringRequest, RenewExpiringResult } from "./services/certificate/api.js";
+export { sentinelServiceName } from "./services/sentinel/api.js";
+export type { SentinelServiceApi, SentinelDeployRequest, SentinelDeployResult, SentinelDeployFailureReason, SentinelReportOutcome } from "./services/sentinel/api.js";
+export { sentinelRolloutServiceName, singletonKey, defaultWavePercentages } from "./services/sentinel-rollout/api.js";
+export type { SentinelRolloutServiceApi, RolloutRequest, ResumeRequest, RolloutState, RolloutTarget, RolloutWave, RolloutEvent, RolloutEventKind, RollbackAllResult, RolloutStateName } from "./services/sentinel-rollout/api.js";

@@ -183,3 +183,19 @@ export async function listRollouts(db: Db, limit: number): Promise<SentinelRollo
 export async function listRolloutTargets(db: Db, rolloutId: string): Promise<SentinelRolloutTargetRow[]> {
   return db.selectFrom("sentinel_rollout_targets").selectAll().where("rollout_id", "=", rolloutId).orderBy("position").execute();
 }
+
+/** Reasons an agent reports for a sentinel image that does not run. */
+export type SentinelFailureReason = "image_pull_failed" | "invalid_manifest" | "start_failed" | "health_timeout";
+
+/**
+ * Splits the failure text an agent reports and `sentinels.failure_reason` holds
+ * (`image_pull_failed: …`, `start_failed: exited with code 1 …`) into its reason and message.
+ * Unknown texts count as `start_failed`.
+ */
+export function parseSentinelFailure(text: string): { reason: SentinelFailureReason; message: string; exitCode?: number } {
+  const m = /^(image_pull_failed|invalid_manifest|start_failed|health_timeout)\b:?\s*([\s\S]*)$/.exec(text.trim());
+  const reason = (m?.[1] as SentinelFailureReason | undefined) ?? "start_failed";
+  const message = (m?.[2] ?? text).trim() || reason;
+  const exit = /(?:exit(?:ed)?(?: with)? code|exit_code) (-?\d+)/.exec(message);
+  return { reason, message, ...(exit ? { exitCode: Number(exit[1]) } : {}) };
+}
