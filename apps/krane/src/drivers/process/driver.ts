@@ -232,7 +232,7 @@ export class ProcessDriver implements Driver {
     // replacement): report that failure as an instance of the new image, so whoever waits for it
     // (a fleet rollout's deploy) learns why instead of timing out.
     if (instances.some((i) => i.image !== spec.image)) {
-      const failure = state.pull?.permanent ? { reason: state.pull.reason } : state.replaceFailure?.hash === specHash(spec) ? state.replaceFailure : undefined;
+      const failure: { reason: string; exitCode?: number } | undefined = state.pull?.permanent ? { reason: state.pull.reason } : state.replaceFailure?.hash === specHash(spec) ? state.replaceFailure : undefined;
       if (failure) instances.push({ ...base, name: `${spec.name}-next`, address: "", phase: "failed", failureReason: failure.reason, ...(failure.exitCode !== undefined ? { exitCode: failure.exitCode } : {}) });
     }
     return { kind, name, image: spec.image, desiredReplicas: spec.replicas, instances };
