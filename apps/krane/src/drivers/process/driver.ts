@@ -384,14 +384,16 @@ export class ProcessDriver implements Driver {
     // instance down: a replacement that fails is stopped, recorded in `replaceFailure` (reported
     // as a failed instance of the new image) and not retried until the spec changes.
     if (state.replaceFailure && state.replaceFailure.hash !== hash) state.replaceFailure = undefined;
+    const key = workloadKey(spec.kind, spec.name);
+    // Only a different spec supersedes a replacement: the periodic resync re-applies the same spec
+    // (setting `again`), and aborting then would restart a slow-starting replacement forever.
+    const superseded = () => this.closed || this.workloads.get(key) !== state || specHash(state.spec) !== hash;
     for (const [ordinal, old] of [...state.instances.entries()].filter(([, sup]) => sup.record.specHash !== hash)) {
-      if (state.again || this.closed) return; // a newer spec arrived: the next pass takes over
+      if (superseded()) return; // a newer spec arrived: the next pass takes over
       if (state.replaceFailure) return;
       log.info({ instance: old.name }, "replacing an instance started from an older spec (surge)");
       const sup = await this.newInstance(spec, ordinal, hash, artifact, `${instanceName(spec.name, ordinal)}-${randomBytes(3).toString("hex")}`);
       await sup.launch();
-      const key = workloadKey(spec.kind, spec.name);
-      const superseded = () => state.again || this.closed || this.workloads.get(key) !== state;
       const settled = await this.settled(sup, this.opts.rolloutStepTimeoutMs ?? 120_000, superseded);
       if (superseded() || settled !== "running") {
         const failed = sup.current();
