@@ -239,7 +239,12 @@ describe("process driver", () => {
 
     // A new image that cannot be pulled: nothing is stopped.
     await driver.apply(deployment("roll", "ghcr.io/acme/next:2", { replicas: 3 }));
-    await waitFor("the pull failure to be handled", () => driver.observe("deployment", "roll")!.instances.every((i) => i.phase === "running") || undefined);
+    // The old replicas keep running; the failure is reported as a failed instance of the new image.
+    await waitFor("the pull failure to be reported beside the running old instances", () => {
+      const w = driver.observe("deployment", "roll")!;
+      const failed = w.instances.filter((i) => i.phase === "failed");
+      return (w.instances.filter((i) => i.phase === "running").length === 3 && failed.length === 1 && failed[0]!.image === "ghcr.io/acme/next:2" && /^image_pull_failed/.test(failed[0]!.failureReason ?? "")) || undefined;
+    });
     await new Promise((r) => setTimeout(r, 300)); // (a wrong implementation would be stopping them now)
     expect((await Promise.all(oldPids.map(pidAlive))).every(Boolean)).toBe(true);
 
