@@ -1,7 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
 /** The commands `ctrl` knows. */
-export const commandNames = ["deploy", "status", "list", "logs", "rollback", "promote", "help"] as const;
+export const commandNames = ["deploy", "status", "list", "logs", "rollback", "promote", "fleet", "help"] as const;
 export type CommandName = (typeof commandNames)[number];
 
 /** A mistake in how `ctrl` was called: printed with the usage, exit code 2. */
@@ -37,7 +37,24 @@ export type ParsedCommand =
   | { command: "list"; flags: GlobalFlags & { project?: string; env?: string; limit: number } }
   | { command: "logs"; deploymentId: string; flags: GlobalFlags & { follow: boolean } }
   | { command: "rollback"; targetId: string; flags: GlobalFlags & { source?: string } }
-  | { command: "promote"; deploymentId: string; flags: GlobalFlags };
+  | { command: "promote"; deploymentId: string; flags: GlobalFlags }
+  | { command: "fleet"; action: FleetAction; flags: FleetFlags };
+
+/** `ctrl fleet <action>`: fleet rollouts of the sentinel image. */
+export const fleetActions = ["rollout", "status", "pause", "resume", "cancel", "rollback", "history"] as const;
+export type FleetAction = (typeof fleetActions)[number];
+
+/** `ctrl fleet …` flags. */
+export interface FleetFlags extends GlobalFlags {
+  image?: string;
+  waves?: number[];
+  webhook?: string;
+  concurrency?: number;
+  follow: boolean;
+  retryFailed: boolean;
+  rolloutId?: string;
+  limit: number;
+}
 
 const globalOptions = {
   "api-url": { type: "string" },
@@ -62,6 +79,16 @@ const commandOptions = {
   logs: { follow: { type: "boolean", short: "f", default: false } },
   rollback: { source: { type: "string" } },
   promote: {},
+  fleet: {
+    image: { type: "string" },
+    waves: { type: "string" },
+    webhook: { type: "string" },
+    concurrency: { type: "string" },
+    follow: { type: "boolean", short: "f", default: false },
+    "retry-failed": { type: "boolean", default: false },
+    rollout: { type: "string" },
+    limit: { type: "string" },
+  },
   help: {},
 } as const satisfies Record<CommandName, ParseArgsConfig["options"]>;
 
@@ -75,6 +102,11 @@ export function usage(command?: CommandName): string {
     logs: "ctrl logs <deployment-id> [--follow]\n  Prints the build log; --follow keeps printing until the deployment finishes.",
     rollback: "ctrl rollback <target-deployment-id> [--source ID]\n  Points the live and environment domains back at the target (an earlier ready deployment) and pins the project.\n  The source defaults to the deployment currently serving the target's environment.",
     promote: "ctrl promote <deployment-id>\n  Points the live and environment domains at the deployment and clears the rollback pin.",
+    fleet:
+      "ctrl fleet rollout --image REF [--waves 1,5,25,50,100] [--webhook URL] [--concurrency N] [--follow]\n" +
+      "ctrl fleet status [--rollout ID] [--follow] | pause | resume [--retry-failed] | cancel | rollback | history [--limit N]\n" +
+      "  Rolls a new sentinel image across every sentinel in waves of cumulative percentages (operators only:\n" +
+      "  the operator credential or a root key with fleet.*.rollout as --root-key). status --follow shows each wave live.",
     help: "ctrl help [command]",
   };
   if (command) return `${lines[command]}\n${common}`;
@@ -153,6 +185,34 @@ export function parseCliArgs(argv: string[]): ParsedCommand {
       return { command, targetId: one(pos, "target deployment id", command)!, flags: { ...flags, ...(str("source") ? { source: str("source") } : {}) } };
     case "promote":
       return { command, deploymentId: one(pos, "deployment id", command)!, flags };
+    case "fleet": {
+      const action = one(pos, `action (${fleetActions.join(", ")})`, command)!;
+      if (!(fleetActions as readonly string[]).includes(action)) throw new UsageError(`unknown fleet action "${action}": expected one of ${fleetActions.join(", ")}`);
+      const wavesText = str("waves");
+      let waves: number[] | undefined;
+      if (wavesText !== undefined) {
+        const parts = wavesText.split(",").map((p) => p.trim());
+        if (parts.some((p) => !/^\d+$/.test(p))) throw new UsageError(`--waves must be comma-separated whole percentages, e.g. 1,5,25,50,100 (got "${wavesText}")`);
+        waves = parts.map(Number);
+      }
+      if (action === "rollout" && !str("image")) throw new UsageError("fleet rollout needs --image REF");
+      const concurrency = str("concurrency");
+      return {
+        command,
+        action: action as FleetAction,
+        flags: {
+          ...flags,
+          ...(str("image") ? { image: str("image") } : {}),
+          ...(waves ? { waves } : {}),
+          ...(str("webhook") ? { webhook: str("webhook") } : {}),
+          ...(concurrency !== undefined ? { concurrency: positiveInt(concurrency, "--concurrency", 10) } : {}),
+          follow: v.follow === true,
+          retryFailed: v["retry-failed"] === true,
+          ...(str("rollout") ? { rolloutId: str("rollout") } : {}),
+          limit: positiveInt(str("limit"), "--limit", 20),
+        },
+      };
+    }
   }
 }
 

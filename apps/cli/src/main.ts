@@ -41,6 +41,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
         return await (await import("./commands/switch.js")).rollbackCommand(config, parsed.targetId, parsed.flags.source, output);
       case "promote":
         return await (await import("./commands/switch.js")).promoteCommand(config, parsed.deploymentId, output);
+      case "fleet":
+        return await (await import("./commands/fleet.js")).fleetCommand(config, parsed.action, parsed.flags, output);
     }
   } catch (err) {
     if (err instanceof UsageError) return fail(`${err.message}\n(run \`ctrl --help\` for usage)`, 2);

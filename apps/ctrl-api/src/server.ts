@@ -1,7 +1,7 @@
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { newId } from "@ctrl/db";
-import { AcmeService, ClusterService, CtrlService, DeploymentService, DomainService } from "@ctrl/proto";
+import { AcmeService, ClusterService, CtrlService, DeploymentService, DomainService, SentinelRolloutService } from "@ctrl/proto";
 import Fastify, { type FastifyInstance } from "fastify";
 import { authInterceptor } from "./auth.js";
 import { boundedInputInterceptor, closeAfterUnreadBody, readMaxBytes, requestFramingProblem } from "./bounded-input.js";
@@ -12,6 +12,7 @@ import { createDeploymentService } from "./services/deployment/index.js";
 import { createClusterService } from "./services/cluster/index.js";
 import { createAcmeService } from "./services/acme/index.js";
 import { createDomainService } from "./services/domains/index.js";
+import { createSentinelRolloutService } from "./services/sentinel-rollout/index.js";
 
 /** Options for {@link buildServer}. */
 export interface BuildServerOptions {
@@ -27,6 +28,7 @@ export function connectRoutes(deps: ApiDeps) {
     router.service(ClusterService, createClusterService(deps));
     router.service(AcmeService, createAcmeService(deps));
     router.service(DomainService, createDomainService(deps));
+    router.service(SentinelRolloutService, createSentinelRolloutService(deps));
   };
 }
 

@@ -32,3 +32,7 @@ export { domainVerificationServiceName } from "./services/domain-verification/ap
 export type { DomainVerificationServiceApi, ArmVerificationRequest, CheckVerificationRequest, VerificationCheckResult } from "./services/domain-verification/api.js";
 export { certificateRequestServiceName } from "./services/certificate-requests/api.js";
 export type { CertificateRequestServiceApi, IssueCertificateRequest, StartRenewalRequest, VerifyDomainRequest, CertificateRequestResult } from "./services/certificate-requests/api.js";
+export { sentinelServiceName } from "./services/sentinel/api.js";
+export type { SentinelServiceApi, SentinelDeployRequest, SentinelDeployResult, SentinelDeployFailureReason, SentinelReportOutcome } from "./services/sentinel/api.js";
+export { sentinelRolloutServiceName, singletonKey, defaultWavePercentages } from "./services/sentinel-rollout/api.js";
+export type { SentinelRolloutServiceApi, RolloutRequest, ResumeRequest, RolloutState, RolloutTarget, RolloutWave, RolloutEvent, RolloutEventKind, RollbackAllResult, RolloutStateName } from "./services/sentinel-rollout/api.js";

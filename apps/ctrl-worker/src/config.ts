@@ -64,6 +64,12 @@ export const workerConfigSchema = z.object({
   OPENAPI_MAX_BYTES: z.coerce.number().int().positive().default(1_048_576),
   /** Image of the per-environment sentinel; empty means none configured (the deploy skips the sentinel step). */
   SENTINEL_IMAGE: z.string().default(""),
+  /** How long one sentinel deploy of a fleet rollout waits for the agent's healthy report (ms); then `health_timeout`. */
+  SENTINEL_DEPLOY_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
+  /** Attempts of one fleet-rollout webhook delivery before it is given up; a failing webhook never blocks the rollout. */
+  ROLLOUT_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  /** Time limit of one webhook POST (ms). */
+  ROLLOUT_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
   /**
    * Master keys of the vault that encrypts ACME account keys and certificate private keys:
    * `k2:<base64 32 bytes>,k1:<base64 32 bytes>` (first encrypts, all decrypt; `openssl rand -base64 32`).

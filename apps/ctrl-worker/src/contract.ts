@@ -16,6 +16,11 @@ export const buildServiceName = "BuildService";
 export const certificateServiceName = "CertificateService";
 export const certificateRequestServiceName = "CertificateRequestService";
 export const domainVerificationServiceName = "DomainVerificationService";
+export const sentinelServiceName = "SentinelService";
+export const sentinelRolloutServiceName = "SentinelRolloutService";
+export const sentinelRolloutNotifierName = "SentinelRolloutNotifier";
+/** The only key of `SentinelRolloutService`: there is one fleet rollout at a time. */
+export const sentinelRolloutKey = "singleton";
 
 /**
  * The machine-readable code of a worker's business-rule failure and the HTTP status it travels as

@@ -10,10 +10,25 @@ import { createVersioningService } from "./services/versioning/service.js";
 import { createDeployWorkflow } from "./services/deploy/service.js";
 import { createDeploymentService } from "./services/deployment/service.js";
 import { createRoutingService } from "./services/routing/service.js";
+import { createSentinelService } from "./services/sentinel/service.js";
+import { createSentinelRolloutService } from "./services/sentinel-rollout/service.js";
+import { createSentinelRolloutNotifier } from "./services/sentinel-rollout/webhook.js";
 
 /** Every Restate service this worker serves. */
 export function createServices(deps: WorkerDeps) {
-  return [createVersioningService(deps), createDeployWorkflow(deps), createDeploymentService(deps), createRoutingService(deps), createBuildService(deps), createCertificateService(deps), createCertificateRequestService(deps), createDomainVerificationService(deps)];
+  return [
+    createVersioningService(deps),
+    createDeployWorkflow(deps),
+    createDeploymentService(deps),
+    createRoutingService(deps),
+    createBuildService(deps),
+    createCertificateService(deps),
+    createCertificateRequestService(deps),
+    createDomainVerificationService(deps),
+    createSentinelService(deps),
+    createSentinelRolloutService(deps),
+    createSentinelRolloutNotifier(deps),
+  ];
 }
 
 /** A configured but not listening Restate endpoint server (HTTP/2 cleartext). */

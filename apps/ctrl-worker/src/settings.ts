@@ -18,6 +18,12 @@ export interface WorkerSettings {
   openapiMaxBytes: number;
   /** Sentinel image; undefined means none configured and the sentinel step is skipped. */
   sentinelImage?: string;
+  /** How long `SentinelService.deploy` waits for the agent's healthy report before failing with `health_timeout`. */
+  sentinelDeployTimeoutMs: number;
+  /** Attempts of one fleet-rollout webhook delivery before it is given up (never blocks the rollout). */
+  webhookMaxAttempts: number;
+  /** Time limit of one webhook POST. */
+  webhookTimeoutMs: number;
 }
 
 /** Defaults that match config.ts for the local stack. */
@@ -29,6 +35,9 @@ export const defaultWorkerSettings: WorkerSettings = {
   openapiPath: "/openapi.json",
   openapiTimeoutMs: 5_000,
   openapiMaxBytes: 1_048_576,
+  sentinelDeployTimeoutMs: 120_000,
+  webhookMaxAttempts: 5,
+  webhookTimeoutMs: 5_000,
 };
 
 /** Fills the gaps of a partial settings object with the defaults. */
@@ -47,5 +56,8 @@ export function settingsFromConfig(config: WorkerConfig): WorkerSettings {
     openapiTimeoutMs: config.OPENAPI_TIMEOUT_MS,
     openapiMaxBytes: config.OPENAPI_MAX_BYTES,
     sentinelImage: config.SENTINEL_IMAGE || undefined,
+    sentinelDeployTimeoutMs: config.SENTINEL_DEPLOY_TIMEOUT_MS,
+    webhookMaxAttempts: config.ROLLOUT_WEBHOOK_MAX_ATTEMPTS,
+    webhookTimeoutMs: config.ROLLOUT_WEBHOOK_TIMEOUT_MS,
   };
 }

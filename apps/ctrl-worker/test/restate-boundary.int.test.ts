@@ -55,6 +55,8 @@ describe("the ingress", () => {
     ["/CertificateService/bank.example.com/processChallenge", {}],
     ["/CertificateService/global/renewExpiring/send", { day: 99_999 }],
     ["/DomainVerificationService/dom_x/arm", {}],
+    ["/SentinelService/se_x/deploy", { image: "evil:1" }],
+    ["/SentinelRolloutNotifier/ro_x/notify", { url: "http://127.0.0.1:1/", event: {} }],
     ["/DomainVerificationService/dom_x/check", { generation: 0 }],
   ];
   it.each(internalCalls)("refuses the internal %s", async (path, body) => {
@@ -72,9 +74,9 @@ describe("the ingress", () => {
     const res = await fetch(`${restate.adminUrl}/services`);
     const { services } = (await res.json()) as { services: { name: string; public: boolean }[] };
     const publicNames = services.filter((s) => s.public).map((s) => s.name).sort();
-    expect(publicNames).toEqual(["CertificateRequestService", "DeployWorkflow", "DeploymentService"]);
+    expect(publicNames).toEqual(["CertificateRequestService", "DeployWorkflow", "DeploymentService", "SentinelRolloutService"]);
     // The internal services are registered (so the refusals above are about privacy, not absence).
-    expect(services.map((s) => s.name)).toEqual(expect.arrayContaining(["VersioningService", "RoutingService", "BuildService", "CertificateService", "DomainVerificationService"]));
+    expect(services.map((s) => s.name)).toEqual(expect.arrayContaining(["VersioningService", "RoutingService", "BuildService", "CertificateService", "DomainVerificationService", "SentinelService", "SentinelRolloutNotifier"]));
   });
 
   it("reaches the public services, which check what they are asked", async () => {

@@ -60,6 +60,20 @@ export function runningImage(images: string[], desired: string): string {
 }
 
 /**
+ * Why the desired image of a sentinel does not run, for the rollout's deploy to fail fast: the
+ * first replica of that image that failed for good, as `image_pull_failed: …` /
+ * `invalid_manifest: …` (pull) or `start_failed: …` (it exited and was given up), else undefined.
+ */
+export function sentinelFailure(observed: ObservedWorkload): string | undefined {
+  const failed = observed.instances.find((i) => i.phase === "failed" && i.image === observed.image);
+  if (!failed) return undefined;
+  const reason = (failed.failureReason ?? "failed").slice(0, 1_000);
+  if (/^(image_pull_failed|invalid_manifest|start_failed)\b/.test(reason)) return reason;
+  const exit = failed.exitCode !== undefined && !/code -?\d+/.test(reason) ? ` (exit code ${failed.exitCode})` : "";
+  return `start_failed: ${reason}${exit}`;
+}
+
+/**
  * The krane agent: per resource kind, a desired → apply loop (WatchDeployments / WatchSentinels
  * from the persisted cursor) and a shared actual → report loop; plus a periodic resync that
  * re-reads every workload's desired state (GetDesired*State) to repair drift and remove what is
@@ -131,12 +145,16 @@ export function createAgent(deps: AgentDeps): Agent {
       } else {
         const running = observed?.instances.filter((i) => i.phase === "running") ?? [];
         const desired = observed?.desiredReplicas ?? 0;
+        const failure = observed ? sentinelFailure(observed) : undefined;
         await client.reportSentinelStatus({
           k8sName: name,
           availableReplicas: running.length,
           health: desired === 0 ? Health.PAUSED : running.length >= desired ? Health.HEALTHY : Health.UNHEALTHY,
           image: runningImage(running.map((i) => i.image), observed?.image ?? ""),
           addresses: running.map((i) => i.address),
+          failureReason: failure ?? "",
+          failureImage: failure ? observed!.image : "",
+          converged: desired > 0 && running.length >= desired && running.every((i) => i.image === observed!.image),
         });
       }
     } catch (err) {

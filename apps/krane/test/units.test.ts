@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runningImage } from "../src/agent.js";
+import { runningImage, sentinelFailure } from "../src/agent.js";
 import { loadKraneConfig } from "../src/config.js";
 import type { Driver } from "../src/driver.js";
 import { rotateIfLarge, tailLog } from "../src/drivers/process/logs.js";
@@ -289,5 +289,18 @@ describe("agent http endpoint", () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe("sentinelFailure (what a fleet rollout's deploy learns from a report)", () => {
+  const base = { kind: "sentinel" as const, name: "s", image: "new", desiredReplicas: 1 };
+  const inst = (over: Record<string, unknown>) => ({ name: "s-0", address: "", phase: "running" as const, cpuMillicores: 1, memoryMib: 1, image: "new", ...over });
+  it("names a failed replica of the desired image, prefixing start failures and adding the exit code", () => {
+    expect(sentinelFailure({ ...base, instances: [inst({ phase: "failed", failureReason: "image_pull_failed: digest mismatch" })] })).toBe("image_pull_failed: digest mismatch");
+    expect(sentinelFailure({ ...base, instances: [inst({ phase: "failed", failureReason: "gave up after 3 failed starts", exitCode: 3 })] })).toBe("start_failed: gave up after 3 failed starts (exit code 3)");
+  });
+  it("ignores failures of the old image and healthy workloads", () => {
+    expect(sentinelFailure({ ...base, instances: [inst({ phase: "failed", image: "old", failureReason: "x" })] })).toBeUndefined();
+    expect(sentinelFailure({ ...base, instances: [inst({})] })).toBeUndefined();
   });
 });

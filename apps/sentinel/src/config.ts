@@ -15,6 +15,8 @@ export const sentinelConfigSchema = z.object({
   CTRL_ENVIRONMENT_ID: z.string().min(1, "CTRL_ENVIRONMENT_ID is required: the environment this sentinel serves"),
   /** The region it runs in: only instances of this region are used. */
   CTRL_REGION: z.string().min(1).default("local"),
+  /** The image this sentinel runs (the agent sets it), reported on /_ctrl/health so anyone can check a rollout. */
+  CTRL_IMAGE: z.string().default(""),
   /** This sentinel's id (for logs and health). */
   CTRL_SENTINEL_ID: z.string().default("unknown"),
   /** MySQL URL to read the environment's instances from (read-only use). */

@@ -34,6 +34,7 @@ async function main(): Promise<void> {
     logger,
     environmentId: config.CTRL_ENVIRONMENT_ID,
     sentinelId: config.CTRL_SENTINEL_ID,
+    image: config.CTRL_IMAGE,
     settings: {
       maxBodyBytes: config.SENTINEL_MAX_BODY_BYTES,
       upstreamHeadersTimeoutMs: config.SENTINEL_UPSTREAM_HEADERS_TIMEOUT_MS,

@@ -30,6 +30,8 @@ export interface SentinelDeps {
   logger: Logger;
   environmentId: string;
   sentinelId: string;
+  /** The image it runs (`CTRL_IMAGE`), shown on `/_ctrl/health`. */
+  image?: string;
   settings: SentinelSettings;
 }
 
@@ -73,6 +75,7 @@ export function createSentinel(deps: SentinelDeps): Sentinel {
     const body = JSON.stringify({
       status: "ok",
       sentinelId: deps.sentinelId,
+      image: deps.image ?? "",
       pid: process.pid,
       environmentId: deps.environmentId,
       instances: deps.instances.count(),

@@ -12,6 +12,8 @@ export const instanceEnv = {
   workspaceId: "CTRL_WORKSPACE_ID",
   projectId: "CTRL_PROJECT_ID",
   environmentId: "CTRL_ENVIRONMENT_ID",
+  /** The image (artifact reference) the instance was started from. */
+  image: "CTRL_IMAGE",
   /** The agent's region. */
   region: "CTRL_REGION",
   /** Set for sentinel instances only: the sentinel id. */

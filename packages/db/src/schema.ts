@@ -16,6 +16,7 @@ import type { RegionVersionsTable } from "./tables/region-versions.js";
 import type { SentinelsTable } from "./tables/sentinels.js";
 import type { BuildLogsTable } from "./tables/build-logs.js";
 import type { BuildsTable } from "./tables/builds.js";
+import type { SentinelRolloutsTable, SentinelRolloutTargetsTable } from "./tables/sentinel-rollouts.js";
 import type { WorkspacesTable } from "./tables/workspaces.js";
 
 /** The kysely database type: every table of ARCHITECTURE.md section 3. */
@@ -39,4 +40,6 @@ export interface Database {
   agent_credentials: AgentCredentialsTable;
   builds: BuildsTable;
   build_logs: BuildLogsTable;
+  sentinel_rollouts: SentinelRolloutsTable;
+  sentinel_rollout_targets: SentinelRolloutTargetsTable;
 }

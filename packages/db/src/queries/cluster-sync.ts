@@ -228,7 +228,7 @@ export async function recordSentinelReport(
   db: Db,
   region: string,
   k8sName: string,
-  report: { availableReplicas: number; health: SentinelHealth; runningImage: string | null; addresses: string[] },
+  report: { availableReplicas: number; health: SentinelHealth; runningImage: string | null; addresses: string[]; failure?: { reason: string; image: string } | null },
   now: number,
 ): Promise<boolean> {
   const row = await db.selectFrom("sentinels").select("id").where("region", "=", region).where("k8s_name", "=", k8sName).executeTakeFirst();
@@ -240,6 +240,8 @@ export async function recordSentinelReport(
       health: report.health,
       running_image: report.runningImage,
       addresses: JSON.stringify(report.addresses),
+      // Only agents that report failures (issue 12) set or clear them; older reports leave them as they are.
+      ...(report.failure !== undefined ? { failure_reason: report.failure?.reason ?? null, failure_image: report.failure?.image ?? null } : {}),
       updated_at: now,
     })
     .where("id", "=", row.id)

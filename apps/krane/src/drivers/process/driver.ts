@@ -1,7 +1,7 @@
 import { artifactRefProblem, ArtifactError, ExtractError, instanceEnv, parseArtifactRef, defaultHealthPath, type Storage } from "@ctrl/artifact";
 import { findSandboxTools, installBridge, makeTraversable, makeWorkloadDir, sandboxArgv, workloadUid, type SandboxTools } from "@ctrl/sandbox";
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Logger } from "pino";
@@ -35,6 +35,8 @@ export interface ProcessDriverOptions {
   pullRetryMs?: number;
   /** How long a rolling replacement waits for each new instance to become healthy (default 120 s). */
   rolloutStepTimeoutMs?: number;
+  /** How long a replaced instance keeps serving after its replacement is reported (default 1 s). */
+  replaceDrainMs?: number;
   /** How long unused artifacts and logs of gone instances are kept (default 24 h). */
   retentionMs?: number;
   /**
@@ -70,6 +72,8 @@ interface WorkloadState {
   running?: Promise<void>;
   again: boolean;
   retryTimer?: NodeJS.Timeout;
+  /** The surge replacement for spec `hash` failed: not retried until the spec changes, reported as a failed instance. */
+  replaceFailure?: { hash: string; reason: string; exitCode?: number };
 }
 
 /**
@@ -244,6 +248,13 @@ export class ProcessDriver implements Driver {
         instances.push({ ...base, name, address: "", phase: "pending" });
       }
     }
+    // Old instances still serve while the new image cannot run (a rejected pull, a failed surge
+    // replacement): report that failure as an instance of the new image, so whoever waits for it
+    // (a fleet rollout's deploy) learns why instead of timing out.
+    if (instances.some((i) => i.image !== spec.image)) {
+      const failure: { reason: string; exitCode?: number } | undefined = state.pull?.permanent ? { reason: state.pull.reason } : state.replaceFailure?.hash === specHash(spec) ? state.replaceFailure : undefined;
+      if (failure) instances.push({ ...base, name: `${spec.name}-next`, address: "", phase: "failed", failureReason: failure.reason, ...(failure.exitCode !== undefined ? { exitCode: failure.exitCode } : {}) });
+    }
     return { kind, name, image: spec.image, desiredReplicas: spec.replicas, instances };
   }
 
@@ -386,25 +397,42 @@ export class ProcessDriver implements Driver {
     if (started.length) this.emit(spec.kind, spec.name);
     await Promise.all(started.map((s) => s.launch()));
 
-    // Instances started from an older spec (a sentinel's new image): replaced one at a time, each
-    // only after the previous replacement answers its health path, so the others keep serving.
-    // The new artifact was pulled above, so a bad image never takes the old instances down.
+    // Instances started from an older spec (a sentinel's new image) are replaced one at a time
+    // with surge: the new instance starts beside the old one (its own name and port), and only
+    // once it answers its health path does it take the ordinal and the old one stop. So even a
+    // single-replica sentinel keeps serving throughout, and a bad image never takes an old
+    // instance down: a replacement that fails is stopped, recorded in `replaceFailure` (reported
+    // as a failed instance of the new image) and not retried until the spec changes.
+    if (state.replaceFailure && state.replaceFailure.hash !== hash) state.replaceFailure = undefined;
+    const key = workloadKey(spec.kind, spec.name);
+    // Only a different spec supersedes a replacement: the periodic resync re-applies the same spec
+    // (setting `again`), and aborting then would restart a slow-starting replacement forever.
+    const superseded = () => this.closed || this.workloads.get(key) !== state || specHash(state.spec) !== hash;
     for (const [ordinal, old] of [...state.instances.entries()].filter(([, sup]) => sup.record.specHash !== hash)) {
-      if (state.again || this.closed) return; // a newer spec arrived: the next pass takes over
-      log.info({ instance: old.name }, "replacing an instance started from an older spec");
-      await this.stopInstance(old);
-      const sup = await this.newInstance(spec, ordinal, hash, artifact);
-      state.instances.set(ordinal, sup);
-      this.emit(spec.kind, spec.name);
+      if (superseded()) return; // a newer spec arrived: the next pass takes over
+      if (state.replaceFailure) return;
+      log.info({ instance: old.name }, "replacing an instance started from an older spec (surge)");
+      const sup = await this.newInstance(spec, ordinal, hash, artifact, `${instanceName(spec.name, ordinal)}-${randomBytes(3).toString("hex")}`);
       await sup.launch();
-      const key = workloadKey(spec.kind, spec.name);
-      const superseded = () => state.again || this.closed || this.workloads.get(key) !== state;
       const settled = await this.settled(sup, this.opts.rolloutStepTimeoutMs ?? 120_000, superseded);
-      if (superseded()) return;
-      if (settled !== "running") {
-        log.warn({ instance: sup.name, outcome: settled }, "replacement did not become healthy; leaving the remaining old instances running");
+      if (superseded() || settled !== "running") {
+        const failed = sup.current();
+        await this.stopInstance(sup);
+        if (superseded()) return;
+        state.replaceFailure = {
+          hash,
+          reason: settled === "timeout" ? `start_failed: did not answer ${sup.record.healthPath} within ${this.opts.rolloutStepTimeoutMs ?? 120_000} ms` : failed.failureReason ?? "start_failed",
+          ...(failed.exitCode !== undefined ? { exitCode: failed.exitCode } : {}),
+        };
+        log.warn({ instance: sup.name, outcome: settled, reason: state.replaceFailure.reason }, "replacement did not become healthy; the old instances keep running");
+        this.emit(spec.kind, spec.name);
         return;
       }
+      state.instances.set(ordinal, sup);
+      this.emit(spec.kind, spec.name);
+      // Drain: whoever routes by the reported addresses (frontline) learns the new one before the old one goes.
+      await new Promise((r) => setTimeout(r, this.opts.replaceDrainMs ?? 1_000).unref());
+      await this.stopInstance(old);
     }
   }
 
@@ -430,8 +458,7 @@ export class ProcessDriver implements Driver {
     });
   }
 
-  private async newInstance(spec: DesiredWorkload, ordinal: number, hash: string, artifact: LocalArtifact): Promise<InstanceSupervisor> {
-    const name = instanceName(spec.name, ordinal);
+  private async newInstance(spec: DesiredWorkload, ordinal: number, hash: string, artifact: LocalArtifact, name = instanceName(spec.name, ordinal)): Promise<InstanceSupervisor> {
     const port = await this.ports.allocate();
     const healthPath = spec.healthCheckPath || artifact.manifest.healthPath || defaultHealthPath;
     const record: InstanceRecord = {
@@ -557,6 +584,8 @@ export class ProcessDriver implements Driver {
     env[instanceEnv.projectId] = spec.projectId;
     env[instanceEnv.environmentId] = spec.environmentId;
     env[instanceEnv.region] = this.opts.region;
+    // What the instance runs, so it can say so (a sentinel reports it on /_ctrl/health).
+    env[instanceEnv.image] = spec.image;
     env[instanceEnv.agent] = this.agentMark;
     env[instanceEnv.haltFile] = sandboxed ? "/run/instance/halt" : haltFileOf({ exitFile: this.dir("instances", `${spec.kind}--${name}.exit`) });
     if (spec.kind === "deployment") env[instanceEnv.deploymentId] = spec.id;
