@@ -138,14 +138,15 @@ describe("process driver lifecycle", () => {
 
     // One crash: restarted, the counter at 1.
     const crashAndRecover = async () => {
-      const pid = (await getJson(w.instances[0]!.address)).pid;
+      // `boot` is unique per process start (a sandboxed app's pid repeats in each fresh pid namespace).
+      const boot = (await getJson(w.instances[0]!.address)).boot;
       await post(w.instances[0]!.address, "/crash");
       // Running again means: the driver says so and a different process answers at its address.
       w = await waitFor("a restarted, running instance", async () => {
         const x = driver.observe("deployment", "phoenix")!;
         if (!running(x)) return undefined;
         const now = await getJson(x.instances[0]!.address).catch(() => undefined);
-        return now && now.pid !== pid ? x : undefined;
+        return now && now.boot !== boot ? x : undefined;
       }, { timeoutMs: 20_000, intervalMs: 10 });
     };
     await crashAndRecover();

@@ -120,24 +120,29 @@ describe("process driver", () => {
     expect(await driver.logs("../../etc/passwd", 10)).toBeUndefined();
   });
 
-  it("passes the deployment env, the command override and the memory limit (NODE_OPTIONS)", async () => {
+  // Sandboxed (the default) the instance gets only the sandbox's PATH/HOME; with KRANE_SANDBOX=none
+  // the agent's allow-list (instanceBaseEnv) decides. Neither may let an agent secret through.
+  it.each([
+    ["sandboxed", "bwrap"],
+    ["unsandboxed (KRANE_SANDBOX=none)", "none"],
+  ] as const)("passes the deployment env, the command override and the memory limit (NODE_OPTIONS), %s", async (_label, mode) => {
     // The agent's real allow-list (main.ts uses instanceBaseEnv) over an environment that holds every
     // variable the agent's config knows, each set to a recognisable secret, plus control-plane ones.
     const agentEnv: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: "mysql://root:dbsecret@db/ctrl", RESTATE_ADMIN_URL: "http://restate:9070", VAULT_MASTER_KEYS: "k1:vaultsecret" };
     for (const name of Object.keys(kraneConfigSchema.shape)) agentEnv[name] = `secret-${name}`;
-    const driver = await newDriver(undefined, { baseEnv: instanceBaseEnv(agentEnv) });
-    await driver.apply(deployment("envy", probe, { env: { GREETING: "hi" }, memoryMib: 256, command: ["node", "server.js", "--flag"] }));
-    const w = await until(driver, "envy", "running", allRunning);
+    const driver = await newDriver(undefined, { baseEnv: instanceBaseEnv(agentEnv), ...(mode === "none" ? { sandbox: "none" as const } : {}) });
+    await driver.apply(deployment(`envy-${mode}`, probe, { env: { GREETING: "hi" }, memoryMib: 256, command: ["node", "server.js", "--flag"] }));
+    const w = await until(driver, `envy-${mode}`, "running", allRunning);
     const body = await getJson(w.instances[0]!.address);
     const env = body.env as Record<string, string>;
     expect(env.GREETING).toBe("hi");
     expect(env.NODE_OPTIONS).toBe("--max-old-space-size=192");
-    expect(env.CTRL_DEPLOYMENT_ID).toBe("d_envy");
+    expect(env.CTRL_DEPLOYMENT_ID).toBe(`d_envy-${mode}`);
     expect(env.PORT).toBe(w.instances[0]!.address.split(":")[1]);
     // The agent's own environment (its token!) never leaks into instances.
     expect(Object.keys(env).filter((k) => /^(KRANE_|S3_|DATABASE_|RESTATE_|VAULT_)/.test(k))).toEqual([]);
     expect(Object.values(env).filter((v) => v.includes("secret"))).toEqual([]);
-    expect(env.PATH).toBe(process.env.PATH);
+    expect(env.PATH).toBe(mode === "none" ? process.env.PATH : "/usr/local/bin:/usr/bin:/bin");
   });
 
   it("stays pending while the health path does not answer 200", async () => {
