@@ -14,7 +14,7 @@ import { loadDevConfig, portsOf } from "./src/config.js";
 import { LogMux } from "./src/logs.js";
 import { chooseDatabase } from "./src/mysql.js";
 import { leftoverProcesses, PortsBusyError, processesMentioning, StackRunner, StackStoppedError, StepFailedError } from "./src/runner.js";
-import { sandboxProblem } from "./src/sandbox.js";
+import { kraneDataDirFor, sandboxProblem } from "./src/sandbox.js";
 import { checkUploadFlow } from "./src/self-check.js";
 import { deployHello } from "./src/deploy-hello.js";
 import { localS3, stackSpecs, stackUrls } from "./src/specs.js";
@@ -66,11 +66,15 @@ if (sandbox) {
   process.exit(1);
 }
 
+const sandboxMode = process.env.KRANE_SANDBOX === "none" ? "none" : "bwrap";
+const kraneData = kraneDataDirFor(dataDir, sandboxMode);
+if (kraneData.note) say(kraneData.note);
+
 const logDir = join(dataDir, "logs");
 const pidFile = join(dataDir, "pids.json");
 await mkdir(logDir, { recursive: true });
 const runner = new StackRunner(
-  stackSpecs({ root, dataDir, ports, database, logLevel: config.LOG_LEVEL, restateLog: config.RESTATE_LOG, acme: config.CTRL_DEV_ACME, sandbox: process.env.KRANE_SANDBOX === "none" ? "none" : "bwrap" }),
+  stackSpecs({ root, dataDir, ports, database, logLevel: config.LOG_LEVEL, restateLog: config.RESTATE_LOG, acme: config.CTRL_DEV_ACME, sandbox: sandboxMode, kraneDataDir: kraneData.dir }),
   {
     line: (name, line) => mux.line(name, line),
     crashed: (name, exit) => {

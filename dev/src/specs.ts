@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { createDb, ensureAgentCredential, migrateToLatest, seedLocal, type SeedResult } from "@ctrl/db";
@@ -30,6 +30,8 @@ export interface StackSettings {
   acme?: AcmeChoice;
   /** How krane and the builder isolate tenant code: bubblewrap (default) or `none` (KRANE_SANDBOX=none, warned). */
   sandbox?: "bwrap" | "none";
+  /** krane's data dir when it cannot live under `dataDir` (see `kraneDataDirFor`). */
+  kraneDataDir?: string;
 }
 
 /** S3 settings shared by every process (s3rver accepts any bucket with these credentials). */
@@ -135,6 +137,8 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
       ports: { http: s.ports.s3 },
       prepare: async () => {
         await mkdir(s3Dir, { recursive: true });
+        // The data dir is searchable by other uids (for krane's sandboxes); the objects are not.
+        await chmod(s3Dir, 0o700);
       },
       // s3rver answers GET / with 403 without credentials: any HTTP answer means it listens.
       ready: { probe: `s3rver on ${urls.s3} to answer`, check: async () => (await fetch(urls.s3)).status > 0 },
@@ -267,7 +271,7 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
         KRANE_REGION: "local",
         KRANE_ADVERTISE_HOST: "127.0.0.1",
         KRANE_PORT_RANGE: `${localInstancePorts.low}-${localInstancePorts.high}`,
-        KRANE_DATA_DIR: join(s.dataDir, "krane"),
+        KRANE_DATA_DIR: s.kraneDataDir ?? join(s.dataDir, "krane"),
         KRANE_HTTP_PORT: String(kranePort),
         KRANE_STOP_INSTANCES_ON_EXIT: "true",
         KRANE_SANDBOX: s.sandbox ?? "bwrap",

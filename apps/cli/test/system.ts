@@ -7,7 +7,7 @@
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { startTestStack, type TestStack } from "@ctrl/ctrl-api/testing";
 import { freePort, startProcess, startWorkerProcess, waitFor, type ManagedProcess, type WorkerProcess } from "@ctrl/testing";
-import { mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { stopRecordedInstances } from "@ctrl/krane/testing";
 import http from "node:http";
 import { createRequire } from "node:module";
@@ -58,6 +58,8 @@ function startNode(name: string, entry: string, env: Record<string, string>): Ma
 /** Starts everything; `readinessPollMs` is the worker's readiness recheck interval. */
 export async function startSystem(options: { readinessPollMs?: number } = {}): Promise<System> {
   const scratch = await mkdtemp(join(tmpdir(), "ctrl-system-"));
+  // The sandboxes' unprivileged uids must traverse it to reach their build and instance dirs.
+  await chmod(scratch, 0o711);
   const kraneDataDir = join(scratch, "krane");
   // Quick retries after the worker comes back from a SIGKILL.
   const stack = await startTestStack({ worker: false, restateEnv: { RESTATE_DEFAULT_RETRY_POLICY__MAX_INTERVAL: "500ms" } });
