@@ -42,8 +42,14 @@ async function deployOnce(dir: string): Promise<Record<Phase, number>> {
   await sys.waitServes(host, id, 60_000);
   const tFirst = Date.now();
 
-  const steps = new Map((await db.selectFrom("deployment_steps").selectAll().where("deployment_id", "=", id).execute()).map((s) => [s.step, s]));
-  const firstInstance = await db.selectFrom("instances").select((eb) => eb.fn.min("created_at").as("t")).where("deployment_id", "=", id).executeTakeFirst();
+  const steps = new Map(
+    (await db.selectFrom("deployment_steps").selectAll().where("deployment_id", "=", id).execute()).map((s) => [s.step, s]),
+  );
+  const firstInstance = await db
+    .selectFrom("instances")
+    .select((eb) => eb.fn.min("created_at").as("t"))
+    .where("deployment_id", "=", id)
+    .executeTakeFirst();
   const at = (step: string, edge: "started_at" | "ended_at") => {
     const row = steps.get(step);
     if (!row || row[edge] === null) throw new Error(`deployment ${id} has no ${edge} for step ${step}`);
@@ -85,7 +91,9 @@ const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.lengt
 const max = (xs: number[]) => Math.max(...xs);
 
 try {
-  console.log(`ctrl deploy → first response through frontline, ${runs} runs each; worker readiness recheck every ${readinessPollMs} ms (a floor of the health phase)`);
+  console.log(
+    `ctrl deploy → first response through frontline, ${runs} runs each; worker readiness recheck every ${readinessPollMs} ms (a floor of the health phase)`,
+  );
   await deployOnce(join(repo, "examples/hello")); // warm-up; also seeds the cache for the cached runs
   const uncached: Record<Phase, number>[] = [];
   for (let i = 0; i < runs; i++) uncached.push(await deployOnce(await uniqueCopy(i)));
@@ -98,7 +106,9 @@ try {
   );
   const t = p50(col(uncached, "total"));
   const c = p50(col(cached, "total"));
-  console.log(`deploys/s (sequential): uncached ${(1000 / t).toFixed(2)}, cached ${(1000 / c).toFixed(2)}; cached/uncached total ratio ${(c / t).toFixed(2)}`);
+  console.log(
+    `deploys/s (sequential): uncached ${(1000 / t).toFixed(2)}, cached ${(1000 / c).toFixed(2)}; cached/uncached total ratio ${(c / t).toFixed(2)}`,
+  );
 } finally {
   await sys.close();
 }

@@ -21,7 +21,13 @@ const region = "bench";
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
-const stack = await startDeployStack({ regions: [region], readinessPollMs, readinessTimeoutMs: 120_000, openapiTimeoutMs: 200, apexDomain: "bench.test" });
+const stack = await startDeployStack({
+  regions: [region],
+  readinessPollMs,
+  readinessTimeoutMs: 120_000,
+  openapiTimeoutMs: 200,
+  apexDomain: "bench.test",
+});
 const agent = new FakeAgent(stack, region, runningOnSight).start();
 const db = stack.deps.db;
 const projects = await Promise.all(Array.from({ length: 20 }, () => createWorkspace(db)));
@@ -32,13 +38,22 @@ async function deployOnce(i: number): Promise<number> {
   const project = projects[i % projects.length]!;
   const started = Date.now();
   const { deploymentId } = await deployments.createDeployment(
-    { projectId: project.projectId, environmentSlug: i % 2 ? "preview" : "production", branch: `bench-${i}`, source: { case: "dockerImage", value: "registry.test/app:1" } },
+    {
+      projectId: project.projectId,
+      environmentSlug: i % 2 ? "preview" : "production",
+      branch: `bench-${i}`,
+      source: { case: "dockerImage", value: "registry.test/app:1" },
+    },
     bearer(stack.operatorToken),
   );
   const row = await waitFor(
     `deployment ${deploymentId} ready`,
     async () => {
-      const r = await db.selectFrom("deployments").select(["status", "updated_at", "error_message"]).where("id", "=", deploymentId).executeTakeFirstOrThrow();
+      const r = await db
+        .selectFrom("deployments")
+        .select(["status", "updated_at", "error_message"])
+        .where("id", "=", deploymentId)
+        .executeTakeFirstOrThrow();
       if (r.status === "failed") throw new Error(`deploy failed: ${r.error_message}`);
       return r.status === "ready" ? r : undefined;
     },
@@ -69,7 +84,9 @@ try {
     const s = [...latencies].sort((a, b) => a - b);
     rows.push([concurrency, s.length, percentile(s, 50), percentile(s, 99), s[s.length - 1]!, (s.length / seconds).toFixed(2)]);
   }
-  console.log(`\ndeploy overhead: CreateDeployment → ready, fake agent reporting RUNNING on sight, 1 region, ${perLevel} deploys per level`);
+  console.log(
+    `\ndeploy overhead: CreateDeployment → ready, fake agent reporting RUNNING on sight, 1 region, ${perLevel} deploys per level`,
+  );
   console.log(`floor: the readiness recheck interval, ${readinessPollMs} ms (a deploy is ready at its first recheck after the report)\n`);
   printTable(["concurrent", "deploys", "p50 ms", "p99 ms", "max ms", "deploys/s"], rows);
 } finally {

@@ -12,7 +12,15 @@
  */
 import { createTestDatabase, freePort, startProcess, waitForHttpOk, type ManagedProcess } from "@ctrl/testing";
 import { startFrontlineProcess } from "@ctrl/frontline/testing";
-import { bundleSentinelForTest, insertDeployment, insertInstance, newEdgeProject, setRoute, setSentinel, startSentinelProcess } from "@ctrl/sentinel/testing";
+import {
+  bundleSentinelForTest,
+  insertDeployment,
+  insertInstance,
+  newEdgeProject,
+  setRoute,
+  setSentinel,
+  startSentinelProcess,
+} from "@ctrl/sentinel/testing";
 import { rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -59,7 +67,12 @@ try {
   const sentinel = await startSentinelProcess(bundleDir, { databaseUrl: database.url, environmentId: withSentinel.environmentId });
   processes.push(sentinel.process);
   await setSentinel(database.db, withSentinel, [sentinel.address]);
-  const frontline = await startFrontlineProcess({ DATABASE_URL: database.url, LOG_LEVEL: "warn", CTRL_API_URL: "", FRONTLINE_POLL_INTERVAL_MS: "150" });
+  const frontline = await startFrontlineProcess({
+    DATABASE_URL: database.url,
+    LOG_LEVEL: "warn",
+    CTRL_API_URL: "",
+    FRONTLINE_POLL_INTERVAL_MS: "150",
+  });
   processes.push(frontline.process);
 
   const load = async (label: string, url: string, host?: string) => {
@@ -67,7 +80,11 @@ try {
     return { label, ...result };
   };
   // Warm every path (connections, JIT) before measuring.
-  for (const [url, host] of [[`http://${blueHello.address}/`], [`${frontline.url}/`, "direct.ctrl.localhost"], [`${frontline.url}/`, "edge.ctrl.localhost"]] as const) {
+  for (const [url, host] of [
+    [`http://${blueHello.address}/`],
+    [`${frontline.url}/`, "direct.ctrl.localhost"],
+    [`${frontline.url}/`, "edge.ctrl.localhost"],
+  ] as const) {
     await runLoad({ url, connections, durationSec: 1, ...(host ? { headers: { host } } : {}) });
   }
   // Interleaved rounds, best round per path: on a shared 2-core machine other load comes and goes,
@@ -83,10 +100,19 @@ try {
   const direct = best(runs.direct);
   const viaInstances = best(runs.viaInstances);
   const viaSentinel = best(runs.viaSentinel);
-  console.log(`\nthroughput, ${connections} connections, ${durationSec}s each, best of ${rounds} interleaved rounds (examples/hello answers GET / with JSON)`);
+  console.log(
+    `\nthroughput, ${connections} connections, ${durationSec}s each, best of ${rounds} interleaved rounds (examples/hello answers GET / with JSON)`,
+  );
   printTable(
     ["path", "req/s", "p50 ms", "p99 ms", "failures", "ratio to direct"],
-    [direct, viaInstances, viaSentinel].map((r) => [r.label, Math.round(r.requestsPerSec), r.p50, r.p99, r.failures, (r.requestsPerSec / direct.requestsPerSec).toFixed(2)]),
+    [direct, viaInstances, viaSentinel].map((r) => [
+      r.label,
+      Math.round(r.requestsPerSec),
+      r.p50,
+      r.p99,
+      r.failures,
+      (r.requestsPerSec / direct.requestsPerSec).toFixed(2),
+    ]),
   );
 
   // Cutover latency against a realistically sized route table: every switch reloads it whole.
@@ -127,8 +153,13 @@ try {
   }
   latencies.sort((a, b) => a - b);
   await client.close();
-  console.log(`\ncutover → first response from the new deployment through frontline (${cutovers} switches, ${extraRoutes + 2} routes in the table, FRONTLINE_POLL_INTERVAL_MS=150)`);
-  printTable(["p50 ms", "p99 ms", "max ms"], [[percentile(latencies, 50).toFixed(0), percentile(latencies, 99).toFixed(0), latencies.at(-1)!.toFixed(0)]]);
+  console.log(
+    `\ncutover → first response from the new deployment through frontline (${cutovers} switches, ${extraRoutes + 2} routes in the table, FRONTLINE_POLL_INTERVAL_MS=150)`,
+  );
+  printTable(
+    ["p50 ms", "p99 ms", "max ms"],
+    [[percentile(latencies, 50).toFixed(0), percentile(latencies, 99).toFixed(0), latencies.at(-1)!.toFixed(0)]],
+  );
 } finally {
   for (const p of processes.reverse()) await p.stop();
   await database.drop();

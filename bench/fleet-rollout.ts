@@ -36,13 +36,23 @@ const agents = startFakeSentinelAgents(stack, regions);
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 try {
-  await waitFor("every sentinel healthy on v1", async () => (await db.selectFrom("sentinels").select("id").where("running_image", "=", image("v1")).where("health", "=", "healthy").execute()).length === total, { timeoutMs: 120_000, intervalMs: 100 });
+  await waitFor(
+    "every sentinel healthy on v1",
+    async () =>
+      (await db.selectFrom("sentinels").select("id").where("running_image", "=", image("v1")).where("health", "=", "healthy").execute())
+        .length === total,
+    { timeoutMs: 120_000, intervalMs: 100 },
+  );
 
   // 1. Bare round trips, one at a time (v1 → v2), through the probe.
   const bare = new Map<string, number>();
   for (const id of ids) {
     const started = performance.now();
-    const res = await fetch(`${stack.restate.ingressUrl}/FleetBenchProbe/deploy`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ sentinelId: id, image: image("v2") }) });
+    const res = await fetch(`${stack.restate.ingressUrl}/FleetBenchProbe/deploy`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ sentinelId: id, image: image("v2") }),
+    });
     const body = (await res.json()) as { ok: boolean; reason?: string };
     if (!res.ok || !body.ok) throw new Error(`bare deploy of ${id} failed: ${res.status} ${JSON.stringify(body)}`);
     bare.set(id, performance.now() - started);
@@ -56,7 +66,14 @@ try {
     "the rollout to complete",
     async () => {
       const r = (await fleet.getRollout({ rolloutId: rollout!.id }, auth())).rollout!;
-      if (r.state === "paused") throw new Error(`paused: ${r.targets.filter((t) => t.outcome === "failed").map((t) => `${t.sentinelId} ${t.reason}`).slice(0, 5).join("; ")}`);
+      if (r.state === "paused")
+        throw new Error(
+          `paused: ${r.targets
+            .filter((t) => t.outcome === "failed")
+            .map((t) => `${t.sentinelId} ${t.reason}`)
+            .slice(0, 5)
+            .join("; ")}`,
+        );
       return r.state === "completed" ? r : undefined;
     },
     { timeoutMs: 600_000, intervalMs: 50 },
@@ -74,13 +91,27 @@ try {
     sumAll += sum;
     const ideal = sum / Math.min(concurrency, members.length);
     const ms = Number(w.endedAt) - Number(w.startedAt);
-    rows.push([w.index + 1, `${w.percent}%`, w.size, ms, Math.round(sum), Math.round(ideal), `${(ms - ideal).toFixed(0)} ms (${(ms / ideal).toFixed(2)}×)`]);
+    rows.push([
+      w.index + 1,
+      `${w.percent}%`,
+      w.size,
+      ms,
+      Math.round(sum),
+      Math.round(ideal),
+      `${(ms - ideal).toFixed(0)} ms (${(ms / ideal).toFixed(2)}×)`,
+    ]);
   }
-  console.log(`\nfleet rollout overhead: ${total} sentinels in ${regions.length} regions, fake agents acknowledging at once, concurrency ${concurrency}`);
-  console.log(`bare SentinelService.deploy round trip (one at a time, via a probe service): p50 ${percentile(bareSorted, 50).toFixed(1)} ms, p99 ${percentile(bareSorted, 99).toFixed(1)} ms, sum ${Math.round(sumAll)} ms\n`);
+  console.log(
+    `\nfleet rollout overhead: ${total} sentinels in ${regions.length} regions, fake agents acknowledging at once, concurrency ${concurrency}`,
+  );
+  console.log(
+    `bare SentinelService.deploy round trip (one at a time, via a probe service): p50 ${percentile(bareSorted, 50).toFixed(1)} ms, p99 ${percentile(bareSorted, 99).toFixed(1)} ms, sum ${Math.round(sumAll)} ms\n`,
+  );
   printTable(["wave", "percent", "sentinels", "wave ms", "sum of bare ms", "ideal ms (sum/conc.)", "overhead"], rows);
   const ideal = sumAll / concurrency;
-  console.log(`\ntotal: ${totalMs} ms rollout (start → completed; ${Date.now() - t0} ms client-observed) vs ${Math.round(sumAll)} ms sum of bare deploys (${(totalMs / sumAll).toFixed(2)}×) and ${Math.round(ideal)} ms ideal at concurrency ${concurrency} (${(totalMs / ideal).toFixed(2)}×)`);
+  console.log(
+    `\ntotal: ${totalMs} ms rollout (start → completed; ${Date.now() - t0} ms client-observed) vs ${Math.round(sumAll)} ms sum of bare deploys (${(totalMs / sumAll).toFixed(2)}×) and ${Math.round(ideal)} ms ideal at concurrency ${concurrency} (${(totalMs / ideal).toFixed(2)}×)`,
+  );
 } finally {
   await agents.stop();
   await probe.close();

@@ -32,7 +32,11 @@ const healthIntervalMs = process.env.KRANE_HEALTH_INTERVAL_MS ?? "50";
 const region = "local";
 const bareRegion = "nosandbox";
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-const median = (xs: number[]) => pct([...xs].sort((a, b) => a - b), 50);
+const median = (xs: number[]) =>
+  pct(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
 
 const stack = await startTestStack();
 // VersioningService is ingress-private; the bench commits topology through it directly.
@@ -41,9 +45,31 @@ const dataDir = await mkdtemp(join(tmpdir(), "krane-bench-"));
 const work = await mkdtemp(join(tmpdir(), "krane-bench-src-"));
 const portBase = 50_000;
 const bareDataDir = await mkdtemp(join(tmpdir(), "krane-bench-bare-"));
-const agentEnv = { LOG_LEVEL: "info", KRANE_HEALTH_INTERVAL_MS: healthIntervalMs, KRANE_STOP_INSTANCES_ON_EXIT: "true", KRANE_STOP_GRACE_MS: "2000", KRANE_RESYNC_INTERVAL_MS: "60000" };
-const agent = await startAgent({ apiUrl: stack.apiUrl, token: await stack.agentToken(region, { ports: { low: portBase, high: portBase + 999 } }), region, dataDir, portRange: `${portBase}-${portBase + 999}`, s3: stack.s3, env: agentEnv });
-const bareAgent = await startAgent({ apiUrl: stack.apiUrl, token: await stack.agentToken(bareRegion, { ports: { low: portBase + 1000, high: portBase + 1099 } }), region: bareRegion, dataDir: bareDataDir, portRange: `${portBase + 1000}-${portBase + 1099}`, s3: stack.s3, env: { ...agentEnv, KRANE_SANDBOX: "none" } });
+const agentEnv = {
+  LOG_LEVEL: "info",
+  KRANE_HEALTH_INTERVAL_MS: healthIntervalMs,
+  KRANE_STOP_INSTANCES_ON_EXIT: "true",
+  KRANE_STOP_GRACE_MS: "2000",
+  KRANE_RESYNC_INTERVAL_MS: "60000",
+};
+const agent = await startAgent({
+  apiUrl: stack.apiUrl,
+  token: await stack.agentToken(region, { ports: { low: portBase, high: portBase + 999 } }),
+  region,
+  dataDir,
+  portRange: `${portBase}-${portBase + 999}`,
+  s3: stack.s3,
+  env: agentEnv,
+});
+const bareAgent = await startAgent({
+  apiUrl: stack.apiUrl,
+  token: await stack.agentToken(bareRegion, { ports: { low: portBase + 1000, high: portBase + 1099 } }),
+  region: bareRegion,
+  dataDir: bareDataDir,
+  portRange: `${portBase + 1000}-${portBase + 1099}`,
+  s3: stack.s3,
+  env: { ...agentEnv, KRANE_SANDBOX: "none" },
+});
 const db = stack.database.db;
 const versioningOf = (r: string) => stack.deps.restate.objectClient<VersioningServiceApi>({ name: versioningServiceName }, r);
 const versioning = versioningOf(region);
@@ -86,15 +112,34 @@ async function insertDeployment(id: string, image: string, replicas: number): Pr
     .execute();
 }
 
-const logTimeOf = (a: typeof agent, msg: string, workload: string) => a.lines.filter((l) => l.msg === msg && l.workload === workload).map((l) => l.time as number).sort((x, y) => x - y);
-const logTime = (msg: string, workload: string) => agent.lines.filter((l) => l.msg === msg && l.workload === workload).map((l) => l.time as number).sort((a, b) => a - b);
+const logTimeOf = (a: typeof agent, msg: string, workload: string) =>
+  a.lines
+    .filter((l) => l.msg === msg && l.workload === workload)
+    .map((l) => l.time as number)
+    .sort((x, y) => x - y);
+const logTime = (msg: string, workload: string) =>
+  agent.lines
+    .filter((l) => l.msg === msg && l.workload === workload)
+    .map((l) => l.time as number)
+    .sort((a, b) => a - b);
 
 /** Bare spawn → /health 200 of the same app, no agent: the floor of start + health. */
 async function bareStartMs(): Promise<number> {
   const port = await freePort();
   const t0 = performance.now();
-  const proc = startProcess("bare-hello", process.execPath, ["server.js"], { cwd: helloDir, env: { PATH: process.env.PATH ?? "", PORT: String(port) } });
-  await waitFor("bare hello", async () => (await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.status, () => 0)) === 200, { intervalMs: 5 });
+  const proc = startProcess("bare-hello", process.execPath, ["server.js"], {
+    cwd: helloDir,
+    env: { PATH: process.env.PATH ?? "", PORT: String(port) },
+  });
+  await waitFor(
+    "bare hello",
+    async () =>
+      (await fetch(`http://127.0.0.1:${port}/health`).then(
+        (r) => r.status,
+        () => 0,
+      )) === 200,
+    { intervalMs: 5 },
+  );
   const ms = performance.now() - t0;
   await proc.stop();
   return ms;
@@ -119,7 +164,10 @@ try {
       await insertDeployment(id, image, 5);
       const t0 = Date.now();
       await v.commitTopology({ workspaceId: stack.seed.workspaceId, deploymentId: id, desiredReplicas: 5, desiredStatus: "running" });
-      await waitFor(`5 healthy instances of ${id}`, () => logTimeOf(a, "instance healthy", id).length >= 5, { timeoutMs: 60_000, intervalMs: 5 });
+      await waitFor(`5 healthy instances of ${id}`, () => logTimeOf(a, "instance healthy", id).length >= 5, {
+        timeoutMs: 60_000,
+        intervalMs: 5,
+      });
       const apply = a.lines.find((l) => l.msg === "apply deployment" && l.deploymentId === id)!.time as number;
       const pulled = a.lines.find((l) => l.msg === "artifact pulled" && l.workload === id)!;
       const started = logTimeOf(a, "instance started", id);
@@ -138,25 +186,68 @@ try {
         ratios.push((start + health) / bare);
       }
       bySandbox[sandbox].push(health);
-      rows.push([i + 1, sandbox, apply - t0, pull, download, unpack, start, health, first, all, Math.round(bare), ((start + health) / bare).toFixed(2)]);
+      rows.push([
+        i + 1,
+        sandbox,
+        apply - t0,
+        pull,
+        download,
+        unpack,
+        start,
+        health,
+        first,
+        all,
+        Math.round(bare),
+        ((start + health) / bare).toFixed(2),
+      ]);
       await v.commitTopology({ workspaceId: stack.seed.workspaceId, deploymentId: id, desiredReplicas: 0, desiredStatus: "stopped" });
     }
   }
   console.log(`\nkrane startup: topology commit → instances running (examples/hello, 5 replicas, health poll ${healthIntervalMs} ms), ms`);
-  printTable(["run", "sandbox", "notify", "pull", "(download", "unpack)", "start", "health", "first running", "all 5 running", "bare node→200", "ratio"], rows);
+  printTable(
+    [
+      "run",
+      "sandbox",
+      "notify",
+      "pull",
+      "(download",
+      "unpack)",
+      "start",
+      "health",
+      "first running",
+      "all 5 running",
+      "bare node→200",
+      "ratio",
+    ],
+    rows,
+  );
   const sf = [...firsts].sort((a, b) => a - b);
   const sa = [...alls].sort((a, b) => a - b);
-  console.log(`first running: p50 ${pct(sf, 50)} ms, p99 ${pct(sf, 99)} ms; all 5: p50 ${pct(sa, 50)} ms, p99 ${pct(sa, 99)} ms; throughput ${(5000 / median(alls)).toFixed(1)} instances/s; agent start+health vs bare node→200: ${median(ratios).toFixed(2)}×`);
-  console.log(`sandbox cost: first instance spawn → healthy p50 ${median(bySandbox.bwrap)} ms with bubblewrap vs ${median(bySandbox.none)} ms with KRANE_SANDBOX=none (+${median(bySandbox.bwrap) - median(bySandbox.none)} ms)`);
+  console.log(
+    `first running: p50 ${pct(sf, 50)} ms, p99 ${pct(sf, 99)} ms; all 5: p50 ${pct(sa, 50)} ms, p99 ${pct(sa, 99)} ms; throughput ${(5000 / median(alls)).toFixed(1)} instances/s; agent start+health vs bare node→200: ${median(ratios).toFixed(2)}×`,
+  );
+  console.log(
+    `sandbox cost: first instance spawn → healthy p50 ${median(bySandbox.bwrap)} ms with bubblewrap vs ${median(bySandbox.none)} ms with KRANE_SANDBOX=none (+${median(bySandbox.bwrap) - median(bySandbox.none)} ms)`,
+  );
 
   // Idle cost with many instances.
-  await waitFor("previous runs stopped", async () => (await agent.status()).workloads.every((w) => w.instances.length === 0), { timeoutMs: 60_000 });
+  await waitFor("previous runs stopped", async () => (await agent.status()).workloads.every((w) => w.instances.length === 0), {
+    timeoutMs: 60_000,
+  });
   const image = await pushArtifact(stack.storage, helloDir, "bench-idle");
   const idleId = `d_benchidle${Date.now().toString(36)}`;
   await insertDeployment(idleId, image, idleInstances);
   const t0 = Date.now();
-  await versioning.commitTopology({ workspaceId: stack.seed.workspaceId, deploymentId: idleId, desiredReplicas: idleInstances, desiredStatus: "running" });
-  await waitFor(`${idleInstances} running`, () => logTime("instance healthy", idleId).length >= idleInstances, { timeoutMs: 180_000, intervalMs: 50 }).catch(async (err: unknown) => {
+  await versioning.commitTopology({
+    workspaceId: stack.seed.workspaceId,
+    deploymentId: idleId,
+    desiredReplicas: idleInstances,
+    desiredStatus: "running",
+  });
+  await waitFor(`${idleInstances} running`, () => logTime("instance healthy", idleId).length >= idleInstances, {
+    timeoutMs: 180_000,
+    intervalMs: 50,
+  }).catch(async (err: unknown) => {
     const w = (await agent.status()).workloads.find((x) => x.name === idleId);
     const phases = (w?.instances ?? []).reduce<Record<string, number>>((acc, i) => ({ ...acc, [i.phase]: (acc[i.phase] ?? 0) + 1 }), {});
     throw new Error(`${(err as Error).message}; instances by phase: ${JSON.stringify(phases)}; last agent lines:\n${agent.proc.tail(15)}`);
@@ -174,7 +265,9 @@ try {
   const w0 = performance.now();
   await new Promise((r) => setTimeout(r, idleSeconds * 1000));
   const cpuPct = (((await ticks()) - before) / 100 / ((performance.now() - w0) / 1000)) * 100;
-  console.log(`\nkrane idle with ${idleInstances} running instances (all up ${allUp} ms after the commit): agent CPU ${cpuPct.toFixed(2)}% of one core over ${idleSeconds} s, RSS ${(await rss()).toFixed(0)} MiB`);
+  console.log(
+    `\nkrane idle with ${idleInstances} running instances (all up ${allUp} ms after the commit): agent CPU ${cpuPct.toFixed(2)}% of one core over ${idleSeconds} s, RSS ${(await rss()).toFixed(0)} MiB`,
+  );
 } finally {
   await agent.proc.stop(20_000);
   await bareAgent.proc.stop(20_000);

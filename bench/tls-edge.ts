@@ -45,9 +45,19 @@ interface LoadFigures {
 }
 
 /** Runs bench/lib/tls-load.ts as a child process. */
-async function load(job: { origin: string; tls: boolean; ca?: string; hosts: string[]; mode: "new-connection" | "keep-alive"; durationSec: number }): Promise<LoadFigures> {
+async function load(job: {
+  origin: string;
+  tls: boolean;
+  ca?: string;
+  hosts: string[];
+  mode: "new-connection" | "keep-alive";
+  durationSec: number;
+}): Promise<LoadFigures> {
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-  const child = spawn(process.execPath, ["--import", tsx, join(here, "lib/tls-load.ts")], { env: { ...process.env, BENCH_TLS_JOB: JSON.stringify({ ...job, connections }) }, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--import", tsx, join(here, "lib/tls-load.ts")], {
+    env: { ...process.env, BENCH_TLS_JOB: JSON.stringify({ ...job, connections }) },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   let out = "";
   child.stdout.on("data", (c: Buffer) => (out += c.toString()));
   const code = await new Promise<number | null>((r) => child.once("exit", r));
@@ -56,10 +66,29 @@ async function load(job: { origin: string; tls: boolean; ca?: string; hosts: str
 }
 
 /** A CA and `count` leaf certificates (ECDSA P-256) signed by it, made with openssl. */
-async function makeCertificates(dir: string, hosts: string[]): Promise<{ ca: string; leaves: { host: string; cert: string; key: string }[] }> {
+async function makeCertificates(
+  dir: string,
+  hosts: string[],
+): Promise<{ ca: string; leaves: { host: string; cert: string; key: string }[] }> {
   const caKey = join(dir, "ca.key");
   const caCrt = join(dir, "ca.crt");
-  await run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", caKey, "-out", caCrt, "-days", "2", "-subj", "/CN=bench CA"]);
+  await run("openssl", [
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-keyout",
+    caKey,
+    "-out",
+    caCrt,
+    "-days",
+    "2",
+    "-subj",
+    "/CN=bench CA",
+  ]);
   const leaves = [];
   for (const [i, host] of hosts.entries()) {
     const key = join(dir, `${i}.key`);
@@ -67,8 +96,37 @@ async function makeCertificates(dir: string, hosts: string[]): Promise<{ ca: str
     const crt = join(dir, `${i}.crt`);
     const ext = join(dir, `${i}.ext`);
     await writeFile(ext, `subjectAltName=DNS:${host}\n`);
-    await run("openssl", ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", csr, "-subj", `/CN=${host}`]);
-    await run("openssl", ["x509", "-req", "-in", csr, "-CA", caCrt, "-CAkey", caKey, "-CAcreateserial", "-out", crt, "-days", "2", "-extfile", ext]);
+    await run("openssl", [
+      "req",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      key,
+      "-out",
+      csr,
+      "-subj",
+      `/CN=${host}`,
+    ]);
+    await run("openssl", [
+      "x509",
+      "-req",
+      "-in",
+      csr,
+      "-CA",
+      caCrt,
+      "-CAkey",
+      caKey,
+      "-CAcreateserial",
+      "-out",
+      crt,
+      "-days",
+      "2",
+      "-extfile",
+      ext,
+    ]);
     leaves.push({ host, cert: await readFile(crt, "utf8"), key: await readFile(key, "utf8") });
   }
   return { ca: await readFile(caCrt, "utf8"), leaves };
@@ -90,7 +148,9 @@ try {
   const project = newEdgeProject();
   const deploymentId = await insertDeployment(database.db, project);
   const helloPort = await freePort();
-  const hello = startProcess("hello", process.execPath, [join(here, "../examples/hello/server.js")], { env: { PATH: process.env.PATH, PORT: String(helloPort), CTRL_DEPLOYMENT_ID: deploymentId, CTRL_INSTANCE_ID: "ins-bench" } });
+  const hello = startProcess("hello", process.execPath, [join(here, "../examples/hello/server.js")], {
+    env: { PATH: process.env.PATH, PORT: String(helloPort), CTRL_DEPLOYMENT_ID: deploymentId, CTRL_INSTANCE_ID: "ins-bench" },
+  });
   processes.push(hello);
   await waitForHttpOk(`http://127.0.0.1:${helloPort}/health`, 10_000);
   await insertInstance(database.db, project, deploymentId, `127.0.0.1:${helloPort}`);
@@ -99,11 +159,27 @@ try {
     await setRoute(database.db, project, leaf.host, deploymentId);
     await database.db
       .insertInto("certificates")
-      .values({ id: `cert_bench${leaf.host.split(".")[0]}`, workspace_id: project.workspaceId, hostname: leaf.host, certificate: leaf.cert, encrypted_private_key: vault.encrypt(leaf.key, vaultContext.certificateKey(leaf.host)), expires_at: now + 86_400_000, created_at: now, updated_at: now })
+      .values({
+        id: `cert_bench${leaf.host.split(".")[0]}`,
+        workspace_id: project.workspaceId,
+        hostname: leaf.host,
+        certificate: leaf.cert,
+        encrypted_private_key: vault.encrypt(leaf.key, vaultContext.certificateKey(leaf.host)),
+        expires_at: now + 86_400_000,
+        created_at: now,
+        updated_at: now,
+      })
       .execute();
   }
   const httpsPort = await freePort();
-  const frontline = await startFrontlineProcess({ DATABASE_URL: database.url, LOG_LEVEL: "warn", CTRL_API_URL: "", HTTPS_PORT: String(httpsPort), VAULT_MASTER_KEYS: vaultKeys, FRONTLINE_HTTPS_REDIRECT: "false" });
+  const frontline = await startFrontlineProcess({
+    DATABASE_URL: database.url,
+    LOG_LEVEL: "warn",
+    CTRL_API_URL: "",
+    HTTPS_PORT: String(httpsPort),
+    VAULT_MASTER_KEYS: vaultKeys,
+    FRONTLINE_HTTPS_REDIRECT: "false",
+  });
   processes.push(frontline.process);
 
   const https = `https://127.0.0.1:${httpsPort}`;
@@ -135,10 +211,16 @@ try {
     p50: Math.max(...rs.map((x) => x.p50)),
     p99: Math.max(...rs.map((x) => x.p99)),
     errors: rs.reduce((n, x) => n + x.errors, 0),
-    lastError: rs.map((x) => x.lastError).filter(Boolean).at(-1) ?? "",
+    lastError:
+      rs
+        .map((x) => x.lastError)
+        .filter(Boolean)
+        .at(-1) ?? "",
   }));
   const [httpNew, httpsNew, httpKeep, httpsKeep] = merged as [LoadFigures, LoadFigures, LoadFigures, LoadFigures];
-  console.log(`\nfrontline → examples/hello, ${certificateCount} certificates loaded, ${connections} concurrent clients, ${rounds} interleaved rounds of ${durationSec}s per mode; SNI rotates across ${certificateCount} hosts`);
+  console.log(
+    `\nfrontline → examples/hello, ${certificateCount} certificates loaded, ${connections} concurrent clients, ${rounds} interleaved rounds of ${durationSec}s per mode; SNI rotates across ${certificateCount} hosts`,
+  );
   printTable(
     ["path", "req/s", "p50 ms", "p99 ms", "errors", "ratio to plain HTTP"],
     [
@@ -148,7 +230,14 @@ try {
       ["HTTPS, keep-alive", httpsKeep, httpKeep],
     ].map(([label, r, base]) => {
       const f = r as LoadFigures;
-      return [label as string, Math.round(f.perSec), f.p50.toFixed(1), f.p99.toFixed(1), f.errors, (f.perSec / (base as LoadFigures).perSec).toFixed(2)];
+      return [
+        label as string,
+        Math.round(f.perSec),
+        f.p50.toFixed(1),
+        f.p99.toFixed(1),
+        f.errors,
+        (f.perSec / (base as LoadFigures).perSec).toFixed(2),
+      ];
     }),
   );
   for (const f of [httpNew, httpsNew, httpKeep, httpsKeep]) if (f.errors) console.log(`  (errors seen, last: ${f.lastError})`);
@@ -168,15 +257,24 @@ try {
       if (res.status !== 201) throw new Error(`addCustomDomain answered ${res.status}: ${await res.text()}`);
       // Ownership first: the record is published right away, so the time includes one TXT lookup.
       await cs.publishVerification(domain);
-      await waitFor(`${domain} issued`, async () => {
-        const c = await cs.stack.database.db.selectFrom("certificates").select("id").where("hostname", "=", domain).executeTakeFirst();
-        return c !== undefined;
-      }, { timeoutMs: 60_000, intervalMs: 10 });
+      await waitFor(
+        `${domain} issued`,
+        async () => {
+          const c = await cs.stack.database.db.selectFrom("certificates").select("id").where("hostname", "=", domain).executeTakeFirst();
+          return c !== undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 10 },
+      );
       times.push(performance.now() - started);
     }
     times.sort((a, b) => a - b);
-    console.log(`\nissuance against Pebble (PEBBLE_VA_NOSLEEP=1): POST addCustomDomain → TXT ownership record seen → certificate stored, ${issuances} domains one after another (HTTP-01, ECDSA P-256)`);
-    printTable(["p50 ms", "p99 ms", "min ms", "max ms"], [[pct(times, 50).toFixed(0), pct(times, 99).toFixed(0), times[0]!.toFixed(0), times.at(-1)!.toFixed(0)]]);
+    console.log(
+      `\nissuance against Pebble (PEBBLE_VA_NOSLEEP=1): POST addCustomDomain → TXT ownership record seen → certificate stored, ${issuances} domains one after another (HTTP-01, ECDSA P-256)`,
+    );
+    printTable(
+      ["p50 ms", "p99 ms", "min ms", "max ms"],
+      [[pct(times, 50).toFixed(0), pct(times, 99).toFixed(0), times[0]!.toFixed(0), times.at(-1)!.toFixed(0)]],
+    );
   } finally {
     await cs.close();
   }

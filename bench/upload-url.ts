@@ -46,17 +46,40 @@ try {
   for (const connections of connectionLevels) {
     const ours = await runLoad({ url: oursUrl, ...request, connections, durationSec });
     const ceiling = await runLoad({ url: bareUrl, ...request, connections, durationSec });
-    if (ours.failures || ceiling.failures) console.warn(`WARNING: ${ours.failures} + ${ceiling.failures} failed requests at ${connections} connections: those figures are not valid`);
-    const fmt = (r: LoadResult, name: string) => [name, connections, r.requestsPerSec.toFixed(0), r.mean.toFixed(2), r.p50.toFixed(0), r.p99.toFixed(0), r.total, r.failures];
+    if (ours.failures || ceiling.failures)
+      console.warn(
+        `WARNING: ${ours.failures} + ${ceiling.failures} failed requests at ${connections} connections: those figures are not valid`,
+      );
+    const fmt = (r: LoadResult, name: string) => [
+      name,
+      connections,
+      r.requestsPerSec.toFixed(0),
+      r.mean.toFixed(2),
+      r.p50.toFixed(0),
+      r.p99.toFixed(0),
+      r.total,
+      r.failures,
+    ];
     rows.push(fmt(ours, "generateUploadUrl"), fmt(ceiling, "bare fastify"));
     // autocannon's latency resolution is 1 ms: a ratio against a sub-millisecond ceiling means nothing.
     const latencyRatio = (a: number, b: number) => (b >= 1 ? (a / b).toFixed(1) : "n/a");
-    rows.push(["  ratio ours/bare", connections, (ours.requestsPerSec / ceiling.requestsPerSec).toFixed(3), (ours.mean / ceiling.mean).toFixed(1), latencyRatio(ours.p50, ceiling.p50), latencyRatio(ours.p99, ceiling.p99), "", ""]);
+    rows.push([
+      "  ratio ours/bare",
+      connections,
+      (ours.requestsPerSec / ceiling.requestsPerSec).toFixed(3),
+      (ours.mean / ceiling.mean).toFixed(1),
+      latencyRatio(ours.p50, ceiling.p50),
+      latencyRatio(ours.p99, ceiling.p99),
+      "",
+      "",
+    ]);
   }
   console.log(`\ngenerateUploadUrl vs bare fastify, ${durationSec} s per run, autocannon in a child process`);
   console.log("latency in ms; autocannon's percentiles are whole ms (n/a: ratio to a sub-ms ceiling), its mean is exact\n");
   printTable(["target", "conns", "req/s", "mean", "p50", "p99", "requests", "failures"], rows);
-  console.log(`\nMySQL round trip (one-row SELECT, sequential) before the runs: ${mysqlRttMs.toFixed(2)} ms mean; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`);
+  console.log(
+    `\nMySQL round trip (one-row SELECT, sequential) before the runs: ${mysqlRttMs.toFixed(2)} ms mean; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`,
+  );
 } finally {
   await bare.close();
   await stack.close();

@@ -25,7 +25,13 @@ const region = "bench";
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 const stats = (values: number[]) => {
   const s = [...values].sort((a, b) => a - b);
-  return { n: s.length, p50: percentile(s, 50), p99: percentile(s, 99), max: s[s.length - 1]!, mean: s.reduce((a, b) => a + b, 0) / s.length };
+  return {
+    n: s.length,
+    p50: percentile(s, 50),
+    p99: percentile(s, 99),
+    max: s[s.length - 1]!,
+    mean: s.reduce((a, b) => a + b, 0) / s.length,
+  };
 };
 
 const stack = await startTestStack({ worker: false });
@@ -40,10 +46,33 @@ try {
     .insertInto("deployments")
     .values(
       deploymentIds.map((id) => ({
-        id, workspace_id: ws.workspaceId, project_id: ws.projectId, environment_id: ws.environments.preview, source_type: "image" as const, build_context_path: null,
-        dockerfile_path: null, image: "registry.test/app:1", build_id: null, git_commit_sha: "", git_branch: "main", git_commit_message: null, git_commit_author_handle: null,
-        git_commit_author_avatar_url: null, git_commit_timestamp: null, command: null, status: "deploying" as const, error_message: null, failed_step: null, openapi_spec: null,
-        cpu_millicores: 250, memory_mib: 256, replicas: 1, port: 8080, health_check_path: "/health", created_at: now, updated_at: now,
+        id,
+        workspace_id: ws.workspaceId,
+        project_id: ws.projectId,
+        environment_id: ws.environments.preview,
+        source_type: "image" as const,
+        build_context_path: null,
+        dockerfile_path: null,
+        image: "registry.test/app:1",
+        build_id: null,
+        git_commit_sha: "",
+        git_branch: "main",
+        git_commit_message: null,
+        git_commit_author_handle: null,
+        git_commit_author_avatar_url: null,
+        git_commit_timestamp: null,
+        command: null,
+        status: "deploying" as const,
+        error_message: null,
+        failed_step: null,
+        openapi_spec: null,
+        cpu_millicores: 250,
+        memory_mib: 256,
+        replicas: 1,
+        port: 8080,
+        health_check_path: "/health",
+        created_at: now,
+        updated_at: now,
       })),
     )
     .execute();
@@ -61,8 +90,8 @@ try {
       for await (const s of stream) {
         const t = performance.now();
         const v = Number(s.version);
-        let list = arrivals.get(v);
-        if (!list) arrivals.set(v, (list = []));
+        const list = arrivals.get(v) ?? [];
+        if (list.length === 0) arrivals.set(v, list);
         list.push(t);
       }
     } catch (err) {
@@ -76,9 +105,18 @@ try {
   const latencies: number[] = [];
   const perChangeMax: number[] = [];
   for (const [i, deploymentId] of deploymentIds.entries()) {
-    const result = await commitTopologyChange(db, region, { workspaceId: ws.workspaceId, deploymentId, desiredReplicas: 1, desiredStatus: "running" }, 0, Date.now());
+    const result = await commitTopologyChange(
+      db,
+      region,
+      { workspaceId: ws.workspaceId, deploymentId, desiredReplicas: 1, desiredStatus: "running" },
+      0,
+      Date.now(),
+    );
     const committedAt = performance.now();
-    await waitFor(`change ${i} at every watcher`, () => (arrivals.get(result.version)?.length ?? 0) >= watcherCount, { timeoutMs: 10_000, intervalMs: 1 });
+    await waitFor(`change ${i} at every watcher`, () => (arrivals.get(result.version)?.length ?? 0) >= watcherCount, {
+      timeoutMs: 10_000,
+      intervalMs: 1,
+    });
     const times = arrivals.get(result.version)!.map((t) => t - committedAt);
     latencies.push(...times);
     perChangeMax.push(Math.max(...times));

@@ -74,7 +74,17 @@ const logDir = join(dataDir, "logs");
 const pidFile = join(dataDir, "pids.json");
 await mkdir(logDir, { recursive: true });
 const runner = new StackRunner(
-  stackSpecs({ root, dataDir, ports, database, logLevel: config.LOG_LEVEL, restateLog: config.RESTATE_LOG, acme: config.CTRL_DEV_ACME, sandbox: sandboxMode, kraneDataDir: kraneData.dir }),
+  stackSpecs({
+    root,
+    dataDir,
+    ports,
+    database,
+    logLevel: config.LOG_LEVEL,
+    restateLog: config.RESTATE_LOG,
+    acme: config.CTRL_DEV_ACME,
+    sandbox: sandboxMode,
+    kraneDataDir: kraneData.dir,
+  }),
   {
     line: (name, line) => mux.line(name, line),
     crashed: (name, exit) => {
@@ -117,8 +127,7 @@ try {
   await runner.start();
 } catch (err) {
   if (err instanceof StackStoppedError && exiting) await new Promise(() => undefined); // shutdown() exits
-  let message =
-    err instanceof PortsBusyError || err instanceof StepFailedError ? err.message : `${(err as Error).stack ?? String(err)}`;
+  let message = err instanceof PortsBusyError || err instanceof StepFailedError ? err.message : `${(err as Error).stack ?? String(err)}`;
   if (err instanceof PortsBusyError) {
     const leftovers = await leftoverProcesses(pidFile);
     // Also what those services started in sessions of their own (krane's instances): found by the data dir.
@@ -138,7 +147,15 @@ try {
 }
 
 const seed = runner.outputs.seed as SeedResult;
-process.stdout.write(summary({ services: runner.services, apiUrl: urls.api, seed, seconds: (Date.now() - started) / 1000, secretsFile: join(dataDir, "secrets.env") }));
+process.stdout.write(
+  summary({
+    services: runner.services,
+    apiUrl: urls.api,
+    seed,
+    seconds: (Date.now() - started) / 1000,
+    secretsFile: join(dataDir, "secrets.env"),
+  }),
+);
 
 const storage = createStorage({ endpoint: urls.s3, ...localS3 });
 say("self-check: generateUploadUrl with the root key, PUT a tar.gz to the URL, read it back from S3…");

@@ -31,7 +31,17 @@ export interface LoadResult {
  * share the event loop of the servers under test, which live in the bench process.
  */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
-  const args = [require.resolve("autocannon"), "--json", "--no-progress", "-c", String(options.connections), "-d", String(options.durationSec), "-m", options.method ?? "GET"];
+  const args = [
+    require.resolve("autocannon"),
+    "--json",
+    "--no-progress",
+    "-c",
+    String(options.connections),
+    "-d",
+    String(options.durationSec),
+    "-m",
+    options.method ?? "GET",
+  ];
   for (const [k, v] of Object.entries(options.headers ?? {})) args.push("-H", `${k}=${v}`);
   if (options.body !== undefined) args.push("-b", options.body);
   args.push(options.url);

@@ -26,7 +26,10 @@ let lastError = "";
 const deadline = performance.now() + job.durationSec * 1000;
 
 const clientFor = (host: string) =>
-  new Client(job.origin, { ...(job.tls ? { connect: { servername: host, ca: job.ca, rejectUnauthorized: true, session: undefined } } : {}), pipelining: 1 });
+  new Client(job.origin, {
+    ...(job.tls ? { connect: { servername: host, ca: job.ca, rejectUnauthorized: true, session: undefined } } : {}),
+    pipelining: 1,
+  });
 
 async function once(client: Client, host: string, close: boolean): Promise<void> {
   const res = await client.request({ path: "/", method: "GET", headers: { host, ...(close ? { connection: "close" } : {}) } });

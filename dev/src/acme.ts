@@ -39,11 +39,23 @@ export interface LocalAcme {
  */
 export function localAcme(choice: AcmeChoice, dataDir: string, frontlinePort: number): LocalAcme {
   const installed = existsSync(pebbleBin) && existsSync(challtestsrvBin);
-  const reason = choice === "off" ? "CTRL_DEV_ACME=off" : installed ? undefined : "Pebble is not installed: run `apt-get install -y pebble` to issue certificates for custom domains locally";
+  const reason =
+    choice === "off"
+      ? "CTRL_DEV_ACME=off"
+      : installed
+        ? undefined
+        : "Pebble is not installed: run `apt-get install -y pebble` to issue certificates for custom domains locally";
   const dir = join(dataDir, "pebble");
   const enabled = reason === undefined;
   const skip = (): true | string => (enabled ? true : reason!);
-  if (!enabled) return { enabled, steps: [{ kind: "task", name: "pebble", enabled: skip, run: async () => undefined }], workerEnv: {}, frontlineEnv: {}, workerAfter: [] };
+  if (!enabled)
+    return {
+      enabled,
+      steps: [{ kind: "task", name: "pebble", enabled: skip, run: async () => undefined }],
+      workerEnv: {},
+      frontlineEnv: {},
+      workerAfter: [],
+    };
 
   const vaultKeys = vaultKeysOf(dataDir);
   const directory = `https://127.0.0.1:${acmePorts.pebble}/dir`;
@@ -54,7 +66,22 @@ export function localAcme(choice: AcmeChoice, dataDir: string, frontlinePort: nu
         kind: "service",
         name: "challtestsrv",
         command: challtestsrvBin,
-        args: ["-dns01", `127.0.0.1:${acmePorts.dns}`, "-http01", "", "-https01", "", "-tlsalpn01", "", "-management", `127.0.0.1:${acmePorts.challtestsrv}`, "-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""],
+        args: [
+          "-dns01",
+          `127.0.0.1:${acmePorts.dns}`,
+          "-http01",
+          "",
+          "-https01",
+          "",
+          "-tlsalpn01",
+          "",
+          "-management",
+          `127.0.0.1:${acmePorts.challtestsrv}`,
+          "-defaultIPv4",
+          "127.0.0.1",
+          "-defaultIPv6",
+          "",
+        ],
         ports: { management: acmePorts.challtestsrv, dns: acmePorts.dns },
         ready: { tcp: { host: "127.0.0.1", port: acmePorts.challtestsrv } },
         urls: { challtestsrv: `http://127.0.0.1:${acmePorts.challtestsrv}  (fake DNS on :${acmePorts.dns}; POST /set-txt, /add-a)` },
@@ -70,12 +97,41 @@ export function localAcme(choice: AcmeChoice, dataDir: string, frontlinePort: nu
         prepare: async (log) => {
           mkdirSync(dir, { recursive: true });
           if (!existsSync(join(dir, "cert.pem"))) {
-            await run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"), "-days", "3650", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"]);
+            await run("openssl", [
+              "req",
+              "-x509",
+              "-newkey",
+              "ec",
+              "-pkeyopt",
+              "ec_paramgen_curve:prime256v1",
+              "-nodes",
+              "-keyout",
+              join(dir, "key.pem"),
+              "-out",
+              join(dir, "cert.pem"),
+              "-days",
+              "3650",
+              "-subj",
+              "/CN=localhost",
+              "-addext",
+              "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            ]);
             log(`made Pebble's TLS certificate ${join(dir, "cert.pem")}`);
           }
           await writeFile(
             join(dir, "pebble.json"),
-            JSON.stringify({ pebble: { listenAddress: `127.0.0.1:${acmePorts.pebble}`, managementListenAddress: `127.0.0.1:${acmePorts.pebbleManagement}`, certificate: join(dir, "cert.pem"), privateKey: join(dir, "key.pem"), httpPort: frontlinePort, tlsPort: 5001, ocspResponderURL: "", externalAccountBindingRequired: false } }),
+            JSON.stringify({
+              pebble: {
+                listenAddress: `127.0.0.1:${acmePorts.pebble}`,
+                managementListenAddress: `127.0.0.1:${acmePorts.pebbleManagement}`,
+                certificate: join(dir, "cert.pem"),
+                privateKey: join(dir, "key.pem"),
+                httpPort: frontlinePort,
+                tlsPort: 5001,
+                ocspResponderURL: "",
+                externalAccountBindingRequired: false,
+              },
+            }),
           );
         },
         ready: { probe: `Pebble's directory ${directory}`, check: () => answers(directory, readFileSync(join(dir, "cert.pem"), "utf8")) },

@@ -20,8 +20,17 @@ const { secrets, file } = localSecrets(dir);
 vaultKeysOf(dir);
 const db = createDb({ url: databaseUrl, connectionLimit: 1 });
 try {
-  const credential = await ensureAgentCredential(db, { token: secrets.KRANE_TOKEN, name: "compose krane", region: "local", advertiseHosts: ["krane"], ports: localInstancePorts, now: Date.now() });
-  console.log(`secrets in ${file} (0600); agent credential ${credential.id} for region local on krane:${localInstancePorts.low}-${localInstancePorts.high}`);
+  const credential = await ensureAgentCredential(db, {
+    token: secrets.KRANE_TOKEN,
+    name: "compose krane",
+    region: "local",
+    advertiseHosts: ["krane"],
+    ports: localInstancePorts,
+    now: Date.now(),
+  });
+  console.log(
+    `secrets in ${file} (0600); agent credential ${credential.id} for region local on krane:${localInstancePorts.low}-${localInstancePorts.high}`,
+  );
 } finally {
   await db.destroy();
 }

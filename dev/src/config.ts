@@ -48,7 +48,10 @@ export const devConfigSchema = z.object({
    */
   RESTATE_LOG: z.string().default("warn,octocrab=off"),
   /** `1` prints pino lines as the raw JSON instead of `level msg key=value`. */
-  CTRL_DEV_RAW_LOGS: z.enum(["0", "1"]).default("0").transform((v) => v === "1"),
+  CTRL_DEV_RAW_LOGS: z
+    .enum(["0", "1"])
+    .default("0")
+    .transform((v) => v === "1"),
   /** Disables ANSI colours (https://no-color.org). */
   NO_COLOR: z.string().optional(),
 });

@@ -12,7 +12,16 @@ export type DatabaseChoice =
   /** A MySQL/MariaDB at 127.0.0.1:3306 answered as root without a password. */
   | { kind: "shared"; url: string; description: string }
   /** Start our own mariadbd with its data under the data dir. */
-  | { kind: "private"; url: string; description: string; mariadbd: string; installDb: string; dataDir: string; socket: string; port: number }
+  | {
+      kind: "private";
+      url: string;
+      description: string;
+      mariadbd: string;
+      installDb: string;
+      dataDir: string;
+      socket: string;
+      port: number;
+    }
   /** Nothing usable: `message` says what to install or set. */
   | { kind: "missing"; message: string };
 
@@ -137,7 +146,15 @@ function socketPath(dataDir: string): string {
 
 /** The first executable named one of `names` on `path` or in the usual sbin folders. */
 export async function findBinary(names: string[], path: string): Promise<string | undefined> {
-  const dirs = [...path.split(delimiter).filter(Boolean), "/usr/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin", "/opt/homebrew/bin", "/opt/homebrew/sbin"];
+  const dirs = [
+    ...path.split(delimiter).filter(Boolean),
+    "/usr/sbin",
+    "/usr/local/sbin",
+    "/usr/bin",
+    "/usr/local/bin",
+    "/opt/homebrew/bin",
+    "/opt/homebrew/sbin",
+  ];
   for (const name of names) {
     for (const dir of dirs) {
       const candidate = join(dir, name);

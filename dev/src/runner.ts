@@ -183,9 +183,8 @@ export class StackRunner {
       const existing = done.get(name);
       if (existing) return existing;
       const spec = this.enabled.find((s) => s.name === name);
-      const promise = skippedNames.has(name) || !spec
-        ? Promise.resolve()
-        : Promise.all((spec.after ?? []).map(startOf)).then(() => this.startStep(spec));
+      const promise =
+        skippedNames.has(name) || !spec ? Promise.resolve() : Promise.all((spec.after ?? []).map(startOf)).then(() => this.startStep(spec));
       done.set(name, promise);
       return promise;
     };
@@ -231,7 +230,11 @@ export class StackRunner {
 
   private writePidFile(): void {
     if (!this.options.pidFile) return;
-    const entries: PidEntry[] = this.running.map(({ spec, proc }) => ({ name: spec.name, pid: proc.child.pid ?? -1, startTime: processStartTime(proc.child.pid) }));
+    const entries: PidEntry[] = this.running.map(({ spec, proc }) => ({
+      name: spec.name,
+      pid: proc.child.pid ?? -1,
+      startTime: processStartTime(proc.child.pid),
+    }));
     writeFileSync(this.options.pidFile, JSON.stringify(entries, null, 2) + "\n");
   }
 
@@ -280,7 +283,10 @@ export class StackRunner {
     });
     log(`started pid ${proc.child.pid}: ${[spec.command, ...spec.args].join(" ")}`);
     const exitedEarly = proc.exited.then((exit) => {
-      throw new StepFailedError(spec.name, `exited before it was ready (code ${exit.code}, signal ${exit.signal}); last output:\n${proc.tail(30)}`);
+      throw new StepFailedError(
+        spec.name,
+        `exited before it was ready (code ${exit.code}, signal ${exit.signal}); last output:\n${proc.tail(30)}`,
+      );
     });
     const timeoutMs = spec.readyTimeoutMs ?? 60_000;
     try {
@@ -365,17 +371,28 @@ async function waitReady(ready: Readiness, timeoutMs: number, signal: AbortSigna
 async function pollReady(ready: Readiness, timeoutMs: number, signal: AbortSignal): Promise<void> {
   const opts = { timeoutMs, intervalMs: 100 };
   // Once aborted, a check ends the poll loop with a throw-free `true` (the race has settled already).
-  const guard = <T>(check: () => Promise<T>) => async () => (signal.aborted ? true : check());
+  const guard =
+    <T>(check: () => Promise<T>) =>
+    async () =>
+      signal.aborted ? true : check();
   if ("http" in ready) {
     const status = ready.status ?? 200;
-    await waitFor(`GET ${ready.http} to answer ${status}`, guard(async () => {
-      const res = await fetch(ready.http, { signal: AbortSignal.timeout(2_000) });
-      await res.body?.cancel();
-      return res.status === status;
-    }), opts);
+    await waitFor(
+      `GET ${ready.http} to answer ${status}`,
+      guard(async () => {
+        const res = await fetch(ready.http, { signal: AbortSignal.timeout(2_000) });
+        await res.body?.cancel();
+        return res.status === status;
+      }),
+      opts,
+    );
   } else if ("tcp" in ready) {
     const { host, port } = ready.tcp;
-    await waitFor(`${host}:${port} to accept connections`, guard(() => canConnect(host, port)), opts);
+    await waitFor(
+      `${host}:${port} to accept connections`,
+      guard(() => canConnect(host, port)),
+      opts,
+    );
   } else {
     await waitFor(ready.probe, guard(ready.check), opts);
   }
@@ -470,7 +487,9 @@ function readStat(pid: number): ProcStat | undefined {
 
 function allPids(): number[] {
   try {
-    return readdirSync("/proc").filter((n) => /^\d+$/.test(n)).map(Number);
+    return readdirSync("/proc")
+      .filter((n) => /^\d+$/.test(n))
+      .map(Number);
   } catch {
     return []; // no /proc (macOS): only the group signals apply
   }
@@ -515,7 +534,8 @@ export function processesMentioning(dir: string): (ProcessId & { pgid: number; c
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
       const environ = cmdline.includes(dir) ? "" : readFileSync(`/proc/${pid}/environ`, "utf8");
       const st = readStat(pid);
-      if (st && (cmdline.includes(dir) || environ.includes(dir)) && isRunning(st)) out.push({ pid, pgid: st.pgid, startTime: st.startTime, cmdline });
+      if (st && (cmdline.includes(dir) || environ.includes(dir)) && isRunning(st))
+        out.push({ pid, pgid: st.pgid, startTime: st.startTime, cmdline });
     } catch {
       // gone meanwhile, or not ours to read
     }

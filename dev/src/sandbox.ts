@@ -41,5 +41,8 @@ export function kraneDataDirFor(dataDir: string, sandbox: "bwrap" | "none"): { d
   const outside = join("/var/tmp", `ctrl-dev-${createHash("sha256").update(dataDir).digest("hex").slice(0, 12)}`, "krane");
   mkdirSync(outside, { recursive: true });
   chmodSync(dirname(outside), 0o711);
-  return { dir: outside, note: `${dataDir} is not reachable by the sandboxes' unprivileged uids (a parent directory lacks o+x): krane keeps its data in ${outside}` };
+  return {
+    dir: outside,
+    note: `${dataDir} is not reachable by the sandboxes' unprivileged uids (a parent directory lacks o+x): krane keeps its data in ${outside}`,
+  };
 }

@@ -76,7 +76,11 @@ export async function checkUploadFlow(input: UploadCheckInput): Promise<UploadCh
     step = "PUT to the upload URL";
     const archive = tarGz([
       { name: "ctrl.json", content: JSON.stringify({ start: "node server.js", port: 8080, health: "/health" }) + "\n" },
-      { name: "server.js", content: "require('node:http').createServer((_, r) => r.end('hello from the dev self-check\\n')).listen(process.env.PORT ?? 8080);\n" },
+      {
+        name: "server.js",
+        content:
+          "require('node:http').createServer((_, r) => r.end('hello from the dev self-check\\n')).listen(process.env.PORT ?? 8080);\n",
+      },
     ]);
     const put = await fetch(uploadUrl, {
       method: "PUT",
@@ -90,7 +94,12 @@ export async function checkUploadFlow(input: UploadCheckInput): Promise<UploadCh
     step = "read the object back from S3";
     const stored = await input.storage.getObject(context);
     if (!stored) return { ok: false, step, error: `no object at ${context}` };
-    if (!Buffer.from(stored).equals(archive)) return { ok: false, step, error: `object at ${context} differs from what was uploaded (${stored.length} vs ${archive.length} bytes)` };
+    if (!Buffer.from(stored).equals(archive))
+      return {
+        ok: false,
+        step,
+        error: `object at ${context} differs from what was uploaded (${stored.length} vs ${archive.length} bytes)`,
+      };
     return { ok: true, context, bytes: archive.length };
   } catch (err) {
     return { ok: false, step, error: (err as Error).message };

@@ -122,18 +122,32 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
       },
       ready: {
         probe: "restate admin /health and ingress /restate/health to answer 200",
-        check: async () => (await fetch(`${urls.restateAdmin}/health`)).status === 200 && (await fetch(`${urls.restateIngress}/restate/health`)).status === 200,
+        check: async () =>
+          (await fetch(`${urls.restateAdmin}/health`)).status === 200 &&
+          (await fetch(`${urls.restateIngress}/restate/health`)).status === 200,
       },
       graceMs: 10_000,
       // Loopback only, and it must stay so: whoever reaches the ingress can start public workflows,
       // whoever reaches the admin API can register endpoints and read state (docs/security.md).
-      urls: { "restate ingress": `${urls.restateIngress}  (private: loopback only)`, "restate admin": `${urls.restateAdmin}  (private: loopback only, never expose)` },
+      urls: {
+        "restate ingress": `${urls.restateIngress}  (private: loopback only)`,
+        "restate admin": `${urls.restateAdmin}  (private: loopback only, never expose)`,
+      },
     },
     {
       kind: "service",
       name: "s3",
       command: process.execPath,
-      args: [join(require.resolve("s3rver/package.json"), "..", "bin", "s3rver.js"), "-d", s3Dir, "-a", "127.0.0.1", "-p", String(s.ports.s3), "--no-vhost-buckets"],
+      args: [
+        join(require.resolve("s3rver/package.json"), "..", "bin", "s3rver.js"),
+        "-d",
+        s3Dir,
+        "-a",
+        "127.0.0.1",
+        "-p",
+        String(s.ports.s3),
+        "--no-vhost-buckets",
+      ],
       ports: { http: s.ports.s3 },
       prepare: async () => {
         await mkdir(s3Dir, { recursive: true });
@@ -185,7 +199,14 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
       run: async (_outputs, log) => {
         const db = createDb({ url: databaseUrl, connectionLimit: 2 });
         try {
-          const credential = await ensureAgentCredential(db, { token: secrets.KRANE_TOKEN, name: "local stack krane", region: "local", advertiseHosts: ["127.0.0.1"], ports: localInstancePorts, now: Date.now() });
+          const credential = await ensureAgentCredential(db, {
+            token: secrets.KRANE_TOKEN,
+            name: "local stack krane",
+            region: "local",
+            advertiseHosts: ["127.0.0.1"],
+            ports: localInstancePorts,
+            now: Date.now(),
+          });
           log(`agent credential ${credential.id} (region local, 127.0.0.1:${localInstancePorts.low}-${localInstancePorts.high})`);
         } finally {
           await db.destroy();
@@ -199,7 +220,13 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
       name: "sentinel-artifact",
       after: ["s3"],
       run: async (_outputs, log): Promise<string> => {
-        const storage = createStorage({ endpoint: urls.s3, region: localS3.region, bucket: localS3.bucket, accessKeyId: localS3.accessKeyId, secretAccessKey: localS3.secretAccessKey });
+        const storage = createStorage({
+          endpoint: urls.s3,
+          region: localS3.region,
+          bucket: localS3.bucket,
+          accessKeyId: localS3.accessKeyId,
+          secretAccessKey: localS3.secretAccessKey,
+        });
         try {
           await storage.ensureBucket();
           const image = await packSentinelArtifact(storage);
@@ -282,7 +309,9 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
       ports: { http: kranePort },
       ready: { http: `http://127.0.0.1:${kranePort}/health` },
       graceMs: 15_000,
-      urls: { krane: `http://127.0.0.1:${kranePort}  (GET /logs/<instance>?lines=N with KRANE_TOKEN from secrets.env; instances on ports 20000-29999)` },
+      urls: {
+        krane: `http://127.0.0.1:${kranePort}  (GET /logs/<instance>?lines=N with KRANE_TOKEN from secrets.env; instances on ports 20000-29999)`,
+      },
     },
     {
       // The edge (apps/frontline/README.md): routes by Host to sentinels or instances of region `local`.
@@ -304,12 +333,13 @@ export function stackSpecs(s: StackSettings): StepSpec[] {
       },
       ports: { http: frontlinePort, ...(acme.enabled ? { https: acmePorts.frontlineHttps } : {}) },
       ready: { http: `http://127.0.0.1:${frontlinePort}/_ctrl/health` },
-      urls: { frontline: `http://127.0.0.1:${frontlinePort}  (curl -H 'Host: hello-production-local.ctrl.localhost' …, or http://<domain>:${frontlinePort}/)` },
+      urls: {
+        frontline: `http://127.0.0.1:${frontlinePort}  (curl -H 'Host: hello-production-local.ctrl.localhost' …, or http://<domain>:${frontlinePort}/)`,
+      },
     },
     ...acme.steps,
   ];
 }
-
 
 /**
  * The local stack's Restate request identity: an ed25519 key made on the first run and kept in

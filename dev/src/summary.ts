@@ -2,7 +2,13 @@ import type { SeedResult } from "@ctrl/db";
 import type { ServiceSpec } from "./runner.js";
 
 /** The text printed once the stack is up: URLs, the root key (shown once) and curls to try. */
-export function summary(input: { services: ServiceSpec[]; apiUrl: string; seed: SeedResult; seconds: number; secretsFile?: string }): string {
+export function summary(input: {
+  services: ServiceSpec[];
+  apiUrl: string;
+  seed: SeedResult;
+  seconds: number;
+  secretsFile?: string;
+}): string {
   const rows = input.services.flatMap((s) => Object.entries(s.urls ?? {}));
   const width = Math.max(...rows.map(([k]) => k.length), "root key".length);
   const { seed } = input;
@@ -17,7 +23,9 @@ export function summary(input: { services: ServiceSpec[]; apiUrl: string; seed: 
     `  ${"root key".padEnd(width)}  ${seed.rootKey}`,
     `  ${"".padEnd(width)}  ↑ shown once: it is stored hashed. Each \`pnpm dev\` mints a new one; old ones keep working.`,
     ...(input.secretsFile
-      ? [`  ${"secrets".padEnd(width)}  ${input.secretsFile}  (mode 0600: CTRL_OPERATOR_TOKEN, CTRL_FRONTLINE_TOKEN, KRANE_TOKEN, KRANE_VAULT_MASTER_KEYS; generated once, delete to rotate)`]
+      ? [
+          `  ${"secrets".padEnd(width)}  ${input.secretsFile}  (mode 0600: CTRL_OPERATOR_TOKEN, CTRL_FRONTLINE_TOKEN, KRANE_TOKEN, KRANE_VAULT_MASTER_KEYS; generated once, delete to rotate)`,
+        ]
       : []),
     "",
     "Ask for an upload URL:",

@@ -5,7 +5,19 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Ports } from "../src/config.js";
 import { restateIdentityOf, restateToml } from "../src/specs.js";
 
-const ports: Ports = { api: 7070, grpc: 7071, restateIngress: 8080, restateAdmin: 9070, restateNode: 5122, s3: 9000, worker: 9080, workerHealth: 9081, mysql: 3307, frontline: 8000, krane: 7090 };
+const ports: Ports = {
+  api: 7070,
+  grpc: 7071,
+  restateIngress: 8080,
+  restateAdmin: 9070,
+  restateNode: 5122,
+  s3: 9000,
+  worker: 9080,
+  workerHealth: 9081,
+  mysql: 3307,
+  frontline: 8000,
+  krane: 7090,
+};
 const dirs: string[] = [];
 afterEach(async () => {
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });

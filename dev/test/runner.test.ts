@@ -8,7 +8,16 @@ function httpService(name: string, port: number, extra: Partial<ServiceSpec> & {
   const script =
     extra.script ??
     `require("node:http").createServer((q, r) => r.end("ok")).listen(${port}, "127.0.0.1", () => console.log("${name} listening"));`;
-  return { kind: "service", name, command: process.execPath, args: ["-e", script], ports: { http: port }, ready: { http: `http://127.0.0.1:${port}/` }, readyTimeoutMs: 10_000, ...extra };
+  return {
+    kind: "service",
+    name,
+    command: process.execPath,
+    args: ["-e", script],
+    ports: { http: port },
+    ready: { http: `http://127.0.0.1:${port}/` },
+    readyTimeoutMs: 10_000,
+    ...extra,
+  };
 }
 
 function isAlive(pid: number): boolean {
@@ -26,7 +35,11 @@ interface Recorder {
   events: { line(name: string, line: string): void; crashed(name: string): void };
 }
 function recorder(): Recorder {
-  const r: Recorder = { lines: [], crashes: [], events: { line: (name, line) => r.lines.push({ name, line }), crashed: (name) => r.crashes.push(name) } };
+  const r: Recorder = {
+    lines: [],
+    crashes: [],
+    events: { line: (name, line) => r.lines.push({ name, line }), crashed: (name) => r.crashes.push(name) },
+  };
   return r;
 }
 const lineIndex = (r: Recorder, name: string, prefix: string) => r.lines.findIndex((l) => l.name === name && l.line.startsWith(prefix));
@@ -71,7 +84,10 @@ describe("StackRunner", () => {
       console.log("child pid " + child.pid);
       require("node:http").createServer((q, r) => r.end("parent")).listen(${parentPort}, "127.0.0.1");`;
     const r = recorder();
-    runner = new StackRunner([httpService("stubborn", parentPort, { script, graceMs: 300, ready: { http: `http://127.0.0.1:${childPort}/` } })], r.events);
+    runner = new StackRunner(
+      [httpService("stubborn", parentPort, { script, graceMs: 300, ready: { http: `http://127.0.0.1:${childPort}/` } })],
+      r.events,
+    );
     await runner.start();
     const childPid = Number(r.lines.find((l) => l.line.startsWith("child pid "))!.line.slice("child pid ".length));
     expect(isAlive(childPid)).toBe(true);
@@ -90,7 +106,10 @@ describe("StackRunner", () => {
       const child = spawn(process.execPath, ["-e", 'require("node:http").createServer((q, r) => r.end("own session")).listen(${childPort}, "127.0.0.1")'], { detached: true, stdio: "ignore" });
       child.unref();
       require("node:http").createServer((q, r) => r.end("parent")).listen(${parentPort}, "127.0.0.1");`;
-    runner = new StackRunner([httpService("agent", parentPort, { script, ready: { http: `http://127.0.0.1:${childPort}/` } })], recorder().events);
+    runner = new StackRunner(
+      [httpService("agent", parentPort, { script, ready: { http: `http://127.0.0.1:${childPort}/` } })],
+      recorder().events,
+    );
     await runner.start();
     await runner.stop();
     await waitForPortFree(childPort, 5_000);
@@ -100,7 +119,10 @@ describe("StackRunner", () => {
     const [pa, pb] = [await freePort(), await freePort()];
     const r = recorder();
     runner = new StackRunner(
-      [httpService("a", pa), httpService("broken", pb, { after: ["a"], script: `console.error("cannot open config file"); process.exit(3)` })],
+      [
+        httpService("a", pa),
+        httpService("broken", pb, { after: ["a"], script: `console.error("cannot open config file"); process.exit(3)` }),
+      ],
       r.events,
     );
     const err = await runner.start().catch((e: unknown) => e);

@@ -14,7 +14,13 @@ describe("tarGz", () => {
     try {
       const binary = Uint8Array.from({ length: 1500 }, (_, i) => i % 251);
       const archive = join(dir, "context.tar.gz");
-      await writeFile(archive, tarGz([{ name: "ctrl.json", content: '{"start":"node server.js"}\n' }, { name: "bin/data", content: binary, mode: 0o755 }]));
+      await writeFile(
+        archive,
+        tarGz([
+          { name: "ctrl.json", content: '{"start":"node server.js"}\n' },
+          { name: "bin/data", content: binary, mode: 0o755 },
+        ]),
+      );
       const { stdout } = await run("tar", ["tzvf", archive]);
       expect(stdout).toMatch(/-rw-r--r-- .* 27 .* ctrl\.json/);
       expect(stdout).toMatch(/-rwxr-xr-x .* 1500 .* bin\/data/);

@@ -17,7 +17,19 @@ const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).h
 const serverUrl = process.env.TEST_DATABASE_URL ?? "mysql://root@127.0.0.1:3306";
 const databaseName = `ctrl_devstack_${process.pid}_${Date.now().toString(36)}`;
 
-const portNames = ["API", "GRPC", "RESTATE_INGRESS", "RESTATE_ADMIN", "RESTATE_NODE", "S3", "WORKER", "WORKER_HEALTH", "MYSQL", "FRONTLINE", "KRANE"] as const;
+const portNames = [
+  "API",
+  "GRPC",
+  "RESTATE_INGRESS",
+  "RESTATE_ADMIN",
+  "RESTATE_NODE",
+  "S3",
+  "WORKER",
+  "WORKER_HEALTH",
+  "MYSQL",
+  "FRONTLINE",
+  "KRANE",
+] as const;
 
 // Ports below the kernel's ephemeral range (32768+ here): a port from freePort() can be taken as the
 // source port of some outgoing connection in the seconds before the stack binds it (seen on a busy
@@ -35,7 +47,13 @@ async function quietPort(): Promise<number> {
 async function stackEnv(dataDir: string, extra: Record<string, string> = {}) {
   const ports: Record<string, number> = {};
   for (const name of portNames) ports[name] = await quietPort();
-  const env: Record<string, string> = { ...(process.env as Record<string, string>), CTRL_DEV_DATA_DIR: dataDir, NO_COLOR: "1", CTRL_DEV_ACME: "off", ...extra };
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    CTRL_DEV_DATA_DIR: dataDir,
+    NO_COLOR: "1",
+    CTRL_DEV_ACME: "off",
+    ...extra,
+  };
   for (const [name, port] of Object.entries(ports)) env[`CTRL_DEV_${name}_PORT`] = String(port);
   return { env, ports };
 }
@@ -113,7 +131,8 @@ describe("pnpm dev", () => {
     expect(names("stopping \\(pid"), out).toEqual(names("started pid").reverse());
     // Nothing of the stack survives it, not even what krane started in sessions of its own.
     expect(processesMentioning(dataDirOf(env) + "/")).toEqual([]);
-    for (const name of ["API", "GRPC", "RESTATE_INGRESS", "RESTATE_ADMIN", "S3", "WORKER", "WORKER_HEALTH", "FRONTLINE", "KRANE"]) await waitForPortFree(ports[name]!, 5_000);
+    for (const name of ["API", "GRPC", "RESTATE_INGRESS", "RESTATE_ADMIN", "S3", "WORKER", "WORKER_HEALTH", "FRONTLINE", "KRANE"])
+      await waitForPortFree(ports[name]!, 5_000);
   });
 
   it("with a private mariadbd: the printed key and curl work from outside, and SIGTERM stops everything", async (ctx) => {
@@ -128,7 +147,13 @@ describe("pnpm dev", () => {
     procs.push(stack);
     const died = stack.exited.then((e) => Promise.reject(new Error(`the stack exited (code ${e.code}):\n${stack.tail(80)}`)));
     died.catch(() => undefined);
-    await Promise.race([waitFor("the stack to be up and self-checked", () => stack.tail(400).includes("running; Ctrl-C to stop"), { timeoutMs: 90_000, intervalMs: 100 }), died]);
+    await Promise.race([
+      waitFor("the stack to be up and self-checked", () => stack.tail(400).includes("running; Ctrl-C to stop"), {
+        timeoutMs: 90_000,
+        intervalMs: 100,
+      }),
+      died,
+    ]);
     const out = stack.tail(400);
     expect(out).toContain(`a private mariadbd on 127.0.0.1:${ports.MYSQL}`);
     expect(out).toContain("✓ upload flow works");
@@ -161,7 +186,13 @@ describe("pnpm dev", () => {
     pidFiles.push(join(dataDir, "pids.json"));
     const died = first.exited.then((e) => Promise.reject(new Error(`the stack exited (code ${e.code}):\n${first.tail(80)}`)));
     died.catch(() => undefined);
-    await Promise.race([waitFor("the first stack to be up", () => first.tail(400).includes("running; Ctrl-C to stop"), { timeoutMs: 90_000, intervalMs: 100 }), died]);
+    await Promise.race([
+      waitFor("the first stack to be up", () => first.tail(400).includes("running; Ctrl-C to stop"), {
+        timeoutMs: 90_000,
+        intervalMs: 100,
+      }),
+      died,
+    ]);
     // The stack process killed the way a crash or `kill -9` would: its services keep running.
     const stackPid = Number(/dev\s+│ pid (\d+);/.exec(first.tail(400))![1]);
     expect(stackPid).toBe(first.child.pid);
@@ -186,13 +217,18 @@ describe("pnpm dev", () => {
         // already gone
       }
     }
-    await waitFor("the leftovers to be gone", async () => {
-      const left = await leftoverProcesses(join(dataDir, "pids.json"));
-      if (left.length) throw new Error(`still running: ${left.map((l) => l.name).join(", ")}`);
-      return true;
-    }, { timeoutMs: 30_000 });
+    await waitFor(
+      "the leftovers to be gone",
+      async () => {
+        const left = await leftoverProcesses(join(dataDir, "pids.json"));
+        if (left.length) throw new Error(`still running: ${left.map((l) => l.name).join(", ")}`);
+        return true;
+      },
+      { timeoutMs: 30_000 },
+    );
     await waitFor("nothing to mention the data dir", () => processesMentioning(dataDir + "/").length === 0, { timeoutMs: 30_000 });
-    for (const name of ["API", "GRPC", "RESTATE_INGRESS", "RESTATE_ADMIN", "S3", "WORKER", "WORKER_HEALTH"]) await waitForPortFree(ports[name]!, 10_000);
+    for (const name of ["API", "GRPC", "RESTATE_INGRESS", "RESTATE_ADMIN", "S3", "WORKER", "WORKER_HEALTH"])
+      await waitForPortFree(ports[name]!, 10_000);
   });
 
   it("refuses to start when a port is taken, naming the port and its owner in the stack", async () => {

@@ -13,7 +13,12 @@ const identity = {
 
 // `GET /env?name=X` echoes variable X only when X is listed in HELLO_ECHO_ENV (comma list), so the
 // example never dumps secrets by default. (Not CTRL_*: deployments may not set CTRL_* variables.)
-const echoable = new Set((process.env.HELLO_ECHO_ENV ?? "").split(",").map((s) => s.trim()).filter(Boolean));
+const echoable = new Set(
+  (process.env.HELLO_ECHO_ENV ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 
 const openapi = {
   openapi: "3.1.0",

@@ -55,7 +55,9 @@ function processes() {
       /* gone */
     }
   }
-  const controlPlane = names.filter((n) => /krane|ctrl-api|ctrl-worker|restate|mariadb|mysqld|s3rver|vitest|frontline|sentinel|tsx/.test(n));
+  const controlPlane = names.filter((n) =>
+    /krane|ctrl-api|ctrl-worker|restate|mariadb|mysqld|s3rver|vitest|frontline|sentinel|tsx/.test(n),
+  );
   return { escaped: controlPlane.length > 0 || names.length > 40, detail: { count: names.length, controlPlane } };
 }
 
@@ -125,7 +127,10 @@ function setuid(writableDir) {
     const mounts = readFileSync("/proc/self/mountinfo", "utf8");
     rmSync(f, { force: true });
     const rootSuid = st.uid === 0 && (st.mode & 0o4000) !== 0;
-    return { escaped: rootSuid || process.getuid() === 0, detail: { uid: process.getuid(), fileUid: st.uid, setuidBit: (st.mode & 0o4000) !== 0, nosuidMounts: mounts.includes("nosuid") } };
+    return {
+      escaped: rootSuid || process.getuid() === 0,
+      detail: { uid: process.getuid(), fileUid: st.uid, setuidBit: (st.mode & 0o4000) !== 0, nosuidMounts: mounts.includes("nosuid") },
+    };
   } catch (err) {
     return { escaped: process.getuid() === 0, detail: { uid: process.getuid(), error: err.code ?? String(err) } };
   }
@@ -166,7 +171,10 @@ function forkBomb(max = 3000) {
 }
 
 /** Runs every probe; `where` is "build" or "app". */
-export async function runProbes(where, { appDir = process.cwd(), writableDir = process.env.HOME ?? "/tmp", ownPort = Number(process.env.PORT ?? 0) } = {}) {
+export async function runProbes(
+  where,
+  { appDir = process.cwd(), writableDir = process.env.HOME ?? "/tmp", ownPort = Number(process.env.PORT ?? 0) } = {},
+) {
   const t = targets();
   const secrets = (t.secrets ?? []).filter(Boolean);
   const out = {

@@ -19,7 +19,12 @@ createServer(async (req, res) => {
     res.end(JSON.stringify(body));
   };
   if (req.url === "/health") return json(200, { status: "ok" });
-  if (req.url === "/") return json(200, { message: "hostile app, still serving its own page", instanceId: process.env.CTRL_INSTANCE_ID ?? null, pid: process.pid });
+  if (req.url === "/")
+    return json(200, {
+      message: "hostile app, still serving its own page",
+      instanceId: process.env.CTRL_INSTANCE_ID ?? null,
+      pid: process.pid,
+    });
   if (req.url === "/report") return json(200, { app: await runProbes("app", { appDir: process.cwd() }), build });
   json(404, { error: "not found" });
 }).listen(port, () => console.log(`hostile listening on ${port}`));

@@ -96,11 +96,13 @@ const commandOptions = {
 export function usage(command?: CommandName): string {
   const common = "Common flags: --api-url URL (or CTRL_API_URL), --root-key KEY (or CTRL_ROOT_KEY), --json, -h/--help";
   const lines: Record<CommandName, string> = {
-    deploy: "ctrl deploy [dir] --project ID [--env production] [--branch NAME] [--image REF] [--dockerfile PATH] [--no-wait] [--timeout SECONDS] [--frontline-port PORT]\n  Packs dir (default .) honouring .gitignore and .ctrlignore, uploads it, creates a deployment and follows it until ready or failed.\n  With --image REF, deploys that image or artifact reference instead of building.",
+    deploy:
+      "ctrl deploy [dir] --project ID [--env production] [--branch NAME] [--image REF] [--dockerfile PATH] [--no-wait] [--timeout SECONDS] [--frontline-port PORT]\n  Packs dir (default .) honouring .gitignore and .ctrlignore, uploads it, creates a deployment and follows it until ready or failed.\n  With --image REF, deploys that image or artifact reference instead of building.",
     status: "ctrl status <deployment-id>\n  Shows a deployment: status, steps, hostnames, error.",
     list: "ctrl list --project ID (or CTRL_PROJECT_ID) [--env SLUG] [--limit N]\n  Lists a project's deployments, newest first.",
     logs: "ctrl logs <deployment-id> [--follow]\n  Prints the build log; --follow keeps printing until the deployment finishes.",
-    rollback: "ctrl rollback <target-deployment-id> [--source ID]\n  Points the live and environment domains back at the target (an earlier ready deployment) and pins the project.\n  The source defaults to the deployment currently serving the target's environment.",
+    rollback:
+      "ctrl rollback <target-deployment-id> [--source ID]\n  Points the live and environment domains back at the target (an earlier ready deployment) and pins the project.\n  The source defaults to the deployment currently serving the target's environment.",
     promote: "ctrl promote <deployment-id>\n  Points the live and environment domains at the deployment and clears the rollback pin.",
     fleet:
       "ctrl fleet rollout --image REF [--waves 1,5,25,50,100] [--webhook URL] [--concurrency N] [--follow]\n" +
@@ -110,7 +112,10 @@ export function usage(command?: CommandName): string {
     help: "ctrl help [command]",
   };
   if (command) return `${lines[command]}\n${common}`;
-  return `ctrl — deploy a directory and follow it to a live URL\n\n${commandNames.filter((c) => c !== "help").map((c) => lines[c]).join("\n\n")}\n\n${common}`;
+  return `ctrl — deploy a directory and follow it to a live URL\n\n${commandNames
+    .filter((c) => c !== "help")
+    .map((c) => lines[c])
+    .join("\n\n")}\n\n${common}`;
 }
 
 function positiveInt(value: string | undefined, flag: string, fallback: number): number {
@@ -122,7 +127,8 @@ function positiveInt(value: string | undefined, flag: string, fallback: number):
 function one(positionals: string[], what: string, command: CommandName, optional = false): string | undefined {
   if (positionals.length > 1) throw new UsageError(`${command} takes one ${what}, got ${positionals.length}: ${positionals.join(" ")}`);
   const value = positionals[0];
-  if (!optional && (value === undefined || value.trim() === "")) throw new UsageError(`${command} needs a ${what}: ${usage(command).split("\n")[0]}`);
+  if (!optional && (value === undefined || value.trim() === ""))
+    throw new UsageError(`${command} needs a ${what}: ${usage(command).split("\n")[0]}`);
   return value;
 }
 
@@ -134,6 +140,7 @@ export function parseCliArgs(argv: string[]): ParsedCommand {
     throw new UsageError(`unknown command "${first}": expected one of ${commandNames.join(", ")}`);
   }
   const command = first as CommandName;
+  // biome-ignore lint/suspicious/noImplicitAnyLet: typed by the parseArgs call it is assigned from
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: { ...globalOptions, ...commandOptions[command] }, allowPositionals: true, strict: true });
@@ -147,7 +154,12 @@ export function parseCliArgs(argv: string[]): ParsedCommand {
     if (value.trim() === "") throw new UsageError(`--${name} must not be empty`);
     return value.trim();
   };
-  const flags: GlobalFlags = { json: v.json === true, help: v.help === true, ...(str("api-url") ? { apiUrl: str("api-url") } : {}), ...(str("root-key") ? { rootKey: str("root-key") } : {}) };
+  const flags: GlobalFlags = {
+    json: v.json === true,
+    help: v.help === true,
+    ...(str("api-url") ? { apiUrl: str("api-url") } : {}),
+    ...(str("root-key") ? { rootKey: str("root-key") } : {}),
+  };
   const pos = parsed.positionals;
   if (flags.help || command === "help") {
     const topic = command === "help" ? pos[0] : command;
@@ -178,21 +190,35 @@ export function parseCliArgs(argv: string[]): ParsedCommand {
       return { command, deploymentId: one(pos, "deployment id", command)!, flags };
     case "list":
       if (pos.length) throw new UsageError(`list takes no arguments, got: ${pos.join(" ")}`);
-      return { command, flags: { ...flags, ...(str("project") ? { project: str("project") } : {}), ...(str("env") ? { env: str("env") } : {}), limit: positiveInt(str("limit"), "--limit", 20) } };
+      return {
+        command,
+        flags: {
+          ...flags,
+          ...(str("project") ? { project: str("project") } : {}),
+          ...(str("env") ? { env: str("env") } : {}),
+          limit: positiveInt(str("limit"), "--limit", 20),
+        },
+      };
     case "logs":
       return { command, deploymentId: one(pos, "deployment id", command)!, flags: { ...flags, follow: v.follow === true } };
     case "rollback":
-      return { command, targetId: one(pos, "target deployment id", command)!, flags: { ...flags, ...(str("source") ? { source: str("source") } : {}) } };
+      return {
+        command,
+        targetId: one(pos, "target deployment id", command)!,
+        flags: { ...flags, ...(str("source") ? { source: str("source") } : {}) },
+      };
     case "promote":
       return { command, deploymentId: one(pos, "deployment id", command)!, flags };
     case "fleet": {
       const action = one(pos, `action (${fleetActions.join(", ")})`, command)!;
-      if (!(fleetActions as readonly string[]).includes(action)) throw new UsageError(`unknown fleet action "${action}": expected one of ${fleetActions.join(", ")}`);
+      if (!(fleetActions as readonly string[]).includes(action))
+        throw new UsageError(`unknown fleet action "${action}": expected one of ${fleetActions.join(", ")}`);
       const wavesText = str("waves");
       let waves: number[] | undefined;
       if (wavesText !== undefined) {
         const parts = wavesText.split(",").map((p) => p.trim());
-        if (parts.some((p) => !/^\d+$/.test(p))) throw new UsageError(`--waves must be comma-separated whole percentages, e.g. 1,5,25,50,100 (got "${wavesText}")`);
+        if (parts.some((p) => !/^\d+$/.test(p)))
+          throw new UsageError(`--waves must be comma-separated whole percentages, e.g. 1,5,25,50,100 (got "${wavesText}")`);
         waves = parts.map(Number);
       }
       if (action === "rollout" && !str("image")) throw new UsageError("fleet rollout needs --image REF");

@@ -34,18 +34,30 @@ export async function callPublicApi<T>(config: CliConfig, endpoint: string, body
       ...(signal ? { signal } : {}),
     });
   } catch (err) {
-    throw new Error(`cannot reach ctrl-api at ${config.apiUrl}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
+    throw new Error(
+      `cannot reach ctrl-api at ${config.apiUrl}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`,
+    );
   }
   const text = await res.text();
   let envelope: Envelope<T>;
   try {
     envelope = JSON.parse(text) as Envelope<T>;
   } catch {
-    throw new ApiError(res.status, "Unexpected response", `${endpoint} answered ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`);
+    throw new ApiError(
+      res.status,
+      "Unexpected response",
+      `${endpoint} answered ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`,
+    );
   }
   if (!res.ok || envelope.error) {
     const e = envelope.error ?? {};
-    throw new ApiError(e.status ?? res.status, e.title ?? "Error", e.detail ?? `HTTP ${res.status}`, e.errors ?? [], envelope.meta?.requestId);
+    throw new ApiError(
+      e.status ?? res.status,
+      e.title ?? "Error",
+      e.detail ?? `HTTP ${res.status}`,
+      e.errors ?? [],
+      envelope.meta?.requestId,
+    );
   }
   if (envelope.data === undefined) throw new ApiError(res.status, "Unexpected response", `${endpoint} answered without data`);
   return envelope.data;

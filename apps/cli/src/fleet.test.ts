@@ -6,8 +6,22 @@ import { renderRollout } from "./commands/fleet.js";
 
 describe("ctrl fleet arguments", () => {
   it("parses rollout with waves, webhook and --json", () => {
-    const p = parseCliArgs(["fleet", "rollout", "--image", "s3://b/k@sha256:" + "a".repeat(64), "--waves", "1,5,25,50,100", "--webhook", "https://hooks.example/x", "--json"]);
-    expect(p).toMatchObject({ command: "fleet", action: "rollout", flags: { waves: [1, 5, 25, 50, 100], webhook: "https://hooks.example/x", json: true } });
+    const p = parseCliArgs([
+      "fleet",
+      "rollout",
+      "--image",
+      "s3://b/k@sha256:" + "a".repeat(64),
+      "--waves",
+      "1,5,25,50,100",
+      "--webhook",
+      "https://hooks.example/x",
+      "--json",
+    ]);
+    expect(p).toMatchObject({
+      command: "fleet",
+      action: "rollout",
+      flags: { waves: [1, 5, 25, 50, 100], webhook: "https://hooks.example/x", json: true },
+    });
   });
 
   it("parses resume --retry-failed and status --follow", () => {
@@ -38,7 +52,9 @@ describe("ctrl fleet status view", () => {
         { index: 1, percent: 50, size: 1, cumulative: 2, status: "running", succeeded: 0, failed: 1 },
         { index: 2, percent: 100, size: 2, cumulative: 4, status: "pending", succeeded: 1 },
       ],
-      targets: [{ sentinelId: "se_b", region: "r2", outcome: "failed", reason: "start_failed", message: "exited with code 3", exitCode: 3 }],
+      targets: [
+        { sentinelId: "se_b", region: "r2", outcome: "failed", reason: "start_failed", message: "exited with code 3", exitCode: 3 },
+      ],
     });
     const text = renderRollout(r);
     expect(text).toContain("rollout ro_1  paused (failures)");

@@ -24,7 +24,12 @@ const sleep = (ms: number, signal: AbortSignal) =>
  * closes (`WatchDeployment` stream, reconnected if it breaks) and the build log's new lines
  * (`GetDeploymentLogs`, polled). Returns the final deployment (`GetDeployment`).
  */
-export async function followDeployment(client: Client<typeof DeploymentService>, deploymentId: string, out: Output, options: FollowOptions): Promise<Deployment> {
+export async function followDeployment(
+  client: Client<typeof DeploymentService>,
+  deploymentId: string,
+  out: Output,
+  options: FollowOptions,
+): Promise<Deployment> {
   const stop = new AbortController();
   const deadline = setTimeout(() => stop.abort(new Error("timeout")), options.timeoutMs);
   let afterSeq = 0n;
@@ -89,7 +94,9 @@ export async function followDeployment(client: Client<typeof DeploymentService>,
       }
     }
     if (stop.signal.aborted) {
-      throw new Error(`stopped following after ${Math.round(options.timeoutMs / 1000)} s; the deployment goes on — check it with \`ctrl status ${deploymentId}\``);
+      throw new Error(
+        `stopped following after ${Math.round(options.timeoutMs / 1000)} s; the deployment goes on — check it with \`ctrl status ${deploymentId}\``,
+      );
     }
     finished = true;
     await logs;

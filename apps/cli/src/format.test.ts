@@ -18,8 +18,26 @@ describe("progress bar", () => {
 
 describe("formatting", () => {
   it("formats steps, durations and URLs", () => {
-    expect(formatStep({ step: "build:install", status: "completed", message: "npm ci succeeded", errorMessage: "", createdAt: 1000n, endedAt: 4100n })).toBe("✓ build:install  npm ci succeeded (3.1 s)");
-    expect(formatStep({ step: "build:compile", status: "failed", message: "a build command failed", errorMessage: "exit 2\nboom", createdAt: 1n, endedAt: 0n })).toBe("✗ build:compile  a build command failed\n    exit 2\n    boom");
+    expect(
+      formatStep({
+        step: "build:install",
+        status: "completed",
+        message: "npm ci succeeded",
+        errorMessage: "",
+        createdAt: 1000n,
+        endedAt: 4100n,
+      }),
+    ).toBe("✓ build:install  npm ci succeeded (3.1 s)");
+    expect(
+      formatStep({
+        step: "build:compile",
+        status: "failed",
+        message: "a build command failed",
+        errorMessage: "exit 2\nboom",
+        createdAt: 1n,
+        endedAt: 0n,
+      }),
+    ).toBe("✗ build:compile  a build command failed\n    exit 2\n    boom");
     expect(formatDuration(125_000)).toBe("2 m 05 s");
     expect(hostnameUrl("app-preview-ws.ctrl.localhost", 8000)).toBe("http://app-preview-ws.ctrl.localhost:8000/");
     expect(hostnameUrl("a.example.com")).toBe("http://a.example.com/");
@@ -27,7 +45,8 @@ describe("formatting", () => {
 });
 
 describe("currentEnvironmentDeployment", () => {
-  const d = (id: string, env: string, status: DeploymentStatus, hostnames: string[]) => create(DeploymentSchema, { id, environmentId: env, status, hostnames });
+  const d = (id: string, env: string, status: DeploymentStatus, hostnames: string[]) =>
+    create(DeploymentSchema, { id, environmentId: env, status, hostnames });
   it("picks the ready deployment of the same environment holding the environment domain", () => {
     const target = d("d_old", "env_p", DeploymentStatus.READY, ["app-git-abc1234-ws.ctrl.localhost"]);
     const list = [

@@ -57,7 +57,14 @@ export function deploymentJson(d: Deployment) {
     failedStep: d.failedStep || undefined,
     createdAt: Number(d.createdAt),
     updatedAt: Number(d.updatedAt),
-    steps: d.steps.map((s) => ({ step: s.step, status: s.status, message: s.message, errorMessage: s.errorMessage || undefined, createdAt: Number(s.createdAt), endedAt: Number(s.endedAt) || undefined })),
+    steps: d.steps.map((s) => ({
+      step: s.step,
+      status: s.status,
+      message: s.message,
+      errorMessage: s.errorMessage || undefined,
+      createdAt: Number(s.createdAt),
+      endedAt: Number(s.endedAt) || undefined,
+    })),
   };
 }
 
@@ -68,7 +75,10 @@ export function formatDeployment(d: Deployment, frontlinePort?: number): string 
     `status      ${statusName(d.status)}${d.failedStep ? ` (failed at ${d.failedStep})` : ""}`,
     `project     ${d.projectId}   environment ${d.environmentId}`,
   ];
-  if (d.gitBranch || d.gitCommitSha) lines.push(`git         ${d.gitBranch}${d.gitCommitSha ? ` @ ${d.gitCommitSha.slice(0, 7)}` : ""}${d.gitCommitMessage ? ` ${d.gitCommitMessage.split("\n")[0]}` : ""}`);
+  if (d.gitBranch || d.gitCommitSha)
+    lines.push(
+      `git         ${d.gitBranch}${d.gitCommitSha ? ` @ ${d.gitCommitSha.slice(0, 7)}` : ""}${d.gitCommitMessage ? ` ${d.gitCommitMessage.split("\n")[0]}` : ""}`,
+    );
   if (d.image) lines.push(`image       ${d.image}`);
   if (d.createdAt > 0n) lines.push(`created     ${new Date(Number(d.createdAt)).toISOString()}`);
   if (d.hostnames.length) lines.push("hostnames", ...d.hostnames.map((h) => `  ${hostnameUrl(h, frontlinePort)}`));

@@ -42,13 +42,31 @@ describe("readGitMetadata (real git)", () => {
     expect(await readGitMetadata(plain)).toBeUndefined();
     await rm(plain, { recursive: true });
 
-    const git = (...args: string[]) => execFileSync("git", ["-C", dir, ...args], { env: { ...process.env, GIT_AUTHOR_NAME: "Grace", GIT_AUTHOR_EMAIL: "grace@example.com", GIT_COMMITTER_NAME: "Grace", GIT_COMMITTER_EMAIL: "grace@example.com", GIT_AUTHOR_DATE: "1700000000 +0000", GIT_COMMITTER_DATE: "1700000000 +0000" } }).toString();
+    const git = (...args: string[]) =>
+      execFileSync("git", ["-C", dir, ...args], {
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: "Grace",
+          GIT_AUTHOR_EMAIL: "grace@example.com",
+          GIT_COMMITTER_NAME: "Grace",
+          GIT_COMMITTER_EMAIL: "grace@example.com",
+          GIT_AUTHOR_DATE: "1700000000 +0000",
+          GIT_COMMITTER_DATE: "1700000000 +0000",
+        },
+      }).toString();
     git("init", "-q", "-b", "release/1.0");
     await writeFile(join(dir, "a.txt"), "1");
     git("add", ".");
     git("commit", "-q", "-m", "First commit\n\nWith a body");
     const meta = await readGitMetadata(dir);
-    expect(meta).toMatchObject({ branch: "release/1.0", message: "First commit\n\nWith a body", authorName: "Grace", authorEmail: "grace@example.com", timestampMs: 1_700_000_000_000, dirty: false });
+    expect(meta).toMatchObject({
+      branch: "release/1.0",
+      message: "First commit\n\nWith a body",
+      authorName: "Grace",
+      authorEmail: "grace@example.com",
+      timestampMs: 1_700_000_000_000,
+      dirty: false,
+    });
     expect(meta?.sha).toBe(git("rev-parse", "HEAD").trim());
     await writeFile(join(dir, "a.txt"), "2");
     expect((await readGitMetadata(dir))?.dirty).toBe(true);

@@ -18,7 +18,9 @@ export interface GitMetadata {
 export const gitLogFormat = "%H%x00%an%x00%ae%x00%ct%x00%B";
 
 /** Parses `git log -1 --format=<gitLogFormat>` output; undefined when it is not that. */
-export function parseGitLog(output: string): Pick<GitMetadata, "sha" | "message" | "authorName" | "authorEmail" | "timestampMs"> | undefined {
+export function parseGitLog(
+  output: string,
+): Pick<GitMetadata, "sha" | "message" | "authorName" | "authorEmail" | "timestampMs"> | undefined {
   const [sha, authorName, authorEmail, seconds, ...body] = output.split("\0");
   if (!sha || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha.trim())) return undefined;
   if (!seconds || !/^\d+$/.test(seconds.trim())) return undefined;
@@ -39,9 +41,14 @@ export function parseBranch(output: string): string | undefined {
 
 function git(dir: string, args: string[]): Promise<string | undefined> {
   return new Promise((resolve) => {
-    execFile("git", ["-C", dir, ...args], { timeout: 10_000, maxBuffer: 4 * 1024 * 1024, env: { ...process.env, GIT_OPTIONAL_LOCKS: "0", LC_ALL: "C" } }, (err, stdout) => {
-      resolve(err ? undefined : stdout);
-    });
+    execFile(
+      "git",
+      ["-C", dir, ...args],
+      { timeout: 10_000, maxBuffer: 4 * 1024 * 1024, env: { ...process.env, GIT_OPTIONAL_LOCKS: "0", LC_ALL: "C" } },
+      (err, stdout) => {
+        resolve(err ? undefined : stdout);
+      },
+    );
   });
 }
 

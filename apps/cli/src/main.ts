@@ -27,7 +27,13 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
     switch (parsed.command) {
       case "deploy": {
         const { deployCommand } = await import("./commands/deploy.js");
-        return await deployCommand(config, parsed.dir, { ...parsed.flags, ...(parsed.flags.frontlinePort === undefined && frontlinePort ? { frontlinePort } : {}) }, output, env);
+        return await deployCommand(
+          config,
+          parsed.dir,
+          { ...parsed.flags, ...(parsed.flags.frontlinePort === undefined && frontlinePort ? { frontlinePort } : {}) },
+          output,
+          env,
+        );
       }
       case "status": {
         const { statusCommand } = await import("./commands/status.js");
@@ -58,6 +64,18 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
 
 function ConnectErrorCodeName(err: ConnectError): string {
   // Connect's Code enum is numeric; its names in snake_case match the API's error codes.
-  const names: Record<number, string> = { 3: "invalid_argument", 5: "not_found", 6: "already_exists", 7: "permission_denied", 9: "failed_precondition", 14: "unavailable", 16: "unauthenticated", 13: "internal", 12: "unimplemented", 4: "deadline_exceeded", 1: "canceled" };
+  const names: Record<number, string> = {
+    3: "invalid_argument",
+    5: "not_found",
+    6: "already_exists",
+    7: "permission_denied",
+    9: "failed_precondition",
+    14: "unavailable",
+    16: "unauthenticated",
+    13: "internal",
+    12: "unimplemented",
+    4: "deadline_exceeded",
+    1: "canceled",
+  };
   return names[err.code] ?? `code ${err.code}`;
 }

@@ -10,7 +10,11 @@ export interface Output {
 }
 
 /** The output of one CLI run. */
-export function createOutput(json: boolean, stdout: NodeJS.WriteStream = process.stdout, stderr: NodeJS.WriteStream = process.stderr): Output {
+export function createOutput(
+  json: boolean,
+  stdout: NodeJS.WriteStream = process.stdout,
+  stderr: NodeJS.WriteStream = process.stderr,
+): Output {
   return {
     json,
     stdout,

@@ -12,15 +12,20 @@ export async function uploadFile(url: string, file: string, onProgress: (sent: n
   const target = new URL(url);
   const transport = target.protocol === "https:" ? https : http;
   return new Promise((resolve, reject) => {
-    const req = transport.request(target, { method: "PUT", headers: { "content-length": String(size), "content-type": "application/gzip" } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
-        if (res.statusCode && res.statusCode >= 200 && res.statusCode < 300) resolve({ bytes: size });
-        else reject(new Error(`upload failed: storage answered ${res.statusCode} ${Buffer.concat(chunks).toString("utf8").slice(0, 300)}`));
-      });
-      res.on("error", reject);
-    });
+    const req = transport.request(
+      target,
+      { method: "PUT", headers: { "content-length": String(size), "content-type": "application/gzip" } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          if (res.statusCode && res.statusCode >= 200 && res.statusCode < 300) resolve({ bytes: size });
+          else
+            reject(new Error(`upload failed: storage answered ${res.statusCode} ${Buffer.concat(chunks).toString("utf8").slice(0, 300)}`));
+        });
+        res.on("error", reject);
+      },
+    );
     req.on("error", (err) => reject(new Error(`upload failed: ${err.message}`)));
     let sent = 0;
     const body = createReadStream(file);

@@ -50,7 +50,9 @@ describe("ctrl through the real system", () => {
   }, 120_000);
 
   it("shows human progress: steps, status changes, the URLs", async () => {
-    const run = await sys.ctrl(["deploy", "examples/hello", ...project(), "--env", "preview", "--branch", "feature/progress"], { CTRL_FRONTLINE_PORT: String(sys.frontlinePort) });
+    const run = await sys.ctrl(["deploy", "examples/hello", ...project(), "--env", "preview", "--branch", "feature/progress"], {
+      CTRL_FRONTLINE_PORT: String(sys.frontlinePort),
+    });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/packed .*examples\/hello/);
     expect(run.stderr).toMatch(/deployment d_\w+ created \(preview, branch feature\/progress/);
@@ -84,7 +86,9 @@ describe("ctrl through the real system", () => {
     const status = await sys.ctrl(["status", first, "--json"]);
     expect(status.code).toBe(0);
     expect(status.json()).toMatchObject({ id: first, status: "READY" });
-    expect((status.json().steps as { step: string }[]).map((s) => s.step)).toEqual(expect.arrayContaining(["build:fetch", "build:upload", "readiness", "cutover"]));
+    expect((status.json().steps as { step: string }[]).map((s) => s.step)).toEqual(
+      expect.arrayContaining(["build:fetch", "build:upload", "readiness", "cutover"]),
+    );
     const human = await sys.ctrl(["status", first]);
     expect(human.stdout).toMatch(/status\s+READY/);
 
@@ -106,10 +110,14 @@ describe("ctrl through the real system", () => {
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const out = run.json();
     const host = (out.hostnames as string[]).find((h) => h.includes("-preview-"))!;
-    const res = await waitFor(`${host} to serve with-deps`, async () => {
-      const r = await sys.throughFrontline(host);
-      return r.status === 200 && r.body.includes(out.deploymentId as string) ? r : undefined;
-    }, { timeoutMs: 30_000, intervalMs: 50 });
+    const res = await waitFor(
+      `${host} to serve with-deps`,
+      async () => {
+        const r = await sys.throughFrontline(host);
+        return r.status === 200 && r.body.includes(out.deploymentId as string) ? r : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 50 },
+    );
     expect(res.body).toMatch(/^with-deps from d_\w+, built by npm run build, up \d+(ms|s|m)\n$/);
     const logs = await sys.ctrl(["logs", out.deploymentId as string]);
     expect(logs.stdout).toContain("$ npm ci");
@@ -128,7 +136,10 @@ describe("ctrl through the real system", () => {
 
   it("a failing build exits non-zero with the failing step and its log tail", async () => {
     const dir = await mkdtemp(join(sys.scratch, "broken-"));
-    await writeFile(join(dir, "ctrl.json"), JSON.stringify({ start: "node server.js", build: "echo checking types; echo 'src/app.ts(3,1): error TS1005' >&2; exit 1" }));
+    await writeFile(
+      join(dir, "ctrl.json"),
+      JSON.stringify({ start: "node server.js", build: "echo checking types; echo 'src/app.ts(3,1): error TS1005' >&2; exit 1" }),
+    );
     await writeFile(join(dir, "server.js"), "");
     const run = await sys.ctrl(["deploy", dir, ...project(), "--env", "preview"]);
     expect(run.code).toBe(1);
@@ -140,13 +151,28 @@ describe("ctrl through the real system", () => {
   it("a worker SIGKILLed during a build: the same ctrl deploy still ends ready, with one artifact", async () => {
     const dir = await mkdtemp(join(sys.scratch, "slow-"));
     await cp(join(repo, "examples/hello"), dir, { recursive: true });
-    await writeFile(join(dir, "ctrl.json"), JSON.stringify({ start: ["node", "server.js"], healthPath: "/health", build: "echo slow-build-started; sleep 4; echo slow-build-done" }));
+    await writeFile(
+      join(dir, "ctrl.json"),
+      JSON.stringify({
+        start: ["node", "server.js"],
+        healthPath: "/health",
+        build: "echo slow-build-started; sleep 4; echo slow-build-done",
+      }),
+    );
     const before = await sys.artifactKeys();
     const running = sys.ctrl(["deploy", dir, ...project(), "--env", "preview", "--json"]);
-    const building = await waitFor("the slow build to start", async () => {
-      const rows = await sys.stack.database.db.selectFrom("build_logs").select("deployment_id").where("line", "=", "slow-build-started").execute();
-      return rows[0]?.deployment_id;
-    }, { timeoutMs: 60_000, intervalMs: 50 });
+    const building = await waitFor(
+      "the slow build to start",
+      async () => {
+        const rows = await sys.stack.database.db
+          .selectFrom("build_logs")
+          .select("deployment_id")
+          .where("line", "=", "slow-build-started")
+          .execute();
+        return rows[0]?.deployment_id;
+      },
+      { timeoutMs: 60_000, intervalMs: 50 },
+    );
     // A second person follows the build log live across the crash.
     const follower = sys.ctrl(["logs", building, "--follow"]);
     await sys.restartWorkerAfterKill();
@@ -160,7 +186,9 @@ describe("ctrl through the real system", () => {
     const out = run.json();
     expect(out.status).toBe("READY");
     const after = await sys.artifactKeys();
-    expect(after.filter((k) => !before.includes(k))).toEqual([`${sys.stack.seed.projectId}/artifacts/build_${(out.deploymentId as string).slice(2)}.tar.gz`]);
+    expect(after.filter((k) => !before.includes(k))).toEqual([
+      `${sys.stack.seed.projectId}/artifacts/build_${(out.deploymentId as string).slice(2)}.tar.gz`,
+    ]);
     const builds = await sys.stack.database.db.selectFrom("builds").select("id").where("deployment_id", "=", out.deploymentId).execute();
     expect(builds).toHaveLength(1);
   }, 180_000);

@@ -21,7 +21,13 @@ let watchCalls = 0;
 let neverFinish = false;
 let authHeaders: (string | undefined)[] = [];
 
-const step = (name: string, status: string, message: string) => ({ step: name, status, message, createdAt: 1000n, endedAt: status === "running" ? 0n : 2000n });
+const step = (name: string, status: string, message: string) => ({
+  step: name,
+  status,
+  message,
+  createdAt: 1000n,
+  endedAt: status === "running" ? 0n : 2000n,
+});
 
 function routes(router: ConnectRouter) {
   router.service(DeploymentService, {
@@ -63,7 +69,10 @@ function captureOutput(): Output & { lines: string[] } {
 describe("followDeployment", () => {
   it("reconnects a stream that ended early and prints each step once", async () => {
     const out = captureOutput();
-    const final = await followDeployment(deploymentClient({ apiUrl: url, rootKey: "ctrl_test" }), "d_1", out, { timeoutMs: 30_000, logPollMs: 20 });
+    const final = await followDeployment(deploymentClient({ apiUrl: url, rootKey: "ctrl_test" }), "d_1", out, {
+      timeoutMs: 30_000,
+      logPollMs: 20,
+    });
     expect(final.status).toBe(DeploymentStatus.READY);
     expect(watchCalls).toBe(2);
     expect(authHeaders).toEqual(["Bearer ctrl_test", "Bearer ctrl_test"]);
@@ -77,6 +86,8 @@ describe("followDeployment", () => {
   it("gives up after the timeout, saying the deployment goes on", async () => {
     neverFinish = true;
     const out = captureOutput();
-    await expect(followDeployment(deploymentClient({ apiUrl: url, rootKey: "k" }), "d_1", out, { timeoutMs: 800, logPollMs: 20 })).rejects.toThrow(/stopped following after 1 s; the deployment goes on — check it with `ctrl status d_1`/);
+    await expect(
+      followDeployment(deploymentClient({ apiUrl: url, rootKey: "k" }), "d_1", out, { timeoutMs: 800, logPollMs: 20 }),
+    ).rejects.toThrow(/stopped following after 1 s; the deployment goes on — check it with `ctrl status d_1`/);
   });
 });

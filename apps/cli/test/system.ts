@@ -82,7 +82,13 @@ export async function startSystem(options: { readinessPollMs?: number } = {}): P
     RESTATE_LOGGING: "WARN",
   };
   const startWorker = async (ports: { port?: number; healthPort?: number } = {}) => {
-    const w = await startWorkerProcess({ entry: join(repo, "apps/ctrl-worker/src/main.ts"), ...ports, env: workerEnv, name: "ctrl-worker", onLine: process.env.TEST_WORKER_OUTPUT ? (l) => console.log(`[worker] ${l}`) : undefined });
+    const w = await startWorkerProcess({
+      entry: join(repo, "apps/ctrl-worker/src/main.ts"),
+      ...ports,
+      env: workerEnv,
+      name: "ctrl-worker",
+      onLine: process.env.TEST_WORKER_OUTPUT ? (l) => console.log(`[worker] ${l}`) : undefined,
+    });
     await w.waitHealthy();
     await w.waitForLine(/registered with restate/);
     return w;
@@ -117,10 +123,14 @@ export async function startSystem(options: { readinessPollMs?: number } = {}): P
     LOG_LEVEL: "warn",
   });
   const worker = await startWorker();
-  await waitFor("frontline to listen", async () => {
-    if (frontline.child.exitCode !== null) throw new Error(`frontline exited:\n${frontline.tail()}`);
-    return (await fetch(`http://127.0.0.1:${frontlinePort}/_ctrl/health`)).status === 200;
-  }, { timeoutMs: 30_000, intervalMs: 100 });
+  await waitFor(
+    "frontline to listen",
+    async () => {
+      if (frontline.child.exitCode !== null) throw new Error(`frontline exited:\n${frontline.tail()}`);
+      return (await fetch(`http://127.0.0.1:${frontlinePort}/_ctrl/health`)).status === 200;
+    },
+    { timeoutMs: 30_000, intervalMs: 100 },
+  );
 
   const throughFrontline = (host: string, path = "/") =>
     new Promise<{ status: number; body: string }>((resolvePromise, reject) => {
@@ -141,7 +151,13 @@ export async function startSystem(options: { readinessPollMs?: number } = {}): P
     async ctrl(args, env = {}) {
       const proc = startProcess("ctrl", process.execPath, [ctrlBin, ...args], {
         cwd: repo,
-        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", CTRL_API_URL: stack.apiUrl, CTRL_ROOT_KEY: stack.seed.rootKey, ...env },
+        env: {
+          PATH: process.env.PATH ?? "/usr/bin:/bin",
+          HOME: process.env.HOME ?? "/root",
+          CTRL_API_URL: stack.apiUrl,
+          CTRL_ROOT_KEY: stack.seed.rootKey,
+          ...env,
+        },
       });
       let stdout = "";
       let stderr = "";
@@ -154,14 +170,24 @@ export async function startSystem(options: { readinessPollMs?: number } = {}): P
     async waitServes(host, deploymentId, timeoutMs = 30_000) {
       let last: { status: number; body: string } | undefined;
       try {
-        await waitFor(`${host} to serve ${deploymentId}`, async () => {
-          last = await throughFrontline(host);
-          return last.status === 200 && (JSON.parse(last.body) as { deploymentId?: string }).deploymentId === deploymentId;
-        }, { timeoutMs, intervalMs: 20 });
+        await waitFor(
+          `${host} to serve ${deploymentId}`,
+          async () => {
+            last = await throughFrontline(host);
+            return last.status === 200 && (JSON.parse(last.body) as { deploymentId?: string }).deploymentId === deploymentId;
+          },
+          { timeoutMs, intervalMs: 20 },
+        );
       } catch (err) {
-        const routes = await stack.database.db.selectFrom("frontline_routes").select(["fully_qualified_domain_name", "deployment_id", "sticky"]).where("fully_qualified_domain_name", "=", host).execute();
+        const routes = await stack.database.db
+          .selectFrom("frontline_routes")
+          .select(["fully_qualified_domain_name", "deployment_id", "sticky"])
+          .where("fully_qualified_domain_name", "=", host)
+          .execute();
         const instances = await stack.database.db.selectFrom("instances").select(["deployment_id", "status", "address"]).execute();
-        throw new Error(`${(err as Error).message}\nlast answer: ${JSON.stringify(last)}\nroutes: ${JSON.stringify(routes)}\ninstances: ${JSON.stringify(instances)}`);
+        throw new Error(
+          `${(err as Error).message}\nlast answer: ${JSON.stringify(last)}\nroutes: ${JSON.stringify(routes)}\ninstances: ${JSON.stringify(instances)}`,
+        );
       }
     },
     async restartWorkerAfterKill() {
@@ -170,7 +196,9 @@ export async function startSystem(options: { readinessPollMs?: number } = {}): P
       system.worker = await startWorker({ port: old.port, healthPort: old.healthPort });
     },
     async artifactKeys() {
-      const res = await stack.storage.client.send(new ListObjectsV2Command({ Bucket: "ctrl-builds", Prefix: `${stack.seed.projectId}/artifacts/` }));
+      const res = await stack.storage.client.send(
+        new ListObjectsV2Command({ Bucket: "ctrl-builds", Prefix: `${stack.seed.projectId}/artifacts/` }),
+      );
       return (res.Contents ?? []).map((o) => o.Key!).sort();
     },
     async close() {

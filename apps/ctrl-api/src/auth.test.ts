@@ -45,7 +45,12 @@ describe("parseBearer", () => {
 
 describe("requireProjectAccess", () => {
   const project = { id: "proj_a", workspace_id: "ws_1" };
-  const rootKey = (permissions: string[], workspaceId = "ws_1"): Principal => ({ kind: "root_key", keyId: "key_1", workspaceId, permissions });
+  const rootKey = (permissions: string[], workspaceId = "ws_1"): Principal => ({
+    kind: "root_key",
+    keyId: "key_1",
+    workspaceId,
+    permissions,
+  });
   const codeOf = (fn: () => void): Code | undefined => {
     try {
       fn();
@@ -58,18 +63,30 @@ describe("requireProjectAccess", () => {
   it("lets the operator token act on any project, and never an agent or frontline credential", () => {
     expect(codeOf(() => requireProjectAccess({ kind: "operator" }, project, "generate_upload_url", "nf"))).toBeUndefined();
     expect(codeOf(() => requireProjectAccess({ kind: "frontline" }, project, "read_deployment", "nf"))).toBe(Code.PermissionDenied);
-    const agent: Principal = { kind: "agent", credentialId: "agc_1", region: "local", advertiseHosts: ["127.0.0.1"], ports: { low: 20000, high: 29999 } };
+    const agent: Principal = {
+      kind: "agent",
+      credentialId: "agc_1",
+      region: "local",
+      advertiseHosts: ["127.0.0.1"],
+      ports: { low: 20000, high: 29999 },
+    };
     expect(codeOf(() => requireProjectAccess(agent, project, "read_deployment", "nf"))).toBe(Code.PermissionDenied);
   });
 
   it("grants a root key of the workspace with the permission", () => {
-    expect(codeOf(() => requireProjectAccess(rootKey(["project.*.generate_upload_url"]), project, "generate_upload_url", "nf"))).toBeUndefined();
+    expect(
+      codeOf(() => requireProjectAccess(rootKey(["project.*.generate_upload_url"]), project, "generate_upload_url", "nf")),
+    ).toBeUndefined();
     expect(codeOf(() => requireProjectAccess(rootKey(["project.proj_a.*"]), project, "generate_upload_url", "nf"))).toBeUndefined();
   });
 
   it("is PermissionDenied without the permission", () => {
-    expect(codeOf(() => requireProjectAccess(rootKey(["project.*.read_deployment"]), project, "generate_upload_url", "nf"))).toBe(Code.PermissionDenied);
-    expect(codeOf(() => requireProjectAccess(rootKey(["project.proj_b.*"]), project, "generate_upload_url", "nf"))).toBe(Code.PermissionDenied);
+    expect(codeOf(() => requireProjectAccess(rootKey(["project.*.read_deployment"]), project, "generate_upload_url", "nf"))).toBe(
+      Code.PermissionDenied,
+    );
+    expect(codeOf(() => requireProjectAccess(rootKey(["project.proj_b.*"]), project, "generate_upload_url", "nf"))).toBe(
+      Code.PermissionDenied,
+    );
   });
 
   it("reports another workspace's project exactly like a missing one", () => {
@@ -80,8 +97,12 @@ describe("requireProjectAccess", () => {
         return { code: ConnectError.from(err).code, message: ConnectError.from(err).rawMessage };
       }
     };
-    const foreign = messageOf(() => requireProjectAccess(rootKey(["project.*.*"], "ws_2"), project, "generate_upload_url", "project proj_a not found"));
-    const missing = messageOf(() => requireProjectAccess(rootKey(["project.*.*"], "ws_2"), undefined, "generate_upload_url", "project proj_a not found"));
+    const foreign = messageOf(() =>
+      requireProjectAccess(rootKey(["project.*.*"], "ws_2"), project, "generate_upload_url", "project proj_a not found"),
+    );
+    const missing = messageOf(() =>
+      requireProjectAccess(rootKey(["project.*.*"], "ws_2"), undefined, "generate_upload_url", "project proj_a not found"),
+    );
     expect(foreign).toEqual({ code: Code.NotFound, message: "project proj_a not found" });
     expect(missing).toEqual(foreign);
   });
@@ -96,7 +117,13 @@ describe("requireProjectAccess", () => {
 });
 
 describe("serviceRefusal", () => {
-  const agent: Principal = { kind: "agent", credentialId: "agc_1", region: "local", advertiseHosts: ["127.0.0.1"], ports: { low: 20000, high: 29999 } };
+  const agent: Principal = {
+    kind: "agent",
+    credentialId: "agc_1",
+    region: "local",
+    advertiseHosts: ["127.0.0.1"],
+    ports: { low: 20000, high: 29999 },
+  };
   const rootKey: Principal = { kind: "root_key", keyId: "key_1", workspaceId: "ws_1", permissions: ["project.*.*"] };
   const services = [ClusterService, AcmeService, DeploymentService, DomainService].map((s) => s.typeName);
   // [principal, the services it may call]: everything else is refused (permission_denied).
@@ -107,6 +134,7 @@ describe("serviceRefusal", () => {
     ["root_key", rootKey, [DeploymentService.typeName, DomainService.typeName]],
   ];
   it.each(allowed)("lets %s call exactly its services", (_, principal, mine) => {
-    for (const service of services) expect(serviceRefusal(principal, service) === undefined, `${principal.kind} on ${service}`).toBe(mine.includes(service));
+    for (const service of services)
+      expect(serviceRefusal(principal, service) === undefined, `${principal.kind} on ${service}`).toBe(mine.includes(service));
   });
 });

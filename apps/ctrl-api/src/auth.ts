@@ -30,7 +30,8 @@ export type BearerParse = { ok: true; token: string } | { ok: false; problem: st
 
 /** Parses `Authorization: Bearer <token>` and says precisely what is wrong when it is not. */
 export function parseBearer(header: string | null | undefined): BearerParse {
-  if (header === null || header === undefined || header === "") return { ok: false, problem: "missing Authorization header: send 'Authorization: Bearer <token>'" };
+  if (header === null || header === undefined || header === "")
+    return { ok: false, problem: "missing Authorization header: send 'Authorization: Bearer <token>'" };
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match) return { ok: false, problem: "malformed Authorization header: expected 'Bearer <token>'" };
   return { ok: true, token: match[1]! };
@@ -47,7 +48,8 @@ export async function authenticate(db: Db, tokens: ServiceTokens, token: string,
   if (sameSecret(token, tokens.operatorToken)) return { kind: "operator" };
   if (sameSecret(token, tokens.frontlineToken)) return { kind: "frontline" };
   const agent = await findAgentCredential(db, token);
-  if (agent) return { kind: "agent", credentialId: agent.id, region: agent.region, advertiseHosts: agent.advertiseHosts, ports: agent.ports };
+  if (agent)
+    return { kind: "agent", credentialId: agent.id, region: agent.region, advertiseHosts: agent.advertiseHosts, ports: agent.ports };
   const key = await findRootKey(db, token, now);
   if (!key) return undefined;
   return { kind: "root_key", keyId: key.id, workspaceId: key.workspace_id, permissions: JSON.parse(key.permissions) as string[] };
@@ -66,7 +68,9 @@ export function serviceRefusal(principal: Principal, serviceTypeName: string): s
     case "frontline":
       return acme ? undefined : `the frontline credential may only call ${AcmeService.typeName}`;
     case "operator":
-      return cluster ? `${ClusterService.typeName} is for agents: the operator token is not accepted; use the agent's own credential (ctrl-db agent-credential create)` : undefined;
+      return cluster
+        ? `${ClusterService.typeName} is for agents: the operator token is not accepted; use the agent's own credential (ctrl-db agent-credential create)`
+        : undefined;
     case "root_key":
       if (cluster) return `${ClusterService.typeName} is for agents: use an agent credential, not a root key`;
       if (acme) return `${AcmeService.typeName} is for frontline: use its credential, not a root key`;
@@ -85,7 +89,11 @@ export function authInterceptor(db: Db, tokens: ServiceTokens, now: () => number
     const bearer = parseBearer(req.header.get("authorization"));
     if (!bearer.ok) throw new ConnectError(bearer.problem, Code.Unauthenticated);
     const principal = await authenticate(db, tokens, bearer.token, now());
-    if (!principal) throw new ConnectError("invalid bearer token: no service token, agent credential or root key matches (revoked credentials are refused)", Code.Unauthenticated);
+    if (!principal)
+      throw new ConnectError(
+        "invalid bearer token: no service token, agent credential or root key matches (revoked credentials are refused)",
+        Code.Unauthenticated,
+      );
     const refusal = serviceRefusal(principal, req.service.typeName);
     if (refusal) throw new ConnectError(refusal, Code.PermissionDenied);
     req.contextValues.set(principalKey, principal);
@@ -98,9 +106,15 @@ export function authInterceptor(db: Db, tokens: ServiceTokens, now: () => number
  * another workspace is reported as not found, indistinguishable from a missing one. The operator acts
  * on every workspace; agents and frontline on none (the interceptor keeps them out already).
  */
-export function requireProjectAccess(principal: Principal | undefined, project: { id: string; workspace_id: string } | undefined, action: string, notFoundMessage: string): void {
+export function requireProjectAccess(
+  principal: Principal | undefined,
+  project: { id: string; workspace_id: string } | undefined,
+  action: string,
+  notFoundMessage: string,
+): void {
   if (!principal) throw new ConnectError("unauthenticated", Code.Unauthenticated);
-  if (principal.kind === "agent" || principal.kind === "frontline") throw new ConnectError(`a ${principal.kind} credential cannot act on projects`, Code.PermissionDenied);
+  if (principal.kind === "agent" || principal.kind === "frontline")
+    throw new ConnectError(`a ${principal.kind} credential cannot act on projects`, Code.PermissionDenied);
   if (!project) throw new ConnectError(notFoundMessage, Code.NotFound);
   if (principal.kind === "operator") return;
   if (principal.workspaceId !== project.workspace_id) throw new ConnectError(notFoundMessage, Code.NotFound);

@@ -50,9 +50,11 @@ function fieldProblem(msg: ReflectMessage, field: DescField, path: string): stri
       for (const item of msg.get(field)) {
         const at = `${path}[${i++}]`;
         const problem =
-          field.listKind === "scalar" ? scalarProblem(field.scalar, item, at)
-          : field.listKind === "enum" ? enumProblem(field.enum, item, at)
-          : messageProblem(item as ReflectMessage, `${at}.`);
+          field.listKind === "scalar"
+            ? scalarProblem(field.scalar, item, at)
+            : field.listKind === "enum"
+              ? enumProblem(field.enum, item, at)
+              : messageProblem(item as ReflectMessage, `${at}.`);
         if (problem) return problem;
       }
       return undefined;
@@ -61,9 +63,11 @@ function fieldProblem(msg: ReflectMessage, field: DescField, path: string): stri
       for (const [key, value] of msg.get(field)) {
         const at = `${path}[${String(key)}]`;
         const problem =
-          field.mapKind === "scalar" ? scalarProblem(field.scalar, value, at)
-          : field.mapKind === "enum" ? enumProblem(field.enum, value, at)
-          : messageProblem(value as ReflectMessage, `${at}.`);
+          field.mapKind === "scalar"
+            ? scalarProblem(field.scalar, value, at)
+            : field.mapKind === "enum"
+              ? enumProblem(field.enum, value, at)
+              : messageProblem(value as ReflectMessage, `${at}.`);
         if (problem) return problem;
       }
       return undefined;
@@ -74,7 +78,8 @@ function fieldProblem(msg: ReflectMessage, field: DescField, path: string): stri
 function scalarProblem(type: ScalarType, value: unknown, path: string): string | undefined {
   if (!int64Types.has(type)) return undefined;
   const n = typeof value === "bigint" ? value : BigInt(value as string | number);
-  if (n > maxExact || n < -maxExact) return `${path}: ${n} is beyond ±${maxExact} (2^53-1), the largest integer ctrl keeps exactly; send a smaller value`;
+  if (n > maxExact || n < -maxExact)
+    return `${path}: ${n} is beyond ±${maxExact} (2^53-1), the largest integer ctrl keeps exactly; send a smaller value`;
   return undefined;
 }
 
@@ -101,7 +106,8 @@ export function boundedInputInterceptor(): Interceptor {
       check(req.method.input, req.message);
       return next(req);
     }
-    if (req.method.methodKind !== "server_streaming") throw new ConnectError(`${req.method.name}: client streaming is not served`, Code.Unimplemented);
+    if (req.method.methodKind !== "server_streaming")
+      throw new ConnectError(`${req.method.name}: client streaming is not served`, Code.Unimplemented);
     const it = req.message[Symbol.asyncIterator]();
     const first = await it.next();
     if (first.done) throw new ConnectError(`${req.method.name}: the request message is missing`, Code.InvalidArgument);
@@ -128,7 +134,8 @@ export interface RawRequestLike {
 export function requestFramingProblem(req: RawRequestLike): string | undefined {
   const authority = req.authority ?? (typeof req.headers.host === "string" ? req.headers.host : undefined);
   if (!authority) return "missing Host header: send the server's host name";
-  if (!URL.canParse(req.url ?? "", `http://${authority}`)) return "malformed Host header or request target: send `Host: <name[:port]>` and an origin-form path";
+  if (!URL.canParse(req.url ?? "", `http://${authority}`))
+    return "malformed Host header or request target: send `Host: <name[:port]>` and an origin-form path";
   return undefined;
 }
 

@@ -30,7 +30,10 @@ export const apiConfigSchema = z.object({
   CTRL_FRONTLINE_TOKEN: secret("CTRL_FRONTLINE_TOKEN", "frontline's bearer token"),
   /** Removed: the one shared token was split into the three credentials above. Refused so an old config fails loudly. */
   CTRL_API_TOKEN: z
-    .never({ error: "CTRL_API_TOKEN is no longer used: set CTRL_OPERATOR_TOKEN (operators) and CTRL_FRONTLINE_TOKEN (frontline), and give each agent its own credential (ctrl-db agent-credential create)" })
+    .never({
+      error:
+        "CTRL_API_TOKEN is no longer used: set CTRL_OPERATOR_TOKEN (operators) and CTRL_FRONTLINE_TOKEN (frontline), and give each agent its own credential (ctrl-db agent-credential create)",
+    })
     .optional(),
   /** Restate ingress, where durable work is started. */
   RESTATE_INGRESS_URL: z.string().url().default("http://127.0.0.1:8080"),
@@ -41,8 +44,12 @@ export const apiConfigSchema = z.object({
   S3_REGION: z.string().default("us-east-1"),
   S3_BUCKET: z.string().min(3).default("ctrl-builds"),
   /** S3 credentials (no default: s3rver's are `S3RVER`/`S3RVER`, which `pnpm dev` passes). */
-  S3_ACCESS_KEY_ID: z.string({ error: "S3_ACCESS_KEY_ID is required: the S3 access key id" }).min(1, "S3_ACCESS_KEY_ID is required: the S3 access key id"),
-  S3_SECRET_ACCESS_KEY: z.string({ error: "S3_SECRET_ACCESS_KEY is required: the S3 secret key" }).min(1, "S3_SECRET_ACCESS_KEY is required: the S3 secret key"),
+  S3_ACCESS_KEY_ID: z
+    .string({ error: "S3_ACCESS_KEY_ID is required: the S3 access key id" })
+    .min(1, "S3_ACCESS_KEY_ID is required: the S3 access key id"),
+  S3_SECRET_ACCESS_KEY: z
+    .string({ error: "S3_SECRET_ACCESS_KEY is required: the S3 secret key" })
+    .min(1, "S3_SECRET_ACCESS_KEY is required: the S3 secret key"),
   /**
    * How often the shared per-region poller behind ClusterService.WatchDeployments/WatchSentinels
    * reads new versions (ms). One query per region per tick, whatever the number of agents.
@@ -96,7 +103,9 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   const parsed = apiConfigSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new Error(`ctrl-api: invalid configuration:\n${lines.join("\n")}\nSet the variables above (see apps/ctrl-api/src/config.ts) and start again.`);
+    throw new Error(
+      `ctrl-api: invalid configuration:\n${lines.join("\n")}\nSet the variables above (see apps/ctrl-api/src/config.ts) and start again.`,
+    );
   }
   return parsed.data;
 }

@@ -21,20 +21,42 @@ const storage = createStorage({
 });
 await storage.ensureBucket();
 const restate = clients.connect({ url: config.RESTATE_INGRESS_URL });
-const deps = { db, storage, restate, logger, operatorToken: config.CTRL_OPERATOR_TOKEN, frontlineToken: config.CTRL_FRONTLINE_TOKEN, version: process.env.npm_package_version ?? "dev", instanceId: config.INSTANCE_ID, clusterWatchPollMs: config.CLUSTER_WATCH_POLL_MS, deploymentWatchPollMs: config.DEPLOYMENT_WATCH_POLL_MS, apexDomain: config.APEX_DOMAIN, ...(config.VAULT_MASTER_KEYS ? { vault: Vault.fromSpec(config.VAULT_MASTER_KEYS) } : {}), ...(config.VAULT_REGION_KEYS ? { regionVaults: parseRegionKeys(config.VAULT_REGION_KEYS) } : {}) };
+const deps = {
+  db,
+  storage,
+  restate,
+  logger,
+  operatorToken: config.CTRL_OPERATOR_TOKEN,
+  frontlineToken: config.CTRL_FRONTLINE_TOKEN,
+  version: process.env.npm_package_version ?? "dev",
+  instanceId: config.INSTANCE_ID,
+  clusterWatchPollMs: config.CLUSTER_WATCH_POLL_MS,
+  deploymentWatchPollMs: config.DEPLOYMENT_WATCH_POLL_MS,
+  apexDomain: config.APEX_DOMAIN,
+  ...(config.VAULT_MASTER_KEYS ? { vault: Vault.fromSpec(config.VAULT_MASTER_KEYS) } : {}),
+  ...(config.VAULT_REGION_KEYS ? { regionVaults: parseRegionKeys(config.VAULT_REGION_KEYS) } : {}),
+};
 
 const http1 = await buildServer(deps);
 await http1.listen({ port: config.PORT, host: config.HOST });
 const grpc = config.GRPC_PORT >= 0 ? await buildServer(deps, { http2: true }) : undefined;
 if (grpc) await grpc.listen({ port: config.GRPC_PORT, host: config.HOST });
-logger.info({ http: `http://${config.HOST}:${(http1.server.address() as { port: number }).port}`, grpc: grpc ? `http://${config.HOST}:${(grpc.server.address() as { port: number }).port}` : null }, "ctrl-api listening");
+logger.info(
+  {
+    http: `http://${config.HOST}:${(http1.server.address() as { port: number }).port}`,
+    grpc: grpc ? `http://${config.HOST}:${(grpc.server.address() as { port: number }).port}` : null,
+  },
+  "ctrl-api listening",
+);
 
 /** How long a graceful stop may take before the process exits anyway. */
 const shutdownGraceMs = 10_000;
 let stopping = false;
 // Resubmits deployments left `pending` by a crash between insert and workflow submit.
 const stopPendingSweeper =
-  config.PENDING_SWEEP_INTERVAL_MS > 0 ? startPendingSweeper(deps, { intervalMs: config.PENDING_SWEEP_INTERVAL_MS, olderThanMs: config.PENDING_SWEEP_AFTER_MS }) : () => {};
+  config.PENDING_SWEEP_INTERVAL_MS > 0
+    ? startPendingSweeper(deps, { intervalMs: config.PENDING_SWEEP_INTERVAL_MS, olderThanMs: config.PENDING_SWEEP_AFTER_MS })
+    : () => {};
 
 async function shutdown(signal: string) {
   if (stopping) return;

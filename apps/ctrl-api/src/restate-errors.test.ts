@@ -3,7 +3,8 @@ import { HttpCallError } from "@restatedev/restate-sdk-clients";
 import { describe, expect, it } from "vitest";
 import { connectErrorFromRestate } from "./restate-errors.js";
 
-const invocation = (status: number, message: string) => new HttpCallError(status, JSON.stringify({ code: status, message, source: "invocation" }), `Request failed: ${status}`);
+const invocation = (status: number, message: string) =>
+  new HttpCallError(status, JSON.stringify({ code: status, message, source: "invocation" }), `Request failed: ${status}`);
 
 describe("connectErrorFromRestate", () => {
   it.each([
@@ -23,7 +24,11 @@ describe("connectErrorFromRestate", () => {
   });
 
   it("never turns an ingress refusal (service not registered) into not_found", () => {
-    const err = new HttpCallError(404, JSON.stringify({ code: 404, message: "service 'DeploymentService' not found", source: "ingress" }), "x");
+    const err = new HttpCallError(
+      404,
+      JSON.stringify({ code: 404, message: "service 'DeploymentService' not found", source: "ingress" }),
+      "x",
+    );
     expect(connectErrorFromRestate(err, "rollback").code).toBe(Code.Unavailable);
   });
 

@@ -55,8 +55,23 @@ export function connectErrorFromRestate(err: unknown, what: string): ConnectErro
       if (failure) return new ConnectError(failure.message, connectCodes[failure.code], undefined, undefined, err);
       return new ConnectError(`${what} failed: ${message}`, Code.Internal, undefined, undefined, err);
     }
-    return new ConnectError(`${what}: the workflow engine refused the call (HTTP ${err.status}: ${message}); try again shortly`, Code.Unavailable, undefined, undefined, err);
+    return new ConnectError(
+      `${what}: the workflow engine refused the call (HTTP ${err.status}: ${message}); try again shortly`,
+      Code.Unavailable,
+      undefined,
+      undefined,
+      err,
+    );
   }
-  const reason = err instanceof Error ? `${err.message}${(err.cause as Error | undefined)?.message ? ` (${(err.cause as Error).message})` : ""}` : String(err);
-  return new ConnectError(`${what}: the workflow engine is unreachable (${reason}); try again shortly`, Code.Unavailable, undefined, undefined, err);
+  const reason =
+    err instanceof Error
+      ? `${err.message}${(err.cause as Error | undefined)?.message ? ` (${(err.cause as Error).message})` : ""}`
+      : String(err);
+  return new ConnectError(
+    `${what}: the workflow engine is unreachable (${reason}); try again shortly`,
+    Code.Unavailable,
+    undefined,
+    undefined,
+    err,
+  );
 }

@@ -52,7 +52,9 @@ export async function buildServer(deps: ApiDeps, options: BuildServerOptions = {
   // One code path for both listeners; fastify's types split on `http2`, the behaviour does not.
   // h2c: close() sends GOAWAY to open sessions (gRPC clients keep theirs open), else it waits for
   // fastify's 72 s session timeout. HTTP/1.1 keeps the default: idle keep-alives closed, requests finish.
-  const app = (options.http2 ? Fastify({ ...common, http2: true, forceCloseConnections: true }) : Fastify(common)) as unknown as FastifyInstance;
+  const app = (options.http2
+    ? Fastify({ ...common, http2: true, forceCloseConnections: true })
+    : Fastify(common)) as unknown as FastifyInstance;
 
   app.addHook("onRequest", async (req, reply) => {
     // Set on the raw response: connect-fastify writes to it directly, bypassing fastify's reply hooks.
@@ -62,7 +64,10 @@ export async function buildServer(deps: ApiDeps, options: BuildServerOptions = {
     closeAfterUnreadBody(req.raw, reply.raw);
   });
   app.addHook("onResponse", async (req, reply) => {
-    req.log.info({ method: req.method, url: req.url.split("?")[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, "request");
+    req.log.info(
+      { method: req.method, url: req.url.split("?")[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      "request",
+    );
   });
 
   app.get("/health", async () => ({ status: "ok" }));
@@ -72,7 +77,10 @@ export async function buildServer(deps: ApiDeps, options: BuildServerOptions = {
     // Bounded input first: a request is size-checked while it is read (readMaxBytes), parsed, and
     // checked for unknown enum values and inexact int64s before any credential is looked up.
     readMaxBytes,
-    interceptors: [boundedInputInterceptor(), authInterceptor(deps.db, { operatorToken: deps.operatorToken, frontlineToken: deps.frontlineToken }, deps.now ?? Date.now)],
+    interceptors: [
+      boundedInputInterceptor(),
+      authInterceptor(deps.db, { operatorToken: deps.operatorToken, frontlineToken: deps.frontlineToken }, deps.now ?? Date.now),
+    ],
     shutdownTimeoutMs: 5_000,
     jsonOptions: { ignoreUnknownFields: false },
   });

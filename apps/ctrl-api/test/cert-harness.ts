@@ -73,10 +73,12 @@ function startResponder(stack: TestStack, port: number, gate?: CertStackOptions[
     const m = /^\/\.well-known\/acme-challenge\/([A-Za-z0-9_-]+)$/.exec(req.url ?? "");
     const host = (req.headers.host ?? "").split(":")[0]!;
     if (!m) return res.writeHead(404).end();
-    Promise.resolve(gate?.(host, m[1]!)).then(() => acme.verifyCertificate({ domain: host, token: m[1]! })).then(
-      (r) => res.writeHead(200, { "content-type": "application/octet-stream" }).end(r.authorization),
-      () => res.writeHead(404).end(),
-    );
+    Promise.resolve(gate?.(host, m[1]!))
+      .then(() => acme.verifyCertificate({ domain: host, token: m[1]! }))
+      .then(
+        (r) => res.writeHead(200, { "content-type": "application/octet-stream" }).end(r.authorization),
+        () => res.writeHead(404).end(),
+      );
   });
   return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve(server)));
 }
@@ -84,7 +86,10 @@ function startResponder(stack: TestStack, port: number, gate?: CertStackOptions[
 /** Starts the stack; everything is private to the caller. */
 export async function startCertStack(options: CertStackOptions = {}): Promise<CertStack> {
   const challengePort = await freePort();
-  const [stack, pebble] = await Promise.all([startTestStack({ worker: false }), startPebble({ httpPort: challengePort, env: { PEBBLE_AUTHZREUSE: "0" } })]);
+  const [stack, pebble] = await Promise.all([
+    startTestStack({ worker: false }),
+    startPebble({ httpPort: challengePort, env: { PEBBLE_AUTHZREUSE: "0" } }),
+  ]);
   stack.deps.apexDomain = "ctrl.example.net";
   const vaultKeys = `k1:${randomBytes(32).toString("base64")}`;
   const vault = Vault.fromSpec(vaultKeys);
@@ -97,7 +102,13 @@ export async function startCertStack(options: CertStackOptions = {}): Promise<Ce
     dns: createChalltestsrvProvider(pebble.challtestsrvUrl),
     renewWindowMs: options.renewWindowMs,
   };
-  const domainVerification: DomainVerificationDeps = { resolvers: [`127.0.0.1:${pebble.dnsPort}`], lookupTimeoutMs: 2_000, windowMs: 60_000, firstRecheckMs: 100, maxRecheckMs: 500 };
+  const domainVerification: DomainVerificationDeps = {
+    resolvers: [`127.0.0.1:${pebble.dnsPort}`],
+    lookupTimeoutMs: 2_000,
+    windowMs: 60_000,
+    firstRecheckMs: 100,
+    maxRecheckMs: 500,
+  };
   const challtestsrv = async (path: string, body: object) => {
     const res = await fetch(`${pebble.challtestsrvUrl}${path}`, { method: "POST", body: JSON.stringify(body) });
     if (!res.ok) throw new Error(`challtestsrv ${path} failed: ${res.status}`);
@@ -114,7 +125,10 @@ export async function startCertStack(options: CertStackOptions = {}): Promise<Ce
     domainVerification,
     challengePort,
     async startWorker() {
-      const endpoint = createEndpoint({ db: stack.database.db, storage: stack.storage, logger, certificates, domainVerification }, { identityKeys: stack.restate.identityKeys });
+      const endpoint = createEndpoint(
+        { db: stack.database.db, storage: stack.storage, logger, certificates, domainVerification },
+        { identityKeys: stack.restate.identityKeys },
+      );
       const port = await endpoint.listen(0, "127.0.0.1");
       const url = `http://127.0.0.1:${port}`;
       await registerDeployment(stack.restate.adminUrl, url);

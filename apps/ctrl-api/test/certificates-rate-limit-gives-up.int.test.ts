@@ -26,16 +26,27 @@ beforeAll(async () => {
           if (req.method === "POST" && path === "/order-plz") {
             limited++;
             seen.push({ method: "POST", path, status: 429 });
-            const body = JSON.stringify({ type: "urn:ietf:params:acme:error:rateLimited", detail: "too many new orders recently", status: 429 });
-            res.writeHead(429, { "content-type": "application/problem+json", "retry-after": "1", "content-length": Buffer.byteLength(body) });
+            const body = JSON.stringify({
+              type: "urn:ietf:params:acme:error:rateLimited",
+              detail: "too many new orders recently",
+              status: 429,
+            });
+            res.writeHead(429, {
+              "content-type": "application/problem+json",
+              "retry-after": "1",
+              "content-length": Buffer.byteLength(body),
+            });
             return res.end(body);
           }
           // Pebble builds its URLs (and checks JWS urls) from the Host header: keep the proxy's.
-          const up = request({ host: upstream.hostname, port: upstream.port, method: req.method, path, headers: req.headers, ca: pebble.caPem }, (upRes) => {
-            seen.push({ method: req.method ?? "", path, status: upRes.statusCode ?? 0 });
-            res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-            upRes.pipe(res);
-          });
+          const up = request(
+            { host: upstream.hostname, port: upstream.port, method: req.method, path, headers: req.headers, ca: pebble.caPem },
+            (upRes) => {
+              seen.push({ method: req.method ?? "", path, status: upRes.statusCode ?? 0 });
+              res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+              upRes.pipe(res);
+            },
+          );
           up.on("error", () => res.writeHead(502).end());
           up.end(Buffer.concat(chunks));
         });
@@ -63,14 +74,20 @@ it("gives up after the configured number of rate-limit waits, with the reason on
   expect(res.status).toBe(201);
   // Ownership first: nothing goes to ACME before the claim's TXT record is seen.
   await cs.publishVerification("forever-limited.example.test");
-  const challenge = await waitFor("forever-limited.example.test to fail", async () => {
-    const c = await cs.stack.database.db.selectFrom("acme_challenges").selectAll().executeTakeFirstOrThrow();
-    if (c.status === "verified") throw new Error("verified although every order was rate limited");
-    return c.status === "failed" ? c : undefined;
-  }, { timeoutMs: 90_000, intervalMs: 200 });
+  const challenge = await waitFor(
+    "forever-limited.example.test to fail",
+    async () => {
+      const c = await cs.stack.database.db.selectFrom("acme_challenges").selectAll().executeTakeFirstOrThrow();
+      if (c.status === "verified") throw new Error("verified although every order was rate limited");
+      return c.status === "failed" ? c : undefined;
+    },
+    { timeoutMs: 90_000, intervalMs: 200 },
+  );
   expect(challenge.error_message).toBe(`order: still rate limited after ${maxRateLimitWaits} waits`);
   // The first order plus one per wait, then nothing more.
-  expect(seen.filter((s) => s.path === "/order-plz").map((s) => s.status)).toEqual(Array.from({ length: maxRateLimitWaits + 1 }, () => 429));
+  expect(seen.filter((s) => s.path === "/order-plz").map((s) => s.status)).toEqual(
+    Array.from({ length: maxRateLimitWaits + 1 }, () => 429),
+  );
   expect(limited).toBe(maxRateLimitWaits + 1);
   expect(await cs.stack.database.db.selectFrom("certificates").select("id").execute()).toEqual([]);
 }, 120_000);

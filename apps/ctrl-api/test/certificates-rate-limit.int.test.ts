@@ -26,16 +26,27 @@ beforeAll(async () => {
           if (req.method === "POST" && path === "/order-plz" && limited === 0) {
             limited++;
             seen.push({ method: "POST", path, status: 429 });
-            const body = JSON.stringify({ type: "urn:ietf:params:acme:error:rateLimited", detail: "too many new orders recently", status: 429 });
-            res.writeHead(429, { "content-type": "application/problem+json", "retry-after": "2", "content-length": Buffer.byteLength(body) });
+            const body = JSON.stringify({
+              type: "urn:ietf:params:acme:error:rateLimited",
+              detail: "too many new orders recently",
+              status: 429,
+            });
+            res.writeHead(429, {
+              "content-type": "application/problem+json",
+              "retry-after": "2",
+              "content-length": Buffer.byteLength(body),
+            });
             return res.end(body);
           }
           // Pebble builds its URLs (and checks JWS urls) from the Host header: keep the proxy's.
-          const up = request({ host: upstream.hostname, port: upstream.port, method: req.method, path, headers: req.headers, ca: pebble.caPem }, (upRes) => {
-            seen.push({ method: req.method ?? "", path, status: upRes.statusCode ?? 0 });
-            res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-            upRes.pipe(res);
-          });
+          const up = request(
+            { host: upstream.hostname, port: upstream.port, method: req.method, path, headers: req.headers, ca: pebble.caPem },
+            (upRes) => {
+              seen.push({ method: req.method ?? "", path, status: upRes.statusCode ?? 0 });
+              res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+              upRes.pipe(res);
+            },
+          );
           up.on("error", () => res.writeHead(502).end());
           up.end(Buffer.concat(chunks));
         });
@@ -59,11 +70,15 @@ it("sleeps durably for Retry-After on a rate limit, then issues", async () => {
   });
   expect(res.status).toBe(201);
   await cs.publishVerification("limited.example.test");
-  const challenge = await waitFor("limited.example.test verified", async () => {
-    const c = await cs.stack.database.db.selectFrom("acme_challenges").selectAll().executeTakeFirstOrThrow();
-    if (c.status === "failed") throw new Error(`failed: ${c.error_message}`);
-    return c.status === "verified" ? c : undefined;
-  }, { timeoutMs: 60_000, intervalMs: 100 });
+  const challenge = await waitFor(
+    "limited.example.test verified",
+    async () => {
+      const c = await cs.stack.database.db.selectFrom("acme_challenges").selectAll().executeTakeFirstOrThrow();
+      if (c.status === "failed") throw new Error(`failed: ${c.error_message}`);
+      return c.status === "verified" ? c : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 100 },
+  );
   expect(challenge.error_message).toBeNull();
 
   const orders = seen.filter((s) => s.path === "/order-plz");
@@ -73,7 +88,10 @@ it("sleeps durably for Retry-After on a rate limit, then issues", async () => {
   const query = await fetch(`${cs.stack.restate.adminUrl}/query`, {
     method: "POST",
     headers: { "content-type": "application/json", accept: "application/json" },
-    body: JSON.stringify({ query: "SELECT j.entry_type, j.name FROM sys_journal j JOIN sys_invocation i ON i.id = j.id WHERE i.target_handler_name = 'processChallenge' ORDER BY j.index" }),
+    body: JSON.stringify({
+      query:
+        "SELECT j.entry_type, j.name FROM sys_journal j JOIN sys_invocation i ON i.id = j.id WHERE i.target_handler_name = 'processChallenge' ORDER BY j.index",
+    }),
   });
   expect(query.status).toBe(200);
   const rows = ((await query.json()) as { rows: { entry_type: string; name: string | null }[] }).rows;

@@ -48,11 +48,33 @@ async function deployment(overrides: { command?: string[] } = {}) {
   await stack.deps.db
     .insertInto("deployments")
     .values({
-      id, workspace_id: ws.workspaceId, project_id: ws.projectId, environment_id: ws.environments.preview, source_type: "image", build_context_path: null,
-      dockerfile_path: null, image: `registry.test/app:${id.slice(2, 8).toLowerCase()}`, build_id: null, git_commit_sha: "", git_branch: "main", git_commit_message: null,
-      git_commit_author_handle: null, git_commit_author_avatar_url: null, git_commit_timestamp: null, command: overrides.command ? JSON.stringify(overrides.command) : null,
-      status: "deploying", error_message: null, failed_step: null, openapi_spec: null, cpu_millicores: 750, memory_mib: 384, replicas: 2, port: 3000,
-      health_check_path: "/ready", created_at: now, updated_at: now,
+      id,
+      workspace_id: ws.workspaceId,
+      project_id: ws.projectId,
+      environment_id: ws.environments.preview,
+      source_type: "image",
+      build_context_path: null,
+      dockerfile_path: null,
+      image: `registry.test/app:${id.slice(2, 8).toLowerCase()}`,
+      build_id: null,
+      git_commit_sha: "",
+      git_branch: "main",
+      git_commit_message: null,
+      git_commit_author_handle: null,
+      git_commit_author_avatar_url: null,
+      git_commit_timestamp: null,
+      command: overrides.command ? JSON.stringify(overrides.command) : null,
+      status: "deploying",
+      error_message: null,
+      failed_step: null,
+      openapi_spec: null,
+      cpu_millicores: 750,
+      memory_mib: 384,
+      replicas: 2,
+      port: 3000,
+      health_check_path: "/ready",
+      created_at: now,
+      updated_at: now,
     })
     .execute();
   return id;
@@ -71,14 +93,23 @@ function watch(region: string, cursor: bigint, transport?: "grpc") {
   const client = transport === "grpc" ? createClient(ClusterService, createGrpcTransport({ baseUrl: stack.grpcUrl })) : cluster();
   const done = (async () => {
     try {
-      for await (const s of client.watchDeployments({ region, versionLastSeen: cursor }, { ...bearer(await agent(region)), signal: abort.signal })) received.push(s);
+      for await (const s of client.watchDeployments(
+        { region, versionLastSeen: cursor },
+        { ...bearer(await agent(region)), signal: abort.signal },
+      ))
+        received.push(s);
     } catch (err) {
       if (!abort.signal.aborted) throw err;
     }
   })();
   return {
     received,
-    summary: () => received.map((s) => [Number(s.version), s.state.case, s.state.case === "apply" ? s.state.value.deploymentId : s.state.value?.k8sName]),
+    summary: () =>
+      received.map((s) => [
+        Number(s.version),
+        s.state.case,
+        s.state.case === "apply" ? s.state.value.deploymentId : s.state.value?.k8sName,
+      ]),
     stop: async () => {
       abort.abort();
       await done;
@@ -106,10 +137,18 @@ describe("WatchDeployments", () => {
     await Promise.all([fresh.stop(), resumed.stop(), grpc.stop()]);
 
     // The snapshot holds only running rows (b is stopped), in version order; then d.
-    expect(fresh.summary()).toEqual([[va, "apply", a], [vc, "apply", c], [vd, "apply", d]]);
+    expect(fresh.summary()).toEqual([
+      [va, "apply", a],
+      [vc, "apply", c],
+      [vd, "apply", d],
+    ]);
     expect(grpc.summary()).toEqual(fresh.summary());
     // From a cursor: every version after it, including b's stop as a delete.
-    expect(resumed.summary()).toEqual([[vb2, "delete", b], [vc, "apply", c], [vd, "apply", d]]);
+    expect(resumed.summary()).toEqual([
+      [vb2, "delete", b],
+      [vc, "apply", c],
+      [vd, "apply", d],
+    ]);
 
     const apply = fresh.received[0]!.state.value as Extract<DeploymentState["state"], { case: "apply" }>["value"];
     expect(apply).toMatchObject({
@@ -127,7 +166,10 @@ describe("WatchDeployments", () => {
       healthCheckPath: "/ready",
     });
     expect(apply.image).toMatch(/^registry\.test\/app:/);
-    expect(resumed.received[0]!.state).toEqual({ case: "delete", value: expect.objectContaining({ k8sName: b, k8sNamespace: ws.workspaceId }) });
+    expect(resumed.received[0]!.state).toEqual({
+      case: "delete",
+      value: expect.objectContaining({ k8sName: b, k8sNamespace: ws.workspaceId }),
+    });
 
     // us-1 sees only its own row.
     const us = watch("us-1", 0n);
@@ -175,7 +217,14 @@ describe("WatchSentinels", () => {
     const region = "eu-2";
     const sentinel = (id: string, k8sName: string, change: Partial<SentinelChange> = {}): SentinelChange => ({
       sentinelId: id,
-      create: { workspaceId: ws.workspaceId, projectId: ws.projectId, environmentId: newId("env"), k8sName, cpuMillicores: 100, memoryMib: 128 },
+      create: {
+        workspaceId: ws.workspaceId,
+        projectId: ws.projectId,
+        environmentId: newId("env"),
+        k8sName,
+        cpuMillicores: 100,
+        memoryMib: 128,
+      },
       image: "sentinel:1",
       desiredReplicas: 3,
       ...change,
@@ -189,7 +238,11 @@ describe("WatchSentinels", () => {
     const received: SentinelState[] = [];
     const done = (async () => {
       try {
-        for await (const s of cluster().watchSentinels({ region, versionLastSeen: 0n }, { ...bearer(await agent(region)), signal: abort.signal })) received.push(s);
+        for await (const s of cluster().watchSentinels(
+          { region, versionLastSeen: 0n },
+          { ...bearer(await agent(region)), signal: abort.signal },
+        ))
+          received.push(s);
       } catch (err) {
         if (!abort.signal.aborted) throw err;
       }
@@ -205,7 +258,17 @@ describe("WatchSentinels", () => {
     await done;
     expect(v2b).toBeLessThan(v1b);
     expect(received.map((s) => Number(s.version))).toEqual([v1, v1b, v1c]);
-    expect(received[0]!.state).toEqual({ case: "apply", value: expect.objectContaining({ k8sName: "sentinel-one", sentinelId: s1, image: "sentinel:1", replicas: 3, cpuMillicores: 100n, memoryMib: 128n }) });
+    expect(received[0]!.state).toEqual({
+      case: "apply",
+      value: expect.objectContaining({
+        k8sName: "sentinel-one",
+        sentinelId: s1,
+        image: "sentinel:1",
+        replicas: 3,
+        cpuMillicores: 100n,
+        memoryMib: 128n,
+      }),
+    });
     expect(received[1]!.state).toEqual({ case: "apply", value: expect.objectContaining({ replicas: 0 }) });
     expect(received[2]!.state).toEqual({ case: "delete", value: expect.objectContaining({ k8sName: "sentinel-one" }) });
 
@@ -216,12 +279,35 @@ describe("WatchSentinels", () => {
     expect((await failure(cluster().getDesiredSentinelState({ sentinelId: s1 }, bearer(await agent("us-9"))))).code).toBe(Code.NotFound);
 
     // ReportSentinelStatus records health for the reporting region's sentinel only.
-    await cluster().reportSentinelStatus({ k8sName: "sentinel-one", availableReplicas: 2, health: Health.HEALTHY, image: "sentinel:1", addresses: ["127.0.0.1:20001", "127.0.0.1:20002"] }, bearer(await agent(region)));
+    await cluster().reportSentinelStatus(
+      {
+        k8sName: "sentinel-one",
+        availableReplicas: 2,
+        health: Health.HEALTHY,
+        image: "sentinel:1",
+        addresses: ["127.0.0.1:20001", "127.0.0.1:20002"],
+      },
+      bearer(await agent(region)),
+    );
     const row = await stack.deps.db.selectFrom("sentinels").selectAll().where("id", "=", s1).executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ health: "healthy", available_replicas: 2, running_image: "sentinel:1", addresses: JSON.stringify(["127.0.0.1:20001", "127.0.0.1:20002"]) });
+    expect(row).toMatchObject({
+      health: "healthy",
+      available_replicas: 2,
+      running_image: "sentinel:1",
+      addresses: JSON.stringify(["127.0.0.1:20001", "127.0.0.1:20002"]),
+    });
     expect(Number(row.version)).toBe(v1c); // actual state takes no version
-    expect((await failure(cluster().reportSentinelStatus({ k8sName: "sentinel-one", health: Health.HEALTHY }, bearer(await agent("us-9"))))).code).toBe(Code.NotFound);
-    expect((await failure(cluster().reportSentinelStatus({ k8sName: "sentinel-one", health: Health.HEALTHY }, bearer(await agent(region), "us-9")))).code).toBe(Code.PermissionDenied);
+    expect(
+      (await failure(cluster().reportSentinelStatus({ k8sName: "sentinel-one", health: Health.HEALTHY }, bearer(await agent("us-9")))))
+        .code,
+    ).toBe(Code.NotFound);
+    expect(
+      (
+        await failure(
+          cluster().reportSentinelStatus({ k8sName: "sentinel-one", health: Health.HEALTHY }, bearer(await agent(region), "us-9")),
+        )
+      ).code,
+    ).toBe(Code.PermissionDenied);
   });
 });
 
@@ -235,19 +321,35 @@ describe("GetDesiredDeploymentState", () => {
     await commit("eu-3", id, "stopped");
     // No header: the credential's region.
     expect((await cluster().getDesiredDeploymentState({ deploymentId: id }, bearer(await agent("eu-3")))).state.case).toBe("delete");
-    expect((await failure(cluster().getDesiredDeploymentState({ deploymentId: id }, bearer(await agent("us-3"))))).code).toBe(Code.NotFound);
+    expect((await failure(cluster().getDesiredDeploymentState({ deploymentId: id }, bearer(await agent("us-3"))))).code).toBe(
+      Code.NotFound,
+    );
     const forged = await failure(cluster().getDesiredDeploymentState({ deploymentId: id }, bearer(await agent("us-3"), "eu-3")));
     expect(forged.code).toBe(Code.PermissionDenied);
     expect(forged.rawMessage).toContain("x-krane-region");
-    expect((await failure(cluster().getDesiredDeploymentState({ deploymentId: id }, bearer(await agent("eu-3"), "bad region!")))).code).toBe(Code.PermissionDenied);
-    expect((await failure(cluster().getDesiredDeploymentState({ deploymentId: id }, { headers: { "x-krane-region": "eu-3" } }))).code).toBe(Code.Unauthenticated);
-    expect((await failure(cluster().getDesiredDeploymentState({ deploymentId: "" }, bearer(await agent("eu-3"))))).code).toBe(Code.InvalidArgument);
+    expect(
+      (await failure(cluster().getDesiredDeploymentState({ deploymentId: id }, bearer(await agent("eu-3"), "bad region!")))).code,
+    ).toBe(Code.PermissionDenied);
+    expect((await failure(cluster().getDesiredDeploymentState({ deploymentId: id }, { headers: { "x-krane-region": "eu-3" } }))).code).toBe(
+      Code.Unauthenticated,
+    );
+    expect((await failure(cluster().getDesiredDeploymentState({ deploymentId: "" }, bearer(await agent("eu-3"))))).code).toBe(
+      Code.InvalidArgument,
+    );
   });
 });
 
 describe("ReportDeploymentStatus", () => {
-  const instance = (k8sName: string, status: InstanceStatus, extra: object = {}) => ({ k8sName, address: `10.0.0.1:${20000 + k8sName.length}`, cpuMillicores: 250n, memoryMib: 256n, status, ...extra });
-  const instancesOf = (id: string) => stack.deps.db.selectFrom("instances").selectAll().where("deployment_id", "=", id).orderBy("region").orderBy("k8s_name").execute();
+  const instance = (k8sName: string, status: InstanceStatus, extra: object = {}) => ({
+    k8sName,
+    address: `10.0.0.1:${20000 + k8sName.length}`,
+    cpuMillicores: 250n,
+    memoryMib: 256n,
+    status,
+    ...extra,
+  });
+  const instancesOf = (id: string) =>
+    stack.deps.db.selectFrom("instances").selectAll().where("deployment_id", "=", id).orderBy("region").orderBy("k8s_name").execute();
 
   it("upserts the reported instances and removes the deployment's others, in the reporting region only", async () => {
     const id = await deployment();
@@ -257,12 +359,29 @@ describe("ReportDeploymentStatus", () => {
       cluster().reportDeploymentStatus({ change: { case: "update", value: { k8sName: id, instances } } }, bearer(await agent(region)));
     await report("eu-4", [instance("i-1", InstanceStatus.PENDING), instance("i-2", InstanceStatus.PENDING)]);
     await report("us-4", [instance("i-1", InstanceStatus.RUNNING)]); // same name, other region: another instance
-    expect((await instancesOf(id)).map((i) => [i.region, i.k8s_name, i.status])).toEqual([["eu-4", "i-1", "pending"], ["eu-4", "i-2", "pending"], ["us-4", "i-1", "running"]]);
+    expect((await instancesOf(id)).map((i) => [i.region, i.k8s_name, i.status])).toEqual([
+      ["eu-4", "i-1", "pending"],
+      ["eu-4", "i-2", "pending"],
+      ["us-4", "i-1", "running"],
+    ]);
 
-    await report("eu-4", [instance("i-2", InstanceStatus.RUNNING), instance("i-3", InstanceStatus.FAILED, { exitCode: 70, failureReason: "crashed", haltIntent: "config" })]);
+    await report("eu-4", [
+      instance("i-2", InstanceStatus.RUNNING),
+      instance("i-3", InstanceStatus.FAILED, { exitCode: 70, failureReason: "crashed", haltIntent: "config" }),
+    ]);
     const rows = await instancesOf(id);
-    expect(rows.map((i) => [i.region, i.k8s_name, i.status])).toEqual([["eu-4", "i-2", "running"], ["eu-4", "i-3", "failed"], ["us-4", "i-1", "running"]]);
-    expect(rows.find((r) => r.k8s_name === "i-3")).toMatchObject({ exit_code: 70, failure_reason: "crashed", halt_intent: "config", project_id: ws.projectId, workspace_id: ws.workspaceId });
+    expect(rows.map((i) => [i.region, i.k8s_name, i.status])).toEqual([
+      ["eu-4", "i-2", "running"],
+      ["eu-4", "i-3", "failed"],
+      ["us-4", "i-1", "running"],
+    ]);
+    expect(rows.find((r) => r.k8s_name === "i-3")).toMatchObject({
+      exit_code: 70,
+      failure_reason: "crashed",
+      halt_intent: "config",
+      project_id: ws.projectId,
+      workspace_id: ws.workspaceId,
+    });
 
     await report("eu-4", []); // an empty report: nothing runs there any more
     expect((await instancesOf(id)).map((i) => [i.region, i.k8s_name])).toEqual([["us-4", "i-1"]]);
@@ -277,13 +396,42 @@ describe("ReportDeploymentStatus", () => {
     const send = async (change: Parameters<ReturnType<typeof cluster>["reportDeploymentStatus"]>[0]["change"], header?: string) =>
       cluster().reportDeploymentStatus({ change }, bearer(await agent("eu-5"), header));
     expect((await failure(send({ case: "update", value: { k8sName: "d_missing", instances: [] } }))).code).toBe(Code.NotFound);
-    expect((await failure(send({ case: "update", value: { k8sName: id, instances: [instance("x", InstanceStatus.RUNNING), instance("x", InstanceStatus.RUNNING)] } }))).code).toBe(Code.InvalidArgument);
-    expect((await failure(send({ case: "update", value: { k8sName: id, instances: [instance("", InstanceStatus.RUNNING)] } }))).code).toBe(Code.InvalidArgument);
+    expect(
+      (
+        await failure(
+          send({
+            case: "update",
+            value: { k8sName: id, instances: [instance("x", InstanceStatus.RUNNING), instance("x", InstanceStatus.RUNNING)] },
+          }),
+        )
+      ).code,
+    ).toBe(Code.InvalidArgument);
+    expect((await failure(send({ case: "update", value: { k8sName: id, instances: [instance("", InstanceStatus.RUNNING)] } }))).code).toBe(
+      Code.InvalidArgument,
+    );
     expect((await failure(send({ case: "update", value: { k8sName: "", instances: [] } }))).code).toBe(Code.InvalidArgument);
     expect((await failure(send({ case: undefined }))).code).toBe(Code.InvalidArgument);
     expect((await failure(send({ case: "update", value: { k8sName: id, instances: [] } }, "us-5"))).code).toBe(Code.PermissionDenied); // a forged region header
-    expect((await failure(cluster().reportDeploymentStatus({ change: { case: "update", value: { k8sName: id, instances: [] } } }, bearer(ws.rootKey, "eu-5")))).code).toBe(Code.PermissionDenied);
-    expect((await failure(cluster().reportDeploymentStatus({ change: { case: "update", value: { k8sName: id, instances: [] } } }, { headers: { "x-krane-region": "eu-5" } }))).code).toBe(Code.Unauthenticated);
+    expect(
+      (
+        await failure(
+          cluster().reportDeploymentStatus(
+            { change: { case: "update", value: { k8sName: id, instances: [] } } },
+            bearer(ws.rootKey, "eu-5"),
+          ),
+        )
+      ).code,
+    ).toBe(Code.PermissionDenied);
+    expect(
+      (
+        await failure(
+          cluster().reportDeploymentStatus(
+            { change: { case: "update", value: { k8sName: id, instances: [] } } },
+            { headers: { "x-krane-region": "eu-5" } },
+          ),
+        )
+      ).code,
+    ).toBe(Code.Unauthenticated);
     expect(await instancesOf(id)).toEqual([]);
   });
 });

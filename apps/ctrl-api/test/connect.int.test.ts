@@ -31,7 +31,10 @@ beforeAll(async () => {
   const workspaceId = newId("ws");
   await db.insertInto("workspaces").values({ id: workspaceId, name: "other", slug: "other", created_at: now, updated_at: now }).execute();
   const projectId = newId("proj");
-  await db.insertInto("projects").values({ id: projectId, workspace_id: workspaceId, name: "x", slug: "x", live_deployment_id: null, created_at: now, updated_at: now }).execute();
+  await db
+    .insertInto("projects")
+    .values({ id: projectId, workspace_id: workspaceId, name: "x", slug: "x", live_deployment_id: null, created_at: now, updated_at: now })
+    .execute();
   const { key } = await createRootKey(db, { workspaceId, name: "other", permissions: ["project.*.*"], now });
   other = { projectId, rootKey: key };
 }, 60_000);
@@ -65,7 +68,11 @@ describe("CtrlService.Liveness needs no auth", () => {
   });
 
   it("over Connect JSON as a plain POST", async () => {
-    const res = await fetch(`${stack.apiUrl}/ctrl.v1.CtrlService/Liveness`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    const res = await fetch(`${stack.apiUrl}/ctrl.v1.CtrlService/Liveness`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get("x-request-id")).toBeTruthy();
     expect(await res.json()).toEqual({ status: "ok", version: "test", instanceId: "api-test" });
@@ -81,11 +88,16 @@ describe("CreateS3UploadURL over a Connect client (HTTP/1.1)", () => {
     expect(err.rawMessage).toMatch(/missing Authorization header/);
   });
 
-  it.each(["Basic dXNlcjpwYXNz", "Bearer", "Bearer a b", "ctrl_tokenWithoutScheme"])("is unauthenticated for the malformed header %j", async (header) => {
-    const err = await failure(client().createS3UploadURL({ unkeyProjectId: stack.seed.projectId }, { headers: { authorization: header } }));
-    expect(err.code).toBe(Code.Unauthenticated);
-    expect(err.rawMessage).toMatch(/malformed Authorization header/);
-  });
+  it.each(["Basic dXNlcjpwYXNz", "Bearer", "Bearer a b", "ctrl_tokenWithoutScheme"])(
+    "is unauthenticated for the malformed header %j",
+    async (header) => {
+      const err = await failure(
+        client().createS3UploadURL({ unkeyProjectId: stack.seed.projectId }, { headers: { authorization: header } }),
+      );
+      expect(err.code).toBe(Code.Unauthenticated);
+      expect(err.rawMessage).toMatch(/malformed Authorization header/);
+    },
+  );
 
   it("is unauthenticated for a wrong token, and the message says so", async () => {
     const err = await failure(client().createS3UploadURL({ unkeyProjectId: stack.seed.projectId }, auth("wrong-token-0123456789abcdef")));
@@ -124,7 +136,12 @@ describe("CreateS3UploadURL over a Connect client (HTTP/1.1)", () => {
   });
 
   it("is permission_denied for a root key without generate_upload_url", async () => {
-    const { key } = await createRootKey(stack.deps.db, { workspaceId: stack.seed.workspaceId, name: "ro", permissions: ["project.*.read_deployment"], now: Date.now() });
+    const { key } = await createRootKey(stack.deps.db, {
+      workspaceId: stack.seed.workspaceId,
+      name: "ro",
+      permissions: ["project.*.read_deployment"],
+      now: Date.now(),
+    });
     const err = await failure(client().createS3UploadURL({ unkeyProjectId: stack.seed.projectId }, auth(key)));
     expect(err.code).toBe(Code.PermissionDenied);
     expect(err.rawMessage).toContain("generate_upload_url");
@@ -145,19 +162,26 @@ describe("CreateS3UploadURL over a Connect client (HTTP/1.1)", () => {
 });
 
 describe("CreateS3UploadURL over the other protocols", () => {
-  it.each(["connect JSON (HTTP/1.1)", "gRPC (h2c)", "gRPC-Web (HTTP/1.1)"])("works over %s, and is unauthenticated without a token", async (name) => {
-    const client = createClient(DeploymentService, transports[name]!);
-    const err = await failure(client.createS3UploadURL({ unkeyProjectId: stack.seed.projectId }));
-    expect(err.code).toBe(Code.Unauthenticated);
-    expect(err.rawMessage).toMatch(/missing Authorization header/);
-    const res = await client.createS3UploadURL({ unkeyProjectId: stack.seed.projectId }, auth(stack.operatorToken));
-    await expectUploadWorks(res.uploadUrl, res.buildContextPath);
-  });
+  it.each(["connect JSON (HTTP/1.1)", "gRPC (h2c)", "gRPC-Web (HTTP/1.1)"])(
+    "works over %s, and is unauthenticated without a token",
+    async (name) => {
+      const client = createClient(DeploymentService, transports[name]!);
+      const err = await failure(client.createS3UploadURL({ unkeyProjectId: stack.seed.projectId }));
+      expect(err.code).toBe(Code.Unauthenticated);
+      expect(err.rawMessage).toMatch(/missing Authorization header/);
+      const res = await client.createS3UploadURL({ unkeyProjectId: stack.seed.projectId }, auth(stack.operatorToken));
+      await expectUploadWorks(res.uploadUrl, res.buildContextPath);
+    },
+  );
 
   it("works as a plain Connect JSON POST (curl-style)", async () => {
     const url = `${stack.apiUrl}/ctrl.v1.DeploymentService/CreateS3UploadURL`;
     const body = JSON.stringify({ unkeyProjectId: stack.seed.projectId });
-    const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${stack.operatorToken}` }, body });
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${stack.operatorToken}` },
+      body,
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^application\/json/);
     expect(res.headers.get("x-request-id")).toBeTruthy();
@@ -171,9 +195,17 @@ describe("CreateS3UploadURL over the other protocols", () => {
     expect(await denied.json()).toEqual({ code: "unauthenticated", message: expect.stringMatching(/missing Authorization header/) });
 
     // The proto field name is accepted too (protobuf JSON); an unknown field is rejected.
-    const protoName = await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${stack.operatorToken}` }, body: JSON.stringify({ unkey_project_id: stack.seed.projectId }) });
+    const protoName = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${stack.operatorToken}` },
+      body: JSON.stringify({ unkey_project_id: stack.seed.projectId }),
+    });
     expect(protoName.status).toBe(200);
-    const unknown = await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${stack.operatorToken}` }, body: JSON.stringify({ projectId: stack.seed.projectId }) });
+    const unknown = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${stack.operatorToken}` },
+      body: JSON.stringify({ projectId: stack.seed.projectId }),
+    });
     expect(unknown.status).toBe(400);
     expect(((await unknown.json()) as { code: string }).code).toBe("invalid_argument");
   });

@@ -33,7 +33,10 @@ async function post(path: string, body: unknown, key: string | null = stack.seed
     headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
-  return { status: res.status, body: (await res.json()) as { data?: Record<string, unknown>; error?: { detail: string; errors?: { location: string }[] } } };
+  return {
+    status: res.status,
+    body: (await res.json()) as { data?: Record<string, unknown>; error?: { detail: string; errors?: { location: string }[] } },
+  };
 }
 
 const add = (domain: string, extra: Record<string, unknown> = {}, key?: string | null) =>
@@ -41,7 +44,12 @@ const add = (domain: string, extra: Record<string, unknown> = {}, key?: string |
 
 /** Marks the claim of `domain` by `workspaceId` verified, as DomainVerificationService does. */
 async function markVerified(domain: string, workspaceId = stack.seed.workspaceId) {
-  await stack.database.db.updateTable("custom_domains").set({ verification_status: "verified", verified_domain: domain, verified_at: Date.now() }).where("domain", "=", domain).where("workspace_id", "=", workspaceId).execute();
+  await stack.database.db
+    .updateTable("custom_domains")
+    .set({ verification_status: "verified", verified_domain: domain, verified_at: Date.now() })
+    .where("domain", "=", domain)
+    .where("workspace_id", "=", workspaceId)
+    .execute();
 }
 
 /** A second workspace with a project, a production environment and a root key. */
@@ -51,10 +59,20 @@ async function otherWorkspace(slug: string) {
   const ws = newId("ws");
   const proj = newId("proj");
   await db.insertInto("workspaces").values({ id: ws, name: slug, slug, created_at: now, updated_at: now }).execute();
-  await db.insertInto("projects").values({ id: proj, workspace_id: ws, name: "site", slug: "site", live_deployment_id: null, created_at: now, updated_at: now }).execute();
-  await db.insertInto("environments").values({ id: newId("env"), workspace_id: ws, project_id: proj, slug: "production", regions: null, created_at: now, updated_at: now }).execute();
+  await db
+    .insertInto("projects")
+    .values({ id: proj, workspace_id: ws, name: "site", slug: "site", live_deployment_id: null, created_at: now, updated_at: now })
+    .execute();
+  await db
+    .insertInto("environments")
+    .values({ id: newId("env"), workspace_id: ws, project_id: proj, slug: "production", regions: null, created_at: now, updated_at: now })
+    .execute();
   const { key } = await createRootKey(db, { workspaceId: ws, name: slug, permissions: ["project.*.*"], now });
-  return { workspaceId: ws, add: (domain: string) => post("/v2/deploy.addCustomDomain", { projectId: proj, environmentSlug: "production", domain }, key), get: (domain: string) => post("/v2/deploy.getCustomDomain", { domain }, key) };
+  return {
+    workspaceId: ws,
+    add: (domain: string) => post("/v2/deploy.addCustomDomain", { projectId: proj, environmentSlug: "production", domain }, key),
+    get: (domain: string) => post("/v2/deploy.getCustomDomain", { domain }, key),
+  };
 }
 
 async function codeOf(p: Promise<unknown>): Promise<Code | "ok"> {
@@ -72,34 +90,81 @@ describe("POST /v2/deploy.addCustomDomain", () => {
     const now = Date.now();
     // An environment route as a finished deploy leaves it.
     const deploymentId = newId("d");
-    await db.insertInto("frontline_routes").values({ id: newId("route"), workspace_id: stack.seed.workspaceId, project_id: stack.seed.projectId, environment_id: stack.seed.environments.production, deployment_id: deploymentId, fully_qualified_domain_name: "hello-production-local.ctrl.example.net", sticky: "environment", created_at: now, updated_at: now }).execute();
+    await db
+      .insertInto("frontline_routes")
+      .values({
+        id: newId("route"),
+        workspace_id: stack.seed.workspaceId,
+        project_id: stack.seed.projectId,
+        environment_id: stack.seed.environments.production,
+        deployment_id: deploymentId,
+        fully_qualified_domain_name: "hello-production-local.ctrl.example.net",
+        sticky: "environment",
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
 
     const res = await add("Shop.Example.com.");
     expect(res.status).toBe(201);
-    expect(res.body.data).toMatchObject({ domain: "shop.example.com", challengeType: "http-01", verificationStatus: "pending_verification", state: "pending_verification", challengeStatus: "waiting", projectId: stack.seed.projectId, environmentId: stack.seed.environments.production });
+    expect(res.body.data).toMatchObject({
+      domain: "shop.example.com",
+      challengeType: "http-01",
+      verificationStatus: "pending_verification",
+      state: "pending_verification",
+      challengeStatus: "waiting",
+      projectId: stack.seed.projectId,
+      environmentId: stack.seed.environments.production,
+    });
     const record = res.body.data!.verificationRecord as { name: string; type: string; value: string };
     expect(record).toMatchObject({ name: "_ctrl-challenge.shop.example.com", type: "TXT" });
     expect(record.value).toMatch(/^ctrl-domain-verification=[A-Za-z0-9_-]{32}$/);
     // Not routed even though the environment has a deployment: frontline answers 404 for it.
-    expect(await db.selectFrom("frontline_routes").select("id").where("fully_qualified_domain_name", "=", "shop.example.com").executeTakeFirst()).toBeUndefined();
-    expect(await db.selectFrom("frontline_routes").select("deployment_id").where("fully_qualified_domain_name", "=", "hello-production-local.ctrl.example.net").executeTakeFirstOrThrow()).toEqual({ deployment_id: deploymentId });
-    const challenge = await db.selectFrom("acme_challenges").selectAll().where("domain_id", "=", res.body.data!.id as string).executeTakeFirstOrThrow();
+    expect(
+      await db.selectFrom("frontline_routes").select("id").where("fully_qualified_domain_name", "=", "shop.example.com").executeTakeFirst(),
+    ).toBeUndefined();
+    expect(
+      await db
+        .selectFrom("frontline_routes")
+        .select("deployment_id")
+        .where("fully_qualified_domain_name", "=", "hello-production-local.ctrl.example.net")
+        .executeTakeFirstOrThrow(),
+    ).toEqual({ deployment_id: deploymentId });
+    const challenge = await db
+      .selectFrom("acme_challenges")
+      .selectAll()
+      .where("domain_id", "=", res.body.data!.id as string)
+      .executeTakeFirstOrThrow();
     expect(challenge).toMatchObject({ status: "waiting", type: "http-01", token: null, authorization: null });
     // The same record through getCustomDomain.
-    expect((await post("/v2/deploy.getCustomDomain", { domain: "shop.example.com" })).body.data).toMatchObject({ verificationRecord: record, verificationStatus: "pending_verification" });
+    expect((await post("/v2/deploy.getCustomDomain", { domain: "shop.example.com" })).body.data).toMatchObject({
+      verificationRecord: record,
+      verificationStatus: "pending_verification",
+    });
   });
 
   it("without a deployment yet, attaches the domain without a route", async () => {
     const res = await add("preview.example.com", { environmentSlug: "preview" });
     expect(res.status).toBe(201);
-    expect(await stack.database.db.selectFrom("frontline_routes").select("id").where("fully_qualified_domain_name", "=", "preview.example.com").executeTakeFirst()).toBeUndefined();
+    expect(
+      await stack.database.db
+        .selectFrom("frontline_routes")
+        .select("id")
+        .where("fully_qualified_domain_name", "=", "preview.example.com")
+        .executeTakeFirst(),
+    ).toBeUndefined();
   });
 
   it("defaults wildcards to DNS-01 and refuses them with HTTP-01", async () => {
     const ok = await add("*.wild.example.com");
     expect(ok.status).toBe(201);
     // A wildcard is proven at the zone it covers.
-    expect(ok.body.data).toMatchObject({ domain: "*.wild.example.com", challengeType: "dns-01", verificationStatus: "pending_verification", verificationRecord: { name: "_ctrl-challenge.wild.example.com", type: "TXT" } });
+    expect(ok.body.data).toMatchObject({
+      domain: "*.wild.example.com",
+      challengeType: "dns-01",
+      verificationStatus: "pending_verification",
+      verificationRecord: { name: "_ctrl-challenge.wild.example.com", type: "TXT" },
+    });
     const bad = await add("*.other.example.com", { challengeType: "http-01" });
     expect(bad.status).toBe(400);
     expect(bad.body.error!.errors![0]!.location).toBe("body.challengeType");
@@ -132,7 +197,10 @@ describe("POST /v2/deploy.addCustomDomain", () => {
     expect((await add("x2.example.com", { environmentSlug: "staging" })).status).toBe(404);
     const now = Date.now();
     const otherWs = newId("ws");
-    await stack.database.db.insertInto("workspaces").values({ id: otherWs, name: "other", slug: "other", created_at: now, updated_at: now }).execute();
+    await stack.database.db
+      .insertInto("workspaces")
+      .values({ id: otherWs, name: "other", slug: "other", created_at: now, updated_at: now })
+      .execute();
     const { key } = await createRootKey(stack.database.db, { workspaceId: otherWs, name: "other", permissions: ["project.*.*"], now });
     const res = await add("x3.example.com", {}, key);
     expect(res.status).toBe(404);
@@ -142,7 +210,12 @@ describe("POST /v2/deploy.addCustomDomain", () => {
   it("answers 400/401/403 for missing, unknown and under-privileged keys", async () => {
     expect((await add("y1.example.com", {}, null)).status).toBe(400);
     expect((await add("y2.example.com", {}, "ctrl_unknown")).status).toBe(401);
-    const { key } = await createRootKey(stack.database.db, { workspaceId: stack.seed.workspaceId, name: "ro", permissions: [`project.${stack.seed.projectId}.read_custom_domain`], now: Date.now() });
+    const { key } = await createRootKey(stack.database.db, {
+      workspaceId: stack.seed.workspaceId,
+      name: "ro",
+      permissions: [`project.${stack.seed.projectId}.read_custom_domain`],
+      now: Date.now(),
+    });
     expect((await add("y3.example.com", {}, key)).status).toBe(403);
     expect((await post("/v2/deploy.getCustomDomain", { domain: "shop.example.com" }, key)).status).toBe(200);
   });
@@ -155,16 +228,23 @@ describe("POST /v2/deploy.addCustomDomain", () => {
     expect(claimB.status, JSON.stringify(claimB.body)).toBe(201);
     const claimA = await post("/v2/deploy.getCustomDomain", { domain: "shop.example.com" });
     // Each workspace sees its own claim and its own value.
-    expect((claimB.body.data!.verificationRecord as { value: string }).value).not.toBe((claimA.body.data!.verificationRecord as { value: string }).value);
+    expect((claimB.body.data!.verificationRecord as { value: string }).value).not.toBe(
+      (claimA.body.data!.verificationRecord as { value: string }).value,
+    );
     expect(claimB.body.data!.id).not.toBe(claimA.body.data!.id);
 
     // Once B's claim is verified, a third workspace cannot claim it.
     await markVerified("shop.example.com", b.workspaceId);
     const refused = await c.add("shop.example.com");
     expect(refused.status).toBe(409);
-    expect(refused.body.error!.detail).toBe("domain shop.example.com is verified by another workspace: a verified domain belongs to one workspace");
+    expect(refused.body.error!.detail).toBe(
+      "domain shop.example.com is verified by another workspace: a verified domain belongs to one workspace",
+    );
     // The seed workspace still sees its own (pending) claim, not B's.
-    expect((await post("/v2/deploy.getCustomDomain", { domain: "shop.example.com" })).body.data).toMatchObject({ id: claimA.body.data!.id, verificationStatus: "pending_verification" });
+    expect((await post("/v2/deploy.getCustomDomain", { domain: "shop.example.com" })).body.data).toMatchObject({
+      id: claimA.body.data!.id,
+      verificationStatus: "pending_verification",
+    });
   });
 
   it("applies the wildcard rule both ways: a wildcard and the names directly under it belong to one workspace", async () => {
@@ -174,7 +254,9 @@ describe("POST /v2/deploy.addCustomDomain", () => {
     await markVerified("api.zone.example.com", b.workspaceId);
     const wild = await add("*.zone.example.com");
     expect(wild.status).toBe(409);
-    expect(wild.body.error!.detail).toBe("domain *.zone.example.com overlaps api.zone.example.com, verified by another workspace: a wildcard and the names directly under it belong to one workspace");
+    expect(wild.body.error!.detail).toBe(
+      "domain *.zone.example.com overlaps api.zone.example.com, verified by another workspace: a wildcard and the names directly under it belong to one workspace",
+    );
     // B owns a wildcard: nobody else may take a name it serves; deeper names and the apex are not covered.
     expect((await b.add("*.wz.example.com")).status).toBe(201);
     await markVerified("*.wz.example.com", b.workspaceId);
@@ -188,7 +270,20 @@ describe("POST /v2/deploy.addCustomDomain", () => {
   it("answers 409 for a taken domain, including a platform route, and lets exactly one of concurrent adds win", async () => {
     expect((await add("shop.example.com")).status).toBe(409);
     const now = Date.now();
-    await stack.database.db.insertInto("frontline_routes").values({ id: newId("route"), workspace_id: stack.seed.workspaceId, project_id: "proj_other", environment_id: "env_other", deployment_id: "d_other", fully_qualified_domain_name: "routed.example.com", sticky: "none", created_at: now, updated_at: now }).execute();
+    await stack.database.db
+      .insertInto("frontline_routes")
+      .values({
+        id: newId("route"),
+        workspace_id: stack.seed.workspaceId,
+        project_id: "proj_other",
+        environment_id: "env_other",
+        deployment_id: "d_other",
+        fully_qualified_domain_name: "routed.example.com",
+        sticky: "none",
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
     expect((await add("routed.example.com")).status).toBe(409);
 
     const results = await Promise.all(Array.from({ length: 6 }, () => add("race.example.com")));
@@ -200,31 +295,65 @@ describe("POST /v2/deploy.addCustomDomain", () => {
 
 describe("DomainService over Connect", () => {
   it("adds and reads a claim with its TXT record, and refuses to retry a verified domain whose challenge has not failed", async () => {
-    const added = await domains.addCustomDomain({ projectId: stack.seed.projectId, environmentSlug: "production", domain: "rpc.example.com", challengeType: ChallengeType.HTTP_01 });
-    expect(added.domain).toMatchObject({ domain: "rpc.example.com", challengeType: ChallengeType.HTTP_01, challengeStatus: "waiting", verificationStatus: "pending_verification", state: "pending_verification" });
+    const added = await domains.addCustomDomain({
+      projectId: stack.seed.projectId,
+      environmentSlug: "production",
+      domain: "rpc.example.com",
+      challengeType: ChallengeType.HTTP_01,
+    });
+    expect(added.domain).toMatchObject({
+      domain: "rpc.example.com",
+      challengeType: ChallengeType.HTTP_01,
+      challengeStatus: "waiting",
+      verificationStatus: "pending_verification",
+      state: "pending_verification",
+    });
     expect(added.domain!.verificationRecord).toMatchObject({ name: "_ctrl-challenge.rpc.example.com", type: "TXT" });
     expect(added.domain!.verificationRecord!.value).toMatch(/^ctrl-domain-verification=/);
     const read = (await domains.getCustomDomain({ domain: "RPC.example.com" })).domain!;
     expect(read.id).toBe(added.domain!.id);
     expect(read.verificationRecord!.value).toBe(added.domain!.verificationRecord!.value);
     // Pending: a retry re-arms verification.
-    expect((await domains.retryCustomDomain({ domain: "rpc.example.com" })).domain).toMatchObject({ verificationStatus: "pending_verification" });
+    expect((await domains.retryCustomDomain({ domain: "rpc.example.com" })).domain).toMatchObject({
+      verificationStatus: "pending_verification",
+    });
     await markVerified("rpc.example.com");
-    expect((await domains.getCustomDomain({ domain: "rpc.example.com" })).domain).toMatchObject({ verificationStatus: "verified", state: "issuing" });
+    expect((await domains.getCustomDomain({ domain: "rpc.example.com" })).domain).toMatchObject({
+      verificationStatus: "verified",
+      state: "issuing",
+    });
     expect((await domains.getCustomDomain({ domain: "rpc.example.com" })).domain!.verifiedAt).toBeGreaterThan(0n);
     expect(await codeOf(domains.retryCustomDomain({ domain: "rpc.example.com" }))).toBe(Code.FailedPrecondition);
     expect(await codeOf(domains.getCustomDomain({ domain: "missing.example.com" }))).toBe(Code.NotFound);
-    expect(await codeOf(domains.addCustomDomain({ projectId: stack.seed.projectId, environmentSlug: "production", domain: "rpc.example.com" }))).toBe(Code.AlreadyExists);
-    expect(await codeOf(domains.addCustomDomain({ projectId: stack.seed.projectId, environmentSlug: "production", domain: "bad..example.com" }))).toBe(Code.InvalidArgument);
-    expect(await codeOf(domains.addCustomDomain({ projectId: "", environmentSlug: "production", domain: "a.example.com" }))).toBe(Code.InvalidArgument);
+    expect(
+      await codeOf(domains.addCustomDomain({ projectId: stack.seed.projectId, environmentSlug: "production", domain: "rpc.example.com" })),
+    ).toBe(Code.AlreadyExists);
+    expect(
+      await codeOf(domains.addCustomDomain({ projectId: stack.seed.projectId, environmentSlug: "production", domain: "bad..example.com" })),
+    ).toBe(Code.InvalidArgument);
+    expect(await codeOf(domains.addCustomDomain({ projectId: "", environmentSlug: "production", domain: "a.example.com" }))).toBe(
+      Code.InvalidArgument,
+    );
   });
 
   it("retries a verified domain whose certificate failed: its challenge goes back to waiting", async () => {
     const db = stack.database.db;
-    const view = await domains.addCustomDomain({ projectId: stack.seed.projectId, environmentSlug: "production", domain: "retry.example.com" });
+    const view = await domains.addCustomDomain({
+      projectId: stack.seed.projectId,
+      environmentSlug: "production",
+      domain: "retry.example.com",
+    });
     await markVerified("retry.example.com");
-    await db.updateTable("acme_challenges").set({ status: "failed", error_message: "validation 0: connection refused" }).where("domain_id", "=", view.domain!.id).execute();
-    expect((await domains.getCustomDomain({ domain: "retry.example.com" })).domain).toMatchObject({ challengeStatus: "failed", state: "certificate_failed", errorMessage: "validation 0: connection refused" });
+    await db
+      .updateTable("acme_challenges")
+      .set({ status: "failed", error_message: "validation 0: connection refused" })
+      .where("domain_id", "=", view.domain!.id)
+      .execute();
+    expect((await domains.getCustomDomain({ domain: "retry.example.com" })).domain).toMatchObject({
+      challengeStatus: "failed",
+      state: "certificate_failed",
+      errorMessage: "validation 0: connection refused",
+    });
     const retried = await domains.retryCustomDomain({ domain: "retry.example.com" });
     expect(retried.domain).toMatchObject({ challengeStatus: "waiting", verificationStatus: "verified", state: "issuing" });
   });
@@ -232,8 +361,16 @@ describe("DomainService over Connect", () => {
   it("retries a failed verification: back to pending, unless another workspace verified the name meanwhile", async () => {
     const db = stack.database.db;
     await domains.addCustomDomain({ projectId: stack.seed.projectId, environmentSlug: "production", domain: "gaveup.example.com" });
-    await db.updateTable("custom_domains").set({ verification_status: "failed", verification_error: "no TXT record at _ctrl-challenge.gaveup.example.com yet" }).where("domain", "=", "gaveup.example.com").execute();
-    expect((await domains.getCustomDomain({ domain: "gaveup.example.com" })).domain).toMatchObject({ verificationStatus: "failed", state: "verification_failed", verificationError: "no TXT record at _ctrl-challenge.gaveup.example.com yet" });
+    await db
+      .updateTable("custom_domains")
+      .set({ verification_status: "failed", verification_error: "no TXT record at _ctrl-challenge.gaveup.example.com yet" })
+      .where("domain", "=", "gaveup.example.com")
+      .execute();
+    expect((await domains.getCustomDomain({ domain: "gaveup.example.com" })).domain).toMatchObject({
+      verificationStatus: "failed",
+      state: "verification_failed",
+      verificationError: "no TXT record at _ctrl-challenge.gaveup.example.com yet",
+    });
     const retried = (await domains.retryCustomDomain({ domain: "gaveup.example.com" })).domain!;
     expect(retried.verificationStatus).toBe("pending_verification");
     expect(retried.verificationError).toBeUndefined();
@@ -244,7 +381,9 @@ describe("DomainService over Connect", () => {
     // (As the seed workspace's root key: the internal token reads the verified claim of a name.)
     const refused = await post("/v2/deploy.retryCustomDomain", { domain: "gaveup.example.com" });
     expect(refused.status).toBe(409);
-    expect(refused.body.error!.detail).toBe("domain gaveup.example.com is verified by another workspace: a verified domain belongs to one workspace");
+    expect(refused.body.error!.detail).toBe(
+      "domain gaveup.example.com is verified by another workspace: a verified domain belongs to one workspace",
+    );
   });
 
   it("requires the bearer token", async () => {
@@ -256,10 +395,18 @@ describe("DomainService over Connect", () => {
 describe("AcmeService.VerifyCertificate", () => {
   it("returns the key authorization for the verified domain's current token, never an unverified claim's", async () => {
     const db = stack.database.db;
-    const view = await domains.addCustomDomain({ projectId: stack.seed.projectId, environmentSlug: "production", domain: "verify.example.com" });
+    const view = await domains.addCustomDomain({
+      projectId: stack.seed.projectId,
+      environmentSlug: "production",
+      domain: "verify.example.com",
+    });
     // Not issued yet: the challenge exists but has no token.
     expect(await codeOf(acme.verifyCertificate({ domain: "verify.example.com", token: "tok123" }))).toBe(Code.NotFound);
-    await db.updateTable("acme_challenges").set({ token: "tok123", authorization: "tok123.thumbprint", status: "pending" }).where("domain_id", "=", view.domain!.id).execute();
+    await db
+      .updateTable("acme_challenges")
+      .set({ token: "tok123", authorization: "tok123.thumbprint", status: "pending" })
+      .where("domain_id", "=", view.domain!.id)
+      .execute();
     // A token on an unverified claim is never served (nothing unproven reaches ACME through us).
     expect(await codeOf(acme.verifyCertificate({ domain: "verify.example.com", token: "tok123" }))).toBe(Code.NotFound);
     await markVerified("verify.example.com");
@@ -273,9 +420,17 @@ describe("AcmeService.VerifyCertificate", () => {
 
   it("never serves a DNS-01 challenge's value over HTTP", async () => {
     const db = stack.database.db;
-    const view = await domains.addCustomDomain({ projectId: stack.seed.projectId, environmentSlug: "production", domain: "*.dns.example.com" });
+    const view = await domains.addCustomDomain({
+      projectId: stack.seed.projectId,
+      environmentSlug: "production",
+      domain: "*.dns.example.com",
+    });
     await markVerified("*.dns.example.com");
-    await db.updateTable("acme_challenges").set({ token: "dnstok", authorization: "digest" }).where("domain_id", "=", view.domain!.id).execute();
+    await db
+      .updateTable("acme_challenges")
+      .set({ token: "dnstok", authorization: "digest" })
+      .where("domain_id", "=", view.domain!.id)
+      .execute();
     expect(await codeOf(acme.verifyCertificate({ domain: "*.dns.example.com", token: "dnstok" }))).toBe(Code.NotFound);
   });
 

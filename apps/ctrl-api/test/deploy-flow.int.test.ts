@@ -10,10 +10,23 @@
  */
 import { Code } from "@connectrpc/connect";
 import { createRootKey, newId } from "@ctrl/db";
-import { DeploymentStatus, ReportDeploymentStatusRequest_Update_Instance_Status as InstanceStatus, type WatchDeploymentResponse } from "@ctrl/proto";
+import {
+  DeploymentStatus,
+  ReportDeploymentStatusRequest_Update_Instance_Status as InstanceStatus,
+  type WatchDeploymentResponse,
+} from "@ctrl/proto";
 import { waitFor } from "@ctrl/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, clients, createWorkspace, failure, FakeAgent, runningOnSight, startDeployStack, type AgentBehaviour } from "./fake-agent.js";
+import {
+  bearer,
+  clients,
+  createWorkspace,
+  failure,
+  FakeAgent,
+  runningOnSight,
+  startDeployStack,
+  type AgentBehaviour,
+} from "./fake-agent.js";
 import type { TestStack } from "./harness.js";
 
 let stack: TestStack;
@@ -25,7 +38,13 @@ const regions = ["eu", "us"];
 
 beforeAll(async () => {
   // 8 s: long enough that a loaded CI machine still delivers the FAILED reports before the deadline.
-  stack = await startDeployStack({ regions, apexDomain: "ctrl.test", readinessTimeoutMs: 8_000, readinessPollMs: 50, openapiTimeoutMs: 300 });
+  stack = await startDeployStack({
+    regions,
+    apexDomain: "ctrl.test",
+    readinessTimeoutMs: 8_000,
+    readinessPollMs: 50,
+    openapiTimeoutMs: 300,
+  });
   agents = regions.map((r) => new FakeAgent(stack, r, answer).start());
 }, 90_000);
 afterAll(async () => {
@@ -44,7 +63,13 @@ async function deploy(projectId: string, environmentSlug: string, options: { bra
       environmentSlug,
       branch: options.branch ?? "main",
       source: { case: "dockerImage", value: options.image ?? "ghcr.io/acme/api:1" },
-      gitCommit: { commitSha: options.sha ?? randomSha(), commitMessage: "change", authorHandle: "dev", authorAvatarUrl: "", timestamp: BigInt(Date.now()) },
+      gitCommit: {
+        commitSha: options.sha ?? randomSha(),
+        commitMessage: "change",
+        authorHandle: "dev",
+        authorAvatarUrl: "",
+        timestamp: BigInt(Date.now()),
+      },
     },
     internal(),
   );
@@ -58,7 +83,9 @@ async function settled(deploymentId: string, timeoutMs = 30_000) {
     `deployment ${deploymentId} to settle`,
     async () => {
       const { deployment } = await api().getDeployment({ deploymentId }, internal());
-      return deployment && [DeploymentStatus.READY, DeploymentStatus.FAILED, DeploymentStatus.CANCELLED].includes(deployment.status) ? deployment : undefined;
+      return deployment && [DeploymentStatus.READY, DeploymentStatus.FAILED, DeploymentStatus.CANCELLED].includes(deployment.status)
+        ? deployment
+        : undefined;
     },
     { timeoutMs, intervalMs: 50 },
   );
@@ -71,8 +98,15 @@ async function deployReady(projectId: string, environmentSlug: string, branch = 
   return id;
 }
 
-const routesOf = (deploymentId: string) => db().selectFrom("frontline_routes").select(["fully_qualified_domain_name as fqdn", "sticky"]).where("deployment_id", "=", deploymentId).orderBy("sticky").execute();
-const projectRow = (id: string) => db().selectFrom("projects").select(["live_deployment_id", "is_rolled_back"]).where("id", "=", id).executeTakeFirstOrThrow();
+const routesOf = (deploymentId: string) =>
+  db()
+    .selectFrom("frontline_routes")
+    .select(["fully_qualified_domain_name as fqdn", "sticky"])
+    .where("deployment_id", "=", deploymentId)
+    .orderBy("sticky")
+    .execute();
+const projectRow = (id: string) =>
+  db().selectFrom("projects").select(["live_deployment_id", "is_rolled_back"]).where("id", "=", id).executeTakeFirstOrThrow();
 
 describe("deploy from an image", () => {
   it("goes pending → deploying → ready; agents see versioned topology; routes, steps and the live pointer follow", async () => {
@@ -91,16 +125,28 @@ describe("deploy from an image", () => {
     expect(statuses.at(-1)).toBe(DeploymentStatus.READY);
     expect(statuses).toEqual([...statuses].sort((a, b) => a - b));
     expect(statuses).toContain(DeploymentStatus.DEPLOYING);
-    expect(events.filter((e) => e.step).map((e) => e.step!.step)).toEqual(expect.arrayContaining(["metadata", "topology", "readiness", "cutover"]));
+    expect(events.filter((e) => e.step).map((e) => e.step!.step)).toEqual(
+      expect.arrayContaining(["metadata", "topology", "readiness", "cutover"]),
+    );
 
     // One topology row per region with distinct versions; each agent got exactly that row once.
     const topology = await db().selectFrom("deployment_topology").selectAll().where("deployment_id", "=", id).orderBy("region").execute();
-    expect(topology.map((t) => [t.region, t.desired_status, t.desired_replicas])).toEqual([["eu", "running", 1], ["us", "running", 1]]);
+    expect(topology.map((t) => [t.region, t.desired_status, t.desired_replicas])).toEqual([
+      ["eu", "running", 1],
+      ["us", "running", 1],
+    ]);
     for (const t of topology) {
       const agent = agents.find((a) => a.region === t.region)!;
       const seen = agent.received.filter((s) => s.state.case === "apply" && s.state.value.deploymentId === id);
       expect(seen.map((s) => Number(s.version))).toEqual([Number(t.version)]);
-      expect(seen[0]!.state.value).toMatchObject({ image: "ghcr.io/acme/api:1", replicas: 1, cpuMillicores: 250n, memoryMib: 256n, port: 8080, healthCheckPath: "/health" });
+      expect(seen[0]!.state.value).toMatchObject({
+        image: "ghcr.io/acme/api:1",
+        replicas: 1,
+        cpuMillicores: 250n,
+        memoryMib: 256n,
+        port: 8080,
+        healthCheckPath: "/health",
+      });
       // Each agent's stream is strictly increasing.
       const versions = agent.versions();
       expect(versions).toEqual([...new Set(versions)].sort((a, b) => a - b));
@@ -113,7 +159,10 @@ describe("deploy from an image", () => {
     expect([...d.hostnames].sort()).toEqual(routes.map((r) => r.fqdn).sort());
     expect((await projectRow(ws.projectId)).live_deployment_id).toBe(id);
     expect(d.steps.every((s) => s.status === "completed" || s.status === "skipped")).toBe(true);
-    expect(await db().selectFrom("instances").select("region").where("deployment_id", "=", id).orderBy("region").execute()).toEqual([{ region: "eu" }, { region: "us" }]);
+    expect(await db().selectFrom("instances").select("region").where("deployment_id", "=", id).orderBy("region").execute()).toEqual([
+      { region: "eu" },
+      { region: "us" },
+    ]);
 
     // A preview deploy gets commit/branch/environment routes and leaves the live pointer alone.
     const preview = await deployReady(ws.projectId, "preview", "main");
@@ -128,26 +177,51 @@ describe("readiness failures", () => {
     const now = Date.now();
     // Environments pinned to their own regions, each with its own agent behaviour.
     const env = async (slug: string, region: string) => {
-      await db().insertInto("environments").values({ id: newId("env"), workspace_id: ws.workspaceId, project_id: ws.projectId, slug, regions: JSON.stringify([region]), created_at: now, updated_at: now }).execute();
+      await db()
+        .insertInto("environments")
+        .values({
+          id: newId("env"),
+          workspace_id: ws.workspaceId,
+          project_id: ws.projectId,
+          slug,
+          regions: JSON.stringify([region]),
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
     };
     await env("crashing", "crash-region");
     await env("pulling", "pull-region");
     await env("quiet", "quiet-region");
-    const crash = new FakeAgent(stack, "crash-region", () => [{ status: InstanceStatus.FAILED, exitCode: 1, failureReason: "process exited" }]).start();
-    const pull = new FakeAgent(stack, "pull-region", () => [{ status: InstanceStatus.FAILED, failureReason: "ErrImagePull: manifest unknown" }]).start();
+    const crash = new FakeAgent(stack, "crash-region", () => [
+      { status: InstanceStatus.FAILED, exitCode: 1, failureReason: "process exited" },
+    ]).start();
+    const pull = new FakeAgent(stack, "pull-region", () => [
+      { status: InstanceStatus.FAILED, failureReason: "ErrImagePull: manifest unknown" },
+    ]).start();
     const quiet = new FakeAgent(stack, "quiet-region", () => undefined).start();
     try {
-      const [crashed, pulled, timedOut] = await Promise.all([deploy(ws.projectId, "crashing"), deploy(ws.projectId, "pulling"), deploy(ws.projectId, "quiet")]);
+      const [crashed, pulled, timedOut] = await Promise.all([
+        deploy(ws.projectId, "crashing"),
+        deploy(ws.projectId, "pulling"),
+        deploy(ws.projectId, "quiet"),
+      ]);
       const rows = async (id: string) => {
         await settled(id);
-        return db().selectFrom("deployments").select(["status", "failed_step", "failure_reason", "error_message"]).where("id", "=", id).executeTakeFirstOrThrow();
+        return db()
+          .selectFrom("deployments")
+          .select(["status", "failed_step", "failure_reason", "error_message"])
+          .where("id", "=", id)
+          .executeTakeFirstOrThrow();
       };
       expect(await rows(crashed)).toMatchObject({ status: "failed", failed_step: "readiness", failure_reason: "start_failed" });
       expect((await rows(crashed)).error_message).toContain("process exited");
       expect(await rows(pulled)).toMatchObject({ status: "failed", failed_step: "readiness", failure_reason: "image_pull_failed" });
       expect(await rows(timedOut)).toMatchObject({ status: "failed", failed_step: "readiness", failure_reason: "readiness_timeout" });
       // A failed deploy's topology is stopped: the agent is told to delete it.
-      await waitFor("the crash agent to get the delete", () => crash.received.some((s) => s.state.case === "delete" && s.state.value.k8sName === crashed));
+      await waitFor("the crash agent to get the delete", () =>
+        crash.received.some((s) => s.state.case === "delete" && s.state.value.k8sName === crashed),
+      );
       const got = await api().getDeployment({ deploymentId: crashed }, internal());
       expect(got.deployment).toMatchObject({ status: DeploymentStatus.FAILED, failedStep: "readiness", failureReason: "start_failed" });
       expect(got.deployment!.steps.find((s) => s.step === "readiness")).toMatchObject({ status: "failed" });
@@ -167,20 +241,55 @@ describe("Rollback and Promote through the API", () => {
 
   /** Routes and project pointers, to prove a rejected call changed nothing. */
   const snapshot = async () => ({
-    routes: await db().selectFrom("frontline_routes").select(["fully_qualified_domain_name", "deployment_id", "updated_at"]).where("project_id", "=", ws.projectId).orderBy("fully_qualified_domain_name").execute(),
-    project: await db().selectFrom("projects").select(["id", "live_deployment_id", "is_rolled_back", "updated_at"]).where("id", "=", ws.projectId).execute(),
+    routes: await db()
+      .selectFrom("frontline_routes")
+      .select(["fully_qualified_domain_name", "deployment_id", "updated_at"])
+      .where("project_id", "=", ws.projectId)
+      .orderBy("fully_qualified_domain_name")
+      .execute(),
+    project: await db()
+      .selectFrom("projects")
+      .select(["id", "live_deployment_id", "is_rolled_back", "updated_at"])
+      .where("id", "=", ws.projectId)
+      .execute(),
   });
 
   /** Inserts a deployment row in a given state (for preconditions a real deploy cannot reach quickly). */
   const insert = async (projectId: string, workspaceId: string, environmentId: string, status: "ready" | "failed") => {
     const id = newId("d");
     const now = Date.now();
-    await db().insertInto("deployments").values({
-      id, workspace_id: workspaceId, project_id: projectId, environment_id: environmentId, source_type: "image", build_context_path: null, dockerfile_path: null, image: "x:1",
-      build_id: null, git_commit_sha: "", git_branch: "main", git_commit_message: null, git_commit_author_handle: null, git_commit_author_avatar_url: null, git_commit_timestamp: null,
-      command: null, status, error_message: null, failed_step: null, openapi_spec: null, cpu_millicores: 250, memory_mib: 256, replicas: 1, port: 8080, health_check_path: "/health",
-      created_at: now, updated_at: now,
-    }).execute();
+    await db()
+      .insertInto("deployments")
+      .values({
+        id,
+        workspace_id: workspaceId,
+        project_id: projectId,
+        environment_id: environmentId,
+        source_type: "image",
+        build_context_path: null,
+        dockerfile_path: null,
+        image: "x:1",
+        build_id: null,
+        git_commit_sha: "",
+        git_branch: "main",
+        git_commit_message: null,
+        git_commit_author_handle: null,
+        git_commit_author_avatar_url: null,
+        git_commit_timestamp: null,
+        command: null,
+        status,
+        error_message: null,
+        failed_step: null,
+        openapi_spec: null,
+        cpu_millicores: 250,
+        memory_mib: 256,
+        replicas: 1,
+        port: 8080,
+        health_check_path: "/health",
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
     return id;
   };
 
@@ -197,7 +306,8 @@ describe("Rollback and Promote through the API", () => {
 
   it("every rollback precondition answers its precise code and changes nothing", async () => {
     const before = await snapshot();
-    const rollback = (sourceDeploymentId: string, targetDeploymentId: string, opts = internal()) => failure(api().rollback({ sourceDeploymentId, targetDeploymentId }, opts));
+    const rollback = (sourceDeploymentId: string, targetDeploymentId: string, opts = internal()) =>
+      failure(api().rollback({ sourceDeploymentId, targetDeploymentId }, opts));
     const cases: [string, Promise<{ code: Code; rawMessage: string }>, Code][] = [
       ["source = target", rollback(d2, d2), Code.InvalidArgument],
       ["no source id", rollback("", d1), Code.InvalidArgument],
@@ -210,7 +320,11 @@ describe("Rollback and Promote through the API", () => {
       ["target is not ready", rollback(d2, failed), Code.FailedPrecondition],
       ["no token", rollback(d2, d1, {} as ReturnType<typeof internal>), Code.Unauthenticated],
       ["another workspace's key", rollback(d2, d1, bearer((await createWorkspace(db())).rootKey)), Code.NotFound],
-      ["a key without rollback_deployment", rollback(d2, d1, bearer((await keyWith(ws.workspaceId, ["project.*.promote_deployment"])))), Code.PermissionDenied],
+      [
+        "a key without rollback_deployment",
+        rollback(d2, d1, bearer(await keyWith(ws.workspaceId, ["project.*.promote_deployment"]))),
+        Code.PermissionDenied,
+      ],
     ];
     for (const [name, call, code] of cases) {
       const err = await call;
@@ -234,7 +348,14 @@ describe("Rollback and Promote through the API", () => {
   });
 
   it("rollback repoints the sticky routes and pins; a deploy while pinned keeps them; promote moves them and clears the pin; neither queues behind a deploy in its readiness wait", async () => {
-    const liveRoutes = async () => (await db().selectFrom("frontline_routes").select(["deployment_id", "sticky"]).where("project_id", "=", ws.projectId).where("sticky", "in", ["live", "environment"]).where("environment_id", "=", ws.environments.production).execute());
+    const liveRoutes = async () =>
+      await db()
+        .selectFrom("frontline_routes")
+        .select(["deployment_id", "sticky"])
+        .where("project_id", "=", ws.projectId)
+        .where("sticky", "in", ["live", "environment"])
+        .where("environment_id", "=", ws.environments.production)
+        .execute();
     const d2Own = (await routesOf(d2)).filter((r) => r.sticky === "none");
 
     await api().rollback({ sourceDeploymentId: d2, targetDeploymentId: d1 }, bearer(ws.rootKey));
@@ -255,14 +376,22 @@ describe("Rollback and Promote through the API", () => {
     expect((await promote(failed)).code).toBe(Code.FailedPrecondition);
     expect((await promote(d1)).code).toBe(Code.FailedPrecondition); // already live
     expect((await promote(preview)).code).toBe(Code.InvalidArgument); // another environment
-    expect((await failure(api().promote({ targetDeploymentId: d3 }, bearer(await keyWith(ws.workspaceId, ["project.*.rollback_deployment"]))))).code).toBe(Code.PermissionDenied);
+    expect(
+      (await failure(api().promote({ targetDeploymentId: d3 }, bearer(await keyWith(ws.workspaceId, ["project.*.rollback_deployment"])))))
+        .code,
+    ).toBe(Code.PermissionDenied);
     expect(await snapshot()).toEqual(before);
 
     // A deploy of the same project held in its readiness wait does not block promote or rollback.
     const held = await deploy(ws.projectId, "production");
     silent.add(held);
     await waitFor("the held deploy to wait for readiness", async () => {
-      const step = await db().selectFrom("deployment_steps").select("status").where("deployment_id", "=", held).where("step", "=", "readiness").executeTakeFirst();
+      const step = await db()
+        .selectFrom("deployment_steps")
+        .select("status")
+        .where("deployment_id", "=", held)
+        .where("step", "=", "readiness")
+        .executeTakeFirst();
       return step?.status === "running";
     });
     await api().promote({ targetDeploymentId: d3 }, bearer(ws.rootKey));
@@ -282,7 +411,9 @@ describe("Rollback and Promote through the API", () => {
         api().promote({ targetDeploymentId: d3 }, internal()),
         api().rollback({ sourceDeploymentId: live!, targetDeploymentId: other }, internal()),
       ]);
-      for (const r of results) if (r.status === "rejected") expect([Code.FailedPrecondition, Code.InvalidArgument]).toContain((await failure(Promise.reject(r.reason))).code);
+      for (const r of results)
+        if (r.status === "rejected")
+          expect([Code.FailedPrecondition, Code.InvalidArgument]).toContain((await failure(Promise.reject(r.reason))).code);
       expect(results.some((r) => r.status === "fulfilled")).toBe(true);
       const after = await projectRow(ws.projectId);
       const routes = await liveRoutes();

@@ -24,14 +24,47 @@ beforeAll(async () => {
   await stack.deps.db
     .insertInto("deployments")
     .values({
-      id: deploymentId, workspace_id: ws.workspaceId, project_id: ws.projectId, environment_id: ws.environments.preview, source_type: "build_context",
-      build_context_path: `${ws.projectId}/build_x.tar.gz`, dockerfile_path: null, image: null, build_id: null, git_commit_sha: "", git_branch: "main",
-      git_commit_message: null, git_commit_author_handle: null, git_commit_author_avatar_url: null, git_commit_timestamp: null, command: null,
-      status: "building", error_message: null, failed_step: null, failure_reason: null, openapi_spec: null, cpu_millicores: 250, memory_mib: 256,
-      replicas: 1, port: 8080, health_check_path: "/health", created_at: now, updated_at: now,
+      id: deploymentId,
+      workspace_id: ws.workspaceId,
+      project_id: ws.projectId,
+      environment_id: ws.environments.preview,
+      source_type: "build_context",
+      build_context_path: `${ws.projectId}/build_x.tar.gz`,
+      dockerfile_path: null,
+      image: null,
+      build_id: null,
+      git_commit_sha: "",
+      git_branch: "main",
+      git_commit_message: null,
+      git_commit_author_handle: null,
+      git_commit_author_avatar_url: null,
+      git_commit_timestamp: null,
+      command: null,
+      status: "building",
+      error_message: null,
+      failed_step: null,
+      failure_reason: null,
+      openapi_spec: null,
+      cpu_millicores: 250,
+      memory_mib: 256,
+      replicas: 1,
+      port: 8080,
+      health_check_path: "/health",
+      created_at: now,
+      updated_at: now,
     })
     .execute();
-  await appendBuildLogs(stack.deps.db, deploymentId, "build_x", Array.from({ length: 7 }, (_, i) => ({ step: i < 3 ? "build:install" : "build:compile", seq: i + 1, line: `line ${i + 1}`, createdAt: now + i })));
+  await appendBuildLogs(
+    stack.deps.db,
+    deploymentId,
+    "build_x",
+    Array.from({ length: 7 }, (_, i) => ({
+      step: i < 3 ? "build:install" : "build:compile",
+      seq: i + 1,
+      line: `line ${i + 1}`,
+      createdAt: now + i,
+    })),
+  );
 }, 90_000);
 afterAll(async () => stack?.close());
 
@@ -40,7 +73,11 @@ const api = () => clients(stack).deployments;
 describe("GetDeploymentLogs", () => {
   it("pages through the log in order and resumes from next_seq", async () => {
     const first = await api().getDeploymentLogs({ deploymentId, limit: 3 }, bearer(ws.rootKey));
-    expect(first.lines.map((l) => [Number(l.seq), l.step, l.line])).toEqual([[1, "build:install", "line 1"], [2, "build:install", "line 2"], [3, "build:install", "line 3"]]);
+    expect(first.lines.map((l) => [Number(l.seq), l.step, l.line])).toEqual([
+      [1, "build:install", "line 1"],
+      [2, "build:install", "line 2"],
+      [3, "build:install", "line 3"],
+    ]);
     expect(first.nextSeq).toBe(3n);
     expect(first.status).toBe(DeploymentStatus.BUILDING);
     const rest = await api().getDeploymentLogs({ deploymentId, afterSeq: first.nextSeq }, bearer(ws.rootKey));
@@ -53,7 +90,12 @@ describe("GetDeploymentLogs", () => {
   it("rejects a missing token, another workspace's key, a missing permission and bad input", async () => {
     expect((await failure(api().getDeploymentLogs({ deploymentId }))).code).toBe(Code.Unauthenticated);
     expect((await failure(api().getDeploymentLogs({ deploymentId }, bearer(other.rootKey)))).code).toBe(Code.NotFound);
-    const { key: readless } = await createRootKey(stack.deps.db, { workspaceId: ws.workspaceId, name: "no read", permissions: ["project.*.create_deployment"], now: Date.now() });
+    const { key: readless } = await createRootKey(stack.deps.db, {
+      workspaceId: ws.workspaceId,
+      name: "no read",
+      permissions: ["project.*.create_deployment"],
+      now: Date.now(),
+    });
     expect((await failure(api().getDeploymentLogs({ deploymentId }, bearer(readless)))).code).toBe(Code.PermissionDenied);
     expect((await failure(api().getDeploymentLogs({ deploymentId: "" }, bearer(ws.rootKey)))).code).toBe(Code.InvalidArgument);
     expect((await failure(api().getDeploymentLogs({ deploymentId: "d_missing" }, bearer(ws.rootKey)))).code).toBe(Code.NotFound);

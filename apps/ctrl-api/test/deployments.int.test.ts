@@ -32,11 +32,27 @@ afterAll(async () => stack?.close());
 
 const api = () => clients(stack).deployments;
 const internal = () => bearer(stack.operatorToken);
-const countDeployments = async () => Number((await stack.deps.db.selectFrom("deployments").select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow()).n);
+const countDeployments = async () =>
+  Number(
+    (
+      await stack.deps.db
+        .selectFrom("deployments")
+        .select((eb) => eb.fn.countAll().as("n"))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 describe("CreateDeployment", () => {
   it("creates a pending deployment with the defaults and starts its workflow", async () => {
-    const res = await api().createDeployment({ projectId: ws.projectId, environmentSlug: "preview", source: { case: "dockerImage", value: image }, command: ["node", "server.js"] }, internal());
+    const res = await api().createDeployment(
+      {
+        projectId: ws.projectId,
+        environmentSlug: "preview",
+        source: { case: "dockerImage", value: image },
+        command: ["node", "server.js"],
+      },
+      internal(),
+    );
     expect(res.deploymentId).toMatch(/^d_/);
     expect(res.status).toBe(DeploymentStatus.PENDING);
     const row = await stack.deps.db.selectFrom("deployments").selectAll().where("id", "=", res.deploymentId).executeTakeFirstOrThrow();
@@ -64,11 +80,21 @@ describe("CreateDeployment", () => {
   it("defaults the branch to main when the project has none and the dockerfile to Dockerfile", async () => {
     await stack.deps.db.updateTable("projects").set({ default_branch: "" }).where("id", "=", other.projectId).execute();
     const res = await api().createDeployment(
-      { projectId: other.projectId, environmentSlug: "preview", source: { case: "buildContext", value: { buildContextPath: `${other.projectId}/build_abc.tar.gz` } } },
+      {
+        projectId: other.projectId,
+        environmentSlug: "preview",
+        source: { case: "buildContext", value: { buildContextPath: `${other.projectId}/build_abc.tar.gz` } },
+      },
       bearer(other.rootKey),
     );
     const row = await stack.deps.db.selectFrom("deployments").selectAll().where("id", "=", res.deploymentId).executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ git_branch: "main", source_type: "build_context", build_context_path: `${other.projectId}/build_abc.tar.gz`, dockerfile_path: "Dockerfile", image: null });
+    expect(row).toMatchObject({
+      git_branch: "main",
+      source_type: "build_context",
+      build_context_path: `${other.projectId}/build_abc.tar.gz`,
+      dockerfile_path: "Dockerfile",
+      image: null,
+    });
   });
 
   it("keeps an explicit branch and git metadata, cutting message/handle/avatar to 10240/256/512 bytes on character boundaries", async () => {
@@ -79,7 +105,13 @@ describe("CreateDeployment", () => {
         environmentSlug: "preview",
         branch: "feature/x",
         source: { case: "dockerImage", value: image },
-        gitCommit: { commitSha: "ABCDEF1234567", commitMessage: "é".repeat(6000), authorHandle: "😀".repeat(100), authorAvatarUrl: `https://x/${"a".repeat(600)}`, timestamp: BigInt(timestamp) },
+        gitCommit: {
+          commitSha: "ABCDEF1234567",
+          commitMessage: "é".repeat(6000),
+          authorHandle: "😀".repeat(100),
+          authorAvatarUrl: `https://x/${"a".repeat(600)}`,
+          timestamp: BigInt(timestamp),
+        },
       },
       internal(),
     );
@@ -94,16 +126,34 @@ describe("CreateDeployment", () => {
   });
 
   type Req = Parameters<ReturnType<typeof api>["createDeployment"]>[0];
-  const git = (patch: Record<string, unknown>) => ({ commitSha: "", commitMessage: "", authorHandle: "", authorAvatarUrl: "", timestamp: 0n, ...patch });
-  const context = (buildContextPath: string, dockerfilePath?: string) => ({ case: "buildContext" as const, value: { buildContextPath, dockerfilePath } });
+  const git = (patch: Record<string, unknown>) => ({
+    commitSha: "",
+    commitMessage: "",
+    authorHandle: "",
+    authorAvatarUrl: "",
+    timestamp: 0n,
+    ...patch,
+  });
+  const context = (buildContextPath: string, dockerfilePath?: string) => ({
+    case: "buildContext" as const,
+    value: { buildContextPath, dockerfilePath },
+  });
   const cases: [string, (projectId: string) => Partial<Req>, string][] = [
     ["no project_id", () => ({ projectId: "" }), "project_id"],
     ["no environment_slug", () => ({ environmentSlug: "" }), "environment_slug"],
     ["no source", () => ({ source: { case: undefined } }), "exactly one source"],
     ["an empty image", () => ({ source: { case: "dockerImage", value: " " } }), "docker_image"],
     ["an image that is not a reference", () => ({ source: { case: "dockerImage", value: "not an image!" } }), "docker_image"],
-    ["an artifact reference with ..", (p) => ({ source: { case: "dockerImage", value: `s3://ctrl-builds/${p}/../x@sha256:${"a".repeat(64)}` } }), "docker_image"],
-    ["another project's artifact", () => ({ source: { case: "dockerImage", value: `s3://ctrl-builds/proj_other/artifacts/b.tar.gz@sha256:${"a".repeat(64)}` } }), "this project"],
+    [
+      "an artifact reference with ..",
+      (p) => ({ source: { case: "dockerImage", value: `s3://ctrl-builds/${p}/../x@sha256:${"a".repeat(64)}` } }),
+      "docker_image",
+    ],
+    [
+      "another project's artifact",
+      () => ({ source: { case: "dockerImage", value: `s3://ctrl-builds/proj_other/artifacts/b.tar.gz@sha256:${"a".repeat(64)}` } }),
+      "this project",
+    ],
     ["a build context of another project", () => ({ source: context("proj_other/build_x.tar.gz") }), "build_context_path"],
     ["a build context escaping the project", (p) => ({ source: context(`${p}/../x.tar.gz`) }), "build_context_path"],
     ["a dockerfile outside the context", (p) => ({ source: context(`${p}/build_x.tar.gz`, "../Dockerfile") }), "dockerfile_path"],
@@ -115,7 +165,12 @@ describe("CreateDeployment", () => {
   ];
   it.each(cases)("rejects %s with invalid_argument and writes nothing", async (_name, patch, message) => {
     const before = await countDeployments();
-    const req = { projectId: ws.projectId, environmentSlug: "preview", source: { case: "dockerImage" as const, value: image }, ...patch(ws.projectId) } as Req;
+    const req = {
+      projectId: ws.projectId,
+      environmentSlug: "preview",
+      source: { case: "dockerImage" as const, value: image },
+      ...patch(ws.projectId),
+    } as Req;
     const err = await failure(api().createDeployment(req, internal()));
     expect(err.code).toBe(Code.InvalidArgument);
     expect(err.rawMessage).toContain(message);
@@ -125,7 +180,9 @@ describe("CreateDeployment", () => {
   it("is not_found for an unknown project, an unknown environment, and another workspace's project", async () => {
     const base = { environmentSlug: "preview", source: { case: "dockerImage" as const, value: image } };
     expect((await failure(api().createDeployment({ ...base, projectId: "proj_missing" }, internal()))).code).toBe(Code.NotFound);
-    expect((await failure(api().createDeployment({ ...base, projectId: ws.projectId, environmentSlug: "staging" }, internal()))).code).toBe(Code.NotFound);
+    expect((await failure(api().createDeployment({ ...base, projectId: ws.projectId, environmentSlug: "staging" }, internal()))).code).toBe(
+      Code.NotFound,
+    );
     const foreign = await failure(api().createDeployment({ ...base, projectId: other.projectId }, bearer(ws.rootKey)));
     expect(foreign.code).toBe(Code.NotFound);
     const missing = await failure(api().createDeployment({ ...base, projectId: "proj_missing" }, bearer(ws.rootKey)));
@@ -147,8 +204,16 @@ describe("CreateDeployment", () => {
     const server: FastifyInstance = await buildServer({ ...stack.deps, restate: restateClients.connect({ url: deadIngress }) });
     await server.listen({ port: 0, host: "127.0.0.1" });
     try {
-      const transport = createConnectTransport({ baseUrl: `http://127.0.0.1:${(server.server.address() as { port: number }).port}`, httpVersion: "1.1" });
-      const err = await failure(createClient(DeploymentService, transport).createDeployment({ projectId: ws.projectId, environmentSlug: "preview", source: { case: "dockerImage", value: image } }, internal()));
+      const transport = createConnectTransport({
+        baseUrl: `http://127.0.0.1:${(server.server.address() as { port: number }).port}`,
+        httpVersion: "1.1",
+      });
+      const err = await failure(
+        createClient(DeploymentService, transport).createDeployment(
+          { projectId: ws.projectId, environmentSlug: "preview", source: { case: "dockerImage", value: image } },
+          internal(),
+        ),
+      );
       expect(err.code).toBe(Code.Unavailable);
       const id = /deployment (d_\w+)/.exec(err.rawMessage)?.[1];
       expect(id).toBeDefined();
@@ -184,7 +249,12 @@ describe("pending sweeper", () => {
     await stack.deps.db.updateTable("deployments").set({ status: "pending" }).where("id", "=", id).execute();
     expect(await resubmitStalePending(stack.deps, 30_000)).toBe(0);
     await stack.deps.db.updateTable("deployments").set({ status: "cancelled" }).where("id", "=", id).execute();
-    const metadataSteps = await stack.deps.db.selectFrom("deployment_steps").select("step").where("deployment_id", "=", id).where("step", "=", "metadata").execute();
+    const metadataSteps = await stack.deps.db
+      .selectFrom("deployment_steps")
+      .select("step")
+      .where("deployment_id", "=", id)
+      .where("step", "=", "metadata")
+      .execute();
     expect(metadataSteps).toHaveLength(1);
     // A fresh pending deployment (younger than the threshold) is left alone.
     const fresh = await insertDeployment(ws.projectId, ws.workspaceId, ws.environments.preview, Date.now(), "pending");
@@ -204,22 +274,56 @@ describe("pending sweeper on two replicas", () => {
       const row = await stack.deps.db.selectFrom("deployments").select("status").where("id", "=", id).executeTakeFirstOrThrow();
       return row.status !== "pending";
     });
-    const metadataSteps = await stack.deps.db.selectFrom("deployment_steps").select("step").where("deployment_id", "=", id).where("step", "=", "metadata").execute();
+    const metadataSteps = await stack.deps.db
+      .selectFrom("deployment_steps")
+      .select("step")
+      .where("deployment_id", "=", id)
+      .where("step", "=", "metadata")
+      .execute();
     expect(metadataSteps).toHaveLength(1);
     await stack.deps.db.updateTable("deployments").set({ status: "cancelled" }).where("id", "=", id).execute();
   });
 });
 
 /** Inserts a deployment row directly (read-model tests need exact timestamps and statuses). */
-async function insertDeployment(projectId: string, workspaceId: string, environmentId: string, createdAt: number, status: "pending" | "ready" | "failed" = "ready") {
+async function insertDeployment(
+  projectId: string,
+  workspaceId: string,
+  environmentId: string,
+  createdAt: number,
+  status: "pending" | "ready" | "failed" = "ready",
+) {
   const id = `d_test${createdAt}${Math.random().toString(36).slice(2, 8)}`;
   await stack.deps.db
     .insertInto("deployments")
     .values({
-      id, workspace_id: workspaceId, project_id: projectId, environment_id: environmentId, source_type: "image", build_context_path: null, dockerfile_path: null,
-      image, build_id: null, git_commit_sha: "abc1234", git_branch: "main", git_commit_message: "msg", git_commit_author_handle: "me", git_commit_author_avatar_url: null,
-      git_commit_timestamp: createdAt, command: null, status, error_message: status === "failed" ? "boom" : null, failed_step: status === "failed" ? "readiness" : null,
-      openapi_spec: null, cpu_millicores: 500, memory_mib: 512, replicas: 2, port: 3000, health_check_path: "/healthz", created_at: createdAt, updated_at: createdAt,
+      id,
+      workspace_id: workspaceId,
+      project_id: projectId,
+      environment_id: environmentId,
+      source_type: "image",
+      build_context_path: null,
+      dockerfile_path: null,
+      image,
+      build_id: null,
+      git_commit_sha: "abc1234",
+      git_branch: "main",
+      git_commit_message: "msg",
+      git_commit_author_handle: "me",
+      git_commit_author_avatar_url: null,
+      git_commit_timestamp: createdAt,
+      command: null,
+      status,
+      error_message: status === "failed" ? "boom" : null,
+      failed_step: status === "failed" ? "readiness" : null,
+      openapi_spec: null,
+      cpu_millicores: 500,
+      memory_mib: 512,
+      replicas: 2,
+      port: 3000,
+      health_check_path: "/healthz",
+      created_at: createdAt,
+      updated_at: createdAt,
     })
     .execute();
   return id;
@@ -229,11 +333,49 @@ describe("GetDeployment", () => {
   it("returns status, error, hostnames, steps in order, topology and git fields", async () => {
     const id = await insertDeployment(ws.projectId, ws.workspaceId, ws.environments.preview, 1_700_000_000_000, "failed");
     const db = stack.deps.db;
-    const step = (name: string, startedAt: number, status: "completed" | "failed") => ({ deployment_id: id, step: name, status, message: `${name} message`, error_message: status === "failed" ? "it broke" : null, started_at: startedAt, ended_at: startedAt + 5, updated_at: startedAt + 5 });
-    await db.insertInto("deployment_steps").values([step("readiness", 30, "failed"), step("metadata", 10, "completed"), step("topology", 20, "completed")]).execute();
-    await db.insertInto("deployment_topology").values({ id: `top_${id}`, workspace_id: ws.workspaceId, deployment_id: id, region: "eu", desired_replicas: 2, desired_status: "running", version: 1, created_at: 1, updated_at: 1 }).execute();
+    const step = (name: string, startedAt: number, status: "completed" | "failed") => ({
+      deployment_id: id,
+      step: name,
+      status,
+      message: `${name} message`,
+      error_message: status === "failed" ? "it broke" : null,
+      started_at: startedAt,
+      ended_at: startedAt + 5,
+      updated_at: startedAt + 5,
+    });
+    await db
+      .insertInto("deployment_steps")
+      .values([step("readiness", 30, "failed"), step("metadata", 10, "completed"), step("topology", 20, "completed")])
+      .execute();
+    await db
+      .insertInto("deployment_topology")
+      .values({
+        id: `top_${id}`,
+        workspace_id: ws.workspaceId,
+        deployment_id: id,
+        region: "eu",
+        desired_replicas: 2,
+        desired_status: "running",
+        version: 1,
+        created_at: 1,
+        updated_at: 1,
+      })
+      .execute();
     for (const host of ["b.example", "a.example"]) {
-      await db.insertInto("frontline_routes").values({ id: `route_${host}${id}`, workspace_id: ws.workspaceId, project_id: ws.projectId, environment_id: ws.environments.preview, deployment_id: id, fully_qualified_domain_name: `${host}.${id.toLowerCase()}`, sticky: "none", created_at: 1, updated_at: 1 }).execute();
+      await db
+        .insertInto("frontline_routes")
+        .values({
+          id: `route_${host}${id}`,
+          workspace_id: ws.workspaceId,
+          project_id: ws.projectId,
+          environment_id: ws.environments.preview,
+          deployment_id: id,
+          fully_qualified_domain_name: `${host}.${id.toLowerCase()}`,
+          sticky: "none",
+          created_at: 1,
+          updated_at: 1,
+        })
+        .execute();
     }
     const { deployment } = await api().getDeployment({ deploymentId: id }, internal());
     expect(deployment).toMatchObject({
@@ -250,11 +392,21 @@ describe("GetDeployment", () => {
       gitCommitAuthorHandle: "me",
       gitCommitTimestamp: 1_700_000_000_000n,
       image,
-      topology: { cpuMillicores: 500, memoryMib: 512, port: 3000, healthCheckPath: "/healthz", regions: [{ region: "eu", minInstances: 2, maxInstances: 2 }] },
+      topology: {
+        cpuMillicores: 500,
+        memoryMib: 512,
+        port: 3000,
+        healthCheckPath: "/healthz",
+        regions: [{ region: "eu", minInstances: 2, maxInstances: 2 }],
+      },
       createdAt: 1_700_000_000_000n,
     });
     expect(deployment!.hostnames).toEqual([`a.example.${id.toLowerCase()}`, `b.example.${id.toLowerCase()}`]);
-    expect(deployment!.steps.map((s) => [s.step, s.status, s.errorMessage])).toEqual([["metadata", "completed", ""], ["topology", "completed", ""], ["readiness", "failed", "it broke"]]);
+    expect(deployment!.steps.map((s) => [s.step, s.status, s.errorMessage])).toEqual([
+      ["metadata", "completed", ""],
+      ["topology", "completed", ""],
+      ["readiness", "failed", "it broke"],
+    ]);
   });
 
   it("is invalid_argument without an id, not_found for a missing or foreign one, permission_denied without read_deployment", async () => {
@@ -273,7 +425,15 @@ describe("ListDeployments", () => {
     const w = await createWorkspace(stack.deps.db);
     const ids: string[] = [];
     // Equal created_at for some rows: the id breaks the tie, so pages never skip or repeat.
-    for (let i = 0; i < 7; i++) ids.push(await insertDeployment(w.projectId, w.workspaceId, i % 2 ? w.environments.production : w.environments.preview, 1_000 + Math.floor(i / 2)));
+    for (let i = 0; i < 7; i++)
+      ids.push(
+        await insertDeployment(
+          w.projectId,
+          w.workspaceId,
+          i % 2 ? w.environments.production : w.environments.preview,
+          1_000 + Math.floor(i / 2),
+        ),
+      );
     const expected = [...ids].sort((a, b) => {
       const ca = 1_000 + Math.floor(ids.indexOf(a) / 2);
       const cb = 1_000 + Math.floor(ids.indexOf(b) / 2);
@@ -296,12 +456,22 @@ describe("ListDeployments", () => {
     expect(capped.deployments).toHaveLength(7);
 
     expect((await failure(api().listDeployments({ projectId: w.projectId, pageSize: -1 }, internal()))).code).toBe(Code.InvalidArgument);
-    expect((await failure(api().listDeployments({ projectId: w.projectId, pageToken: "garbage" }, internal()))).code).toBe(Code.InvalidArgument);
+    expect((await failure(api().listDeployments({ projectId: w.projectId, pageToken: "garbage" }, internal()))).code).toBe(
+      Code.InvalidArgument,
+    );
     const first = await api().listDeployments({ projectId: w.projectId, pageSize: 1 }, internal());
     // A token of one filter is not accepted for another.
-    expect((await failure(api().listDeployments({ projectId: w.projectId, environmentSlug: "preview", pageToken: first.nextPageToken }, internal()))).code).toBe(Code.InvalidArgument);
+    expect(
+      (
+        await failure(
+          api().listDeployments({ projectId: w.projectId, environmentSlug: "preview", pageToken: first.nextPageToken }, internal()),
+        )
+      ).code,
+    ).toBe(Code.InvalidArgument);
     expect((await failure(api().listDeployments({ projectId: "" }, internal()))).code).toBe(Code.InvalidArgument);
-    expect((await failure(api().listDeployments({ projectId: w.projectId, environmentSlug: "nope" }, internal()))).code).toBe(Code.NotFound);
+    expect((await failure(api().listDeployments({ projectId: w.projectId, environmentSlug: "nope" }, internal()))).code).toBe(
+      Code.NotFound,
+    );
     expect((await failure(api().listDeployments({ projectId: w.projectId }, bearer(ws.rootKey)))).code).toBe(Code.NotFound);
   });
 });
@@ -310,7 +480,19 @@ describe("WatchDeployment", () => {
   it("streams the current state, then each step and status change, and ends at a terminal status", async () => {
     const db = stack.deps.db;
     const id = await insertDeployment(ws.projectId, ws.workspaceId, ws.environments.preview, Date.now(), "pending");
-    await db.insertInto("deployment_steps").values({ deployment_id: id, step: "metadata", status: "completed", message: "read", error_message: null, started_at: 1, ended_at: 2, updated_at: 2 }).execute();
+    await db
+      .insertInto("deployment_steps")
+      .values({
+        deployment_id: id,
+        step: "metadata",
+        status: "completed",
+        message: "read",
+        error_message: null,
+        started_at: 1,
+        ended_at: 2,
+        updated_at: 2,
+      })
+      .execute();
     const events: WatchDeploymentResponse[] = [];
     const stream = (async () => {
       for await (const e of api().watchDeployment({ deploymentId: id }, internal())) events.push(e);
@@ -322,10 +504,27 @@ describe("WatchDeployment", () => {
 
     await db.updateTable("deployments").set({ status: "deploying", updated_at: Date.now() }).where("id", "=", id).execute();
     await waitFor("the deploying status", () => events.some((e) => e.status === DeploymentStatus.DEPLOYING && !e.step));
-    await db.insertInto("deployment_steps").values({ deployment_id: id, step: "readiness", status: "running", message: "waiting", error_message: null, started_at: 3, ended_at: null, updated_at: 3 }).execute();
+    await db
+      .insertInto("deployment_steps")
+      .values({
+        deployment_id: id,
+        step: "readiness",
+        status: "running",
+        message: "waiting",
+        error_message: null,
+        started_at: 3,
+        ended_at: null,
+        updated_at: 3,
+      })
+      .execute();
     await waitFor("the readiness step", () => events.some((e) => e.step?.step === "readiness" && e.step.status === "running"));
     await db.transaction().execute(async (trx) => {
-      await trx.updateTable("deployment_steps").set({ status: "completed", ended_at: 4, updated_at: 4 }).where("deployment_id", "=", id).where("step", "=", "readiness").execute();
+      await trx
+        .updateTable("deployment_steps")
+        .set({ status: "completed", ended_at: 4, updated_at: 4 })
+        .where("deployment_id", "=", id)
+        .where("step", "=", "readiness")
+        .execute();
       await trx.updateTable("deployments").set({ status: "ready", updated_at: Date.now() }).where("id", "=", id).execute();
     });
     await stream; // ends by itself at the terminal status
@@ -348,9 +547,11 @@ describe("WatchDeployment", () => {
     const err = await failure(stream);
     expect(err.code).toBe(Code.Canceled);
     const foreign = await insertDeployment(other.projectId, other.workspaceId, other.environments.preview, Date.now());
-    const denied = await failure((async () => {
-      for await (const _ of api().watchDeployment({ deploymentId: foreign }, bearer(ws.rootKey))) void _;
-    })());
+    const denied = await failure(
+      (async () => {
+        for await (const _ of api().watchDeployment({ deploymentId: foreign }, bearer(ws.rootKey))) void _;
+      })(),
+    );
     expect(denied.code).toBe(Code.NotFound);
   });
 });

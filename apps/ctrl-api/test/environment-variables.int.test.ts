@@ -25,7 +25,13 @@ let stack: TestStack;
 let envId: string;
 
 async function put(environmentId: string, key: string, value: string): Promise<void> {
-  await upsertEnvironmentVariable(stack.database.db, { workspaceId: stack.seed.workspaceId, environmentId, key, encryptedValue: vault.encrypt(value, vaultContext.environmentVariable(environmentId, key)), now: Date.now() });
+  await upsertEnvironmentVariable(stack.database.db, {
+    workspaceId: stack.seed.workspaceId,
+    environmentId,
+    key,
+    encryptedValue: vault.encrypt(value, vaultContext.environmentVariable(environmentId, key)),
+    now: Date.now(),
+  });
 }
 const text = (b: Uint8Array) => Buffer.from(b).toString("utf8");
 
@@ -56,11 +62,23 @@ describe("environment variables", () => {
   it("sends one blob bound to the deployment: the map decrypts for it and for no other deployment", async () => {
     const bytes = await deploymentEnvBytes({ db: stack.database.db, vault, regionVaults, logger }, envId, "d_1", "local");
     expect(text(bytes)).not.toContain("hunter2");
-    expect(JSON.parse(localAgent.decryptString(text(bytes), vaultContext.deploymentEnv("d_1")))).toEqual({ API_URL: "https://new.example", SECRET: "hunter2" });
+    expect(JSON.parse(localAgent.decryptString(text(bytes), vaultContext.deploymentEnv("d_1")))).toEqual({
+      API_URL: "https://new.example",
+      SECRET: "hunter2",
+    });
     expect(() => localAgent.decryptString(text(bytes), vaultContext.deploymentEnv("d_2"))).toThrow(VaultError);
     // Other environments' variables are not included.
     await put(stack.seed.environments.preview, "ONLY_PREVIEW", "p");
-    expect(Object.keys(JSON.parse(localAgent.decryptString(text(await deploymentEnvBytes({ db: stack.database.db, vault, regionVaults, logger }, envId, "d_1", "local")), vaultContext.deploymentEnv("d_1"))))).toEqual(["API_URL", "SECRET"]);
+    expect(
+      Object.keys(
+        JSON.parse(
+          localAgent.decryptString(
+            text(await deploymentEnvBytes({ db: stack.database.db, vault, regionVaults, logger }, envId, "d_1", "local")),
+            vaultContext.deploymentEnv("d_1"),
+          ),
+        ),
+      ),
+    ).toEqual(["API_URL", "SECRET"]);
   });
 
   it("encrypts each region's copy with that region's agent key: region A's agent cannot decrypt region B's, nor does the storage key travel", async () => {
@@ -82,7 +100,12 @@ describe("environment variables", () => {
     expect(() => localAgent.decrypt(text(noVault), vaultContext.deploymentEnv("d_1"))).toThrow(VaultError);
     // A blob moved to another key's row does not decrypt there (context binding).
     const secretRow = (await listEnvironmentVariables(stack.database.db, envId)).find((r) => r.key === "SECRET")!;
-    await stack.database.db.updateTable("environment_variables").set({ encrypted_value: secretRow.encrypted_value }).where("environment_id", "=", envId).where("key", "=", "API_URL").execute();
+    await stack.database.db
+      .updateTable("environment_variables")
+      .set({ encrypted_value: secretRow.encrypted_value })
+      .where("environment_id", "=", envId)
+      .where("key", "=", "API_URL")
+      .execute();
     const tampered = await deploymentEnvBytes({ db: stack.database.db, vault, regionVaults, logger }, envId, "d_1", "local");
     expect(text(tampered)).not.toContain("hunter2");
     expect(() => localAgent.decrypt(text(tampered), vaultContext.deploymentEnv("d_1"))).toThrow(VaultError);

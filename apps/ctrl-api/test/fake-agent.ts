@@ -42,7 +42,10 @@ export async function failure(call: Promise<unknown>): Promise<ConnectError> {
  */
 export async function startDeployStack(settings: Partial<WorkerSettings>, options: TestStackOptions = {}): Promise<TestStack> {
   const stack = await startTestStack({ ...options, worker: false });
-  const endpoint = createEndpoint({ db: stack.deps.db, storage: stack.storage, logger: stack.deps.logger, settings }, { identityKeys: stack.restate.identityKeys });
+  const endpoint = createEndpoint(
+    { db: stack.deps.db, storage: stack.storage, logger: stack.deps.logger, settings },
+    { identityKeys: stack.restate.identityKeys },
+  );
   const port = await endpoint.listen(0, "127.0.0.1");
   const url = `http://127.0.0.1:${port}`;
   await registerDeployment(stack.restate.adminUrl, url);
@@ -65,12 +68,24 @@ export async function createWorkspace(db: Db, permissions: string[] = ["project.
   const projectId = newId("proj");
   await db
     .insertInto("projects")
-    .values({ id: projectId, workspace_id: workspaceId, name: "app", slug: `app${slug.slice(0, 6)}`, live_deployment_id: null, created_at: now, updated_at: now, ...(defaultBranch ? { default_branch: defaultBranch } : {}) })
+    .values({
+      id: projectId,
+      workspace_id: workspaceId,
+      name: "app",
+      slug: `app${slug.slice(0, 6)}`,
+      live_deployment_id: null,
+      created_at: now,
+      updated_at: now,
+      ...(defaultBranch ? { default_branch: defaultBranch } : {}),
+    })
     .execute();
   const environments: Record<string, string> = {};
   for (const env of ["production", "preview"]) {
     const id = newId("env");
-    await db.insertInto("environments").values({ id, workspace_id: workspaceId, project_id: projectId, slug: env, regions: null, created_at: now, updated_at: now }).execute();
+    await db
+      .insertInto("environments")
+      .values({ id, workspace_id: workspaceId, project_id: projectId, slug: env, regions: null, created_at: now, updated_at: now })
+      .execute();
     environments[env] = id;
   }
   const { key } = await createRootKey(db, { workspaceId, name: "test", permissions, now });
@@ -78,7 +93,9 @@ export async function createWorkspace(db: Db, permissions: string[] = ["project.
 }
 
 /** How the fake agent answers an `apply`: the instances to report, or undefined to stay silent. */
-export type AgentBehaviour = (apply: ApplyDeployment) => { status: InstanceStatus; failureReason?: string; exitCode?: number }[] | undefined;
+export type AgentBehaviour = (
+  apply: ApplyDeployment,
+) => { status: InstanceStatus; failureReason?: string; exitCode?: number }[] | undefined;
 
 /** Reports every desired replica `running` as soon as the topology arrives. */
 export const runningOnSight: AgentBehaviour = (apply) => Array.from({ length: apply.replicas }, () => ({ status: InstanceStatus.RUNNING }));
@@ -107,7 +124,10 @@ export class FakeAgent {
     this.done = (async () => {
       try {
         const token = await this.stack.agentToken(this.region);
-        for await (const state of cluster.watchDeployments({ region: this.region, versionLastSeen: this.cursor }, { ...bearer(token), signal: this.abort.signal })) {
+        for await (const state of cluster.watchDeployments(
+          { region: this.region, versionLastSeen: this.cursor },
+          { ...bearer(token), signal: this.abort.signal },
+        )) {
           this.received.push(state);
           if (state.state.case === "apply") void this.report(state.state.value);
         }

@@ -11,7 +11,14 @@ import { ClusterService, ReportSentinelStatusRequest_Health, SentinelRolloutServ
 import type { TestStack } from "./harness.js";
 
 /** Inserts `count` sentinels round-robin over `regions` on `image`; returns their ids in insertion order. */
-export async function insertSentinelFleet(db: Db, seed: { workspaceId: string; projectId: string }, count: number, regions: string[], image: string, prefix = "se_fleet"): Promise<string[]> {
+export async function insertSentinelFleet(
+  db: Db,
+  seed: { workspaceId: string; projectId: string },
+  count: number,
+  regions: string[],
+  image: string,
+  prefix = "se_fleet",
+): Promise<string[]> {
   const ids: string[] = [];
   const now = Date.now();
   for (let i = 0; i < count; i++) {
@@ -21,7 +28,26 @@ export async function insertSentinelFleet(db: Db, seed: { workspaceId: string; p
       const version = await allocateVersion(trx, region);
       await trx
         .insertInto("sentinels")
-        .values({ id, workspace_id: seed.workspaceId, project_id: seed.projectId, environment_id: `env_${id}`, region, k8s_name: `sentinel-${id.replace(/_/g, "-").toLowerCase()}`, image, desired_replicas: 1, desired_state: "running", cpu_millicores: 100, memory_mib: 128, health: "unknown", available_replicas: 0, running_image: null, addresses: null, version, created_at: now, updated_at: now })
+        .values({
+          id,
+          workspace_id: seed.workspaceId,
+          project_id: seed.projectId,
+          environment_id: `env_${id}`,
+          region,
+          k8s_name: `sentinel-${id.replace(/_/g, "-").toLowerCase()}`,
+          image,
+          desired_replicas: 1,
+          desired_state: "running",
+          cpu_millicores: 100,
+          memory_mib: 128,
+          health: "unknown",
+          available_replicas: 0,
+          running_image: null,
+          addresses: null,
+          version,
+          created_at: now,
+          updated_at: now,
+        })
         .execute();
     });
     ids.push(id);
@@ -51,7 +77,17 @@ export function startFakeSentinelAgents(stack: Pick<TestStack, "apiUrl" | "agent
         if (state.state.case !== "apply") continue;
         const a = state.state.value;
         void cluster
-          .reportSentinelStatus({ k8sName: a.k8sName, availableReplicas: a.replicas, health: ReportSentinelStatusRequest_Health.HEALTHY, image: a.image, addresses: ["127.0.0.1:20001"], converged: true }, auth)
+          .reportSentinelStatus(
+            {
+              k8sName: a.k8sName,
+              availableReplicas: a.replicas,
+              health: ReportSentinelStatusRequest_Health.HEALTHY,
+              image: a.image,
+              addresses: ["127.0.0.1:20001"],
+              converged: true,
+            },
+            auth,
+          )
           .catch((err: unknown) => console.error(`report of ${a.k8sName} failed: ${(err as Error).message}`));
       }
     } catch (err) {

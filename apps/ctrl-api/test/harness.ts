@@ -75,7 +75,13 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     startRestate({ env: { RESTATE_DEFAULT_RETRY_POLICY__MAX_ATTEMPTS: "1000", ...options.restateEnv } }),
     startS3(),
   ]);
-  const storage = createStorage({ endpoint: s3.endpoint, region: "us-east-1", bucket: "ctrl-builds", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
+  const storage = createStorage({
+    endpoint: s3.endpoint,
+    region: "us-east-1",
+    bucket: "ctrl-builds",
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+  });
   await storage.ensureBucket();
   const seed = await seedLocal(database.db);
   // Random per stack, like the local stack's secrets.env: no test relies on a fixed secret.
@@ -113,7 +119,9 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       const cacheKey = JSON.stringify([region, advertiseHosts, ports]);
       let token = agentTokens.get(cacheKey);
       if (!token) {
-        token = createAgentCredential(database.db, { name: `test agent ${region}`, region, advertiseHosts, ports, now: Date.now() }).then((c) => c.token);
+        token = createAgentCredential(database.db, { name: `test agent ${region}`, region, advertiseHosts, ports, now: Date.now() }).then(
+          (c) => c.token,
+        );
         agentTokens.set(cacheKey, token);
       }
       return token;

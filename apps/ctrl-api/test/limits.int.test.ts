@@ -13,7 +13,14 @@
 import { connect as connectHttp2, constants as h2, type Http2Session } from "node:http2";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
-import { ClusterService, DeploymentService, DomainService, type ChallengeType, type ReportDeploymentStatusRequest_Update_Instance_Status as Status, type ReportSentinelStatusRequest_Health } from "@ctrl/proto";
+import {
+  ClusterService,
+  DeploymentService,
+  DomainService,
+  type ChallengeType,
+  type ReportDeploymentStatusRequest_Update_Instance_Status as Status,
+  type ReportSentinelStatusRequest_Health,
+} from "@ctrl/proto";
 import { fireRequests, fuzzRequests, sendLargeBody, tallyReplies } from "@ctrl/testing";
 import type { FastifyInstance } from "fastify";
 import type { KyselyPlugin } from "kysely";
@@ -97,7 +104,9 @@ describe("read limit: 1 MiB, before auth and parsing", () => {
 
   it.each(["connect binary", "connect JSON", "gRPC (h2c)"])("unary over %s: resource_exhausted, no query", async (name) => {
     const client = createClient(DeploymentService, transports()[name]!);
-    const err = await withoutQueries(() => failure(client.createDeployment({ projectId: "proj_x", branch: "b".repeat(2 * mib), environmentSlug: "production" }, bogus)));
+    const err = await withoutQueries(() =>
+      failure(client.createDeployment({ projectId: "proj_x", branch: "b".repeat(2 * mib), environmentSlug: "production" }, bogus)),
+    );
     expect(err.code).toBe(Code.ResourceExhausted);
     expect(err.rawMessage).toMatch(/readMaxBytes/);
   });
@@ -114,38 +123,56 @@ describe("read limit: 1 MiB, before auth and parsing", () => {
     expect(err.code).toBe(Code.ResourceExhausted);
   });
 
-  it.each(["content-length", "chunked"] as const)("a 20 MB JSON body (%s, bad token) is refused with 429 without being buffered", async (framing) => {
-    const result = await withoutQueries(() =>
-      sendLargeBody({
-        port: http1Port,
-        path: "/ctrl.v1.DeploymentService/CreateDeployment",
-        headers: ["Content-Type: application/json", "Authorization: Bearer not-a-real-token-but-well-formed"],
-        totalBytes: 20 * mib,
-        framing,
-        chunk: Buffer.alloc(64 * 1024, " "),
-      }),
-    );
-    expect(result.status, result.reply).toBe(429);
-    expect(result.reply).toContain('"code":"resource_exhausted"');
-    expect(result.peakRssGrowth).toBeLessThan(8 * mib);
-  });
+  it.each(["content-length", "chunked"] as const)(
+    "a 20 MB JSON body (%s, bad token) is refused with 429 without being buffered",
+    async (framing) => {
+      const result = await withoutQueries(() =>
+        sendLargeBody({
+          port: http1Port,
+          path: "/ctrl.v1.DeploymentService/CreateDeployment",
+          headers: ["Content-Type: application/json", "Authorization: Bearer not-a-real-token-but-well-formed"],
+          totalBytes: 20 * mib,
+          framing,
+          chunk: Buffer.alloc(64 * 1024, " "),
+        }),
+      );
+      expect(result.status, result.reply).toBe(429);
+      expect(result.reply).toContain('"code":"resource_exhausted"');
+      expect(result.peakRssGrowth).toBeLessThan(8 * mib);
+    },
+  );
 
   it("a body within the limit is read and reaches auth", async () => {
-    const err = await failure(createClient(DeploymentService, transports()["connect binary"]!).createDeployment({ projectId: "proj_x", branch: "b".repeat(512 * 1024), environmentSlug: "production" }, bogus));
+    const err = await failure(
+      createClient(DeploymentService, transports()["connect binary"]!).createDeployment(
+        { projectId: "proj_x", branch: "b".repeat(512 * 1024), environmentSlug: "production" },
+        bogus,
+      ),
+    );
     expect(err.code).toBe(Code.Unauthenticated);
   });
 });
 
 describe("malformed messages are invalid_argument", () => {
   it("binary garbage over Connect", async () => {
-    const res = await withoutQueries(() => fetch(`${apiUrl}/ctrl.v1.DeploymentService/GetDeployment`, { method: "POST", headers: { "content-type": "application/proto" }, body: Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]) }));
+    const res = await withoutQueries(() =>
+      fetch(`${apiUrl}/ctrl.v1.DeploymentService/GetDeployment`, {
+        method: "POST",
+        headers: { "content-type": "application/proto" },
+        body: Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+      }),
+    );
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ code: "invalid_argument", message: expect.stringMatching(/parse binary/) });
   });
 
   it("broken and unknown-field JSON over Connect", async () => {
     for (const body of ["{", '{"deploymentId": 5}', '{"noSuchField": "x"}', "\u0000\u00ff"]) {
-      const res = await fetch(`${apiUrl}/ctrl.v1.DeploymentService/GetDeployment`, { method: "POST", headers: { "content-type": "application/json" }, body });
+      const res = await fetch(`${apiUrl}/ctrl.v1.DeploymentService/GetDeployment`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
       expect(res.status, body).toBe(400);
       expect(await res.json()).toMatchObject({ code: "invalid_argument" });
     }
@@ -155,7 +182,12 @@ describe("malformed messages are invalid_argument", () => {
     const session = connectHttp2(grpcUrl);
     try {
       const trailers = await new Promise<Record<string, unknown>>((resolve, reject) => {
-        const req = session.request({ [h2.HTTP2_HEADER_METHOD]: "POST", [h2.HTTP2_HEADER_PATH]: "/ctrl.v1.DeploymentService/GetDeployment", "content-type": "application/grpc", te: "trailers" });
+        const req = session.request({
+          [h2.HTTP2_HEADER_METHOD]: "POST",
+          [h2.HTTP2_HEADER_PATH]: "/ctrl.v1.DeploymentService/GetDeployment",
+          "content-type": "application/grpc",
+          te: "trailers",
+        });
         req.on("trailers", (t) => resolve(t));
         req.on("response", (headers) => {
           if (headers["grpc-status"] !== undefined) resolve(headers); // trailers-only response
@@ -173,20 +205,39 @@ describe("malformed messages are invalid_argument", () => {
     }
   });
 
-  it.each(["connect binary", "connect JSON", "gRPC (h2c)"])("an undeclared enum number over %s names the field, before auth", async (name) => {
-    const cluster = createClient(ClusterService, transports()[name]!);
-    const top = await withoutQueries(() => failure(cluster.reportSentinelStatus({ k8sName: "s", health: 99 as ReportSentinelStatusRequest_Health }, bogus)));
-    expect(top.code).toBe(Code.InvalidArgument);
-    expect(top.rawMessage).toMatch(/health: 99 is not a value of ctrl\.v1\.ReportSentinelStatusRequest\.Health/);
-    const nested = await failure(cluster.reportDeploymentStatus({ change: { case: "update", value: { k8sName: "d", instances: [{ k8sName: "i", status: 42 as Status }] } } }, bogus));
-    expect(nested.code).toBe(Code.InvalidArgument);
-    expect(nested.rawMessage).toMatch(/update\.instances\[0\]\.status: 42/);
-    const domain = await failure(createClient(DomainService, transports()[name]!).addCustomDomain({ projectId: "p", environmentSlug: "e", domain: "x.example", challengeType: 7 as ChallengeType }, bogus));
-    expect(domain.rawMessage).toMatch(/challenge_type: 7/);
-  });
+  it.each(["connect binary", "connect JSON", "gRPC (h2c)"])(
+    "an undeclared enum number over %s names the field, before auth",
+    async (name) => {
+      const cluster = createClient(ClusterService, transports()[name]!);
+      const top = await withoutQueries(() =>
+        failure(cluster.reportSentinelStatus({ k8sName: "s", health: 99 as ReportSentinelStatusRequest_Health }, bogus)),
+      );
+      expect(top.code).toBe(Code.InvalidArgument);
+      expect(top.rawMessage).toMatch(/health: 99 is not a value of ctrl\.v1\.ReportSentinelStatusRequest\.Health/);
+      const nested = await failure(
+        cluster.reportDeploymentStatus(
+          { change: { case: "update", value: { k8sName: "d", instances: [{ k8sName: "i", status: 42 as Status }] } } },
+          bogus,
+        ),
+      );
+      expect(nested.code).toBe(Code.InvalidArgument);
+      expect(nested.rawMessage).toMatch(/update\.instances\[0\]\.status: 42/);
+      const domain = await failure(
+        createClient(DomainService, transports()[name]!).addCustomDomain(
+          { projectId: "p", environmentSlug: "e", domain: "x.example", challengeType: 7 as ChallengeType },
+          bogus,
+        ),
+      );
+      expect(domain.rawMessage).toMatch(/challenge_type: 7/);
+    },
+  );
 
   it("an unknown enum name in JSON is invalid_argument", async () => {
-    const res = await fetch(`${apiUrl}/ctrl.v1.ClusterService/ReportSentinelStatus`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"health":"HEALTH_SPLENDID"}' });
+    const res = await fetch(`${apiUrl}/ctrl.v1.ClusterService/ReportSentinelStatus`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"health":"HEALTH_SPLENDID"}',
+    });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ code: "invalid_argument" });
   });
@@ -194,7 +245,9 @@ describe("malformed messages are invalid_argument", () => {
 
 describe("int64 without loss", () => {
   it.each(["connect binary", "gRPC (h2c)"])("after_seq = 2^60 over %s is refused naming the field", async (name) => {
-    const err = await withoutQueries(() => failure(createClient(DeploymentService, transports()[name]!).getDeploymentLogs({ deploymentId: "d_x", afterSeq: 2n ** 60n }, bogus)));
+    const err = await withoutQueries(() =>
+      failure(createClient(DeploymentService, transports()[name]!).getDeploymentLogs({ deploymentId: "d_x", afterSeq: 2n ** 60n }, bogus)),
+    );
     expect(err.code).toBe(Code.InvalidArgument);
     expect(err.rawMessage).toMatch(/after_seq: 1152921504606846976 is beyond/);
   });
@@ -204,7 +257,11 @@ describe("int64 without loss", () => {
     ["9007199254740993", /after_seq: 9007199254740992 is beyond/],
     ['"-9223372036854775808"', /after_seq: -9223372036854775808 is beyond/],
   ])("JSON after_seq %s is refused, not rounded", async (value, message) => {
-    const res = await fetch(`${apiUrl}/ctrl.v1.DeploymentService/GetDeploymentLogs`, { method: "POST", headers: { "content-type": "application/json" }, body: `{"deploymentId":"d_x","afterSeq":${value}}` });
+    const res = await fetch(`${apiUrl}/ctrl.v1.DeploymentService/GetDeploymentLogs`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: `{"deploymentId":"d_x","afterSeq":${value}}`,
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { message: string }).message).toMatch(message);
   });
@@ -221,9 +278,16 @@ describe("int64 without loss", () => {
 
 describe("/v2 bodies", () => {
   it.each(['{"deploymentId":', "[", "\u0000\u00ff", ""])("bad JSON %j → 400 with errors[] in the envelope", async (raw) => {
-    const res = await fetch(`${apiUrl}/v2/deploy.getDeployment`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${stack.seed.rootKey}` }, body: raw });
+    const res = await fetch(`${apiUrl}/v2/deploy.getDeployment`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${stack.seed.rootKey}` },
+      body: raw,
+    });
     expect(res.status).toBe(400);
-    const body = (await res.json()) as { meta: { requestId: string }; error: { status: number; errors: { location: string; message: string }[] } };
+    const body = (await res.json()) as {
+      meta: { requestId: string };
+      error: { status: number; errors: { location: string; message: string }[] };
+    };
     expect(body.error.status).toBe(400);
     expect(body.error.errors.length).toBeGreaterThan(0);
     expect(body.error.errors[0]!.location).toMatch(/^body/);
@@ -231,9 +295,22 @@ describe("/v2 bodies", () => {
   });
 
   it.each(["content-length", "chunked"] as const)("a 20 MB body (%s, no auth) → 413 envelope, no query, not buffered", async (framing) => {
-    const result = await withoutQueries(() => sendLargeBody({ port: http1Port, path: "/v2/deploy.createDeployment", headers: ["Content-Type: application/json"], totalBytes: 20 * mib, framing }));
+    const result = await withoutQueries(() =>
+      sendLargeBody({
+        port: http1Port,
+        path: "/v2/deploy.createDeployment",
+        headers: ["Content-Type: application/json"],
+        totalBytes: 20 * mib,
+        framing,
+      }),
+    );
     expect(result.status, result.reply).toBe(413);
-    const json = JSON.parse(result.reply.slice(result.reply.indexOf("\r\n\r\n") + 4).replace(/^[0-9a-f]+\r\n/, "").replace(/\r\n0\r\n\r\n$/, "")) as { meta: { requestId: string }; error: { status: number; errors: unknown[] } };
+    const json = JSON.parse(
+      result.reply
+        .slice(result.reply.indexOf("\r\n\r\n") + 4)
+        .replace(/^[0-9a-f]+\r\n/, "")
+        .replace(/\r\n0\r\n\r\n$/, ""),
+    ) as { meta: { requestId: string }; error: { status: number; errors: unknown[] } };
     expect(json.error.status).toBe(413);
     expect(json.error.errors).toEqual([{ location: "body", message: "too large" }]);
     expect(json.meta.requestId).toBeTruthy();
@@ -245,12 +322,28 @@ describe("seeded fuzz of the HTTP/1.1 listener", () => {
   it("2000 malformed requests: no 5xx, /health still answers", { timeout: 120_000 }, async () => {
     const requests = fuzzRequests(0x63746c61, 2000, {
       hosts: ["localhost", "127.0.0.1"],
-      paths: ["/health", "/ctrl.v1.CtrlService/Liveness", "/ctrl.v1.DeploymentService/GetDeployment", "/ctrl.v1.ClusterService/WatchDeployments", "/v2/deploy.getDeployment", "/v2/deploy.createDeployment"],
-      headers: ["Content-Type: application/json", "Content-Type: application/proto", "Content-Type: application/connect+proto", "Authorization: Bearer fuzz-not-a-token"],
+      paths: [
+        "/health",
+        "/ctrl.v1.CtrlService/Liveness",
+        "/ctrl.v1.DeploymentService/GetDeployment",
+        "/ctrl.v1.ClusterService/WatchDeployments",
+        "/v2/deploy.getDeployment",
+        "/v2/deploy.createDeployment",
+      ],
+      headers: [
+        "Content-Type: application/json",
+        "Content-Type: application/proto",
+        "Content-Type: application/connect+proto",
+        "Authorization: Bearer fuzz-not-a-token",
+      ],
     });
     const replies = await fireRequests(http1Port, requests);
     const tally = tallyReplies(replies);
-    const bad = replies.flatMap((r, i) => ((r.status !== undefined && r.status >= 500) || r.timedOut || (r.status === undefined && r.bytes.length > 0) ? [{ i, request: requests[i]!.subarray(0, 300).toString("latin1"), reply: r.bytes.subarray(0, 300).toString("latin1") }] : []));
+    const bad = replies.flatMap((r, i) =>
+      (r.status !== undefined && r.status >= 500) || r.timedOut || (r.status === undefined && r.bytes.length > 0)
+        ? [{ i, request: requests[i]!.subarray(0, 300).toString("latin1"), reply: r.bytes.subarray(0, 300).toString("latin1") }]
+        : [],
+    );
     expect(bad, JSON.stringify(tally)).toEqual([]);
     expect((tally["200"] ?? 0) + (tally["404"] ?? 0), JSON.stringify(tally)).toBeGreaterThan(100);
     const health = await fetch(`${apiUrl}/health`);

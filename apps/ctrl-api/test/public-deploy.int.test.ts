@@ -27,7 +27,12 @@ interface Reply {
   body: any;
 }
 
-async function post(path: "createDeployment" | "getDeployment", body: unknown, key: string | null = ws.rootKey, raw?: string): Promise<Reply> {
+async function post(
+  path: "createDeployment" | "getDeployment",
+  body: unknown,
+  key: string | null = ws.rootKey,
+  raw?: string,
+): Promise<Reply> {
   const res = await fetch(`${stack.apiUrl}/v2/deploy.${path}`, {
     method: "POST",
     headers: { "content-type": "application/json", ...(key !== null ? { authorization: `Bearer ${key}` } : {}) },
@@ -38,7 +43,15 @@ async function post(path: "createDeployment" | "getDeployment", body: unknown, k
   return reply;
 }
 
-const deploymentCount = async () => Number((await stack.deps.db.selectFrom("deployments").select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow()).n);
+const deploymentCount = async () =>
+  Number(
+    (
+      await stack.deps.db
+        .selectFrom("deployments")
+        .select((eb) => eb.fn.countAll().as("n"))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 const valid = () => ({ projectId: ws.projectId, branch: "main", environmentSlug: "preview", image: "ghcr.io/acme/api:1" });
 
 describe("POST /v2/deploy.createDeployment", () => {
@@ -52,11 +65,28 @@ describe("POST /v2/deploy.createDeployment", () => {
       branch: "feat/x",
       environmentSlug: "production",
       build: { context: `${ws.projectId}/build_abc.tar.gz` },
-      gitCommit: { commitSha: "0123456789abcdef", commitMessage: "fix", authorHandle: "me", authorAvatarUrl: "https://a/b.png", timestamp: Date.now() },
+      gitCommit: {
+        commitSha: "0123456789abcdef",
+        commitMessage: "fix",
+        authorHandle: "me",
+        authorAvatarUrl: "https://a/b.png",
+        timestamp: Date.now(),
+      },
     });
     expect(b.status).toBe(201);
-    const row = await stack.deps.db.selectFrom("deployments").selectAll().where("id", "=", b.body.data.deploymentId).executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ environment_id: ws.environments.production, source_type: "build_context", dockerfile_path: "Dockerfile", git_branch: "feat/x", git_commit_sha: "0123456789abcdef", git_commit_message: "fix" });
+    const row = await stack.deps.db
+      .selectFrom("deployments")
+      .selectAll()
+      .where("id", "=", b.body.data.deploymentId)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({
+      environment_id: ws.environments.production,
+      source_type: "build_context",
+      dockerfile_path: "Dockerfile",
+      git_branch: "feat/x",
+      git_commit_sha: "0123456789abcdef",
+      git_commit_message: "fix",
+    });
   });
 
   it.each([
@@ -85,7 +115,11 @@ describe("POST /v2/deploy.createDeployment", () => {
     expect((await post("createDeployment", undefined, ws.rootKey, "")).status).toBe(400);
     expect((await post("createDeployment", undefined, ws.rootKey, "{not json")).status).toBe(400);
     expect((await post("createDeployment", valid(), null)).status).toBe(400);
-    const res = await fetch(`${stack.apiUrl}/v2/deploy.createDeployment`, { method: "POST", headers: { authorization: "Basic abc" }, body: JSON.stringify(valid()) });
+    const res = await fetch(`${stack.apiUrl}/v2/deploy.createDeployment`, {
+      method: "POST",
+      headers: { authorization: "Basic abc" },
+      body: JSON.stringify(valid()),
+    });
     expect(res.status).toBe(400);
   });
 
@@ -118,21 +152,68 @@ describe("POST /v2/deploy.getDeployment", () => {
 
     const db = stack.deps.db;
     await db.updateTable("deployments").set({ status: "failed", error_message: "no agent answered" }).where("id", "=", id).execute();
-    await db.insertInto("frontline_routes").values({ id: `route_${id}`, workspace_id: ws.workspaceId, project_id: ws.projectId, environment_id: ws.environments.preview, deployment_id: id, fully_qualified_domain_name: `${id.toLowerCase()}.example`, sticky: "none", created_at: 1, updated_at: 1 }).execute();
+    await db
+      .insertInto("frontline_routes")
+      .values({
+        id: `route_${id}`,
+        workspace_id: ws.workspaceId,
+        project_id: ws.projectId,
+        environment_id: ws.environments.preview,
+        deployment_id: id,
+        fully_qualified_domain_name: `${id.toLowerCase()}.example`,
+        sticky: "none",
+        created_at: 1,
+        updated_at: 1,
+      })
+      .execute();
     const failed = await post("getDeployment", { deploymentId: id });
-    expect(failed.body.data).toMatchObject({ id, status: "FAILED", errorMessage: "no agent answered", hostnames: [`${id.toLowerCase()}.example`] });
-    for (const step of failed.body.data.steps ?? []) expect(step).toEqual(expect.objectContaining({ step: expect.any(String), status: expect.any(String), createdAt: expect.any(Number) }));
+    expect(failed.body.data).toMatchObject({
+      id,
+      status: "FAILED",
+      errorMessage: "no agent answered",
+      hostnames: [`${id.toLowerCase()}.example`],
+    });
+    for (const step of failed.body.data.steps ?? [])
+      expect(step).toEqual(
+        expect.objectContaining({ step: expect.any(String), status: expect.any(String), createdAt: expect.any(Number) }),
+      );
   });
 
   it("omits hostnames, errorMessage and steps when there are none", async () => {
     const id = `d_bare${Date.now()}`;
     const now = Date.now();
-    await stack.deps.db.insertInto("deployments").values({
-      id, workspace_id: ws.workspaceId, project_id: ws.projectId, environment_id: ws.environments.preview, source_type: "image", build_context_path: null, dockerfile_path: null,
-      image: "nginx", build_id: null, git_commit_sha: "", git_branch: "main", git_commit_message: null, git_commit_author_handle: null, git_commit_author_avatar_url: null,
-      git_commit_timestamp: null, command: null, status: "pending", error_message: null, failed_step: null, openapi_spec: null, cpu_millicores: 250, memory_mib: 256,
-      replicas: 1, port: 8080, health_check_path: "/health", created_at: now, updated_at: now,
-    }).execute();
+    await stack.deps.db
+      .insertInto("deployments")
+      .values({
+        id,
+        workspace_id: ws.workspaceId,
+        project_id: ws.projectId,
+        environment_id: ws.environments.preview,
+        source_type: "image",
+        build_context_path: null,
+        dockerfile_path: null,
+        image: "nginx",
+        build_id: null,
+        git_commit_sha: "",
+        git_branch: "main",
+        git_commit_message: null,
+        git_commit_author_handle: null,
+        git_commit_author_avatar_url: null,
+        git_commit_timestamp: null,
+        command: null,
+        status: "pending",
+        error_message: null,
+        failed_step: null,
+        openapi_spec: null,
+        cpu_millicores: 250,
+        memory_mib: 256,
+        replicas: 1,
+        port: 8080,
+        health_check_path: "/health",
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
     const got = await post("getDeployment", { deploymentId: id });
     expect(got.body.data).toEqual({ id, status: "PENDING" });
   });

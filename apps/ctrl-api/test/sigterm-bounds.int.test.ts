@@ -7,7 +7,17 @@
  * (10 s of grace in each main.ts) plus start-up slack. SIGKILL is never sent by the test: the
  * harness's stop() is given a grace longer than the bound, so a hang shows as a timeout here.
  */
-import { createTestDatabase, freePort, startProcess, startS3, startWorkerProcess, waitFor, type ManagedProcess, type S3Server, type TestDatabase } from "@ctrl/testing";
+import {
+  createTestDatabase,
+  freePort,
+  startProcess,
+  startS3,
+  startWorkerProcess,
+  waitFor,
+  type ManagedProcess,
+  type S3Server,
+  type TestDatabase,
+} from "@ctrl/testing";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { connect, createServer, type Server, type Socket } from "node:net";
@@ -52,17 +62,28 @@ async function stuckConnection(port: number, bytes: string): Promise<Socket> {
 }
 
 /** SIGTERM, then waits (without ever SIGKILLing) until the process and its group are gone. */
-async function sigtermAndMeasure(proc: ManagedProcess): Promise<{ ms: number; exit: { code: number | null; signal: NodeJS.Signals | null } }> {
+async function sigtermAndMeasure(
+  proc: ManagedProcess,
+): Promise<{ ms: number; exit: { code: number | null; signal: NodeJS.Signals | null } }> {
   const t0 = Date.now();
   process.kill(proc.child.pid!, "SIGTERM");
-  const exit = await waitFor(`${proc.name} to exit after SIGTERM`, async () => (proc.child.exitCode !== null || proc.child.signalCode !== null ? await proc.exited : undefined), { timeoutMs: boundMs, intervalMs: 50 }).catch(async (err: Error) => {
+  const exit = await waitFor(
+    `${proc.name} to exit after SIGTERM`,
+    async () => (proc.child.exitCode !== null || proc.child.signalCode !== null ? await proc.exited : undefined),
+    { timeoutMs: boundMs, intervalMs: 50 },
+  ).catch(async (err: Error) => {
     await proc.kill();
     throw new Error(`${err.message}\n--- last output ---\n${proc.tail(30)}`);
   });
   return { ms: Date.now() - t0, exit };
 }
 
-const s3Env = () => ({ S3_ENDPOINT: s3.endpoint, S3_ACCESS_KEY_ID: s3.accessKeyId, S3_SECRET_ACCESS_KEY: s3.secretAccessKey, S3_BUCKET: "ctrl-builds" });
+const s3Env = () => ({
+  S3_ENDPOINT: s3.endpoint,
+  S3_ACCESS_KEY_ID: s3.accessKeyId,
+  S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+  S3_BUCKET: "ctrl-builds",
+});
 const baseEnv = () => ({ PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", LOG_LEVEL: "info" });
 
 describe("SIGTERM bounds", () => {
@@ -70,7 +91,18 @@ describe("SIGTERM bounds", () => {
     const [port, grpcPort] = [await freePort(), await freePort()];
     let listening = false;
     const proc = startProcess("ctrl-api", process.execPath, ["--import", tsxLoader, join(appsDir, "ctrl-api/src/main.ts")], {
-      env: { ...baseEnv(), ...s3Env(), DATABASE_URL: database.url, CTRL_OPERATOR_TOKEN: "sigterm-test-operator-token-0123456789", CTRL_FRONTLINE_TOKEN: "sigterm-test-frontline-token-0123456789", PORT: String(port), GRPC_PORT: String(grpcPort), HOST: "127.0.0.1", RESTATE_INGRESS_URL: `http://127.0.0.1:${await freePort()}`, PENDING_SWEEP_INTERVAL_MS: "0" },
+      env: {
+        ...baseEnv(),
+        ...s3Env(),
+        DATABASE_URL: database.url,
+        CTRL_OPERATOR_TOKEN: "sigterm-test-operator-token-0123456789",
+        CTRL_FRONTLINE_TOKEN: "sigterm-test-frontline-token-0123456789",
+        PORT: String(port),
+        GRPC_PORT: String(grpcPort),
+        HOST: "127.0.0.1",
+        RESTATE_INGRESS_URL: `http://127.0.0.1:${await freePort()}`,
+        PENDING_SWEEP_INTERVAL_MS: "0",
+      },
       onLine: (line) => (listening ||= line.includes("ctrl-api listening")),
     });
     try {
@@ -88,7 +120,14 @@ describe("SIGTERM bounds", () => {
   it("ctrl-worker exits within its bound with stuck connections on its endpoint and health ports", async () => {
     const worker = await startWorkerProcess({
       entry: join(appsDir, "ctrl-worker/src/main.ts"),
-      env: { ...s3Env(), DATABASE_URL: database.url, RESTATE_ADMIN_URL: `http://127.0.0.1:${await freePort()}`, RESTATE_INGRESS_URL: `http://127.0.0.1:${await freePort()}`, RESTATE_IDENTITY_KEYS: "insecure-accept-unsigned", LOG_LEVEL: "info" },
+      env: {
+        ...s3Env(),
+        DATABASE_URL: database.url,
+        RESTATE_ADMIN_URL: `http://127.0.0.1:${await freePort()}`,
+        RESTATE_INGRESS_URL: `http://127.0.0.1:${await freePort()}`,
+        RESTATE_IDENTITY_KEYS: "insecure-accept-unsigned",
+        LOG_LEVEL: "info",
+      },
       name: "ctrl-worker",
     });
     try {
@@ -118,7 +157,16 @@ describe("SIGTERM bounds", () => {
     dirs.push(dataDir);
     let httpPort: number | undefined;
     const proc = startProcess("krane", process.execPath, ["--import", tsxLoader, join(appsDir, "krane/src/main.ts")], {
-      env: { ...baseEnv(), ...s3Env(), KRANE_CONTROL_PLANE_URL: controlPlane, KRANE_TOKEN: "sigterm-test-agent-token-0123456789abcdef", KRANE_REGION: "local", KRANE_DATA_DIR: dataDir, KRANE_PORT_RANGE: "45000-45009", KRANE_HTTP_PORT: "0" },
+      env: {
+        ...baseEnv(),
+        ...s3Env(),
+        KRANE_CONTROL_PLANE_URL: controlPlane,
+        KRANE_TOKEN: "sigterm-test-agent-token-0123456789abcdef",
+        KRANE_REGION: "local",
+        KRANE_DATA_DIR: dataDir,
+        KRANE_PORT_RANGE: "45000-45009",
+        KRANE_HTTP_PORT: "0",
+      },
       onLine: (line) => {
         const m = /"httpPort":(\d+)/.exec(line);
         if (m) httpPort = Number(m[1]);
@@ -128,7 +176,11 @@ describe("SIGTERM bounds", () => {
       await waitFor("the agent to listen", () => httpPort !== undefined || proc.child.exitCode !== null, { timeoutMs: 60_000 });
       expect(httpPort, proc.tail()).toBeDefined();
       // The agent has opened its stream to the silent control plane by now (or keeps retrying).
-      await waitFor("the agent to connect to its control plane", () => new Promise<boolean>((r) => silent.getConnections((_e, n) => r(n > 0))), { timeoutMs: 30_000, intervalMs: 50 });
+      await waitFor(
+        "the agent to connect to its control plane",
+        () => new Promise<boolean>((r) => silent.getConnections((_e, n) => r(n > 0))),
+        { timeoutMs: 30_000, intervalMs: 50 },
+      );
       await stuckConnection(httpPort!, "GET /status HTTP/1.1\r\nHost: x\r\n");
       const { exit } = await sigtermAndMeasure(proc);
       expect(exit.signal).toBeNull();

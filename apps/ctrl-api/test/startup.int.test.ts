@@ -23,13 +23,16 @@ const complete = {
 };
 
 describe("ctrl-api start-up", () => {
-  it.each(["CTRL_OPERATOR_TOKEN", "CTRL_FRONTLINE_TOKEN", "S3_SECRET_ACCESS_KEY"])("refuses to start without %s, naming it", async (name) => {
-    const env: Record<string, string> = { ...complete };
-    delete env[name];
-    const { code, output } = await startupRefusal(entry, env, { cwd: appDir });
-    expect(code).not.toBe(0);
-    expect(output).toContain(`${name}: ${name} is required`);
-  });
+  it.each(["CTRL_OPERATOR_TOKEN", "CTRL_FRONTLINE_TOKEN", "S3_SECRET_ACCESS_KEY"])(
+    "refuses to start without %s, naming it",
+    async (name) => {
+      const env: Record<string, string> = { ...complete };
+      delete env[name];
+      const { code, output } = await startupRefusal(entry, env, { cwd: appDir });
+      expect(code).not.toBe(0);
+      expect(output).toContain(`${name}: ${name} is required`);
+    },
+  );
 
   it("refuses a short operator token and the retired CTRL_API_TOKEN", async () => {
     const short = await startupRefusal(entry, { ...complete, CTRL_OPERATOR_TOKEN: "local-dev-token-change-me" }, { cwd: appDir });

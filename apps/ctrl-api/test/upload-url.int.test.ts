@@ -36,7 +36,10 @@ async function createWorkspace(db: Db, slug: string) {
 async function createProject(db: Db, workspaceId: string, slug: string): Promise<string> {
   const now = Date.now();
   const id = newId("proj");
-  await db.insertInto("projects").values({ id, workspace_id: workspaceId, name: slug, slug, live_deployment_id: null, created_at: now, updated_at: now }).execute();
+  await db
+    .insertInto("projects")
+    .values({ id, workspace_id: workspaceId, name: slug, slug, live_deployment_id: null, created_at: now, updated_at: now })
+    .execute();
   return id;
 }
 
@@ -71,7 +74,11 @@ function expectErrorEnvelope(reply: Reply, status: number) {
   expect(Object.keys(reply.body).sort()).toEqual(["error", "meta"]);
   expect(reply.body.meta).toEqual({ requestId: reply.requestId });
   const error = reply.body.error;
-  expect(Object.keys(error).filter((k) => k !== "errors").sort()).toEqual(["detail", "status", "title", "type"]);
+  expect(
+    Object.keys(error)
+      .filter((k) => k !== "errors")
+      .sort(),
+  ).toEqual(["detail", "status", "title", "type"]);
   expect(error.status).toBe(status);
   expect(typeof error.title).toBe("string");
   expect(error.title.length).toBeGreaterThan(0);
@@ -88,7 +95,9 @@ function expectErrorEnvelope(reply: Reply, status: number) {
 /** Every object in the bucket and the row count of every table: what "nothing was written" compares. */
 async function snapshot() {
   const db = stack.deps.db;
-  const tables = await sql<{ name: string }>`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE() ORDER BY table_name`.execute(db);
+  const tables = await sql<{
+    name: string;
+  }>`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE() ORDER BY table_name`.execute(db);
   const rows: Record<string, number> = {};
   for (const { name } of tables.rows) {
     const counted = await sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM ${sql.table(name)}`.execute(db);
@@ -110,7 +119,13 @@ function makeTarGz(files: Record<string, string>): Buffer {
     field(108, 8, "0000000\0");
     field(116, 8, "0000000\0");
     field(124, 12, data.length.toString(8).padStart(11, "0") + "\0");
-    field(136, 12, Math.floor(Date.now() / 1000).toString(8).padStart(11, "0") + "\0");
+    field(
+      136,
+      12,
+      Math.floor(Date.now() / 1000)
+        .toString(8)
+        .padStart(11, "0") + "\0",
+    );
     field(148, 8, "        ");
     field(156, 1, "0");
     field(257, 6, "ustar\0");
@@ -132,7 +147,10 @@ describe("generateUploadUrl: the upload flow", () => {
     const reply = await generateUploadUrl(JSON.stringify({ projectId }), bearer(stack.seed.rootKey));
     expect(reply.status, JSON.stringify(reply.body)).toBe(200);
     expect(reply.requestId).toBeTruthy();
-    expect(reply.body).toEqual({ meta: { requestId: reply.requestId }, data: { uploadUrl: expect.any(String), context: expect.any(String) } });
+    expect(reply.body).toEqual({
+      meta: { requestId: reply.requestId },
+      data: { uploadUrl: expect.any(String), context: expect.any(String) },
+    });
     const { uploadUrl, context } = reply.body.data as { uploadUrl: string; context: string };
 
     // The key is scoped to the project's prefix, in the layout of WIRE.md.
@@ -148,7 +166,7 @@ describe("generateUploadUrl: the upload flow", () => {
     // Nothing is stored until the client uploads.
     expect(await stack.storage.getObject(context)).toBeUndefined();
 
-    const archive = makeTarGz({ "Dockerfile": "FROM scratch\n", "index.js": "console.log('hello')\n" });
+    const archive = makeTarGz({ Dockerfile: "FROM scratch\n", "index.js": "console.log('hello')\n" });
     const put = await fetch(uploadUrl, { method: "PUT", body: archive });
     expect(put.status, await put.clone().text()).toBe(200);
 
@@ -171,10 +189,16 @@ describe("generateUploadUrl: the upload flow", () => {
   });
 
   it("echoes a well-formed incoming x-request-id and replaces an unsafe one", async () => {
-    const kept = await generateUploadUrl(JSON.stringify({ projectId: stack.seed.projectId }), { ...bearer(stack.seed.rootKey), "x-request-id": "trace-abc_123" });
+    const kept = await generateUploadUrl(JSON.stringify({ projectId: stack.seed.projectId }), {
+      ...bearer(stack.seed.rootKey),
+      "x-request-id": "trace-abc_123",
+    });
     expect(kept.requestId).toBe("trace-abc_123");
     expect(kept.body.meta.requestId).toBe("trace-abc_123");
-    const replaced = await generateUploadUrl(JSON.stringify({ projectId: stack.seed.projectId }), { ...bearer(stack.seed.rootKey), "x-request-id": "bad id<script>" });
+    const replaced = await generateUploadUrl(JSON.stringify({ projectId: stack.seed.projectId }), {
+      ...bearer(stack.seed.rootKey),
+      "x-request-id": "bad id<script>",
+    });
     expect(replaced.requestId).toMatch(/^req_/);
     expect(replaced.body.meta.requestId).toBe(replaced.requestId);
   });
@@ -197,11 +221,14 @@ describe("generateUploadUrl: error rules (nothing is written on any of them)", (
     expect(error.detail).toMatch(/missing Authorization header/);
   });
 
-  it.each(["ctrl_abc", "Basic dXNlcjpwYXNz", "Bearer", "Bearer a b", "Token ctrl_abc"])("400 for the malformed header %j", async (header) => {
-    const error = expectErrorEnvelope(await generateUploadUrl(body(), { authorization: header }), 400);
-    expect(error.detail).toMatch(/malformed Authorization header/);
-    expect(error.errors).toBeUndefined();
-  });
+  it.each(["ctrl_abc", "Basic dXNlcjpwYXNz", "Bearer", "Bearer a b", "Token ctrl_abc"])(
+    "400 for the malformed header %j",
+    async (header) => {
+      const error = expectErrorEnvelope(await generateUploadUrl(body(), { authorization: header }), 400);
+      expect(error.detail).toMatch(/malformed Authorization header/);
+      expect(error.errors).toBeUndefined();
+    },
+  );
 
   it("401 for a key that does not exist", async () => {
     const error = expectErrorEnvelope(await generateUploadUrl(body(), bearer("ctrl_doesNotExist123456789")), 401);
@@ -224,9 +251,17 @@ describe("generateUploadUrl: error rules (nothing is written on any of them)", (
     const db = stack.deps.db;
     const now = Date.now();
     const expired = await createRootKey(db, { workspaceId: stack.seed.workspaceId, name: "expired", permissions: ["project.*.*"], now });
-    await db.updateTable("api_keys").set({ expires_at: now - 1_000 }).where("id", "=", expired.id).execute();
+    await db
+      .updateTable("api_keys")
+      .set({ expires_at: now - 1_000 })
+      .where("id", "=", expired.id)
+      .execute();
     const revoked = await createRootKey(db, { workspaceId: stack.seed.workspaceId, name: "revoked", permissions: ["project.*.*"], now });
-    await db.updateTable("api_keys").set({ deleted_at: now - 1_000 }).where("id", "=", revoked.id).execute();
+    await db
+      .updateTable("api_keys")
+      .set({ deleted_at: now - 1_000 })
+      .where("id", "=", revoked.id)
+      .execute();
     before = await snapshot(); // the two keys above are this test's setup, not the endpoint's writes
     expectErrorEnvelope(await generateUploadUrl(body(), bearer(expired.key)), 401);
     expectErrorEnvelope(await generateUploadUrl(body(), bearer(revoked.key)), 401);
@@ -246,7 +281,10 @@ describe("generateUploadUrl: error rules (nothing is written on any of them)", (
 
   it("404 for a project of another workspace, with the same body as a missing project", async () => {
     const missingId = "proj_doesNotExist1234567";
-    const foreign = expectErrorEnvelope(await generateUploadUrl(JSON.stringify({ projectId: other.projectId }), bearer(stack.seed.rootKey)), 404);
+    const foreign = expectErrorEnvelope(
+      await generateUploadUrl(JSON.stringify({ projectId: other.projectId }), bearer(stack.seed.rootKey)),
+      404,
+    );
     const missing = expectErrorEnvelope(await generateUploadUrl(JSON.stringify({ projectId: missingId }), bearer(stack.seed.rootKey)), 404);
     // Identical once the project id the caller sent is masked: nothing reveals that the project exists.
     const mask = (e: typeof foreign, id: string) => ({ ...e, detail: e.detail.split(id).join("<id>") });
@@ -261,7 +299,12 @@ describe("generateUploadUrl: error rules (nothing is written on any of them)", (
   });
 
   it("404, not 403, for a foreign project even when the key lacks the permission", async () => {
-    const { key } = await createRootKey(stack.deps.db, { workspaceId: stack.seed.workspaceId, name: "none", permissions: [], now: Date.now() });
+    const { key } = await createRootKey(stack.deps.db, {
+      workspaceId: stack.seed.workspaceId,
+      name: "none",
+      permissions: [],
+      now: Date.now(),
+    });
     before = await snapshot();
     expectErrorEnvelope(await generateUploadUrl(JSON.stringify({ projectId: other.projectId }), bearer(key)), 404);
   });

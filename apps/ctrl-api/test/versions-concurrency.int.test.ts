@@ -26,7 +26,11 @@ function record(cursor: bigint) {
   const received: DeploymentState[] = [];
   const done = (async () => {
     try {
-      for await (const s of clients(stack).cluster.watchDeployments({ region, versionLastSeen: cursor }, { ...bearer(await stack.agentToken(region)), signal: abort.signal })) received.push(s);
+      for await (const s of clients(stack).cluster.watchDeployments(
+        { region, versionLastSeen: cursor },
+        { ...bearer(await stack.agentToken(region)), signal: abort.signal },
+      ))
+        received.push(s);
     } catch (err) {
       if (!abort.signal.aborted) throw err;
     }
@@ -44,7 +48,8 @@ function record(cursor: bigint) {
 
 /** Strictly increasing: no repeat, no reorder, no gap filled later. */
 function expectStrictlyIncreasing(versions: number[]) {
-  for (let i = 1; i < versions.length; i++) expect(versions[i], `position ${i}: ${versions[i - 1]} then ${versions[i]}`).toBeGreaterThan(versions[i - 1]!);
+  for (let i = 1; i < versions.length; i++)
+    expect(versions[i], `position ${i}: ${versions[i - 1]} then ${versions[i]}`).toBeGreaterThan(versions[i - 1]!);
 }
 
 describe("versions under concurrency", () => {
@@ -58,7 +63,12 @@ describe("versions under concurrency", () => {
         Array.from({ length: 50 }, async (_, i) => {
           const p = projects[i % projects.length]!;
           const res = await clients(stack).deployments.createDeployment(
-            { projectId: p.projectId, environmentSlug: i % 2 ? "preview" : "production", branch: `b${i}`, source: { case: "dockerImage", value: `registry.test/app:${i}` } },
+            {
+              projectId: p.projectId,
+              environmentSlug: i % 2 ? "preview" : "production",
+              branch: `b${i}`,
+              source: { case: "dockerImage", value: `registry.test/app:${i}` },
+            },
             bearer(stack.operatorToken),
           );
           // A second watcher joins from scratch in the middle of the burst.
@@ -69,7 +79,12 @@ describe("versions under concurrency", () => {
       const topology = await waitFor(
         "every deploy's topology row",
         async () => {
-          const rows = await stack.deps.db.selectFrom("deployment_topology").select(["deployment_id", "version"]).where("region", "=", region).orderBy("version").execute();
+          const rows = await stack.deps.db
+            .selectFrom("deployment_topology")
+            .select(["deployment_id", "version"])
+            .where("region", "=", region)
+            .orderBy("version")
+            .execute();
           return rows.length === 50 ? rows : undefined;
         },
         { timeoutMs: 60_000, intervalMs: 100 },
@@ -98,7 +113,9 @@ describe("versions under concurrency", () => {
       expectStrictlyIncreasing(mid!.versions());
       expect(mid!.applied().sort()).toEqual([...ids].sort());
       // The resumed watcher: exactly the rows after its cursor.
-      expect(late.received.map((s) => [Number(s.version), s.state.case === "apply" ? s.state.value.deploymentId : "?"])).toEqual(expected.slice(20));
+      expect(late.received.map((s) => [Number(s.version), s.state.case === "apply" ? s.state.value.deploymentId : "?"])).toEqual(
+        expected.slice(20),
+      );
       // The agent itself saw each row once too.
       expectStrictlyIncreasing(agent.versions());
       expect(agent.reportErrors).toEqual([]);

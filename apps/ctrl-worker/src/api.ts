@@ -17,7 +17,14 @@ export type { VersioningServiceApi, TopologyChange, SentinelChange, CommitResult
 export type { DomainErrorCode } from "./errors.js";
 export type { WorkerErrorCode } from "./contract.js";
 export { deployWorkflowName } from "./services/deploy/api.js";
-export type { DeployRequest, DeployResult, DeployWorkflowApi, CancelDeployRequest, DeployFailureReason, DeployStepName } from "./services/deploy/api.js";
+export type {
+  DeployRequest,
+  DeployResult,
+  DeployWorkflowApi,
+  CancelDeployRequest,
+  DeployFailureReason,
+  DeployStepName,
+} from "./services/deploy/api.js";
 export { deploySteps } from "./services/deploy/api.js";
 export { deploymentServiceName } from "./services/deployment/api.js";
 export type { CutoverRequest, RollbackRequest, PromoteRequest, SwitchResult, DeploymentServiceApi } from "./services/deployment/api.js";
@@ -27,12 +34,46 @@ export type { DomainSpec, DomainSticky } from "./domains.js";
 export { buildServiceName, formatBuildFailure, parseBuildFailure } from "./services/build/api.js";
 export type { BuildServiceApi, BuildRequest, BuildResult, BuildFailure, BuildFailureReason } from "./services/build/api.js";
 export { certificateServiceName, renewalKey } from "./services/certificate/api.js";
-export type { CertificateServiceApi, ProcessChallengeRequest, ProcessChallengeResult, RenewExpiringRequest, RenewExpiringResult } from "./services/certificate/api.js";
+export type {
+  CertificateServiceApi,
+  ProcessChallengeRequest,
+  ProcessChallengeResult,
+  RenewExpiringRequest,
+  RenewExpiringResult,
+} from "./services/certificate/api.js";
 export { domainVerificationServiceName } from "./services/domain-verification/api.js";
-export type { DomainVerificationServiceApi, ArmVerificationRequest, CheckVerificationRequest, VerificationCheckResult } from "./services/domain-verification/api.js";
+export type {
+  DomainVerificationServiceApi,
+  ArmVerificationRequest,
+  CheckVerificationRequest,
+  VerificationCheckResult,
+} from "./services/domain-verification/api.js";
 export { certificateRequestServiceName } from "./services/certificate-requests/api.js";
-export type { CertificateRequestServiceApi, IssueCertificateRequest, StartRenewalRequest, VerifyDomainRequest, CertificateRequestResult } from "./services/certificate-requests/api.js";
+export type {
+  CertificateRequestServiceApi,
+  IssueCertificateRequest,
+  StartRenewalRequest,
+  VerifyDomainRequest,
+  CertificateRequestResult,
+} from "./services/certificate-requests/api.js";
 export { sentinelServiceName } from "./services/sentinel/api.js";
-export type { SentinelServiceApi, SentinelDeployRequest, SentinelDeployResult, SentinelDeployFailureReason, SentinelReportOutcome } from "./services/sentinel/api.js";
+export type {
+  SentinelServiceApi,
+  SentinelDeployRequest,
+  SentinelDeployResult,
+  SentinelDeployFailureReason,
+  SentinelReportOutcome,
+} from "./services/sentinel/api.js";
 export { sentinelRolloutServiceName, singletonKey, defaultWavePercentages } from "./services/sentinel-rollout/api.js";
-export type { SentinelRolloutServiceApi, RolloutRequest, ResumeRequest, RolloutState, RolloutTarget, RolloutWave, RolloutEvent, RolloutEventKind, RollbackAllResult, RolloutStateName } from "./services/sentinel-rollout/api.js";
+export type {
+  SentinelRolloutServiceApi,
+  RolloutRequest,
+  ResumeRequest,
+  RolloutState,
+  RolloutTarget,
+  RolloutWave,
+  RolloutEvent,
+  RolloutEventKind,
+  RollbackAllResult,
+  RolloutStateName,
+} from "./services/sentinel-rollout/api.js";

@@ -25,7 +25,6 @@ describe("DNS_RESOLVER", () => {
   });
 });
 
-
 const key = "publickeyv1_8eKmjRhYEX5CrucSCpVkgY8URdcidK7Uu1XYUwNnaNss";
 const other = "publickeyv1_5pEm4dA2ED5hM3EBGaBSkx7wfjm1wzCkDs4rLxAror8Q";
 
@@ -37,10 +36,14 @@ describe("RESTATE_IDENTITY_KEYS", () => {
   });
 
   it("refuses anything but publickeyv1_ keys", () => {
-    expect(() => loadWorkerConfig({ ...s3Keys, RESTATE_IDENTITY_KEYS: "-----BEGIN PUBLIC KEY-----" })).toThrow(/RESTATE_IDENTITY_KEYS: must be publickeyv1_<base58> keys/);
+    expect(() => loadWorkerConfig({ ...s3Keys, RESTATE_IDENTITY_KEYS: "-----BEGIN PUBLIC KEY-----" })).toThrow(
+      /RESTATE_IDENTITY_KEYS: must be publickeyv1_<base58> keys/,
+    );
     expect(() => loadWorkerConfig({ ...s3Keys, RESTATE_IDENTITY_KEYS: `${key},publickeyv1_0OIl` })).toThrow(/RESTATE_IDENTITY_KEYS/);
     // The opt-out is all or nothing: it cannot ride along with real keys.
-    expect(() => loadWorkerConfig({ ...s3Keys, RESTATE_IDENTITY_KEYS: `${key},insecure-accept-unsigned` })).toThrow(/RESTATE_IDENTITY_KEYS/);
+    expect(() => loadWorkerConfig({ ...s3Keys, RESTATE_IDENTITY_KEYS: `${key},insecure-accept-unsigned` })).toThrow(
+      /RESTATE_IDENTITY_KEYS/,
+    );
   });
 
   it("takes a comma list (rotation) and the explicit opt-out, which means no keys", () => {

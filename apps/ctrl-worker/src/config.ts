@@ -29,14 +29,25 @@ export const workerConfigSchema = z.object({
    */
   RESTATE_IDENTITY_KEYS: z
     .string({ error: `is required: ${identityKeysHelp}` })
-    .transform((v) => v.split(",").map((k) => k.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(",")
+        .map((k) => k.trim())
+        .filter(Boolean),
+    )
     .refine((keys) => keys.length > 0, `is empty: ${identityKeysHelp}`)
-    .refine((keys) => (keys.length === 1 && keys[0] === acceptUnsignedInvocations) || keys.every((k) => identityKey.test(k)), `must be publickeyv1_<base58> keys: ${identityKeysHelp}`)
+    .refine(
+      (keys) => (keys.length === 1 && keys[0] === acceptUnsignedInvocations) || keys.every((k) => identityKey.test(k)),
+      `must be publickeyv1_<base58> keys: ${identityKeysHelp}`,
+    )
     .transform((keys) => (keys[0] === acceptUnsignedInvocations ? [] : keys)),
   /** Restate ingress, where the worker starts the daily certificate renewal job on start. */
   RESTATE_INGRESS_URL: z.string().url().default("http://127.0.0.1:8080"),
   /** Skip self-registration (when a deploy pipeline registers the endpoint instead). */
-  RESTATE_REGISTER: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
+  RESTATE_REGISTER: z
+    .enum(["true", "false"])
+    .default("true")
+    .transform((v) => v === "true"),
   /** How often (ms) to check that Restate still knows our services, re-registering if its data was lost; 0 disables. */
   RESTATE_REGISTRATION_CHECK_MS: z.coerce.number().int().min(0).default(10_000),
   /** Internal S3 endpoint (what servers reach). */
@@ -46,10 +57,23 @@ export const workerConfigSchema = z.object({
   S3_REGION: z.string().default("us-east-1"),
   S3_BUCKET: z.string().min(3).default("ctrl-builds"),
   /** S3 credentials (no default: s3rver's are `S3RVER`/`S3RVER`, which `pnpm dev` passes). */
-  S3_ACCESS_KEY_ID: z.string({ error: "S3_ACCESS_KEY_ID is required: the S3 access key id" }).min(1, "S3_ACCESS_KEY_ID is required: the S3 access key id"),
-  S3_SECRET_ACCESS_KEY: z.string({ error: "S3_SECRET_ACCESS_KEY is required: the S3 secret key" }).min(1, "S3_SECRET_ACCESS_KEY is required: the S3 secret key"),
+  S3_ACCESS_KEY_ID: z
+    .string({ error: "S3_ACCESS_KEY_ID is required: the S3 access key id" })
+    .min(1, "S3_ACCESS_KEY_ID is required: the S3 access key id"),
+  S3_SECRET_ACCESS_KEY: z
+    .string({ error: "S3_SECRET_ACCESS_KEY is required: the S3 secret key" })
+    .min(1, "S3_SECRET_ACCESS_KEY is required: the S3 secret key"),
   /** Regions a deploy runs in (comma list) unless the environment overrides them (`environments.regions`). */
-  REGIONS: z.string().default("local").transform((v) => v.split(",").map((r) => r.trim()).filter(Boolean)).pipe(z.array(z.string().regex(/^[a-z0-9-]+$/)).min(1)),
+  REGIONS: z
+    .string()
+    .default("local")
+    .transform((v) =>
+      v
+        .split(",")
+        .map((r) => r.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^[a-z0-9-]+$/)).min(1)),
   /** Apex domain of generated hostnames (`<project>-<env>-<workspace>.APEX_DOMAIN`). */
   APEX_DOMAIN: z.string().min(1).default("ctrl.localhost"),
   /** How long a deploy waits for every region to report its replicas running before failing. */
@@ -100,10 +124,32 @@ export const workerConfigSchema = z.object({
   DNS_RESOLVER: z
     .string()
     .optional()
-    .transform((v) => (v ? v.split(",").map((s) => s.trim()).filter(Boolean) : undefined))
-    .pipe(z.array(z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[0-9a-fA-F:]+\](:\d{1,5})?|[0-9a-fA-F:]+)$/, "an IP address, optionally with :port (e.g. 127.0.0.1:8053)")).optional()),
+    .transform((v) =>
+      v
+        ? v
+            .split(",")
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : undefined,
+    )
+    .pipe(
+      z
+        .array(
+          z
+            .string()
+            .regex(
+              /^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[0-9a-fA-F:]+\](:\d{1,5})?|[0-9a-fA-F:]+)$/,
+              "an IP address, optionally with :port (e.g. 127.0.0.1:8053)",
+            ),
+        )
+        .optional(),
+    ),
   /** How long (ms) a new or retried custom domain's TXT record is looked for before the claim fails (default 7 days). */
-  DOMAIN_VERIFICATION_WINDOW_MS: z.coerce.number().int().positive().default(7 * 86_400_000),
+  DOMAIN_VERIFICATION_WINDOW_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(7 * 86_400_000),
   /** First delay (ms) between two TXT lookups of a pending claim; it doubles up to DOMAIN_VERIFICATION_MAX_RECHECK_MS. */
   DOMAIN_VERIFICATION_FIRST_RECHECK_MS: z.coerce.number().int().positive().default(5_000),
   /** Longest delay (ms) between two TXT lookups of a pending claim. */
@@ -115,9 +161,17 @@ export const workerConfigSchema = z.object({
   /** Wall-clock limit of one build, all commands included; the build fails with build_timeout after it. */
   BUILD_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(600),
   /** Largest accepted build context upload (.tar.gz), in bytes. */
-  BUILD_MAX_CONTEXT_BYTES: z.coerce.number().int().positive().default(100 * 1024 * 1024),
+  BUILD_MAX_CONTEXT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(100 * 1024 * 1024),
   /** Largest total size of an extracted build context, in bytes. */
-  BUILD_MAX_EXTRACTED_BYTES: z.coerce.number().int().positive().default(500 * 1024 * 1024),
+  BUILD_MAX_EXTRACTED_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(500 * 1024 * 1024),
   /** Most entries (files, directories, links) in a build context. */
   BUILD_MAX_FILES: z.coerce.number().int().positive().default(50_000),
   /** Parent directory of the per-build temporary directories; default `<tmpdir>/ctrl-builds`. */
@@ -151,7 +205,9 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   const parsed = workerConfigSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new Error(`ctrl-worker: invalid configuration:\n${lines.join("\n")}\nSet the variables above (see apps/ctrl-worker/src/config.ts) and start again.`);
+    throw new Error(
+      `ctrl-worker: invalid configuration:\n${lines.join("\n")}\nSet the variables above (see apps/ctrl-worker/src/config.ts) and start again.`,
+    );
   }
   return parsed.data;
 }

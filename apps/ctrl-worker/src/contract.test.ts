@@ -10,13 +10,16 @@ describe("contract.ts", () => {
     expect(source).not.toMatch(/\brequire\(|\bimport\(/);
   });
 
-  it.each(Object.entries(workerErrorStatus) as [WorkerErrorCode, number][])("carries %s as HTTP %i and reads it back from the status", (code, status) => {
-    const err = terminal(code, "deployment d_1 is odd");
-    expect(err.code).toBe(status);
-    expect(err.message).toBe(`${code}: deployment d_1 is odd`);
-    expect(parseWorkerError(err.code, err.message)).toEqual({ code, message: "deployment d_1 is odd" });
-    expect(workerErrorCodeOf(err.message)).toBe(code);
-  });
+  it.each(Object.entries(workerErrorStatus) as [WorkerErrorCode, number][])(
+    "carries %s as HTTP %i and reads it back from the status",
+    (code, status) => {
+      const err = terminal(code, "deployment d_1 is odd");
+      expect(err.code).toBe(status);
+      expect(err.message).toBe(`${code}: deployment d_1 is odd`);
+      expect(parseWorkerError(err.code, err.message)).toEqual({ code, message: "deployment d_1 is odd" });
+      expect(workerErrorCodeOf(err.message)).toBe(code);
+    },
+  );
 
   it("reads the code from the status, not from the message", () => {
     expect(parseWorkerError(404, "no prefix here")).toEqual({ code: "not_found", message: "no prefix here" });

@@ -37,7 +37,9 @@ export const workerErrorStatus = {
 
 export type WorkerErrorCode = keyof typeof workerErrorStatus;
 
-const codeByStatus = new Map<number, WorkerErrorCode>(Object.entries(workerErrorStatus).map(([code, status]) => [status, code as WorkerErrorCode]));
+const codeByStatus = new Map<number, WorkerErrorCode>(
+  Object.entries(workerErrorStatus).map(([code, status]) => [status, code as WorkerErrorCode]),
+);
 const codePrefix = new RegExp(`^(${Object.keys(workerErrorStatus).join("|")}):\\s*`);
 
 /**

@@ -37,20 +37,32 @@ const domainVerification = {
   maxRecheckMs: config.DOMAIN_VERIFICATION_MAX_RECHECK_MS,
 };
 if (config.RESTATE_IDENTITY_KEYS.length === 0) {
-  logger.warn({ variable: "RESTATE_IDENTITY_KEYS" }, "RESTATE_IDENTITY_KEYS=insecure-accept-unsigned: the endpoint accepts unsigned invocations; anyone who can reach it can run any handler");
+  logger.warn(
+    { variable: "RESTATE_IDENTITY_KEYS" },
+    "RESTATE_IDENTITY_KEYS=insecure-accept-unsigned: the endpoint accepts unsigned invocations; anyone who can reach it can run any handler",
+  );
 }
 if (build?.backend === "local") {
   // Tenant build commands run only sandboxed: say now (not at the first build) when that cannot work.
-  if (build.sandbox === "none") logger.warn("BUILD_SANDBOX=none: build commands (npm ci, npm run build) run WITHOUT a sandbox, as the worker's own user, and can read its environment, files and network. Use only on a trusted single-user machine.");
+  if (build.sandbox === "none")
+    logger.warn(
+      "BUILD_SANDBOX=none: build commands (npm ci, npm run build) run WITHOUT a sandbox, as the worker's own user, and can read its environment, files and network. Use only on a trusted single-user machine.",
+    );
   else {
     try {
       buildSandboxTools();
     } catch (err) {
-      logger.error({ err: (err as Error).message }, "the build sandbox is unavailable: every context build will fail until bubblewrap is installed");
+      logger.error(
+        { err: (err as Error).message },
+        "the build sandbox is unavailable: every context build will fail until bubblewrap is installed",
+      );
     }
   }
 }
-const endpoint = createEndpoint({ db, storage, logger, settings: settingsFromConfig(config), certificates, build, domainVerification }, { identityKeys: config.RESTATE_IDENTITY_KEYS });
+const endpoint = createEndpoint(
+  { db, storage, logger, settings: settingsFromConfig(config), certificates, build, domainVerification },
+  { identityKeys: config.RESTATE_IDENTITY_KEYS },
+);
 const port = await endpoint.listen(config.WORKER_PORT, config.WORKER_HOST);
 const endpointUrl = config.WORKER_ADVERTISED_URL ?? `http://${config.WORKER_HOST}:${port}`;
 let registered = !config.RESTATE_REGISTER;
@@ -64,9 +76,19 @@ if (config.RESTATE_REGISTER) {
     .then(() => {
       registered = true;
       if (config.RESTATE_REGISTRATION_CHECK_MS > 0) {
-        void keepRegistered(config.RESTATE_ADMIN_URL, endpointUrl, versioningServiceName, logger, abort.signal, config.RESTATE_REGISTRATION_CHECK_MS);
+        void keepRegistered(
+          config.RESTATE_ADMIN_URL,
+          endpointUrl,
+          versioningServiceName,
+          logger,
+          abort.signal,
+          config.RESTATE_REGISTRATION_CHECK_MS,
+        );
       }
-      if (certificates) kickOffRenewal(config.RESTATE_INGRESS_URL).catch((err) => logger.error({ err: (err as Error).message }, "certificate renewal job not started"));
+      if (certificates)
+        kickOffRenewal(config.RESTATE_INGRESS_URL).catch((err) =>
+          logger.error({ err: (err as Error).message }, "certificate renewal job not started"),
+        );
     })
     .catch((err) => logger.error({ err: (err as Error).message }, "registration aborted"));
 }

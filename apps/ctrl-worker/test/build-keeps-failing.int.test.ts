@@ -9,7 +9,17 @@ import "./quiet-sdk-logs.js";
 import { packDirectory } from "@ctrl/artifact";
 import { seedLocal, type SeedResult } from "@ctrl/db";
 import { createStorage, type Storage } from "@ctrl/s3";
-import { createTestDatabase, startRestate, startS3, startWorkerProcess, waitFor, type RestateServer, type S3Server, type TestDatabase, type WorkerProcess } from "@ctrl/testing";
+import {
+  createTestDatabase,
+  startRestate,
+  startS3,
+  startWorkerProcess,
+  waitFor,
+  type RestateServer,
+  type S3Server,
+  type TestDatabase,
+  type WorkerProcess,
+} from "@ctrl/testing";
 import * as clients from "@restatedev/restate-sdk-clients";
 import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -38,7 +48,13 @@ beforeAll(async () => {
     startRestate({ env: { RESTATE_DEFAULT_RETRY_POLICY__MAX_ATTEMPTS: "1000", RESTATE_DEFAULT_RETRY_POLICY__MAX_INTERVAL: "500ms" } }),
     startS3(),
   ]);
-  storage = createStorage({ endpoint: s3.endpoint, region: "us-east-1", bucket: "ctrl-builds", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
+  storage = createStorage({
+    endpoint: s3.endpoint,
+    region: "us-east-1",
+    bucket: "ctrl-builds",
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+  });
   await storage.ensureBucket();
   rs = clients.connect({ url: restate.ingressUrl });
   seed = await seedLocal(database.db);
@@ -105,7 +121,12 @@ async function helloContext(manifest?: object): Promise<Buffer> {
 }
 
 async function deployContext(key: string): Promise<string> {
-  const id = await insertDeployment(database.db, { workspaceId: seed.workspaceId, projectId: seed.projectId, environmentId: seed.environments.preview, buildContextPath: key });
+  const id = await insertDeployment(database.db, {
+    workspaceId: seed.workspaceId,
+    projectId: seed.projectId,
+    environmentId: seed.environments.preview,
+    buildContextPath: key,
+  });
   await submitDeploy(rs, id);
   return id;
 }
@@ -118,10 +139,18 @@ describe("a build that keeps failing", () => {
     await s3.dispose();
     s3Stopped = true;
     const id = await deployContext(key);
-    const row = await waitFor("the deployment to leave building", async () => {
-      const d = await database.db.selectFrom("deployments").select(["status", "error_message", "failed_step"]).where("id", "=", id).executeTakeFirstOrThrow();
-      return d.status === "failed" || d.status === "ready" ? d : undefined;
-    }, { timeoutMs: 150_000, intervalMs: 250 });
+    const row = await waitFor(
+      "the deployment to leave building",
+      async () => {
+        const d = await database.db
+          .selectFrom("deployments")
+          .select(["status", "error_message", "failed_step"])
+          .where("id", "=", id)
+          .executeTakeFirstOrThrow();
+        return d.status === "failed" || d.status === "ready" ? d : undefined;
+      },
+      { timeoutMs: 150_000, intervalMs: 250 },
+    );
     expect(row.status).toBe("failed");
     expect(row.error_message).toMatch(/the build failed 5 times on transient errors/);
     const result = await attachDeploy(rs, id);

@@ -13,7 +13,17 @@ import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { packDirectory } from "@ctrl/artifact";
 import { readBuildLogs, seedLocal, type SeedResult } from "@ctrl/db";
 import { createStorage, type Storage } from "@ctrl/s3";
-import { createTestDatabase, startRestate, startS3, startWorkerProcess, waitFor, type RestateServer, type S3Server, type TestDatabase, type WorkerProcess } from "@ctrl/testing";
+import {
+  createTestDatabase,
+  startRestate,
+  startS3,
+  startWorkerProcess,
+  waitFor,
+  type RestateServer,
+  type S3Server,
+  type TestDatabase,
+  type WorkerProcess,
+} from "@ctrl/testing";
 import * as clients from "@restatedev/restate-sdk-clients";
 import { existsSync } from "node:fs";
 import { chmod, copyFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -42,7 +52,13 @@ beforeAll(async () => {
     startRestate({ env: { RESTATE_DEFAULT_RETRY_POLICY__MAX_ATTEMPTS: "1000", RESTATE_DEFAULT_RETRY_POLICY__MAX_INTERVAL: "500ms" } }),
     startS3(),
   ]);
-  storage = createStorage({ endpoint: s3.endpoint, region: "us-east-1", bucket: "ctrl-builds", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
+  storage = createStorage({
+    endpoint: s3.endpoint,
+    region: "us-east-1",
+    bucket: "ctrl-builds",
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+  });
   await storage.ensureBucket();
   rs = clients.connect({ url: restate.ingressUrl });
   seed = await seedLocal(database.db);
@@ -116,7 +132,12 @@ async function artifactKeys(): Promise<string[]> {
 }
 
 async function deployContext(key: string): Promise<string> {
-  const id = await insertDeployment(database.db, { workspaceId: seed.workspaceId, projectId: seed.projectId, environmentId: seed.environments.preview, buildContextPath: key });
+  const id = await insertDeployment(database.db, {
+    workspaceId: seed.workspaceId,
+    projectId: seed.projectId,
+    environmentId: seed.environments.preview,
+    buildContextPath: key,
+  });
   await submitDeploy(rs, id);
   return id;
 }
@@ -131,15 +152,25 @@ describe("BuildService in the deploy workflow", () => {
     expect(result.status).toBe("ready");
     const state = await readDeployState(database.db, id);
     expect(state.deployment.status).toBe("ready");
-    expect(state.deployment.image).toMatch(new RegExp(`^s3://ctrl-builds/${seed.projectId}/artifacts/build_${id.slice(2)}\\.tar\\.gz@sha256:[0-9a-f]{64}$`));
+    expect(state.deployment.image).toMatch(
+      new RegExp(`^s3://ctrl-builds/${seed.projectId}/artifacts/build_${id.slice(2)}\\.tar\\.gz@sha256:[0-9a-f]{64}$`),
+    );
     expect(state.deployment.build_id).toBe(`build_${id.slice(2)}`);
-    expect(state.stepStatus).toMatchObject({ "build:fetch": "completed", "build:extract": "completed", "build:pack": "completed", "build:upload": "completed", build: "completed" });
+    expect(state.stepStatus).toMatchObject({
+      "build:fetch": "completed",
+      "build:extract": "completed",
+      "build:pack": "completed",
+      "build:upload": "completed",
+      build: "completed",
+    });
     expect(existsSync(workDir) ? await readdir(workDir) : []).toEqual([]);
   });
 
   it("a failing build fails the deployment with the build step, the reason and the log tail", async () => {
     await startWorker();
-    const id = await deployContext(await upload(await helloContext({ start: "node server.js", build: "echo compiling; echo 'fatal: missing semicolon' >&2; exit 2" })));
+    const id = await deployContext(
+      await upload(await helloContext({ start: "node server.js", build: "echo compiling; echo 'fatal: missing semicolon' >&2; exit 2" })),
+    );
     const result = await attachDeploy(rs, id);
     expect(result.status).toBe("failed");
     const { deployment, stepStatus } = await readDeployState(database.db, id);
@@ -163,8 +194,13 @@ describe("BuildService in the deploy workflow", () => {
     const first = await startWorker();
     const before = await artifactKeys();
     // The build prints a marker, then takes long enough for the test to kill the worker mid-build.
-    const id = await deployContext(await upload(await helloContext({ start: "node server.js", build: "echo build-started; sleep 4; echo build-finished" })));
-    await waitFor("the build to be running", async () => (await readBuildLogs(database.db, id)).some((l) => l.line === "build-started"), { timeoutMs: 30_000, intervalMs: 50 });
+    const id = await deployContext(
+      await upload(await helloContext({ start: "node server.js", build: "echo build-started; sleep 4; echo build-finished" })),
+    );
+    await waitFor("the build to be running", async () => (await readBuildLogs(database.db, id)).some((l) => l.line === "build-started"), {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+    });
     await first.kill();
     expect(first.process.child.signalCode).toBe("SIGKILL");
     const { deployment: during } = await readDeployState(database.db, id);
@@ -210,6 +246,8 @@ describe("BuildService in the deploy workflow", () => {
     expect(result.status).toBe("failed");
     const { deployment } = await readDeployState(database.db, id);
     expect(deployment).toMatchObject({ status: "failed", failed_step: "build:compile", failure_reason: "build_timeout" });
-    expect(deployment.error_message).toMatch(/did not finish within the build timeout of 2 s \(BUILD_TIMEOUT_SECONDS\); last 1 log lines:\nwaiting forever/);
+    expect(deployment.error_message).toMatch(
+      /did not finish within the build timeout of 2 s \(BUILD_TIMEOUT_SECONDS\); last 1 log lines:\nwaiting forever/,
+    );
   });
 });

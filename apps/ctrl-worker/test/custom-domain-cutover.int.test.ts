@@ -22,7 +22,24 @@ async function deployment(createdAt: number): Promise<string> {
   const id = newId("d");
   await database.db
     .insertInto("deployments")
-    .values({ id, workspace_id: seed.workspaceId, project_id: seed.projectId, environment_id: seed.environments.production, source_type: "image", image: "hello", status: "deploying", cpu_millicores: 100, memory_mib: 128, replicas: 1, port: 8080, health_check_path: "/health", git_commit_sha: "abcdef1234567", git_branch: "main", created_at: createdAt, updated_at: createdAt })
+    .values({
+      id,
+      workspace_id: seed.workspaceId,
+      project_id: seed.projectId,
+      environment_id: seed.environments.production,
+      source_type: "image",
+      image: "hello",
+      status: "deploying",
+      cpu_millicores: 100,
+      memory_mib: 128,
+      replicas: 1,
+      port: 8080,
+      health_check_path: "/health",
+      git_commit_sha: "abcdef1234567",
+      git_branch: "main",
+      created_at: createdAt,
+      updated_at: createdAt,
+    })
     .execute();
   return id;
 }
@@ -30,7 +47,22 @@ async function deployment(createdAt: number): Promise<string> {
 it("assigns the environment's verified custom domains with the environment's stickiness, never an unverified claim, and holds them while rolled back", async () => {
   const now = Date.now();
   const claim = (environmentId: string, domain: string, verified: boolean) =>
-    database.db.insertInto("custom_domains").values({ id: newId("dom"), workspace_id: seed.workspaceId, project_id: seed.projectId, environment_id: environmentId, domain, challenge_type: "http-01", verification_status: verified ? "verified" : "pending_verification", verification_value: "ctrl-domain-verification=x", verified_domain: verified ? domain : null, created_at: now, updated_at: now }).execute();
+    database.db
+      .insertInto("custom_domains")
+      .values({
+        id: newId("dom"),
+        workspace_id: seed.workspaceId,
+        project_id: seed.projectId,
+        environment_id: environmentId,
+        domain,
+        challenge_type: "http-01",
+        verification_status: verified ? "verified" : "pending_verification",
+        verification_value: "ctrl-domain-verification=x",
+        verified_domain: verified ? domain : null,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
   await claim(seed.environments.production, "shop.example.com", true);
   await claim(seed.environments.preview, "preview.example.com", true);
   await claim(seed.environments.production, "unproven.example.com", false);

@@ -7,7 +7,18 @@ import "../src/polyfill.js";
 import { startWorkerProcess, waitFor, type WorkerProcess } from "@ctrl/testing";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { attachDeploy, createProject, insertDeployment, playAgent, randomSha, readDeployState, readProject, startDeployStack, submitDeploy, type DeployStack } from "./deploy-harness.js";
+import {
+  attachDeploy,
+  createProject,
+  insertDeployment,
+  playAgent,
+  randomSha,
+  readDeployState,
+  readProject,
+  startDeployStack,
+  submitDeploy,
+  type DeployStack,
+} from "./deploy-harness.js";
 
 const entry = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 let stack: DeployStack;
@@ -48,10 +59,18 @@ it("completes a deploy after the worker is SIGKILLed mid-readiness, without dupl
   const { db, seed } = stack;
   const { projectId, environments } = await createProject(db, seed.workspaceId, "phoenix");
   const sha = randomSha();
-  const id = await insertDeployment(db, { workspaceId: seed.workspaceId, projectId, environmentId: environments.production, branch: "main", sha });
+  const id = await insertDeployment(db, {
+    workspaceId: seed.workspaceId,
+    projectId,
+    environmentId: environments.production,
+    branch: "main",
+    sha,
+  });
   await submitDeploy(stack.rs, id);
 
-  await waitFor("the deploy to wait for readiness", async () => (await readDeployState(db, id)).stepStatus.readiness === "running", { timeoutMs: 30_000 });
+  await waitFor("the deploy to wait for readiness", async () => (await readDeployState(db, id)).stepStatus.readiness === "running", {
+    timeoutMs: 30_000,
+  });
   const before = await readDeployState(db, id);
   expect(before.topology).toHaveLength(1);
 
@@ -71,16 +90,34 @@ it("completes a deploy after the worker is SIGKILLed mid-readiness, without dupl
 
   const after = await readDeployState(db, id);
   // One topology row, committed once: the replay did not allocate a second version.
-  expect(after.topology.map((t) => [t.region, Number(t.version), t.desired_status])).toEqual([["local", Number(before.topology[0]!.version), "running"]]);
+  expect(after.topology.map((t) => [t.region, Number(t.version), t.desired_status])).toEqual([
+    ["local", Number(before.topology[0]!.version), "running"],
+  ]);
   // One row per step, every one completed (sentinel skipped: no image configured).
   expect(after.steps.map((s) => s.step)).toEqual(["metadata", "topology", "sentinel", "readiness", "openapi", "domains", "cutover"]);
   expect(new Set(after.steps.map((s) => s.step)).size).toBe(after.steps.length);
-  expect(after.stepStatus).toMatchObject({ metadata: "completed", topology: "completed", sentinel: "skipped", readiness: "completed", domains: "completed", cutover: "completed" });
+  expect(after.stepStatus).toMatchObject({
+    metadata: "completed",
+    topology: "completed",
+    sentinel: "skipped",
+    readiness: "completed",
+    domains: "completed",
+    cutover: "completed",
+  });
   // One route per hostname.
   expect(after.routes.map((r) => r.fully_qualified_domain_name)).toEqual(
-    [`phoenix-git-${sha.slice(0, 7)}-local.ctrl.test`, "phoenix-git-main-local.ctrl.test", "phoenix-local.ctrl.test", "phoenix-production-local.ctrl.test"].sort(),
+    [
+      `phoenix-git-${sha.slice(0, 7)}-local.ctrl.test`,
+      "phoenix-git-main-local.ctrl.test",
+      "phoenix-local.ctrl.test",
+      "phoenix-production-local.ctrl.test",
+    ].sort(),
   );
-  const allRoutes = await db.selectFrom("frontline_routes").select("fully_qualified_domain_name").where("project_id", "=", projectId).execute();
+  const allRoutes = await db
+    .selectFrom("frontline_routes")
+    .select("fully_qualified_domain_name")
+    .where("project_id", "=", projectId)
+    .execute();
   expect(allRoutes).toHaveLength(4);
   expect(await readProject(db, projectId)).toEqual({ live: id, pinned: false });
   const topologyRows = await db.selectFrom("deployment_topology").select("id").where("deployment_id", "=", id).execute();

@@ -64,12 +64,23 @@ export async function startDeployStack(settings: Partial<WorkerSettings>, option
 export async function createProject(db: Db, workspaceId: string, slug: string, options: { regions?: string[] } = {}) {
   const now = Date.now();
   const projectId = newId("proj");
-  await db.insertInto("projects").values({ id: projectId, workspace_id: workspaceId, name: slug, slug, live_deployment_id: null, created_at: now, updated_at: now }).execute();
+  await db
+    .insertInto("projects")
+    .values({ id: projectId, workspace_id: workspaceId, name: slug, slug, live_deployment_id: null, created_at: now, updated_at: now })
+    .execute();
   const environments: Record<"production" | "preview", string> = { production: newId("env"), preview: newId("env") };
   for (const [envSlug, id] of Object.entries(environments)) {
     await db
       .insertInto("environments")
-      .values({ id, workspace_id: workspaceId, project_id: projectId, slug: envSlug, regions: options.regions ? JSON.stringify(options.regions) : null, created_at: now, updated_at: now })
+      .values({
+        id,
+        workspace_id: workspaceId,
+        project_id: projectId,
+        slug: envSlug,
+        regions: options.regions ? JSON.stringify(options.regions) : null,
+        created_at: now,
+        updated_at: now,
+      })
       .execute();
   }
   return { projectId, environments };
@@ -168,11 +179,24 @@ export interface AgentReport {
  * region with the given status. Returns the topology rows it acted on.
  */
 export async function playAgent(db: Db, deploymentId: string, regions: string[], report: AgentReport) {
-  const rows = await waitFor(`topology of ${deploymentId} in ${regions.join(",")}`, async () => {
-    const r = await db.selectFrom("deployment_topology").selectAll().where("deployment_id", "=", deploymentId).where("desired_status", "=", "running").execute();
-    return r.length >= regions.length ? r : undefined;
-  }, { timeoutMs: 30_000 });
-  const deployment = await db.selectFrom("deployments").select(["workspace_id", "project_id"]).where("id", "=", deploymentId).executeTakeFirstOrThrow();
+  const rows = await waitFor(
+    `topology of ${deploymentId} in ${regions.join(",")}`,
+    async () => {
+      const r = await db
+        .selectFrom("deployment_topology")
+        .selectAll()
+        .where("deployment_id", "=", deploymentId)
+        .where("desired_status", "=", "running")
+        .execute();
+      return r.length >= regions.length ? r : undefined;
+    },
+    { timeoutMs: 30_000 },
+  );
+  const deployment = await db
+    .selectFrom("deployments")
+    .select(["workspace_id", "project_id"])
+    .where("id", "=", deploymentId)
+    .executeTakeFirstOrThrow();
   const now = Date.now();
   for (const row of rows) {
     for (let i = 0; i < row.desired_replicas; i++) {
@@ -196,7 +220,12 @@ export async function playAgent(db: Db, deploymentId: string, regions: string[],
           created_at: now,
           updated_at: now,
         })
-        .onDuplicateKeyUpdate({ status: report.status, exit_code: report.exitCode ?? null, failure_reason: report.failureReason ?? null, updated_at: now })
+        .onDuplicateKeyUpdate({
+          status: report.status,
+          exit_code: report.exitCode ?? null,
+          failure_reason: report.failureReason ?? null,
+          updated_at: now,
+        })
         .execute();
     }
   }
@@ -209,13 +238,22 @@ export async function readDeployState(db: Db, deploymentId: string) {
     db.selectFrom("deployments").selectAll().where("id", "=", deploymentId).executeTakeFirstOrThrow(),
     db.selectFrom("deployment_steps").selectAll().where("deployment_id", "=", deploymentId).orderBy("id").execute(),
     db.selectFrom("deployment_topology").selectAll().where("deployment_id", "=", deploymentId).orderBy("region").execute(),
-    db.selectFrom("frontline_routes").selectAll().where("deployment_id", "=", deploymentId).orderBy("fully_qualified_domain_name").execute(),
+    db
+      .selectFrom("frontline_routes")
+      .selectAll()
+      .where("deployment_id", "=", deploymentId)
+      .orderBy("fully_qualified_domain_name")
+      .execute(),
   ]);
   return { deployment, steps, topology, routes, stepStatus: Object.fromEntries(steps.map((s) => [s.step, s.status])) };
 }
 
 /** The project's live pointer and pin. */
 export async function readProject(db: Db, projectId: string) {
-  const p = await db.selectFrom("projects").select(["live_deployment_id", "is_rolled_back"]).where("id", "=", projectId).executeTakeFirstOrThrow();
+  const p = await db
+    .selectFrom("projects")
+    .select(["live_deployment_id", "is_rolled_back"])
+    .where("id", "=", projectId)
+    .executeTakeFirstOrThrow();
   return { live: p.live_deployment_id, pinned: Boolean(Number(p.is_rolled_back)) };
 }

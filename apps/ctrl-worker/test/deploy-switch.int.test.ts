@@ -44,7 +44,11 @@ async function deployReady(projectId: string, environmentId: string, branch: str
 /** Routes and project pointers, to prove a rejected call changed nothing. */
 async function snapshot() {
   const [routes, projects] = await Promise.all([
-    stack.db.selectFrom("frontline_routes").select(["fully_qualified_domain_name", "deployment_id", "sticky", "updated_at"]).orderBy("fully_qualified_domain_name").execute(),
+    stack.db
+      .selectFrom("frontline_routes")
+      .select(["fully_qualified_domain_name", "deployment_id", "sticky", "updated_at"])
+      .orderBy("fully_qualified_domain_name")
+      .execute(),
     stack.db.selectFrom("projects").select(["id", "live_deployment_id", "is_rolled_back", "updated_at"]).orderBy("id").execute(),
   ]);
   return { routes, projects };
@@ -105,16 +109,52 @@ describe("DeploymentService", () => {
     const svc = deploymentService(stack.rs, projectId);
     const before = await snapshot();
     const cases: [() => PromiseLike<unknown>, number, RegExp][] = [
-      [() => svc.rollback({ sourceDeploymentId: b, targetDeploymentId: b }), 400, /^invalid_argument: source and target deployment must differ/],
-      [() => svc.rollback({ sourceDeploymentId: "", targetDeploymentId: a }), 400, /^invalid_argument: sourceDeploymentId and targetDeploymentId are required/],
-      [() => svc.rollback({ sourceDeploymentId: b, targetDeploymentId: "d_missing" }), 404, /^not_found: target deployment d_missing not found/],
-      [() => svc.rollback({ sourceDeploymentId: "d_missing", targetDeploymentId: a }), 404, /^not_found: source deployment d_missing not found/],
-      [() => svc.rollback({ sourceDeploymentId: b, targetDeploymentId: otherProjectDeployment }), 400, /^invalid_argument: target deployment .* another project/],
-      [() => svc.rollback({ sourceDeploymentId: b, targetDeploymentId: previewDeployment }), 400, /^invalid_argument: target deployment .* another environment/],
-      [() => svc.rollback({ sourceDeploymentId: a, targetDeploymentId: b }), 412, /^failed_precondition: source deployment .* is not the live deployment/],
-      [() => svc.rollback({ sourceDeploymentId: b, targetDeploymentId: failedDeployment }), 412, /^failed_precondition: target deployment .* is failed, not ready/],
+      [
+        () => svc.rollback({ sourceDeploymentId: b, targetDeploymentId: b }),
+        400,
+        /^invalid_argument: source and target deployment must differ/,
+      ],
+      [
+        () => svc.rollback({ sourceDeploymentId: "", targetDeploymentId: a }),
+        400,
+        /^invalid_argument: sourceDeploymentId and targetDeploymentId are required/,
+      ],
+      [
+        () => svc.rollback({ sourceDeploymentId: b, targetDeploymentId: "d_missing" }),
+        404,
+        /^not_found: target deployment d_missing not found/,
+      ],
+      [
+        () => svc.rollback({ sourceDeploymentId: "d_missing", targetDeploymentId: a }),
+        404,
+        /^not_found: source deployment d_missing not found/,
+      ],
+      [
+        () => svc.rollback({ sourceDeploymentId: b, targetDeploymentId: otherProjectDeployment }),
+        400,
+        /^invalid_argument: target deployment .* another project/,
+      ],
+      [
+        () => svc.rollback({ sourceDeploymentId: b, targetDeploymentId: previewDeployment }),
+        400,
+        /^invalid_argument: target deployment .* another environment/,
+      ],
+      [
+        () => svc.rollback({ sourceDeploymentId: a, targetDeploymentId: b }),
+        412,
+        /^failed_precondition: source deployment .* is not the live deployment/,
+      ],
+      [
+        () => svc.rollback({ sourceDeploymentId: b, targetDeploymentId: failedDeployment }),
+        412,
+        /^failed_precondition: target deployment .* is failed, not ready/,
+      ],
       // Keyed by the wrong project: the source does not belong to it.
-      [() => deploymentService(stack.rs, "proj_other").rollback({ sourceDeploymentId: b, targetDeploymentId: a }), 404, /^not_found: project proj_other not found/],
+      [
+        () => deploymentService(stack.rs, "proj_other").rollback({ sourceDeploymentId: b, targetDeploymentId: a }),
+        404,
+        /^not_found: project proj_other not found/,
+      ],
     ];
     for (const [call, status, message] of cases) {
       const f = await failure(call);
@@ -130,10 +170,18 @@ describe("DeploymentService", () => {
     const cases: [() => PromiseLike<unknown>, number, RegExp][] = [
       [() => svc.promote({ targetDeploymentId: "" }), 400, /^invalid_argument: targetDeploymentId is required/],
       [() => svc.promote({ targetDeploymentId: "d_missing" }), 404, /^not_found: target deployment d_missing not found/],
-      [() => svc.promote({ targetDeploymentId: otherProjectDeployment }), 400, /^invalid_argument: target deployment .* does not belong to project/],
+      [
+        () => svc.promote({ targetDeploymentId: otherProjectDeployment }),
+        400,
+        /^invalid_argument: target deployment .* does not belong to project/,
+      ],
       [() => svc.promote({ targetDeploymentId: failedDeployment }), 412, /^failed_precondition: target deployment .* is failed, not ready/],
       [() => svc.promote({ targetDeploymentId: b }), 412, /^failed_precondition: deployment .* is already live/],
-      [() => svc.promote({ targetDeploymentId: previewDeployment }), 400, /^invalid_argument: target deployment .* another environment than the live deployment/],
+      [
+        () => svc.promote({ targetDeploymentId: previewDeployment }),
+        400,
+        /^invalid_argument: target deployment .* another environment than the live deployment/,
+      ],
     ];
     for (const [call, status, message] of cases) {
       const f = await failure(call);
@@ -146,8 +194,18 @@ describe("DeploymentService", () => {
   it("rejects a switch without sticky routes and a promote without a live deployment", async () => {
     // A project whose live deployment holds no live/environment routes (e.g. routes deleted by hand).
     const r = await createProject(stack.db, stack.seed.workspaceId, "bare");
-    const one = await insertDeployment(stack.db, { workspaceId: stack.seed.workspaceId, projectId: r.projectId, environmentId: r.environments.production, status: "ready" });
-    const two = await insertDeployment(stack.db, { workspaceId: stack.seed.workspaceId, projectId: r.projectId, environmentId: r.environments.production, status: "ready" });
+    const one = await insertDeployment(stack.db, {
+      workspaceId: stack.seed.workspaceId,
+      projectId: r.projectId,
+      environmentId: r.environments.production,
+      status: "ready",
+    });
+    const two = await insertDeployment(stack.db, {
+      workspaceId: stack.seed.workspaceId,
+      projectId: r.projectId,
+      environmentId: r.environments.production,
+      status: "ready",
+    });
     const svc = deploymentService(stack.rs, r.projectId);
     const noLive = await failure(() => svc.promote({ targetDeploymentId: two }));
     expect(noLive).toMatchObject({ status: 412 });
@@ -165,27 +223,45 @@ describe("DeploymentService", () => {
 
   it("rolls back: repoints exactly the sticky routes and pins; a pinned deploy keeps off them; promote clears the pin", async () => {
     const svc = deploymentService(stack.rs, projectId);
-    const routesOf = async (id: string) => (await readDeployState(stack.db, id)).routes.map((r) => `${r.sticky}:${r.fully_qualified_domain_name}`);
+    const routesOf = async (id: string) =>
+      (await readDeployState(stack.db, id)).routes.map((r) => `${r.sticky}:${r.fully_qualified_domain_name}`);
     const aBefore = await routesOf(a);
     const bBefore = await routesOf(b);
-    expect(bBefore.filter((r) => r.startsWith("live:") || r.startsWith("environment:")).sort()).toEqual(["environment:web-production-local.ctrl.test", "live:web-local.ctrl.test"]);
+    expect(bBefore.filter((r) => r.startsWith("live:") || r.startsWith("environment:")).sort()).toEqual([
+      "environment:web-production-local.ctrl.test",
+      "live:web-local.ctrl.test",
+    ]);
 
     const result = await svc.rollback({ sourceDeploymentId: b, targetDeploymentId: a });
-    expect(result).toEqual({ projectId, liveDeploymentId: a, isRolledBack: true, repointedHostnames: ["web-local.ctrl.test", "web-production-local.ctrl.test"] });
+    expect(result).toEqual({
+      projectId,
+      liveDeploymentId: a,
+      isRolledBack: true,
+      repointedHostnames: ["web-local.ctrl.test", "web-production-local.ctrl.test"],
+    });
     expect(await readProject(stack.db, projectId)).toEqual({ live: a, pinned: true });
     // b keeps its commit and branch routes; a gained exactly the two sticky ones.
     expect(await routesOf(b)).toEqual(bBefore.filter((r) => r.startsWith("none:") || r.startsWith("branch:")));
-    expect((await routesOf(a)).sort()).toEqual([...aBefore, "environment:web-production-local.ctrl.test", "live:web-local.ctrl.test"].sort());
+    expect((await routesOf(a)).sort()).toEqual(
+      [...aBefore, "environment:web-production-local.ctrl.test", "live:web-local.ctrl.test"].sort(),
+    );
 
     // A deploy while pinned takes its commit/branch routes only; live and environment stay on a.
     const c = await deployReady(projectId, prod, "release-c");
     expect((await routesOf(c)).map((r) => r.split(":")[0])).toEqual(["none", "branch"]);
     expect(await readProject(stack.db, projectId)).toEqual({ live: a, pinned: true });
     const cutoverStep = (await readDeployState(stack.db, c)).steps.find((s) => s.step === "cutover");
-    expect(cutoverStep?.message).toMatch(/left in place \(rolled-back pin or a newer deployment\): web-production-local\.ctrl\.test, web-local\.ctrl\.test$/);
+    expect(cutoverStep?.message).toMatch(
+      /left in place \(rolled-back pin or a newer deployment\): web-production-local\.ctrl\.test, web-local\.ctrl\.test$/,
+    );
 
     const promoted = await svc.promote({ targetDeploymentId: c });
-    expect(promoted).toEqual({ projectId, liveDeploymentId: c, isRolledBack: false, repointedHostnames: ["web-local.ctrl.test", "web-production-local.ctrl.test"] });
+    expect(promoted).toEqual({
+      projectId,
+      liveDeploymentId: c,
+      isRolledBack: false,
+      repointedHostnames: ["web-local.ctrl.test", "web-production-local.ctrl.test"],
+    });
     expect(await readProject(stack.db, projectId)).toEqual({ live: c, pinned: false });
     expect((await routesOf(c)).map((r) => r.split(":")[0]).sort()).toEqual(["branch", "environment", "live", "none"]);
     await expectConsistent(projectId, prod);
@@ -194,9 +270,18 @@ describe("DeploymentService", () => {
   it("returns a rollback promptly while another deploy of the project waits for readiness", async () => {
     const svc = deploymentService(stack.rs, projectId);
     const live = (await readProject(stack.db, projectId)).live!;
-    const waiting = await insertDeployment(stack.db, { workspaceId: stack.seed.workspaceId, projectId, environmentId: prod, branch: "slow", sha: randomSha() });
+    const waiting = await insertDeployment(stack.db, {
+      workspaceId: stack.seed.workspaceId,
+      projectId,
+      environmentId: prod,
+      branch: "slow",
+      sha: randomSha(),
+    });
     await submitDeploy(stack.rs, waiting);
-    await waitFor("the deploy to wait for readiness", async () => (await readDeployState(stack.db, waiting)).stepStatus.readiness === "running");
+    await waitFor(
+      "the deploy to wait for readiness",
+      async () => (await readDeployState(stack.db, waiting)).stepStatus.readiness === "running",
+    );
 
     // The rollback completes while the deploy is still waiting (no agent has reported yet).
     const result = await svc.rollback({ sourceDeploymentId: live, targetDeploymentId: a });
@@ -214,9 +299,18 @@ describe("DeploymentService", () => {
 
   it("lets the last created deploy keep the sticky routes when an older one finishes later", async () => {
     const r = await createProject(stack.db, stack.seed.workspaceId, "race");
-    const older = await insertDeployment(stack.db, { workspaceId: stack.seed.workspaceId, projectId: r.projectId, environmentId: r.environments.production, branch: "main", sha: randomSha() });
+    const older = await insertDeployment(stack.db, {
+      workspaceId: stack.seed.workspaceId,
+      projectId: r.projectId,
+      environmentId: r.environments.production,
+      branch: "main",
+      sha: randomSha(),
+    });
     await submitDeploy(stack.rs, older);
-    await waitFor("the older deploy to wait for readiness", async () => (await readDeployState(stack.db, older)).stepStatus.readiness === "running");
+    await waitFor(
+      "the older deploy to wait for readiness",
+      async () => (await readDeployState(stack.db, older)).stepStatus.readiness === "running",
+    );
     const newer = await deployReady(r.projectId, r.environments.production, "main");
     expect(await readProject(stack.db, r.projectId)).toEqual({ live: newer, pinned: false });
 
@@ -244,7 +338,9 @@ describe("DeploymentService", () => {
       expect(rb.status === "fulfilled" || pr.status === "fulfilled").toBe(true);
       const project = await expectConsistent(projectId, prod);
       // The pin tells which switch came last: rollback pins, promote clears.
-      const last = [rb, pr].filter((r) => r.status === "fulfilled").map((r) => (r as PromiseFulfilledResult<{ isRolledBack: boolean; liveDeploymentId: string }>).value);
+      const last = [rb, pr]
+        .filter((r) => r.status === "fulfilled")
+        .map((r) => (r as PromiseFulfilledResult<{ isRolledBack: boolean; liveDeploymentId: string }>).value);
       expect(last.some((v) => v.isRolledBack === project.pinned && v.liveDeploymentId === project.live)).toBe(true);
     }
   });

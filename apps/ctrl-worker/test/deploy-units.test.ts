@@ -4,7 +4,12 @@ import { evaluateReadiness, readinessPollInterval } from "../src/services/deploy
 import { sentinelIdentity, sentinelReplicas } from "../src/services/deploy/sentinels.js";
 import { resolveRegions } from "../src/services/deploy/topology.js";
 
-const region = (name: string, desired: number, running: number, extra: Partial<{ pending: number; failed: number; desiredStatus: "running" | "stopped" }> = {}) => ({
+const region = (
+  name: string,
+  desired: number,
+  running: number,
+  extra: Partial<{ pending: number; failed: number; desiredStatus: "running" | "stopped" }> = {},
+) => ({
   region: name,
   desiredReplicas: desired,
   desiredStatus: extra.desiredStatus ?? ("running" as const),
@@ -23,8 +28,16 @@ describe("evaluateReadiness", () => {
 
   it("waits while no topology exists and ignores stopped regions", () => {
     expect(evaluateReadiness({ regions: [], failures: [], runningAddress: null }).state).toBe("waiting");
-    expect(evaluateReadiness({ regions: [region("a", 1, 0, { desiredStatus: "stopped" })], failures: [], runningAddress: null }).state).toBe("waiting");
-    expect(evaluateReadiness({ regions: [region("a", 1, 1), region("b", 1, 0, { desiredStatus: "stopped" })], failures: [], runningAddress: null }).state).toBe("ready");
+    expect(
+      evaluateReadiness({ regions: [region("a", 1, 0, { desiredStatus: "stopped" })], failures: [], runningAddress: null }).state,
+    ).toBe("waiting");
+    expect(
+      evaluateReadiness({
+        regions: [region("a", 1, 1), region("b", 1, 0, { desiredStatus: "stopped" })],
+        failures: [],
+        runningAddress: null,
+      }).state,
+    ).toBe("ready");
   });
 
   it("fails with start_failed and the exit code, or image_pull_failed from the agent's reason", () => {
@@ -35,9 +48,13 @@ describe("evaluateReadiness", () => {
       message: "instance i-1 in region a failed with exit code 1",
     });
     for (const why of ["ErrImagePull", "ImagePullBackOff", "failed to pull image: manifest unknown", "pull access denied"]) {
-      expect(evaluateReadiness({ ...base, failures: [{ region: "a", k8sName: "i-1", exitCode: null, failureReason: why }] })).toMatchObject({ reason: "image_pull_failed" });
+      expect(evaluateReadiness({ ...base, failures: [{ region: "a", k8sName: "i-1", exitCode: null, failureReason: why }] })).toMatchObject(
+        { reason: "image_pull_failed" },
+      );
     }
-    expect(evaluateReadiness({ ...base, failures: [{ region: "a", k8sName: "i-1", exitCode: 137, failureReason: "OOMKilled" }] })).toMatchObject({
+    expect(
+      evaluateReadiness({ ...base, failures: [{ region: "a", k8sName: "i-1", exitCode: 137, failureReason: "OOMKilled" }] }),
+    ).toMatchObject({
       reason: "start_failed",
       message: "instance i-1 in region a failed with exit code 137: OOMKilled",
     });

@@ -75,7 +75,14 @@ describe("DeployWorkflow", () => {
     const { db, seed } = stack;
     const { projectId, environments } = await createProject(db, seed.workspaceId, "shop", { regions: ["eu-1", "us-1"] });
     const sha = randomSha();
-    const id = await insertDeployment(db, { workspaceId: seed.workspaceId, projectId, environmentId: environments.production, branch: "feature/Cart", sha, replicas: 2 });
+    const id = await insertDeployment(db, {
+      workspaceId: seed.workspaceId,
+      projectId,
+      environmentId: environments.production,
+      branch: "feature/Cart",
+      sha,
+      replicas: 2,
+    });
     await submitDeploy(stack.rs, id);
 
     // pending → deploying, and the deploy waits for the agents.
@@ -123,14 +130,21 @@ describe("DeployWorkflow", () => {
     );
     expect(await readProject(db, projectId)).toEqual({ live: id, pinned: false });
 
-    const sentinels = await db.selectFrom("sentinels").selectAll().where("environment_id", "=", environments.production).orderBy("region").execute();
+    const sentinels = await db
+      .selectFrom("sentinels")
+      .selectAll()
+      .where("environment_id", "=", environments.production)
+      .orderBy("region")
+      .execute();
     expect(sentinels.map((x) => [x.region, x.desired_replicas, x.image, x.desired_state])).toEqual([
       ["eu-1", 3, "ghcr.io/ctrl/sentinel:test", "running"],
       ["us-1", 3, "ghcr.io/ctrl/sentinel:test", "running"],
     ]);
     // Versions are unique per region across topology and sentinel rows.
     for (const region of ["eu-1", "us-1"]) {
-      const versions = [...s.topology.filter((t) => t.region === region), ...sentinels.filter((x) => x.region === region)].map((r) => Number(r.version));
+      const versions = [...s.topology.filter((t) => t.region === region), ...sentinels.filter((x) => x.region === region)].map((r) =>
+        Number(r.version),
+      );
       expect(new Set(versions).size).toBe(versions.length);
     }
 
@@ -138,11 +152,22 @@ describe("DeployWorkflow", () => {
     expect(await deployClient(stack.rs, id).status()).toEqual(result);
 
     // A second deploy of the environment reuses the sentinels (no new rows, no new versions).
-    const second = await insertDeployment(db, { workspaceId: seed.workspaceId, projectId, environmentId: environments.production, branch: "main", sha: randomSha() });
+    const second = await insertDeployment(db, {
+      workspaceId: seed.workspaceId,
+      projectId,
+      environmentId: environments.production,
+      branch: "main",
+      sha: randomSha(),
+    });
     await submitDeploy(stack.rs, second);
     await playAgent(db, second, ["eu-1", "us-1"], { status: "running" });
     expect((await attachDeploy(stack.rs, second)).status).toBe("ready");
-    const after = await db.selectFrom("sentinels").selectAll().where("environment_id", "=", environments.production).orderBy("region").execute();
+    const after = await db
+      .selectFrom("sentinels")
+      .selectAll()
+      .where("environment_id", "=", environments.production)
+      .orderBy("region")
+      .execute();
     expect(after.map((x) => [x.id, Number(x.version)])).toEqual(sentinels.map((x) => [x.id, Number(x.version)]));
     expect(await readProject(db, projectId)).toEqual({ live: second, pinned: false });
     // The live and environment routes moved to the second deploy; the first keeps its commit route.
@@ -155,7 +180,16 @@ describe("DeployWorkflow", () => {
     const base = Date.now();
     const ids: string[] = [];
     for (let i = 0; i < 20; i++) {
-      ids.push(await insertDeployment(db, { workspaceId: seed.workspaceId, projectId, environmentId: environments.production, branch: `b${i}`, sha: randomSha(), createdAt: base + i }));
+      ids.push(
+        await insertDeployment(db, {
+          workspaceId: seed.workspaceId,
+          projectId,
+          environmentId: environments.production,
+          branch: `b${i}`,
+          sha: randomSha(),
+          createdAt: base + i,
+        }),
+      );
     }
     await Promise.all(ids.map((id) => submitDeploy(stack.rs, id)));
     // Agents answer in any order (started newest first); whichever finishes last, the newest keeps the routes.
@@ -163,22 +197,42 @@ describe("DeployWorkflow", () => {
     const results = await Promise.all(ids.map((id) => attachDeploy(stack.rs, id)));
     expect(results.map((r) => r.status)).toEqual(ids.map(() => "ready"));
 
-    const topology = await db.selectFrom("deployment_topology").select(["deployment_id", "version"]).where("deployment_id", "in", ids).execute();
+    const topology = await db
+      .selectFrom("deployment_topology")
+      .select(["deployment_id", "version"])
+      .where("deployment_id", "in", ids)
+      .execute();
     expect(topology).toHaveLength(20);
     expect(new Set(topology.map((t) => Number(t.version))).size).toBe(20);
     const newest = ids[19]!;
     expect(await readProject(db, projectId)).toEqual({ live: newest, pinned: false });
-    const sticky = await db.selectFrom("frontline_routes").select(["deployment_id", "sticky"]).where("project_id", "=", projectId).where("sticky", "in", ["live", "environment"]).execute();
+    const sticky = await db
+      .selectFrom("frontline_routes")
+      .select(["deployment_id", "sticky"])
+      .where("project_id", "=", projectId)
+      .where("sticky", "in", ["live", "environment"])
+      .execute();
     expect(sticky.map((r) => r.deployment_id)).toEqual([newest, newest]);
     // Every deploy kept its own commit and branch hostnames.
-    const own = await db.selectFrom("frontline_routes").select(["deployment_id"]).where("project_id", "=", projectId).where("sticky", "in", ["none", "branch"]).execute();
+    const own = await db
+      .selectFrom("frontline_routes")
+      .select(["deployment_id"])
+      .where("project_id", "=", projectId)
+      .where("sticky", "in", ["none", "branch"])
+      .execute();
     expect(own).toHaveLength(40);
   });
 
   it("gives a preview deploy no live route, leaves the live pointer alone and skips a failing openapi scrape", async () => {
     const { db, seed } = stack;
     const { projectId, environments } = await createProject(db, seed.workspaceId, "blog");
-    const id = await insertDeployment(db, { workspaceId: seed.workspaceId, projectId, environmentId: environments.preview, branch: "docs", sha: "" });
+    const id = await insertDeployment(db, {
+      workspaceId: seed.workspaceId,
+      projectId,
+      environmentId: environments.preview,
+      branch: "docs",
+      sha: "",
+    });
     await submitDeploy(stack.rs, id);
     // Nothing listens on port 1: the scrape fails, the step is skipped, the deploy goes on.
     await playAgent(db, id, ["local"], { status: "running", address: "127.0.0.1:1" });
@@ -190,7 +244,11 @@ describe("DeployWorkflow", () => {
     expect(s.steps.find((x) => x.step === "openapi")?.message).toMatch(/^skipped: GET http:\/\/127\.0\.0\.1:1\/openapi\.json failed/);
     expect(s.deployment.openapi_spec).toBeNull();
     expect(await readProject(db, projectId)).toEqual({ live: null, pinned: false });
-    const sentinel = await db.selectFrom("sentinels").selectAll().where("environment_id", "=", environments.preview).executeTakeFirstOrThrow();
+    const sentinel = await db
+      .selectFrom("sentinels")
+      .selectAll()
+      .where("environment_id", "=", environments.preview)
+      .executeTakeFirstOrThrow();
     expect(sentinel.desired_replicas).toBe(1);
 
     // Cancelling a finished deploy changes nothing.
@@ -205,7 +263,12 @@ describe("DeployWorkflow", () => {
     const { projectId, environments } = await createProject(db, seed.workspaceId, "specs");
     for (const mode of ["big", "slow"] as const) {
       badMode = mode;
-      const id = await insertDeployment(db, { workspaceId: seed.workspaceId, projectId, environmentId: environments.preview, branch: mode });
+      const id = await insertDeployment(db, {
+        workspaceId: seed.workspaceId,
+        projectId,
+        environmentId: environments.preview,
+        branch: mode,
+      });
       await submitDeploy(stack.rs, id);
       await playAgent(db, id, ["local"], { status: "running", address: badAddress });
       expect((await attachDeploy(stack.rs, id)).status).toBe("ready");
@@ -242,7 +305,12 @@ describe("DeployWorkflow", () => {
   it("recognises image pull failures", async () => {
     const { db, seed } = stack;
     const { projectId, environments } = await createProject(db, seed.workspaceId, "pully");
-    const id = await insertDeployment(db, { workspaceId: seed.workspaceId, projectId, environmentId: environments.preview, image: "registry.example/missing:1" });
+    const id = await insertDeployment(db, {
+      workspaceId: seed.workspaceId,
+      projectId,
+      environmentId: environments.preview,
+      image: "registry.example/missing:1",
+    });
     await submitDeploy(stack.rs, id);
     await playAgent(db, id, ["local"], { status: "failed", failureReason: "ErrImagePull: manifest unknown" });
     const result = await attachDeploy(stack.rs, id);
@@ -258,7 +326,11 @@ describe("DeployWorkflow", () => {
     await playAgent(db, id, ["local"], { status: "pending" });
     await db.updateTable("instances").set({ status: "running" }).where("deployment_id", "=", id).where("k8s_name", "like", "%-0").execute();
     // The readiness step shows progress while it waits.
-    await waitFor("readiness progress", async () => (await readDeployState(db, id)).steps.find((x) => x.step === "readiness")?.message === "waiting for instances: running: local 1/2");
+    await waitFor(
+      "readiness progress",
+      async () =>
+        (await readDeployState(db, id)).steps.find((x) => x.step === "readiness")?.message === "waiting for instances: running: local 1/2",
+    );
     const result = await attachDeploy(stack.rs, id);
     expect(result).toMatchObject({ status: "failed", failedStep: "readiness", reason: "readiness_timeout" });
     expect(result.errorMessage).toContain("local 1/2");
@@ -290,7 +362,12 @@ describe("DeployWorkflow", () => {
   it("fails a build-context deploy with the build's structured reason and step", async () => {
     const { db, seed } = stack;
     const { projectId, environments } = await createProject(db, seed.workspaceId, "ctx");
-    const id = await insertDeployment(db, { workspaceId: seed.workspaceId, projectId, environmentId: environments.preview, buildContextPath: `${projectId}/build_x.tar.gz` });
+    const id = await insertDeployment(db, {
+      workspaceId: seed.workspaceId,
+      projectId,
+      environmentId: environments.preview,
+      buildContextPath: `${projectId}/build_x.tar.gz`,
+    });
     await submitDeploy(stack.rs, id);
     const result = await attachDeploy(stack.rs, id);
     expect(result.status).toBe("failed");
@@ -306,10 +383,12 @@ describe("DeployWorkflow", () => {
     const missing = "d_doesnotexist";
     await submitDeploy(stack.rs, missing);
     expect(await attachDeploy(stack.rs, missing)).toMatchObject({ status: "failed", reason: "invalid_deployment", failedStep: "metadata" });
-    const notFound = await deployClient(stack.rs, missing).status().then(
-      () => undefined,
-      (e: unknown) => e as clients.HttpCallError,
-    );
+    const notFound = await deployClient(stack.rs, missing)
+      .status()
+      .then(
+        () => undefined,
+        (e: unknown) => e as clients.HttpCallError,
+      );
     expect(notFound?.status).toBe(404);
 
     const { db, seed } = stack;

@@ -28,7 +28,11 @@ describe("worker health server", () => {
     const requests = fuzzRequests(0x776f726b, 2000, { hosts: ["localhost"], paths: ["/health", "/health?x=1", "/"] });
     const replies = await fireRequests(port, requests);
     const tally = tallyReplies(replies);
-    const bad = replies.flatMap((r, i) => ((r.status !== undefined && r.status >= 500) || r.timedOut || (r.status === undefined && r.bytes.length > 0) ? [{ i, request: requests[i]!.subarray(0, 300).toString("latin1") }] : []));
+    const bad = replies.flatMap((r, i) =>
+      (r.status !== undefined && r.status >= 500) || r.timedOut || (r.status === undefined && r.bytes.length > 0)
+        ? [{ i, request: requests[i]!.subarray(0, 300).toString("latin1") }]
+        : [],
+    );
     expect(bad, JSON.stringify(tally)).toEqual([]);
     expect(tally["200"] ?? 0, JSON.stringify(tally)).toBeGreaterThan(20);
     expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);

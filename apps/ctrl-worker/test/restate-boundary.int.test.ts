@@ -10,7 +10,14 @@
  */
 import "./quiet-sdk-logs.js";
 import "../src/polyfill.js";
-import { createTestDatabase, registerDeployment, startRestate, startWorkerProcess, type RestateServer, type TestDatabase } from "@ctrl/testing";
+import {
+  createTestDatabase,
+  registerDeployment,
+  startRestate,
+  startWorkerProcess,
+  type RestateServer,
+  type TestDatabase,
+} from "@ctrl/testing";
 import { generateKeyPairSync, sign } from "node:crypto";
 import http2 from "node:http2";
 import { fileURLToPath } from "node:url";
@@ -39,7 +46,11 @@ afterAll(async () => {
 
 /** POSTs JSON to the ingress and returns the status and the parsed body. */
 async function ingress(path: string, body: unknown): Promise<{ status: number; body: { code?: number; message?: string } }> {
-  const res = await fetch(`${restate.ingressUrl}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const res = await fetch(`${restate.ingressUrl}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, body: text ? (JSON.parse(text) as { code?: number; message?: string }) : {} };
 }
@@ -49,7 +60,16 @@ describe("the ingress", () => {
     ["/VersioningService/attack/nextVersion", null],
     ["/VersioningService/local/commitTopology", { workspaceId: "ws_x", deploymentId: "d_x", desiredReplicas: 0, desiredStatus: "stopped" }],
     ["/VersioningService/local/commitSentinel/send", { sentinelId: "se_x", image: "evil:1" }],
-    ["/RoutingService/proj_x/assignRoutes", { workspaceId: "ws_x", environmentId: "env_x", deploymentId: "d_x", routes: [{ fqdn: "bank.example.com", sticky: "live" }], setLive: true }],
+    [
+      "/RoutingService/proj_x/assignRoutes",
+      {
+        workspaceId: "ws_x",
+        environmentId: "env_x",
+        deploymentId: "d_x",
+        routes: [{ fqdn: "bank.example.com", sticky: "live" }],
+        setLive: true,
+      },
+    ],
     ["/RoutingService/proj_x/switchLive", { targetDeploymentId: "d_x", routeIds: [], isRolledBack: false }],
     ["/BuildService/build", { deploymentId: "d_x", projectId: "proj_x", contextKey: "proj_x/build_x.tar.gz" }],
     ["/CertificateService/bank.example.com/processChallenge", {}],
@@ -66,17 +86,34 @@ describe("the ingress", () => {
   });
 
   it("refused calls changed nothing (no version allocated, no route claimed)", async () => {
-    expect(await database.db.selectFrom("region_versions").select("region").where("region", "in", ["attack", "local"]).execute()).toEqual([]);
-    expect(await database.db.selectFrom("frontline_routes").select("id").where("fully_qualified_domain_name", "=", "bank.example.com").execute()).toEqual([]);
+    expect(await database.db.selectFrom("region_versions").select("region").where("region", "in", ["attack", "local"]).execute()).toEqual(
+      [],
+    );
+    expect(
+      await database.db.selectFrom("frontline_routes").select("id").where("fully_qualified_domain_name", "=", "bank.example.com").execute(),
+    ).toEqual([]);
   });
 
   it("is public only for what ctrl-api calls: any other service the worker serves is private", async () => {
     const res = await fetch(`${restate.adminUrl}/services`);
     const { services } = (await res.json()) as { services: { name: string; public: boolean }[] };
-    const publicNames = services.filter((s) => s.public).map((s) => s.name).sort();
+    const publicNames = services
+      .filter((s) => s.public)
+      .map((s) => s.name)
+      .sort();
     expect(publicNames).toEqual(["CertificateRequestService", "DeployWorkflow", "DeploymentService", "SentinelRolloutService"]);
     // The internal services are registered (so the refusals above are about privacy, not absence).
-    expect(services.map((s) => s.name)).toEqual(expect.arrayContaining(["VersioningService", "RoutingService", "BuildService", "CertificateService", "DomainVerificationService", "SentinelService", "SentinelRolloutNotifier"]));
+    expect(services.map((s) => s.name)).toEqual(
+      expect.arrayContaining([
+        "VersioningService",
+        "RoutingService",
+        "BuildService",
+        "CertificateService",
+        "DomainVerificationService",
+        "SentinelService",
+        "SentinelRolloutNotifier",
+      ]),
+    );
   });
 
   it("reaches the public services, which check what they are asked", async () => {
@@ -164,7 +201,14 @@ describe("ctrl-worker main.ts", () => {
     const worker = await startWorkerProcess({
       entry: fileURLToPath(new URL("../src/main.ts", import.meta.url)),
       name: "ctrl-worker without identity keys",
-      env: { DATABASE_URL: database.url, RESTATE_ADMIN_URL: restate.adminUrl, RESTATE_IDENTITY_KEYS: "", S3_ACCESS_KEY_ID: "S3RVER", S3_SECRET_ACCESS_KEY: "S3RVER", LOG_LEVEL: "warn" },
+      env: {
+        DATABASE_URL: database.url,
+        RESTATE_ADMIN_URL: restate.adminUrl,
+        RESTATE_IDENTITY_KEYS: "",
+        S3_ACCESS_KEY_ID: "S3RVER",
+        S3_SECRET_ACCESS_KEY: "S3RVER",
+        LOG_LEVEL: "warn",
+      },
     });
     try {
       const exited = await worker.process.exited;
@@ -180,7 +224,14 @@ describe("ctrl-worker main.ts", () => {
     const worker = await startWorkerProcess({
       entry: fileURLToPath(new URL("../src/main.ts", import.meta.url)),
       name: "ctrl-worker accepting unsigned",
-      env: { DATABASE_URL: database.url, RESTATE_REGISTER: "false", RESTATE_IDENTITY_KEYS: "insecure-accept-unsigned", S3_ACCESS_KEY_ID: "S3RVER", S3_SECRET_ACCESS_KEY: "S3RVER", LOG_LEVEL: "warn" },
+      env: {
+        DATABASE_URL: database.url,
+        RESTATE_REGISTER: "false",
+        RESTATE_IDENTITY_KEYS: "insecure-accept-unsigned",
+        S3_ACCESS_KEY_ID: "S3RVER",
+        S3_SECRET_ACCESS_KEY: "S3RVER",
+        LOG_LEVEL: "warn",
+      },
     });
     try {
       const line = JSON.parse(await worker.waitForLine(/accepts unsigned invocations/, 30_000)) as { level: number; variable: string };

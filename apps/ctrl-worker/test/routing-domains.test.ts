@@ -55,13 +55,22 @@ describe("buildDomains", () => {
   });
 
   it("skips the commit hostname without a usable sha and the branch hostname without a slug", () => {
-    expect(buildDomains({ ...base, gitCommitSha: "", gitBranch: "" })).toEqual([{ fqdn: "api-preview-acme.ctrl.example.com", sticky: "environment" }]);
+    expect(buildDomains({ ...base, gitCommitSha: "", gitBranch: "" })).toEqual([
+      { fqdn: "api-preview-acme.ctrl.example.com", sticky: "environment" },
+    ]);
     expect(buildDomains({ ...base, gitCommitSha: "not-hex!", gitBranch: "///" }).map((d) => d.sticky)).toEqual(["environment"]);
     expect(buildDomains({ ...base, gitCommitSha: "abc12" }).map((d) => d.sticky)).toEqual(["branch", "environment"]);
   });
 
   it("normalises the apex and case and drops duplicates", () => {
-    const domains = buildDomains({ ...base, apexDomain: ".Ctrl.Localhost.", projectSlug: "API", environmentSlug: "production", isProduction: true, customDomains: ["api-acme.ctrl.localhost"] });
+    const domains = buildDomains({
+      ...base,
+      apexDomain: ".Ctrl.Localhost.",
+      projectSlug: "API",
+      environmentSlug: "production",
+      isProduction: true,
+      customDomains: ["api-acme.ctrl.localhost"],
+    });
     expect(domains.map((d) => d.fqdn)).toEqual([
       "api-git-0123456-acme.ctrl.localhost",
       "api-git-feature-login-acme.ctrl.localhost",

@@ -23,8 +23,18 @@ beforeAll(async () => {
   await exposeServicesForTest(stack.restate.adminUrl, ["RoutingService"]);
   const ws = stack.seed.workspaceId;
   [victim, attacker] = await Promise.all([createProject(stack.db, ws, "victim"), createProject(stack.db, ws, "attacker")]);
-  victimDeployment = await insertDeployment(stack.db, { workspaceId: ws, projectId: victim.projectId, environmentId: victim.environments.production, status: "ready" });
-  attackerDeployment = await insertDeployment(stack.db, { workspaceId: ws, projectId: attacker.projectId, environmentId: attacker.environments.production, status: "ready" });
+  victimDeployment = await insertDeployment(stack.db, {
+    workspaceId: ws,
+    projectId: victim.projectId,
+    environmentId: victim.environments.production,
+    status: "ready",
+  });
+  attackerDeployment = await insertDeployment(stack.db, {
+    workspaceId: ws,
+    projectId: attacker.projectId,
+    environmentId: attacker.environments.production,
+    status: "ready",
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -32,15 +42,26 @@ afterAll(async () => {
 });
 
 /** POSTs to the ingress; the body of a failure is `{code, message}`. */
-async function call(path: string, body: unknown): Promise<{ status: number; body: { code?: number; message?: string } & Partial<RoutingResult> }> {
-  const res = await fetch(`${stack.restate.ingressUrl}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+async function call(
+  path: string,
+  body: unknown,
+): Promise<{ status: number; body: { code?: number; message?: string } & Partial<RoutingResult> }> {
+  const res = await fetch(`${stack.restate.ingressUrl}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as { code?: number; message?: string } & Partial<RoutingResult> };
 }
 
 /** Routes and project pointers, to prove a refused call changed nothing. */
 async function snapshot() {
   const [routes, projects] = await Promise.all([
-    stack.db.selectFrom("frontline_routes").select(["fully_qualified_domain_name", "deployment_id", "project_id"]).orderBy("fully_qualified_domain_name").execute(),
+    stack.db
+      .selectFrom("frontline_routes")
+      .select(["fully_qualified_domain_name", "deployment_id", "project_id"])
+      .orderBy("fully_qualified_domain_name")
+      .execute(),
     stack.db.selectFrom("projects").select(["id", "live_deployment_id", "is_rolled_back"]).orderBy("id").execute(),
   ]);
   return { routes, projects };
@@ -61,7 +82,9 @@ describe("RoutingService refuses deployments of another project than its key", (
     const before = await snapshot();
     const res = await assign(victim.projectId, attackerDeployment);
     expect(res.status).toBe(403);
-    expect(res.body.message).toBe(`permission_denied: deploymentId: deployment ${attackerDeployment} does not belong to project ${victim.projectId} (the object key)`);
+    expect(res.body.message).toBe(
+      `permission_denied: deploymentId: deployment ${attackerDeployment} does not belong to project ${victim.projectId} (the object key)`,
+    );
     expect(await snapshot()).toEqual(before);
   });
 
@@ -79,7 +102,11 @@ describe("RoutingService refuses deployments of another project than its key", (
 
   it("switchLive: a target of another project is permission_denied and the live pointer stays", async () => {
     const before = await snapshot();
-    const res = await call(`/RoutingService/${victim.projectId}/switchLive`, { targetDeploymentId: attackerDeployment, routeIds: [], isRolledBack: false });
+    const res = await call(`/RoutingService/${victim.projectId}/switchLive`, {
+      targetDeploymentId: attackerDeployment,
+      routeIds: [],
+      isRolledBack: false,
+    });
     expect(res.status).toBe(403);
     expect(res.body.message).toMatch(/^permission_denied: targetDeploymentId: deployment .* does not belong to project/);
     expect(await snapshot()).toEqual(before);
@@ -117,7 +144,10 @@ describe("DeploymentService (public) refuses deployments of another project than
     const promote = await call(`/DeploymentService/${victim.projectId}/promote`, { targetDeploymentId: attackerDeployment });
     expect(promote.status).toBe(400);
     expect(promote.body.message).toMatch(/^invalid_argument: target deployment .* does not belong to project/);
-    const rollback = await call(`/DeploymentService/${victim.projectId}/rollback`, { sourceDeploymentId: attackerDeployment, targetDeploymentId: victimDeployment });
+    const rollback = await call(`/DeploymentService/${victim.projectId}/rollback`, {
+      sourceDeploymentId: attackerDeployment,
+      targetDeploymentId: victimDeployment,
+    });
     expect(rollback.status).toBe(400);
     expect(rollback.body.message).toMatch(/^invalid_argument: source deployment .* does not belong to project/);
     expect(await snapshot()).toEqual(before);

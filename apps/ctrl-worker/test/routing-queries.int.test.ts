@@ -3,7 +3,16 @@
  * hostnames are never stolen across projects, upserts are idempotent, a finished deployment is
  * never resurrected, and a replayed step keeps its start time.
  */
-import { listDeploymentSteps, newId, repointRoutes, seedLocal, setDeploymentStatus, upsertDeploymentStep, upsertRoutes, type Db } from "@ctrl/db";
+import {
+  listDeploymentSteps,
+  newId,
+  repointRoutes,
+  seedLocal,
+  setDeploymentStatus,
+  upsertDeploymentStep,
+  upsertRoutes,
+  type Db,
+} from "@ctrl/db";
 import { createTestDatabase, type TestDatabase } from "@ctrl/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createProject, insertDeployment } from "./deploy-harness.js";
@@ -22,7 +31,12 @@ afterAll(async () => {
 });
 
 const routesOf = (projectId: string) =>
-  db.selectFrom("frontline_routes").select(["fully_qualified_domain_name", "deployment_id", "sticky", "environment_id"]).where("project_id", "=", projectId).orderBy("fully_qualified_domain_name").execute();
+  db
+    .selectFrom("frontline_routes")
+    .select(["fully_qualified_domain_name", "deployment_id", "sticky", "environment_id"])
+    .where("project_id", "=", projectId)
+    .orderBy("fully_qualified_domain_name")
+    .execute();
 
 describe("upsertRoutes / repointRoutes", () => {
   it("inserts, moves within a project, is idempotent, and never takes another project's hostname", async () => {
@@ -33,7 +47,15 @@ describe("upsertRoutes / repointRoutes", () => {
     const foreign = await insertDeployment(db, { workspaceId, projectId: q.projectId, environmentId: q.environments.production });
     const base = { workspaceId, environmentId: p.environments.production, now: 1 };
 
-    expect(await upsertRoutes(db, { ...base, projectId: q.projectId, environmentId: q.environments.production, deploymentId: foreign, routes: [{ fqdn: "taken.example", sticky: "live" }] })).toEqual(["taken.example"]);
+    expect(
+      await upsertRoutes(db, {
+        ...base,
+        projectId: q.projectId,
+        environmentId: q.environments.production,
+        deploymentId: foreign,
+        routes: [{ fqdn: "taken.example", sticky: "live" }],
+      }),
+    ).toEqual(["taken.example"]);
     const routes = [
       { fqdn: "a.example", sticky: "environment" as const },
       { fqdn: "taken.example", sticky: "live" as const },
@@ -43,12 +65,24 @@ describe("upsertRoutes / repointRoutes", () => {
     expect(await upsertRoutes(db, { ...base, projectId: p.projectId, deploymentId: d2, routes, now: 2 })).toEqual(["a.example"]);
     expect(await upsertRoutes(db, { ...base, projectId: p.projectId, deploymentId: d2, routes: [] })).toEqual([]);
 
-    expect(await routesOf(p.projectId)).toEqual([{ fully_qualified_domain_name: "a.example", deployment_id: d2, sticky: "environment", environment_id: p.environments.production }]);
-    expect((await routesOf(q.projectId)).map((r) => [r.fully_qualified_domain_name, r.deployment_id])).toEqual([["taken.example", foreign]]);
+    expect(await routesOf(p.projectId)).toEqual([
+      { fully_qualified_domain_name: "a.example", deployment_id: d2, sticky: "environment", environment_id: p.environments.production },
+    ]);
+    expect((await routesOf(q.projectId)).map((r) => [r.fully_qualified_domain_name, r.deployment_id])).toEqual([
+      ["taken.example", foreign],
+    ]);
 
     // repointRoutes only moves routes of the given project, even when handed a foreign id.
     const ids = await db.selectFrom("frontline_routes").select("id").execute();
-    expect(await repointRoutes(db, p.projectId, ids.map((r) => r.id), d1, 3)).toBe(1);
+    expect(
+      await repointRoutes(
+        db,
+        p.projectId,
+        ids.map((r) => r.id),
+        d1,
+        3,
+      ),
+    ).toBe(1);
     expect((await routesOf(q.projectId))[0]!.deployment_id).toBe(foreign);
     expect(await repointRoutes(db, p.projectId, [], d1, 3)).toBe(0);
   });
@@ -59,11 +93,19 @@ describe("setDeploymentStatus", () => {
     const p = await createProject(db, workspaceId, "gamma");
     const id = await insertDeployment(db, { workspaceId, projectId: p.projectId, environmentId: p.environments.preview });
     expect(await setDeploymentStatus(db, id, { status: "deploying" }, 1)).toBe(true);
-    expect(await setDeploymentStatus(db, id, { status: "failed", errorMessage: "x", failedStep: "readiness", failureReason: "start_failed" }, 2)).toBe(true);
+    expect(
+      await setDeploymentStatus(db, id, { status: "failed", errorMessage: "x", failedStep: "readiness", failureReason: "start_failed" }, 2),
+    ).toBe(true);
     expect(await setDeploymentStatus(db, id, { status: "ready" }, 3)).toBe(false);
     expect(await setDeploymentStatus(db, id, { status: "deploying" }, 3)).toBe(false);
     const row = await db.selectFrom("deployments").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ status: "failed", error_message: "x", failed_step: "readiness", failure_reason: "start_failed", updated_at: 2 });
+    expect(row).toMatchObject({
+      status: "failed",
+      error_message: "x",
+      failed_step: "readiness",
+      failure_reason: "start_failed",
+      updated_at: 2,
+    });
     expect(await setDeploymentStatus(db, "d_missing", { status: "ready" }, 4)).toBe(false);
   });
 });
@@ -73,7 +115,14 @@ describe("upsertDeploymentStep", () => {
     const deploymentId = newId("d");
     await upsertDeploymentStep(db, { deploymentId, step: "readiness", status: "running", message: "waiting", now: 10 });
     await upsertDeploymentStep(db, { deploymentId, step: "readiness", status: "running", message: "waiting: 1/2", now: 20 });
-    await upsertDeploymentStep(db, { deploymentId, step: "readiness", status: "failed", message: "waiting", errorMessage: "boom", now: 30 });
+    await upsertDeploymentStep(db, {
+      deploymentId,
+      step: "readiness",
+      status: "failed",
+      message: "waiting",
+      errorMessage: "boom",
+      now: 30,
+    });
     await upsertDeploymentStep(db, { deploymentId, step: "openapi", status: "skipped", message: "no address", now: 40 });
     const steps = await listDeploymentSteps(db, deploymentId);
     expect(steps.map((s) => [s.step, s.status, s.message, s.error_message, s.started_at, s.ended_at])).toEqual([

@@ -8,7 +8,15 @@
 import "./quiet-sdk-logs.js";
 import "../src/polyfill.js";
 import { newId, sql, type Db } from "@ctrl/db";
-import { createTestDatabase, exposeServicesForTest, registerDeployment, startRestate, waitFor, type RestateServer, type TestDatabase } from "@ctrl/testing";
+import {
+  createTestDatabase,
+  exposeServicesForTest,
+  registerDeployment,
+  startRestate,
+  waitFor,
+  type RestateServer,
+  type TestDatabase,
+} from "@ctrl/testing";
 import * as clients from "@restatedev/restate-sdk-clients";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -24,9 +32,15 @@ let endpointUrl: string;
 let rs: clients.Ingress;
 
 beforeAll(async () => {
-  [database, restate] = await Promise.all([createTestDatabase(), startRestate({ env: { RESTATE_DEFAULT_RETRY_POLICY__MAX_ATTEMPTS: "1000" } })]);
+  [database, restate] = await Promise.all([
+    createTestDatabase(),
+    startRestate({ env: { RESTATE_DEFAULT_RETRY_POLICY__MAX_ATTEMPTS: "1000" } }),
+  ]);
   db = database.db;
-  endpoint = createEndpoint({ db, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }) }, { identityKeys: restate.identityKeys });
+  endpoint = createEndpoint(
+    { db, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }) },
+    { identityKeys: restate.identityKeys },
+  );
   endpointUrl = `http://127.0.0.1:${await endpoint.listen(0, "127.0.0.1")}`;
   await registerDeployment(restate.adminUrl, endpointUrl);
   // VersioningService is ingress-private (only other services call it); this file drives it directly.
@@ -82,10 +96,15 @@ describe("VersioningService", () => {
   it("keeps regions independent, also when called concurrently", async () => {
     const eu = region("eu");
     const us = region("us");
-    const calls = Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? versioning(eu) : versioning(us)).nextVersion().then((v) => ({ r: i % 2 === 0 ? eu : us, v })));
+    const calls = Array.from({ length: 20 }, (_, i) =>
+      (i % 2 === 0 ? versioning(eu) : versioning(us)).nextVersion().then((v) => ({ r: i % 2 === 0 ? eu : us, v })),
+    );
     const results = await Promise.all(calls);
     for (const r of [eu, us]) {
-      const mine = results.filter((x) => x.r === r).map((x) => x.v).sort((a, b) => a - b);
+      const mine = results
+        .filter((x) => x.r === r)
+        .map((x) => x.v)
+        .sort((a, b) => a - b);
       expect(mine).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     }
     expect(await versioning(eu).getVersion()).toBe(10);
@@ -106,7 +125,12 @@ describe("VersioningService", () => {
     // A real change gets the next version, and the row carries it.
     const scaled = await versioning(r).commitTopology(topology(deploymentId, 3));
     expect(scaled).toEqual({ version: 2, changed: true });
-    const row = await db.selectFrom("deployment_topology").selectAll().where("deployment_id", "=", deploymentId).where("region", "=", r).executeTakeFirstOrThrow();
+    const row = await db
+      .selectFrom("deployment_topology")
+      .selectAll()
+      .where("deployment_id", "=", deploymentId)
+      .where("region", "=", r)
+      .executeTakeFirstOrThrow();
     expect({ replicas: row.desired_replicas, version: Number(row.version) }).toEqual({ replicas: 3, version: 2 });
     expect(await db.selectFrom("deployment_topology").select("id").where("deployment_id", "=", deploymentId).execute()).toHaveLength(1);
   });
@@ -130,7 +154,14 @@ describe("VersioningService: bad changes fail terminally and never block the reg
     image: "ghcr.io/ctrl/sentinel:1",
     desiredReplicas: 1,
     desiredState: "running",
-    create: { workspaceId: "ws_test", projectId: "proj_test", environmentId: newId("env"), k8sName: `sentinel-${newId("req").slice(4, 12).toLowerCase()}`, cpuMillicores: 250, memoryMib: 256 },
+    create: {
+      workspaceId: "ws_test",
+      projectId: "proj_test",
+      environmentId: newId("env"),
+      k8sName: `sentinel-${newId("req").slice(4, 12).toLowerCase()}`,
+      cpuMillicores: 250,
+      memoryMib: 256,
+    },
     ...overrides,
   });
 
@@ -139,7 +170,10 @@ describe("VersioningService: bad changes fail terminally and never block the reg
     const change = sentinel(newId("se"));
     expect(await versioning(r).commitSentinel(change)).toEqual({ version: 1, changed: true });
     expect(await versioning(r).commitSentinel(change)).toEqual({ version: 1, changed: false });
-    expect(await versioning(r).commitSentinel({ sentinelId: change.sentinelId, image: "ghcr.io/ctrl/sentinel:2" })).toEqual({ version: 2, changed: true });
+    expect(await versioning(r).commitSentinel({ sentinelId: change.sentinelId, image: "ghcr.io/ctrl/sentinel:2" })).toEqual({
+      version: 2,
+      changed: true,
+    });
   });
 
   // Each of these used to be a plain error: Restate retried it forever inside the region's exclusive
@@ -157,31 +191,65 @@ describe("VersioningService: bad changes fail terminally and never block the reg
   }
 
   const cases: [string, (r: string) => PromiseLike<unknown>, RegExp][] = [
-    ["a sentinel that does not exist, without a create block", (r) => versioning(r).commitSentinel({ sentinelId: newId("se"), image: "x:1" }), /^failed_precondition: .*does not exist/],
-    ["a sentinel of another region", async (r) => {
-      const change = sentinel(newId("se"));
-      await versioning(`${r}-other`).commitSentinel(change);
-      return versioning(r).commitSentinel({ sentinelId: change.sentinelId, image: "x:2" });
-    }, /^failed_precondition: .*is in region/],
-    ["a second sentinel for the same environment", async (r) => {
-      const first = sentinel(newId("se"));
-      await versioning(r).commitSentinel(first);
-      return versioning(r).commitSentinel(sentinel(newId("se"), { create: { ...first.create!, k8sName: "sentinel-other" } }));
-    }, /^already_exists: /],
+    [
+      "a sentinel that does not exist, without a create block",
+      (r) => versioning(r).commitSentinel({ sentinelId: newId("se"), image: "x:1" }),
+      /^failed_precondition: .*does not exist/,
+    ],
+    [
+      "a sentinel of another region",
+      async (r) => {
+        const change = sentinel(newId("se"));
+        await versioning(`${r}-other`).commitSentinel(change);
+        return versioning(r).commitSentinel({ sentinelId: change.sentinelId, image: "x:2" });
+      },
+      /^failed_precondition: .*is in region/,
+    ],
+    [
+      "a second sentinel for the same environment",
+      async (r) => {
+        const first = sentinel(newId("se"));
+        await versioning(r).commitSentinel(first);
+        return versioning(r).commitSentinel(sentinel(newId("se"), { create: { ...first.create!, k8sName: "sentinel-other" } }));
+      },
+      /^already_exists: /,
+    ],
     // Ownership: a topology change names the deployment's own workspace, and the deployment exists.
-    ["a deployment that does not exist", (r) => versioning(r).commitTopology(topology(newId("d"))), /^not_found: deployment d_\w+ not found/],
-    ["a deployment of another workspace", async (r) => versioning(r).commitTopology({ ...topology(await deployment()), workspaceId: "ws_attacker" }), /^permission_denied: deployment d_\w+ does not belong to workspace ws_attacker/],
-    ["a deployment id longer than its column", (r) => versioning(r).commitTopology(topology("d".repeat(65))), /^invalid_argument: deploymentId/],
+    [
+      "a deployment that does not exist",
+      (r) => versioning(r).commitTopology(topology(newId("d"))),
+      /^not_found: deployment d_\w+ not found/,
+    ],
+    [
+      "a deployment of another workspace",
+      async (r) => versioning(r).commitTopology({ ...topology(await deployment()), workspaceId: "ws_attacker" }),
+      /^permission_denied: deployment d_\w+ does not belong to workspace ws_attacker/,
+    ],
+    [
+      "a deployment id longer than its column",
+      (r) => versioning(r).commitTopology(topology("d".repeat(65))),
+      /^invalid_argument: deploymentId/,
+    ],
     ["negative replicas", (r) => versioning(r).commitTopology(topology(newId("d"), -1)), /^invalid_argument: desiredReplicas/],
-    ["an unknown desired status", (r) => versioning(r).commitTopology({ ...topology(newId("d")), desiredStatus: "paused" as "running" }), /^invalid_argument: desiredStatus/],
-    ["a sentinel k8s name that is not a DNS label", (r) => versioning(r).commitSentinel(sentinel(newId("se"), { create: { ...sentinel("x").create!, k8sName: "Not_A_Label" } })), /^invalid_argument: create.k8sName/],
+    [
+      "an unknown desired status",
+      (r) => versioning(r).commitTopology({ ...topology(newId("d")), desiredStatus: "paused" as "running" }),
+      /^invalid_argument: desiredStatus/,
+    ],
+    [
+      "a sentinel k8s name that is not a DNS label",
+      (r) => versioning(r).commitSentinel(sentinel(newId("se"), { create: { ...sentinel("x").create!, k8sName: "Not_A_Label" } })),
+      /^invalid_argument: create.k8sName/,
+    ],
   ];
   it.each(cases)("rejects %s, and the region keeps serving", async (_name, call, message) => {
     const r = region("bad");
     await versioning(r).nextVersion();
     const failure = await terminalFailure(call(r));
     expect(failure.message).toMatch(message);
-    const expectedCode = { invalid_argument: 400, permission_denied: 403, not_found: 404, already_exists: 409, failed_precondition: 412 }[failure.message.split(":")[0] as string];
+    const expectedCode = { invalid_argument: 400, permission_denied: 403, not_found: 404, already_exists: 409, failed_precondition: 412 }[
+      failure.message.split(":")[0] as string
+    ];
     expect(failure.code).toBe(expectedCode);
     // Nothing half-done: the failed change allocated no version (its transaction rolled back)…
     const settled = await versioning(r).getVersion();
@@ -191,7 +259,10 @@ describe("VersioningService: bad changes fail terminally and never block the reg
   });
 
   it("rejects a region key longer than the region column", async () => {
-    expect(await terminalFailure(versioning("r".repeat(65)).nextVersion())).toEqual({ code: 400, message: expect.stringMatching(/^invalid_argument: region/) });
+    expect(await terminalFailure(versioning("r".repeat(65)).nextVersion())).toEqual({
+      code: 400,
+      message: expect.stringMatching(/^invalid_argument: region/),
+    });
   });
 });
 
@@ -201,10 +272,14 @@ describe("VersioningService after Restate loses its state", () => {
     await restate.restart({ wipe: true });
     await registerDeployment(restate.adminUrl, endpointUrl);
     await exposeServicesForTest(restate.adminUrl, ["VersioningService"]);
-    await waitFor("VersioningService to be routable after re-registration", async () => {
-      await versioning("__probe__").getVersion();
-      return true;
-    }, { timeoutMs: 30_000, intervalMs: 100 });
+    await waitFor(
+      "VersioningService to be routable after re-registration",
+      async () => {
+        await versioning("__probe__").getVersion();
+        return true;
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
   }
 
   it("continues above every committed version after the data dir is wiped", async () => {
@@ -222,8 +297,16 @@ describe("VersioningService after Restate loses its state", () => {
     const committed = await versioning(r).commitTopology(topology(await deployment()));
     expect(committed).toEqual({ version: next + 1, changed: true });
     // The commit of an existing row is still recognised as unchanged: its version survives in MySQL.
-    const [existing] = await db.selectFrom("deployment_topology").select(["deployment_id", "version"]).where("region", "=", r).orderBy("version").execute();
-    expect(await versioning(r).commitTopology(topology(existing!.deployment_id))).toEqual({ version: Number(existing!.version), changed: false });
+    const [existing] = await db
+      .selectFrom("deployment_topology")
+      .select(["deployment_id", "version"])
+      .where("region", "=", r)
+      .orderBy("version")
+      .execute();
+    expect(await versioning(r).commitTopology(topology(existing!.deployment_id))).toEqual({
+      version: Number(existing!.version),
+      changed: false,
+    });
   });
 
   it("recovers a deleted counter row from Restate's cached floor while Restate still has it", async () => {

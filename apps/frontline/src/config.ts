@@ -19,7 +19,10 @@ export const frontlineConfigSchema = z.object({
   /** How often new and renewed certificates are looked for (ms); they are served without a restart. */
   FRONTLINE_CERT_POLL_MS: z.coerce.number().int().min(50).default(2_000),
   /** Redirect plain HTTP to HTTPS for hosts that have a certificate (never the ACME challenge path). */
-  FRONTLINE_HTTPS_REDIRECT: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
+  FRONTLINE_HTTPS_REDIRECT: z
+    .enum(["true", "false"])
+    .default("true")
+    .transform((v) => v === "true"),
   /** Public HTTPS port written into redirects (defaults to HTTPS_PORT; 443 behind a port-forwarding LB). */
   FRONTLINE_PUBLIC_HTTPS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   /** The region this frontline serves: only instances and sentinels of this region are routed to. */
@@ -37,7 +40,11 @@ export const frontlineConfigSchema = z.object({
   /** Unconditional route-table reload interval (ms), a safety net under the checksum. */
   FRONTLINE_FULL_RELOAD_MS: z.coerce.number().int().min(1_000).default(30_000),
   /** Largest request body accepted (bytes); larger ones get 413. */
-  FRONTLINE_MAX_BODY_BYTES: z.coerce.number().int().min(0).default(100 * 1024 * 1024),
+  FRONTLINE_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(100 * 1024 * 1024),
   /** Time to connect to an upstream (ms). */
   FRONTLINE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(1).default(2_000),
   /** Time for an upstream to send response headers (ms); then 504. */
@@ -55,7 +62,10 @@ export const frontlineConfigSchema = z.object({
   /** How long a request for a just-created route waits for a fresher route table (ms). */
   FRONTLINE_MISS_WAIT_MS: z.coerce.number().int().min(0).max(10_000).default(500),
   /** Trust incoming X-Forwarded-* headers (only behind a trusted load balancer). */
-  FRONTLINE_TRUST_FORWARDED: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
+  FRONTLINE_TRUST_FORWARDED: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((v) => v === "true"),
   /**
    * Ports an upstream (instance or sentinel address) may have: the agents' KRANE_PORT_RANGE. Any
    * other address is treated as no upstream and logged, so frontline never forwards to a
@@ -78,9 +88,16 @@ export const frontlineConfigSchema = z.object({
    * Frontline's own read-only credential for ctrl-api (ctrl-api's CTRL_FRONTLINE_TOKEN): AcmeService
    * lookups only. Required while CTRL_API_URL is set; no default.
    */
-  CTRL_FRONTLINE_TOKEN: z.string().min(32, "CTRL_FRONTLINE_TOKEN must be at least 32 characters (ctrl-api's CTRL_FRONTLINE_TOKEN)").optional(),
+  CTRL_FRONTLINE_TOKEN: z
+    .string()
+    .min(32, "CTRL_FRONTLINE_TOKEN must be at least 32 characters (ctrl-api's CTRL_FRONTLINE_TOKEN)")
+    .optional(),
   /** Removed: frontline has its own credential now. Refused so an old config fails loudly. */
-  CTRL_API_TOKEN: z.never({ error: "CTRL_API_TOKEN is no longer used: set CTRL_FRONTLINE_TOKEN (frontline's own credential, ctrl-api's CTRL_FRONTLINE_TOKEN)" }).optional(),
+  CTRL_API_TOKEN: z
+    .never({
+      error: "CTRL_API_TOKEN is no longer used: set CTRL_FRONTLINE_TOKEN (frontline's own credential, ctrl-api's CTRL_FRONTLINE_TOKEN)",
+    })
+    .optional(),
   /** Deadline of one ACME challenge lookup (ms). */
   FRONTLINE_ACME_TIMEOUT_MS: z.coerce.number().int().min(1).default(5_000),
   /** pino log level (`debug` logs every request). */
@@ -93,10 +110,19 @@ export type FrontlineConfig = z.infer<typeof frontlineConfigSchema>;
 /** Cross-field rules: the ctrl-api token is required while lookups are on, the vault key while HTTPS is. */
 const frontlineConfig = frontlineConfigSchema.superRefine((c, ctx) => {
   if (c.CTRL_API_URL && !c.CTRL_FRONTLINE_TOKEN) {
-    ctx.addIssue({ code: "custom", path: ["CTRL_FRONTLINE_TOKEN"], message: "CTRL_FRONTLINE_TOKEN is required while CTRL_API_URL is set (ctrl-api's CTRL_FRONTLINE_TOKEN; `pnpm dev` writes one into <dataDir>/secrets.env)" });
+    ctx.addIssue({
+      code: "custom",
+      path: ["CTRL_FRONTLINE_TOKEN"],
+      message:
+        "CTRL_FRONTLINE_TOKEN is required while CTRL_API_URL is set (ctrl-api's CTRL_FRONTLINE_TOKEN; `pnpm dev` writes one into <dataDir>/secrets.env)",
+    });
   }
   if (c.HTTPS_PORT >= 0 && !c.VAULT_MASTER_KEYS) {
-    ctx.addIssue({ code: "custom", path: ["VAULT_MASTER_KEYS"], message: "VAULT_MASTER_KEYS is required while HTTPS_PORT is enabled (the worker's keys, to decrypt certificate private keys)" });
+    ctx.addIssue({
+      code: "custom",
+      path: ["VAULT_MASTER_KEYS"],
+      message: "VAULT_MASTER_KEYS is required while HTTPS_PORT is enabled (the worker's keys, to decrypt certificate private keys)",
+    });
   }
 });
 
@@ -105,7 +131,9 @@ export function loadFrontlineConfig(env: NodeJS.ProcessEnv = process.env): Front
   const parsed = frontlineConfig.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new Error(`frontline: invalid configuration:\n${lines.join("\n")}\nSet the variables above (see apps/frontline/src/config.ts) and start again.`);
+    throw new Error(
+      `frontline: invalid configuration:\n${lines.join("\n")}\nSet the variables above (see apps/frontline/src/config.ts) and start again.`,
+    );
   }
   return parsed.data;
 }

@@ -3,7 +3,18 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from "n
 import type { TLSSocket, SecureContext } from "node:tls";
 import type { Duplex } from "node:stream";
 import { randomUUID } from "node:crypto";
-import { forwardRequest, forwardUpgrade, isOriginForm, normalizeHost, notOriginFormMessage, rejectUpgrade, RoundRobin, sendPlain, upstreamRequestHeaders, type ForwardOutcome } from "@ctrl/proxy";
+import {
+  forwardRequest,
+  forwardUpgrade,
+  isOriginForm,
+  normalizeHost,
+  notOriginFormMessage,
+  rejectUpgrade,
+  RoundRobin,
+  sendPlain,
+  upstreamRequestHeaders,
+  type ForwardOutcome,
+} from "@ctrl/proxy";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import type { AcmeVerifier } from "./acme.js";
@@ -91,7 +102,14 @@ const acmePrefix = "/.well-known/acme-challenge/";
 const healthPath = "/_ctrl/health";
 
 /** Where a routed request goes: `addresses` round robin (keyed by `key`), then `fallback` if set. */
-type ProxyPlan = { kind: "proxy"; deploymentId: string; key: string; addresses: readonly string[]; fallback?: readonly string[]; viaSentinel: boolean };
+type ProxyPlan = {
+  kind: "proxy";
+  deploymentId: string;
+  key: string;
+  addresses: readonly string[];
+  fallback?: readonly string[];
+  viaSentinel: boolean;
+};
 type Plan = { kind: "unknown" } | { kind: "no_upstream"; deploymentId: string } | ProxyPlan;
 
 function plan(snapshot: RouteSnapshot, host: string, mode: UpstreamMode): Plan {
@@ -158,7 +176,11 @@ export function createFrontline(deps: FrontlineDeps): Frontline {
         return count(404);
       }
       // RFC 8555 §8.3: the body is exactly the key authorization.
-      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": Buffer.byteLength(lookup.keyAuthorization), "cache-control": "no-store" });
+      res.writeHead(200, {
+        "content-type": "application/octet-stream",
+        "content-length": Buffer.byteLength(lookup.keyAuthorization),
+        "cache-control": "no-store",
+      });
       res.end(lookup.keyAuthorization);
       return count(200);
     } catch (err) {
@@ -229,11 +251,23 @@ export function createFrontline(deps: FrontlineDeps): Frontline {
     const encrypted = (req.socket as TLSSocket).encrypted === true;
     const headers = upstreamRequestHeaders(
       req.headers,
-      { clientIp: req.socket.remoteAddress ?? "unknown", proto: encrypted ? "https" : "http", host: req.headers.host ?? host, trustForwarded: settings.trustForwarded },
+      {
+        clientIp: req.socket.remoteAddress ?? "unknown",
+        proto: encrypted ? "https" : "http",
+        host: req.headers.host ?? host,
+        trustForwarded: settings.trustForwarded,
+      },
       p.viaSentinel ? { [deploymentHeader]: p.deploymentId } : {},
       [deploymentHeader],
     );
-    const outcome = await forwardUpgrade({ req, socket, head, headers, connectTimeoutMs: settings.connectTimeoutMs ?? 2_000, ...upstreams(p, headers, host) });
+    const outcome = await forwardUpgrade({
+      req,
+      socket,
+      head,
+      headers,
+      connectTimeoutMs: settings.connectTimeoutMs ?? 2_000,
+      ...upstreams(p, headers, host),
+    });
     count(outcome.status, outcome.failure);
     logger.debug({ host, deploymentId: p.deploymentId, status: outcome.status, upstream: outcome.upstream }, "upgrade");
   }
@@ -276,11 +310,17 @@ export function createFrontline(deps: FrontlineDeps): Frontline {
     const encrypted = (req.socket as TLSSocket).encrypted === true;
     // One id per request, on the response and upstream, so frontline, sentinel and app logs correlate.
     const incomingId = req.headers["x-request-id"];
-    const requestId = settings.trustForwarded && typeof incomingId === "string" && /^[A-Za-z0-9_.-]{1,128}$/.test(incomingId) ? incomingId : newRequestId();
+    const requestId =
+      settings.trustForwarded && typeof incomingId === "string" && /^[A-Za-z0-9_.-]{1,128}$/.test(incomingId) ? incomingId : newRequestId();
     res.setHeader("x-request-id", requestId);
     const headers = upstreamRequestHeaders(
       req.headers,
-      { clientIp: req.socket.remoteAddress ?? "unknown", proto: encrypted ? "https" : "http", host: req.headers.host ?? host, trustForwarded: settings.trustForwarded },
+      {
+        clientIp: req.socket.remoteAddress ?? "unknown",
+        proto: encrypted ? "https" : "http",
+        host: req.headers.host ?? host,
+        trustForwarded: settings.trustForwarded,
+      },
       { "x-request-id": requestId, ...(p.viaSentinel ? { [deploymentHeader]: p.deploymentId } : {}) },
       [deploymentHeader],
     );
@@ -297,9 +337,24 @@ export function createFrontline(deps: FrontlineDeps): Frontline {
     });
     count(outcome.status, outcome.failure);
     if (outcome.failure && outcome.failure !== "client_aborted") {
-      logger.warn({ requestId, host, deploymentId: p.deploymentId, status: outcome.status, failure: outcome.failure, code: outcome.errorCode, upstream: outcome.upstream, attempts: outcome.attempts }, "request failed");
+      logger.warn(
+        {
+          requestId,
+          host,
+          deploymentId: p.deploymentId,
+          status: outcome.status,
+          failure: outcome.failure,
+          code: outcome.errorCode,
+          upstream: outcome.upstream,
+          attempts: outcome.attempts,
+        },
+        "request failed",
+      );
     } else {
-      logger.debug({ requestId, host, deploymentId: p.deploymentId, method: req.method, status: outcome.status, upstream: outcome.upstream }, "request");
+      logger.debug(
+        { requestId, host, deploymentId: p.deploymentId, method: req.method, status: outcome.status, upstream: outcome.upstream },
+        "request",
+      );
     }
   }
 

@@ -13,14 +13,29 @@ import { startRouteTable } from "./route-table.js";
 const config = loadFrontlineConfig();
 const logger = createLogger(config.LOG_LEVEL, { region: config.FRONTLINE_REGION });
 const db = createDb({ url: config.DATABASE_URL, connectionLimit: 4 });
-const routes = await startRouteTable({ db, region: config.FRONTLINE_REGION, logger, pollIntervalMs: config.FRONTLINE_POLL_INTERVAL_MS, fullReloadMs: config.FRONTLINE_FULL_RELOAD_MS, verifyEveryMs: config.FRONTLINE_ROUTE_VERIFY_MS, upstreamPorts: config.FRONTLINE_UPSTREAM_PORT_RANGE });
+const routes = await startRouteTable({
+  db,
+  region: config.FRONTLINE_REGION,
+  logger,
+  pollIntervalMs: config.FRONTLINE_POLL_INTERVAL_MS,
+  fullReloadMs: config.FRONTLINE_FULL_RELOAD_MS,
+  verifyEveryMs: config.FRONTLINE_ROUTE_VERIFY_MS,
+  upstreamPorts: config.FRONTLINE_UPSTREAM_PORT_RANGE,
+});
 const dispatcher = createUpstreamPool({ connectTimeoutMs: config.FRONTLINE_CONNECT_TIMEOUT_MS });
 // TLS: certificates issued by the worker, keys decrypted in memory, new/renewed ones picked up by polling.
-if (config.HTTPS_PORT >= 0 && !config.VAULT_MASTER_KEYS) throw new Error("frontline: HTTPS_PORT needs VAULT_MASTER_KEYS (the worker's) to decrypt certificate keys");
-const certs = config.HTTPS_PORT >= 0 ? createCertStore({ db, vault: Vault.fromSpec(config.VAULT_MASTER_KEYS!), logger, pollIntervalMs: config.FRONTLINE_CERT_POLL_MS }) : undefined;
+if (config.HTTPS_PORT >= 0 && !config.VAULT_MASTER_KEYS)
+  throw new Error("frontline: HTTPS_PORT needs VAULT_MASTER_KEYS (the worker's) to decrypt certificate keys");
+const certs =
+  config.HTTPS_PORT >= 0
+    ? createCertStore({ db, vault: Vault.fromSpec(config.VAULT_MASTER_KEYS!), logger, pollIntervalMs: config.FRONTLINE_CERT_POLL_MS })
+    : undefined;
 await certs?.start();
 // The redirect's port is filled in once the HTTPS listener is bound (HTTPS_PORT=0 picks a free one).
-const httpsRedirect = certs && config.FRONTLINE_HTTPS_REDIRECT ? { shouldRedirectToHttps: certs.shouldRedirectToHttps, port: config.FRONTLINE_PUBLIC_HTTPS_PORT ?? config.HTTPS_PORT } : undefined;
+const httpsRedirect =
+  certs && config.FRONTLINE_HTTPS_REDIRECT
+    ? { shouldRedirectToHttps: certs.shouldRedirectToHttps, port: config.FRONTLINE_PUBLIC_HTTPS_PORT ?? config.HTTPS_PORT }
+    : undefined;
 const frontline = createFrontline({
   routes,
   dispatcher,
@@ -36,7 +51,15 @@ const frontline = createFrontline({
     trustForwarded: config.FRONTLINE_TRUST_FORWARDED,
     connectTimeoutMs: config.FRONTLINE_CONNECT_TIMEOUT_MS,
   },
-  ...(config.CTRL_API_URL && config.CTRL_FRONTLINE_TOKEN ? { acme: createAcmeVerifier({ baseUrl: config.CTRL_API_URL, token: config.CTRL_FRONTLINE_TOKEN, timeoutMs: config.FRONTLINE_ACME_TIMEOUT_MS }) } : {}),
+  ...(config.CTRL_API_URL && config.CTRL_FRONTLINE_TOKEN
+    ? {
+        acme: createAcmeVerifier({
+          baseUrl: config.CTRL_API_URL,
+          token: config.CTRL_FRONTLINE_TOKEN,
+          timeoutMs: config.FRONTLINE_ACME_TIMEOUT_MS,
+        }),
+      }
+    : {}),
   ...(certs ? { tls: certs } : {}),
   ...(httpsRedirect ? { httpsRedirect } : {}),
 });
@@ -57,7 +80,15 @@ if (https) {
 }
 const httpsPort = https ? (https.address() as { port: number }).port : undefined;
 if (httpsRedirect && httpsPort !== undefined && config.FRONTLINE_PUBLIC_HTTPS_PORT === undefined) httpsRedirect.port = httpsPort;
-logger.info({ http: `http://${config.HOST}:${(http.address() as { port: number }).port}`, https: httpsPort, certificates: certs?.size, mode: config.FRONTLINE_UPSTREAM }, "frontline listening");
+logger.info(
+  {
+    http: `http://${config.HOST}:${(http.address() as { port: number }).port}`,
+    https: httpsPort,
+    certificates: certs?.size,
+    mode: config.FRONTLINE_UPSTREAM,
+  },
+  "frontline listening",
+);
 
 let stopping = false;
 async function shutdown(signal: string) {
@@ -65,7 +96,10 @@ async function shutdown(signal: string) {
   stopping = true;
   logger.info({ signal }, "frontline shutting down");
   // Stop accepting, let requests in flight finish (bounded), then close pools.
-  const closed = Promise.all([new Promise<void>((resolve) => http.close(() => resolve())), https ? new Promise<void>((resolve) => https.close(() => resolve())) : undefined]);
+  const closed = Promise.all([
+    new Promise<void>((resolve) => http.close(() => resolve())),
+    https ? new Promise<void>((resolve) => https.close(() => resolve())) : undefined,
+  ]);
   http.closeIdleConnections();
   https?.closeIdleConnections();
   certs?.stop();

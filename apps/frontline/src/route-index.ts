@@ -80,7 +80,12 @@ export class RouteIndex {
     if (!this.byHost) {
       const map = new Map<string, RouteEntry>();
       for (const row of this.rows.values()) {
-        map.set(row.fully_qualified_domain_name.toLowerCase(), { deploymentId: row.deployment_id, environmentId: row.environment_id, projectId: row.project_id, workspaceId: row.workspace_id });
+        map.set(row.fully_qualified_domain_name.toLowerCase(), {
+          deploymentId: row.deployment_id,
+          environmentId: row.environment_id,
+          projectId: row.project_id,
+          workspaceId: row.workspace_id,
+        });
       }
       this.byHost = map;
     }

@@ -98,7 +98,15 @@ export async function startRouteTable(deps: RouteTableDeps): Promise<RouteTable>
   const { db, region, logger } = deps;
   const upstreamPorts = deps.upstreamPorts ?? defaultInstancePortRange;
   const refused = (kind: "instance" | "sentinel", id: string) => (address: string) =>
-    logger.warn({ region, [kind === "instance" ? "deploymentId" : "sentinelId"]: id, address, allowedPorts: `${upstreamPorts.low}-${upstreamPorts.high}` }, `refusing ${kind} address outside the instance port range: it is never proxied to`);
+    logger.warn(
+      {
+        region,
+        [kind === "instance" ? "deploymentId" : "sentinelId"]: id,
+        address,
+        allowedPorts: `${upstreamPorts.low}-${upstreamPorts.high}`,
+      },
+      `refusing ${kind} address outside the instance port range: it is never proxied to`,
+    );
   let current: RouteSnapshot = { routes: new Map(), instances: new Map(), sentinels: new Map() };
   const fingerprints = { instances: "", sentinels: "" };
 
@@ -116,7 +124,15 @@ export async function startRouteTable(deps: RouteTableDeps): Promise<RouteTable>
   }
 
   const index = new RouteIndex();
-  const routeColumns = ["id", "fully_qualified_domain_name", "deployment_id", "environment_id", "project_id", "workspace_id", "updated_at"] as const;
+  const routeColumns = [
+    "id",
+    "fully_qualified_domain_name",
+    "deployment_id",
+    "environment_id",
+    "project_id",
+    "workspace_id",
+    "updated_at",
+  ] as const;
 
   let lastVerifiedAt = 0;
 

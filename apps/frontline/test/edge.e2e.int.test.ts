@@ -56,7 +56,12 @@ async function through(host: string): Promise<{ status: number; deploymentId?: s
 }
 
 async function deployHello(): Promise<{ id: string; hostnames: string[] }> {
-  const { deploymentId } = await deployments.createDeployment({ projectId: stack.seed.projectId, branch: "main", environmentSlug: "production", source: { case: "dockerImage", value: helloImage } });
+  const { deploymentId } = await deployments.createDeployment({
+    projectId: stack.seed.projectId,
+    branch: "main",
+    environmentSlug: "production",
+    source: { case: "dockerImage", value: helloImage },
+  });
   const deployment = await waitFor(
     `deployment ${deploymentId} ready`,
     async () => {
@@ -77,7 +82,11 @@ function environmentHost(hostnames: string[]): string {
 
 /** The sentinels the agent runs for production, from their own health endpoints. */
 async function sentinelHealth(): Promise<Array<{ address: string; pid: number; requests: number }>> {
-  const row = await stack.database.db.selectFrom("sentinels").select(["addresses", "health"]).where("environment_id", "=", stack.seed.environments.production).executeTakeFirst();
+  const row = await stack.database.db
+    .selectFrom("sentinels")
+    .select(["addresses", "health"])
+    .where("environment_id", "=", stack.seed.environments.production)
+    .executeTakeFirst();
   const addresses = row?.addresses ? (JSON.parse(row.addresses) as string[]) : [];
   const out: Array<{ address: string; pid: number; requests: number }> = [];
   for (const address of addresses) {
@@ -106,7 +115,15 @@ beforeAll(async () => {
   ]);
   helloImage = hello;
   // The worker with the sentinel image configured, as the dev stack configures SENTINEL_IMAGE.
-  worker = createEndpoint({ db: stack.database.db, storage: stack.storage, logger: pino({ level: "silent" }), settings: { sentinelImage, readinessPollMs: 200, readinessTimeoutMs: 60_000 } }, { identityKeys: stack.restate.identityKeys });
+  worker = createEndpoint(
+    {
+      db: stack.database.db,
+      storage: stack.storage,
+      logger: pino({ level: "silent" }),
+      settings: { sentinelImage, readinessPollMs: 200, readinessTimeoutMs: 60_000 },
+    },
+    { identityKeys: stack.restate.identityKeys },
+  );
   const workerPort = await worker.listen(0, "127.0.0.1");
   await registerDeployment(stack.restate.adminUrl, `http://127.0.0.1:${workerPort}`);
 
@@ -135,7 +152,13 @@ beforeAll(async () => {
       LOG_LEVEL: "info",
     },
   });
-  frontline = await startFrontlineProcess({ DATABASE_URL: stack.database.url, CTRL_API_URL: stack.apiUrl, CTRL_FRONTLINE_TOKEN: stack.frontlineToken, FRONTLINE_UPSTREAM_PORT_RANGE: `${portBase}-${portBase + 49}`, LOG_LEVEL: "warn" });
+  frontline = await startFrontlineProcess({
+    DATABASE_URL: stack.database.url,
+    CTRL_API_URL: stack.apiUrl,
+    CTRL_FRONTLINE_TOKEN: stack.frontlineToken,
+    FRONTLINE_UPSTREAM_PORT_RANGE: `${portBase}-${portBase + 49}`,
+    LOG_LEVEL: "warn",
+  });
   deployments = createClient(DeploymentService, stackTransport(stack));
 }, 180_000);
 
@@ -156,10 +179,14 @@ describe("edge end to end", () => {
     first = await deployHello();
     expect(first.hostnames.length).toBeGreaterThanOrEqual(3);
     for (const host of first.hostnames) {
-      const res = await waitFor(`${host} through frontline`, async () => {
-        const r = await through(host);
-        return r.status === 200 ? r : undefined;
-      }, { timeoutMs: 5_000 });
+      const res = await waitFor(
+        `${host} through frontline`,
+        async () => {
+          const r = await through(host);
+          return r.status === 200 ? r : undefined;
+        },
+        { timeoutMs: 5_000 },
+      );
       expect(res.deploymentId).toBe(first.id);
     }
     expect((await through("unknown.ctrl.localhost")).status).toBe(404);
@@ -167,15 +194,22 @@ describe("edge end to end", () => {
 
   it("routes through the environment's sentinels once the agent reports them healthy", async () => {
     const host = environmentHost(first.hostnames);
-    await waitFor("sentinels healthy with addresses", async () => (await sentinelHealth()).length > 0, { timeoutMs: 60_000, intervalMs: 200 });
+    await waitFor("sentinels healthy with addresses", async () => (await sentinelHealth()).length > 0, {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+    });
     const before = (await sentinelHealth()).reduce((n, s) => n + s.requests, 0);
     // Frontline picks the healthy sentinel row up on its next poll; until then it goes direct. Every
     // answer on the way is kept and checked after the wait (an expect inside waitFor is retried away).
     const answers: Array<string | undefined> = [];
-    await waitFor("requests counted by the sentinels", async () => {
-      for (let i = 0; i < 5; i++) answers.push((await through(host)).deploymentId);
-      return (await sentinelHealth()).reduce((n, s) => n + s.requests, 0) >= before + 5;
-    }, { timeoutMs: 5_000 });
+    await waitFor(
+      "requests counted by the sentinels",
+      async () => {
+        for (let i = 0; i < 5; i++) answers.push((await through(host)).deploymentId);
+        return (await sentinelHealth()).reduce((n, s) => n + s.requests, 0) >= before + 5;
+      },
+      { timeoutMs: 5_000 },
+    );
     expect(answers.length).toBeGreaterThanOrEqual(5);
     expect(answers.filter((id) => id !== first.id)).toEqual([]);
   }, 90_000);
@@ -206,11 +240,15 @@ describe("edge end to end", () => {
       // for the RPC, bench edge-proxy for commit → served; this test waits for the condition).
       const t0 = Date.now();
       const trace: string[] = [];
-      await waitFor("rollback served", async () => {
-        const r = await through(host);
-        trace.push(`${Date.now() - t0}ms ${r.status} ${r.deploymentId}`);
-        return r.deploymentId === first.id;
-      }, { timeoutMs: 10_000, intervalMs: 10 }).catch((err: Error) => {
+      await waitFor(
+        "rollback served",
+        async () => {
+          const r = await through(host);
+          trace.push(`${Date.now() - t0}ms ${r.status} ${r.deploymentId}`);
+          return r.deploymentId === first.id;
+        },
+        { timeoutMs: 10_000, intervalMs: 10 },
+      ).catch((err: Error) => {
         throw new Error(`${err.message}; trace: ${trace.slice(-20).join(" | ")}`);
       });
       const afterRollback = seen[first.id] ?? 0;

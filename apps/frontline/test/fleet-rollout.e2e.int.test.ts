@@ -45,7 +45,11 @@ let work: string;
 let fleet: Client<typeof SentinelRolloutService>;
 let images: { v1: string; v2: string; flaky: string };
 let sentinelIds: string[] = [];
-let webhook: { server: Server; url: string; events: Array<{ id: string; seq: number; event: string; rollout_id: string; failures?: unknown[] }> };
+let webhook: {
+  server: Server;
+  url: string;
+  events: Array<{ id: string; seq: number; event: string; rollout_id: string; failures?: unknown[] }>;
+};
 
 async function startWorker(): Promise<WorkerProcess> {
   const w = await startWorkerProcess({
@@ -77,7 +81,10 @@ async function startWorker(): Promise<WorkerProcess> {
 /** An artifact that runs the sentinel in r1 and exits with code 3 in r2: "fails health in wave 2". */
 async function packFlaky(): Promise<string> {
   const dir = await bundleSentinel(join(work, "flaky"));
-  await writeFile(join(dir, "start.cjs"), `if (process.env.CTRL_REGION === "r2") { console.error("flaky: refusing to start in r2"); process.exit(3); }\nrequire("./sentinel.cjs");\n`);
+  await writeFile(
+    join(dir, "start.cjs"),
+    `if (process.env.CTRL_REGION === "r2") { console.error("flaky: refusing to start in r2"); process.exit(3); }\nrequire("./sentinel.cjs");\n`,
+  );
   await writeFile(join(dir, "ctrl.json"), JSON.stringify({ start: ["node", "start.cjs"], healthPath: "/_ctrl/health" }));
   const archive = join(work, "flaky.tar.gz");
   const { sha256 } = await packDirectory(dir, archive);
@@ -133,7 +140,10 @@ async function reportedImages(): Promise<Map<string, string | undefined>> {
       let image: string | undefined;
       for (const a of addresses) {
         try {
-          const health = (await (await fetch(`http://${a}/_ctrl/health`, { signal: AbortSignal.timeout(2_000) })).json()) as { image?: string; sentinelId?: string };
+          const health = (await (await fetch(`http://${a}/_ctrl/health`, { signal: AbortSignal.timeout(2_000) })).json()) as {
+            image?: string;
+            sentinelId?: string;
+          };
           if (health.sentinelId === r.id) image = health.image;
         } catch {
           /* replaced meanwhile */
@@ -168,7 +178,12 @@ async function waitRollout(what: string, check: (r: FleetRollout) => boolean, ti
     async () => {
       const r = await current();
       if (check(r)) return r;
-      throw new Error(`state ${r.state}, ${r.succeeded} ok, ${r.failed} failed, ${r.deploying} deploying, ${r.pending} pending; failures: ${r.targets.filter((t) => t.outcome === "failed").map((t) => `${t.sentinelId} ${t.reason}: ${t.message}`).join("; ")}`);
+      throw new Error(
+        `state ${r.state}, ${r.succeeded} ok, ${r.failed} failed, ${r.deploying} deploying, ${r.pending} pending; failures: ${r.targets
+          .filter((t) => t.outcome === "failed")
+          .map((t) => `${t.sentinelId} ${t.reason}: ${t.message}`)
+          .join("; ")}`,
+      );
     },
     { timeoutMs, intervalMs: 150 },
   );
@@ -212,7 +227,11 @@ function expectEachOnce(rolloutId: string, options: { crashed?: boolean } = {}):
 beforeAll(async () => {
   stack = await startTestStack({ worker: false });
   work = await mkdtemp(join(tmpdir(), "ctrl-fleet-"));
-  const [v1, v2, flaky] = await Promise.all([packSentinelArtifact(stack.storage, "fleet-v1"), packSentinelArtifact(stack.storage, "fleet-v2"), packFlaky()]);
+  const [v1, v2, flaky] = await Promise.all([
+    packSentinelArtifact(stack.storage, "fleet-v1"),
+    packSentinelArtifact(stack.storage, "fleet-v2"),
+    packFlaky(),
+  ]);
   images = { v1, v2, flaky };
   webhook = await new Promise((resolve) => {
     const events: typeof webhook.events = [];
@@ -224,7 +243,9 @@ beforeAll(async () => {
         res.writeHead(200).end("ok");
       });
     });
-    server.listen(0, "127.0.0.1", () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hooks/secret-path`, events }));
+    server.listen(0, "127.0.0.1", () =>
+      resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hooks/secret-path`, events }),
+    );
   });
   sentinelIds = await insertSentinels(images.v1);
   worker = await startWorker();
@@ -271,19 +292,37 @@ describe("fleet rollouts", () => {
       await expectCode(fleet.rollout({ image: images.v2, wavePercentages: [...waves] }), Code.InvalidArgument, rule);
     }
     await expectCode(fleet.rollout({ image: "not a reference!" }), Code.InvalidArgument, /image must be/);
-    await expectCode(fleet.rollout({ image: images.v2, webhookUrl: "http://hooks.example.com/x" }), Code.InvalidArgument, /https, or http to a loopback/);
+    await expectCode(
+      fleet.rollout({ image: images.v2, webhookUrl: "http://hooks.example.com/x" }),
+      Code.InvalidArgument,
+      /https, or http to a loopback/,
+    );
     // Any key but `singleton` is refused by the worker itself; SentinelService is ingress-private.
-    const call = (path: string, body: unknown) => fetch(`${stack.restate.ingressUrl}/${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const call = (path: string, body: unknown) =>
+      fetch(`${stack.restate.ingressUrl}/${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
     const foreign = await call("SentinelRolloutService/other/status", null);
     expect(foreign.status).toBe(400);
     expect(await foreign.text()).toMatch(/one key, \\?"singleton/);
     const direct = await call(`SentinelService/${sentinelIds[0]}/deploy`, { image: images.v2 });
     expect(direct.status).toBeGreaterThanOrEqual(400);
     // A workspace root key, even with project.*.*, is not an operator.
-    const { key } = await createRootKey(stack.database.db, { workspaceId: stack.seed.workspaceId, name: "workspace", permissions: ["project.*.*"], now: Date.now() });
+    const { key } = await createRootKey(stack.database.db, {
+      workspaceId: stack.seed.workspaceId,
+      name: "workspace",
+      permissions: ["project.*.*"],
+      now: Date.now(),
+    });
     const asWorkspace = createClient(
       SentinelRolloutService,
-      createConnectTransport({ baseUrl: stack.apiUrl, httpVersion: "1.1", interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${key}`), next(req))] }),
+      createConnectTransport({
+        baseUrl: stack.apiUrl,
+        httpVersion: "1.1",
+        interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${key}`), next(req))],
+      }),
     );
     await expectCode(asWorkspace.rollout({ image: images.v2 }), Code.PermissionDenied, /fleet\.\*\.rollout/);
     await expectCode(asWorkspace.listRollouts({}), Code.PermissionDenied);
@@ -297,7 +336,8 @@ describe("fleet rollouts", () => {
     await expectCode(fleet.rollout({ image: images.v1 }), Code.FailedPrecondition, new RegExp(`rollout ${started.id} is in_progress`));
     // WatchRollout streams every change and ends once the rollout is no longer active.
     const watched: string[] = [];
-    for await (const event of fleet.watchRollout({ rolloutId: started.id })) watched.push(`${event.rollout!.state}:${event.rollout!.succeeded}`);
+    for await (const event of fleet.watchRollout({ rolloutId: started.id }))
+      watched.push(`${event.rollout!.state}:${event.rollout!.succeeded}`);
     expect(watched[0]).toMatch(/^in_progress:/);
     expect(watched.at(-1)).toBe("completed:20");
     expect(watched.length).toBeGreaterThan(5);
@@ -305,15 +345,23 @@ describe("fleet rollouts", () => {
     expect(done.waves.map((w) => w.status)).toEqual(["completed", "skipped", "completed", "completed", "completed"]);
     expect(done.succeeded).toBe(20);
     await waitAllOn(images.v2);
-    const rows = await stack.database.db.selectFrom("sentinels").select(["image", "deploy_status"]).where("id", "in", sentinelIds).execute();
+    const rows = await stack.database.db
+      .selectFrom("sentinels")
+      .select(["image", "deploy_status"])
+      .where("id", "in", sentinelIds)
+      .execute();
     expect(rows.every((r) => r.image === images.v2 && r.deploy_status === "ready")).toBe(true);
     await waitFor("the completed webhook", () => eventsOf(started.id).some((e) => e.event === "completed"), { timeoutMs: 20_000 });
     expect(eventsOf(started.id).map((e) => e.event)).toEqual([
       "started",
-      "wave_started", "wave_completed",
-      "wave_started", "wave_completed",
-      "wave_started", "wave_completed",
-      "wave_started", "wave_completed",
+      "wave_started",
+      "wave_completed",
+      "wave_started",
+      "wave_completed",
+      "wave_started",
+      "wave_completed",
+      "wave_started",
+      "wave_completed",
       "completed",
     ]);
     expectEachOnce(started.id);
@@ -334,7 +382,10 @@ describe("fleet rollouts", () => {
     const pausedEvent = eventsOf(started.id).find((e) => e.event === "paused");
     expect(pausedEvent?.failures).toHaveLength(2);
     // Wave 1 and the r1 part of wave 2 keep the new image; the failed ones still serve the old one.
-    await waitAllOn(images.flaky, paused.targets.filter((t) => t.outcome === "succeeded").map((t) => t.sentinelId));
+    await waitAllOn(
+      images.flaky,
+      paused.targets.filter((t) => t.outcome === "succeeded").map((t) => t.sentinelId),
+    );
     await waitAllOn(images.v2, ["se_fleet_r2_00", "se_fleet_r2_01"]);
 
     await fleet.resume({});
@@ -345,7 +396,11 @@ describe("fleet rollouts", () => {
     await fleet.resume({ retryFailed: true });
     const retried = await waitRollout("paused after the retry", (r) => r.state === "paused" && r.deploying === 0 && r.pending === 0);
     expect(retried.failed).toBe(10);
-    const status = await fetch(`${stack.restate.ingressUrl}/SentinelRolloutService/singleton/status`, { method: "POST", headers: { "content-type": "application/json" }, body: "null" });
+    const status = await fetch(`${stack.restate.ingressUrl}/SentinelRolloutService/singleton/status`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "null",
+    });
     const state = (await status.json()) as { targets: Array<{ sentinelId: string; step: number }> };
     expect(state.targets.filter((t) => t.sentinelId.startsWith("se_fleet_r2_")).every((t) => t.step === 2)).toBe(true);
 
@@ -357,7 +412,9 @@ describe("fleet rollouts", () => {
     await waitAllOn(images.v2);
     const rows = await stack.database.db.selectFrom("sentinels").select("image").where("id", "in", sentinelIds).execute();
     expect(rows.every((r) => r.image === images.v2)).toBe(true);
-    await waitFor("the rollback_completed webhook", () => eventsOf(started.id).some((e) => e.event === "rollback_completed"), { timeoutMs: 20_000 });
+    await waitFor("the rollback_completed webhook", () => eventsOf(started.id).some((e) => e.event === "rollback_completed"), {
+      timeoutMs: 20_000,
+    });
     expectEachOnce(started.id);
   }, 300_000);
 
@@ -377,7 +434,9 @@ describe("fleet rollouts", () => {
 
   it("pause and cancel take effect mid-wave; no deploy starts after them", async () => {
     // A webhook that refuses every connection: retried a bounded number of times, never blocking the rollout.
-    const started = (await fleet.rollout({ image: images.v2, wavePercentages: [100], concurrency: 2, webhookUrl: "http://127.0.0.1:9/refused" })).rollout!;
+    const started = (
+      await fleet.rollout({ image: images.v2, wavePercentages: [100], concurrency: 2, webhookUrl: "http://127.0.0.1:9/refused" })
+    ).rollout!;
     await waitRollout("two sentinels done", (r) => r.succeeded >= 2);
     const atPause = (await fleet.pause({})).rollout!;
     const begunAtPause = atPause.targets.filter((t) => t.outcome !== "pending").map((t) => t.sentinelId);
@@ -407,14 +466,19 @@ describe("fleet rollouts", () => {
   }, 300_000);
 
   it("a worker SIGKILLed mid-wave and mid-rollback finishes: consistent state, no webhook lost or invented, one deploy per step", async () => {
-    const started = (await fleet.rollout({ image: images.v2, wavePercentages: [25, 100], concurrency: 3, webhookUrl: webhook.url })).rollout!;
+    const started = (await fleet.rollout({ image: images.v2, wavePercentages: [25, 100], concurrency: 3, webhookUrl: webhook.url }))
+      .rollout!;
     await waitRollout("wave 2 under way", (r) => r.currentWave === 1 && r.deploying > 0);
     await worker.kill();
     worker = await startWorker();
     const done = await waitRollout("the rollout to complete after the crash", (r) => r.state === "completed", 180_000);
     expect(done.succeeded).toBe(20);
     await waitAllOn(images.v2);
-    const status = await fetch(`${stack.restate.ingressUrl}/SentinelRolloutService/singleton/status`, { method: "POST", headers: { "content-type": "application/json" }, body: "null" });
+    const status = await fetch(`${stack.restate.ingressUrl}/SentinelRolloutService/singleton/status`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "null",
+    });
     const state = (await status.json()) as { targets: Array<{ step: number }> };
     expect(state.targets.every((t) => t.step === 1)).toBe(true);
     await waitFor("the completed webhook", () => eventsOf(started.id).some((e) => e.event === "completed"), { timeoutMs: 30_000 });
@@ -429,7 +493,9 @@ describe("fleet rollouts", () => {
     const back = await waitRollout("rolled back after the crash", (r) => r.state === "rolled_back", 180_000);
     expect(back.reverted).toBe(reverted);
     await waitAllOn(images.v2);
-    await waitFor("the rollback_completed webhook", () => eventsOf(second.id).some((e) => e.event === "rollback_completed"), { timeoutMs: 30_000 });
+    await waitFor("the rollback_completed webhook", () => eventsOf(second.id).some((e) => e.event === "rollback_completed"), {
+      timeoutMs: 30_000,
+    });
     expectEachOnce(second.id, { crashed: true });
   }, 400_000);
 });

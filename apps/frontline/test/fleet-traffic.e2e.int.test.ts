@@ -52,7 +52,12 @@ async function through(host: string): Promise<{ status: number; deploymentId?: s
 }
 
 async function deployHello(environmentSlug: string): Promise<{ id: string; host: string }> {
-  const { deploymentId } = await deployments.createDeployment({ projectId: stack.seed.projectId, branch: "main", environmentSlug, source: { case: "dockerImage", value: images.hello } });
+  const { deploymentId } = await deployments.createDeployment({
+    projectId: stack.seed.projectId,
+    branch: "main",
+    environmentSlug,
+    source: { case: "dockerImage", value: images.hello },
+  });
   const d = await waitFor(
     `deployment ${deploymentId} ready`,
     async () => {
@@ -69,7 +74,11 @@ async function deployHello(environmentSlug: string): Promise<{ id: string; host:
 
 /** Health of each sentinel replica of the environment, from the replicas themselves. */
 async function sentinelHealth(environmentId: string): Promise<Array<{ image: string; requests: number }>> {
-  const row = await stack.database.db.selectFrom("sentinels").select("addresses").where("environment_id", "=", environmentId).executeTakeFirst();
+  const row = await stack.database.db
+    .selectFrom("sentinels")
+    .select("addresses")
+    .where("environment_id", "=", environmentId)
+    .executeTakeFirst();
   const out: Array<{ image: string; requests: number }> = [];
   for (const address of row?.addresses ? (JSON.parse(row.addresses) as string[]) : []) {
     try {
@@ -95,7 +104,15 @@ beforeAll(async () => {
     })(),
   ]);
   images = { v1, v2, hello };
-  worker = createEndpoint({ db: stack.database.db, storage: stack.storage, logger: pino({ level: "silent" }), settings: { sentinelImage: v1, readinessPollMs: 200, readinessTimeoutMs: 60_000, sentinelDeployTimeoutMs: 60_000 } }, { identityKeys: stack.restate.identityKeys });
+  worker = createEndpoint(
+    {
+      db: stack.database.db,
+      storage: stack.storage,
+      logger: pino({ level: "silent" }),
+      settings: { sentinelImage: v1, readinessPollMs: 200, readinessTimeoutMs: 60_000, sentinelDeployTimeoutMs: 60_000 },
+    },
+    { identityKeys: stack.restate.identityKeys },
+  );
   await registerDeployment(stack.restate.adminUrl, `http://127.0.0.1:${await worker.listen(0, "127.0.0.1")}`);
   agentDir = await mkdtemp(join(tmpdir(), "ctrl-fleet-traffic-krane-"));
   const portBase = 36_000 + (process.pid % 100) * 40;
@@ -122,7 +139,13 @@ beforeAll(async () => {
       LOG_LEVEL: "info",
     },
   });
-  frontline = await startFrontlineProcess({ DATABASE_URL: stack.database.url, CTRL_API_URL: stack.apiUrl, CTRL_FRONTLINE_TOKEN: stack.frontlineToken, FRONTLINE_UPSTREAM_PORT_RANGE: `${portBase}-${portBase + 39}`, LOG_LEVEL: "warn" });
+  frontline = await startFrontlineProcess({
+    DATABASE_URL: stack.database.url,
+    CTRL_API_URL: stack.apiUrl,
+    CTRL_FRONTLINE_TOKEN: stack.frontlineToken,
+    FRONTLINE_UPSTREAM_PORT_RANGE: `${portBase}-${portBase + 39}`,
+    LOG_LEVEL: "warn",
+  });
   deployments = createClient(DeploymentService, stackTransport(stack));
   fleet = createClient(SentinelRolloutService, stackTransport(stack));
 }, 180_000);
@@ -143,22 +166,32 @@ it("replaces every sentinel under 20 concurrent clients per environment with zer
     { slug: "preview", id: stack.seed.environments.preview, replicas: 1 },
     { slug: "production", id: stack.seed.environments.production, replicas: 3 },
   ];
-  const served = await Promise.all(envs.map(async (e) => {
-    const d = await deployHello(e.slug);
-    return { ...e, deploymentId: d.id, host: d.host };
-  }));
+  const served = await Promise.all(
+    envs.map(async (e) => {
+      const d = await deployHello(e.slug);
+      return { ...e, deploymentId: d.id, host: d.host };
+    }),
+  );
   for (const e of served) {
-    await waitFor(`${e.slug} sentinels healthy on v1`, async () => {
-      const h = await sentinelHealth(e.id);
-      if (h.length === e.replicas && h.every((s) => s.image === images.v1)) return true;
-      throw new Error(`health ${JSON.stringify(h)}`);
-    }, { timeoutMs: 60_000, intervalMs: 200 });
+    await waitFor(
+      `${e.slug} sentinels healthy on v1`,
+      async () => {
+        const h = await sentinelHealth(e.id);
+        if (h.length === e.replicas && h.every((s) => s.image === images.v1)) return true;
+        throw new Error(`health ${JSON.stringify(h)}`);
+      },
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
     // Frontline routes through the sentinel once it has seen the healthy row.
-    await waitFor(`${e.slug} traffic through its sentinel`, async () => {
-      const before = (await sentinelHealth(e.id)).reduce((n, s) => n + s.requests, 0);
-      for (let i = 0; i < 5; i++) expect((await through(e.host)).deploymentId).toBe(e.deploymentId);
-      return (await sentinelHealth(e.id)).reduce((n, s) => n + s.requests, 0) >= before + 5;
-    }, { timeoutMs: 10_000 });
+    await waitFor(
+      `${e.slug} traffic through its sentinel`,
+      async () => {
+        const before = (await sentinelHealth(e.id)).reduce((n, s) => n + s.requests, 0);
+        for (let i = 0; i < 5; i++) expect((await through(e.host)).deploymentId).toBe(e.deploymentId);
+        return (await sentinelHealth(e.id)).reduce((n, s) => n + s.requests, 0) >= before + 5;
+      },
+      { timeoutMs: 10_000 },
+    );
   }
 
   let stop = false;
@@ -181,20 +214,29 @@ it("replaces every sentinel under 20 concurrent clients per environment with zer
     await waitFor("clients running", () => ok > 200, { timeoutMs: 10_000, intervalMs: 10 });
     const { rollout } = await fleet.rollout({ image: images.v2, wavePercentages: [50, 100] });
     expect(rollout!.total).toBe(2);
-    await waitFor("the rollout to complete", async () => {
-      const r = (await fleet.getRollout({})).rollout!;
-      if (r.state === "paused") throw new Error(`paused: ${r.targets.map((t) => `${t.sentinelId} ${t.outcome} ${t.reason} ${t.message}`).join("; ")}`);
-      return r.state === "completed";
-    }, { timeoutMs: 120_000, intervalMs: 200 });
+    await waitFor(
+      "the rollout to complete",
+      async () => {
+        const r = (await fleet.getRollout({})).rollout!;
+        if (r.state === "paused")
+          throw new Error(`paused: ${r.targets.map((t) => `${t.sentinelId} ${t.outcome} ${t.reason} ${t.message}`).join("; ")}`);
+        return r.state === "completed";
+      },
+      { timeoutMs: 120_000, intervalMs: 200 },
+    );
     for (const e of served) {
-      await waitFor(`${e.slug} sentinels on v2 carrying traffic`, async () => {
-        const before = await sentinelHealth(e.id);
-        if (before.length !== e.replicas || !before.every((s) => s.image === images.v2)) return false;
-        // The clients keep going: the next read of the new replicas' counters must be higher.
-        const n = before.reduce((a, s) => a + s.requests, 0);
-        const after = await sentinelHealth(e.id);
-        return after.length === e.replicas && after.reduce((a, s) => a + s.requests, 0) > n;
-      }, { timeoutMs: 30_000, intervalMs: 200 });
+      await waitFor(
+        `${e.slug} sentinels on v2 carrying traffic`,
+        async () => {
+          const before = await sentinelHealth(e.id);
+          if (before.length !== e.replicas || !before.every((s) => s.image === images.v2)) return false;
+          // The clients keep going: the next read of the new replicas' counters must be higher.
+          const n = before.reduce((a, s) => a + s.requests, 0);
+          const after = await sentinelHealth(e.id);
+          return after.length === e.replicas && after.reduce((a, s) => a + s.requests, 0) > n;
+        },
+        { timeoutMs: 30_000, intervalMs: 200 },
+      );
     }
   } finally {
     stop = true;

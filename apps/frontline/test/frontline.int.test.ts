@@ -10,7 +10,16 @@ import { createHash, randomBytes } from "node:crypto";
 import { connect } from "node:net";
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createTestDatabase, freePort, waitFor, type TestDatabase } from "@ctrl/testing";
-import { insertDeployment, insertInstance, newEdgeProject, setRoute, setSentinel, startUpstream, upgradeEcho, type Upstream } from "@ctrl/sentinel/testing";
+import {
+  insertDeployment,
+  insertInstance,
+  newEdgeProject,
+  setRoute,
+  setSentinel,
+  startUpstream,
+  upgradeEcho,
+  type Upstream,
+} from "@ctrl/sentinel/testing";
 import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId } from "@ctrl/db";
@@ -35,12 +44,17 @@ async function upstream(handler: (req: IncomingMessage, res: ServerResponse) => 
 }
 
 /** An upstream that answers every request with `name`. */
-const named = (name: string) => upstream((req, res) => {
-  req.resume();
-  req.on("end", () => res.end(name));
-});
+const named = (name: string) =>
+  upstream((req, res) => {
+    req.resume();
+    req.on("end", () => res.end(name));
+  });
 
-async function call(host: string, path = "/", init: { method?: string; headers?: Record<string, string>; body?: Buffer | string | AsyncIterable<Buffer> } = {}) {
+async function call(
+  host: string,
+  path = "/",
+  init: { method?: string; headers?: Record<string, string>; body?: Buffer | string | AsyncIterable<Buffer> } = {},
+) {
   const res = await request(`${frontline.url}${path}`, {
     dispatcher: client,
     method: (init.method ?? "GET") as "GET",
@@ -128,11 +142,13 @@ describe("routing by Host", () => {
   });
 
   it("breaks the client connection when the upstream dies mid-body, so a truncated body never looks complete", async () => {
-    await routed("midbody.ctrl.localhost", [await upstream((req, res) => {
-      res.writeHead(200, { "content-type": "text/plain" });
-      res.write("partial");
-      setImmediate(() => res.socket?.destroy());
-    })]);
+    await routed("midbody.ctrl.localhost", [
+      await upstream((req, res) => {
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.write("partial");
+        setImmediate(() => res.socket?.destroy());
+      }),
+    ]);
     const outcome = await (async () => {
       const res = await request(`${frontline.url}/`, { dispatcher: client, headers: { host: "midbody.ctrl.localhost" } });
       await res.body.text();
@@ -161,7 +177,11 @@ describe("routing by Host", () => {
     expect(malformed.body).toMatch(/missing or malformed Host header/);
     // undici always sends a Host, so the missing ones go over a raw socket: HTTP/1.0 without Host
     // (Node's parser lets it through to frontline), an empty Host, and HTTP/1.1 without Host.
-    for (const head of ["GET / HTTP/1.0\r\n", "GET / HTTP/1.1\r\nHost:\r\nConnection: close\r\n", "GET / HTTP/1.1\r\nConnection: close\r\n"]) {
+    for (const head of [
+      "GET / HTTP/1.0\r\n",
+      "GET / HTTP/1.1\r\nHost:\r\nConnection: close\r\n",
+      "GET / HTTP/1.1\r\nConnection: close\r\n",
+    ]) {
       const answer = await rawRequest(`${head}\r\n`);
       expect(answer, head).toMatch(/^HTTP\/1\.[01] 400 /);
     }
@@ -175,11 +195,14 @@ describe("routing by Host", () => {
     // A request with a body too: nothing of it was read before the refused connection, so it can go
     // elsewhere. A fresh deployment: round robin makes one of its first two requests start at the dead one.
     let received = "";
-    await routed("halfdown-post.ctrl.localhost", [`127.0.0.1:${deadPort}`, await upstream((req, res) => {
-      received = "";
-      req.on("data", (c: Buffer) => (received += c.toString()));
-      req.on("end", () => res.end("alive"));
-    })]);
+    await routed("halfdown-post.ctrl.localhost", [
+      `127.0.0.1:${deadPort}`,
+      await upstream((req, res) => {
+        received = "";
+        req.on("data", (c: Buffer) => (received += c.toString()));
+        req.on("end", () => res.end("alive"));
+      }),
+    ]);
     for (const payload of ["first payload", "second payload"]) {
       expect((await call("halfdown-post.ctrl.localhost", "/", { method: "POST", body: payload })).body).toBe("alive");
       expect(received).toBe(payload);
@@ -201,20 +224,35 @@ describe("upgrades", () => {
 describe("headers", () => {
   it("sets X-Forwarded-*, keeps Host, drops hop-by-hop and spoofed values", async () => {
     let seen: IncomingMessage["headers"] = {};
-    await routed("headers.ctrl.localhost", [await upstream((req, res) => {
-      seen = req.headers;
-      res.setHeader("connection", "keep-alive, x-upstream-hop");
-      res.setHeader("x-upstream-hop", "secret");
-      res.end("ok");
-    })]);
+    await routed("headers.ctrl.localhost", [
+      await upstream((req, res) => {
+        seen = req.headers;
+        res.setHeader("connection", "keep-alive, x-upstream-hop");
+        res.setHeader("x-upstream-hop", "secret");
+        res.end("ok");
+      }),
+    ]);
     // node:http rather than undici as the client: undici will not send a custom Connection header.
     const res = await new Promise<{ status: number; headers: IncomingMessage["headers"] }>((resolve, reject) => {
-      const req = httpRequest(`${frontline.url}/`, {
-        headers: { host: "headers.ctrl.localhost", "x-request-id": "client-chosen", "x-forwarded-for": "6.6.6.6", "x-forwarded-host": "evil.example", "x-ctrl-deployment-id": "d_spoofed", connection: "x-client-hop", "x-client-hop": "1", "x-app": "kept" },
-      }, (r) => {
-        r.resume();
-        r.on("end", () => resolve({ status: r.statusCode ?? 0, headers: r.headers }));
-      });
+      const req = httpRequest(
+        `${frontline.url}/`,
+        {
+          headers: {
+            host: "headers.ctrl.localhost",
+            "x-request-id": "client-chosen",
+            "x-forwarded-for": "6.6.6.6",
+            "x-forwarded-host": "evil.example",
+            "x-ctrl-deployment-id": "d_spoofed",
+            connection: "x-client-hop",
+            "x-client-hop": "1",
+            "x-app": "kept",
+          },
+        },
+        (r) => {
+          r.resume();
+          r.on("end", () => resolve({ status: r.statusCode ?? 0, headers: r.headers }));
+        },
+      );
       req.on("error", reject);
       req.end();
     });
@@ -237,12 +275,14 @@ describe("bodies", () => {
   it("streams a response: the client reads the first chunk before the upstream writes the second", async () => {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
-    await routed("stream-down.ctrl.localhost", [await upstream((req, res) => {
-      res.writeHead(200, { "content-type": "text/plain" });
-      res.write("first;");
-      // Only after the client has seen "first;" does the rest come: a buffering proxy deadlocks here.
-      void released.then(() => res.end("second"));
-    })]);
+    await routed("stream-down.ctrl.localhost", [
+      await upstream((req, res) => {
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.write("first;");
+        // Only after the client has seen "first;" does the rest come: a buffering proxy deadlocks here.
+        void released.then(() => res.end("second"));
+      }),
+    ]);
     const res = await request(`${frontline.url}/`, { dispatcher: client, headers: { host: "stream-down.ctrl.localhost" } });
     let text = "";
     for await (const chunk of res.body) {
@@ -255,12 +295,14 @@ describe("bodies", () => {
   it("shows a stream's headers before its first chunk (SSE that stays quiet)", async () => {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
-    await routed("sse.ctrl.localhost", [await upstream((req, res) => {
-      res.writeHead(200, { "content-type": "text/event-stream" });
-      res.flushHeaders();
-      // No body until the client has seen the headers: a proxy holding headers back deadlocks here.
-      void released.then(() => res.end("data: hi\n\n"));
-    })]);
+    await routed("sse.ctrl.localhost", [
+      await upstream((req, res) => {
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.flushHeaders();
+        // No body until the client has seen the headers: a proxy holding headers back deadlocks here.
+        void released.then(() => res.end("data: hi\n\n"));
+      }),
+    ]);
     const res = await request(`${frontline.url}/`, { dispatcher: client, headers: { host: "sse.ctrl.localhost" } });
     expect(res.headers["content-type"]).toBe("text/event-stream");
     release();
@@ -270,14 +312,16 @@ describe("bodies", () => {
   it("streams a request: the upstream reads the first chunk before the client sends the second", async () => {
     let firstArrived!: () => void;
     const arrived = new Promise<void>((resolve) => (firstArrived = resolve));
-    await routed("stream-up.ctrl.localhost", [await upstream((req, res) => {
-      let text = "";
-      req.on("data", (chunk: Buffer) => {
-        text += chunk.toString();
-        if (text === "first;") firstArrived();
-      });
-      req.on("end", () => res.end(`got ${text}`));
-    })]);
+    await routed("stream-up.ctrl.localhost", [
+      await upstream((req, res) => {
+        let text = "";
+        req.on("data", (chunk: Buffer) => {
+          text += chunk.toString();
+          if (text === "first;") firstArrived();
+        });
+        req.on("end", () => res.end(`got ${text}`));
+      }),
+    ]);
     async function* body() {
       yield Buffer.from("first;");
       await arrived;
@@ -291,17 +335,23 @@ describe("bodies", () => {
     let upstreamClosed = false;
     let firstSent!: () => void;
     const sent = new Promise<void>((resolve) => (firstSent = resolve));
-    await routed("endless.ctrl.localhost", [await upstream((req, res) => {
-      res.writeHead(200, { "content-type": "text/plain" });
-      const timer = setInterval(() => res.write("tick\n"), 5);
-      res.write("tick\n", () => firstSent());
-      res.on("close", () => {
-        clearInterval(timer);
-        upstreamClosed = true;
-      });
-    })]);
+    await routed("endless.ctrl.localhost", [
+      await upstream((req, res) => {
+        res.writeHead(200, { "content-type": "text/plain" });
+        const timer = setInterval(() => res.write("tick\n"), 5);
+        res.write("tick\n", () => firstSent());
+        res.on("close", () => {
+          clearInterval(timer);
+          upstreamClosed = true;
+        });
+      }),
+    ]);
     const abort = new AbortController();
-    const res = await request(`${frontline.url}/`, { dispatcher: client, headers: { host: "endless.ctrl.localhost" }, signal: abort.signal });
+    const res = await request(`${frontline.url}/`, {
+      dispatcher: client,
+      headers: { host: "endless.ctrl.localhost" },
+      signal: abort.signal,
+    });
     await sent;
     for await (const _chunk of res.body) break; // read one chunk, then hang up
     abort.abort();
@@ -309,12 +359,19 @@ describe("bodies", () => {
   });
 
   it("passes a large body both ways intact", async () => {
-    await routed("echo.ctrl.localhost", [await upstream((req, res) => {
-      res.writeHead(200, { "content-type": "application/octet-stream" });
-      req.pipe(res);
-    })]);
+    await routed("echo.ctrl.localhost", [
+      await upstream((req, res) => {
+        res.writeHead(200, { "content-type": "application/octet-stream" });
+        req.pipe(res);
+      }),
+    ]);
     const payload = randomBytes(6 * 1024 * 1024);
-    const res = await request(`${frontline.url}/`, { dispatcher: client, method: "POST", headers: { host: "echo.ctrl.localhost" }, body: payload });
+    const res = await request(`${frontline.url}/`, {
+      dispatcher: client,
+      method: "POST",
+      headers: { host: "echo.ctrl.localhost" },
+      body: payload,
+    });
     const received = Buffer.from(await res.body.arrayBuffer());
     expect(res.statusCode).toBe(200);
     expect(createHash("sha256").update(received).digest("hex")).toBe(createHash("sha256").update(payload).digest("hex"));
@@ -322,11 +379,13 @@ describe("bodies", () => {
 
   it("refuses bodies over the limit with 413, declared or chunked, before the app sees them whole", async () => {
     let upstreamBytes = 0;
-    await routed("limit.ctrl.localhost", [await upstream((req, res) => {
-      req.on("data", (c: Buffer) => (upstreamBytes += c.length));
-      req.on("end", () => res.end("accepted"));
-      req.on("error", () => undefined);
-    })]);
+    await routed("limit.ctrl.localhost", [
+      await upstream((req, res) => {
+        req.on("data", (c: Buffer) => (upstreamBytes += c.length));
+        req.on("end", () => res.end("accepted"));
+        req.on("error", () => undefined);
+      }),
+    ]);
     const tooBig = Buffer.alloc(8 * 1024 * 1024 + 1);
     const declared = await call("limit.ctrl.localhost", "/", { method: "POST", body: tooBig });
     expect(declared.status).toBe(413);
@@ -335,7 +394,10 @@ describe("bodies", () => {
     async function* chunked() {
       for (let i = 0; i < 20; i++) yield Buffer.alloc(512 * 1024);
     }
-    const streamed = await call("limit.ctrl.localhost", "/", { method: "POST", body: chunked() }).catch((err: Error) => ({ status: -1, body: err.message }));
+    const streamed = await call("limit.ctrl.localhost", "/", { method: "POST", body: chunked() }).catch((err: Error) => ({
+      status: -1,
+      body: err.message,
+    }));
     // Either the 413 arrives, or the connection is cut while the client still sends; never a 200.
     expect([413, -1]).toContain(streamed.status);
     expect(upstreamBytes).toBeLessThanOrEqual(8 * 1024 * 1024);
@@ -354,7 +416,11 @@ describe("route changes", () => {
     const green = await insertDeployment(database.db, project);
     await insertInstance(database.db, project, green, await named("green"));
     await waitFor("blue served", async () => (await call("switch.ctrl.localhost")).body === "blue", { timeoutMs: 2_000 });
-    for (const [target, answer] of [[green, "green"], [blue, "blue"], [green, "green"]] as const) {
+    for (const [target, answer] of [
+      [green, "green"],
+      [blue, "blue"],
+      [green, "green"],
+    ] as const) {
       await setRoute(database.db, project, "switch.ctrl.localhost", target);
       await waitFor(`${answer} served after the change`, async () => (await call("switch.ctrl.localhost")).body === answer, changeSeen);
     }
@@ -366,14 +432,26 @@ describe("route changes", () => {
     await setRoute(database.db, project, "pair-b.ctrl.localhost", from);
     const to = await insertDeployment(database.db, project);
     await insertInstance(database.db, project, to, await named("to"));
-    await waitFor("both served by from", async () => (await call("pair-a.ctrl.localhost")).body === "from" && (await call("pair-b.ctrl.localhost")).body === "from", { timeoutMs: 2_000 });
-    for (const [target, answer] of [[to, "to"], [from, "from"], [to, "to"]] as const) {
+    await waitFor(
+      "both served by from",
+      async () => (await call("pair-a.ctrl.localhost")).body === "from" && (await call("pair-b.ctrl.localhost")).body === "from",
+      { timeoutMs: 2_000 },
+    );
+    for (const [target, answer] of [
+      [to, "to"],
+      [from, "from"],
+      [to, "to"],
+    ] as const) {
       await database.db
         .updateTable("frontline_routes")
         .set({ deployment_id: target, updated_at: Date.now() })
         .where("fully_qualified_domain_name", "in", ["pair-a.ctrl.localhost", "pair-b.ctrl.localhost"])
         .execute();
-      await waitFor(`both served by ${answer} after the change`, async () => (await call("pair-a.ctrl.localhost")).body === answer && (await call("pair-b.ctrl.localhost")).body === answer, changeSeen);
+      await waitFor(
+        `both served by ${answer} after the change`,
+        async () => (await call("pair-a.ctrl.localhost")).body === answer && (await call("pair-b.ctrl.localhost")).body === answer,
+        changeSeen,
+      );
     }
   });
 
@@ -385,7 +463,17 @@ describe("route changes", () => {
     const now = Date.now();
     await database.db
       .insertInto("frontline_routes")
-      .values({ id: newId("route"), workspace_id: project.workspaceId, project_id: project.projectId, environment_id: project.environmentId, deployment_id: deploymentId, fully_qualified_domain_name: "late.ctrl.localhost", sticky: "none", created_at: now - 3_600_000, updated_at: now - 3_600_000 })
+      .values({
+        id: newId("route"),
+        workspace_id: project.workspaceId,
+        project_id: project.projectId,
+        environment_id: project.environmentId,
+        deployment_id: deploymentId,
+        fully_qualified_domain_name: "late.ctrl.localhost",
+        sticky: "none",
+        created_at: now - 3_600_000,
+        updated_at: now - 3_600_000,
+      })
       .execute();
     await waitFor("late route served after the change", async () => (await call("late.ctrl.localhost")).body === "doomed", changeSeen);
   });
@@ -394,7 +482,10 @@ describe("route changes", () => {
     // Rows of its own, so the test holds when it runs alone too.
     const deploymentId = await insertDeployment(database.db, project);
     for (let i = 0; i < 6; i++) await setRoute(database.db, project, `sum-${i}.ctrl.localhost`, deploymentId);
-    const rows = await database.db.selectFrom("frontline_routes").select(["id", "fully_qualified_domain_name", "deployment_id", "environment_id", "project_id", "workspace_id", "updated_at"]).execute();
+    const rows = await database.db
+      .selectFrom("frontline_routes")
+      .select(["id", "fully_qualified_domain_name", "deployment_id", "environment_id", "project_id", "workspace_id", "updated_at"])
+      .execute();
     const index = new RouteIndex();
     index.replaceAll(rows);
     expect(rows.length).toBeGreaterThan(5);
@@ -423,7 +514,11 @@ describe("route changes", () => {
         }
       }
     });
-    for (const [target, answer] of [[two, "two"], [one, "one"], [two, "two"]] as const) {
+    for (const [target, answer] of [
+      [two, "two"],
+      [one, "one"],
+      [two, "two"],
+    ] as const) {
       await setRoute(database.db, project, "busy.ctrl.localhost", target);
       const before = answers[answer] ?? 0;
       await waitFor(`${answer} answering`, () => (answers[answer] ?? 0) > before + 50, { timeoutMs: 5_000, intervalMs: 10 });
@@ -454,7 +549,9 @@ describe("sentinel mode", () => {
     // A sentinel that is down (address refuses) is bypassed in auto mode.
     const deadPort = await freePort();
     await setSentinel(database.db, sentinelProject, [`127.0.0.1:${deadPort}`]);
-    await waitFor("direct when the sentinel refuses", async () => (await call("sentinel.ctrl.localhost")).body === "direct", { timeoutMs: 2_000 });
+    await waitFor("direct when the sentinel refuses", async () => (await call("sentinel.ctrl.localhost")).body === "direct", {
+      timeoutMs: 2_000,
+    });
 
     // An unhealthy sentinel is not used at all.
     await setSentinel(database.db, sentinelProject, [sentinelAddress], "unhealthy");
@@ -468,7 +565,9 @@ describe("ACME challenges", () => {
       db: database.db,
       acme: async (domain, token) => {
         if (token === "boom") throw new Error("ctrl-api down at 10.0.0.1");
-        return domain === "custom.example.com" && token === "tok_1" ? { found: true, keyAuthorization: "tok_1.thumbprint" } : { found: false };
+        return domain === "custom.example.com" && token === "tok_1"
+          ? { found: true, keyAuthorization: "tok_1.thumbprint" }
+          : { found: false };
       },
     });
     try {

@@ -41,13 +41,34 @@ export const testSettings: FrontlineSettings = {
 };
 
 /** Starts frontline in-process against `db` on a free port. */
-export async function startFrontlineInProcess(options: { db: Db; settings?: Partial<FrontlineSettings>; acme?: AcmeVerifier; region?: string; pollIntervalMs?: number; upstreamPorts?: PortRange; logger?: Logger }): Promise<InProcessFrontline> {
+export async function startFrontlineInProcess(options: {
+  db: Db;
+  settings?: Partial<FrontlineSettings>;
+  acme?: AcmeVerifier;
+  region?: string;
+  pollIntervalMs?: number;
+  upstreamPorts?: PortRange;
+  logger?: Logger;
+}): Promise<InProcessFrontline> {
   const logger = options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   // In-test upstreams listen on ephemeral ports (32768+), outside krane's default range: allow every
   // unprivileged port unless a test examines the range itself.
-  const routes = await startRouteTable({ db: options.db, region: options.region ?? "local", logger, pollIntervalMs: options.pollIntervalMs ?? 100, fullReloadMs: 30_000, upstreamPorts: options.upstreamPorts ?? { low: 1024, high: 65535 } });
+  const routes = await startRouteTable({
+    db: options.db,
+    region: options.region ?? "local",
+    logger,
+    pollIntervalMs: options.pollIntervalMs ?? 100,
+    fullReloadMs: 30_000,
+    upstreamPorts: options.upstreamPorts ?? { low: 1024, high: 65535 },
+  });
   const dispatcher = createUpstreamPool({ connectTimeoutMs: 1_000 });
-  const frontline = createFrontline({ routes, dispatcher, logger, settings: { ...testSettings, ...options.settings }, ...(options.acme ? { acme: options.acme } : {}) });
+  const frontline = createFrontline({
+    routes,
+    dispatcher,
+    logger,
+    settings: { ...testSettings, ...options.settings },
+    ...(options.acme ? { acme: options.acme } : {}),
+  });
   const server = frontline.createHttpServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as { port: number }).port;
@@ -82,9 +103,13 @@ export async function startFrontlineProcess(env: Record<string, string>): Promis
     env: { ...process.env, PORT: String(port), LOG_LEVEL: "info", FRONTLINE_POLL_INTERVAL_MS: "100", ...env },
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(`frontline on ${port}`, async () => {
-    if (proc.child.exitCode !== null) throw new Error(`frontline exited: ${proc.tail()}`);
-    return (await fetch(`${url}/_ctrl/health`)).status === 200;
-  }, { timeoutMs: 20_000, intervalMs: 50 });
+  await waitFor(
+    `frontline on ${port}`,
+    async () => {
+      if (proc.child.exitCode !== null) throw new Error(`frontline exited: ${proc.tail()}`);
+      return (await fetch(`${url}/_ctrl/health`)).status === 200;
+    },
+    { timeoutMs: 20_000, intervalMs: 50 },
+  );
   return { url, port, process: proc };
 }

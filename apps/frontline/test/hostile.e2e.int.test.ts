@@ -42,14 +42,41 @@ async function createTenant() {
   const slug = workspaceId.toLowerCase().slice(3, 15);
   await db.insertInto("workspaces").values({ id: workspaceId, name: slug, slug, created_at: now, updated_at: now }).execute();
   const projectId = newId("proj");
-  await db.insertInto("projects").values({ id: projectId, workspace_id: workspaceId, name: "hostile", slug: `hostile${slug.slice(0, 6)}`, live_deployment_id: null, created_at: now, updated_at: now }).execute();
-  for (const env of ["production", "preview"]) await db.insertInto("environments").values({ id: newId("env"), workspace_id: workspaceId, project_id: projectId, slug: env, regions: null, created_at: now, updated_at: now }).execute();
+  await db
+    .insertInto("projects")
+    .values({
+      id: projectId,
+      workspace_id: workspaceId,
+      name: "hostile",
+      slug: `hostile${slug.slice(0, 6)}`,
+      live_deployment_id: null,
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+  for (const env of ["production", "preview"])
+    await db
+      .insertInto("environments")
+      .values({
+        id: newId("env"),
+        workspace_id: workspaceId,
+        project_id: projectId,
+        slug: env,
+        regions: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
   const { key } = await createRootKey(db, { workspaceId, name: "attacker", permissions: ["project.*.*"], now });
   return { workspaceId, projectId, rootKey: key };
 }
 
 async function publicApi<T>(path: string, body: unknown): Promise<T> {
-  const res = await fetch(`${stack.apiUrl}/v2/${path}`, { method: "POST", headers: { authorization: `Bearer ${tenant.rootKey}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+  const res = await fetch(`${stack.apiUrl}/v2/${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${tenant.rootKey}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   const json = (await res.json()) as { data?: T; error?: unknown };
   if (!res.ok || !json.data) throw new Error(`${path} answered ${res.status}: ${JSON.stringify(json.error)}`);
   return json.data;
@@ -60,13 +87,24 @@ beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), "ctrl-hostile-"));
   await chmod(scratch, 0o711); // the build sandbox's uid must reach the work dir
   const sentinelImage = await packSentinelArtifact(stack.storage);
-  worker = createEndpoint({
-    db: stack.database.db,
-    storage: stack.storage,
-    logger: pino({ level: "silent" }),
-    settings: { sentinelImage, readinessPollMs: 200, readinessTimeoutMs: 90_000 },
-    build: { backend: "local", limits: { maxCompressedBytes: 10 << 20, maxExtractedBytes: 50 << 20, maxFiles: 1000 }, timeoutMs: 120_000, workDir: join(scratch, "work"), npmRegistry: "https://registry.npmjs.org/", sandboxLimits: { processes: 192 }, ...(process.env.NODE_EXTRA_CA_CERTS ? { caFile: process.env.NODE_EXTRA_CA_CERTS } : {}) },
-  }, { identityKeys: stack.restate.identityKeys });
+  worker = createEndpoint(
+    {
+      db: stack.database.db,
+      storage: stack.storage,
+      logger: pino({ level: "silent" }),
+      settings: { sentinelImage, readinessPollMs: 200, readinessTimeoutMs: 90_000 },
+      build: {
+        backend: "local",
+        limits: { maxCompressedBytes: 10 << 20, maxExtractedBytes: 50 << 20, maxFiles: 1000 },
+        timeoutMs: 120_000,
+        workDir: join(scratch, "work"),
+        npmRegistry: "https://registry.npmjs.org/",
+        sandboxLimits: { processes: 192 },
+        ...(process.env.NODE_EXTRA_CA_CERTS ? { caFile: process.env.NODE_EXTRA_CA_CERTS } : {}),
+      },
+    },
+    { identityKeys: stack.restate.identityKeys },
+  );
   workerPort = await worker.listen(0, "127.0.0.1");
   await registerDeployment(stack.restate.adminUrl, `http://127.0.0.1:${workerPort}`);
   agentDir = await mkdtemp(join(tmpdir(), "ctrl-hostile-krane-"));
@@ -78,9 +116,19 @@ beforeAll(async () => {
     portRange: `${portBase}-${portBase + 39}`,
     s3: stack.s3,
     // A low process limit keeps the fork bomb's footprint small on a shared machine.
-    env: { LOG_LEVEL: "info", KRANE_SANDBOX_MAX_PROCESSES: "128", KRANE_SENTINEL_ENV: JSON.stringify({ DATABASE_URL: stack.database.url, SENTINEL_POLL_INTERVAL_MS: "100", LOG_LEVEL: "warn" }) },
+    env: {
+      LOG_LEVEL: "info",
+      KRANE_SANDBOX_MAX_PROCESSES: "128",
+      KRANE_SENTINEL_ENV: JSON.stringify({ DATABASE_URL: stack.database.url, SENTINEL_POLL_INTERVAL_MS: "100", LOG_LEVEL: "warn" }),
+    },
   });
-  frontline = await startFrontlineProcess({ DATABASE_URL: stack.database.url, CTRL_API_URL: stack.apiUrl, CTRL_FRONTLINE_TOKEN: stack.frontlineToken, FRONTLINE_UPSTREAM_PORT_RANGE: `${portBase}-${portBase + 39}`, LOG_LEVEL: "warn" });
+  frontline = await startFrontlineProcess({
+    DATABASE_URL: stack.database.url,
+    CTRL_API_URL: stack.apiUrl,
+    CTRL_FRONTLINE_TOKEN: stack.frontlineToken,
+    FRONTLINE_UPSTREAM_PORT_RANGE: `${portBase}-${portBase + 39}`,
+    LOG_LEVEL: "warn",
+  });
   tenant = await createTenant();
 }, 180_000);
 
@@ -100,19 +148,39 @@ describe("a hostile tenant", () => {
     // The context: examples/hostile plus the targets it should try (the real ports of this stack).
     const src = join(scratch, "hostile");
     await cp(join(repoRoot, "examples", "hostile"), src, { recursive: true });
-    const ports = [stack.apiUrl, stack.restate.ingressUrl, stack.restate.adminUrl, stack.s3.endpoint, agent.httpUrl, frontline.url].map((u) => Number(new URL(u).port));
-    await writeFile(join(src, "targets.json"), JSON.stringify({ ports: [...ports, workerPort, 3306, portBase, portBase + 1, portBase + 2], paths: [agentDir, join(agentDir, "workloads"), repoRoot, scratch], secrets: [stack.operatorToken, stack.frontlineToken, tenant.rootKey, stack.database.url] }));
+    const ports = [stack.apiUrl, stack.restate.ingressUrl, stack.restate.adminUrl, stack.s3.endpoint, agent.httpUrl, frontline.url].map(
+      (u) => Number(new URL(u).port),
+    );
+    await writeFile(
+      join(src, "targets.json"),
+      JSON.stringify({
+        ports: [...ports, workerPort, 3306, portBase, portBase + 1, portBase + 2],
+        paths: [agentDir, join(agentDir, "workloads"), repoRoot, scratch],
+        secrets: [stack.operatorToken, stack.frontlineToken, tenant.rootKey, stack.database.url],
+      }),
+    );
     const contextFile = join(scratch, "context.tar.gz");
     await packDirectory(src, contextFile);
 
     const upload = await publicApi<{ uploadUrl: string; context: string }>("deploy.generateUploadUrl", { projectId: tenant.projectId });
-    const put = await fetch(upload.uploadUrl, { method: "PUT", headers: { "content-type": "application/gzip" }, body: await readFile(contextFile) });
+    const put = await fetch(upload.uploadUrl, {
+      method: "PUT",
+      headers: { "content-type": "application/gzip" },
+      body: await readFile(contextFile),
+    });
     expect(put.status).toBe(200);
-    const { deploymentId } = await publicApi<{ deploymentId: string }>("deploy.createDeployment", { projectId: tenant.projectId, branch: "main", environmentSlug: "production", build: { context: upload.context } });
+    const { deploymentId } = await publicApi<{ deploymentId: string }>("deploy.createDeployment", {
+      projectId: tenant.projectId,
+      branch: "main",
+      environmentSlug: "production",
+      build: { context: upload.context },
+    });
     const ready = await waitFor(
       `deployment ${deploymentId} ready`,
       async () => {
-        const d = await publicApi<{ status: string; hostnames?: string[]; errorMessage?: string }>("deploy.getDeployment", { deploymentId });
+        const d = await publicApi<{ status: string; hostnames?: string[]; errorMessage?: string }>("deploy.getDeployment", {
+          deploymentId,
+        });
         if (/failed/i.test(d.status)) throw new Error(`deploy failed: ${d.errorMessage}`);
         return /ready/i.test(d.status) ? d : undefined;
       },
@@ -143,7 +211,7 @@ describe("a hostile tenant", () => {
       expect(report.uid).toBeGreaterThanOrEqual(100_000);
       expect(report.escapedAny).toBe(false);
     }
-    expect((app.network!.detail.tried as number)).toBeGreaterThanOrEqual(15);
+    expect(app.network!.detail.tried as number).toBeGreaterThanOrEqual(15);
 
     // Nothing of the tenant's ran as root on the host: every process of its instance has a sandbox uid.
     const sandboxed: number[] = [];
@@ -151,7 +219,8 @@ describe("a hostile tenant", () => {
       if (!/^\d+$/.test(d)) continue;
       const env = await readFile(`/proc/${d}/environ`, "utf8").catch(() => "");
       const cmd = await readFile(`/proc/${d}/cmdline`, "utf8").catch(() => "");
-      if (env.split("\0").includes(`CTRL_DEPLOYMENT_ID=${deploymentId}`) && cmd.startsWith("node\0")) sandboxed.push((await stat(`/proc/${d}`)).uid);
+      if (env.split("\0").includes(`CTRL_DEPLOYMENT_ID=${deploymentId}`) && cmd.startsWith("node\0"))
+        sandboxed.push((await stat(`/proc/${d}`)).uid);
     }
     expect(sandboxed.length).toBeGreaterThan(0);
     expect(sandboxed.every((uid) => uid >= 100_000)).toBe(true);

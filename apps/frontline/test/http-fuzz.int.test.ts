@@ -40,7 +40,16 @@ beforeAll(async () => {
     routes,
     dispatcher,
     logger: pino({ level: "silent" }),
-    settings: { mode: "instances", maxBodyBytes: 1024 * 1024, upstreamHeadersTimeoutMs: 5_000, upstreamBodyTimeoutMs: 5_000, maxAttempts: 2, missWaitMs: 10, failureCooldownMs: 1_000, trustForwarded: false },
+    settings: {
+      mode: "instances",
+      maxBodyBytes: 1024 * 1024,
+      upstreamHeadersTimeoutMs: 5_000,
+      upstreamBodyTimeoutMs: 5_000,
+      maxAttempts: 2,
+      missWaitMs: 10,
+      failureCooldownMs: 1_000,
+      trustForwarded: false,
+    },
   });
   server = frontline.createHttpServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -55,7 +64,8 @@ afterAll(async () => {
   await dispatcher?.close();
 });
 
-const get = (target: string, host = routedHost) => rawExchange(port, Buffer.from(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`, "latin1"));
+const get = (target: string, host = routedHost) =>
+  rawExchange(port, Buffer.from(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`, "latin1"));
 
 async function expectHealthy() {
   expect((await get("/_ctrl/health", "localhost")).status).toBe(200);
@@ -77,10 +87,17 @@ describe("request targets", () => {
 
 describe("seeded fuzz", () => {
   it("survives 3000 random and malformed requests with no 5xx", { timeout: 120_000 }, async () => {
-    const requests = fuzzRequests(0x66726f6e, 3000, { hosts: [routedHost, routedHost, "localhost", "unknown.example"], paths: ["/", "/_ctrl/health", "/.well-known/acme-challenge/abc", "/api/x?y=1"] });
+    const requests = fuzzRequests(0x66726f6e, 3000, {
+      hosts: [routedHost, routedHost, "localhost", "unknown.example"],
+      paths: ["/", "/_ctrl/health", "/.well-known/acme-challenge/abc", "/api/x?y=1"],
+    });
     const replies = await fireRequests(port, requests);
     const tally = tallyReplies(replies);
-    const bad = replies.flatMap((r, i) => ((r.status !== undefined && r.status >= 500) || r.timedOut || (r.status === undefined && r.bytes.length > 0) ? [{ i, request: requests[i]!.subarray(0, 300).toString("latin1"), reply: r.bytes.subarray(0, 300).toString("latin1") }] : []));
+    const bad = replies.flatMap((r, i) =>
+      (r.status !== undefined && r.status >= 500) || r.timedOut || (r.status === undefined && r.bytes.length > 0)
+        ? [{ i, request: requests[i]!.subarray(0, 300).toString("latin1"), reply: r.bytes.subarray(0, 300).toString("latin1") }]
+        : [],
+    );
     expect(bad, JSON.stringify(tally)).toEqual([]);
     expect(tally["200"] ?? 0, JSON.stringify(tally)).toBeGreaterThan(100);
     await expectHealthy();
@@ -88,10 +105,19 @@ describe("seeded fuzz", () => {
 });
 
 describe("oversized bodies", () => {
-  it.each(["content-length", "chunked"] as const)("a 20 MB POST (%s) to a routed host is 413 at the 1 MiB limit without buffering it", async (framing) => {
-    const result = await sendLargeBody({ port, path: "/upload", headers: [`Host: ${routedHost}`], totalBytes: 20 * 1024 * 1024, framing });
-    expect(result.status, result.reply.slice(0, 200)).toBe(413);
-    expect(result.peakRssGrowth).toBeLessThan(8 * 1024 * 1024);
-    await expectHealthy();
-  });
+  it.each(["content-length", "chunked"] as const)(
+    "a 20 MB POST (%s) to a routed host is 413 at the 1 MiB limit without buffering it",
+    async (framing) => {
+      const result = await sendLargeBody({
+        port,
+        path: "/upload",
+        headers: [`Host: ${routedHost}`],
+        totalBytes: 20 * 1024 * 1024,
+        framing,
+      });
+      expect(result.status, result.reply.slice(0, 200)).toBe(413);
+      expect(result.peakRssGrowth).toBeLessThan(8 * 1024 * 1024);
+      await expectHealthy();
+    },
+  );
 });

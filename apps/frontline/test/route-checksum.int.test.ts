@@ -40,14 +40,28 @@ describe("route table checksum", () => {
         done();
       },
     });
-    table = await startRouteTable({ db: database.db, region: "local", logger: pino({ level: "info" }, sink), pollIntervalMs: 50, fullReloadMs: 3_600_000, verifyEveryMs: 200 });
+    table = await startRouteTable({
+      db: database.db,
+      region: "local",
+      logger: pino({ level: "info" }, sink),
+      pollIntervalMs: 50,
+      fullReloadMs: 3_600_000,
+      verifyEveryMs: 200,
+    });
     expect(table.snapshot().routes.get("stale.ctrl.localhost")?.deploymentId).toBe(before);
     const size = table.snapshot().routes.size;
 
     // Moved without touching the count, with an updated_at far outside the incremental window.
-    await database.db.updateTable("frontline_routes").set({ deployment_id: after, updated_at: Date.now() - 3_600_000 }).where("fully_qualified_domain_name", "=", "stale.ctrl.localhost").execute();
+    await database.db
+      .updateTable("frontline_routes")
+      .set({ deployment_id: after, updated_at: Date.now() - 3_600_000 })
+      .where("fully_qualified_domain_name", "=", "stale.ctrl.localhost")
+      .execute();
 
-    await waitFor("the moved route to be served", () => table!.snapshot().routes.get("stale.ctrl.localhost")?.deploymentId === after, { timeoutMs: 10_000, intervalMs: 20 });
+    await waitFor("the moved route to be served", () => table!.snapshot().routes.get("stale.ctrl.localhost")?.deploymentId === after, {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    });
     expect(table.snapshot().routes.size).toBe(size);
     // It was the checksum branch that found it (not a count change, not the hourly reload).
     expect(messages).toContain("route checksum differs from the database; reloading all routes");

@@ -22,9 +22,15 @@ describe("frontline start-up", () => {
   it("refuses the retired CTRL_API_TOKEN, a short token, HTTPS without vault keys and a bad port range", () => {
     const token = "frontline-0123456789abcdefghijklmnopqrstuvwxyz";
     expect(() => loadFrontlineConfig({ CTRL_FRONTLINE_TOKEN: token, CTRL_API_TOKEN: token })).toThrow(/CTRL_API_TOKEN is no longer used/);
-    expect(() => loadFrontlineConfig({ CTRL_FRONTLINE_TOKEN: "local-dev-token-change-me" })).toThrow(/CTRL_FRONTLINE_TOKEN must be at least 32 characters/);
-    expect(() => loadFrontlineConfig({ CTRL_FRONTLINE_TOKEN: token, HTTPS_PORT: "0" })).toThrow(/VAULT_MASTER_KEYS is required while HTTPS_PORT is enabled/);
-    expect(() => loadFrontlineConfig({ CTRL_FRONTLINE_TOKEN: token, FRONTLINE_UPSTREAM_PORT_RANGE: "9000" })).toThrow(/FRONTLINE_UPSTREAM_PORT_RANGE: must look like 20000-29999/);
+    expect(() => loadFrontlineConfig({ CTRL_FRONTLINE_TOKEN: "local-dev-token-change-me" })).toThrow(
+      /CTRL_FRONTLINE_TOKEN must be at least 32 characters/,
+    );
+    expect(() => loadFrontlineConfig({ CTRL_FRONTLINE_TOKEN: token, HTTPS_PORT: "0" })).toThrow(
+      /VAULT_MASTER_KEYS is required while HTTPS_PORT is enabled/,
+    );
+    expect(() => loadFrontlineConfig({ CTRL_FRONTLINE_TOKEN: token, FRONTLINE_UPSTREAM_PORT_RANGE: "9000" })).toThrow(
+      /FRONTLINE_UPSTREAM_PORT_RANGE: must look like 20000-29999/,
+    );
     // Lookups off: no token needed. The default upstream range is krane's default.
     expect(loadFrontlineConfig({ CTRL_API_URL: "" }).FRONTLINE_UPSTREAM_PORT_RANGE).toEqual({ low: 20000, high: 29999 });
   });

@@ -43,11 +43,14 @@ let helloImage: string;
 /** GET over HTTPS through frontline for `host` (SNI = host), trusting only Pebble's root. */
 function viaHttps(host: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest({ host: "127.0.0.1", port: httpsPort, servername: host, headers: { host }, path: "/", ca: root, agent: false }, (res) => {
-      let body = "";
-      res.on("data", (c: Buffer) => (body += c.toString()));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = httpsRequest(
+      { host: "127.0.0.1", port: httpsPort, servername: host, headers: { host }, path: "/", ca: root, agent: false },
+      (res) => {
+        let body = "";
+        res.on("data", (c: Buffer) => (body += c.toString()));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on("error", reject);
     req.end();
   });
@@ -66,12 +69,21 @@ function viaHttp(host: string, path: string): Promise<{ status: number; location
 }
 
 async function deployHello(): Promise<string> {
-  const { deploymentId } = await deployments.createDeployment({ projectId: cs.stack.seed.projectId, branch: "main", environmentSlug: "production", source: { case: "dockerImage", value: helloImage } });
-  await waitFor(`deployment ${deploymentId} ready`, async () => {
-    const { deployment } = await deployments.getDeployment({ deploymentId });
-    if (deployment!.status === DeploymentStatus.FAILED) throw new Error(`deploy failed: ${deployment!.errorMessage}`);
-    return deployment!.status === DeploymentStatus.READY;
-  }, { timeoutMs: 90_000, intervalMs: 200 });
+  const { deploymentId } = await deployments.createDeployment({
+    projectId: cs.stack.seed.projectId,
+    branch: "main",
+    environmentSlug: "production",
+    source: { case: "dockerImage", value: helloImage },
+  });
+  await waitFor(
+    `deployment ${deploymentId} ready`,
+    async () => {
+      const { deployment } = await deployments.getDeployment({ deploymentId });
+      if (deployment!.status === DeploymentStatus.FAILED) throw new Error(`deploy failed: ${deployment!.errorMessage}`);
+      return deployment!.status === DeploymentStatus.READY;
+    },
+    { timeoutMs: 90_000, intervalMs: 200 },
+  );
   return deploymentId;
 }
 
@@ -83,7 +95,17 @@ beforeAll(async () => {
   const { sha256 } = await packDirectory(join(repoRoot, "examples/hello"), out);
   helloImage = formatArtifactRef(await uploadArtifact(cs.stack.storage, `artifacts/hello/${sha256}.tar.gz`, out));
 
-  worker = createEndpoint({ db: cs.stack.database.db, storage: cs.stack.storage, logger: pino({ level: "silent" }), certificates: cs.certificates, domainVerification: cs.domainVerification, settings: { readinessPollMs: 200, readinessTimeoutMs: 60_000 } }, { identityKeys: cs.stack.restate.identityKeys });
+  worker = createEndpoint(
+    {
+      db: cs.stack.database.db,
+      storage: cs.stack.storage,
+      logger: pino({ level: "silent" }),
+      certificates: cs.certificates,
+      domainVerification: cs.domainVerification,
+      settings: { readinessPollMs: 200, readinessTimeoutMs: 60_000 },
+    },
+    { identityKeys: cs.stack.restate.identityKeys },
+  );
   const workerPort = await worker.listen(0, "127.0.0.1");
   await registerDeployment(cs.stack.restate.adminUrl, `http://127.0.0.1:${workerPort}`);
 
@@ -127,10 +149,14 @@ beforeAll(async () => {
       LOG_LEVEL: "warn",
     },
   });
-  await waitFor("frontline to listen", async () => {
-    if (frontline.child.exitCode !== null) throw new Error(`frontline exited: ${frontline.tail()}`);
-    return (await fetch(`http://127.0.0.1:${cs.challengePort}/_ctrl/health`)).status === 200;
-  }, { timeoutMs: 30_000, intervalMs: 100 });
+  await waitFor(
+    "frontline to listen",
+    async () => {
+      if (frontline.child.exitCode !== null) throw new Error(`frontline exited: ${frontline.tail()}`);
+      return (await fetch(`http://127.0.0.1:${cs.challengePort}/_ctrl/health`)).status === 200;
+    },
+    { timeoutMs: 30_000, intervalMs: 100 },
+  );
 
   deployments = createClient(DeploymentService, stackTransport(cs.stack));
 }, 180_000);
@@ -156,23 +182,35 @@ it("issues a certificate for a custom domain through frontline and serves the de
   expect(added.status).toBe(201);
   // Its owner proves control first (the ownership TXT record); only then is it routed and issued.
   await cs.publishVerification("www.shop.example.test");
-  await waitFor("the custom domain's certificate", async () => {
-    const c = await cs.stack.database.db.selectFrom("acme_challenges").select(["status", "error_message"]).executeTakeFirstOrThrow();
-    if (c.status === "failed") throw new Error(`issuance failed: ${c.error_message}`);
-    return c.status === "verified";
-  }, { timeoutMs: 60_000, intervalMs: 200 });
+  await waitFor(
+    "the custom domain's certificate",
+    async () => {
+      const c = await cs.stack.database.db.selectFrom("acme_challenges").select(["status", "error_message"]).executeTakeFirstOrThrow();
+      if (c.status === "failed") throw new Error(`issuance failed: ${c.error_message}`);
+      return c.status === "verified";
+    },
+    { timeoutMs: 60_000, intervalMs: 200 },
+  );
 
   // Frontline's certificate store picks the new certificate up without a restart.
-  const served = await waitFor("the app over HTTPS", async () => {
-    const r = await viaHttps("www.shop.example.test");
-    return r.status === 200 ? r : undefined;
-  }, { timeoutMs: 15_000, intervalMs: 200 });
+  const served = await waitFor(
+    "the app over HTTPS",
+    async () => {
+      const r = await viaHttps("www.shop.example.test");
+      return r.status === 200 ? r : undefined;
+    },
+    { timeoutMs: 15_000, intervalMs: 200 },
+  );
   expect((JSON.parse(served.body) as { deploymentId: string }).deploymentId).toBe(first);
   expect(await viaHttp("www.shop.example.test", "/x")).toEqual({ status: 308, location: `https://www.shop.example.test:${httpsPort}/x` });
 
   const second = await deployHello();
-  await waitFor("the custom domain to follow the second deploy", async () => {
-    const r = await viaHttps("www.shop.example.test");
-    return r.status === 200 && (JSON.parse(r.body) as { deploymentId: string }).deploymentId === second;
-  }, { timeoutMs: 15_000, intervalMs: 200 });
+  await waitFor(
+    "the custom domain to follow the second deploy",
+    async () => {
+      const r = await viaHttps("www.shop.example.test");
+      return r.status === 200 && (JSON.parse(r.body) as { deploymentId: string }).deploymentId === second;
+    },
+    { timeoutMs: 15_000, intervalMs: 200 },
+  );
 }, 240_000);

@@ -29,7 +29,15 @@ describe("loadFrontlineConfig", () => {
 });
 
 describe("RouteIndex", () => {
-  const row = (id: string, fqdn: string, deploymentId: string, updatedAt: number) => ({ id, fully_qualified_domain_name: fqdn, deployment_id: deploymentId, environment_id: "env_1", project_id: "proj_1", workspace_id: "ws_1", updated_at: updatedAt });
+  const row = (id: string, fqdn: string, deploymentId: string, updatedAt: number) => ({
+    id,
+    fully_qualified_domain_name: fqdn,
+    deployment_id: deploymentId,
+    environment_id: "env_1",
+    project_id: "proj_1",
+    workspace_id: "ws_1",
+    updated_at: updatedAt,
+  });
 
   it("tracks changes by hash: re-reading an unchanged row changes nothing, a moved route does", () => {
     const index = new RouteIndex();

@@ -35,7 +35,12 @@ beforeAll(async () => {
       done();
     },
   });
-  frontline = await startFrontlineInProcess({ db: database.db, upstreamPorts: { low: 20000, high: 29999 }, logger: pino({ level: "warn" }, sink), settings: { missWaitMs: 0 } });
+  frontline = await startFrontlineInProcess({
+    db: database.db,
+    upstreamPorts: { low: 20000, high: 29999 },
+    logger: pino({ level: "warn" }, sink),
+    settings: { missWaitMs: 0 },
+  });
 }, 60_000);
 afterAll(async () => {
   await frontline?.close();
@@ -57,13 +62,18 @@ describe("upstream port range", () => {
     await insertInstance(database.db, project, deploymentId, controlPlaneAddress);
     await setRoute(database.db, project, "admin.ctrl.localhost", deploymentId);
     await waitFor("the route to load", () => frontline.routes.snapshot().routes.has("admin.ctrl.localhost"));
-    await waitFor("the refusal log lines", () => [controlPlaneAddress, "127.0.0.1:9070"].every((a) => logLines.some((l) => l.address === a && l.deploymentId === deploymentId)));
+    await waitFor("the refusal log lines", () =>
+      [controlPlaneAddress, "127.0.0.1:9070"].every((a) => logLines.some((l) => l.address === a && l.deploymentId === deploymentId)),
+    );
     expect(frontline.routes.snapshot().instances.get(deploymentId) ?? []).toEqual([]);
     const res = await get("admin.ctrl.localhost");
     expect(res.status).toBe(503);
     expect(res.body).not.toContain("restate admin");
     expect(controlPlaneHits).toBe(0);
-    expect(logLines.find((l) => l.address === "127.0.0.1:9070")).toMatchObject({ msg: expect.stringContaining("refusing instance address outside the instance port range"), allowedPorts: "20000-29999" });
+    expect(logLines.find((l) => l.address === "127.0.0.1:9070")).toMatchObject({
+      msg: expect.stringContaining("refusing instance address outside the instance port range"),
+      allowedPorts: "20000-29999",
+    });
   });
 
   it("a sentinel address outside the range is dropped the same way", async () => {

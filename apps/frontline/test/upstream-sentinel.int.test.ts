@@ -47,12 +47,16 @@ async function routedEnvironment(host: string) {
 /** Waits until both frontlines loaded `host` (its route and whatever sentinel row it has now). */
 async function loaded(host: string, sentinelHealthy?: boolean) {
   for (const f of [strict, auto]) {
-    await waitFor(`${host} loaded`, () => {
-      const snap = f.routes.snapshot();
-      const route = snap.routes.get(host);
-      if (!route) return false;
-      return sentinelHealthy === undefined || snap.sentinels.get(route.environmentId)?.healthy === sentinelHealthy;
-    }, { timeoutMs: 10_000, intervalMs: 10 });
+    await waitFor(
+      `${host} loaded`,
+      () => {
+        const snap = f.routes.snapshot();
+        const route = snap.routes.get(host);
+        if (!route) return false;
+        return sentinelHealthy === undefined || snap.sentinels.get(route.environmentId)?.healthy === sentinelHealthy;
+      },
+      { timeoutMs: 10_000, intervalMs: 10 },
+    );
   }
 }
 
@@ -66,7 +70,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([strict?.close(), auto?.close()]);
-  for (const s of servers) (s.closeAllConnections(), s.close());
+  for (const s of servers) s.closeAllConnections(), s.close();
   await database?.drop();
 });
 
@@ -99,7 +103,15 @@ describe("FRONTLINE_UPSTREAM=sentinel (strict)", () => {
 
     // The sentinel's address stops accepting connections: strict fails, auto falls back to the instance.
     await setSentinel(database.db, project, [`127.0.0.1:${await freePort()}`], "healthy");
-    await Promise.all([strict, auto].map((f) => waitFor("the new sentinel address", () => f.routes.snapshot().sentinels.get(project.environmentId)?.addresses[0] !== sentinel.address, { timeoutMs: 10_000, intervalMs: 10 })));
+    await Promise.all(
+      [strict, auto].map((f) =>
+        waitFor(
+          "the new sentinel address",
+          () => f.routes.snapshot().sentinels.get(project.environmentId)?.addresses[0] !== sentinel.address,
+          { timeoutMs: 10_000, intervalMs: 10 },
+        ),
+      ),
+    );
     expect((await call(strict, "viasentinel.ctrl.localhost")).status).toBe(502);
     expect(instance.hits()).toBe(0);
     expect(await call(auto, "viasentinel.ctrl.localhost")).toEqual({ status: 200, body: "instance" });

@@ -91,10 +91,15 @@ export function createAgent(deps: AgentDeps): Agent {
     if (s.case === "apply") {
       const problem = badName(s.value.k8sName);
       if (problem) return logger.error({ version: String(state.version), problem }, "ignoring a deployment the agent cannot name");
-      logger.info({ deploymentId: s.value.deploymentId, replicas: s.value.replicas, version: String(state.version), source }, "apply deployment");
+      logger.info(
+        { deploymentId: s.value.deploymentId, replicas: s.value.replicas, version: String(state.version), source },
+        "apply deployment",
+      );
       const deploymentId = s.value.deploymentId;
       // Names only: values are never logged.
-      const workload = deploymentWorkload(s.value, deps.vault, (dropped) => logger.warn({ deploymentId, dropped }, "ignoring reserved environment variable names (the agent sets them)"));
+      const workload = deploymentWorkload(s.value, deps.vault, (dropped) =>
+        logger.warn({ deploymentId, dropped }, "ignoring reserved environment variable names (the agent sets them)"),
+      );
       if (workload.envError) logger.error({ deploymentId, reason: workload.envError }, "deployment environment variables unusable");
       await driver.apply(workload);
     } else if (s.case === "delete") {
@@ -150,7 +155,10 @@ export function createAgent(deps: AgentDeps): Agent {
           k8sName: name,
           availableReplicas: running.length,
           health: desired === 0 ? Health.PAUSED : running.length >= desired ? Health.HEALTHY : Health.UNHEALTHY,
-          image: runningImage(running.map((i) => i.image), observed?.image ?? ""),
+          image: runningImage(
+            running.map((i) => i.image),
+            observed?.image ?? "",
+          ),
           addresses: running.map((i) => i.address),
           failureReason: failure ?? "",
           failureImage: failure ? observed!.image : "",
@@ -177,7 +185,10 @@ export function createAgent(deps: AgentDeps): Agent {
   }
   /** Watch applies per workload (`kind/name`), for the resync staleness check. */
   const watchApplies = new Map<string, number>();
-  function fromWatch<S extends { state: { case?: string; value?: { k8sName: string } } }>(kind: WorkloadKind, apply: (s: S) => Promise<void>) {
+  function fromWatch<S extends { state: { case?: string; value?: { k8sName: string } } }>(
+    kind: WorkloadKind,
+    apply: (s: S) => Promise<void>,
+  ) {
     return (message: S) =>
       serialized(async () => {
         await apply(message);
@@ -231,10 +242,20 @@ export function createAgent(deps: AgentDeps): Agent {
       });
     };
     for (const w of driver.list("deployment")) {
-      await one("deployment", w, () => client.getDesiredDeploymentState({ deploymentId: w.id }), (st) => applyDeploymentState(st, "resync"));
+      await one(
+        "deployment",
+        w,
+        () => client.getDesiredDeploymentState({ deploymentId: w.id }),
+        (st) => applyDeploymentState(st, "resync"),
+      );
     }
     for (const w of driver.list("sentinel")) {
-      await one("sentinel", w, () => client.getDesiredSentinelState({ sentinelId: w.id }), (st) => applySentinelState(st, "resync"));
+      await one(
+        "sentinel",
+        w,
+        () => client.getDesiredSentinelState({ sentinelId: w.id }),
+        (st) => applySentinelState(st, "resync"),
+      );
     }
     // A full report repairs anything a lost report left behind.
     reporter.markAll();
@@ -288,7 +309,9 @@ export function createAgent(deps: AgentDeps): Agent {
       connections: { deployments: deploymentsLoop.connections, sentinels: sentinelsLoop.connections },
       reportsSent: reporter.sent,
       resyncs,
-      workloads: (["deployment", "sentinel"] as const).flatMap((kind) => driver.list(kind).map((w) => driver.observe(kind, w.name))).filter(Boolean),
+      workloads: (["deployment", "sentinel"] as const)
+        .flatMap((kind) => driver.list(kind).map((w) => driver.observe(kind, w.name)))
+        .filter(Boolean),
     }),
   };
 }

@@ -9,18 +9,17 @@ const portRange = z
   })
   .refine((r) => r.low >= 1 && r.high <= 65535 && r.low <= r.high, "must be an ascending range within 1-65535");
 
-const jsonEnv = z
-  .string()
-  .transform((s, ctx) => {
-    try {
-      const v = JSON.parse(s) as unknown;
-      if (v && typeof v === "object" && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string")) return v as Record<string, string>;
-    } catch {
-      /* reported below */
-    }
-    ctx.addIssue({ code: "custom", message: 'must be a JSON object of strings, e.g. {"DATABASE_URL":"mysql://…"}' });
-    return z.NEVER;
-  });
+const jsonEnv = z.string().transform((s, ctx) => {
+  try {
+    const v = JSON.parse(s) as unknown;
+    if (v && typeof v === "object" && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string"))
+      return v as Record<string, string>;
+  } catch {
+    /* reported below */
+  }
+  ctx.addIssue({ code: "custom", message: 'must be a JSON object of strings, e.g. {"DATABASE_URL":"mysql://…"}' });
+  return z.NEVER;
+});
 
 /** Every setting of the krane agent, read once from the environment in main.ts. */
 export const kraneConfigSchema = z.object({
@@ -33,9 +32,15 @@ export const kraneConfigSchema = z.object({
    */
   KRANE_TOKEN: z
     .string({ error: "KRANE_TOKEN is required: this agent's credential, from `ctrl-db agent-credential create --region <KRANE_REGION>`" })
-    .min(32, "KRANE_TOKEN must be this agent's credential (at least 32 characters), from `ctrl-db agent-credential create --region <KRANE_REGION>`"),
+    .min(
+      32,
+      "KRANE_TOKEN must be this agent's credential (at least 32 characters), from `ctrl-db agent-credential create --region <KRANE_REGION>`",
+    ),
   /** The region this agent runs; must be its credential's region (ctrl-api refuses any other). */
-  KRANE_REGION: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "1-64 characters [A-Za-z0-9._-]").default("local"),
+  KRANE_REGION: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, "1-64 characters [A-Za-z0-9._-]")
+    .default("local"),
   /** How instances run. `process` (local child processes) is the only driver so far; `kubernetes` will implement the same Driver interface. */
   KRANE_DRIVER: z.enum(["process"]).default("process"),
   /** Cursors, desired specs, instance records, unpacked artifacts and logs. Keep it across restarts: that is how instances are adopted. */
@@ -63,14 +68,21 @@ export const kraneConfigSchema = z.object({
   /** Health poll interval while an instance is pending. */
   KRANE_HEALTH_INTERVAL_MS: z.coerce.number().int().min(10).default(250),
   /** Instance log size that triggers rotation, and how many rotated files to keep. */
-  KRANE_LOG_MAX_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+  KRANE_LOG_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(10 * 1024 * 1024),
   KRANE_LOG_KEEP: z.coerce.number().int().min(1).max(20).default(3),
   /**
    * Stop every instance when the agent stops (SIGTERM/SIGINT), keeping the desired specs so the
    * next start brings them back. Off in production (instances outlive agent restarts); on for the
    * local stack, where Ctrl-C should leave nothing running.
    */
-  KRANE_STOP_INSTANCES_ON_EXIT: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
+  KRANE_STOP_INSTANCES_ON_EXIT: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((v) => v === "true"),
   /**
    * How instances are isolated. `bwrap` (default): each runs in a bubblewrap sandbox (own pid,
    * mount, user and network namespaces, an unprivileged uid, read-only system directories); the
@@ -81,8 +93,16 @@ export const kraneConfigSchema = z.object({
   KRANE_SANDBOX: z.enum(["bwrap", "none"]).default("bwrap"),
   /** Per-instance sandbox limits: processes+threads of its uid (RLIMIT_NPROC), largest file (RLIMIT_FSIZE), size of its private /tmp. */
   KRANE_SANDBOX_MAX_PROCESSES: z.coerce.number().int().min(16).default(512),
-  KRANE_SANDBOX_MAX_FILE_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024 * 1024),
-  KRANE_SANDBOX_TMP_BYTES: z.coerce.number().int().min(1024 * 1024).default(64 * 1024 * 1024),
+  KRANE_SANDBOX_MAX_FILE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024 * 1024),
+  KRANE_SANDBOX_TMP_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .default(64 * 1024 * 1024),
   /** Extra environment for sentinel instances, as a JSON object (e.g. how they reach the control plane). */
   KRANE_SENTINEL_ENV: jsonEnv.default({}),
   /**
@@ -96,8 +116,12 @@ export const kraneConfigSchema = z.object({
   S3_ENDPOINT: z.string().url().default("http://127.0.0.1:9000"),
   S3_REGION: z.string().default("us-east-1"),
   /** S3 credentials for reading artifacts (no default; s3rver's are `S3RVER`/`S3RVER`, which `pnpm dev` passes). */
-  S3_ACCESS_KEY_ID: z.string({ error: "S3_ACCESS_KEY_ID is required: the S3 access key id" }).min(1, "S3_ACCESS_KEY_ID is required: the S3 access key id"),
-  S3_SECRET_ACCESS_KEY: z.string({ error: "S3_SECRET_ACCESS_KEY is required: the S3 secret key" }).min(1, "S3_SECRET_ACCESS_KEY is required: the S3 secret key"),
+  S3_ACCESS_KEY_ID: z
+    .string({ error: "S3_ACCESS_KEY_ID is required: the S3 access key id" })
+    .min(1, "S3_ACCESS_KEY_ID is required: the S3 access key id"),
+  S3_SECRET_ACCESS_KEY: z
+    .string({ error: "S3_SECRET_ACCESS_KEY is required: the S3 secret key" })
+    .min(1, "S3_SECRET_ACCESS_KEY is required: the S3 secret key"),
   /** Default bucket (only used when a reference names none, i.e. never for valid references). */
   S3_BUCKET: z.string().min(3).default("ctrl-builds"),
   /** pino log level. */
@@ -111,7 +135,9 @@ export function loadKraneConfig(env: NodeJS.ProcessEnv = process.env): KraneConf
   const parsed = kraneConfigSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new Error(`krane: invalid configuration:\n${lines.join("\n")}\nSet the variables above (see apps/krane/src/config.ts) and start again.`);
+    throw new Error(
+      `krane: invalid configuration:\n${lines.join("\n")}\nSet the variables above (see apps/krane/src/config.ts) and start again.`,
+    );
   }
   return parsed.data;
 }

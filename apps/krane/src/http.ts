@@ -48,11 +48,16 @@ export function createAgentHttpServer(deps: AgentHttpDeps): Server {
     if (match) {
       const raw = target.query.get("lines");
       const lines = raw === null ? defaultLogLines : Number(raw);
-      if (!Number.isInteger(lines) || lines < 1 || lines > maxLogLines) return send(400, JSON.stringify({ error: `lines must be an integer in 1-${maxLogLines}` }));
+      if (!Number.isInteger(lines) || lines < 1 || lines > maxLogLines)
+        return send(400, JSON.stringify({ error: `lines must be an integer in 1-${maxLogLines}` }));
       const instance = decodePathSegment(match[1]!);
-      if (instance === undefined) return send(400, JSON.stringify({ error: "the instance name in /logs/<instance> is not valid percent-encoding" }));
+      if (instance === undefined)
+        return send(400, JSON.stringify({ error: "the instance name in /logs/<instance> is not valid percent-encoding" }));
       void deps.logs(instance, lines).then(
-        (out) => (out === undefined ? send(404, JSON.stringify({ error: "no such instance on this agent" })) : send(200, out.length ? `${out.join("\n")}\n` : "", "text/plain; charset=utf-8")),
+        (out) =>
+          out === undefined
+            ? send(404, JSON.stringify({ error: "no such instance on this agent" }))
+            : send(200, out.length ? `${out.join("\n")}\n` : "", "text/plain; charset=utf-8"),
         (err: unknown) => send(500, JSON.stringify({ error: (err as Error).message })),
       );
       return;

@@ -49,7 +49,11 @@ const vault = config.KRANE_VAULT_MASTER_KEYS ? Vault.fromSpec(config.KRANE_VAULT
 
 const driver = new ProcessDriver({
   sandbox,
-  sandboxLimits: { processes: config.KRANE_SANDBOX_MAX_PROCESSES, fileSizeBytes: config.KRANE_SANDBOX_MAX_FILE_BYTES, tmpBytes: config.KRANE_SANDBOX_TMP_BYTES },
+  sandboxLimits: {
+    processes: config.KRANE_SANDBOX_MAX_PROCESSES,
+    fileSizeBytes: config.KRANE_SANDBOX_MAX_FILE_BYTES,
+    tmpBytes: config.KRANE_SANDBOX_TMP_BYTES,
+  },
   // Spec files keep the variables encrypted; a restarted agent decrypts them again at launch.
   decryptEnv: (w) => {
     const out = decryptEnv(Buffer.from(w.encryptedEnv ?? "", "base64"), w.id, vault);
@@ -64,7 +68,10 @@ const driver = new ProcessDriver({
   logMaxBytes: config.KRANE_LOG_MAX_BYTES,
   logKeep: config.KRANE_LOG_KEEP,
   // Sentinels forward only to this agent's instance ports (never a control-plane port) unless told otherwise.
-  sentinelEnv: { SENTINEL_UPSTREAM_PORT_RANGE: `${config.KRANE_PORT_RANGE.low}-${config.KRANE_PORT_RANGE.high}`, ...config.KRANE_SENTINEL_ENV },
+  sentinelEnv: {
+    SENTINEL_UPSTREAM_PORT_RANGE: `${config.KRANE_PORT_RANGE.low}-${config.KRANE_PORT_RANGE.high}`,
+    ...config.KRANE_SENTINEL_ENV,
+  },
   baseEnv,
   policy: {
     restartBackoffMs: config.KRANE_RESTART_BACKOFF_MS,

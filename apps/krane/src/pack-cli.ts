@@ -41,7 +41,13 @@ const artifactName = (name ?? basename(dir)).replace(/[^A-Za-z0-9._-]/g, "-");
 // Fail before uploading anything the agent would refuse.
 await readManifest(dir);
 const work = await mkdtemp(join(tmpdir(), "ctrl-artifact-"));
-const storage = createStorage({ endpoint: env.S3_ENDPOINT, region: env.S3_REGION, bucket: env.S3_BUCKET, accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY });
+const storage = createStorage({
+  endpoint: env.S3_ENDPOINT,
+  region: env.S3_REGION,
+  bucket: env.S3_BUCKET,
+  accessKeyId: env.S3_ACCESS_KEY_ID,
+  secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+});
 try {
   const file = join(work, `${artifactName}.tar.gz`);
   const { sha256, bytes } = await packDirectory(dir, file, { ignore: (p) => p === ".git" || p === ".data" || p.endsWith(".tar.gz") });

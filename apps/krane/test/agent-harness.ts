@@ -19,7 +19,10 @@ export interface AgentProcess {
   /** Parsed JSON log lines so far. */
   lines: Array<Record<string, unknown>>;
   /** GET /status (bearer). */
-  status(): Promise<{ cursors: Record<string, string>; workloads: Array<{ name: string; instances: Array<{ name: string; phase: string; address: string }> }> }>;
+  status(): Promise<{
+    cursors: Record<string, string>;
+    workloads: Array<{ name: string; instances: Array<{ name: string; phase: string; address: string }> }>;
+  }>;
 }
 
 /** Options for {@link startAgent}. */

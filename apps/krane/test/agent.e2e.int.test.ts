@@ -53,7 +53,11 @@ beforeAll(async () => {
   deployments = createClient(DeploymentService, stackTransport(stack));
   hello = await pushArtifact(stack.storage, helloDir, "hello");
   // preview runs in region "eu" only, production in the worker's default region "local".
-  await stack.database.db.updateTable("environments").set({ regions: JSON.stringify(["eu"]) }).where("id", "=", stack.seed.environments.preview).execute();
+  await stack.database.db
+    .updateTable("environments")
+    .set({ regions: JSON.stringify(["eu"]) })
+    .where("id", "=", stack.seed.environments.preview)
+    .execute();
 }, 180_000);
 
 afterAll(async () => {
@@ -81,7 +85,13 @@ async function agent(region: string, dataDir?: string): Promise<AgentProcess> {
 }
 
 async function deploy(image: string, environmentSlug = "production", command: string[] = []): Promise<string> {
-  const res = await deployments.createDeployment({ projectId: stack.seed.projectId, branch: "main", environmentSlug, source: { case: "dockerImage", value: image }, command });
+  const res = await deployments.createDeployment({
+    projectId: stack.seed.projectId,
+    branch: "main",
+    environmentSlug,
+    source: { case: "dockerImage", value: image },
+    command,
+  });
   return res.deploymentId;
 }
 
@@ -91,7 +101,8 @@ async function waitStatus(id: string, status: DeploymentStatus, timeoutMs = 60_0
     async () => {
       const { deployment } = await deployments.getDeployment({ deploymentId: id });
       if (deployment!.status === status) return deployment!;
-      if (status !== DeploymentStatus.FAILED && deployment!.status === DeploymentStatus.FAILED) throw new Error(`failed: ${deployment!.errorMessage}`);
+      if (status !== DeploymentStatus.FAILED && deployment!.status === DeploymentStatus.FAILED)
+        throw new Error(`failed: ${deployment!.errorMessage}`);
       return undefined;
     },
     { timeoutMs, intervalMs: 200 },
@@ -105,7 +116,11 @@ function instanceRows(deploymentId: string) {
 const versioning = (region: string) => stack.deps.restate.objectClient<VersioningServiceApi>({ name: "VersioningService" }, region);
 
 async function workspaceOf(deploymentId: string): Promise<string> {
-  const row = await stack.database.db.selectFrom("deployments").select("workspace_id").where("id", "=", deploymentId).executeTakeFirstOrThrow();
+  const row = await stack.database.db
+    .selectFrom("deployments")
+    .select("workspace_id")
+    .where("id", "=", deploymentId)
+    .executeTakeFirstOrThrow();
   return row.workspace_id;
 }
 
@@ -153,7 +168,10 @@ describe("krane end to end", () => {
   it("scales up, then a stopped topology makes the processes exit and the rows disappear", async () => {
     const ws = await workspaceOf(readyId);
     await versioning("local").commitTopology({ workspaceId: ws, deploymentId: readyId, desiredReplicas: 3, desiredStatus: "running" });
-    await waitFor("3 running rows", async () => (await instanceRows(readyId)).filter((r) => r.status === "running").length === 3 || undefined);
+    await waitFor(
+      "3 running rows",
+      async () => (await instanceRows(readyId)).filter((r) => r.status === "running").length === 3 || undefined,
+    );
     const pids = await processesOf(readyId);
     expect(pids).toHaveLength(3);
     await versioning("local").commitTopology({ workspaceId: ws, deploymentId: readyId, desiredReplicas: 0, desiredStatus: "stopped" });
@@ -193,24 +211,46 @@ describe("krane end to end", () => {
     for (const row of await instanceRows(id)) expect(await getJson(row.address)).toMatchObject({ deploymentId: id });
     // While it is down: scale to 2, and a workload the control plane never heard of appears in its
     // data dir (state left by some earlier life): resync must garbage-collect it.
-    await versioning("local").commitTopology({ workspaceId: await workspaceOf(id), deploymentId: id, desiredReplicas: 2, desiredStatus: "running" });
+    await versioning("local").commitTopology({
+      workspaceId: await workspaceOf(id),
+      deploymentId: id,
+      desiredReplicas: 2,
+      desiredStatus: "running",
+    });
     const spec = JSON.parse(await readFile(join(dataDir, "workloads", "deployment", `${id}.json`), "utf8")) as Record<string, unknown>;
     await writeFile(join(dataDir, "workloads", "deployment", "d_ghost.json"), JSON.stringify({ ...spec, name: "d_ghost", id: "d_ghost" }));
 
     local = await agent("local", dataDir);
-    await waitFor("2 running rows", async () => (await instanceRows(id)).filter((r) => r.status === "running").length === 2 || undefined, { timeoutMs: 30_000 });
+    await waitFor("2 running rows", async () => (await instanceRows(id)).filter((r) => r.status === "running").length === 2 || undefined, {
+      timeoutMs: 30_000,
+    });
     const after = await processesOf(id);
     expect(after).toHaveLength(2);
     for (const pid of before) expect(after).toContain(pid); // adopted, not restarted
     expect(local.lines.some((l) => l.msg === "instance adopted")).toBe(true);
-    await waitFor("the ghost workload to be collected", async () => !(await local.status()).workloads.some((w) => w.name === "d_ghost"), { timeoutMs: 20_000 });
+    await waitFor("the ghost workload to be collected", async () => !(await local.status()).workloads.some((w) => w.name === "d_ghost"), {
+      timeoutMs: 20_000,
+    });
     await waitFor("no ghost process", async () => (await processesOf("d_ghost")).length === 0);
   });
 
   it("runs a sentinel from its image: healthy with addresses, standby stops it, archived removes it", async () => {
-    const created = { workspaceId: stack.seed.workspaceId, projectId: stack.seed.projectId, environmentId: stack.seed.environments.production, k8sName: "sentinel-e2e", cpuMillicores: 100, memoryMib: 128 };
+    const created = {
+      workspaceId: stack.seed.workspaceId,
+      projectId: stack.seed.projectId,
+      environmentId: stack.seed.environments.production,
+      k8sName: "sentinel-e2e",
+      cpuMillicores: 100,
+      memoryMib: 128,
+    };
     const sentinel = () => stack.database.db.selectFrom("sentinels").selectAll().where("id", "=", "se_e2e").executeTakeFirstOrThrow();
-    await versioning("local").commitSentinel({ sentinelId: "se_e2e", create: created, image: hello, desiredReplicas: 2, desiredState: "running" });
+    await versioning("local").commitSentinel({
+      sentinelId: "se_e2e",
+      create: created,
+      image: hello,
+      desiredReplicas: 2,
+      desiredState: "running",
+    });
     const healthy = await waitFor("sentinel healthy", async () => {
       const row = await sentinel();
       return row.health === "healthy" && row.available_replicas === 2 ? row : undefined;
@@ -234,17 +274,30 @@ describe("krane end to end", () => {
     const pids = await processesOf(id);
     await stopApi();
     // Desired state changes while ctrl-api is down (the worker and Restate still run).
-    await versioning("local").commitTopology({ workspaceId: await workspaceOf(id), deploymentId: id, desiredReplicas: 2, desiredStatus: "running" });
+    await versioning("local").commitTopology({
+      workspaceId: await workspaceOf(id),
+      deploymentId: id,
+      desiredReplicas: 2,
+      desiredStatus: "running",
+    });
     for (const row of await instanceRows(id)) expect(await getJson(row.address)).toMatchObject({ deploymentId: id });
-    await waitFor("the agent to notice the outage", () => local.lines.some((l) => typeof l.msg === "string" && l.msg.includes("watch stream broke")));
+    await waitFor("the agent to notice the outage", () =>
+      local.lines.some((l) => typeof l.msg === "string" && l.msg.includes("watch stream broke")),
+    );
     await startApi();
-    await waitFor("2 running rows after the outage", async () => (await instanceRows(id)).filter((r) => r.status === "running").length === 2 || undefined, { timeoutMs: 30_000 });
+    await waitFor(
+      "2 running rows after the outage",
+      async () => (await instanceRows(id)).filter((r) => r.status === "running").length === 2 || undefined,
+      { timeoutMs: 30_000 },
+    );
     const after = await processesOf(id);
     expect(after).toHaveLength(2);
     for (const pid of pids) expect(after).toContain(pid);
     // Each version was applied exactly once across the reconnects.
     // (Resync re-applies are idempotent and logged apart, with source "resync".)
-    const applied = local.lines.filter((l) => (l.msg === "apply deployment" || l.msg === "delete deployment") && l.source === "watch").map((l) => `${l.deploymentId}@${l.version}`);
+    const applied = local.lines
+      .filter((l) => (l.msg === "apply deployment" || l.msg === "delete deployment") && l.source === "watch")
+      .map((l) => `${l.deploymentId}@${l.version}`);
     expect(applied.length).toBeGreaterThan(0);
     expect(new Set(applied).size, applied.join(", ")).toBe(applied.length);
   });

@@ -44,11 +44,27 @@ beforeAll(async () => {
   deployments = createClient(DeploymentService, stackTransport(stack));
   hello = await pushArtifact(stack.storage, helloDir, "hello");
   // production runs in "local" (the key-holding agent), preview in "eu" (an agent without the key).
-  await stack.database.db.updateTable("environments").set({ regions: JSON.stringify(["eu"]) }).where("id", "=", stack.seed.environments.preview).execute();
+  await stack.database.db
+    .updateTable("environments")
+    .set({ regions: JSON.stringify(["eu"]) })
+    .where("id", "=", stack.seed.environments.preview)
+    .execute();
   for (const environmentId of [stack.seed.environments.production, stack.seed.environments.preview]) {
-    const vars = { SECRET_GREETING: secret, OTHER: "two words", HELLO_ECHO_ENV: "SECRET_GREETING,OTHER,PORT,CTRL_REGION", PORT: "1", CTRL_REGION: "evil" };
+    const vars = {
+      SECRET_GREETING: secret,
+      OTHER: "two words",
+      HELLO_ECHO_ENV: "SECRET_GREETING,OTHER,PORT,CTRL_REGION",
+      PORT: "1",
+      CTRL_REGION: "evil",
+    };
     for (const [key, value] of Object.entries(vars)) {
-      await upsertEnvironmentVariable(stack.database.db, { workspaceId: stack.seed.workspaceId, environmentId, key, encryptedValue: vault.encrypt(value, vaultContext.environmentVariable(environmentId, key)), now: Date.now() });
+      await upsertEnvironmentVariable(stack.database.db, {
+        workspaceId: stack.seed.workspaceId,
+        environmentId,
+        key,
+        encryptedValue: vault.encrypt(value, vaultContext.environmentVariable(environmentId, key)),
+        now: Date.now(),
+      });
     }
   }
 }, 180_000);
@@ -63,13 +79,26 @@ async function agent(region: string, offset: number, env: Record<string, string>
   dataDirs.push(dir);
   const ports = { low: portBase + offset, high: portBase + offset + 19 };
   const token = await stack.agentToken(region, { ports });
-  const a = await startAgent({ apiUrl: stack.apiUrl, token, region, dataDir: dir, portRange: `${ports.low}-${ports.high}`, s3: stack.s3, env });
+  const a = await startAgent({
+    apiUrl: stack.apiUrl,
+    token,
+    region,
+    dataDir: dir,
+    portRange: `${ports.low}-${ports.high}`,
+    s3: stack.s3,
+    env,
+  });
   agents.push(a);
   return a;
 }
 
 async function deploy(environmentSlug: string): Promise<string> {
-  const res = await deployments.createDeployment({ projectId: stack.seed.projectId, branch: "main", environmentSlug, source: { case: "dockerImage", value: hello } });
+  const res = await deployments.createDeployment({
+    projectId: stack.seed.projectId,
+    branch: "main",
+    environmentSlug,
+    source: { case: "dockerImage", value: hello },
+  });
   return res.deploymentId;
 }
 
@@ -79,7 +108,8 @@ async function waitStatus(id: string, status: DeploymentStatus) {
     async () => {
       const { deployment } = await deployments.getDeployment({ deploymentId: id });
       if (deployment!.status === status) return deployment!;
-      if (status !== DeploymentStatus.FAILED && deployment!.status === DeploymentStatus.FAILED) throw new Error(`failed: ${deployment!.errorMessage}`);
+      if (status !== DeploymentStatus.FAILED && deployment!.status === DeploymentStatus.FAILED)
+        throw new Error(`failed: ${deployment!.errorMessage}`);
       return undefined;
     },
     { timeoutMs: 60_000, intervalMs: 200 },
@@ -105,11 +135,21 @@ describe("environment variables end to end", () => {
       expect((await fetch(`http://${row.address}/env?name=PATH`)).status).toBe(403);
     }
     // GetDeployment shows the keys, never the values.
-    expect(d.environmentVariables).toEqual({ CTRL_REGION: "[redacted]", HELLO_ECHO_ENV: "[redacted]", OTHER: "[redacted]", PORT: "[redacted]", SECRET_GREETING: "[redacted]" });
+    expect(d.environmentVariables).toEqual({
+      CTRL_REGION: "[redacted]",
+      HELLO_ECHO_ENV: "[redacted]",
+      OTHER: "[redacted]",
+      PORT: "[redacted]",
+      SECRET_GREETING: "[redacted]",
+    });
     expect(JSON.stringify(d.environmentVariables)).not.toContain(secret);
     // The agent logged the dropped reserved names, and no value.
-    await waitFor("the dropped-names warning", () => local.lines.some((l) => l.msg === "ignoring reserved environment variable names (the agent sets them)"));
-    expect(local.lines.find((l) => l.msg === "ignoring reserved environment variable names (the agent sets them)")).toMatchObject({ dropped: ["CTRL_REGION", "PORT"] });
+    await waitFor("the dropped-names warning", () =>
+      local.lines.some((l) => l.msg === "ignoring reserved environment variable names (the agent sets them)"),
+    );
+    expect(local.lines.find((l) => l.msg === "ignoring reserved environment variable names (the agent sets them)")).toMatchObject({
+      dropped: ["CTRL_REGION", "PORT"],
+    });
     expect(JSON.stringify(local.lines)).not.toContain(secret);
     // The agent's desired-spec file holds the decrypted values: owner-only.
     const specDir = join(dataDirs[0]!, "workloads", "deployment");
@@ -119,7 +159,9 @@ describe("environment variables end to end", () => {
     expect(desired.state.case).toBe("apply");
     const bytes = desired.state.case === "apply" ? desired.state.value.encryptedEnvironmentVariables : new Uint8Array();
     expect(Buffer.from(bytes).toString()).not.toContain(secret);
-    expect(JSON.parse(localAgentVault.decryptString(Buffer.from(bytes).toString(), vaultContext.deploymentEnv(id)))).toMatchObject({ SECRET_GREETING: secret });
+    expect(JSON.parse(localAgentVault.decryptString(Buffer.from(bytes).toString(), vaultContext.deploymentEnv(id)))).toMatchObject({
+      SECRET_GREETING: secret,
+    });
     expect(() => localAgentVault.decryptString(Buffer.from(bytes).toString(), vaultContext.deploymentEnv("d_other"))).toThrow();
     // Not under the storage key: an agent never needs ctrl-api's VAULT_MASTER_KEYS.
     expect(() => vault.decryptString(Buffer.from(bytes).toString(), vaultContext.deploymentEnv(id))).toThrow();

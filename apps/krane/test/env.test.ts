@@ -7,7 +7,8 @@ import { deploymentWorkload } from "../src/sync/convert.js";
 import { decryptEnv, isReservedEnvName, validateEnv } from "../src/sync/env.js";
 
 const vault = Vault.fromSpec(`k1:${randomBytes(32).toString("base64")}`);
-const sealed = (deploymentId: string, env: unknown, v = vault) => new TextEncoder().encode(v.encrypt(JSON.stringify(env), vaultContext.deploymentEnv(deploymentId)));
+const sealed = (deploymentId: string, env: unknown, v = vault) =>
+  new TextEncoder().encode(v.encrypt(JSON.stringify(env), vaultContext.deploymentEnv(deploymentId)));
 
 describe("environment variable validation", () => {
   it("keeps valid names and drops reserved ones (PORT, CTRL_*), which the agent sets itself", () => {
@@ -49,17 +50,23 @@ describe("decrypting a deployment's variables", () => {
   it("fails with env_decrypt_failed without a key, under another key, for another deployment, or on garbage", () => {
     const bytes = sealed("d_1", { A: "secret-value" });
     expect(decryptEnv(bytes, "d_1")).toMatchObject({ error: expect.stringMatching(/^env_decrypt_failed: .*KRANE_VAULT_MASTER_KEYS/) });
-    expect(decryptEnv(bytes, "d_1", Vault.fromSpec(`k1:${randomBytes(32).toString("base64")}`))).toMatchObject({ error: expect.stringMatching(/^env_decrypt_failed/) });
+    expect(decryptEnv(bytes, "d_1", Vault.fromSpec(`k1:${randomBytes(32).toString("base64")}`))).toMatchObject({
+      error: expect.stringMatching(/^env_decrypt_failed/),
+    });
     expect(decryptEnv(bytes, "d_2", vault)).toMatchObject({ error: expect.stringMatching(/^env_decrypt_failed/) });
     expect(decryptEnv(new Uint8Array([1, 2, 3]), "d_1", vault)).toMatchObject({ error: expect.stringMatching(/^env_decrypt_failed/) });
     // A well-formed blob that is not JSON.
-    expect(decryptEnv(new TextEncoder().encode(vault.encrypt("not json", vaultContext.deploymentEnv("d_1"))), "d_1", vault)).toMatchObject({ error: expect.stringMatching(/^env_decrypt_failed/) });
-    for (const bad of [decryptEnv(bytes, "d_2", vault), decryptEnv(bytes, "d_1")]) expect(JSON.stringify(bad)).not.toContain("secret-value");
+    expect(decryptEnv(new TextEncoder().encode(vault.encrypt("not json", vaultContext.deploymentEnv("d_1"))), "d_1", vault)).toMatchObject({
+      error: expect.stringMatching(/^env_decrypt_failed/),
+    });
+    for (const bad of [decryptEnv(bytes, "d_2", vault), decryptEnv(bytes, "d_1")])
+      expect(JSON.stringify(bad)).not.toContain("secret-value");
   });
 
   it("deploymentWorkload carries the variables, reports dropped reserved names, and fails on bad names", () => {
     let dropped: string[] = [];
-    const apply = (env: unknown) => create(ApplyDeploymentSchema, { k8sName: "d_1", deploymentId: "d_1", encryptedEnvironmentVariables: sealed("d_1", env) });
+    const apply = (env: unknown) =>
+      create(ApplyDeploymentSchema, { k8sName: "d_1", deploymentId: "d_1", encryptedEnvironmentVariables: sealed("d_1", env) });
     const w = deploymentWorkload(apply({ A: "1", PORT: "80", CTRL_DEPLOYMENT_ID: "x" }), vault, (names) => (dropped = names));
     expect(w.env).toEqual({ A: "1" });
     expect(w.envError).toBeUndefined();

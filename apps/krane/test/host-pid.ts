@@ -11,7 +11,10 @@ export async function hostPidOf(port: number, innerPid: number): Promise<number>
   for (const d of await readdir("/proc")) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      const nspid = /^NSpid:\s+(.+)$/m.exec(await readFile(`/proc/${d}/status`, "utf8"))?.[1]?.trim().split(/\s+/);
+      const nspid = /^NSpid:\s+(.+)$/m
+        .exec(await readFile(`/proc/${d}/status`, "utf8"))?.[1]
+        ?.trim()
+        .split(/\s+/);
       if (Number(nspid?.[nspid.length - 1]) !== innerPid) continue;
       if ((await readFile(`/proc/${d}/environ`, "utf8")).split("\0").includes(`PORT=${port}`)) return Number(d);
     } catch {

@@ -30,7 +30,10 @@ afterAll(async () => {
 });
 
 const get = (target: string, headers: string[] = []) =>
-  rawExchange(port, Buffer.from([`GET ${target} HTTP/1.1`, "Host: localhost", ...headers, "Connection: close", "", ""].join("\r\n"), "latin1"));
+  rawExchange(
+    port,
+    Buffer.from([`GET ${target} HTTP/1.1`, "Host: localhost", ...headers, "Connection: close", "", ""].join("\r\n"), "latin1"),
+  );
 
 async function expectHealthy() {
   const res = await fetch(`http://127.0.0.1:${port}/health`);
@@ -76,7 +79,11 @@ describe("seeded fuzz", () => {
     });
     const replies = await fireRequests(port, requests);
     const tally = tallyReplies(replies);
-    const bad = replies.flatMap((r, i) => ((r.status !== undefined && r.status >= 500) || r.timedOut || (r.status === undefined && r.bytes.length > 0) ? [{ i, request: requests[i]!.subarray(0, 200).toString("latin1"), reply: r.bytes.subarray(0, 200).toString("latin1") }] : []));
+    const bad = replies.flatMap((r, i) =>
+      (r.status !== undefined && r.status >= 500) || r.timedOut || (r.status === undefined && r.bytes.length > 0)
+        ? [{ i, request: requests[i]!.subarray(0, 200).toString("latin1"), reply: r.bytes.subarray(0, 200).toString("latin1") }]
+        : [],
+    );
     expect(bad, JSON.stringify(tally)).toEqual([]);
     // The fuzz reached the handler, not only Node's parser.
     expect(tally["200"] ?? 0, JSON.stringify(tally)).toBeGreaterThan(50);

@@ -40,7 +40,13 @@ const policy = {
 
 beforeAll(async () => {
   s3 = await startS3();
-  storage = createStorage({ endpoint: s3.endpoint, region: "us-east-1", bucket: "ctrl-builds", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
+  storage = createStorage({
+    endpoint: s3.endpoint,
+    region: "us-east-1",
+    bucket: "ctrl-builds",
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+  });
   await storage.ensureBucket();
   probe = await pushArtifact(storage, probeDir, "probe");
   portBase = 33_000 + (process.pid % 200) * 20;
@@ -63,7 +69,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  for (const s of servers) (s.closeAllConnections(), s.close());
+  for (const s of servers) s.closeAllConnections(), s.close();
   storage?.destroy();
   await s3?.dispose();
   for (const d of dataDirs) await rm(d, { recursive: true, force: true });
@@ -96,10 +102,14 @@ async function dataDir(): Promise<string> {
 }
 
 function until(driver: ProcessDriver, name: string, what: string, check: (w: ObservedWorkload) => boolean, timeoutMs = 20_000) {
-  return waitFor(`${name}: ${what}`, () => {
-    const w = driver.observe("deployment", name);
-    return w !== undefined && check(w) ? w : undefined;
-  }, { timeoutMs, intervalMs: 10 });
+  return waitFor(
+    `${name}: ${what}`,
+    () => {
+      const w = driver.observe("deployment", name);
+      return w !== undefined && check(w) ? w : undefined;
+    },
+    { timeoutMs, intervalMs: 10 },
+  );
 }
 
 const running = (w: ObservedWorkload) => w.instances.length === w.desiredReplicas && w.instances.every((i) => i.phase === "running");
@@ -116,13 +126,20 @@ describe("process driver lifecycle", () => {
     // Sample (misses so far, then the phase): a sample with 2 misses and still running proves the
     // first misses are tolerated; the wait proves the third one turns it pending.
     const samples: Array<{ misses: number; phase: string }> = [];
-    const pending = await waitFor("the instance to be pending", async () => {
-      const misses = (await checks(address)).unhealthy;
-      const instance = driver.observe("deployment", "sickly")!.instances[0]!;
-      samples.push({ misses, phase: instance.phase });
-      return instance.phase === "pending" ? instance : undefined;
-    }, { timeoutMs: 10_000, intervalMs: 5 });
-    expect(samples.some((s) => s.misses === 2 && s.phase === "running"), JSON.stringify(samples)).toBe(true);
+    const pending = await waitFor(
+      "the instance to be pending",
+      async () => {
+        const misses = (await checks(address)).unhealthy;
+        const instance = driver.observe("deployment", "sickly")!.instances[0]!;
+        samples.push({ misses, phase: instance.phase });
+        return instance.phase === "pending" ? instance : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 5 },
+    );
+    expect(
+      samples.some((s) => s.misses === 2 && s.phase === "running"),
+      JSON.stringify(samples),
+    ).toBe(true);
     expect(samples.filter((s) => s.phase === "pending").every((s) => s.misses >= policy.livenessFailures - 1)).toBe(true);
     expect((await checks(address)).unhealthy).toBeGreaterThanOrEqual(policy.livenessFailures);
     expect(pending.failureReason).toMatch(/stopped answering 200/);
@@ -133,7 +150,11 @@ describe("process driver lifecycle", () => {
     const driver = await newDriver(dir);
     await driver.apply(deployment("phoenix", probe));
     let w = await until(driver, "phoenix", "running", running);
-    const stateFile = join(dir, "instances", (await readdir(join(dir, "instances"))).find((f) => f.includes("phoenix") && f.endsWith(".json"))!);
+    const stateFile = join(
+      dir,
+      "instances",
+      (await readdir(join(dir, "instances"))).find((f) => f.includes("phoenix") && f.endsWith(".json"))!,
+    );
     const failures = async () => (JSON.parse(await readFile(stateFile, "utf8")) as { failures: number }).failures;
 
     // One crash: restarted, the counter at 1.
@@ -142,12 +163,16 @@ describe("process driver lifecycle", () => {
       const boot = (await getJson(w.instances[0]!.address)).boot;
       await post(w.instances[0]!.address, "/crash");
       // Running again means: the driver says so and a different process answers at its address.
-      w = await waitFor("a restarted, running instance", async () => {
-        const x = driver.observe("deployment", "phoenix")!;
-        if (!running(x)) return undefined;
-        const now = await getJson(x.instances[0]!.address).catch(() => undefined);
-        return now && now.boot !== boot ? x : undefined;
-      }, { timeoutMs: 20_000, intervalMs: 10 });
+      w = await waitFor(
+        "a restarted, running instance",
+        async () => {
+          const x = driver.observe("deployment", "phoenix")!;
+          if (!running(x)) return undefined;
+          const now = await getJson(x.instances[0]!.address).catch(() => undefined);
+          return now && now.boot !== boot ? x : undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 10 },
+      );
     };
     await crashAndRecover();
     expect(await failures()).toBe(1);
@@ -166,25 +191,34 @@ describe("process driver lifecycle", () => {
     let stalled = 0;
     const stalling = createServer((req, res) => {
       const target = new URL(s3.endpoint);
-      const upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        const total = Number(up.headers["content-length"] ?? 0);
-        if (req.method !== "GET" || total < 64) return void up.pipe(res);
-        let sent = 0;
-        up.on("data", (chunk: Buffer) => {
-          const room = Math.floor(total / 2) - sent;
-          if (room <= 0) return;
-          const part = chunk.subarray(0, room);
-          sent += part.length;
-          res.write(part);
-          if (sent >= Math.floor(total / 2)) (stalled++, up.pause());
-        });
-      });
+      const upstream = httpRequest(
+        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          const total = Number(up.headers["content-length"] ?? 0);
+          if (req.method !== "GET" || total < 64) return void up.pipe(res);
+          let sent = 0;
+          up.on("data", (chunk: Buffer) => {
+            const room = Math.floor(total / 2) - sent;
+            if (room <= 0) return;
+            const part = chunk.subarray(0, room);
+            sent += part.length;
+            res.write(part);
+            if (sent >= Math.floor(total / 2)) stalled++, up.pause();
+          });
+        },
+      );
       req.pipe(upstream);
     });
     servers.push(stalling);
     await new Promise<void>((r) => stalling.listen(0, "127.0.0.1", r));
-    const stallingStorage = createStorage({ endpoint: `http://127.0.0.1:${(stalling.address() as { port: number }).port}`, region: "us-east-1", bucket: "ctrl-builds", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
+    const stallingStorage = createStorage({
+      endpoint: `http://127.0.0.1:${(stalling.address() as { port: number }).port}`,
+      region: "us-east-1",
+      bucket: "ctrl-builds",
+      accessKeyId: s3.accessKeyId,
+      secretAccessKey: s3.secretAccessKey,
+    });
 
     const dir = await dataDir();
     const first = await newDriver(dir, { storage: stallingStorage });
@@ -193,11 +227,15 @@ describe("process driver lifecycle", () => {
     await first.apply(deployment("halfway", probe));
     const artifacts = join(dir, "artifacts");
     // The download writes `<sha>.<tag>.tar.gz.part-<random>` until the object is complete.
-    const partial = await waitFor("a partial download on disk", async () => {
-      const files = (await readdir(artifacts)).filter((f) => f.includes(".tar.gz.part-"));
-      if (stalled === 0 || files.length !== 1) return undefined;
-      return (await stat(join(artifacts, files[0]!))).size > 0 ? files[0] : undefined;
-    }, { timeoutMs: 10_000, intervalMs: 10 });
+    const partial = await waitFor(
+      "a partial download on disk",
+      async () => {
+        const files = (await readdir(artifacts)).filter((f) => f.includes(".tar.gz.part-"));
+        if (stalled === 0 || files.length !== 1) return undefined;
+        return (await stat(join(artifacts, files[0]!))).size > 0 ? files[0] : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 10 },
+    );
 
     const second = await newDriver(dir);
     expect(await readdir(artifacts)).not.toContain(partial);

@@ -37,7 +37,13 @@ const policy = {
 
 beforeAll(async () => {
   s3 = await startS3();
-  storage = createStorage({ endpoint: s3.endpoint, region: "us-east-1", bucket: "ctrl-builds", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
+  storage = createStorage({
+    endpoint: s3.endpoint,
+    region: "us-east-1",
+    bucket: "ctrl-builds",
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+  });
   await storage.ensureBucket();
   hello = await pushArtifact(storage, helloDir, "hello");
   probe = await pushArtifact(storage, probeDir, "probe");
@@ -128,10 +134,20 @@ describe("process driver", () => {
   ] as const)("passes the deployment env, the command override and the memory limit (NODE_OPTIONS), %s", async (_label, mode) => {
     // The agent's real allow-list (main.ts uses instanceBaseEnv) over an environment that holds every
     // variable the agent's config knows, each set to a recognisable secret, plus control-plane ones.
-    const agentEnv: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: "mysql://root:dbsecret@db/ctrl", RESTATE_ADMIN_URL: "http://restate:9070", VAULT_MASTER_KEYS: "k1:vaultsecret" };
+    const agentEnv: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATABASE_URL: "mysql://root:dbsecret@db/ctrl",
+      RESTATE_ADMIN_URL: "http://restate:9070",
+      VAULT_MASTER_KEYS: "k1:vaultsecret",
+    };
     for (const name of Object.keys(kraneConfigSchema.shape)) agentEnv[name] = `secret-${name}`;
-    const driver = await newDriver(undefined, { baseEnv: instanceBaseEnv(agentEnv), ...(mode === "none" ? { sandbox: "none" as const } : {}) });
-    await driver.apply(deployment(`envy-${mode}`, probe, { env: { GREETING: "hi" }, memoryMib: 256, command: ["node", "server.js", "--flag"] }));
+    const driver = await newDriver(undefined, {
+      baseEnv: instanceBaseEnv(agentEnv),
+      ...(mode === "none" ? { sandbox: "none" as const } : {}),
+    });
+    await driver.apply(
+      deployment(`envy-${mode}`, probe, { env: { GREETING: "hi" }, memoryMib: 256, command: ["node", "server.js", "--flag"] }),
+    );
     const w = await until(driver, `envy-${mode}`, "running", allRunning);
     const body = await getJson(w.instances[0]!.address);
     const env = body.env as Record<string, string>;
@@ -152,11 +168,15 @@ describe("process driver", () => {
     const address = w.instances[0]!.address;
     // Not one glance: the phase is sampled at every poll while the driver runs five failing checks.
     const phases = new Set<string>();
-    await waitFor("five failed health checks", async () => {
-      phases.add(driver.observe("deployment", "sick")!.instances[0]!.phase);
-      const res = await fetch(`http://${address}/`).catch(() => undefined);
-      return res?.status === 200 && ((await res.json()) as { checks: { unhealthy: number } }).checks.unhealthy >= 5;
-    }, { intervalMs: 10 });
+    await waitFor(
+      "five failed health checks",
+      async () => {
+        phases.add(driver.observe("deployment", "sick")!.instances[0]!.phase);
+        const res = await fetch(`http://${address}/`).catch(() => undefined);
+        return res?.status === 200 && ((await res.json()) as { checks: { unhealthy: number } }).checks.unhealthy >= 5;
+      },
+      { intervalMs: 10 },
+    );
     phases.add(driver.observe("deployment", "sick")!.instances[0]!.phase);
     expect([...phases]).toEqual(["pending"]);
   });
@@ -208,7 +228,10 @@ describe("process driver", () => {
     expect(driver.observe("deployment", "scale")).toBeUndefined();
     await waitFor("the last process to exit", async () => !(await pidAlive(pids[0]!)));
     const dataDir = dataDirs[dataDirs.length - 1]!;
-    await waitFor("state files removed", async () => (await readdir(join(dataDir, "instances"))).filter((f) => f.startsWith("deployment--scale")).length === 0);
+    await waitFor(
+      "state files removed",
+      async () => (await readdir(join(dataDir, "instances"))).filter((f) => f.startsWith("deployment--scale")).length === 0,
+    );
     expect(existsSync(join(dataDir, "workloads", "deployment", "scale.json"))).toBe(false);
 
     // Housekeeping: with no retention, the unused artifact and the gone instances' logs are removed;
@@ -239,10 +262,15 @@ describe("process driver", () => {
     process.kill(await pidOf(address), "SIGKILL");
     // Grab the port as soon as the dead instance releases it (before the restart backoff ends).
     const squatter = createServer();
-    await waitFor("the port to be ours", () => new Promise<boolean>((resolve) => {
-      squatter.once("error", () => resolve(false));
-      squatter.listen(port, "0.0.0.0", () => resolve(true));
-    }), { intervalMs: 5 });
+    await waitFor(
+      "the port to be ours",
+      () =>
+        new Promise<boolean>((resolve) => {
+          squatter.once("error", () => resolve(false));
+          squatter.listen(port, "0.0.0.0", () => resolve(true));
+        }),
+      { intervalMs: 5 },
+    );
     try {
       const moved = await until(driver, "mover", "running on another port", (x) => allRunning(x) && x.instances[0]!.address !== address);
       expect(await getJson(moved.instances[0]!.address)).toMatchObject({ instanceId: "mover-0" });
@@ -262,8 +290,18 @@ describe("process driver", () => {
     // happens (no fixed window to wait out).
     // "Serving" is checked by asking each instance, not by the driver's own view of it.
     const serving = async () => {
-      const addresses = driver.observe("deployment", "roll")!.instances.filter((i) => i.phase === "running").map((i) => i.address);
-      const answers = await Promise.all(addresses.map((a) => fetch(`http://${a}/`).then((r) => (void r.body?.cancel(), r.status === 200), () => false)));
+      const addresses = driver
+        .observe("deployment", "roll")!
+        .instances.filter((i) => i.phase === "running")
+        .map((i) => i.address);
+      const answers = await Promise.all(
+        addresses.map((a) =>
+          fetch(`http://${a}/`).then(
+            (r) => (void r.body?.cancel(), r.status === 200),
+            () => false,
+          ),
+        ),
+      );
       return answers.filter(Boolean).length;
     };
     let samples: number[] = [];
@@ -281,7 +319,11 @@ describe("process driver", () => {
       const afterBad = await waitFor("the pull failure to be reported beside the running old instances", () => {
         const w = driver.observe("deployment", "roll")!;
         const failed = w.instances.filter((i) => i.phase === "failed");
-        const ok = w.instances.filter((i) => i.phase === "running").length === 3 && failed.length === 1 && failed[0]!.image === "ghcr.io/acme/next:2" && /^image_pull_failed/.test(failed[0]!.failureReason ?? "");
+        const ok =
+          w.instances.filter((i) => i.phase === "running").length === 3 &&
+          failed.length === 1 &&
+          failed[0]!.image === "ghcr.io/acme/next:2" &&
+          /^image_pull_failed/.test(failed[0]!.failureReason ?? "");
         return ok ? w : undefined;
       });
       samples.push(await serving());
@@ -346,7 +388,13 @@ describe("process driver", () => {
 
     // An adopted instance's exit is still noticed (by polling) and it is restarted.
     process.kill(afterPids[0]!, "SIGKILL");
-    await until(second, "keep", "instance 0 restarted", (x) => x.instances[0]!.phase !== "running" || x.instances[0]!.exitCode !== undefined, 10_000);
+    await until(
+      second,
+      "keep",
+      "instance 0 restarted",
+      (x) => x.instances[0]!.phase !== "running" || x.instances[0]!.exitCode !== undefined,
+      10_000,
+    );
     const restarted = await until(second, "keep", "running after restart", allRunning);
     expect(await pidOf(restarted.instances[0]!.address)).not.toBe(afterPids[0]);
     const state = JSON.parse(await readFile(join(dataDir, "instances", "deployment--keep-0.json"), "utf8")) as { failures: number };

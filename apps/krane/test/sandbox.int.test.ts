@@ -28,11 +28,27 @@ const dataDirs: string[] = [];
 const portBase = 36_000 + (process.pid % 100) * 20;
 const secret = `krane-secret-${process.pid}-${Date.now()}`;
 
-const policy = { restartBackoffMs: 100, restartBackoffMaxMs: 400, maxRestarts: 3, stableAfterMs: 5_000, healthIntervalMs: 50, livenessIntervalMs: 500, livenessFailures: 3, stopGraceMs: 1_000, adoptedPollMs: 100 };
+const policy = {
+  restartBackoffMs: 100,
+  restartBackoffMaxMs: 400,
+  maxRestarts: 3,
+  stableAfterMs: 5_000,
+  healthIntervalMs: 50,
+  livenessIntervalMs: 500,
+  livenessFailures: 3,
+  stopGraceMs: 1_000,
+  adoptedPollMs: 100,
+};
 
 beforeAll(async () => {
   s3 = await startS3();
-  storage = createStorage({ endpoint: s3.endpoint, region: "us-east-1", bucket: "ctrl-builds", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
+  storage = createStorage({
+    endpoint: s3.endpoint,
+    region: "us-east-1",
+    bucket: "ctrl-builds",
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+  });
   await storage.ensureBucket();
   // Something of the "control plane" listening on the host, which no instance may reach.
   controlPlane = createServer((s) => s.end(`${secret}\n`));
@@ -46,7 +62,14 @@ beforeAll(async () => {
   // A host file holding the secret, where an agent's data would be.
   const secretFile = join(dir, "agent-secret.txt");
   await cp(join(repoRoot, "examples", "hostile"), dir, { recursive: true });
-  await writeFile(join(dir, "targets.json"), JSON.stringify({ ports: [controlPlanePort, Number(new URL(s3.endpoint).port), portBase, portBase + 1, portBase + 2], paths: [repoRoot, secretFile, join(repoRoot, ".data")], secrets: [secret] }));
+  await writeFile(
+    join(dir, "targets.json"),
+    JSON.stringify({
+      ports: [controlPlanePort, Number(new URL(s3.endpoint).port), portBase, portBase + 1, portBase + 2],
+      paths: [repoRoot, secretFile, join(repoRoot, ".data")],
+      secrets: [secret],
+    }),
+  );
   hostile = await pushArtifact(storage, dir, "hostile");
   await writeFile(secretFile, secret);
   // A secret in the agent's own environment: instances must never see it.
@@ -128,8 +151,12 @@ describe("sandboxed instances", () => {
     const neighbourPort = Number(neighbour.instances[0]!.address.split(":")[1]);
     expect(neighbourPort).toBeLessThanOrEqual(portBase + 2);
     expect(await getJson(neighbour.instances[0]!.address)).toMatchObject({ message: "hello from ctrl" });
-    const report = (await getJson(address, "/report")).app as Record<string, { escaped: boolean; detail: Record<string, unknown> }> & { uid: number; escapedAny: boolean };
-    for (const probe of ["procEnviron", "processes", "network", "files", "writes", "setuid", "forkBomb"]) expect(report[probe]!.escaped, `${probe}: ${JSON.stringify(report[probe])}`).toBe(false);
+    const report = (await getJson(address, "/report")).app as Record<string, { escaped: boolean; detail: Record<string, unknown> }> & {
+      uid: number;
+      escapedAny: boolean;
+    };
+    for (const probe of ["procEnviron", "processes", "network", "files", "writes", "setuid", "forkBomb"])
+      expect(report[probe]!.escaped, `${probe}: ${JSON.stringify(report[probe])}`).toBe(false);
     expect(report.escapedAny).toBe(false);
     expect(report.uid).toBe(100_000 + port);
     expect(report.processes!.detail.count).toBeLessThan(10);
@@ -142,11 +169,19 @@ describe("sandboxed instances", () => {
   it("an instance sees exactly its variables plus PORT/CTRL_*, and decrypted values never reach the data dir", async () => {
     const driver = await newDriver(undefined, { decryptEnv: () => ({ env: { GREETING: secret } }) });
     const dataDir = dataDirs[dataDirs.length - 1]!;
-    await driver.apply(deployment("envy", probe, { env: { GREETING: secret }, encryptedEnv: Buffer.from("opaque vault blob").toString("base64"), memoryMib: 256 }));
+    await driver.apply(
+      deployment("envy", probe, {
+        env: { GREETING: secret },
+        encryptedEnv: Buffer.from("opaque vault blob").toString("base64"),
+        memoryMib: 256,
+      }),
+    );
     const w = await running(driver, "envy");
     const env = (await getJson(w.instances[0]!.address)).env as Record<string, string>;
     expect(env.GREETING).toBe(secret);
-    const extra = Object.keys(env).filter((k) => !k.startsWith("CTRL_") && !["PORT", "GREETING", "NODE_OPTIONS", "PATH", "HOME"].includes(k));
+    const extra = Object.keys(env).filter(
+      (k) => !k.startsWith("CTRL_") && !["PORT", "GREETING", "NODE_OPTIONS", "PATH", "HOME"].includes(k),
+    );
     expect(extra).toEqual([]);
     expect(env.HOME).toBe("/home/app");
     expect(Object.values(env)).not.toContain(process.env.PATH); // not the agent's PATH either
@@ -155,7 +190,10 @@ describe("sandboxed instances", () => {
     // After an agent restart the stored blob is decrypted again and a relaunch gets the value.
     await driver.close();
     drivers.splice(drivers.indexOf(driver), 1);
-    const second = await newDriver(dataDir, { decryptEnv: (spec) => (spec.encryptedEnv === Buffer.from("opaque vault blob").toString("base64") ? { env: { GREETING: secret } } : { error: "wrong blob" }) });
+    const second = await newDriver(dataDir, {
+      decryptEnv: (spec) =>
+        spec.encryptedEnv === Buffer.from("opaque vault blob").toString("base64") ? { env: { GREETING: secret } } : { error: "wrong blob" },
+    });
     const address = (await running(second, "envy")).instances[0]!.address;
     process.kill(await hostPid(address), "SIGKILL");
     const again = await waitFor("a relaunched instance", async () => {

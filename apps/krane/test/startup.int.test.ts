@@ -8,7 +8,13 @@ import { describe, expect, it } from "vitest";
 import { repoRoot } from "./helpers.js";
 
 const entry = join(repoRoot, "apps", "krane", "src", "main.ts");
-const complete = { KRANE_TOKEN: "ctrl_agent_0123456789abcdefghijklmnopqrstuv", S3_ACCESS_KEY_ID: "S3RVER", S3_SECRET_ACCESS_KEY: "S3RVER", KRANE_HTTP_PORT: "-1", LOG_LEVEL: "silent" };
+const complete = {
+  KRANE_TOKEN: "ctrl_agent_0123456789abcdefghijklmnopqrstuv",
+  S3_ACCESS_KEY_ID: "S3RVER",
+  S3_SECRET_ACCESS_KEY: "S3RVER",
+  KRANE_HTTP_PORT: "-1",
+  LOG_LEVEL: "silent",
+};
 
 describe("krane start-up", () => {
   it.each(["KRANE_TOKEN", "S3_SECRET_ACCESS_KEY"])("refuses to start without %s, naming it", async (name) => {

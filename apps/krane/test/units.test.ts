@@ -31,11 +31,20 @@ afterAll(async () => {
 
 describe("config", () => {
   // The secrets have no default; everything else does.
-  const secrets = { KRANE_TOKEN: "ctrl_agent_0123456789abcdefghijklmnopqrstuv", S3_ACCESS_KEY_ID: "S3RVER", S3_SECRET_ACCESS_KEY: "S3RVER" };
+  const secrets = {
+    KRANE_TOKEN: "ctrl_agent_0123456789abcdefghijklmnopqrstuv",
+    S3_ACCESS_KEY_ID: "S3RVER",
+    S3_SECRET_ACCESS_KEY: "S3RVER",
+  };
 
   it("has working local defaults", () => {
     const c = loadKraneConfig(secrets);
-    expect(c).toMatchObject({ KRANE_REGION: "local", KRANE_DRIVER: "process", KRANE_PORT_RANGE: { low: 20000, high: 29999 }, KRANE_SENTINEL_ENV: {} });
+    expect(c).toMatchObject({
+      KRANE_REGION: "local",
+      KRANE_DRIVER: "process",
+      KRANE_PORT_RANGE: { low: 20000, high: 29999 },
+      KRANE_SENTINEL_ENV: {},
+    });
   });
 
   it.each([
@@ -93,19 +102,50 @@ describe("cursor store", () => {
 describe("proto → workload", () => {
   it("maps ApplyDeployment, including the command, port and health path", () => {
     const w = deploymentWorkload(
-      create(ApplyDeploymentSchema, { k8sName: "d_1", deploymentId: "d_1", workspaceId: "ws", projectId: "p", environmentId: "e", image: "s3://b/k@sha256:x", replicas: 2, cpuMillicores: 500n, memoryMib: 256n, command: ["node", "x.js"], port: 8080, healthCheckPath: "/hz" }),
+      create(ApplyDeploymentSchema, {
+        k8sName: "d_1",
+        deploymentId: "d_1",
+        workspaceId: "ws",
+        projectId: "p",
+        environmentId: "e",
+        image: "s3://b/k@sha256:x",
+        replicas: 2,
+        cpuMillicores: 500n,
+        memoryMib: 256n,
+        command: ["node", "x.js"],
+        port: 8080,
+        healthCheckPath: "/hz",
+      }),
     );
-    expect(w).toMatchObject({ kind: "deployment", name: "d_1", id: "d_1", replicas: 2, cpuMillicores: 500, memoryMib: 256, command: ["node", "x.js"], port: 8080, healthCheckPath: "/hz", env: {} });
+    expect(w).toMatchObject({
+      kind: "deployment",
+      name: "d_1",
+      id: "d_1",
+      replicas: 2,
+      cpuMillicores: 500,
+      memoryMib: 256,
+      command: ["node", "x.js"],
+      port: 8080,
+      healthCheckPath: "/hz",
+      env: {},
+    });
     expect(w.envError).toBeUndefined();
   });
 
   it("refuses to run without variables it cannot decrypt", () => {
-    const w = deploymentWorkload(create(ApplyDeploymentSchema, { k8sName: "d_1", encryptedEnvironmentVariables: new Uint8Array([1, 2, 3]) }));
+    const w = deploymentWorkload(
+      create(ApplyDeploymentSchema, { k8sName: "d_1", encryptedEnvironmentVariables: new Uint8Array([1, 2, 3]) }),
+    );
     expect(w.envError).toMatch(/^env_decrypt_failed/);
   });
 
   it("maps ApplySentinel and clamps negative replicas", () => {
-    expect(sentinelWorkload(create(ApplySentinelSchema, { k8sName: "sentinel-ab", sentinelId: "se_1", replicas: -1 }))).toMatchObject({ kind: "sentinel", name: "sentinel-ab", id: "se_1", replicas: 0 });
+    expect(sentinelWorkload(create(ApplySentinelSchema, { k8sName: "sentinel-ab", sentinelId: "se_1", replicas: -1 }))).toMatchObject({
+      kind: "sentinel",
+      name: "sentinel-ab",
+      id: "se_1",
+      replicas: 0,
+    });
   });
 
   it.each(["", "../x", "a/b", "-x", "a b", "x".repeat(300)])("rejects the name %j", (name) => {
@@ -207,7 +247,8 @@ describe("reporter", () => {
     for (let i = 1; i <= 50; i++) driver.change("burst", i);
     driver.change("flaky", 1);
     const deadline = Date.now() + 10_000;
-    while (!(sent.some((s) => s.name === "flaky") && sent.some((s) => s.name === "burst" && s.replicas === 50)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    while (!(sent.some((s) => s.name === "flaky") && sent.some((s) => s.name === "burst" && s.replicas === 50)) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
     await reporter.stop();
     const bursts = sent.filter((s) => s.name === "burst");
     expect(bursts.at(-1)).toEqual({ name: "burst", replicas: 50 });
@@ -284,7 +325,8 @@ describe("agent http endpoint", () => {
       expect(await logs.text()).toBe("l0\nl1\nl2\n");
       expect((await fetch(`${url}/logs/d_1-0`, { headers: auth })).status).toBe(200);
       expect((await fetch(`${url}/logs/nope-0`, { headers: auth })).status).toBe(404);
-      for (const bad of ["0", "-1", "abc", "1.5", "10001"]) expect((await fetch(`${url}/logs/d_1-0?lines=${bad}`, { headers: auth })).status).toBe(400);
+      for (const bad of ["0", "-1", "abc", "1.5", "10001"])
+        expect((await fetch(`${url}/logs/d_1-0?lines=${bad}`, { headers: auth })).status).toBe(400);
       expect((await fetch(`${url}/status`, { method: "POST", headers: auth })).status).toBe(405);
     } finally {
       server.close();
@@ -294,10 +336,22 @@ describe("agent http endpoint", () => {
 
 describe("sentinelFailure (what a fleet rollout's deploy learns from a report)", () => {
   const base = { kind: "sentinel" as const, name: "s", image: "new", desiredReplicas: 1 };
-  const inst = (over: Record<string, unknown>) => ({ name: "s-0", address: "", phase: "running" as const, cpuMillicores: 1, memoryMib: 1, image: "new", ...over });
+  const inst = (over: Record<string, unknown>) => ({
+    name: "s-0",
+    address: "",
+    phase: "running" as const,
+    cpuMillicores: 1,
+    memoryMib: 1,
+    image: "new",
+    ...over,
+  });
   it("names a failed replica of the desired image, prefixing start failures and adding the exit code", () => {
-    expect(sentinelFailure({ ...base, instances: [inst({ phase: "failed", failureReason: "image_pull_failed: digest mismatch" })] })).toBe("image_pull_failed: digest mismatch");
-    expect(sentinelFailure({ ...base, instances: [inst({ phase: "failed", failureReason: "gave up after 3 failed starts", exitCode: 3 })] })).toBe("start_failed: gave up after 3 failed starts (exit code 3)");
+    expect(sentinelFailure({ ...base, instances: [inst({ phase: "failed", failureReason: "image_pull_failed: digest mismatch" })] })).toBe(
+      "image_pull_failed: digest mismatch",
+    );
+    expect(
+      sentinelFailure({ ...base, instances: [inst({ phase: "failed", failureReason: "gave up after 3 failed starts", exitCode: 3 })] }),
+    ).toBe("start_failed: gave up after 3 failed starts (exit code 3)");
   });
   it("ignores failures of the old image and healthy workloads", () => {
     expect(sentinelFailure({ ...base, instances: [inst({ phase: "failed", image: "old", failureReason: "x" })] })).toBeUndefined();

@@ -42,7 +42,11 @@ export const sentinelConfigSchema = z.object({
   /** Unconditional reload interval (ms). */
   SENTINEL_FULL_RELOAD_MS: z.coerce.number().int().min(1_000).default(30_000),
   /** Largest request body (bytes); larger ones get 413. */
-  SENTINEL_MAX_BODY_BYTES: z.coerce.number().int().min(0).default(100 * 1024 * 1024),
+  SENTINEL_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(100 * 1024 * 1024),
   /** Time to connect to an instance (ms). */
   SENTINEL_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(1).default(1_000),
   /** Time for an instance to send response headers (ms); then 504. */
@@ -65,7 +69,9 @@ export function loadSentinelConfig(env: NodeJS.ProcessEnv = process.env): Sentin
   const parsed = sentinelConfigSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new Error(`sentinel: invalid configuration:\n${lines.join("\n")}\nSet the variables above (see apps/sentinel/src/config.ts) and start again.`);
+    throw new Error(
+      `sentinel: invalid configuration:\n${lines.join("\n")}\nSet the variables above (see apps/sentinel/src/config.ts) and start again.`,
+    );
   }
   return parsed.data;
 }

@@ -67,7 +67,10 @@ export async function startInstanceTable(deps: InstanceTableDeps): Promise<Insta
     for (const row of instances) {
       if (!row.address) continue;
       const refused = (address: string) =>
-        logger.warn({ environmentId, region, deploymentId: row.deployment_id, address, allowedPorts: `${upstreamPorts.low}-${upstreamPorts.high}` }, "refusing instance address outside the instance port range: it is never proxied to");
+        logger.warn(
+          { environmentId, region, deploymentId: row.deployment_id, address, allowedPorts: `${upstreamPorts.low}-${upstreamPorts.high}` },
+          "refusing instance address outside the instance port range: it is never proxied to",
+        );
       if (allowedUpstreams([row.address], upstreamPorts, refused).length === 0) continue;
       const list = map.get(row.deployment_id) ?? [];
       list.push(row.address);

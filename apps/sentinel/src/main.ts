@@ -11,7 +11,12 @@ async function main(): Promise<void> {
   const config = loadSentinelConfig();
   const logger = pino({
     level: config.LOG_LEVEL,
-    base: { service: "sentinel", sentinelId: config.CTRL_SENTINEL_ID, environmentId: config.CTRL_ENVIRONMENT_ID, region: config.CTRL_REGION },
+    base: {
+      service: "sentinel",
+      sentinelId: config.CTRL_SENTINEL_ID,
+      environmentId: config.CTRL_ENVIRONMENT_ID,
+      region: config.CTRL_REGION,
+    },
   });
   const db = createDb({ url: config.DATABASE_URL, connectionLimit: 2 });
   const instances = await startInstanceTable({
@@ -49,14 +54,25 @@ async function main(): Promise<void> {
   // Frontline keeps connections alive; outlive its idle timeout so it never writes into a closing socket.
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
-  logger.info({ address: `${config.HOST}:${(server.address() as { port: number }).port}`, instances: instances.count() }, "sentinel listening");
+  logger.info(
+    { address: `${config.HOST}:${(server.address() as { port: number }).port}`, instances: instances.count() },
+    "sentinel listening",
+  );
 
   // Request counts at info level every 10 s when traffic changed, so logs stay quiet when idle.
   let lastLogged = 0;
   const summary = setInterval(() => {
     if (sentinel.stats.requests === lastLogged) return;
     lastLogged = sentinel.stats.requests;
-    logger.info({ requests: sentinel.stats.requests, byStatusClass: sentinel.stats.byStatusClass, retries: sentinel.stats.retries, instances: instances.count() }, "request counts");
+    logger.info(
+      {
+        requests: sentinel.stats.requests,
+        byStatusClass: sentinel.stats.byStatusClass,
+        retries: sentinel.stats.retries,
+        instances: instances.count(),
+      },
+      "request counts",
+    );
   }, 10_000);
   summary.unref();
 

@@ -1,5 +1,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { forwardRequest, forwardUpgrade, isOriginForm, normalizeHost, notOriginFormMessage, rejectUpgrade, RoundRobin, sendPlain, upstreamRequestHeaders } from "@ctrl/proxy";
+import {
+  forwardRequest,
+  forwardUpgrade,
+  isOriginForm,
+  normalizeHost,
+  notOriginFormMessage,
+  rejectUpgrade,
+  RoundRobin,
+  sendPlain,
+  upstreamRequestHeaders,
+} from "@ctrl/proxy";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
@@ -120,7 +130,12 @@ export function createSentinel(deps: SentinelDeps): Sentinel {
       return count(503, deploymentId);
     }
     const host = req.headers.host ?? "";
-    const headers = upstreamRequestHeaders(req.headers, { clientIp: req.socket.remoteAddress ?? "unknown", proto: "http", host, trustForwarded: true }, {}, [deploymentHeader]);
+    const headers = upstreamRequestHeaders(
+      req.headers,
+      { clientIp: req.socket.remoteAddress ?? "unknown", proto: "http", host, trustForwarded: true },
+      {},
+      [deploymentHeader],
+    );
     const pick = balancer.picker(deploymentId, addresses);
     const outcome = await forwardRequest({
       dispatcher: deps.dispatcher,
@@ -142,7 +157,18 @@ export function createSentinel(deps: SentinelDeps): Sentinel {
     count(outcome.status, deploymentId);
     const requestId = req.headers["x-request-id"];
     if (outcome.failure && outcome.failure !== "client_aborted") {
-      logger.warn({ requestId, deploymentId, status: outcome.status, failure: outcome.failure, code: outcome.errorCode, instance: outcome.upstream, attempts: outcome.attempts }, "request failed");
+      logger.warn(
+        {
+          requestId,
+          deploymentId,
+          status: outcome.status,
+          failure: outcome.failure,
+          code: outcome.errorCode,
+          instance: outcome.upstream,
+          attempts: outcome.attempts,
+        },
+        "request failed",
+      );
     } else {
       logger.debug({ requestId, deploymentId, method: req.method, status: outcome.status, instance: outcome.upstream }, "request");
     }
@@ -165,7 +191,12 @@ export function createSentinel(deps: SentinelDeps): Sentinel {
       await deps.instances.nextRefresh(settings.missWaitMs);
       addresses = deps.instances.addresses(deploymentId);
     }
-    const headers = upstreamRequestHeaders(req.headers, { clientIp: req.socket.remoteAddress ?? "unknown", proto: "http", host: req.headers.host ?? "", trustForwarded: true }, {}, [deploymentHeader]);
+    const headers = upstreamRequestHeaders(
+      req.headers,
+      { clientIp: req.socket.remoteAddress ?? "unknown", proto: "http", host: req.headers.host ?? "", trustForwarded: true },
+      {},
+      [deploymentHeader],
+    );
     const outcome = await forwardUpgrade({
       req,
       socket,

@@ -28,7 +28,13 @@ afterAll(async () => {
 });
 
 it("packs a content-addressed artifact that runs from its manifest with only node", async () => {
-  const storage = createStorage({ endpoint: s3.endpoint, region: "us-east-1", bucket: "ctrl-builds", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
+  const storage = createStorage({
+    endpoint: s3.endpoint,
+    region: "us-east-1",
+    bucket: "ctrl-builds",
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+  });
   await storage.ensureBucket();
   const image = await packSentinelArtifact(storage);
   expect(image).toMatch(/^s3:\/\/ctrl-builds\/sentinel\/sentinel-[0-9a-f]{16}\.tar\.gz@sha256:[0-9a-f]{64}$/);
@@ -48,13 +54,24 @@ it("packs a content-addressed artifact that runs from its manifest with only nod
   const port = await freePort();
   const proc = startProcess("sentinel-artifact", process.execPath, args, {
     cwd: root,
-    env: { PATH: process.env.PATH, PORT: String(port), CTRL_ENVIRONMENT_ID: "env_artifact", CTRL_REGION: "local", CTRL_SENTINEL_ID: "se_artifact", DATABASE_URL: database.url },
+    env: {
+      PATH: process.env.PATH,
+      PORT: String(port),
+      CTRL_ENVIRONMENT_ID: "env_artifact",
+      CTRL_REGION: "local",
+      CTRL_SENTINEL_ID: "se_artifact",
+      DATABASE_URL: database.url,
+    },
   });
   try {
-    await waitFor("the artifact's health path", async () => {
-      if (proc.child.exitCode !== null) throw new Error(`exited: ${proc.tail()}`);
-      return (await fetch(`http://127.0.0.1:${port}${manifest.healthPath}`)).status === 200;
-    }, { timeoutMs: 15_000 });
+    await waitFor(
+      "the artifact's health path",
+      async () => {
+        if (proc.child.exitCode !== null) throw new Error(`exited: ${proc.tail()}`);
+        return (await fetch(`http://127.0.0.1:${port}${manifest.healthPath}`)).status === 200;
+      },
+      { timeoutMs: 15_000 },
+    );
   } finally {
     await proc.stop();
     storage.destroy();

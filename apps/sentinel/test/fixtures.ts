@@ -54,39 +54,112 @@ export async function insertDeployment(db: Db, project: EdgeProject, now = Date.
 }
 
 /** Inserts an instance row as the agent reports it. */
-export async function insertInstance(db: Db, project: EdgeProject, deploymentId: string, address: string, status: "pending" | "running" | "failed" = "running", region = "local"): Promise<string> {
+export async function insertInstance(
+  db: Db,
+  project: EdgeProject,
+  deploymentId: string,
+  address: string,
+  status: "pending" | "running" | "failed" = "running",
+  region = "local",
+): Promise<string> {
   const id = newId("ins");
   const now = Date.now();
   await db
     .insertInto("instances")
-    .values({ id, workspace_id: project.workspaceId, project_id: project.projectId, deployment_id: deploymentId, region, k8s_name: id, address, cpu_millicores: 100, memory_mib: 128, status, exit_code: null, halt_intent: null, failure_reason: null, created_at: now, updated_at: now })
+    .values({
+      id,
+      workspace_id: project.workspaceId,
+      project_id: project.projectId,
+      deployment_id: deploymentId,
+      region,
+      k8s_name: id,
+      address,
+      cpu_millicores: 100,
+      memory_mib: 128,
+      status,
+      exit_code: null,
+      halt_intent: null,
+      failure_reason: null,
+      created_at: now,
+      updated_at: now,
+    })
     .execute();
   return id;
 }
 
 /** Points `fqdn` at `deploymentId` (insert or move), as RoutingService does. */
-export async function setRoute(db: Db, project: EdgeProject, fqdn: string, deploymentId: string, sticky: "none" | "branch" | "environment" | "live" = "environment"): Promise<void> {
+export async function setRoute(
+  db: Db,
+  project: EdgeProject,
+  fqdn: string,
+  deploymentId: string,
+  sticky: "none" | "branch" | "environment" | "live" = "environment",
+): Promise<void> {
   const now = Date.now();
   await db
     .insertInto("frontline_routes")
-    .values({ id: newId("route"), workspace_id: project.workspaceId, project_id: project.projectId, environment_id: project.environmentId, deployment_id: deploymentId, fully_qualified_domain_name: fqdn, sticky, created_at: now, updated_at: now })
+    .values({
+      id: newId("route"),
+      workspace_id: project.workspaceId,
+      project_id: project.projectId,
+      environment_id: project.environmentId,
+      deployment_id: deploymentId,
+      fully_qualified_domain_name: fqdn,
+      sticky,
+      created_at: now,
+      updated_at: now,
+    })
     .onDuplicateKeyUpdate({ deployment_id: deploymentId, updated_at: now })
     .execute();
 }
 
 /** Writes the environment's sentinel row for `region` as the agent reports it. */
-export async function setSentinel(db: Db, project: EdgeProject, addresses: string[], health: "healthy" | "unhealthy" | "unknown" = "healthy", region = "local"): Promise<string> {
+export async function setSentinel(
+  db: Db,
+  project: EdgeProject,
+  addresses: string[],
+  health: "healthy" | "unhealthy" | "unknown" = "healthy",
+  region = "local",
+): Promise<string> {
   const now = Date.now();
-  const existing = await db.selectFrom("sentinels").select("id").where("environment_id", "=", project.environmentId).where("region", "=", region).executeTakeFirst();
+  const existing = await db
+    .selectFrom("sentinels")
+    .select("id")
+    .where("environment_id", "=", project.environmentId)
+    .where("region", "=", region)
+    .executeTakeFirst();
   if (existing) {
-    await db.updateTable("sentinels").set({ addresses: JSON.stringify(addresses), health, available_replicas: addresses.length, updated_at: now }).where("id", "=", existing.id).execute();
+    await db
+      .updateTable("sentinels")
+      .set({ addresses: JSON.stringify(addresses), health, available_replicas: addresses.length, updated_at: now })
+      .where("id", "=", existing.id)
+      .execute();
     return existing.id;
   }
   const id = newId("se");
   const version = Math.floor(Math.random() * 1e9);
   await db
     .insertInto("sentinels")
-    .values({ id, workspace_id: project.workspaceId, project_id: project.projectId, environment_id: project.environmentId, region, k8s_name: id, image: "sentinel", desired_replicas: 1, desired_state: "running", cpu_millicores: 100, memory_mib: 128, health, available_replicas: addresses.length, running_image: "sentinel", addresses: JSON.stringify(addresses), version, created_at: now, updated_at: now })
+    .values({
+      id,
+      workspace_id: project.workspaceId,
+      project_id: project.projectId,
+      environment_id: project.environmentId,
+      region,
+      k8s_name: id,
+      image: "sentinel",
+      desired_replicas: 1,
+      desired_state: "running",
+      cpu_millicores: 100,
+      memory_mib: 128,
+      health,
+      available_replicas: addresses.length,
+      running_image: "sentinel",
+      addresses: JSON.stringify(addresses),
+      version,
+      created_at: now,
+      updated_at: now,
+    })
     .execute();
   return id;
 }
@@ -101,7 +174,9 @@ export interface Upstream {
 /** Starts an upstream process that answers `GET /` with `name`. */
 export async function startUpstream(name: string): Promise<Upstream> {
   const port = await freePort();
-  const proc = startProcess(`upstream-${name}`, process.execPath, [join(here, "fixtures/upstream.mjs")], { env: { ...process.env, NAME: name, PORT: String(port) } });
+  const proc = startProcess(`upstream-${name}`, process.execPath, [join(here, "fixtures/upstream.mjs")], {
+    env: { ...process.env, NAME: name, PORT: String(port) },
+  });
   await waitForHttpOk(`http://127.0.0.1:${port}/health`, 10_000);
   return { name, address: `127.0.0.1:${port}`, process: proc };
 }
@@ -120,7 +195,10 @@ export interface SentinelProcess {
 }
 
 /** Starts `node sentinel.cjs` from `bundleDir` as the agent would (env from packages/artifact `instanceEnv`). */
-export async function startSentinelProcess(bundleDir: string, options: { databaseUrl: string; environmentId: string; port?: number; region?: string; upstreamPorts?: string }): Promise<SentinelProcess> {
+export async function startSentinelProcess(
+  bundleDir: string,
+  options: { databaseUrl: string; environmentId: string; port?: number; region?: string; upstreamPorts?: string },
+): Promise<SentinelProcess> {
   const port = options.port ?? (await freePort());
   const proc = startProcess("sentinel", process.execPath, ["sentinel.cjs"], {
     cwd: bundleDir,
@@ -138,10 +216,14 @@ export async function startSentinelProcess(bundleDir: string, options: { databas
     },
   });
   const url = `http://127.0.0.1:${port}/_ctrl/health`;
-  await waitFor(`sentinel on ${port}`, async () => {
-    if (proc.child.exitCode !== null) throw new Error(`sentinel exited: ${proc.tail()}`);
-    return (await fetch(url)).status === 200;
-  }, { timeoutMs: 15_000, intervalMs: 50 });
+  await waitFor(
+    `sentinel on ${port}`,
+    async () => {
+      if (proc.child.exitCode !== null) throw new Error(`sentinel exited: ${proc.tail()}`);
+      return (await fetch(url)).status === 200;
+    },
+    { timeoutMs: 15_000, intervalMs: 50 },
+  );
   return {
     address: `127.0.0.1:${port}`,
     port,

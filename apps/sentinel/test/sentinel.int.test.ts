@@ -31,13 +31,21 @@ let bundleDir: string;
 let otherDeployment: string;
 
 async function get(deploymentId: string | undefined, path = "/"): Promise<{ status: number; body: string }> {
-  const res = await fetch(`http://${sentinel.address}${path}`, { headers: deploymentId ? { "x-ctrl-deployment-id": deploymentId, host: "app.ctrl.localhost" } : {} });
+  const res = await fetch(`http://${sentinel.address}${path}`, {
+    headers: deploymentId ? { "x-ctrl-deployment-id": deploymentId, host: "app.ctrl.localhost" } : {},
+  });
   return { status: res.status, body: await res.text() };
 }
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  const [bundled, ...started] = await Promise.all([bundleSentinelForTest(), startUpstream("a1"), startUpstream("a2"), startUpstream("a3"), startUpstream("other")]);
+  const [bundled, ...started] = await Promise.all([
+    bundleSentinelForTest(),
+    startUpstream("a1"),
+    startUpstream("a2"),
+    startUpstream("a3"),
+    startUpstream("other"),
+  ]);
   upstreams.push(...started);
   bundleDir = bundled;
   deploymentA = await insertDeployment(database.db, project);
@@ -74,10 +82,16 @@ describe("sentinel", () => {
   });
 
   it("tunnels Upgrade (WebSocket) requests to an instance of the deployment", async () => {
-    const answer = await upgradeEcho(`http://${sentinel.address}/socket`, { "x-ctrl-deployment-id": deploymentA, host: "app.ctrl.localhost" }, "ping over the tunnel");
+    const answer = await upgradeEcho(
+      `http://${sentinel.address}/socket`,
+      { "x-ctrl-deployment-id": deploymentA, host: "app.ctrl.localhost" },
+      "ping over the tunnel",
+    );
     expect(["a1", "a2", "a3"]).toContain(answer.upstream);
     expect(answer.echoed).toBe("ping over the tunnel");
-    await expect(upgradeEcho(`http://${sentinel.address}/socket`, { "x-ctrl-deployment-id": otherDeployment }, "x")).rejects.toMatchObject({ status: 503 });
+    await expect(upgradeEcho(`http://${sentinel.address}/socket`, { "x-ctrl-deployment-id": otherDeployment }, "x")).rejects.toMatchObject({
+      status: 503,
+    });
   });
 
   it("refuses requests without a deployment header and never reaches another environment", async () => {
@@ -150,9 +164,22 @@ describe("sentinel upstream port range", () => {
     const deploymentId = await insertDeployment(database.db, fenced);
     await insertInstance(database.db, fenced, deploymentId, "127.0.0.1:9070");
     await insertInstance(database.db, fenced, deploymentId, controlPlane.address);
-    const narrow = await startSentinelProcess(bundleDir, { databaseUrl: database.url, environmentId: fenced.environmentId, upstreamPorts: "20000-29999" });
+    const narrow = await startSentinelProcess(bundleDir, {
+      databaseUrl: database.url,
+      environmentId: fenced.environmentId,
+      upstreamPorts: "20000-29999",
+    });
     try {
-      await waitFor("the refusal log lines", () => [controlPlane.address, "127.0.0.1:9070"].every((a) => narrow.process.tail().includes(a) && narrow.process.tail().includes("refusing instance address outside the instance port range")), { timeoutMs: 10_000 });
+      await waitFor(
+        "the refusal log lines",
+        () =>
+          [controlPlane.address, "127.0.0.1:9070"].every(
+            (a) =>
+              narrow.process.tail().includes(a) &&
+              narrow.process.tail().includes("refusing instance address outside the instance port range"),
+          ),
+        { timeoutMs: 10_000 },
+      );
       expect((await narrow.health()).instances).toBe(0);
       const res = await fetch(`http://${narrow.address}/`, { headers: { "x-ctrl-deployment-id": deploymentId } });
       expect(res.status).toBe(503);
@@ -168,7 +195,11 @@ describe("sentinel lifecycle", () => {
     const scratch = await createTestDatabase();
     const lonely = await startSentinelProcess(bundleDir, { databaseUrl: scratch.url, environmentId: "env_lonely" });
     await scratch.drop();
-    const exit = await waitFor("the orphaned sentinel to exit", () => (lonely.process.child.exitCode !== null ? lonely.process.exited : undefined), { timeoutMs: 15_000 });
+    const exit = await waitFor(
+      "the orphaned sentinel to exit",
+      () => (lonely.process.child.exitCode !== null ? lonely.process.exited : undefined),
+      { timeoutMs: 15_000 },
+    );
     expect(exit.code).toBe(1);
     expect(lonely.process.tail()).toContain("no longer exists");
   });

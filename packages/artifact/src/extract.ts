@@ -49,11 +49,18 @@ interface CheckedEntry {
  * paths, `..` segments, symlinks/hardlinks resolving outside the root (or entries written through a
  * symlink), device/fifo/other special entries, duplicate paths, a non-empty destination, limits.
  */
-export async function safeExtract(archiveFile: string, destDir: string, limits: Partial<ExtractLimits> = {}): Promise<{ files: number; bytes: number }> {
+export async function safeExtract(
+  archiveFile: string,
+  destDir: string,
+  limits: Partial<ExtractLimits> = {},
+): Promise<{ files: number; bytes: number }> {
   const lim: ExtractLimits = { ...defaultExtractLimits, ...limits };
   const size = (await stat(archiveFile)).size;
   if (size > lim.maxCompressedBytes) {
-    throw new ExtractError("compressed_too_large", `archive is ${size} bytes, over the limit of ${lim.maxCompressedBytes} compressed bytes`);
+    throw new ExtractError(
+      "compressed_too_large",
+      `archive is ${size} bytes, over the limit of ${lim.maxCompressedBytes} compressed bytes`,
+    );
   }
   await assertGzip(archiveFile);
   const entries = await scan(archiveFile, lim);
@@ -138,7 +145,11 @@ async function scan(file: string, lim: ExtractLimits): Promise<CheckedEntry[]> {
         if (fileTypes.has(checked.type)) {
           bytes += checked.size;
           if (bytes > lim.maxExtractedBytes) {
-            throw new ExtractError("extracted_too_large", `archive unpacks to more than ${lim.maxExtractedBytes} bytes (limit maxExtractedBytes, reached at ${JSON.stringify(checked.raw)})`, checked.raw);
+            throw new ExtractError(
+              "extracted_too_large",
+              `archive unpacks to more than ${lim.maxExtractedBytes} bytes (limit maxExtractedBytes, reached at ${JSON.stringify(checked.raw)})`,
+              checked.raw,
+            );
           }
         }
         entries.push(checked);
@@ -157,13 +168,21 @@ async function scan(file: string, lim: ExtractLimits): Promise<CheckedEntry[]> {
       if (first) {
         first = false;
         // A compressed payload inside the gzip would be decompressed again by the parser, past our count.
-        if ((chunk[0] === 0x1f && chunk[1] === 0x8b) || (chunk[0] === 0x28 && chunk[1] === 0xb5 && chunk[2] === 0x2f && chunk[3] === 0xfd)) {
+        if (
+          (chunk[0] === 0x1f && chunk[1] === 0x8b) ||
+          (chunk[0] === 0x28 && chunk[1] === 0xb5 && chunk[2] === 0x2f && chunk[3] === 0xfd)
+        ) {
           return cb(new ExtractError("corrupt", "archive is compressed twice (a compressed stream inside the gzip)"));
         }
       }
       streamed += chunk.length;
       if (streamed > streamCap) {
-        return cb(new ExtractError("extracted_too_large", `archive decompresses to more than ${streamCap} bytes (limit maxExtractedBytes plus headers)`));
+        return cb(
+          new ExtractError(
+            "extracted_too_large",
+            `archive decompresses to more than ${streamCap} bytes (limit maxExtractedBytes plus headers)`,
+          ),
+        );
       }
       cb(null, chunk);
     },
@@ -241,17 +260,29 @@ function checkLinks(entries: CheckedEntry[]): void {
     for (let i = 1; i < parts.length; i++) {
       const prefix = parts.slice(0, i).join("/");
       if (symlinks.has(prefix)) {
-        throw new ExtractError("path_traversal", `entry ${JSON.stringify(e.raw)} would be written through the symlink ${JSON.stringify(prefix)}`, e.raw);
+        throw new ExtractError(
+          "path_traversal",
+          `entry ${JSON.stringify(e.raw)} would be written through the symlink ${JSON.stringify(prefix)}`,
+          e.raw,
+        );
       }
     }
     if (e.type === "SymbolicLink") {
       const from = parts.slice(0, -1);
       if (!resolvesInside([...from, ...e.linkpath!.split("/")], symlinks)) {
-        throw new ExtractError("link_escape", `symlink ${JSON.stringify(e.raw)} -> ${JSON.stringify(e.linkpath)} resolves outside the extraction root`, e.raw);
+        throw new ExtractError(
+          "link_escape",
+          `symlink ${JSON.stringify(e.raw)} -> ${JSON.stringify(e.linkpath)} resolves outside the extraction root`,
+          e.raw,
+        );
       }
     } else if (e.type === "Link") {
       if (!resolvesInside(e.linkpath!.split("/"), symlinks)) {
-        throw new ExtractError("link_escape", `hardlink ${JSON.stringify(e.raw)} -> ${JSON.stringify(e.linkpath)} resolves outside the extraction root`, e.raw);
+        throw new ExtractError(
+          "link_escape",
+          `hardlink ${JSON.stringify(e.raw)} -> ${JSON.stringify(e.linkpath)} resolves outside the extraction root`,
+          e.raw,
+        );
       }
     }
   }

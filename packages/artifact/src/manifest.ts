@@ -8,7 +8,10 @@ export const manifestFileName = "ctrl.json";
 
 const command = z.union([
   z.string().trim().min(1, "must not be empty"),
-  z.array(z.string()).min(1, "must not be empty").refine((a) => (a[0] ?? "").trim().length > 0, "the program (first element) must not be empty"),
+  z
+    .array(z.string())
+    .min(1, "must not be empty")
+    .refine((a) => (a[0] ?? "").trim().length > 0, "the program (first element) must not be empty"),
 ]);
 
 /** The zod schema of `ctrl.json`; unknown keys are rejected so typos surface. */
@@ -60,7 +63,10 @@ export async function readManifest(dir: string): Promise<ArtifactManifest> {
     text = await readFile(file, "utf8");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") {
-      throw new ArtifactError("invalid_manifest", `${manifestFileName} not found in ${dir}: every artifact needs one at its root (see packages/artifact/README.md)`);
+      throw new ArtifactError(
+        "invalid_manifest",
+        `${manifestFileName} not found in ${dir}: every artifact needs one at its root (see packages/artifact/README.md)`,
+      );
     }
     throw err;
   }

@@ -34,7 +34,9 @@ export function artifactRefProblem(image: string): string | undefined {
 
 function parse(image: string): { ref?: ArtifactRef; problem?: string } {
   if (!image.startsWith("s3://")) {
-    return { problem: `"${truncate(image)}" is not an artifact reference (expected s3://<bucket>/<key>@sha256:<digest>; container images need a container driver)` };
+    return {
+      problem: `"${truncate(image)}" is not an artifact reference (expected s3://<bucket>/<key>@sha256:<digest>; container images need a container driver)`,
+    };
   }
   const rest = image.slice("s3://".length);
   const at = rest.lastIndexOf("@sha256:");

@@ -154,7 +154,13 @@ describe("safeExtract refuses", () => {
   });
 
   it.each(["/tmp/evil.txt", "/etc/cron.d/x", "C:/evil", "\\evil"])("the absolute path %j", async (path) => {
-    const err = await expectRejected(tarGz([{ path: "ok.txt", body: "ok" }, { path, body: "pwned" }]), "absolute_path");
+    const err = await expectRejected(
+      tarGz([
+        { path: "ok.txt", body: "ok" },
+        { path, body: "pwned" },
+      ]),
+      "absolute_path",
+    );
     expect(err.message).toContain(JSON.stringify(path));
     expect(err.entry).toBe(path);
   });
@@ -240,7 +246,14 @@ describe("safeExtract refuses", () => {
   });
 
   it("a duplicate path", async () => {
-    await expectRejected(tarGz([{ path: "a.txt", body: "1" }, { path: "./a.txt", body: "2" }]), "duplicate_entry", /twice/);
+    await expectRejected(
+      tarGz([
+        { path: "a.txt", body: "1" },
+        { path: "./a.txt", body: "2" },
+      ]),
+      "duplicate_entry",
+      /twice/,
+    );
   });
 
   it("more entries than maxFiles", async () => {

@@ -5,7 +5,15 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ArtifactError, downloadArtifact, formatArtifactRef, packDirectory, parseArtifactRef, safeExtract, uploadArtifact } from "../src/index.js";
+import {
+  ArtifactError,
+  downloadArtifact,
+  formatArtifactRef,
+  packDirectory,
+  parseArtifactRef,
+  safeExtract,
+  uploadArtifact,
+} from "../src/index.js";
 
 // Guarantee: an agent only ever unpacks bytes whose sha256 equals the reference's digest.
 let s3: S3Server;
@@ -14,7 +22,13 @@ let work: string;
 
 beforeAll(async () => {
   s3 = await startS3();
-  storage = createStorage({ endpoint: s3.endpoint, region: "us-east-1", bucket: "ctrl-artifacts", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
+  storage = createStorage({
+    endpoint: s3.endpoint,
+    region: "us-east-1",
+    bucket: "ctrl-artifacts",
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+  });
   await storage.ensureBucket();
   work = await mkdtemp(join(tmpdir(), "ctrl-artifact-s3-"));
 });

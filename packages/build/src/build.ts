@@ -1,4 +1,13 @@
-import { ArtifactError, ExtractError, formatArtifactRef, packDirectory, parseArtifactRef, parseManifest, safeExtract, uploadArtifact } from "@ctrl/artifact";
+import {
+  ArtifactError,
+  ExtractError,
+  formatArtifactRef,
+  packDirectory,
+  parseArtifactRef,
+  parseManifest,
+  safeExtract,
+  uploadArtifact,
+} from "@ctrl/artifact";
 import {
   completeBuild,
   failBuild,
@@ -103,15 +112,34 @@ export function artifactKeyFor(projectId: string, buildId: string): string {
 export async function runBuild(deps: BuildDeps, config: BuildConfig, job: BuildJob, reporter: BuildReporter): Promise<BuildOutput> {
   // Defence in depth (ctrl-api checks it too): a build only ever reads its own project's uploads.
   if (!job.contextKey.startsWith(`${job.projectId}/`) || job.contextKey.split("/").some((s) => s === ".." || s === "")) {
-    throw new BuildError(buildSteps.fetch, "build_context_invalid", `build context ${job.contextKey} is not an upload of project ${job.projectId} (expected ${job.projectId}/build_….tar.gz)`);
+    throw new BuildError(
+      buildSteps.fetch,
+      "build_context_invalid",
+      `build context ${job.contextKey} is not an upload of project ${job.projectId} (expected ${job.projectId}/build_….tar.gz)`,
+    );
   }
   const previous = await findBuildByDeployment(deps.db, job.deploymentId);
   if (previous?.status === "succeeded" && previous.image) {
-    return { image: previous.image, sha256: previous.artifact_sha256 ?? "", cached: previous.cached_from_build_id !== null, buildId: previous.id, backend: previous.backend };
+    return {
+      image: previous.image,
+      sha256: previous.artifact_sha256 ?? "",
+      cached: previous.cached_from_build_id !== null,
+      buildId: previous.id,
+      backend: previous.backend,
+    };
   }
   const deadline = Date.now() + config.timeoutMs;
-  await startBuild(deps.db, { id: job.buildId, deploymentId: job.deploymentId, workspaceId: job.workspaceId, projectId: job.projectId, backend: config.backend, contextKey: job.contextKey, now: Date.now() });
-  if (previous) reporter.log(buildSteps.fetch, `— an earlier attempt of this build was interrupted (e.g. a worker restart); building again —`);
+  await startBuild(deps.db, {
+    id: job.buildId,
+    deploymentId: job.deploymentId,
+    workspaceId: job.workspaceId,
+    projectId: job.projectId,
+    backend: config.backend,
+    contextKey: job.contextKey,
+    now: Date.now(),
+  });
+  if (previous)
+    reporter.log(buildSteps.fetch, `— an earlier attempt of this build was interrupted (e.g. a worker restart); building again —`);
 
   await mkdir(config.workDir, { recursive: true });
   await removeStaleWorkDirs(config.workDir, job.buildId);
@@ -145,10 +173,21 @@ export async function runBuild(deps: BuildDeps, config: BuildConfig, job: BuildJ
     await reporter.step(buildSteps.extract, "completed", `unpacked ${extracted.files} entries, ${extracted.bytes} bytes`);
 
     if (config.backend === "docker") {
-      if (!config.docker) throw new BuildError(buildSteps.docker, "build_not_configured", "BUILD_BACKEND=docker needs BUILD_DOCKER_REPOSITORY (the registry/repository to push to)");
+      if (!config.docker)
+        throw new BuildError(
+          buildSteps.docker,
+          "build_not_configured",
+          "BUILD_BACKEND=docker needs BUILD_DOCKER_REPOSITORY (the registry/repository to push to)",
+        );
       await open(buildSteps.docker, "docker buildx build");
       const metadataFile = join(dirs.root, "buildx-metadata.json");
-      const argv = dockerBuildCommand(config.docker, { contextDir: dirs.app, dockerfilePath: job.dockerfilePath, projectId: job.projectId, buildId: job.buildId, metadataFile });
+      const argv = dockerBuildCommand(config.docker, {
+        contextDir: dirs.app,
+        dockerfilePath: job.dockerfilePath,
+        projectId: job.projectId,
+        buildId: job.buildId,
+        metadataFile,
+      });
       await run(buildSteps.docker, argv, dirs.app, dockerEnv(process.env, dirs), deadline, config, reporter);
       const digest = parseDockerMetadata(await readFile(metadataFile, "utf8").catch(() => ""));
       const tag = dockerImageTag(config.docker.repository, job.projectId, job.buildId);
@@ -192,11 +231,19 @@ export async function runBuild(deps: BuildDeps, config: BuildConfig, job: BuildJ
 
     await open(buildSteps.pack, "packing the artifact");
     // The artifact's manifest says how to run what was built (the build command is done).
-    const manifest = { start: plan.start, ...(plan.port !== undefined ? { port: plan.port } : {}), ...(plan.healthPath !== undefined ? { healthPath: plan.healthPath } : {}) };
+    const manifest = {
+      start: plan.start,
+      ...(plan.port !== undefined ? { port: plan.port } : {}),
+      ...(plan.healthPath !== undefined ? { healthPath: plan.healthPath } : {}),
+    };
     await writeFile(join(dirs.app, "ctrl.json"), JSON.stringify(manifest, null, 2) + "\n");
     const escaping = await findEscapingSymlink(dirs.app);
     if (escaping) {
-      throw new BuildError(buildSteps.pack, "build_failed", `the build left a symlink ${escaping.path} -> ${escaping.target} pointing outside the app; the agent refuses such an artifact: make it relative and inside the app, or remove it`);
+      throw new BuildError(
+        buildSteps.pack,
+        "build_failed",
+        `the build left a symlink ${escaping.path} -> ${escaping.target} pointing outside the app; the agent refuses such an artifact: make it relative and inside the app, or remove it`,
+      );
     }
     const artifactFile = join(dirs.root, "artifact.tar.gz");
     const packed = await packDirectory(dirs.app, artifactFile);
@@ -250,7 +297,10 @@ async function extract(file: string, dest: string, limits: ContextLimits, key: s
     return await safeExtract(file, dest, limits);
   } catch (err) {
     if (err instanceof ExtractError) {
-      const hint = err.code.endsWith("too_large") || err.code === "too_many_files" ? " (raise BUILD_MAX_* on the worker or shrink the context with .ctrlignore)" : "";
+      const hint =
+        err.code.endsWith("too_large") || err.code === "too_many_files"
+          ? " (raise BUILD_MAX_* on the worker or shrink the context with .ctrlignore)"
+          : "";
       throw new BuildError(buildSteps.extract, "build_context_invalid", `build context ${key} rejected: ${err.message}${hint}`);
     }
     throw err;
@@ -275,7 +325,8 @@ export async function planContext(appDir: string): Promise<BuildPlan> {
     }
     return planBuild({ ...(manifest ? { manifest } : {}), ...(packageJson !== undefined ? { packageJson } : {}), rootFiles });
   } catch (err) {
-    if (err instanceof PlanError || err instanceof ArtifactError) throw new BuildError(buildSteps.extract, "build_context_invalid", err.message);
+    if (err instanceof PlanError || err instanceof ArtifactError)
+      throw new BuildError(buildSteps.extract, "build_context_invalid", err.message);
     throw err;
   }
 }
@@ -291,13 +342,29 @@ function describePlan(plan: BuildPlan): string {
   return parts.join(", ");
 }
 
-async function run(step: BuildStepName, command: Command, cwd: string, env: Record<string, string>, deadline: number, config: BuildConfig, reporter: BuildReporter, box?: BuildSandbox): Promise<void> {
+async function run(
+  step: BuildStepName,
+  command: Command,
+  cwd: string,
+  env: Record<string, string>,
+  deadline: number,
+  config: BuildConfig,
+  reporter: BuildReporter,
+  box?: BuildSandbox,
+): Promise<void> {
   const shown = displayCommand(command);
   const remaining = deadline - Date.now();
   const limitText = `the build timeout of ${Math.round(config.timeoutMs / 1000)} s (BUILD_TIMEOUT_SECONDS)`;
   if (remaining <= 0) throw new BuildError(step, "build_timeout", `"${shown}" did not start: ${limitText} had passed`);
   reporter.log(step, `$ ${shown}`);
-  const result = await runCommand(command, { cwd, env, timeoutMs: remaining, onLine: (line) => reporter.log(step, line), tailLines: config.logTailLines ?? 20, ...(box ? { wrap: box.wrap } : {}) });
+  const result = await runCommand(command, {
+    cwd,
+    env,
+    timeoutMs: remaining,
+    onLine: (line) => reporter.log(step, line),
+    tailLines: config.logTailLines ?? 20,
+    ...(box ? { wrap: box.wrap } : {}),
+  });
   const tail = result.tail.length ? `; last ${result.tail.length} log lines:\n${result.tail.join("\n")}` : "; it printed nothing";
   if (result.timedOut) throw new BuildError(step, "build_timeout", `"${shown}" did not finish within ${limitText}${tail}`);
   if (result.exitCode !== 0) {
@@ -308,19 +375,33 @@ async function run(step: BuildStepName, command: Command, cwd: string, env: Reco
 
 function summary(reason: BuildErrorReason): string {
   switch (reason) {
-    case "build_context_invalid": return "the build context was rejected";
-    case "build_context_missing": return "the build context does not exist";
-    case "build_failed": return "a build command failed";
-    case "build_timeout": return "the build timed out";
-    case "build_upload_failed": return "the artifact upload failed";
-    case "build_not_configured": return "no build backend is configured";
+    case "build_context_invalid":
+      return "the build context was rejected";
+    case "build_context_missing":
+      return "the build context does not exist";
+    case "build_failed":
+      return "a build command failed";
+    case "build_timeout":
+      return "the build timed out";
+    case "build_upload_failed":
+      return "the artifact upload failed";
+    case "build_not_configured":
+      return "no build backend is configured";
   }
 }
 
 /** Only what the docker CLI needs from the worker's environment (daemon address, registry auth). */
 function dockerEnv(env: NodeJS.ProcessEnv, dirs: BuildDirs): Record<string, string> {
   const out: Record<string, string> = { PATH: env.PATH ?? "/usr/local/bin:/usr/bin:/bin", HOME: env.HOME ?? dirs.home, TMPDIR: dirs.tmp };
-  for (const name of ["DOCKER_HOST", "DOCKER_CONFIG", "DOCKER_CONTEXT", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY", "BUILDX_CONFIG", "BUILDX_BUILDER"]) {
+  for (const name of [
+    "DOCKER_HOST",
+    "DOCKER_CONFIG",
+    "DOCKER_CONTEXT",
+    "DOCKER_CERT_PATH",
+    "DOCKER_TLS_VERIFY",
+    "BUILDX_CONFIG",
+    "BUILDX_BUILDER",
+  ]) {
     const value = env[name];
     if (value) out[name] = value;
   }

@@ -32,11 +32,13 @@ export function dbReporter(db: Db, deploymentId: string, buildId: string, option
     if (buffer.length === 0) return writing;
     const batch = buffer;
     buffer = [];
-    writing = writing.then(() => appendBuildLogs(db, deploymentId, buildId, batch)).catch((err) => {
-      // Put the lines back so the next flush tries again (order is kept by seq).
-      buffer = [...batch, ...buffer];
-      options.onError?.(err);
-    });
+    writing = writing
+      .then(() => appendBuildLogs(db, deploymentId, buildId, batch))
+      .catch((err) => {
+        // Put the lines back so the next flush tries again (order is kept by seq).
+        buffer = [...batch, ...buffer];
+        options.onError?.(err);
+      });
     return writing;
   };
   const timer = setInterval(() => void write(), options.flushIntervalMs ?? 250);

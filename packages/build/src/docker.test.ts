@@ -28,7 +28,10 @@ describe("dockerBuildCommand", () => {
   });
 
   it("passes the builder, platform, binary and a nested Dockerfile path", () => {
-    const argv = dockerBuildCommand({ repository: "localhost:5000/apps", platform: "linux/amd64", builder: "remote", binary: "/usr/bin/docker" }, { ...input, dockerfilePath: "./deploy/Dockerfile.prod" });
+    const argv = dockerBuildCommand(
+      { repository: "localhost:5000/apps", platform: "linux/amd64", builder: "remote", binary: "/usr/bin/docker" },
+      { ...input, dockerfilePath: "./deploy/Dockerfile.prod" },
+    );
     expect(argv[0]).toBe("/usr/bin/docker");
     expect(flagValue(argv, "--builder")).toBe("remote");
     expect(flagValue(argv, "--file")).toBe("/work/b1/app/deploy/Dockerfile.prod");

@@ -32,12 +32,20 @@ export async function fetchContext(storage: Storage, key: string, destFile: stri
   } catch (err) {
     const name = (err as { name?: string }).name;
     if (name === "NoSuchKey" || name === "NotFound") {
-      throw new BuildError(buildSteps.fetch, "build_context_missing", `build context ${key} does not exist in bucket ${storage.bucket}: upload it to the URL from generateUploadUrl before creating the deployment`);
+      throw new BuildError(
+        buildSteps.fetch,
+        "build_context_missing",
+        `build context ${key} does not exist in bucket ${storage.bucket}: upload it to the URL from generateUploadUrl before creating the deployment`,
+      );
     }
     throw err;
   }
   const overLimit = (size: string) =>
-    new BuildError(buildSteps.fetch, "build_context_invalid", `build context ${key} is ${size}, over the compressed size limit of ${maxBytes} bytes (BUILD_MAX_CONTEXT_BYTES)`);
+    new BuildError(
+      buildSteps.fetch,
+      "build_context_invalid",
+      `build context ${key} is ${size}, over the compressed size limit of ${maxBytes} bytes (BUILD_MAX_CONTEXT_BYTES)`,
+    );
   if (length !== undefined && length > maxBytes) {
     body.destroy();
     throw overLimit(`${length} bytes`);
@@ -65,7 +73,11 @@ export async function assertGzip(file: string, label: string): Promise<void> {
     const { bytesRead } = await handle.read(head, 0, 2, 0);
     if (bytesRead < 2 || head[0] !== 0x1f || head[1] !== 0x8b) {
       const seen = bytesRead === 0 ? "it is empty" : `it starts with 0x${head.subarray(0, bytesRead).toString("hex")}`;
-      throw new BuildError(buildSteps.fetch, "build_context_invalid", `build context ${label} is not a gzip-compressed tarball (${seen}): upload a .tar.gz, e.g. made by \`ctrl deploy\``);
+      throw new BuildError(
+        buildSteps.fetch,
+        "build_context_invalid",
+        `build context ${label} is not a gzip-compressed tarball (${seen}): upload a .tar.gz, e.g. made by \`ctrl deploy\``,
+      );
     }
   } finally {
     await handle.close();

@@ -1,4 +1,15 @@
-import { chownTree, findSandboxTools, installBridge, makeTraversable, reachableByWorkloads, sandboxArgv, startEgressProxy, workloadUid, type EgressProxy, type SandboxTools } from "@ctrl/sandbox";
+import {
+  chownTree,
+  findSandboxTools,
+  installBridge,
+  makeTraversable,
+  reachableByWorkloads,
+  sandboxArgv,
+  startEgressProxy,
+  workloadUid,
+  type EgressProxy,
+  type SandboxTools,
+} from "@ctrl/sandbox";
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import { BuildError } from "./errors.js";
@@ -45,13 +56,22 @@ const proxyPort = 3128;
  * only) — nothing on the host is reachable. Call after the context is extracted; `close` after the
  * last command.
  */
-export async function openBuildSandbox(tools: SandboxTools, dirs: BuildDirs, buildId: string, options: SandboxOptions & { limits?: BuildSandboxLimits; onRefused?: (target: string, why: string) => void }): Promise<BuildSandbox> {
+export async function openBuildSandbox(
+  tools: SandboxTools,
+  dirs: BuildDirs,
+  buildId: string,
+  options: SandboxOptions & { limits?: BuildSandboxLimits; onRefused?: (target: string, why: string) => void },
+): Promise<BuildSandbox> {
   const uid = workloadUid(createHash("sha256").update(buildId).digest().readUInt32BE(0) % 100_000, 200_000);
   await makeTraversable(dirs.root);
   if (!reachableByWorkloads(tools.setpriv, dirs.root)) {
     let blocked = dirs.root;
     for (let d = dirname(dirs.root); d !== dirname(d); d = dirname(d)) if (!reachableByWorkloads(tools.setpriv, d)) blocked = d;
-    throw new BuildError(buildSteps.install, "build_not_configured", `the build directory ${dirs.root} is not reachable by unprivileged users (${blocked} is not searchable), so the sandbox cannot mount it: every parent of BUILD_WORK_DIR needs o+x (chmod o+x ${blocked}), or set BUILD_WORK_DIR elsewhere`);
+    throw new BuildError(
+      buildSteps.install,
+      "build_not_configured",
+      `the build directory ${dirs.root} is not reachable by unprivileged users (${blocked} is not searchable), so the sandbox cannot mount it: every parent of BUILD_WORK_DIR needs o+x (chmod o+x ${blocked}), or set BUILD_WORK_DIR elsewhere`,
+    );
   }
   for (const d of [dirs.app, dirs.home, dirs.tmp]) await chownTree(d, uid, uid);
   const registry = new URL(options.npmRegistry);

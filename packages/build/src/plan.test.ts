@@ -6,7 +6,9 @@ const pkg = (value: unknown) => JSON.stringify(value);
 
 describe("planBuild", () => {
   it("uses ctrl.json alone for a dependency-free app", () => {
-    expect(planBuild({ manifest: { start: "node server.js", port: 8080, healthPath: "/healthz" }, rootFiles: files("ctrl.json", "server.js") })).toEqual({
+    expect(
+      planBuild({ manifest: { start: "node server.js", port: 8080, healthPath: "/healthz" }, rootFiles: files("ctrl.json", "server.js") }),
+    ).toEqual({
       source: "ctrl.json",
       start: "node server.js",
       port: 8080,
@@ -48,7 +50,11 @@ describe("planBuild", () => {
   });
 
   it("falls back to package.json's build script under a ctrl.json without one", () => {
-    const plan = planBuild({ manifest: { start: "npm start" }, packageJson: pkg({ scripts: { build: "tsc" } }), rootFiles: files("ctrl.json", "package.json") });
+    const plan = planBuild({
+      manifest: { start: "npm start" },
+      packageJson: pkg({ scripts: { build: "tsc" } }),
+      rootFiles: files("ctrl.json", "package.json"),
+    });
     expect(plan.build).toBe("npm run build");
   });
 
@@ -57,7 +63,9 @@ describe("planBuild", () => {
   });
 
   it("rejects a package.json without a way to start", () => {
-    expect(() => planBuild({ packageJson: pkg({ scripts: { build: "tsc" } }), rootFiles: files("package.json") })).toThrow(/no start command/);
+    expect(() => planBuild({ packageJson: pkg({ scripts: { build: "tsc" } }), rootFiles: files("package.json") })).toThrow(
+      /no start command/,
+    );
     expect(() => planBuild({ packageJson: pkg({ scripts: { start: "   " } }), rootFiles: files("package.json") })).toThrow(PlanError);
   });
 

@@ -59,11 +59,15 @@ export function planBuild(input: PlanInput): BuildPlan {
     pkg = value as PackageJson;
   }
   if (!input.manifest && !pkg) {
-    throw new PlanError("the context has neither ctrl.json nor package.json at its root: add a ctrl.json with at least {\"start\": \"<command>\"}");
+    throw new PlanError(
+      'the context has neither ctrl.json nor package.json at its root: add a ctrl.json with at least {"start": "<command>"}',
+    );
   }
 
   const hasLockfile = input.rootFiles.has("package-lock.json") || input.rootFiles.has("npm-shrinkwrap.json");
-  const declaresDeps = pkg !== undefined && [pkg.dependencies, pkg.devDependencies, pkg.optionalDependencies].some((d) => d && typeof d === "object" && Object.keys(d).length > 0);
+  const declaresDeps =
+    pkg !== undefined &&
+    [pkg.dependencies, pkg.devDependencies, pkg.optionalDependencies].some((d) => d && typeof d === "object" && Object.keys(d).length > 0);
   const install: Command | undefined = pkg && (declaresDeps || hasLockfile) ? (hasLockfile ? "npm ci" : "npm install") : undefined;
   const script = (name: string) => {
     const s = pkg?.scripts?.[name];
@@ -77,7 +81,9 @@ export function planBuild(input: PlanInput): BuildPlan {
     else if (typeof pkg?.main === "string" && pkg.main.trim()) start = ["node", pkg.main.trim()];
   }
   if (start === undefined) {
-    throw new PlanError("no start command: add a \"start\" script to package.json, a \"main\" entry, or a ctrl.json with {\"start\": \"<command>\"}");
+    throw new PlanError(
+      'no start command: add a "start" script to package.json, a "main" entry, or a ctrl.json with {"start": "<command>"}',
+    );
   }
   return {
     source: input.manifest ? "ctrl.json" : "package.json",

@@ -16,7 +16,12 @@ const env = { PATH: "/usr/bin:/bin" };
 describe("runCommand", () => {
   it("captures stdout and stderr lines and the exit code", async () => {
     const lines: string[] = [];
-    const r = await runCommand("echo one; echo two >&2; printf 'three'; exit 3", { cwd: dir, env, timeoutMs: 10_000, onLine: (l) => lines.push(l) });
+    const r = await runCommand("echo one; echo two >&2; printf 'three'; exit 3", {
+      cwd: dir,
+      env,
+      timeoutMs: 10_000,
+      onLine: (l) => lines.push(l),
+    });
     expect(r.exitCode).toBe(3);
     expect(r.timedOut).toBe(false);
     expect(lines.sort()).toEqual(["one", "three", "two"]);
@@ -30,7 +35,11 @@ describe("runCommand", () => {
 
   it("runs with exactly the given environment", async () => {
     process.env.CTRL_RUNNER_SECRET = "leak";
-    const r = await runCommand("echo \"secret=${CTRL_RUNNER_SECRET:-none} home=$HOME\"", { cwd: dir, env: { ...env, HOME: dir }, timeoutMs: 10_000 });
+    const r = await runCommand('echo "secret=${CTRL_RUNNER_SECRET:-none} home=$HOME"', {
+      cwd: dir,
+      env: { ...env, HOME: dir },
+      timeoutMs: 10_000,
+    });
     delete process.env.CTRL_RUNNER_SECRET;
     expect(r.tail).toEqual([`secret=none home=${dir}`]);
   });

@@ -13,7 +13,13 @@ export interface BuildDirs {
 
 /** Creates the build's directories under `root` (which must exist and be empty or new). */
 export async function createBuildDirs(root: string): Promise<BuildDirs> {
-  const dirs: BuildDirs = { root, app: join(root, "app"), home: join(root, "home"), tmp: join(root, "tmp"), npmCache: join(root, "npm-cache") };
+  const dirs: BuildDirs = {
+    root,
+    app: join(root, "app"),
+    home: join(root, "home"),
+    tmp: join(root, "tmp"),
+    npmCache: join(root, "npm-cache"),
+  };
   await Promise.all([dirs.app, dirs.home, dirs.tmp, dirs.npmCache].map((d) => mkdir(d, { recursive: true })));
   // An empty user config: nothing from the worker's own ~/.npmrc (tokens!) reaches the build.
   await writeFile(join(dirs.home, ".npmrc"), "");

@@ -25,7 +25,10 @@ export interface BuildReporter {
 }
 
 /** A reporter that keeps everything in memory (tests, and the CLI's local dry runs). */
-export function memoryReporter(): BuildReporter & { steps: Array<{ step: string; status: string; message: string; errorMessage?: string }>; lines: Array<{ step: string; line: string }> } {
+export function memoryReporter(): BuildReporter & {
+  steps: Array<{ step: string; status: string; message: string; errorMessage?: string }>;
+  lines: Array<{ step: string; line: string }>;
+} {
   const steps: Array<{ step: string; status: string; message: string; errorMessage?: string }> = [];
   const lines: Array<{ step: string; line: string }> = [];
   return {

@@ -8,7 +8,17 @@ import { chmod, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BuildError, buildIdFor, defaultContextLimits, memoryReporter, dbReporter, runBuild, type BuildConfig, type BuildJob, type BuildOutput } from "../src/index.js";
+import {
+  BuildError,
+  buildIdFor,
+  defaultContextLimits,
+  memoryReporter,
+  dbReporter,
+  runBuild,
+  type BuildConfig,
+  type BuildJob,
+  type BuildOutput,
+} from "../src/index.js";
 import { tarGz } from "./tarball.js";
 
 // Guarantees under test: a context becomes a runnable, digest-verified artifact (ctrl.json and
@@ -28,7 +38,13 @@ let workDir: string;
 
 beforeAll(async () => {
   [s3, tdb] = await Promise.all([startS3(), createTestDatabase()]);
-  storage = createStorage({ endpoint: s3.endpoint, region: "us-east-1", bucket: "ctrl-builds", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
+  storage = createStorage({
+    endpoint: s3.endpoint,
+    region: "us-east-1",
+    bucket: "ctrl-builds",
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+  });
   await storage.ensureBucket();
   seed = await seedLocal(tdb.db);
   scratch = await mkdtemp(join(tmpdir(), "ctrl-build-test-"));
@@ -44,7 +60,15 @@ afterAll(async () => {
 });
 
 function config(overrides: Partial<BuildConfig> = {}): BuildConfig {
-  return { backend: "local", limits: defaultContextLimits, timeoutMs: 180_000, workDir, npmRegistry: process.env.npm_config_registry ?? "https://registry.npmjs.org/", ...(process.env.NODE_EXTRA_CA_CERTS ? { caFile: process.env.NODE_EXTRA_CA_CERTS } : {}), ...overrides };
+  return {
+    backend: "local",
+    limits: defaultContextLimits,
+    timeoutMs: 180_000,
+    workDir,
+    npmRegistry: process.env.npm_config_registry ?? "https://registry.npmjs.org/",
+    ...(process.env.NODE_EXTRA_CA_CERTS ? { caFile: process.env.NODE_EXTRA_CA_CERTS } : {}),
+    ...overrides,
+  };
 }
 
 /** A deployment row (building) whose context is `bytes`, uploaded under a fresh key. */
@@ -56,11 +80,34 @@ async function deploymentWithContext(bytes: Buffer): Promise<BuildJob> {
   await tdb.db
     .insertInto("deployments")
     .values({
-      id, workspace_id: seed.workspaceId, project_id: seed.projectId, environment_id: seed.environments.preview, source_type: "build_context",
-      build_context_path: key, dockerfile_path: null, image: null, build_id: null, git_commit_sha: "", git_branch: "main", git_commit_message: null,
-      git_commit_author_handle: null, git_commit_author_avatar_url: null, git_commit_timestamp: null, command: null, status: "building",
-      error_message: null, failed_step: null, failure_reason: null, openapi_spec: null, cpu_millicores: 250, memory_mib: 256, replicas: 1, port: 8080,
-      health_check_path: "/health", created_at: now, updated_at: now,
+      id,
+      workspace_id: seed.workspaceId,
+      project_id: seed.projectId,
+      environment_id: seed.environments.preview,
+      source_type: "build_context",
+      build_context_path: key,
+      dockerfile_path: null,
+      image: null,
+      build_id: null,
+      git_commit_sha: "",
+      git_branch: "main",
+      git_commit_message: null,
+      git_commit_author_handle: null,
+      git_commit_author_avatar_url: null,
+      git_commit_timestamp: null,
+      command: null,
+      status: "building",
+      error_message: null,
+      failed_step: null,
+      failure_reason: null,
+      openapi_spec: null,
+      cpu_millicores: 250,
+      memory_mib: 256,
+      replicas: 1,
+      port: 8080,
+      health_check_path: "/health",
+      created_at: now,
+      updated_at: now,
     })
     .execute();
   return { deploymentId: id, projectId: seed.projectId, workspaceId: seed.workspaceId, contextKey: key, buildId: buildIdFor(id) };
@@ -88,12 +135,19 @@ async function serve(image: string): Promise<string> {
   expect(manifest).not.toHaveProperty("build");
   const port = await freePort();
   const argv = typeof manifest.start === "string" ? ["/bin/sh", "-c", manifest.start] : manifest.start;
-  const proc = startProcess("app", argv[0]!, argv.slice(1), { cwd: join(dir, "app"), env: { PATH: process.env.PATH, PORT: String(port), CTRL_DEPLOYMENT_ID: "d_test" } });
+  const proc = startProcess("app", argv[0]!, argv.slice(1), {
+    cwd: join(dir, "app"),
+    env: { PATH: process.env.PATH, PORT: String(port), CTRL_DEPLOYMENT_ID: "d_test" },
+  });
   try {
-    return await waitFor("the built app to answer", async () => {
-      const res = await fetch(`http://127.0.0.1:${port}/`);
-      return res.ok ? await res.text() : undefined;
-    }, { timeoutMs: 20_000, intervalMs: 100 });
+    return await waitFor(
+      "the built app to answer",
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/`);
+        return res.ok ? await res.text() : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 100 },
+    );
   } catch (err) {
     throw new Error(`${(err as Error).message}\n${proc.tail()}`);
   } finally {
@@ -127,8 +181,12 @@ describe("local builder", () => {
 
     const steps = await listDeploymentSteps(tdb.db, helloJob.deploymentId);
     expect(steps.map((s) => [s.step, s.status])).toEqual([
-      ["build:fetch", "completed"], ["build:extract", "completed"], ["build:install", "skipped"],
-      ["build:compile", "skipped"], ["build:pack", "completed"], ["build:upload", "completed"],
+      ["build:fetch", "completed"],
+      ["build:extract", "completed"],
+      ["build:install", "skipped"],
+      ["build:compile", "skipped"],
+      ["build:pack", "completed"],
+      ["build:upload", "completed"],
     ]);
     const row = await findBuildByDeployment(tdb.db, helloJob.deploymentId);
     expect(row).toMatchObject({ id: helloJob.buildId, status: "succeeded", image: hello.image, artifact_sha256: hello.sha256 });
@@ -152,8 +210,17 @@ describe("local builder", () => {
     expect(result).toMatchObject({ cached: true, image: hello.image, sha256: hello.sha256, buildId: job.buildId });
     expect(await artifactKeys()).toEqual(before);
     const steps = await listDeploymentSteps(tdb.db, job.deploymentId);
-    expect(steps.filter((s) => s.status === "skipped").map((s) => s.step)).toEqual(["build:extract", "build:install", "build:compile", "build:pack", "build:upload"]);
-    expect(await findBuildByDeployment(tdb.db, job.deploymentId)).toMatchObject({ status: "succeeded", cached_from_build_id: helloJob.buildId });
+    expect(steps.filter((s) => s.status === "skipped").map((s) => s.step)).toEqual([
+      "build:extract",
+      "build:install",
+      "build:compile",
+      "build:pack",
+      "build:upload",
+    ]);
+    expect(await findBuildByDeployment(tdb.db, job.deploymentId)).toMatchObject({
+      status: "succeeded",
+      cached_from_build_id: helloJob.buildId,
+    });
   });
 
   it("builds again when the reusable artifact is gone from storage, instead of handing out a dead reference", async () => {
@@ -180,8 +247,12 @@ describe("local builder", () => {
     expect(result.cached).toBe(false);
     const steps = await listDeploymentSteps(tdb.db, job.deploymentId);
     expect(steps.map((s) => [s.step, s.status])).toEqual([
-      ["build:fetch", "completed"], ["build:extract", "completed"], ["build:install", "completed"],
-      ["build:compile", "completed"], ["build:pack", "completed"], ["build:upload", "completed"],
+      ["build:fetch", "completed"],
+      ["build:extract", "completed"],
+      ["build:install", "completed"],
+      ["build:compile", "completed"],
+      ["build:pack", "completed"],
+      ["build:upload", "completed"],
     ]);
     const log = (await readBuildLogs(tdb.db, job.deploymentId)).map((l) => l.line);
     expect(log).toContain("$ npm ci");
@@ -195,7 +266,10 @@ describe("local builder", () => {
 describe("bad contexts fail with a clear message and leave nothing half-built", () => {
   async function expectFailure(job: BuildJob, step: string, reason: string, message: RegExp, cfg = config()) {
     const before = await artifactKeys();
-    const err = await build(job, cfg).then(() => undefined, (e: unknown) => e);
+    const err = await build(job, cfg).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(BuildError);
     const e = err as BuildError;
     expect({ step: e.step, reason: e.reason }).toEqual({ step, reason });
@@ -221,32 +295,68 @@ describe("bad contexts fail with a clear message and leave nothing half-built", 
   });
 
   it("a path-traversal entry, named in the message", async () => {
-    const job = await deploymentWithContext(tarGz([{ path: "ctrl.json", body: '{"start":"node x.js"}' }, { path: "../../evil.js", body: "pwned" }]));
+    const job = await deploymentWithContext(
+      tarGz([
+        { path: "ctrl.json", body: '{"start":"node x.js"}' },
+        { path: "../../evil.js", body: "pwned" },
+      ]),
+    );
     await expectFailure(job, "build:extract", "build_context_invalid", /\.\.\/\.\.\/evil\.js/);
     expect(existsSync(join(workDir, "..", "evil.js"))).toBe(false);
   });
 
   it("a symlink escaping the root, named in the message", async () => {
-    const job = await deploymentWithContext(tarGz([{ path: "ctrl.json", body: '{"start":"node x.js"}' }, { path: "passwd", type: "2", linkpath: "/etc/passwd" }]));
+    const job = await deploymentWithContext(
+      tarGz([
+        { path: "ctrl.json", body: '{"start":"node x.js"}' },
+        { path: "passwd", type: "2", linkpath: "/etc/passwd" },
+      ]),
+    );
     await expectFailure(job, "build:extract", "build_context_invalid", /passwd/);
   });
 
   it("a device file", async () => {
-    const job = await deploymentWithContext(tarGz([{ path: "ctrl.json", body: '{"start":"node x.js"}' }, { path: "null", type: "3" }]));
+    const job = await deploymentWithContext(
+      tarGz([
+        { path: "ctrl.json", body: '{"start":"node x.js"}' },
+        { path: "null", type: "3" },
+      ]),
+    );
     await expectFailure(job, "build:extract", "build_context_invalid", /null/);
   });
 
   it("over the compressed size limit, naming the limit", async () => {
     const job = await deploymentWithContext(await packFixture(helloDir));
-    await expectFailure(job, "build:fetch", "build_context_invalid", /over the compressed size limit of 100 bytes \(BUILD_MAX_CONTEXT_BYTES\)/, config({ limits: { ...defaultContextLimits, maxCompressedBytes: 100 } }));
+    await expectFailure(
+      job,
+      "build:fetch",
+      "build_context_invalid",
+      /over the compressed size limit of 100 bytes \(BUILD_MAX_CONTEXT_BYTES\)/,
+      config({ limits: { ...defaultContextLimits, maxCompressedBytes: 100 } }),
+    );
   });
 
   it("over the extracted size and file-count limits, naming the limit", async () => {
-    const big = tarGz([{ path: "ctrl.json", body: '{"start":"node x.js"}' }, { path: "big.txt", body: "x".repeat(50_000) }]);
+    const big = tarGz([
+      { path: "ctrl.json", body: '{"start":"node x.js"}' },
+      { path: "big.txt", body: "x".repeat(50_000) },
+    ]);
     const job = await deploymentWithContext(big);
-    await expectFailure(job, "build:extract", "build_context_invalid", /limit/, config({ limits: { ...defaultContextLimits, maxExtractedBytes: 10_000 } }));
+    await expectFailure(
+      job,
+      "build:extract",
+      "build_context_invalid",
+      /limit/,
+      config({ limits: { ...defaultContextLimits, maxExtractedBytes: 10_000 } }),
+    );
     const many = await deploymentWithContext(tarGz(Array.from({ length: 20 }, (_, i) => ({ path: `f${i}.txt`, body: "x" }))));
-    await expectFailure(many, "build:extract", "build_context_invalid", /limit/, config({ limits: { ...defaultContextLimits, maxFiles: 5 } }));
+    await expectFailure(
+      many,
+      "build:extract",
+      "build_context_invalid",
+      /limit/,
+      config({ limits: { ...defaultContextLimits, maxFiles: 5 } }),
+    );
   });
 
   it("a context without ctrl.json or package.json", async () => {
@@ -261,27 +371,50 @@ describe("bad contexts fail with a clear message and leave nothing half-built", 
 
   it("a failing build command, with its last log lines in the message", async () => {
     const manifest = JSON.stringify({ start: "node server.js", build: "echo compiling src/a.ts; echo 'error TS2322: boom' >&2; exit 7" });
-    const job = await deploymentWithContext(tarGz([{ path: "ctrl.json", body: manifest }, { path: "server.js", body: "" }]));
-    const e = await expectFailure(job, "build:compile", "build_failed", /"echo compiling[^"]*" exited with code 7; last 2 log lines:\ncompiling src\/a\.ts\nerror TS2322: boom/);
+    const job = await deploymentWithContext(
+      tarGz([
+        { path: "ctrl.json", body: manifest },
+        { path: "server.js", body: "" },
+      ]),
+    );
+    const e = await expectFailure(
+      job,
+      "build:compile",
+      "build_failed",
+      /"echo compiling[^"]*" exited with code 7; last 2 log lines:\ncompiling src\/a\.ts\nerror TS2322: boom/,
+    );
     expect(e.message).toContain("error TS2322: boom");
     const log = (await readBuildLogs(tdb.db, job.deploymentId)).map((l) => l.line);
     expect(log).toContain("error TS2322: boom");
   });
 
   it("a build that leaves a symlink pointing outside the app fails at build:pack, naming it", async () => {
-    const job = await deploymentWithContext(tarGz([{ path: "ctrl.json", body: JSON.stringify({ start: "true", build: "mkdir -p out && ln -s /etc/hostname out/host" }) }]));
+    const job = await deploymentWithContext(
+      tarGz([{ path: "ctrl.json", body: JSON.stringify({ start: "true", build: "mkdir -p out && ln -s /etc/hostname out/host" }) }]),
+    );
     await expectFailure(job, "build:pack", "build_failed", /symlink out\/host -> \/etc\/hostname pointing outside the app/);
   });
 
   it("a build that outlives the timeout", async () => {
-    const job = await deploymentWithContext(tarGz([{ path: "ctrl.json", body: JSON.stringify({ start: "true", build: "echo started; sleep 60" }) }]));
-    await expectFailure(job, "build:compile", "build_timeout", /did not finish within the build timeout of 2 s \(BUILD_TIMEOUT_SECONDS\); last 1 log lines:\nstarted/, config({ timeoutMs: 2_000 }));
+    const job = await deploymentWithContext(
+      tarGz([{ path: "ctrl.json", body: JSON.stringify({ start: "true", build: "echo started; sleep 60" }) }]),
+    );
+    await expectFailure(
+      job,
+      "build:compile",
+      "build_timeout",
+      /did not finish within the build timeout of 2 s \(BUILD_TIMEOUT_SECONDS\); last 1 log lines:\nstarted/,
+      config({ timeoutMs: 2_000 }),
+    );
   });
 
   it("a context key of another project is refused before anything is read", async () => {
     const job = await deploymentWithContext(await packFixture(helloDir));
     for (const contextKey of ["proj_other/build_x.tar.gz", `${seed.projectId}/../proj_other/build_x.tar.gz`]) {
-      const err = await build({ ...job, contextKey }).then(() => undefined, (e: unknown) => e);
+      const err = await build({ ...job, contextKey }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(BuildError);
       expect(err).toMatchObject({ step: "build:fetch", reason: "build_context_invalid" });
       expect((err as Error).message).toContain(`is not an upload of project ${seed.projectId}`);

@@ -27,13 +27,19 @@ describe("docker backend (needs a Docker engine and BUILD_DOCKER_TEST_REPOSITORY
     if (skipReason) ctx.skip(`docker backend skipped: ${skipReason}`);
     const [s3, tdb] = await Promise.all([startS3(), createTestDatabase()]);
     const scratch = await mkdtemp(join(tmpdir(), "ctrl-docker-"));
-    const storage = createStorage({ endpoint: s3.endpoint, region: "us-east-1", bucket: "ctrl-builds", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
+    const storage = createStorage({
+      endpoint: s3.endpoint,
+      region: "us-east-1",
+      bucket: "ctrl-builds",
+      accessKeyId: s3.accessKeyId,
+      secretAccessKey: s3.secretAccessKey,
+    });
     try {
       await storage.ensureBucket();
       const seed = await seedLocal(tdb.db);
       const app = join(scratch, "app");
       await mkdir(join(app, "deploy"), { recursive: true });
-      await writeFile(join(app, "deploy", "Dockerfile"), "FROM busybox\nCOPY hello.txt /hello.txt\nCMD [\"cat\", \"/hello.txt\"]\n");
+      await writeFile(join(app, "deploy", "Dockerfile"), 'FROM busybox\nCOPY hello.txt /hello.txt\nCMD ["cat", "/hello.txt"]\n');
       await writeFile(join(app, "hello.txt"), "hello\n");
       await packDirectory(app, join(scratch, "ctx.tar.gz"));
       const key = `${seed.projectId}/build_docker.tar.gz`;
@@ -41,8 +47,22 @@ describe("docker backend (needs a Docker engine and BUILD_DOCKER_TEST_REPOSITORY
       const deploymentId = "d_dockertest";
       const result = await runBuild(
         { db: tdb.db, storage },
-        { backend: "docker", limits: defaultContextLimits, timeoutMs: 300_000, workDir: join(scratch, "work"), npmRegistry: "https://registry.npmjs.org/", docker: { repository: repository! } },
-        { deploymentId, projectId: seed.projectId, workspaceId: seed.workspaceId, contextKey: key, dockerfilePath: "deploy/Dockerfile", buildId: buildIdFor(deploymentId) },
+        {
+          backend: "docker",
+          limits: defaultContextLimits,
+          timeoutMs: 300_000,
+          workDir: join(scratch, "work"),
+          npmRegistry: "https://registry.npmjs.org/",
+          docker: { repository: repository! },
+        },
+        {
+          deploymentId,
+          projectId: seed.projectId,
+          workspaceId: seed.workspaceId,
+          contextKey: key,
+          dockerfilePath: "deploy/Dockerfile",
+          buildId: buildIdFor(deploymentId),
+        },
         memoryReporter(),
       );
       expect(result.backend).toBe("docker");

@@ -79,13 +79,27 @@ export function createCertStore(options: CertStoreOptions): CertStore {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
 
-  const load = (row: { id: string; hostname: string; certificate: string; encrypted_private_key: string; expires_at: number; updated_at: number }): LoadedCertificate => {
+  const load = (row: {
+    id: string;
+    hostname: string;
+    certificate: string;
+    encrypted_private_key: string;
+    expires_at: number;
+    updated_at: number;
+  }): LoadedCertificate => {
     // The key exists in plaintext only inside this call and the SecureContext built from it.
     const key = options.vault.decrypt(row.encrypted_private_key, vaultContext.certificateKey(row.hostname));
     try {
       const context = createSecureContext({ cert: row.certificate, key });
       const fingerprint = new X509Certificate(row.certificate).fingerprint256;
-      return { id: row.id, hostname: row.hostname, updatedAt: Number(row.updated_at), expiresAt: Number(row.expires_at), fingerprint, context };
+      return {
+        id: row.id,
+        hostname: row.hostname,
+        updatedAt: Number(row.updated_at),
+        expiresAt: Number(row.expires_at),
+        fingerprint,
+        context,
+      };
     } finally {
       key.fill(0);
     }
@@ -102,16 +116,26 @@ export function createCertStore(options: CertStoreOptions): CertStore {
     }
     let changed = 0;
     for (let i = 0; i < stale.length; i += 200) {
-      const rows = await options.db.selectFrom("certificates").selectAll().where("id", "in", stale.slice(i, i + 200)).execute();
+      const rows = await options.db
+        .selectFrom("certificates")
+        .selectAll()
+        .where("id", "in", stale.slice(i, i + 200))
+        .execute();
       for (const row of rows) {
         try {
           const loaded = load(row);
           byHost.set(row.hostname, loaded);
           changed++;
-          options.logger?.info({ hostname: row.hostname, certificateId: row.id, fingerprint: loaded.fingerprint, expiresAt: loaded.expiresAt }, "certificate loaded");
+          options.logger?.info(
+            { hostname: row.hostname, certificateId: row.id, fingerprint: loaded.fingerprint, expiresAt: loaded.expiresAt },
+            "certificate loaded",
+          );
         } catch (err) {
           // One broken row (wrong vault key, bad PEM) must not take the others down; the old one stays.
-          options.logger?.error({ hostname: row.hostname, certificateId: row.id, err: (err as Error).message }, "certificate could not be loaded");
+          options.logger?.error(
+            { hostname: row.hostname, certificateId: row.id, err: (err as Error).message },
+            "certificate could not be loaded",
+          );
         }
       }
     }

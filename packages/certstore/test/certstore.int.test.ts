@@ -22,16 +22,43 @@ let port: number;
 /** A self-signed certificate for `name` made with openssl (the store does not care who issued it). */
 async function selfSigned(name: string): Promise<{ cert: string; key: string }> {
   const base = join(dir, randomBytes(6).toString("hex"));
-  await run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${base}.key`, "-out", `${base}.crt`, "-days", "2", "-subj", `/CN=${name}`, "-addext", `subjectAltName=DNS:${name}`]);
+  await run("openssl", [
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-keyout",
+    `${base}.key`,
+    "-out",
+    `${base}.crt`,
+    "-days",
+    "2",
+    "-subj",
+    `/CN=${name}`,
+    "-addext",
+    `subjectAltName=DNS:${name}`,
+  ]);
   return { cert: await readFile(`${base}.crt`, "utf8"), key: await readFile(`${base}.key`, "utf8") };
 }
 
 async function upsertCert(hostname: string, updatedAt: number, encryptFor = hostname) {
   const { cert, key } = await selfSigned(hostname);
-  const row = { certificate: cert, encrypted_private_key: vault.encrypt(key, vaultContext.certificateKey(encryptFor)), expires_at: updatedAt + 86_400_000, updated_at: updatedAt };
+  const row = {
+    certificate: cert,
+    encrypted_private_key: vault.encrypt(key, vaultContext.certificateKey(encryptFor)),
+    expires_at: updatedAt + 86_400_000,
+    updated_at: updatedAt,
+  };
   const existing = await database.db.selectFrom("certificates").select("id").where("hostname", "=", hostname).executeTakeFirst();
   if (existing) await database.db.updateTable("certificates").set(row).where("id", "=", existing.id).execute();
-  else await database.db.insertInto("certificates").values({ id: `cert_${randomBytes(6).toString("hex")}`, workspace_id: "ws_test", hostname, created_at: updatedAt, ...row }).execute();
+  else
+    await database.db
+      .insertInto("certificates")
+      .values({ id: `cert_${randomBytes(6).toString("hex")}`, workspace_id: "ws_test", hostname, created_at: updatedAt, ...row })
+      .execute();
   return cert;
 }
 

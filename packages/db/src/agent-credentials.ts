@@ -54,9 +54,11 @@ function validate(input: NewAgentCredential): void {
   if (!regionNamePattern.test(input.region)) throw new Error(`region "${input.region}" must be 1-64 characters [A-Za-z0-9._-]`);
   if (!input.name || input.name.length > 255) throw new Error("name must be 1-255 characters");
   if (input.advertiseHosts.length === 0) throw new Error("at least one advertise host is required (the agent's KRANE_ADVERTISE_HOST)");
-  for (const h of input.advertiseHosts) if (!/^[A-Za-z0-9.:_-]{1,253}$/.test(h)) throw new Error(`advertise host "${h}" is not a host name or IP address`);
+  for (const h of input.advertiseHosts)
+    if (!/^[A-Za-z0-9.:_-]{1,253}$/.test(h)) throw new Error(`advertise host "${h}" is not a host name or IP address`);
   const { low, high } = input.ports;
-  if (!Number.isInteger(low) || !Number.isInteger(high) || low < 1 || high > 65535 || low > high) throw new Error(`port range ${low}-${high} must be ascending within 1-65535`);
+  if (!Number.isInteger(low) || !Number.isInteger(high) || low < 1 || high > 65535 || low > high)
+    throw new Error(`port range ${low}-${high} must be ascending within 1-65535`);
   if (input.token !== undefined && input.token.length < 32) throw new Error("an agent token must be at least 32 characters");
 }
 
@@ -82,7 +84,18 @@ export async function createAgentCredential(db: Db, input: NewAgentCredential): 
       revoked_at: null,
     })
     .execute();
-  return { credential: { id, name: input.name, region: input.region, advertiseHosts: input.advertiseHosts, ports: input.ports, createdAt: input.now, revokedAt: null }, token };
+  return {
+    credential: {
+      id,
+      name: input.name,
+      region: input.region,
+      advertiseHosts: input.advertiseHosts,
+      ports: input.ports,
+      createdAt: input.now,
+      revokedAt: null,
+    },
+    token,
+  };
 }
 
 /**
@@ -97,15 +110,33 @@ export async function ensureAgentCredential(db: Db, input: NewAgentCredential & 
   if (existing.revoked_at !== null) throw new Error(`agent credential ${existing.id} for this token was revoked: generate a new token`);
   await db
     .updateTable("agent_credentials")
-    .set({ name: input.name, region: input.region, advertise_hosts: JSON.stringify(input.advertiseHosts), port_min: input.ports.low, port_max: input.ports.high })
+    .set({
+      name: input.name,
+      region: input.region,
+      advertise_hosts: JSON.stringify(input.advertiseHosts),
+      port_min: input.ports.low,
+      port_max: input.ports.high,
+    })
     .where("id", "=", existing.id)
     .execute();
-  return toCredential({ ...existing, name: input.name, region: input.region, advertise_hosts: JSON.stringify(input.advertiseHosts), port_min: input.ports.low, port_max: input.ports.high });
+  return toCredential({
+    ...existing,
+    name: input.name,
+    region: input.region,
+    advertise_hosts: JSON.stringify(input.advertiseHosts),
+    port_min: input.ports.low,
+    port_max: input.ports.high,
+  });
 }
 
 /** The live (not revoked) credential of `token`, or undefined. */
 export async function findAgentCredential(db: Db, token: string): Promise<AgentCredential | undefined> {
-  const row = await db.selectFrom("agent_credentials").selectAll().where("token_sha256", "=", hashKey(token)).where("revoked_at", "is", null).executeTakeFirst();
+  const row = await db
+    .selectFrom("agent_credentials")
+    .selectAll()
+    .where("token_sha256", "=", hashKey(token))
+    .where("revoked_at", "is", null)
+    .executeTakeFirst();
   return row ? toCredential(row) : undefined;
 }
 
@@ -116,6 +147,11 @@ export async function listAgentCredentials(db: Db): Promise<AgentCredential[]> {
 
 /** Revokes a credential at once (its next call is `unauthenticated`). False when no live credential has that id. */
 export async function revokeAgentCredential(db: Db, id: string, now: number): Promise<boolean> {
-  const res = await db.updateTable("agent_credentials").set({ revoked_at: now }).where("id", "=", id).where("revoked_at", "is", null).executeTakeFirst();
+  const res = await db
+    .updateTable("agent_credentials")
+    .set({ revoked_at: now })
+    .where("id", "=", id)
+    .where("revoked_at", "is", null)
+    .executeTakeFirst();
   return Number(res.numUpdatedRows) > 0;
 }

@@ -18,7 +18,11 @@ const usage = `usage: ctrl-db migrate | seed
 
 const [command, sub, ...rest] = process.argv.slice(2);
 const url = process.env.DATABASE_URL ?? "mysql://root@127.0.0.1:3306/ctrl";
-if (command !== "migrate" && command !== "seed" && !(command === "agent-credential" && (sub === "create" || sub === "list" || sub === "revoke"))) {
+if (
+  command !== "migrate" &&
+  command !== "seed" &&
+  !(command === "agent-credential" && (sub === "create" || sub === "list" || sub === "revoke"))
+) {
   console.error(usage);
   process.exit(2);
 }
@@ -54,7 +58,12 @@ async function agentCredential(action: string, args: string[]): Promise<void> {
   }
   const { values } = parseArgs({
     args,
-    options: { region: { type: "string" }, "advertise-host": { type: "string", multiple: true }, ports: { type: "string" }, name: { type: "string" } },
+    options: {
+      region: { type: "string" },
+      "advertise-host": { type: "string", multiple: true },
+      ports: { type: "string" },
+      name: { type: "string" },
+    },
     strict: true,
   });
   if (!values.region) throw new Error("--region is required (the agent's KRANE_REGION)");

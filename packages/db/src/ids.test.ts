@@ -29,7 +29,10 @@ describe("base58 (bitcoin alphabet)", () => {
     ["ecac89cad93923c02321", "EJDM8drfXA6uyA"],
     ["10c8511e", "Rt5zm"],
     ["00eb15231dfceb60925886b67d065299925915aeb172c06647", "1NS17iag9jJgTHD1VXjvLCEnZuQ3rJDE9L"],
-    ["000111d38e5fc9071ffcd20b4a763cc9ae4f252bb4e48fd66a835e252ada93ff480d6dd43dc62a641155a5", "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"],
+    [
+      "000111d38e5fc9071ffcd20b4a763cc9ae4f252bb4e48fd66a835e252ada93ff480d6dd43dc62a641155a5",
+      "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz",
+    ],
   ])("encodes %s as %s", (input, expected) => {
     expect(base58(hex(input))).toBe(expected);
   });

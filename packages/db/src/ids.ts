@@ -4,8 +4,25 @@ const alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 
 /** Id prefixes (ARCHITECTURE.md section 3). */
 export type IdPrefix =
-  | "ws" | "proj" | "env" | "d" | "se" | "ins" | "dom" | "cert" | "build" | "route" | "key" | "step" | "top"
-  | "var" | "chal" | "acme" | "req" | "agc" | "ro";
+  | "ws"
+  | "proj"
+  | "env"
+  | "d"
+  | "se"
+  | "ins"
+  | "dom"
+  | "cert"
+  | "build"
+  | "route"
+  | "key"
+  | "step"
+  | "top"
+  | "var"
+  | "chal"
+  | "acme"
+  | "req"
+  | "agc"
+  | "ro";
 
 /** Encodes bytes as base58 (bitcoin alphabet). */
 export function base58(bytes: Uint8Array): string {

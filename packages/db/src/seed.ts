@@ -34,7 +34,15 @@ export async function seedLocal(db: Db, now = Date.now()): Promise<SeedResult> {
       project = { id: newId("proj") };
       await trx
         .insertInto("projects")
-        .values({ id: project.id, workspace_id: workspace.id, name: "hello", slug: "hello", live_deployment_id: null, created_at: now, updated_at: now })
+        .values({
+          id: project.id,
+          workspace_id: workspace.id,
+          name: "hello",
+          slug: "hello",
+          live_deployment_id: null,
+          created_at: now,
+          updated_at: now,
+        })
         .execute();
     }
     const environments: Record<string, string> = {};

@@ -15,7 +15,9 @@ export interface TestDatabase {
  * Creates a fresh database on the server at `TEST_DATABASE_URL` (default
  * `mysql://root@127.0.0.1:3306`), migrates it and returns a pool. Tests never share data.
  */
-export async function createTestDatabase(serverUrl = process.env.TEST_DATABASE_URL ?? "mysql://root@127.0.0.1:3306"): Promise<TestDatabase> {
+export async function createTestDatabase(
+  serverUrl = process.env.TEST_DATABASE_URL ?? "mysql://root@127.0.0.1:3306",
+): Promise<TestDatabase> {
   const name = `ctrl_test_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
   const { serverUrl: base } = splitDatabaseUrl(serverUrl);
   const admin = await createConnection({ uri: base });

@@ -23,14 +23,35 @@ it("puts legacy domains back to pending_verification with fresh values and remov
   const seed = await seedLocal(db);
   await m0008.down(db);
   const now = Date.now();
-  const base = { workspace_id: seed.workspaceId, project_id: seed.projectId, environment_id: seed.environments.production, created_at: now, updated_at: now };
+  const base = {
+    workspace_id: seed.workspaceId,
+    project_id: seed.projectId,
+    environment_id: seed.environments.production,
+    created_at: now,
+    updated_at: now,
+  };
   // The table as 0001 left it (no verification columns): typed loosely, like a migration.
   const legacy = db as unknown as Kysely<any>;
   for (const domain of ["old-a.example.com", "old-b.example.com"]) {
-    await legacy.insertInto("custom_domains").values({ ...base, id: newId("dom"), domain, challenge_type: "http-01", verification_status: "verified" }).execute();
-    await db.insertInto("frontline_routes").values({ ...base, id: newId("route"), deployment_id: "d_x", fully_qualified_domain_name: domain, sticky: "environment" }).execute();
+    await legacy
+      .insertInto("custom_domains")
+      .values({ ...base, id: newId("dom"), domain, challenge_type: "http-01", verification_status: "verified" })
+      .execute();
+    await db
+      .insertInto("frontline_routes")
+      .values({ ...base, id: newId("route"), deployment_id: "d_x", fully_qualified_domain_name: domain, sticky: "environment" })
+      .execute();
   }
-  await db.insertInto("frontline_routes").values({ ...base, id: newId("route"), deployment_id: "d_x", fully_qualified_domain_name: "hello-production-local.ctrl.localhost", sticky: "environment" }).execute();
+  await db
+    .insertInto("frontline_routes")
+    .values({
+      ...base,
+      id: newId("route"),
+      deployment_id: "d_x",
+      fully_qualified_domain_name: "hello-production-local.ctrl.localhost",
+      sticky: "environment",
+    })
+    .execute();
 
   await m0008.up(db);
   const rows = await db.selectFrom("custom_domains").selectAll().orderBy("domain").execute();
@@ -43,6 +64,29 @@ it("puts legacy domains back to pending_verification with fresh values and remov
   const routes = await db.selectFrom("frontline_routes").select("fully_qualified_domain_name").execute();
   expect(routes.map((r) => r.fully_qualified_domain_name)).toEqual(["hello-production-local.ctrl.localhost"]);
   // Two workspaces may now claim one name; one workspace still only once.
-  await db.insertInto("custom_domains").values({ ...base, workspace_id: "ws_other", id: newId("dom"), domain: "old-a.example.com", challenge_type: "http-01", verification_status: "pending_verification", verification_value: "v" }).execute();
-  await expect(db.insertInto("custom_domains").values({ ...base, id: newId("dom"), domain: "old-a.example.com", challenge_type: "http-01", verification_status: "pending_verification", verification_value: "v" }).execute()).rejects.toThrow(/Duplicate/);
+  await db
+    .insertInto("custom_domains")
+    .values({
+      ...base,
+      workspace_id: "ws_other",
+      id: newId("dom"),
+      domain: "old-a.example.com",
+      challenge_type: "http-01",
+      verification_status: "pending_verification",
+      verification_value: "v",
+    })
+    .execute();
+  await expect(
+    db
+      .insertInto("custom_domains")
+      .values({
+        ...base,
+        id: newId("dom"),
+        domain: "old-a.example.com",
+        challenge_type: "http-01",
+        verification_status: "pending_verification",
+        verification_value: "v",
+      })
+      .execute(),
+  ).rejects.toThrow(/Duplicate/);
 });

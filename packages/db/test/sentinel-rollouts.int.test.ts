@@ -28,7 +28,26 @@ async function sentinel(id: string, region: string, env: string, state: "running
   version++;
   await database.db
     .insertInto("sentinels")
-    .values({ id, workspace_id: "ws_1", project_id: "proj_1", environment_id: env, region, k8s_name: `k-${id}`, image: "img:1", desired_replicas: 1, desired_state: state, cpu_millicores: 1, memory_mib: 1, health: "unknown", available_replicas: 0, running_image: null, addresses: null, version, created_at: 0, updated_at: 0 })
+    .values({
+      id,
+      workspace_id: "ws_1",
+      project_id: "proj_1",
+      environment_id: env,
+      region,
+      k8s_name: `k-${id}`,
+      image: "img:1",
+      desired_replicas: 1,
+      desired_state: state,
+      cpu_millicores: 1,
+      memory_mib: 1,
+      health: "unknown",
+      available_replicas: 0,
+      running_image: null,
+      addresses: null,
+      version,
+      created_at: 0,
+      updated_at: 0,
+    })
     .execute();
 }
 
@@ -50,10 +69,36 @@ describe("fleet rollout queries", () => {
   });
 
   it("mirrors a rollout idempotently, bumping the revision and updating target outcomes", async () => {
-    const base: RolloutMirror = { id: "ro_1", state: "in_progress", image: "img:2", wavePercentages: [50, 100], currentWave: 0, totalTargets: 2, succeeded: 0, failed: 0, createdBy: "operator", stateJson: "{}", startedAt: 10, finishedAt: null, updatedAt: 10 };
-    const target = { sentinelId: "se_b", position: 0, wave: 0, region: "r1", environmentId: "env_a", previousImage: "img:1", outcome: "deploying" as const, reason: null, updatedAt: 10 };
+    const base: RolloutMirror = {
+      id: "ro_1",
+      state: "in_progress",
+      image: "img:2",
+      wavePercentages: [50, 100],
+      currentWave: 0,
+      totalTargets: 2,
+      succeeded: 0,
+      failed: 0,
+      createdBy: "operator",
+      stateJson: "{}",
+      startedAt: 10,
+      finishedAt: null,
+      updatedAt: 10,
+    };
+    const target = {
+      sentinelId: "se_b",
+      position: 0,
+      wave: 0,
+      region: "r1",
+      environmentId: "env_a",
+      previousImage: "img:1",
+      outcome: "deploying" as const,
+      reason: null,
+      updatedAt: 10,
+    };
     await writeRolloutMirror(database.db, base, [target, { ...target, sentinelId: "se_a", position: 1, wave: 1, outcome: "pending" }]);
-    await writeRolloutMirror(database.db, { ...base, state: "paused", failed: 1, updatedAt: 20 }, [{ ...target, outcome: "failed", reason: "start_failed: exited with code 3", updatedAt: 20 }]);
+    await writeRolloutMirror(database.db, { ...base, state: "paused", failed: 1, updatedAt: 20 }, [
+      { ...target, outcome: "failed", reason: "start_failed: exited with code 3", updatedAt: 20 },
+    ]);
     const row = await findRollout(database.db, "ro_1");
     expect(row).toMatchObject({ state: "paused", failed: 1, revision: 2 });
     const targets = await listRolloutTargets(database.db, "ro_1");
@@ -68,7 +113,12 @@ describe("fleet rollout queries", () => {
 
   it("clears a deploy's awakeable only while it is still the armed one", async () => {
     await armSentinelDeploy(database.db, "se_a", "awk_1", "img:2", 5);
-    expect(await findSentinelDeployWait(database.db, "r1", "k-se_a")).toEqual({ sentinelId: "se_a", awakeableId: "awk_1", image: "img:2", desiredReplicas: 1 });
+    expect(await findSentinelDeployWait(database.db, "r1", "k-se_a")).toEqual({
+      sentinelId: "se_a",
+      awakeableId: "awk_1",
+      image: "img:2",
+      desiredReplicas: 1,
+    });
     await armSentinelDeploy(database.db, "se_a", "awk_2", "img:3", 6);
     await clearSentinelDeployWait(database.db, "se_a", "awk_1"); // stale: keeps awk_2
     expect((await findSentinelDeployWait(database.db, "r1", "k-se_a"))?.awakeableId).toBe("awk_2");
@@ -79,7 +129,11 @@ describe("fleet rollout queries", () => {
 
   it("parses agent failure texts into reason, message and exit code", () => {
     expect(parseSentinelFailure("image_pull_failed: digest mismatch")).toEqual({ reason: "image_pull_failed", message: "digest mismatch" });
-    expect(parseSentinelFailure("start_failed: exited with code 3; gave up after 3 failed starts")).toEqual({ reason: "start_failed", message: "exited with code 3; gave up after 3 failed starts", exitCode: 3 });
+    expect(parseSentinelFailure("start_failed: exited with code 3; gave up after 3 failed starts")).toEqual({
+      reason: "start_failed",
+      message: "exited with code 3; gave up after 3 failed starts",
+      exitCode: 3,
+    });
     expect(parseSentinelFailure("something odd")).toEqual({ reason: "start_failed", message: "something odd" });
   });
 });

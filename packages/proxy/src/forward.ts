@@ -25,13 +25,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions): Dispatcher {
 }
 
 /** Why a request did not get an upstream's response. */
-export type ForwardFailure =
-  | "no_upstream"
-  | "connect_failed"
-  | "upstream_error"
-  | "upstream_timeout"
-  | "body_too_large"
-  | "client_aborted";
+export type ForwardFailure = "no_upstream" | "connect_failed" | "upstream_error" | "upstream_timeout" | "body_too_large" | "client_aborted";
 
 /** What happened to one proxied request (for logs and counters). */
 export interface ForwardOutcome {
@@ -78,7 +72,15 @@ class BodyTooLargeError extends Error {
 /** How long response headers may wait for the first body chunk before they are flushed alone. */
 const headersFlushDelayMs = 20;
 
-const connectErrorCodes = new Set(["ECONNREFUSED", "UND_ERR_CONNECT_TIMEOUT", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL", "ENOTFOUND", "EAI_AGAIN"]);
+const connectErrorCodes = new Set([
+  "ECONNREFUSED",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EADDRNOTAVAIL",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
 // A reused keep-alive connection the upstream had just closed (e.g. a killed instance): the request
 // may not have reached the app, but it might have; only bodiless idempotent requests are retried.
 const resetErrorCodes = new Set(["ECONNRESET", "UND_ERR_SOCKET", "EPIPE", "UND_ERR_CLOSED"]);
@@ -98,7 +100,12 @@ export function sendPlain(res: ServerResponse, status: number, body: string, hea
     return;
   }
   const text = body.endsWith("\n") ? body : `${body}\n`;
-  res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "content-length": Buffer.byteLength(text), "cache-control": "no-store", ...headers });
+  res.writeHead(status, {
+    "content-type": "text/plain; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+    "cache-control": "no-store",
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -107,7 +114,11 @@ export function sendPlain(res: ServerResponse, status: number, body: string, hea
  * client until undici starts sending (after it connected), so a connect failure leaves the body
  * untouched and the request can go to another upstream.
  */
-function lazyCountingBody(req: IncomingMessage, maxBodyBytes: number, state: { bytes: number; tooLarge: boolean; started: boolean; clientBroke: boolean }): Readable {
+function lazyCountingBody(
+  req: IncomingMessage,
+  maxBodyBytes: number,
+  state: { bytes: number; tooLarge: boolean; started: boolean; clientBroke: boolean },
+): Readable {
   async function* chunks() {
     state.started = true;
     const it = (req as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
@@ -206,7 +217,13 @@ export async function forwardRequest(options: ForwardOptions): Promise<ForwardOu
           if (abort.aborted || code === "ERR_STREAM_PREMATURE_CLOSE" || code === "UND_ERR_ABORTED") {
             return { status, upstream, attempts: attempt + 1, failure: "client_aborted", errorCode: code };
           }
-          return { status, upstream, attempts: attempt + 1, failure: code === "UND_ERR_BODY_TIMEOUT" ? "upstream_timeout" : "upstream_error", errorCode: code };
+          return {
+            status,
+            upstream,
+            attempts: attempt + 1,
+            failure: code === "UND_ERR_BODY_TIMEOUT" ? "upstream_timeout" : "upstream_error",
+            errorCode: code,
+          };
         }
         lastError = err;
         if (abort.aborted) return { status: 0, upstream, attempts: attempt + 1, failure: "client_aborted" };
@@ -220,7 +237,8 @@ export async function forwardRequest(options: ForwardOptions): Promise<ForwardOu
           return { status: 400, upstream, attempts: attempt + 1, failure: "client_aborted", errorCode: code };
         }
         options.onUpstreamFailure?.(upstream, err as Error);
-        const retryable = !bodyState.started && (connectErrorCodes.has(code) || (resetErrorCodes.has(code) && !withBody && idempotentMethods.has(method)));
+        const retryable =
+          !bodyState.started && (connectErrorCodes.has(code) || (resetErrorCodes.has(code) && !withBody && idempotentMethods.has(method)));
         if (retryable) continue;
         if (code === "UND_ERR_HEADERS_TIMEOUT") {
           sendPlain(res, 504, "upstream did not answer in time");

@@ -22,7 +22,9 @@ export interface UpgradeForwardOptions {
 export function rejectUpgrade(socket: Duplex, status: number, reason: string, body: string): void {
   if (socket.destroyed) return;
   const text = body.endsWith("\n") ? body : `${body}\n`;
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`,
+  );
 }
 
 function dial(address: string, timeoutMs: number): Promise<Socket> {
@@ -31,7 +33,10 @@ function dial(address: string, timeoutMs: number): Promise<Socket> {
   const port = Number(address.slice(colon + 1));
   return new Promise((resolve, reject) => {
     const upstream = connect({ host, port });
-    const timer = setTimeout(() => upstream.destroy(Object.assign(new Error("connect timeout"), { code: "UND_ERR_CONNECT_TIMEOUT" })), timeoutMs);
+    const timer = setTimeout(
+      () => upstream.destroy(Object.assign(new Error("connect timeout"), { code: "UND_ERR_CONNECT_TIMEOUT" })),
+      timeoutMs,
+    );
     upstream.once("connect", () => {
       clearTimeout(timer);
       upstream.off("error", onError);

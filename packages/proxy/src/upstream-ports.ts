@@ -18,7 +18,8 @@ export const defaultInstancePortRange: PortRange = { low: 20000, high: 29999 };
 export function parsePortRange(spec: string): PortRange {
   const m = /^(\d{1,5})-(\d{1,5})$/.exec(spec.trim());
   const range = m ? { low: Number(m[1]), high: Number(m[2]) } : undefined;
-  if (!range || range.low < 1 || range.high > 65535 || range.low > range.high) throw new Error(`must look like 20000-29999: an ascending range within 1-65535 (got ${JSON.stringify(spec.slice(0, 40))})`);
+  if (!range || range.low < 1 || range.high > 65535 || range.low > range.high)
+    throw new Error(`must look like 20000-29999: an ascending range within 1-65535 (got ${JSON.stringify(spec.slice(0, 40))})`);
   return range;
 }
 

@@ -91,7 +91,11 @@ async function send(method: string, path: string, body?: string) {
   // The client's answer can overtake a replay still on its way to the healthy upstream: close the
   // pool and wait until the upstream has no connection left, so anything sent to it has arrived.
   await dispatcher.close();
-  await waitFor("the healthy upstream to have no open connection", () => new Promise<boolean>((r) => healthy.getConnections((_e, n) => r(n === 0))), { timeoutMs: 5_000, intervalMs: 5 });
+  await waitFor(
+    "the healthy upstream to have no open connection",
+    () => new Promise<boolean>((r) => healthy.getConnections((_e, n) => r(n === 0))),
+    { timeoutMs: 5_000, intervalMs: 5 },
+  );
   return answer;
 }
 

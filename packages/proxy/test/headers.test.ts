@@ -21,7 +21,10 @@ describe("upstreamRequestHeaders", () => {
   const ctx = { clientIp: "10.1.2.3", proto: "https" as const, host: "app.example.com", trustForwarded: false };
 
   it("replaces client-sent X-Forwarded-* at the edge", () => {
-    const out = upstreamRequestHeaders({ host: "app.example.com", "x-forwarded-for": "6.6.6.6", "x-forwarded-proto": "http", "x-forwarded-host": "evil" }, ctx);
+    const out = upstreamRequestHeaders(
+      { host: "app.example.com", "x-forwarded-for": "6.6.6.6", "x-forwarded-proto": "http", "x-forwarded-host": "evil" },
+      ctx,
+    );
     expect(out["x-forwarded-for"]).toBe("10.1.2.3");
     expect(out["x-forwarded-proto"]).toBe("https");
     expect(out["x-forwarded-host"]).toBe("app.example.com");
@@ -29,7 +32,10 @@ describe("upstreamRequestHeaders", () => {
   });
 
   it("appends to X-Forwarded-For behind a trusted proxy", () => {
-    const out = upstreamRequestHeaders({ "x-forwarded-for": "1.1.1.1", "x-forwarded-proto": "https", "x-forwarded-host": "a.example" }, { ...ctx, proto: "http", trustForwarded: true });
+    const out = upstreamRequestHeaders(
+      { "x-forwarded-for": "1.1.1.1", "x-forwarded-proto": "https", "x-forwarded-host": "a.example" },
+      { ...ctx, proto: "http", trustForwarded: true },
+    );
     expect(out["x-forwarded-for"]).toBe("1.1.1.1, 10.1.2.3");
     expect(out["x-forwarded-proto"]).toBe("https");
     expect(out["x-forwarded-host"]).toBe("a.example");
@@ -37,12 +43,34 @@ describe("upstreamRequestHeaders", () => {
 
   it("drops hop-by-hop headers and those named in Connection; applies extra and remove", () => {
     const out = upstreamRequestHeaders(
-      { connection: "keep-alive, X-Hop", "x-hop": "1", "keep-alive": "timeout=5", "transfer-encoding": "chunked", upgrade: "h2c", te: "trailers", expect: "100-continue", "proxy-authorization": "secret", "x-keep": "yes", "x-internal": "spoof" },
+      {
+        connection: "keep-alive, X-Hop",
+        "x-hop": "1",
+        "keep-alive": "timeout=5",
+        "transfer-encoding": "chunked",
+        upgrade: "h2c",
+        te: "trailers",
+        expect: "100-continue",
+        "proxy-authorization": "secret",
+        "x-keep": "yes",
+        "x-internal": "spoof",
+      },
       ctx,
       { "x-added": "1" },
       ["x-internal"],
     );
-    for (const name of ["connection", "x-hop", "keep-alive", "transfer-encoding", "upgrade", "te", "expect", "proxy-authorization", "x-internal"]) expect(out[name]).toBeUndefined();
+    for (const name of [
+      "connection",
+      "x-hop",
+      "keep-alive",
+      "transfer-encoding",
+      "upgrade",
+      "te",
+      "expect",
+      "proxy-authorization",
+      "x-internal",
+    ])
+      expect(out[name]).toBeUndefined();
     expect(out["x-keep"]).toBe("yes");
     expect(out["x-added"]).toBe("1");
   });
@@ -50,7 +78,13 @@ describe("upstreamRequestHeaders", () => {
 
 describe("downstreamResponseHeaders", () => {
   it("keeps end-to-end headers (multi-valued too) and drops hop-by-hop ones", () => {
-    const out = downstreamResponseHeaders({ "set-cookie": ["a=1", "b=2"], "content-length": "5", connection: "close, x-private", "x-private": "1", "transfer-encoding": "chunked" });
+    const out = downstreamResponseHeaders({
+      "set-cookie": ["a=1", "b=2"],
+      "content-length": "5",
+      connection: "close, x-private",
+      "x-private": "1",
+      "transfer-encoding": "chunked",
+    });
     expect(out).toEqual({ "set-cookie": ["a=1", "b=2"], "content-length": "5" });
   });
 });

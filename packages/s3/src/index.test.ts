@@ -23,9 +23,12 @@ describe("buildContextKey", () => {
   });
 
   // A project id is a path segment of the key: anything that could escape the project's prefix is refused.
-  it.each(["", "../proj_a", "proj_a/..", "a/b", "proj a", "proj.a", "proj_a\n", "%2e%2e", "proj_ä"])("rejects project id %j", (projectId) => {
-    expect(() => buildContextKey(projectId)).toThrow(/not a valid id/);
-  });
+  it.each(["", "../proj_a", "proj_a/..", "a/b", "proj a", "proj.a", "proj_a\n", "%2e%2e", "proj_ä"])(
+    "rejects project id %j",
+    (projectId) => {
+      expect(() => buildContextKey(projectId)).toThrow(/not a valid id/);
+    },
+  );
 });
 
 describe("redactPresignedUrl", () => {
@@ -102,7 +105,12 @@ describe("presigned URLs are byte-identical to the SDK's getSignedUrl", () => {
   // Our presigner skips getSignedUrl's per-call machinery; s3rver does not verify signatures, so the
   // only proof that real S3 accepts our URLs is that they equal the SDK's for the same inputs.
   const signingDate = new Date("2026-03-04T05:06:07Z");
-  const endpoints = ["http://127.0.0.1:9000", "https://uploads.example.com", "http://localhost:4566/prefix", "https://r2.example.com:8443/"];
+  const endpoints = [
+    "http://127.0.0.1:9000",
+    "https://uploads.example.com",
+    "http://localhost:4566/prefix",
+    "https://r2.example.com:8443/",
+  ];
   const keys = ["proj_a/build_x.tar.gz", "a b/c+d=e&f?.tgz", "ünï/cödé.tgz", "x/(y)!*'~.z", "trailing/", "a//b", "%41/%2F"];
 
   it.each(endpoints)("for %s", async (endpoint) => {
@@ -124,7 +132,10 @@ describe("presigned URLs are byte-identical to the SDK's getSignedUrl", () => {
           signingDate,
           signableHeaders: new Set(["content-type"]),
         });
-        expect(await storage.presignPut(key, { signingDate, expiresInSeconds: 60, contentType: "application/gzip" }), `typed PUT ${key}`).toBe(typed);
+        expect(
+          await storage.presignPut(key, { signingDate, expiresInSeconds: 60, contentType: "application/gzip" }),
+          `typed PUT ${key}`,
+        ).toBe(typed);
         const get = await getSignedUrl(sdk, new GetObjectCommand({ Bucket: config.bucket, Key: key }), { expiresIn: 3600, signingDate });
         expect(await storage.presignGet(key, { signingDate }), `GET ${key}`).toBe(get);
       }

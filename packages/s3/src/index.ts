@@ -1,4 +1,12 @@
-import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import { S3RequestPresigner } from "@aws-sdk/s3-request-presigner";
 import { randomBytes } from "node:crypto";
 
@@ -183,6 +191,7 @@ function randomId(): string {
 /** Redacts the signature of a presigned URL for logs. */
 export function redactPresignedUrl(url: string): string {
   const u = new URL(url);
-  for (const p of ["X-Amz-Signature", "X-Amz-Credential", "X-Amz-Security-Token"]) if (u.searchParams.has(p)) u.searchParams.set(p, "REDACTED");
+  for (const p of ["X-Amz-Signature", "X-Amz-Credential", "X-Amz-Security-Token"])
+    if (u.searchParams.has(p)) u.searchParams.set(p, "REDACTED");
   return u.toString();
 }

@@ -64,8 +64,23 @@ const egressReady = "/tmp/.ctrl-egress-ready";
 
 /** /etc entries a dynamically linked program, Node, TLS and name lookups need; never shadow or the host's secrets. */
 const etcFiles = [
-  "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "ssl", "ca-certificates", "ca-certificates.conf", "alternatives", "localtime",
-  "nsswitch.conf", "host.conf", "gai.conf", "hosts", "passwd", "group", "mime.types", "os-release", "debian_version",
+  "ld.so.cache",
+  "ld.so.conf",
+  "ld.so.conf.d",
+  "ssl",
+  "ca-certificates",
+  "ca-certificates.conf",
+  "alternatives",
+  "localtime",
+  "nsswitch.conf",
+  "host.conf",
+  "gai.conf",
+  "hosts",
+  "passwd",
+  "group",
+  "mime.types",
+  "os-release",
+  "debian_version",
 ];
 const rootDirs = ["bin", "sbin", "lib", "lib64", "lib32", "libx32"];
 
@@ -78,7 +93,8 @@ export const minWorkloadUid = 100_000;
  * uid — bounds each workload alone. `base` keeps kinds apart (instances 100000+, builds 200000+).
  */
 export function workloadUid(unique: number, base = minWorkloadUid): number {
-  if (!Number.isInteger(unique) || unique < 0 || unique > 99_999) throw new RangeError(`workloadUid: ${unique} must be an integer in 0-99999`);
+  if (!Number.isInteger(unique) || unique < 0 || unique > 99_999)
+    throw new RangeError(`workloadUid: ${unique} must be an integer in 0-99999`);
   return base + unique;
 }
 
@@ -92,20 +108,41 @@ export function workloadUid(unique: number, base = minWorkloadUid): number {
  * the host would show it); the relay itself runs with an empty environment.
  */
 export function sandboxArgv(tools: SandboxTools, policy: SandboxPolicy, command: readonly string[]): string[] {
-  if (!(policy.uid >= minWorkloadUid && policy.gid >= minWorkloadUid)) throw new RangeError(`sandbox uid/gid ${policy.uid}/${policy.gid} must be >= ${minWorkloadUid} (never root, never a real account)`);
+  if (!(policy.uid >= minWorkloadUid && policy.gid >= minWorkloadUid))
+    throw new RangeError(`sandbox uid/gid ${policy.uid}/${policy.gid} must be >= ${minWorkloadUid} (never root, never a real account)`);
   if (command.length === 0) throw new RangeError("sandbox command is empty");
   const { limits } = policy;
   const argv: string[] = [
-    tools.prlimit, `--nproc=${limits.processes}`, `--fsize=${limits.fileSizeBytes}`, `--nofile=${limits.openFiles}`, "--core=0", "--",
-    tools.setpriv, `--reuid=${policy.uid}`, `--regid=${policy.gid}`, "--clear-groups", "--",
+    tools.prlimit,
+    `--nproc=${limits.processes}`,
+    `--fsize=${limits.fileSizeBytes}`,
+    `--nofile=${limits.openFiles}`,
+    "--core=0",
+    "--",
+    tools.setpriv,
+    `--reuid=${policy.uid}`,
+    `--regid=${policy.gid}`,
+    "--clear-groups",
+    "--",
     tools.bwrap,
     // No nested user namespaces: inside one, a process holds every capability over its own
     // namespaces, which is the kernel attack surface most container escapes go through.
-    "--unshare-user", "--disable-userns", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+    "--unshare-user",
+    "--disable-userns",
+    "--unshare-pid",
+    "--unshare-ipc",
+    "--unshare-uts",
+    "--unshare-cgroup-try",
     ...(policy.network === "none" ? ["--unshare-net"] : []),
-    "--hostname", "sandbox",
-    "--uid", String(policy.uid), "--gid", String(policy.gid),
-    "--ro-bind", "/usr", "/usr",
+    "--hostname",
+    "sandbox",
+    "--uid",
+    String(policy.uid),
+    "--gid",
+    String(policy.gid),
+    "--ro-bind",
+    "/usr",
+    "/usr",
   ];
   for (const d of rootDirs) {
     const host = `/${d}`;
@@ -128,11 +165,14 @@ export function sandboxArgv(tools: SandboxTools, policy: SandboxPolicy, command:
   // $0 is a label; "$@" the command. Shell-made variables (PWD, SHLVL, OLDPWD, _) are dropped so
   // the workload sees exactly the environment it was given.
   const parts: string[] = [];
-  if (policy.portBridge) parts.push(`env -i ${tools.node} ${bridgeInSandbox} serve-fd ${policy.portBridge.fd} ${policy.portBridge.port} </dev/null &`);
+  if (policy.portBridge)
+    parts.push(`env -i ${tools.node} ${bridgeInSandbox} serve-fd ${policy.portBridge.fd} ${policy.portBridge.port} </dev/null &`);
   if (policy.egress) {
     // The build's first command dials the proxy at once: wait (bounded, ~5 s) until the relay listens.
     parts.push(`rm -f ${egressReady};`);
-    parts.push(`env -i ${tools.node} ${bridgeInSandbox} forward ${policy.egress.port} '${policy.egress.socket.replace(/'/g, "")}' ${egressReady} </dev/null &`);
+    parts.push(
+      `env -i ${tools.node} ${bridgeInSandbox} forward ${policy.egress.port} '${policy.egress.socket.replace(/'/g, "")}' ${egressReady} </dev/null &`,
+    );
     parts.push(`n=0; while [ ! -e ${egressReady} ] && [ $n -lt 250 ]; do sleep 0.02; n=$((n+1)); done;`);
   }
   const closeFd = policy.portBridge ? ` ${policy.portBridge.fd}<&-` : "";

@@ -7,7 +7,9 @@ export const installHint = "apt-get install -y bubblewrap";
 /** The sandbox tool is missing or cannot run: tenant code must not start. */
 export class SandboxUnavailableError extends Error {
   constructor(detail: string, optOut: string) {
-    super(`${detail}; tenant code runs only inside bubblewrap. Install it with \`${installHint}\`, or set ${optOut} to run tenant code unsandboxed (trusted single-user machines only)`);
+    super(
+      `${detail}; tenant code runs only inside bubblewrap. Install it with \`${installHint}\`, or set ${optOut} to run tenant code unsandboxed (trusted single-user machines only)`,
+    );
     this.name = "SandboxUnavailableError";
   }
 }
@@ -51,14 +53,47 @@ export function findSandboxTools(optOut: string, path?: string): SandboxTools {
   if (!bwrap) throw new SandboxUnavailableError("bubblewrap (bwrap) is not installed", optOut);
   const prlimit = which("prlimit", path);
   const setpriv = which("setpriv", path);
-  if (!prlimit || !setpriv) throw new SandboxUnavailableError(`util-linux's ${prlimit ? "setpriv" : "prlimit"} is missing (apt-get install -y util-linux)`, optOut);
+  if (!prlimit || !setpriv)
+    throw new SandboxUnavailableError(`util-linux's ${prlimit ? "setpriv" : "prlimit"} is missing (apt-get install -y util-linux)`, optOut);
   const node = ["/usr/bin/node", "/usr/local/bin/node"].find(isExecutable);
-  if (!node) throw new SandboxUnavailableError("no Node binary under /usr (/usr/bin/node or /usr/local/bin/node) for the in-sandbox port bridge", optOut);
+  if (!node)
+    throw new SandboxUnavailableError(
+      "no Node binary under /usr (/usr/bin/node or /usr/local/bin/node) for the in-sandbox port bridge",
+      optOut,
+    );
   try {
-    execFileSync(setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", "--", bwrap, "--unshare-all", "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--", "/usr/bin/true"], { stdio: "pipe", timeout: 10_000 });
+    execFileSync(
+      setpriv,
+      [
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "--",
+        bwrap,
+        "--unshare-all",
+        "--ro-bind",
+        "/usr",
+        "/usr",
+        "--symlink",
+        "usr/bin",
+        "/bin",
+        "--symlink",
+        "usr/lib",
+        "/lib",
+        "--symlink",
+        "usr/lib64",
+        "/lib64",
+        "--",
+        "/usr/bin/true",
+      ],
+      { stdio: "pipe", timeout: 10_000 },
+    );
   } catch (err) {
     const stderr = String((err as { stderr?: Buffer }).stderr ?? "").trim();
-    throw new SandboxUnavailableError(`bwrap cannot create namespaces here (${stderr || (err as Error).message}); user namespaces must be enabled (sysctl user.max_user_namespaces > 0)`, optOut);
+    throw new SandboxUnavailableError(
+      `bwrap cannot create namespaces here (${stderr || (err as Error).message}); user namespaces must be enabled (sysctl user.max_user_namespaces > 0)`,
+      optOut,
+    );
   }
   return { bwrap, prlimit, setpriv, node };
 }

@@ -36,7 +36,8 @@ export async function installBridge(dir: string): Promise<string> {
 /** Gives `dir` and everything under it (links themselves, never their targets) to uid/gid. */
 export async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
   await lchown(dir, uid, gid);
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) await lchown(join(entry.parentPath, entry.name), uid, gid);
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true }))
+    await lchown(join(entry.parentPath, entry.name), uid, gid);
 }
 
 /**

@@ -5,8 +5,26 @@ import { BlockList } from "node:net";
 
 /** Addresses a build may never reach through the proxy: loopback, private, link-local, CGNAT, multicast, unspecified, metadata. */
 const forbidden = new BlockList();
-for (const [net, prefix] of [["0.0.0.0", 8], ["10.0.0.0", 8], ["100.64.0.0", 10], ["127.0.0.0", 8], ["169.254.0.0", 16], ["172.16.0.0", 12], ["192.0.0.0", 24], ["192.168.0.0", 16], ["198.18.0.0", 15], ["224.0.0.0", 3]] as const) forbidden.addSubnet(net, prefix, "ipv4");
-for (const [net, prefix] of [["::", 127], ["fc00::", 7], ["fe80::", 10], ["ff00::", 8]] as const) forbidden.addSubnet(net, prefix, "ipv6");
+for (const [net, prefix] of [
+  ["0.0.0.0", 8],
+  ["10.0.0.0", 8],
+  ["100.64.0.0", 10],
+  ["127.0.0.0", 8],
+  ["169.254.0.0", 16],
+  ["172.16.0.0", 12],
+  ["192.0.0.0", 24],
+  ["192.168.0.0", 16],
+  ["198.18.0.0", 15],
+  ["224.0.0.0", 3],
+] as const)
+  forbidden.addSubnet(net, prefix, "ipv4");
+for (const [net, prefix] of [
+  ["::", 127],
+  ["fc00::", 7],
+  ["fe80::", 10],
+  ["ff00::", 8],
+] as const)
+  forbidden.addSubnet(net, prefix, "ipv6");
 
 /** True when `ip` is one a sandboxed build must never reach (the host, the LAN, cloud metadata). */
 export function isForbiddenAddress(ip: string): boolean {
@@ -81,12 +99,14 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   };
 
   async function tunnel(client: Socket, method: string, target: string, rest: Buffer): Promise<void> {
-    if (method !== "CONNECT") return refused(client, 403, target, `only CONNECT to ${[...allowHosts].join(", ")} is allowed (got ${method.slice(0, 16)})`);
+    if (method !== "CONNECT")
+      return refused(client, 403, target, `only CONNECT to ${[...allowHosts].join(", ")} is allowed (got ${method.slice(0, 16)})`);
     const m = /^([A-Za-z0-9.-]{1,253}):(\d{1,5})$/.exec(target);
     if (!m) return refused(client, 400, target, "CONNECT target must be host:port");
     const host = m[1]!.toLowerCase();
     const port = Number(m[2]);
-    if (!allowHosts.has(host) || !allowPorts.has(port)) return refused(client, 403, target, `${host}:${port} is not an allowed build destination`);
+    if (!allowHosts.has(host) || !allowPorts.has(port))
+      return refused(client, 403, target, `${host}:${port} is not an allowed build destination`);
     let addresses: string[];
     try {
       addresses = await resolve(host);
@@ -109,7 +129,9 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       client.destroy();
       upstream.destroy();
     };
-    upstream.on("error", () => (client.writable && !upstream.readyState.includes("open") ? refuse(client, 502, "upstream unreachable") : close()));
+    upstream.on("error", () =>
+      client.writable && !upstream.readyState.includes("open") ? refuse(client, 502, "upstream unreachable") : close(),
+    );
     client.on("close", close);
     upstream.on("close", close);
   }
@@ -128,6 +150,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
 }
 
 function refuse(client: Socket, status: number, why: string): void {
-  const reason = status === 403 ? "Forbidden" : status === 400 ? "Bad Request" : status === 431 ? "Request Header Fields Too Large" : "Bad Gateway";
+  const reason =
+    status === 403 ? "Forbidden" : status === 400 ? "Bad Request" : status === 431 ? "Request Header Fields Too Large" : "Bad Gateway";
   client.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${why}\n`);
 }

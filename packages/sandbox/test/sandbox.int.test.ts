@@ -12,7 +12,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { waitFor } from "@ctrl/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeListener, findSandboxTools, installBridge, isForbiddenAddress, listenOnHost, makeTraversable, makeWorkloadDir, sandboxArgv, startEgressProxy, workloadUid, type SandboxPolicy, type SandboxTools } from "../src/index.js";
+import {
+  closeListener,
+  findSandboxTools,
+  installBridge,
+  isForbiddenAddress,
+  listenOnHost,
+  makeTraversable,
+  makeWorkloadDir,
+  sandboxArgv,
+  startEgressProxy,
+  workloadUid,
+  type SandboxPolicy,
+  type SandboxTools,
+} from "../src/index.js";
 
 let tools: SandboxTools;
 let root: string;
@@ -60,7 +73,12 @@ interface Ran {
   stderr: string;
 }
 
-function run(command: string[], env: Record<string, string> = { PATH: "/usr/bin:/bin" }, extra: Partial<SandboxPolicy> = {}, fds: number[] = []): Promise<Ran> {
+function run(
+  command: string[],
+  env: Record<string, string> = { PATH: "/usr/bin:/bin" },
+  extra: Partial<SandboxPolicy> = {},
+  fds: number[] = [],
+): Promise<Ran> {
   const argv = sandboxArgv(tools, policy(extra), command);
   return new Promise((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ["ignore", "pipe", "pipe", ...fds] });
@@ -88,7 +106,9 @@ async function leftovers(): Promise<number[]> {
 
 describe("sandbox", () => {
   it("refuses to start without bwrap, saying how to install it and naming the opt-out", () => {
-    expect(() => findSandboxTools("KRANE_SANDBOX=none", "/nonexistent")).toThrow(/bubblewrap \(bwrap\) is not installed.*apt-get install -y bubblewrap.*KRANE_SANDBOX=none/);
+    expect(() => findSandboxTools("KRANE_SANDBOX=none", "/nonexistent")).toThrow(
+      /bubblewrap \(bwrap\) is not installed.*apt-get install -y bubblewrap.*KRANE_SANDBOX=none/,
+    );
   });
 
   it("passes the command's exit code out", async () => {
@@ -97,7 +117,9 @@ describe("sandbox", () => {
   });
 
   it("has its own pid namespace: only its own processes, the host's /proc/<pid>/environ unreadable", async () => {
-    const r = await run(sh(`echo count:$(ls /proc | grep -E '^[0-9]+$' | wc -l); echo self:$$; cat /proc/${process.pid}/environ 2>&1 | head -c 300`));
+    const r = await run(
+      sh(`echo count:$(ls /proc | grep -E '^[0-9]+$' | wc -l); echo self:$$; cat /proc/${process.pid}/environ 2>&1 | head -c 300`),
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(Number(/count:(\d+)/.exec(r.stdout)?.[1])).toBeLessThanOrEqual(8); // bwrap's init, sh, its subshell, ls/grep/wc: never the host's hundreds
     expect(r.stdout).toContain("self:2"); // pid 1 is bwrap's reaper in a fresh pid namespace
@@ -138,7 +160,29 @@ describe("sandbox", () => {
     expect(r.stdout).toContain("wrote:/tmp");
     expect(r.stdout).not.toMatch(/visible:/);
     const devices = r.stdout.trim().split("\n").pop()!.split(" ").filter(Boolean);
-    expect(devices.filter((d) => !["console", "core", "fd", "full", "mqueue", "null", "ptmx", "pts", "random", "shm", "stderr", "stdin", "stdout", "tty", "urandom", "zero"].includes(d))).toEqual([]);
+    expect(
+      devices.filter(
+        (d) =>
+          ![
+            "console",
+            "core",
+            "fd",
+            "full",
+            "mqueue",
+            "null",
+            "ptmx",
+            "pts",
+            "random",
+            "shm",
+            "stderr",
+            "stdin",
+            "stdout",
+            "tty",
+            "urandom",
+            "zero",
+          ].includes(d),
+      ),
+    ).toEqual([]);
   });
 
   it("has no network but its own loopback: a port the host listens on is unreachable", async () => {
@@ -147,7 +191,11 @@ describe("sandbox", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe("ECONNREFUSED");
     // Its own loopback works (an app listens on $PORT inside).
-    const inside = await run(["node", "-e", `const n=require("net");n.createServer(c=>c.end("ok")).listen(5000,"127.0.0.1",()=>n.connect(5000,"127.0.0.1").on("data",d=>{console.log(String(d));process.exit(0)}))`]);
+    const inside = await run([
+      "node",
+      "-e",
+      `const n=require("net");n.createServer(c=>c.end("ok")).listen(5000,"127.0.0.1",()=>n.connect(5000,"127.0.0.1").on("data",d=>{console.log(String(d));process.exit(0)}))`,
+    ]);
     expect(inside.stdout.trim()).toBe("ok");
   });
 
@@ -178,7 +226,11 @@ describe("sandbox", () => {
     const { server, fd } = await listenOnHost(port);
     const app = `require("http").createServer((q,s)=>s.end("from inside "+process.pid)).listen(${port},"127.0.0.1");process.on("SIGTERM",()=>{require("fs").writeFileSync("/app/got-term","");process.exit(7)})`;
     const argv = sandboxArgv(tools, policy({ portBridge: { fd: 3, port } }), ["node", "-e", app]);
-    const child = spawn(argv[0]!, argv.slice(1), { env: { PATH: "/usr/bin:/bin" }, stdio: ["ignore", "ignore", "inherit", fd], detached: true });
+    const child = spawn(argv[0]!, argv.slice(1), {
+      env: { PATH: "/usr/bin:/bin" },
+      stdio: ["ignore", "ignore", "inherit", fd],
+      detached: true,
+    });
     await closeListener(server);
     const exited = new Promise<void>((ok) => child.on("exit", () => ok()));
     const body = await waitFor("the app to answer through the bridge", async () => {
@@ -190,7 +242,10 @@ describe("sandbox", () => {
     process.kill(-child.pid!, "SIGTERM");
     await exited;
     // The outer bwrap can exit on the signal before the app has finished its handler: wait for it.
-    await waitFor("the app to handle SIGTERM", async () => (await stat(join(appDir, "got-term")).catch(() => undefined))?.isFile() === true);
+    await waitFor(
+      "the app to handle SIGTERM",
+      async () => (await stat(join(appDir, "got-term")).catch(() => undefined))?.isFile() === true,
+    );
     await waitFor("no process of the workload uid left", async () => (await leftovers()).length === 0);
     await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
   });
@@ -198,7 +253,20 @@ describe("sandbox", () => {
 
 describe("build egress proxy", () => {
   it("refuses loopback, private and link-local addresses", () => {
-    for (const ip of ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0", "::1", "fe80::1", "fd00::1", "::ffff:127.0.0.1", "100.64.0.1"]) expect(isForbiddenAddress(ip), ip).toBe(true);
+    for (const ip of [
+      "127.0.0.1",
+      "10.1.2.3",
+      "172.16.0.1",
+      "192.168.1.1",
+      "169.254.169.254",
+      "0.0.0.0",
+      "::1",
+      "fe80::1",
+      "fd00::1",
+      "::ffff:127.0.0.1",
+      "100.64.0.1",
+    ])
+      expect(isForbiddenAddress(ip), ip).toBe(true);
     for (const ip of ["104.16.0.35", "2606:4700::6810:1", "8.8.8.8"]) expect(isForbiddenAddress(ip), ip).toBe(false);
   });
 
@@ -210,14 +278,32 @@ describe("build egress proxy", () => {
       socketPath: join(socketDir, "proxy.sock"),
       allowHosts: ["registry.npmjs.org", "evil.example"],
       // evil.example "resolves" to the host itself: a DNS rebinding attempt.
-      resolve: async (h) => (h === "evil.example" ? ["127.0.0.1"] : (await import("node:dns/promises")).lookup(h, { all: true }).then((a) => a.map((x) => x.address))),
+      resolve: async (h) =>
+        h === "evil.example"
+          ? ["127.0.0.1"]
+          : (await import("node:dns/promises")).lookup(h, { all: true }).then((a) => a.map((x) => x.address)),
       onRefused: (target, why) => refusals.push(`${target}: ${why}`),
     });
     try {
       const egress = { port: 3128, socket: "/run/ctrl/proxy.sock" };
-      const mounts = [{ host: appDir, sandbox: "/app", writable: true }, { host: proxy.socketPath, sandbox: egress.socket }];
+      const mounts = [
+        { host: appDir, sandbox: "/app", writable: true },
+        { host: proxy.socketPath, sandbox: egress.socket },
+      ];
       const curl = (url: string) => `curl -s -o /dev/null -w '%{http_code} ' --max-time 20 --proxy http://127.0.0.1:3128 ${url}; echo`;
-      const r = await run(sh([curl("https://registry.npmjs.org/-/ping"), curl(`https://127.0.0.1:${hostPort}/`), curl("https://evil.example/"), curl("http://registry.npmjs.org/"), `curl -s --max-time 5 https://registry.npmjs.org/ || echo direct:failed`].join("; ")), { PATH: "/usr/bin:/bin", SSL_CERT_FILE: "/etc/ssl/certs/ca-certificates.crt" }, { egress, mounts });
+      const r = await run(
+        sh(
+          [
+            curl("https://registry.npmjs.org/-/ping"),
+            curl(`https://127.0.0.1:${hostPort}/`),
+            curl("https://evil.example/"),
+            curl("http://registry.npmjs.org/"),
+            `curl -s --max-time 5 https://registry.npmjs.org/ || echo direct:failed`,
+          ].join("; "),
+        ),
+        { PATH: "/usr/bin:/bin", SSL_CERT_FILE: "/etc/ssl/certs/ca-certificates.crt" },
+        { egress, mounts },
+      );
       const lines = r.stdout.trim().split("\n");
       expect(lines[0]!.trim(), r.stderr).toBe("200");
       expect(lines[1]!.trim()).not.toBe("200");
@@ -231,4 +317,3 @@ describe("build egress proxy", () => {
     }
   });
 });
-

@@ -27,28 +27,152 @@ export interface FuzzTarget {
   headers?: string[];
 }
 
-const methods = ["GET", "GET", "GET", "POST", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE", "PRI", "get", "G ET", "GE\0T", "BREW", "M".repeat(300), ""];
+const methods = [
+  "GET",
+  "GET",
+  "GET",
+  "POST",
+  "POST",
+  "HEAD",
+  "PUT",
+  "DELETE",
+  "OPTIONS",
+  "PATCH",
+  "CONNECT",
+  "TRACE",
+  "PRI",
+  "get",
+  "G ET",
+  "GE\0T",
+  "BREW",
+  "M".repeat(300),
+  "",
+];
 const genericTargets = [
-  "/", "//", "///", "////x", "//health", "/health/", "/?", "/#frag", "?", "#", "", " ", "*", "/*",
-  "/%", "/%%", "/%zz", "/%E0%A4%A", "/%C0%AF", "/%00", "/%ff%fe", "/a%", "/%2", "/%25%",
-  "/..", "/../", "/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2f", "/./././", "/a/../../b", "..", "../x",
-  "\\", "\\\\evil", "/\\..\\..\\", "//evil.example/x", "//evil.example:1/%2e%2e",
-  "http://evil.example/", "http://evil.example/health", "https://x/", "http://[::1]:99999/", "http://", "http:///", "mailto:x", "localhost:80",
-  "/?a=%&b=%zz&&&=", "/?lines=-1", "/?lines=1e99", "/?lines=%", "/?" + "q=".repeat(2000),
-  "/\u00e9\u00e8", "/\ud83d\ude00", "/a\tb", "/a\u000bb", "/a\u007fb",
+  "/",
+  "//",
+  "///",
+  "////x",
+  "//health",
+  "/health/",
+  "/?",
+  "/#frag",
+  "?",
+  "#",
+  "",
+  " ",
+  "*",
+  "/*",
+  "/%",
+  "/%%",
+  "/%zz",
+  "/%E0%A4%A",
+  "/%C0%AF",
+  "/%00",
+  "/%ff%fe",
+  "/a%",
+  "/%2",
+  "/%25%",
+  "/..",
+  "/../",
+  "/../../etc/passwd",
+  "/%2e%2e/%2e%2e/etc/passwd",
+  "/..%2f..%2f",
+  "/./././",
+  "/a/../../b",
+  "..",
+  "../x",
+  "\\",
+  "\\\\evil",
+  "/\\..\\..\\",
+  "//evil.example/x",
+  "//evil.example:1/%2e%2e",
+  "http://evil.example/",
+  "http://evil.example/health",
+  "https://x/",
+  "http://[::1]:99999/",
+  "http://",
+  "http:///",
+  "mailto:x",
+  "localhost:80",
+  "/?a=%&b=%zz&&&=",
+  "/?lines=-1",
+  "/?lines=1e99",
+  "/?lines=%",
+  "/?" + "q=".repeat(2000),
+  "/\u00e9\u00e8",
+  "/\ud83d\ude00",
+  "/a\tb",
+  "/a\u000bb",
+  "/a\u007fb",
 ];
-const versions = ["HTTP/1.1", "HTTP/1.1", "HTTP/1.1", "HTTP/1.1", "HTTP/1.0", "HTTP/0.9", "HTTP/2.0", "HTTP/9.9", "HTTP/1.", "http/1.1", "HTTP/11.1", "HTTP/1.1 x", ""];
+const versions = [
+  "HTTP/1.1",
+  "HTTP/1.1",
+  "HTTP/1.1",
+  "HTTP/1.1",
+  "HTTP/1.0",
+  "HTTP/0.9",
+  "HTTP/2.0",
+  "HTTP/9.9",
+  "HTTP/1.",
+  "http/1.1",
+  "HTTP/11.1",
+  "HTTP/1.1 x",
+  "",
+];
 const headerAbuse = [
-  "Content-Length: -1", "Content-Length: 1, 2", "Content-Length: 99999999999999999999", "Content-Length: abc", "Content-Length: 5\r\nContent-Length: 6",
-  "Transfer-Encoding: chunked", "Transfer-Encoding: gzip, chunked", "Transfer-Encoding: chunked\r\nContent-Length: 3", "Transfer-Encoding: x",
-  "Expect: 100-continue", "Connection: upgrade\r\nUpgrade: websocket", "Upgrade: h2c", "Connection: close",
-  "Authorization: Bearer ", "Authorization: Bearer x", "Authorization: Basic Zm9vOmJhcg==", "Authorization: " + "B".repeat(5000),
-  "Content-Type: application/json", "Content-Type: application/proto", "Content-Type: application/grpc", "Content-Type: application/connect+json", "Content-Type: \u0000",
-  "Content-Encoding: gzip", "Connect-Protocol-Version: 1", "Accept-Encoding: br, gzip",
-  "NoColonHere", " Leading: space", "Bad Name: x", "X: \u0001\u0002", "X-Fold: a\r\n folded", ":: :", "X-Empty:", "Host: second.example",
-  "X-Forwarded-For: 1.2.3.4, ::1, evil", "X-Forwarded-Host: evil.example", "X-Request-Id: ../../etc",
+  "Content-Length: -1",
+  "Content-Length: 1, 2",
+  "Content-Length: 99999999999999999999",
+  "Content-Length: abc",
+  "Content-Length: 5\r\nContent-Length: 6",
+  "Transfer-Encoding: chunked",
+  "Transfer-Encoding: gzip, chunked",
+  "Transfer-Encoding: chunked\r\nContent-Length: 3",
+  "Transfer-Encoding: x",
+  "Expect: 100-continue",
+  "Connection: upgrade\r\nUpgrade: websocket",
+  "Upgrade: h2c",
+  "Connection: close",
+  "Authorization: Bearer ",
+  "Authorization: Bearer x",
+  "Authorization: Basic Zm9vOmJhcg==",
+  "Authorization: " + "B".repeat(5000),
+  "Content-Type: application/json",
+  "Content-Type: application/proto",
+  "Content-Type: application/grpc",
+  "Content-Type: application/connect+json",
+  "Content-Type: \u0000",
+  "Content-Encoding: gzip",
+  "Connect-Protocol-Version: 1",
+  "Accept-Encoding: br, gzip",
+  "NoColonHere",
+  " Leading: space",
+  "Bad Name: x",
+  "X: \u0001\u0002",
+  "X-Fold: a\r\n folded",
+  ":: :",
+  "X-Empty:",
+  "Host: second.example",
+  "X-Forwarded-For: 1.2.3.4, ::1, evil",
+  "X-Forwarded-Host: evil.example",
+  "X-Request-Id: ../../etc",
 ];
-const bodies = ["", "{", "{}", "[]", "null", "{\"a\":", "\u0000\u0001\u0002\u00ff", "0\r\n\r\n", "zz\r\nxx\r\n", "5\r\nhello\r\n0\r\n\r\n", "ffffffffffffffff\r\n", "{\"projectId\":" + "[".repeat(5000)];
+const bodies = [
+  "",
+  "{",
+  "{}",
+  "[]",
+  "null",
+  '{"a":',
+  "\u0000\u0001\u0002\u00ff",
+  "0\r\n\r\n",
+  "zz\r\nxx\r\n",
+  "5\r\nhello\r\n0\r\n\r\n",
+  "ffffffffffffffff\r\n",
+  '{"projectId":' + "[".repeat(5000),
+];
 
 function pick<T>(rand: () => number, items: readonly T[]): T {
   return items[Math.floor(rand() * items.length)]!;
@@ -63,7 +187,22 @@ function randomBytes(rand: () => number, n: number): Buffer {
 /** Changes a path a little: a doubled slash, a stray `%`, a `..`, a random byte, a huge suffix. */
 function mutatePath(rand: () => number, path: string): string {
   const at = Math.floor(rand() * (path.length + 1));
-  const insert = pick(rand, ["/", "//", "%", "%zz", "/..", "/../..", "?", "#", "\\", ";", "%2F", "%00", String.fromCharCode(Math.floor(rand() * 256)), "x".repeat(Math.floor(rand() * 9000))]);
+  const insert = pick(rand, [
+    "/",
+    "//",
+    "%",
+    "%zz",
+    "/..",
+    "/../..",
+    "?",
+    "#",
+    "\\",
+    ";",
+    "%2F",
+    "%00",
+    String.fromCharCode(Math.floor(rand() * 256)),
+    "x".repeat(Math.floor(rand() * 9000)),
+  ]);
   return path.slice(0, at) + insert + path.slice(at);
 }
 
@@ -74,7 +213,18 @@ function mutatePath(rand: () => number, path: string): string {
  */
 export function fuzzRequests(seed: number, count: number, target: FuzzTarget = {}): Buffer[] {
   const rand = seededRandom(seed);
-  const hosts = [...(target.hosts ?? []), ...(target.hosts ?? []), "localhost", "", "a..b", "[::1", "x".repeat(300), "evil.example:99999", "\u00e9.example", "127.0.0.1:1"];
+  const hosts = [
+    ...(target.hosts ?? []),
+    ...(target.hosts ?? []),
+    "localhost",
+    "",
+    "a..b",
+    "[::1",
+    "x".repeat(300),
+    "evil.example:99999",
+    "\u00e9.example",
+    "127.0.0.1:1",
+  ];
   const paths = target.paths ?? [];
   const out: Buffer[] = [];
   for (let i = 0; i < count; i++) {
@@ -86,9 +236,13 @@ export function fuzzRequests(seed: number, count: number, target: FuzzTarget = {
     // About half the requests are well-formed HTTP (so the server's own routing and parsing run,
     // not only Node's parser) with a strange target; the rest break one or two parts on purpose.
     const broken = new Set<string>();
-    if (rand() < 0.5) for (let k = 1 + Math.floor(rand() * 2); k > 0; k--) broken.add(pick(rand, ["eol", "method", "version", "headers", "huge", "framing", "spacing"]));
+    if (rand() < 0.5)
+      for (let k = 1 + Math.floor(rand() * 2); k > 0; k--)
+        broken.add(pick(rand, ["eol", "method", "version", "headers", "huge", "framing", "spacing"]));
     const eol = broken.has("eol") ? pick(rand, ["\n", "\r", "\n\r", "\r\r\n"]) : "\r\n";
-    const method = broken.has("method") ? pick(rand, methods) : pick(rand, ["GET", "GET", "GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"]);
+    const method = broken.has("method")
+      ? pick(rand, methods)
+      : pick(rand, ["GET", "GET", "GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"]);
     const base = paths.length > 0 && rand() < 0.5 ? pick(rand, paths) : pick(rand, genericTargets);
     const path = rand() < 0.4 ? mutatePath(rand, base) : base;
     const version = broken.has("version") ? pick(rand, versions) : rand() < 0.9 ? "HTTP/1.1" : "HTTP/1.0";
@@ -103,7 +257,8 @@ export function fuzzRequests(seed: number, count: number, target: FuzzTarget = {
     let body = rand() < 0.3 ? pick(rand, bodies) : "";
     if (rand() < 0.05) body = randomBytes(rand, Math.floor(rand() * 4000)).toString("latin1");
     const bodyBuf = Buffer.from(body, "latin1");
-    if (bodyBuf.length > 0 || broken.has("framing")) lines.push(`Content-Length: ${broken.has("framing") ? Math.floor(rand() * 10_000) : bodyBuf.length}`);
+    if (bodyBuf.length > 0 || broken.has("framing"))
+      lines.push(`Content-Length: ${broken.has("framing") ? Math.floor(rand() * 10_000) : bodyBuf.length}`);
     const head = lines.join(eol) + eol + (broken.has("framing") && rand() < 0.3 ? "" : eol);
     out.push(Buffer.concat([Buffer.from(head, "latin1"), bodyBuf]));
   }
@@ -142,7 +297,11 @@ function completeResponse(bytes: Buffer): boolean {
  * connection is half-closed so the server sees the end — not at once, which makes Node abort a
  * request still being answered asynchronously.
  */
-export function rawExchange(port: number, request: Buffer, { host = "127.0.0.1", timeoutMs = 10_000, quietMs = 250 } = {}): Promise<RawReply> {
+export function rawExchange(
+  port: number,
+  request: Buffer,
+  { host = "127.0.0.1", timeoutMs = 10_000, quietMs = 250 } = {},
+): Promise<RawReply> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let kept = 0;

@@ -73,17 +73,39 @@ export function httpsGet(url: string, ca: string): Promise<{ status: number; bod
  */
 export async function startPebble(options: StartPebbleOptions = {}): Promise<Pebble> {
   if (!pebbleInstalled()) {
-    throw new Error(`Pebble is not installed (${pebbleBinary}, ${challtestsrvBinary}): run 'apt-get install -y pebble' (Debian/Ubuntu) or set PEBBLE_BIN and PEBBLE_CHALLTESTSRV_BIN`);
+    throw new Error(
+      `Pebble is not installed (${pebbleBinary}, ${challtestsrvBinary}): run 'apt-get install -y pebble' (Debian/Ubuntu) or set PEBBLE_BIN and PEBBLE_CHALLTESTSRV_BIN`,
+    );
   }
   const dir = await mkdtemp(join(tmpdir(), "ctrl-pebble-"));
-  const [listenPort, managementPort, dnsPort, challtestPort, tlsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [listenPort, managementPort, dnsPort, challtestPort, tlsPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
   const httpPort = options.httpPort ?? (await freePort());
 
   // Pebble's own HTTPS certificate, valid for 127.0.0.1 and localhost.
   await run("openssl", [
-    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-    "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"), "-days", "2", "-subj", "/CN=localhost",
-    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-keyout",
+    join(dir, "key.pem"),
+    "-out",
+    join(dir, "cert.pem"),
+    "-days",
+    "2",
+    "-subj",
+    "/CN=localhost",
+    "-addext",
+    "subjectAltName=DNS:localhost,IP:127.0.0.1",
   ]);
   const caPem = await readFile(join(dir, "cert.pem"), "utf8");
   const tlsKeyPem = await readFile(join(dir, "key.pem"), "utf8");
@@ -103,10 +125,27 @@ export async function startPebble(options: StartPebbleOptions = {}): Promise<Peb
     }),
   );
 
-  const challtestsrv = startProcess("challtestsrv", challtestsrvBinary, [
-    "-dns01", `127.0.0.1:${dnsPort}`, "-http01", "", "-https01", "", "-tlsalpn01", "",
-    "-management", `127.0.0.1:${challtestPort}`, "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "",
-  ], { onLine: options.onLine });
+  const challtestsrv = startProcess(
+    "challtestsrv",
+    challtestsrvBinary,
+    [
+      "-dns01",
+      `127.0.0.1:${dnsPort}`,
+      "-http01",
+      "",
+      "-https01",
+      "",
+      "-tlsalpn01",
+      "",
+      "-management",
+      `127.0.0.1:${challtestPort}`,
+      "-defaultIPv4",
+      "127.0.0.1",
+      "-defaultIPv6",
+      "",
+    ],
+    { onLine: options.onLine },
+  );
   const challtestsrvUrl = `http://127.0.0.1:${challtestPort}`;
   const pebble = startProcess("pebble", pebbleBinary, ["-config", join(dir, "pebble.json"), "-dnsserver", `127.0.0.1:${dnsPort}`], {
     env: { ...process.env, PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0", ...options.env },
@@ -115,8 +154,15 @@ export async function startPebble(options: StartPebbleOptions = {}): Promise<Peb
   const directoryUrl = `https://127.0.0.1:${listenPort}/dir`;
   const managementUrl = `https://127.0.0.1:${managementPort}`;
   try {
-    await waitFor("challtestsrv management API", async () => (await fetch(`${challtestsrvUrl}/clear-txt`, { method: "POST", body: JSON.stringify({ host: "ready.test." }) })).ok, { timeoutMs: 20_000, intervalMs: 50 });
-    await waitFor("pebble directory", async () => (await httpsGet(directoryUrl, caPem)).status === 200, { timeoutMs: 20_000, intervalMs: 50 });
+    await waitFor(
+      "challtestsrv management API",
+      async () => (await fetch(`${challtestsrvUrl}/clear-txt`, { method: "POST", body: JSON.stringify({ host: "ready.test." }) })).ok,
+      { timeoutMs: 20_000, intervalMs: 50 },
+    );
+    await waitFor("pebble directory", async () => (await httpsGet(directoryUrl, caPem)).status === 200, {
+      timeoutMs: 20_000,
+      intervalMs: 50,
+    });
   } catch (err) {
     await Promise.allSettled([pebble.kill(), challtestsrv.kill()]);
     await rm(dir, { recursive: true, force: true });

@@ -22,7 +22,8 @@ export function generateRestateIdentity(): RestateIdentity {
 /** The identity of an existing ed25519 private key PEM (e.g. one `openssl genpkey -algorithm ed25519` wrote). */
 export function restateIdentityFromPem(privateKeyPem: string): RestateIdentity {
   const privateKey = createPrivateKey(privateKeyPem);
-  if (privateKey.asymmetricKeyType !== "ed25519") throw new Error(`a Restate request identity is an ed25519 key, not ${privateKey.asymmetricKeyType}`);
+  if (privateKey.asymmetricKeyType !== "ed25519")
+    throw new Error(`a Restate request identity is an ed25519 key, not ${privateKey.asymmetricKeyType}`);
   return { privateKeyPem, publicKey: publicKeyV1(createPublicKey(privateKey)) };
 }
 

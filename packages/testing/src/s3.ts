@@ -23,9 +23,14 @@ export async function startS3(options: { directory?: string; port?: number; onLi
   const directory = options.directory ?? (await mkdtemp(join(tmpdir(), "ctrl-s3-")));
   const port = options.port ?? (await freePort());
   const bin = join(require.resolve("s3rver/package.json"), "..", "bin", "s3rver.js");
-  const proc = startProcess("s3", process.execPath, [bin, "-d", directory, "-a", "127.0.0.1", "-p", String(port), "--no-vhost-buckets", "--silent"], {
-    onLine: options.onLine,
-  });
+  const proc = startProcess(
+    "s3",
+    process.execPath,
+    [bin, "-d", directory, "-a", "127.0.0.1", "-p", String(port), "--no-vhost-buckets", "--silent"],
+    {
+      onLine: options.onLine,
+    },
+  );
   const endpoint = `http://127.0.0.1:${port}`;
   try {
     // s3rver answers GET / (ListBuckets) with 403 without credentials: any HTTP answer means it listens.

@@ -10,7 +10,11 @@ const require = createRequire(import.meta.url);
  * Resolves with its exit code and output; if it is still running at the deadline it is killed and
  * the promise rejects (it started instead of refusing).
  */
-export async function startupRefusal(entry: string, env: Record<string, string>, options: { cwd?: string; timeoutMs?: number } = {}): Promise<{ code: number | null; output: string }> {
+export async function startupRefusal(
+  entry: string,
+  env: Record<string, string>,
+  options: { cwd?: string; timeoutMs?: number } = {},
+): Promise<{ code: number | null; output: string }> {
   const tsxLoader = pathToFileURL(require.resolve("tsx")).href;
   const proc = startProcess(`refusal:${entry}`, process.execPath, ["--import", tsxLoader, entry], {
     ...(options.cwd ? { cwd: options.cwd } : {}),

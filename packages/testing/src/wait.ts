@@ -32,7 +32,9 @@ export async function waitFor<T>(
       lastError = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String((lastError as Error).message ?? lastError)}` : ""}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String((lastError as Error).message ?? lastError)}` : ""}`,
+      );
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
@@ -45,10 +47,14 @@ export async function waitForHttpOk(url: string, timeoutMs = 20_000): Promise<vo
 
 /** Resolves once nothing listens on 127.0.0.1:`port` any more. */
 export async function waitForPortFree(port: number, timeoutMs = 20_000): Promise<void> {
-  await waitFor(`port ${port} to be free`, () =>
-    new Promise<boolean>((resolve) => {
-      const srv = createServer();
-      srv.once("error", () => resolve(false));
-      srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
-    }), { timeoutMs, intervalMs: 50 });
+  await waitFor(
+    `port ${port} to be free`,
+    () =>
+      new Promise<boolean>((resolve) => {
+        const srv = createServer();
+        srv.once("error", () => resolve(false));
+        srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
+      }),
+    { timeoutMs, intervalMs: 50 },
+  );
 }

@@ -116,7 +116,13 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
           { timeoutMs, intervalMs: 50 },
         );
       } catch (err) {
-        throw new Error(diagnose(isRunning() ? `did not become healthy: ${(err as Error).message}` : `exited (${JSON.stringify(await proc.exited)}) before becoming healthy`));
+        throw new Error(
+          diagnose(
+            isRunning()
+              ? `did not become healthy: ${(err as Error).message}`
+              : `exited (${JSON.stringify(await proc.exited)}) before becoming healthy`,
+          ),
+        );
       }
     },
     async kill() {

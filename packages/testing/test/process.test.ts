@@ -32,10 +32,18 @@ function sh(script: string): ManagedProcess {
 
 /** Resolves with the pids the script printed, one per line, once `count` of them arrived. */
 async function printedPids(p: ManagedProcess, count: number): Promise<number[]> {
-  return waitFor(`${count} pids printed`, () => {
-    const pids = p.tail(50).split("\n").filter((l) => /^\d+$/.test(l)).map(Number);
-    return pids.length >= count ? pids : undefined;
-  }, { timeoutMs: 10_000, intervalMs: 10 });
+  return waitFor(
+    `${count} pids printed`,
+    () => {
+      const pids = p
+        .tail(50)
+        .split("\n")
+        .filter((l) => /^\d+$/.test(l))
+        .map(Number);
+      return pids.length >= count ? pids : undefined;
+    },
+    { timeoutMs: 10_000, intervalMs: 10 },
+  );
 }
 
 function pidExists(pid: number): boolean {
@@ -111,8 +119,14 @@ describe("waitFor", () => {
   it("returns the first truthy value and fails after the deadline naming what and the last error", async () => {
     let n = 0;
     expect(await waitFor("n to reach 3", () => (++n >= 3 ? n : undefined), { intervalMs: 1 })).toBe(3);
-    await expect(waitFor("never", () => {
-      throw new Error("still broken");
-    }, { timeoutMs: 50, intervalMs: 5 })).rejects.toThrow(/timed out after 50 ms waiting for never: still broken/);
+    await expect(
+      waitFor(
+        "never",
+        () => {
+          throw new Error("still broken");
+        },
+        { timeoutMs: 50, intervalMs: 5 },
+      ),
+    ).rejects.toThrow(/timed out after 50 ms waiting for never: still broken/);
   });
 });

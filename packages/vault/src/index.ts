@@ -32,13 +32,18 @@ export class VaultError extends Error {
  * key decrypts. Errors name the entry but never echo key material.
  */
 export function parseMasterKeys(spec: string): MasterKey[] {
-  const entries = spec.split(",").map((e) => e.trim()).filter((e) => e !== "");
-  if (entries.length === 0) throw new VaultError("no master keys: set VAULT_MASTER_KEYS to `k1:<base64 of 32 random bytes>` (e.g. `openssl rand -base64 32`)");
+  const entries = spec
+    .split(",")
+    .map((e) => e.trim())
+    .filter((e) => e !== "");
+  if (entries.length === 0)
+    throw new VaultError("no master keys: set VAULT_MASTER_KEYS to `k1:<base64 of 32 random bytes>` (e.g. `openssl rand -base64 32`)");
   const seen = new Set<string>();
   return entries.map((entry, index) => {
     const colon = entry.indexOf(":");
     const id = colon > 0 ? entry.slice(0, colon) : "";
-    if (!KEY_ID.test(id)) throw new VaultError(`master key #${index + 1}: expected '<id>:<base64>' with an id of 1-32 characters [A-Za-z0-9_-]`);
+    if (!KEY_ID.test(id))
+      throw new VaultError(`master key #${index + 1}: expected '<id>:<base64>' with an id of 1-32 characters [A-Za-z0-9_-]`);
     if (seen.has(id)) throw new VaultError(`master key id '${id}' appears twice`);
     seen.add(id);
     const material = entry.slice(colon + 1);
@@ -118,7 +123,11 @@ export class Vault {
   encrypt(plaintext: string | Buffer, context = ""): string {
     const dataKey = randomBytes(32);
     try {
-      const data = seal(dataKey, typeof plaintext === "string" ? Buffer.from(plaintext, "utf8") : plaintext, Buffer.from(`data|${context}`));
+      const data = seal(
+        dataKey,
+        typeof plaintext === "string" ? Buffer.from(plaintext, "utf8") : plaintext,
+        Buffer.from(`data|${context}`),
+      );
       const wrapped = seal(this.primary.key, dataKey, Buffer.from(`wrap|${this.primary.id}`));
       return formatBlob({ keyId: this.primary.id, wrapIv: wrapped.iv, wrappedKey: wrapped.sealed, iv: data.iv, sealed: data.sealed });
     } finally {
@@ -191,10 +200,16 @@ export class Vault {
  */
 export function parseRegionKeys(spec: string): Map<string, Vault> {
   const vaults = new Map<string, Vault>();
-  for (const entry of spec.split(";").map((e) => e.trim()).filter((e) => e !== "")) {
+  for (const entry of spec
+    .split(";")
+    .map((e) => e.trim())
+    .filter((e) => e !== "")) {
     const eq = entry.indexOf("=");
     const region = eq > 0 ? entry.slice(0, eq).trim() : "";
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(region)) throw new VaultError("VAULT_REGION_KEYS: expected '<region>=<id>:<base64>[,…]' entries separated by ';', with a region of 1-64 characters [A-Za-z0-9._-]");
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(region))
+      throw new VaultError(
+        "VAULT_REGION_KEYS: expected '<region>=<id>:<base64>[,…]' entries separated by ';', with a region of 1-64 characters [A-Za-z0-9._-]",
+      );
     if (vaults.has(region)) throw new VaultError(`VAULT_REGION_KEYS: region '${region}' appears twice`);
     try {
       vaults.set(region, Vault.fromSpec(entry.slice(eq + 1)));

@@ -27,7 +27,13 @@ export interface DeployTimings {
  * progress bar → createDeployment (with git metadata) → follow until ready (print the domains) or
  * failed (print the reason and the failing step; exit code 1). With `--image` it skips the build.
  */
-export async function deployCommand(config: CliConfig, dirArg: string, flags: DeployFlags, out: Output, env: NodeJS.ProcessEnv): Promise<number> {
+export async function deployCommand(
+  config: CliConfig,
+  dirArg: string,
+  flags: DeployFlags,
+  out: Output,
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
   const commandStartedAt = Date.now();
   const projectId = flags.project ?? env.CTRL_PROJECT_ID?.trim();
   if (!projectId) throw new UsageError("missing the project: pass --project <project id> or set CTRL_PROJECT_ID");
@@ -43,7 +49,9 @@ export async function deployCommand(config: CliConfig, dirArg: string, flags: De
     projectId,
     environmentSlug: flags.env,
     ...(branch ? { branch } : {}),
-    ...(git ? { gitCommit: { commitSha: git.sha, commitMessage: git.message, authorHandle: git.authorName, timestamp: git.timestampMs } } : {}),
+    ...(git
+      ? { gitCommit: { commitSha: git.sha, commitMessage: git.message, authorHandle: git.authorName, timestamp: git.timestampMs } }
+      : {}),
   };
 
   if (flags.image) {
@@ -73,7 +81,9 @@ export async function deployCommand(config: CliConfig, dirArg: string, flags: De
   let t = Date.now();
   const { deploymentId } = await callPublicApi<{ deploymentId: string }>(config, "deploy.createDeployment", body);
   timings.createMs = Date.now() - t;
-  out.info(`deployment ${deploymentId} created (${flags.env}${branch ? `, branch ${branch}` : ""}${git ? `, commit ${git.sha.slice(0, 7)}` : ""})`);
+  out.info(
+    `deployment ${deploymentId} created (${flags.env}${branch ? `, branch ${branch}` : ""}${git ? `, commit ${git.sha.slice(0, 7)}` : ""})`,
+  );
 
   if (!flags.wait) {
     out.result({ deploymentId, status: "PENDING", timings }, deploymentId);
@@ -86,7 +96,10 @@ export async function deployCommand(config: CliConfig, dirArg: string, flags: De
   const json = { ...deploymentJson(final), deploymentId, timings };
   if (final.status === DeploymentStatus.READY) {
     const urls = final.hostnames.map((h) => hostnameUrl(h, flags.frontlinePort));
-    out.result(json, [`ready in ${formatDuration(Date.now() - commandStartedAt)}: ${deploymentId}`, ...urls.map((u) => `  ${u}`)].join("\n"));
+    out.result(
+      json,
+      [`ready in ${formatDuration(Date.now() - commandStartedAt)}: ${deploymentId}`, ...urls.map((u) => `  ${u}`)].join("\n"),
+    );
     return 0;
   }
   const where = final.failedStep ? ` at step ${final.failedStep}` : "";

@@ -35,9 +35,14 @@ export function renderRollout(r: FleetRollout): string {
     const done = w.succeeded + w.failed;
     lines.push(`  ${label}  ${bar(done, w.size)} ${done}/${w.size}  ${w.status}${w.failed ? `  ${w.failed} failed` : ""}`);
   }
-  lines.push(`  ${r.succeeded} succeeded, ${r.failed + r.skipped} failed${r.skipped ? ` (${r.skipped} skipped)` : ""}, ${r.pending + r.deploying} pending${r.deploying ? ` (${r.deploying} deploying)` : ""}${r.reverted ? `, ${r.reverted} reverted` : ""} of ${r.total}`);
+  lines.push(
+    `  ${r.succeeded} succeeded, ${r.failed + r.skipped} failed${r.skipped ? ` (${r.skipped} skipped)` : ""}, ${r.pending + r.deploying} pending${r.deploying ? ` (${r.deploying} deploying)` : ""}${r.reverted ? `, ${r.reverted} reverted` : ""} of ${r.total}`,
+  );
   const failures = r.targets.filter((t) => t.outcome === "failed" || t.outcome === "skipped" || t.outcome === "revert_failed");
-  for (const t of failures.slice(0, 50)) lines.push(`  ✗ ${t.sentinelId} (${t.region}) ${t.outcome}: ${t.reason}${t.exitCode !== undefined ? ` exit ${t.exitCode}` : ""}${t.message ? ` — ${t.message}` : ""}`);
+  for (const t of failures.slice(0, 50))
+    lines.push(
+      `  ✗ ${t.sentinelId} (${t.region}) ${t.outcome}: ${t.reason}${t.exitCode !== undefined ? ` exit ${t.exitCode}` : ""}${t.message ? ` — ${t.message}` : ""}`,
+    );
   if (failures.length > 50) lines.push(`  … and ${failures.length - 50} more`);
   return lines.join("\n");
 }
@@ -69,7 +74,12 @@ export async function fleetCommand(config: CliConfig, action: FleetAction, flags
   const show = (r: FleetRollout | undefined) => out.result(asJson(r), r ? renderRollout(r) : "no rollout");
   switch (action) {
     case "rollout": {
-      const { rollout } = await client.rollout({ image: flags.image!, wavePercentages: flags.waves ?? [], webhookUrl: flags.webhook ?? "", concurrency: flags.concurrency ?? 0 });
+      const { rollout } = await client.rollout({
+        image: flags.image!,
+        wavePercentages: flags.waves ?? [],
+        webhookUrl: flags.webhook ?? "",
+        concurrency: flags.concurrency ?? 0,
+      });
       if (!flags.follow) {
         show(rollout);
         return 0;
@@ -93,7 +103,10 @@ export async function fleetCommand(config: CliConfig, action: FleetAction, flags
       return 0;
     case "rollback": {
       const r = await client.rollbackAll({});
-      out.result({ rolloutId: r.rolloutId, reverted: r.reverted }, `rolling back ${r.reverted} sentinel(s) of ${r.rolloutId} to their previous image (ctrl fleet status --follow)`);
+      out.result(
+        { rolloutId: r.rolloutId, reverted: r.reverted },
+        `rolling back ${r.reverted} sentinel(s) of ${r.rolloutId} to their previous image (ctrl fleet status --follow)`,
+      );
       return 0;
     }
     case "history": {
@@ -101,7 +114,12 @@ export async function fleetCommand(config: CliConfig, action: FleetAction, flags
       out.result(
         rollouts.map((r) => asJson(r)),
         rollouts.length
-          ? rollouts.map((r) => `${r.id}  ${r.state.padEnd(12)} ${new Date(Number(r.startedAt)).toISOString()}  ${r.succeeded}/${r.total} ok  ${r.failed} failed  by ${r.createdBy}  ${r.image}`).join("\n")
+          ? rollouts
+              .map(
+                (r) =>
+                  `${r.id}  ${r.state.padEnd(12)} ${new Date(Number(r.startedAt)).toISOString()}  ${r.succeeded}/${r.total} ok  ${r.failed} failed  by ${r.createdBy}  ${r.image}`,
+              )
+              .join("\n")
           : "no fleet rollouts yet",
       );
       return 0;

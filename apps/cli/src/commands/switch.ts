@@ -11,7 +11,11 @@ import { DeploymentStatus, type Deployment } from "@ctrl/proto";
  */
 export function currentEnvironmentDeployment(target: Deployment, candidates: Deployment[]): Deployment | undefined {
   return candidates.find(
-    (d) => d.id !== target.id && d.environmentId === target.environmentId && d.status === DeploymentStatus.READY && d.hostnames.some((h) => !h.includes("-git-")),
+    (d) =>
+      d.id !== target.id &&
+      d.environmentId === target.environmentId &&
+      d.status === DeploymentStatus.READY &&
+      d.hostnames.some((h) => !h.includes("-git-")),
   );
 }
 
@@ -29,7 +33,10 @@ export async function rollbackCommand(config: CliConfig, targetId: string, sourc
   }
   await client.rollback({ sourceDeploymentId: source, targetDeploymentId: targetId });
   const { deployment } = await client.getDeployment({ deploymentId: targetId });
-  out.result({ rolledBackFrom: source, deploymentId: targetId, hostnames: deployment?.hostnames ?? [] }, `rolled back from ${source} to ${targetId}${deployment?.hostnames.length ? `\n${deployment.hostnames.map((h) => `  ${hostnameUrl(h)}`).join("\n")}` : ""}`);
+  out.result(
+    { rolledBackFrom: source, deploymentId: targetId, hostnames: deployment?.hostnames ?? [] },
+    `rolled back from ${source} to ${targetId}${deployment?.hostnames.length ? `\n${deployment.hostnames.map((h) => `  ${hostnameUrl(h)}`).join("\n")}` : ""}`,
+  );
   return 0;
 }
 
@@ -38,6 +45,9 @@ export async function promoteCommand(config: CliConfig, deploymentId: string, ou
   const client = deploymentClient(config);
   await client.promote({ targetDeploymentId: deploymentId });
   const { deployment } = await client.getDeployment({ deploymentId });
-  out.result({ promoted: deploymentId, hostnames: deployment?.hostnames ?? [] }, `promoted ${deploymentId}${deployment?.hostnames.length ? `\n${deployment.hostnames.map((h) => `  ${hostnameUrl(h)}`).join("\n")}` : ""}`);
+  out.result(
+    { promoted: deploymentId, hostnames: deployment?.hostnames ?? [] },
+    `promoted ${deploymentId}${deployment?.hostnames.length ? `\n${deployment.hostnames.map((h) => `  ${hostnameUrl(h)}`).join("\n")}` : ""}`,
+  );
   return 0;
 }

@@ -29,7 +29,11 @@ export async function authorizeDeployment(
   const id = deploymentId.trim();
   if (!id) throw new ConnectError(`${field} is required`, Code.InvalidArgument);
   if (id.length > 64) throw new ConnectError(`${field} is not a valid deployment id`, Code.InvalidArgument);
-  const row = await db.selectFrom("deployments").select(["id", "project_id", "workspace_id", "environment_id"]).where("id", "=", id).executeTakeFirst();
+  const row = await db
+    .selectFrom("deployments")
+    .select(["id", "project_id", "workspace_id", "environment_id"])
+    .where("id", "=", id)
+    .executeTakeFirst();
   const notFound = `deployment ${id} not found`;
   if (!row) throw new ConnectError(notFound, Code.NotFound);
   requireProjectAccess(principal, { id: row.project_id, workspace_id: row.workspace_id }, action, notFound);

@@ -110,7 +110,16 @@ async function markStartFailed(deps: ApiDeps, deploymentId: string, reason: stri
     if (Number(updated.numUpdatedRows) === 0) return;
     await trx
       .insertInto("deployment_steps")
-      .values({ deployment_id: deploymentId, step: startStepName, status: "failed", message: "Starting the deploy workflow", error_message: message, started_at: now, ended_at: now, updated_at: now })
+      .values({
+        deployment_id: deploymentId,
+        step: startStepName,
+        status: "failed",
+        message: "Starting the deploy workflow",
+        error_message: message,
+        started_at: now,
+        ended_at: now,
+        updated_at: now,
+      })
       .onDuplicateKeyUpdate({ status: "failed", error_message: message, ended_at: now, updated_at: now })
       .execute();
   });

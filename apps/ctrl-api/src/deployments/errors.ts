@@ -41,7 +41,10 @@ const httpStatus: Partial<Record<Code, [number, string]>> = {
  */
 export function httpErrorFrom(err: unknown): HttpApiError {
   if (err instanceof HttpApiError) return err;
-  if (isInvalidField(err)) return new HttpApiError(400, "Bad Request", `body.${err.httpField}: ${err.reason}`, [{ location: `body.${err.httpField}`, message: err.reason }]);
+  if (isInvalidField(err))
+    return new HttpApiError(400, "Bad Request", `body.${err.httpField}: ${err.reason}`, [
+      { location: `body.${err.httpField}`, message: err.reason },
+    ]);
   if (err instanceof ConnectError) {
     const mapped = httpStatus[err.code];
     if (mapped) return new HttpApiError(mapped[0], mapped[1], err.rawMessage);

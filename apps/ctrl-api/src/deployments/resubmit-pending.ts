@@ -22,7 +22,9 @@ export async function resubmitStalePending(deps: ApiDeps, olderThanMs: number, l
   let started = 0;
   for (const { id } of stale) {
     try {
-      const submission = await deps.restate.workflowClient<DeployWorkflowApi>({ name: deployWorkflowName }, id).workflowSubmit({ deploymentId: id });
+      const submission = await deps.restate
+        .workflowClient<DeployWorkflowApi>({ name: deployWorkflowName }, id)
+        .workflowSubmit({ deploymentId: id });
       if (submission.status === "Accepted") {
         started++;
         deps.logger.warn({ deploymentId: id }, "pending deployment had no workflow; started it");

@@ -68,7 +68,9 @@ const component = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
 const label = "[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?";
 // A registry host is only recognised as such when it has a dot or a port, or is localhost (as docker does).
 const domain = `(?:localhost(?::[0-9]+)?|${label}(?:\\.${label})+(?::[0-9]+)?|${label}:[0-9]+)`;
-const imagePattern = new RegExp(`^(?:${domain}/)?${component}(?:/${component})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$`);
+const imagePattern = new RegExp(
+  `^(?:${domain}/)?${component}(?:/${component})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$`,
+);
 // What a build produces for the process driver (the format of @ctrl/artifact's formatArtifactRef):
 // `s3://<bucket>/<key>@sha256:<64 lowercase hex>`.
 const artifactPattern = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/([A-Za-z0-9_.\-/+=]{1,1024})@sha256:[0-9a-f]{64}$/;
@@ -110,56 +112,95 @@ function isSafeRelativePath(path: string): boolean {
 export function validateCreateDeployment(input: CreateDeploymentInput, now: number): ValidCreateDeployment {
   const projectId = input.projectId.trim();
   if (!projectId) throw new InvalidField("project_id", "projectId", "is required");
-  if (projectId.length > 64 || !/^[A-Za-z0-9_-]+$/.test(projectId)) throw new InvalidField("project_id", "projectId", "is not a valid project id");
+  if (projectId.length > 64 || !/^[A-Za-z0-9_-]+$/.test(projectId))
+    throw new InvalidField("project_id", "projectId", "is not a valid project id");
 
   const environmentSlug = input.environmentSlug.trim();
   if (!environmentSlug) throw new InvalidField("environment_slug", "environmentSlug", "is required (e.g. production or preview)");
-  if (utf8Bytes(environmentSlug) > deploymentLimits.environmentSlugBytes) throw new InvalidField("environment_slug", "environmentSlug", `must be at most ${deploymentLimits.environmentSlugBytes} bytes`);
+  if (utf8Bytes(environmentSlug) > deploymentLimits.environmentSlugBytes)
+    throw new InvalidField("environment_slug", "environmentSlug", `must be at most ${deploymentLimits.environmentSlugBytes} bytes`);
 
   const branch = input.branch.trim();
-  if (utf8Bytes(branch) > deploymentLimits.branchBytes) throw new InvalidField("branch", "branch", `must be at most ${deploymentLimits.branchBytes} bytes`);
+  if (utf8Bytes(branch) > deploymentLimits.branchBytes)
+    throw new InvalidField("branch", "branch", `must be at most ${deploymentLimits.branchBytes} bytes`);
   if (controlChars.test(branch)) throw new InvalidField("branch", "branch", "must not contain control characters");
 
   if (input.sources.length !== 1) {
-    throw new InvalidField("source", "build", input.sources.length === 0
-      ? "exactly one source is required: a build context (build_context / build.context) or an image (docker_image / image)"
-      : "give exactly one source: a build context or an image, not both");
+    throw new InvalidField(
+      "source",
+      "build",
+      input.sources.length === 0
+        ? "exactly one source is required: a build context (build_context / build.context) or an image (docker_image / image)"
+        : "give exactly one source: a build context or an image, not both",
+    );
   }
   const given = input.sources[0]!;
   let source: ValidCreateDeployment["source"];
   if (given.kind === "image") {
     const image = given.image.trim();
     if (!image) throw new InvalidField("docker_image", "image", "must not be empty");
-    if (utf8Bytes(image) > deploymentLimits.imageBytes) throw new InvalidField("docker_image", "image", `must be at most ${deploymentLimits.imageBytes} bytes`);
-    if (!isImageReference(image)) throw new InvalidField("docker_image", "image", "is not an image reference (e.g. ghcr.io/acme/api:1.2.3 or repo@sha256:…) or an artifact reference (s3://<bucket>/<key>@sha256:<digest>)");
+    if (utf8Bytes(image) > deploymentLimits.imageBytes)
+      throw new InvalidField("docker_image", "image", `must be at most ${deploymentLimits.imageBytes} bytes`);
+    if (!isImageReference(image))
+      throw new InvalidField(
+        "docker_image",
+        "image",
+        "is not an image reference (e.g. ghcr.io/acme/api:1.2.3 or repo@sha256:…) or an artifact reference (s3://<bucket>/<key>@sha256:<digest>)",
+      );
     const artifactKey = artifactKeyOf(image);
     if (artifactKey !== undefined && !artifactKeyAllowed(artifactKey, projectId)) {
-      throw new InvalidField("docker_image", "image", `an artifact reference must name an object of this project (${projectId}/…) or a shared one (artifacts/…)`);
+      throw new InvalidField(
+        "docker_image",
+        "image",
+        `an artifact reference must name an object of this project (${projectId}/…) or a shared one (artifacts/…)`,
+      );
     }
     source = { kind: "image", image };
   } else {
     const path = given.path.trim();
     if (!path) throw new InvalidField("build_context.build_context_path", "build.context", "must not be empty");
     if (utf8Bytes(path) > deploymentLimits.pathBytes || !path.startsWith(`${projectId}/`) || !isSafeRelativePath(path)) {
-      throw new InvalidField("build_context.build_context_path", "build.context", `must be an upload key of this project (${projectId}/build_….tar.gz, from CreateS3UploadURL)`);
+      throw new InvalidField(
+        "build_context.build_context_path",
+        "build.context",
+        `must be an upload key of this project (${projectId}/build_….tar.gz, from CreateS3UploadURL)`,
+      );
     }
     const dockerfile = given.dockerfile?.trim() || deploymentDefaults.dockerfilePath;
     if (utf8Bytes(dockerfile) > deploymentLimits.pathBytes || !isSafeRelativePath(dockerfile)) {
-      throw new InvalidField("build_context.dockerfile_path", "build.dockerfile", "must be a relative path inside the build context, without '..'");
+      throw new InvalidField(
+        "build_context.dockerfile_path",
+        "build.dockerfile",
+        "must be a relative path inside the build context, without '..'",
+      );
     }
     source = { kind: "build_context", path, dockerfile };
   }
 
-  const git: ValidCreateDeployment["git"] = { commitSha: "", commitMessage: null, authorHandle: null, authorAvatarUrl: null, timestamp: null };
+  const git: ValidCreateDeployment["git"] = {
+    commitSha: "",
+    commitMessage: null,
+    authorHandle: null,
+    authorAvatarUrl: null,
+    timestamp: null,
+  };
   if (input.gitCommit) {
     const c = input.gitCommit;
     const sha = c.commitSha.trim();
-    if (sha && !/^[0-9a-fA-F]{7,64}$/.test(sha)) throw new InvalidField("git_commit.commit_sha", "gitCommit.commitSha", "must be 7 to 64 hexadecimal characters");
+    if (sha && !/^[0-9a-fA-F]{7,64}$/.test(sha))
+      throw new InvalidField("git_commit.commit_sha", "gitCommit.commitSha", "must be 7 to 64 hexadecimal characters");
     git.commitSha = sha.toLowerCase();
-    if (!Number.isSafeInteger(c.timestamp)) throw new InvalidField("git_commit.timestamp", "gitCommit.timestamp", "must be an integer of Unix milliseconds");
+    if (!Number.isSafeInteger(c.timestamp))
+      throw new InvalidField("git_commit.timestamp", "gitCommit.timestamp", "must be an integer of Unix milliseconds");
     if (c.timestamp !== 0) {
-      if (c.timestamp < deploymentLimits.minTimestampMs) throw new InvalidField("git_commit.timestamp", "gitCommit.timestamp", "must be Unix milliseconds; this looks like seconds (multiply by 1000)");
-      if (c.timestamp > now + deploymentLimits.maxClockSkewMs) throw new InvalidField("git_commit.timestamp", "gitCommit.timestamp", "is more than an hour in the future");
+      if (c.timestamp < deploymentLimits.minTimestampMs)
+        throw new InvalidField(
+          "git_commit.timestamp",
+          "gitCommit.timestamp",
+          "must be Unix milliseconds; this looks like seconds (multiply by 1000)",
+        );
+      if (c.timestamp > now + deploymentLimits.maxClockSkewMs)
+        throw new InvalidField("git_commit.timestamp", "gitCommit.timestamp", "is more than an hour in the future");
       git.timestamp = c.timestamp;
     }
     git.commitMessage = c.commitMessage ? truncateUtf8(c.commitMessage, deploymentLimits.gitCommitMessageBytes) : null;
@@ -167,7 +208,8 @@ export function validateCreateDeployment(input: CreateDeploymentInput, now: numb
     git.authorAvatarUrl = c.authorAvatarUrl ? truncateUtf8(c.authorAvatarUrl, deploymentLimits.gitAuthorAvatarUrlBytes) : null;
   }
 
-  if (input.command.length > deploymentLimits.commandArgs) throw new InvalidField("command", "command", `must have at most ${deploymentLimits.commandArgs} arguments`);
+  if (input.command.length > deploymentLimits.commandArgs)
+    throw new InvalidField("command", "command", `must have at most ${deploymentLimits.commandArgs} arguments`);
   for (const arg of input.command) {
     if (utf8Bytes(arg) > deploymentLimits.commandArgBytes || arg.includes("\u0000")) {
       throw new InvalidField("command", "command", `each argument must be at most ${deploymentLimits.commandArgBytes} bytes, without NUL`);

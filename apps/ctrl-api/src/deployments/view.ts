@@ -42,7 +42,12 @@ export async function loadDeploymentView(db: Db, deploymentId: string): Promise<
   const [steps, hostnames, regions, envKeys] = await Promise.all([
     loadSteps(db, deploymentId),
     loadHostnames(db, [deploymentId]),
-    db.selectFrom("deployment_topology").select(["region", "desired_replicas"]).where("deployment_id", "=", deploymentId).orderBy("region").execute(),
+    db
+      .selectFrom("deployment_topology")
+      .select(["region", "desired_replicas"])
+      .where("deployment_id", "=", deploymentId)
+      .orderBy("region")
+      .execute(),
     db.selectFrom("environment_variables").select("key").where("environment_id", "=", row.environment_id).orderBy("key").execute(),
   ]);
   return {
@@ -56,7 +61,13 @@ export async function loadDeploymentView(db: Db, deploymentId: string): Promise<
 
 /** A deployment's steps in the order they started. */
 export function loadSteps(db: Db, deploymentId: string): Promise<StepRow[]> {
-  return db.selectFrom("deployment_steps").selectAll().where("deployment_id", "=", deploymentId).orderBy("started_at").orderBy("id").execute();
+  return db
+    .selectFrom("deployment_steps")
+    .selectAll()
+    .where("deployment_id", "=", deploymentId)
+    .orderBy("started_at")
+    .orderBy("id")
+    .execute();
 }
 
 /** Hostnames (frontline routes) currently serving each deployment, sorted. */

@@ -27,7 +27,10 @@ class MemoryRegion implements RegionFeedSource<{ version: number; id: string; ru
     // Yield to the event loop like a real query does, so concurrent pollers would overlap here.
     await new Promise((r) => setImmediate(r));
     this.inFlight--;
-    return this.rows.filter((r) => r.version > after).sort((a, b) => a.version - b.version).slice(0, limit);
+    return this.rows
+      .filter((r) => r.version > after)
+      .sort((a, b) => a.version - b.version)
+      .slice(0, limit);
   }
   async maxVersion() {
     return Math.max(0, ...this.rows.map((r) => r.version));
@@ -77,7 +80,11 @@ describe("RegionHub", () => {
     region.commit("d");
     await until(() => fresh.got.length === 3 && resumed.got.length === 3, "live row");
     expect(fresh.got.map((r) => r.id)).toEqual(["a", "c", "d"]);
-    expect(resumed.got.map((r) => [r.id, r.running])).toEqual([["b", false], ["c", true], ["d", true]]);
+    expect(resumed.got.map((r) => [r.id, r.running])).toEqual([
+      ["b", false],
+      ["c", true],
+      ["d", true],
+    ]);
     await Promise.all([fresh.stop(), resumed.stop()]);
     expect(hub.activeRegions).toBe(0);
   });
@@ -93,9 +100,11 @@ describe("RegionHub", () => {
       if (i % 10 === 5) joiners.push(collect(hub, i % 20 === 5 ? 0 : i - 3));
       if (i % 7 === 0) await new Promise((r) => setTimeout(r, 3));
     }
-    await until(() => first.got.length === 60 && joiners.every((j) => j.got.at(-1)?.version === 60), "everyone at version 60").catch((err) => {
-      throw new Error(`${err.message}: ${JSON.stringify([first, ...joiners].map((w) => [w.versions().join(","), String(w.error())]))}`);
-    });
+    await until(() => first.got.length === 60 && joiners.every((j) => j.got.at(-1)?.version === 60), "everyone at version 60").catch(
+      (err) => {
+        throw new Error(`${err.message}: ${JSON.stringify([first, ...joiners].map((w) => [w.versions().join(","), String(w.error())]))}`);
+      },
+    );
     for (const w of [first, ...joiners]) {
       const v = w.versions();
       for (let i = 1; i < v.length; i++) expect(v[i]).toBeGreaterThan(v[i - 1]!);

@@ -41,7 +41,10 @@ class Subscriber<T extends Versioned> {
     this.queue.push(...rows);
     if (this.queue.length > maxQueue) {
       this.queue = [];
-      this.failure = new ConnectError(`watcher fell more than ${maxQueue} changes behind; reconnect with the last version you applied`, Code.ResourceExhausted);
+      this.failure = new ConnectError(
+        `watcher fell more than ${maxQueue} changes behind; reconnect with the last version you applied`,
+        Code.ResourceExhausted,
+      );
     }
     this.notify();
   }
@@ -177,7 +180,12 @@ export class RegionHub<T extends Versioned> {
    * Streams `region` from `cursor` (0 = snapshot first) until `signal` aborts. `onSnapshot` is told
    * the snapshot version when one is taken (for logs and tests).
    */
-  async *watch(region: string, cursor: number, signal: AbortSignal, onSnapshot?: (version: number, rows: number) => void): AsyncGenerator<T> {
+  async *watch(
+    region: string,
+    cursor: number,
+    signal: AbortSignal,
+    onSnapshot?: (version: number, rows: number) => void,
+  ): AsyncGenerator<T> {
     let sent = cursor;
     if (cursor === 0) {
       const snap = await this.source.snapshot(region);

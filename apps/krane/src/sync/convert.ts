@@ -34,7 +34,9 @@ export function deploymentWorkload(apply: ApplyDeployment, vault?: Vault, onDrop
     healthCheckPath: apply.healthCheckPath,
     port: apply.port,
     env: "env" in env ? env.env : {},
-    ...(apply.encryptedEnvironmentVariables.length > 0 ? { encryptedEnv: Buffer.from(apply.encryptedEnvironmentVariables).toString("base64") } : {}),
+    ...(apply.encryptedEnvironmentVariables.length > 0
+      ? { encryptedEnv: Buffer.from(apply.encryptedEnvironmentVariables).toString("base64") }
+      : {}),
     ...("error" in env ? { envError: env.error } : {}),
   };
 }

@@ -17,11 +17,13 @@ export type EnvResult = { env: Record<string, string>; dropped: string[] } | { e
  * dropped (reserved ones win) and listed. Error messages name the variable, never its value.
  */
 export function validateEnv(parsed: unknown): EnvResult {
-  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return { error: "env_invalid: the environment variables are not a JSON object" };
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
+    return { error: "env_invalid: the environment variables are not a JSON object" };
   const env: Record<string, string> = {};
   const dropped: string[] = [];
   for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
-    if (!envNamePattern.test(name)) return { error: `env_invalid: variable name ${JSON.stringify(name.slice(0, 64))} must match ${envNamePattern}` };
+    if (!envNamePattern.test(name))
+      return { error: `env_invalid: variable name ${JSON.stringify(name.slice(0, 64))} must match ${envNamePattern}` };
     if (typeof value !== "string") return { error: `env_invalid: variable ${name} must have a string value` };
     if (isReservedEnvName(name)) dropped.push(name);
     else env[name] = value;
@@ -39,12 +41,18 @@ export function validateEnv(parsed: unknown): EnvResult {
  */
 export function decryptEnv(bytes: Uint8Array, deploymentId: string, vault?: Vault): EnvResult {
   if (bytes.length === 0) return { env: {}, dropped: [] };
-  if (!vault) return { error: "env_decrypt_failed: the deployment has encrypted environment variables but this agent has no decryption key (set KRANE_VAULT_MASTER_KEYS to this region's key from ctrl-api's VAULT_REGION_KEYS)" };
+  if (!vault)
+    return {
+      error:
+        "env_decrypt_failed: the deployment has encrypted environment variables but this agent has no decryption key (set KRANE_VAULT_MASTER_KEYS to this region's key from ctrl-api's VAULT_REGION_KEYS)",
+    };
   let plaintext: string;
   try {
     plaintext = vault.decryptString(new TextDecoder().decode(bytes), vaultContext.deploymentEnv(deploymentId));
   } catch (err) {
-    return { error: `env_decrypt_failed: ${(err as Error).message} (KRANE_VAULT_MASTER_KEYS must hold this region's key from ctrl-api's VAULT_REGION_KEYS; another region's key does not decrypt)` };
+    return {
+      error: `env_decrypt_failed: ${(err as Error).message} (KRANE_VAULT_MASTER_KEYS must hold this region's key from ctrl-api's VAULT_REGION_KEYS; another region's key does not decrypt)`,
+    };
   }
   let parsed: unknown;
   try {

@@ -60,7 +60,10 @@ export class WatchLoop<M> {
           }
           const version = this.opts.version(message);
           if (version <= cursor.get()) {
-            logger.debug({ stream: this.opts.name, version: String(version), cursor: String(cursor.get()) }, "skipping a version already applied");
+            logger.debug(
+              { stream: this.opts.name, version: String(version), cursor: String(cursor.get()) },
+              "skipping a version already applied",
+            );
             continue;
           }
           await this.opts.apply(message);
@@ -70,7 +73,10 @@ export class WatchLoop<M> {
         if (!this.abort.signal.aborted) logger.info({ stream: this.opts.name }, "watch stream ended; reconnecting");
       } catch (err) {
         if (this.abort.signal.aborted) break;
-        logger.warn({ stream: this.opts.name, err: (err as Error).message, cursor: String(cursor.get()) }, "watch stream broke; reconnecting");
+        logger.warn(
+          { stream: this.opts.name, err: (err as Error).message, cursor: String(cursor.get()) },
+          "watch stream broke; reconnecting",
+        );
       } finally {
         // A stream that stayed up a while was a success, even if it carried no message.
         if (Date.now() - openedAt > 5_000) backoff.reset();

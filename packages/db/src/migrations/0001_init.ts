@@ -254,9 +254,22 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   for (const table of [
-    "api_keys", "certificates", "acme_users", "acme_challenges", "custom_domains", "frontline_routes",
-    "instances", "region_versions", "sentinels", "deployment_topology", "deployment_steps", "deployments",
-    "environment_variables", "environments", "projects", "workspaces",
+    "api_keys",
+    "certificates",
+    "acme_users",
+    "acme_challenges",
+    "custom_domains",
+    "frontline_routes",
+    "instances",
+    "region_versions",
+    "sentinels",
+    "deployment_topology",
+    "deployment_steps",
+    "deployments",
+    "environment_variables",
+    "environments",
+    "projects",
+    "workspaces",
   ]) {
     await db.schema.dropTable(table).ifExists().execute();
   }

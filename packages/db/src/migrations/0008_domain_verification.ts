@@ -23,7 +23,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   // The inline UNIQUE of 0001 on `domain` is named after its column.
   await sql`ALTER TABLE custom_domains DROP INDEX domain`.execute(db);
-  await db.schema.createIndex("custom_domains_workspace_domain").on("custom_domains").columns(["workspace_id", "domain"]).unique().execute();
+  await db.schema
+    .createIndex("custom_domains_workspace_domain")
+    .on("custom_domains")
+    .columns(["workspace_id", "domain"])
+    .unique()
+    .execute();
   await db.schema.createIndex("custom_domains_verified_domain").on("custom_domains").column("verified_domain").unique().execute();
   await db.schema.createIndex("custom_domains_domain").on("custom_domains").column("domain").execute();
 
@@ -31,12 +36,19 @@ export async function up(db: Kysely<any>): Promise<void> {
   for (const row of rows as { id: string; domain: string }[]) {
     await db
       .updateTable("custom_domains")
-      .set({ verification_value: `ctrl-domain-verification=${randomBytes(24).toString("base64url")}`, verification_status: "pending_verification", verified_domain: null })
+      .set({
+        verification_value: `ctrl-domain-verification=${randomBytes(24).toString("base64url")}`,
+        verification_status: "pending_verification",
+        verified_domain: null,
+      })
       .where("id", "=", row.id)
       .execute();
     await db.deleteFrom("frontline_routes").where("fully_qualified_domain_name", "=", row.domain).execute();
   }
-  await db.schema.alterTable("custom_domains").modifyColumn("verification_value", "varchar(128)", (c) => c.notNull()).execute();
+  await db.schema
+    .alterTable("custom_domains")
+    .modifyColumn("verification_value", "varchar(128)", (c) => c.notNull())
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
@@ -44,7 +56,11 @@ export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropIndex("custom_domains_verified_domain").on("custom_domains").execute();
   await db.schema.dropIndex("custom_domains_workspace_domain").on("custom_domains").execute();
   await db.schema.createIndex("domain").on("custom_domains").column("domain").unique().execute();
-  await db.updateTable("custom_domains").set({ verification_status: "pending" }).where("verification_status", "=", "pending_verification").execute();
+  await db
+    .updateTable("custom_domains")
+    .set({ verification_status: "pending" })
+    .where("verification_status", "=", "pending_verification")
+    .execute();
   for (const column of ["verified_domain", "verified_at", "verification_checked_at", "verification_error", "verification_value"]) {
     await db.schema.alterTable("custom_domains").dropColumn(column).execute();
   }

@@ -64,5 +64,12 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable("sentinel_rollout_targets").ifExists().execute();
   await db.schema.dropTable("sentinel_rollouts").ifExists().execute();
-  await db.schema.alterTable("sentinels").dropColumn("deploy_status").dropColumn("deploy_awakeable_id").dropColumn("deploy_image").dropColumn("failure_reason").dropColumn("failure_image").execute();
+  await db.schema
+    .alterTable("sentinels")
+    .dropColumn("deploy_status")
+    .dropColumn("deploy_awakeable_id")
+    .dropColumn("deploy_image")
+    .dropColumn("failure_reason")
+    .dropColumn("failure_image")
+    .execute();
 }

@@ -56,7 +56,13 @@ export async function setBuildContextDigest(db: Db, buildId: string, contextSha2
  * The newest succeeded build of `projectId` with the same context digest (other than
  * `excludeBuildId`, and of `backend` when given), whose artifact a new build can reuse.
  */
-export async function findReusableBuild(db: Db, projectId: string, contextSha256: string, excludeBuildId: string, backend?: BuildsTable["backend"]): Promise<Build | undefined> {
+export async function findReusableBuild(
+  db: Db,
+  projectId: string,
+  contextSha256: string,
+  excludeBuildId: string,
+  backend?: BuildsTable["backend"],
+): Promise<Build | undefined> {
   let query = db
     .selectFrom("builds")
     .selectAll()
@@ -71,7 +77,11 @@ export async function findReusableBuild(db: Db, projectId: string, contextSha256
 }
 
 /** Marks a build succeeded with its image/artifact reference. */
-export async function completeBuild(db: Db, buildId: string, result: { image: string; artifactSha256: string | null; cachedFromBuildId: string | null; now: number }): Promise<void> {
+export async function completeBuild(
+  db: Db,
+  buildId: string,
+  result: { image: string; artifactSha256: string | null; cachedFromBuildId: string | null; now: number },
+): Promise<void> {
   await db
     .updateTable("builds")
     .set({
@@ -90,14 +100,28 @@ export async function completeBuild(db: Db, buildId: string, result: { image: st
 export async function failBuild(db: Db, buildId: string, failure: { step: string; errorMessage: string; now: number }): Promise<void> {
   await db
     .updateTable("builds")
-    .set({ status: "failed", failed_step: failure.step, error_message: failure.errorMessage, ended_at: failure.now, updated_at: failure.now })
+    .set({
+      status: "failed",
+      failed_step: failure.step,
+      error_message: failure.errorMessage,
+      ended_at: failure.now,
+      updated_at: failure.now,
+    })
     .where("id", "=", buildId)
     .execute();
 }
 
 /** Sets the deployment's build id and runnable image (after a successful build). */
-export async function setDeploymentBuild(db: Db, deploymentId: string, build: { buildId: string; image: string; now: number }): Promise<void> {
-  await db.updateTable("deployments").set({ build_id: build.buildId, image: build.image, updated_at: build.now }).where("id", "=", deploymentId).execute();
+export async function setDeploymentBuild(
+  db: Db,
+  deploymentId: string,
+  build: { buildId: string; image: string; now: number },
+): Promise<void> {
+  await db
+    .updateTable("deployments")
+    .set({ build_id: build.buildId, image: build.image, updated_at: build.now })
+    .where("id", "=", deploymentId)
+    .execute();
 }
 
 /** One log line to append. */
@@ -113,7 +137,16 @@ export async function appendBuildLogs(db: Db, deploymentId: string, buildId: str
   if (lines.length === 0) return;
   await db
     .insertInto("build_logs")
-    .values(lines.map((l) => ({ deployment_id: deploymentId, build_id: buildId, step: l.step, seq: l.seq, line: l.line, created_at: l.createdAt })))
+    .values(
+      lines.map((l) => ({
+        deployment_id: deploymentId,
+        build_id: buildId,
+        step: l.step,
+        seq: l.seq,
+        line: l.line,
+        created_at: l.createdAt,
+      })),
+    )
     // A line written twice (same seq) keeps its first text: appends are at-least-once.
     .onDuplicateKeyUpdate({ seq: (eb) => eb.ref("seq") })
     .execute();
@@ -121,7 +154,11 @@ export async function appendBuildLogs(db: Db, deploymentId: string, buildId: str
 
 /** The highest log `seq` of a deployment (0 when it has no log yet): a retried build continues after it. */
 export async function maxBuildLogSeq(db: Db, deploymentId: string): Promise<number> {
-  const row = await db.selectFrom("build_logs").select((eb) => eb.fn.max("seq").as("seq")).where("deployment_id", "=", deploymentId).executeTakeFirst();
+  const row = await db
+    .selectFrom("build_logs")
+    .select((eb) => eb.fn.max("seq").as("seq"))
+    .where("deployment_id", "=", deploymentId)
+    .executeTakeFirst();
   return Number(row?.seq ?? 0);
 }
 

@@ -72,27 +72,31 @@ function topologyQuery(db: Db | Transaction<Database>) {
 }
 
 function sentinelQuery(db: Db | Transaction<Database>) {
-  return db.selectFrom("sentinels").select([
-    "version",
-    "region",
-    "id as sentinelId",
-    "k8s_name as k8sName",
-    "workspace_id as workspaceId",
-    "project_id as projectId",
-    "environment_id as environmentId",
-    "image",
-    "desired_replicas as desiredReplicas",
-    "desired_state as desiredState",
-    "cpu_millicores as cpuMillicores",
-    "memory_mib as memoryMib",
-  ]);
+  return db
+    .selectFrom("sentinels")
+    .select([
+      "version",
+      "region",
+      "id as sentinelId",
+      "k8s_name as k8sName",
+      "workspace_id as workspaceId",
+      "project_id as projectId",
+      "environment_id as environmentId",
+      "image",
+      "desired_replicas as desiredReplicas",
+      "desired_state as desiredState",
+      "cpu_millicores as cpuMillicores",
+      "memory_mib as memoryMib",
+    ]);
 }
 
 const numeric = <T extends { version: number | string }>(rows: T[]): T[] => rows.map((r) => ({ ...r, version: Number(r.version) }));
 
 /** Topology rows of `region` with version > `after`, in version order (uses the (region, version) key). */
 export async function listTopologyAfter(db: Db, region: string, after: number, limit: number): Promise<TopologySyncRow[]> {
-  return numeric(await topologyQuery(db).where("t.region", "=", region).where("t.version", ">", after).orderBy("t.version").limit(limit).execute());
+  return numeric(
+    await topologyQuery(db).where("t.region", "=", region).where("t.version", ">", after).orderBy("t.version").limit(limit).execute(),
+  );
 }
 
 /**
@@ -107,14 +111,22 @@ export async function snapshotTopology(db: Db, region: string): Promise<{ versio
     .setIsolationLevel("repeatable read")
     .execute(async (trx) => {
       const version = await maxTopologyVersion(trx, region);
-      const rows = await topologyQuery(trx).where("t.region", "=", region).where("t.desired_status", "=", "running").orderBy("t.version").execute();
+      const rows = await topologyQuery(trx)
+        .where("t.region", "=", region)
+        .where("t.desired_status", "=", "running")
+        .orderBy("t.version")
+        .execute();
       return { version, rows: numeric(rows) };
     });
 }
 
 /** Highest topology version of `region` (0 when none). */
 export async function maxTopologyVersion(db: Db, region: string): Promise<number> {
-  const row = await db.selectFrom("deployment_topology").select((eb) => eb.fn.max("version").as("v")).where("region", "=", region).executeTakeFirst();
+  const row = await db
+    .selectFrom("deployment_topology")
+    .select((eb) => eb.fn.max("version").as("v"))
+    .where("region", "=", region)
+    .executeTakeFirst();
   return Number(row?.v ?? 0);
 }
 
@@ -126,7 +138,9 @@ export async function findTopologyRow(db: Db, region: string, deploymentId: stri
 
 /** Sentinel rows of `region` with version > `after`, in version order. */
 export async function listSentinelsAfter(db: Db, region: string, after: number, limit: number): Promise<SentinelSyncRow[]> {
-  return numeric(await sentinelQuery(db).where("region", "=", region).where("version", ">", after).orderBy("version").limit(limit).execute());
+  return numeric(
+    await sentinelQuery(db).where("region", "=", region).where("version", ">", after).orderBy("version").limit(limit).execute(),
+  );
 }
 
 /** The region's sentinels that are not archived, and the snapshot's highest sentinel version. */
@@ -136,14 +150,22 @@ export async function snapshotSentinels(db: Db, region: string): Promise<{ versi
     .setIsolationLevel("repeatable read")
     .execute(async (trx) => {
       const version = await maxSentinelVersion(trx, region);
-      const rows = await sentinelQuery(trx).where("region", "=", region).where("desired_state", "!=", "archived").orderBy("version").execute();
+      const rows = await sentinelQuery(trx)
+        .where("region", "=", region)
+        .where("desired_state", "!=", "archived")
+        .orderBy("version")
+        .execute();
       return { version, rows: numeric(rows) };
     });
 }
 
 /** Highest sentinel version of `region` (0 when none). */
 export async function maxSentinelVersion(db: Db, region: string): Promise<number> {
-  const row = await db.selectFrom("sentinels").select((eb) => eb.fn.max("version").as("v")).where("region", "=", region).executeTakeFirst();
+  const row = await db
+    .selectFrom("sentinels")
+    .select((eb) => eb.fn.max("version").as("v"))
+    .where("region", "=", region)
+    .executeTakeFirst();
   return Number(row?.v ?? 0);
 }
 
@@ -213,7 +235,12 @@ export async function replaceReportedInstances(
         .execute();
     }
     let stale = trx.deleteFrom("instances").where("deployment_id", "=", owner.deploymentId).where("region", "=", region);
-    if (instances.length) stale = stale.where("k8s_name", "not in", instances.map((i) => i.k8sName));
+    if (instances.length)
+      stale = stale.where(
+        "k8s_name",
+        "not in",
+        instances.map((i) => i.k8sName),
+      );
     await stale.execute();
   });
 }
@@ -228,7 +255,13 @@ export async function recordSentinelReport(
   db: Db,
   region: string,
   k8sName: string,
-  report: { availableReplicas: number; health: SentinelHealth; runningImage: string | null; addresses: string[]; failure?: { reason: string; image: string } | null },
+  report: {
+    availableReplicas: number;
+    health: SentinelHealth;
+    runningImage: string | null;
+    addresses: string[];
+    failure?: { reason: string; image: string } | null;
+  },
   now: number,
 ): Promise<boolean> {
   const row = await db.selectFrom("sentinels").select("id").where("region", "=", region).where("k8s_name", "=", k8sName).executeTakeFirst();
@@ -241,7 +274,9 @@ export async function recordSentinelReport(
       running_image: report.runningImage,
       addresses: JSON.stringify(report.addresses),
       // Only agents that report failures (issue 12) set or clear them; older reports leave them as they are.
-      ...(report.failure !== undefined ? { failure_reason: report.failure?.reason ?? null, failure_image: report.failure?.image ?? null } : {}),
+      ...(report.failure !== undefined
+        ? { failure_reason: report.failure?.reason ?? null, failure_image: report.failure?.image ?? null }
+        : {}),
       updated_at: now,
     })
     .where("id", "=", row.id)

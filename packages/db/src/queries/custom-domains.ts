@@ -99,25 +99,44 @@ export async function markDomainVerified(db: Db, claimId: string, now: number): 
         if (claim.verification_status !== "pending_verification") return { outcome: "not_pending", status: claim.verification_status };
         const conflict = await ownershipConflict(trx, claim.workspace_id, claim.domain);
         if (conflict) {
-          const reason = conflict === claim.domain
-            ? `${claim.domain} was verified by another workspace first; a verified domain belongs to one workspace`
-            : `${claim.domain} overlaps ${conflict}, verified by another workspace first (a wildcard and the names it covers belong to one workspace)`;
-          await trx.updateTable("custom_domains").set({ verification_status: "failed", verification_error: reason, verification_checked_at: now, updated_at: now }).where("id", "=", claimId).execute();
+          const reason =
+            conflict === claim.domain
+              ? `${claim.domain} was verified by another workspace first; a verified domain belongs to one workspace`
+              : `${claim.domain} overlaps ${conflict}, verified by another workspace first (a wildcard and the names it covers belong to one workspace)`;
+          await trx
+            .updateTable("custom_domains")
+            .set({ verification_status: "failed", verification_error: reason, verification_checked_at: now, updated_at: now })
+            .where("id", "=", claimId)
+            .execute();
           return { outcome: "conflict", reason };
         }
         await trx
           .updateTable("custom_domains")
-          .set({ verification_status: "verified", verified_domain: claim.domain, verified_at: now, verification_error: null, verification_checked_at: now, updated_at: now })
+          .set({
+            verification_status: "verified",
+            verified_domain: claim.domain,
+            verified_at: now,
+            verification_error: null,
+            verification_checked_at: now,
+            updated_at: now,
+          })
           .where("id", "=", claimId)
           .execute();
         await trx
           .updateTable("custom_domains")
-          .set({ verification_status: "failed", verification_error: `${claim.domain} was verified by another workspace first; a verified domain belongs to one workspace`, updated_at: now })
+          .set({
+            verification_status: "failed",
+            verification_error: `${claim.domain} was verified by another workspace first; a verified domain belongs to one workspace`,
+            updated_at: now,
+          })
           .where("domain", "=", claim.domain)
           .where("id", "!=", claimId)
           .where("verification_status", "=", "pending_verification")
           .execute();
-        return { outcome: "verified", claim: { ...claim, verification_status: "verified", verified_domain: claim.domain, verified_at: now, verification_error: null } };
+        return {
+          outcome: "verified",
+          claim: { ...claim, verification_status: "verified", verified_domain: claim.domain, verified_at: now, verification_error: null },
+        };
       });
     } finally {
       await sql`SELECT RELEASE_LOCK(${lock})`.execute(conn);
@@ -129,7 +148,12 @@ export async function markDomainVerified(db: Db, claimId: string, now: number): 
 export async function recordVerificationCheck(db: DbOrTrx, claimId: string, reason: string, failed: boolean, now: number): Promise<void> {
   await db
     .updateTable("custom_domains")
-    .set({ verification_error: reason, verification_checked_at: now, updated_at: now, ...(failed ? { verification_status: "failed" as const } : {}) })
+    .set({
+      verification_error: reason,
+      verification_checked_at: now,
+      updated_at: now,
+      ...(failed ? { verification_status: "failed" as const } : {}),
+    })
     .where("id", "=", claimId)
     .where("verification_status", "=", "pending_verification")
     .execute();

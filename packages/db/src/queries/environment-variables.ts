@@ -27,7 +27,15 @@ export interface EnvironmentVariableInput {
 export async function upsertEnvironmentVariable(db: DbOrTrx, v: EnvironmentVariableInput): Promise<void> {
   await db
     .insertInto("environment_variables")
-    .values({ id: newId("var"), workspace_id: v.workspaceId, environment_id: v.environmentId, key: v.key, encrypted_value: v.encryptedValue, created_at: v.now, updated_at: v.now })
+    .values({
+      id: newId("var"),
+      workspace_id: v.workspaceId,
+      environment_id: v.environmentId,
+      key: v.key,
+      encrypted_value: v.encryptedValue,
+      created_at: v.now,
+      updated_at: v.now,
+    })
     .onDuplicateKeyUpdate({ encrypted_value: v.encryptedValue, updated_at: v.now })
     .execute();
 }

@@ -56,7 +56,11 @@ export async function upsertRoutes(db: DbOrTrx, a: RouteAssignment): Promise<str
   const rows = await db
     .selectFrom("frontline_routes")
     .select("fully_qualified_domain_name")
-    .where("fully_qualified_domain_name", "in", a.routes.map((r) => r.fqdn))
+    .where(
+      "fully_qualified_domain_name",
+      "in",
+      a.routes.map((r) => r.fqdn),
+    )
     .where("deployment_id", "=", a.deploymentId)
     .execute();
   return rows.map((r) => r.fully_qualified_domain_name).sort();
@@ -77,7 +81,13 @@ export async function listRoutesOfProject(db: DbOrTrx, projectId: string, sticki
 }
 
 /** Moves the given routes (by id, within the project) to `deploymentId`; returns how many moved. */
-export async function repointRoutes(db: DbOrTrx, projectId: string, routeIds: string[], deploymentId: string, now: number): Promise<number> {
+export async function repointRoutes(
+  db: DbOrTrx,
+  projectId: string,
+  routeIds: string[],
+  deploymentId: string,
+  now: number,
+): Promise<number> {
   if (routeIds.length === 0) return 0;
   const result = await db
     .updateTable("frontline_routes")

@@ -1,7 +1,12 @@
 import { sql } from "kysely";
 import type { Db } from "../pool.js";
 import type { Sentinel } from "../tables/sentinels.js";
-import type { SentinelRolloutOutcome, SentinelRolloutRow, SentinelRolloutState, SentinelRolloutTargetRow } from "../tables/sentinel-rollouts.js";
+import type {
+  SentinelRolloutOutcome,
+  SentinelRolloutRow,
+  SentinelRolloutState,
+  SentinelRolloutTargetRow,
+} from "../tables/sentinel-rollouts.js";
 
 /** A sentinel a fleet rollout targets, with the image it has now (captured at start). */
 export interface RolloutTargetCandidate {
@@ -46,7 +51,13 @@ export async function armSentinelDeploy(db: Db, sentinelId: string, awakeableId:
 }
 
 /** Ends a deploy: `ready` or `failed`, the awakeable forgotten (only if it is still this one). */
-export async function finishSentinelDeploy(db: Db, sentinelId: string, awakeableId: string, status: "ready" | "failed", now: number): Promise<void> {
+export async function finishSentinelDeploy(
+  db: Db,
+  sentinelId: string,
+  awakeableId: string,
+  status: "ready" | "failed",
+  now: number,
+): Promise<void> {
   await db.updateTable("sentinels").set({ deploy_status: status, updated_at: now }).where("id", "=", sentinelId).execute();
   await db
     .updateTable("sentinels")

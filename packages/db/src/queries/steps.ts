@@ -45,5 +45,11 @@ export async function upsertDeploymentStep(db: Db, write: StepWrite): Promise<vo
 
 /** The steps of a deployment in the order they started. */
 export async function listDeploymentSteps(db: Db, deploymentId: string): Promise<DeploymentStep[]> {
-  return db.selectFrom("deployment_steps").selectAll().where("deployment_id", "=", deploymentId).orderBy("started_at").orderBy("id").execute();
+  return db
+    .selectFrom("deployment_steps")
+    .selectAll()
+    .where("deployment_id", "=", deploymentId)
+    .orderBy("started_at")
+    .orderBy("id")
+    .execute();
 }

@@ -12,12 +12,7 @@ import type { Database } from "../schema.js";
  * version of every versioned table in the region.
  */
 export async function allocateVersion(trx: Transaction<Database>, region: string, floor = 0): Promise<number> {
-  const current = await trx
-    .selectFrom("region_versions")
-    .select("version")
-    .where("region", "=", region)
-    .forUpdate()
-    .executeTakeFirst();
+  const current = await trx.selectFrom("region_versions").select("version").where("region", "=", region).forUpdate().executeTakeFirst();
   let base = current?.version;
   if (base === undefined) {
     // Recover from MAX(version), then create the counter row. INSERT IGNORE + re-select under lock

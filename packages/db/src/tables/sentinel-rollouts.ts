@@ -26,7 +26,15 @@ export interface SentinelRolloutsTable {
 export type SentinelRolloutRow = Selectable<SentinelRolloutsTable>;
 
 /** Outcome of one target sentinel within a rollout. */
-export type SentinelRolloutOutcome = "pending" | "deploying" | "succeeded" | "failed" | "skipped" | "reverting" | "reverted" | "revert_failed";
+export type SentinelRolloutOutcome =
+  | "pending"
+  | "deploying"
+  | "succeeded"
+  | "failed"
+  | "skipped"
+  | "reverting"
+  | "reverted"
+  | "revert_failed";
 
 /** One target sentinel of a rollout, in rollout order (`position`). */
 export interface SentinelRolloutTargetsTable {

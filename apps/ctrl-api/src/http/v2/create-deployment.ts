@@ -21,7 +21,9 @@ const bodySchema = z.object({
       timestamp: z.number({ error: "must be Unix milliseconds (a number)" }).int("must be an integer of Unix milliseconds").optional(),
     })
     .optional(),
-  build: z.object({ context: text("the context key from generateUploadUrl"), dockerfile: text("a path inside the context").optional() }).optional(),
+  build: z
+    .object({ context: text("the context key from generateUploadUrl"), dockerfile: text("a path inside the context").optional() })
+    .optional(),
   image: text("an image reference").optional(),
   command: z.array(text("an argument")).optional(),
 });
@@ -39,14 +41,26 @@ export function registerCreateDeployment(app: FastifyInstance, deps: ApiDeps): v
     if (body.image !== undefined) sources.push({ kind: "image", image: body.image });
     const g = body.gitCommit;
     try {
-      const { deploymentId } = await createDeployment(deps, { kind: "root_key", keyId: key.id, workspaceId: key.workspace_id, permissions: JSON.parse(key.permissions) as string[] }, {
-        projectId: body.projectId,
-        branch: body.branch ?? "",
-        environmentSlug: body.environmentSlug,
-        sources,
-        gitCommit: g ? { commitSha: g.commitSha ?? "", commitMessage: g.commitMessage ?? "", authorHandle: g.authorHandle ?? "", authorAvatarUrl: g.authorAvatarUrl ?? "", timestamp: g.timestamp ?? 0 } : undefined,
-        command: body.command ?? [],
-      });
+      const { deploymentId } = await createDeployment(
+        deps,
+        { kind: "root_key", keyId: key.id, workspaceId: key.workspace_id, permissions: JSON.parse(key.permissions) as string[] },
+        {
+          projectId: body.projectId,
+          branch: body.branch ?? "",
+          environmentSlug: body.environmentSlug,
+          sources,
+          gitCommit: g
+            ? {
+                commitSha: g.commitSha ?? "",
+                commitMessage: g.commitMessage ?? "",
+                authorHandle: g.authorHandle ?? "",
+                authorAvatarUrl: g.authorAvatarUrl ?? "",
+                timestamp: g.timestamp ?? 0,
+              }
+            : undefined,
+          command: body.command ?? [],
+        },
+      );
       return sendData(req, reply, 201, { deploymentId });
     } catch (err) {
       throw httpErrorFrom(err);

@@ -40,7 +40,12 @@ export function sendData(req: FastifyRequest, reply: FastifyReply, status: numbe
 
 /** Sends the error envelope for `err`. */
 export function sendError(req: FastifyRequest, reply: FastifyReply, err: HttpApiError): FastifyReply {
-  const error: Record<string, unknown> = { title: err.title, detail: err.detail, status: err.status, type: types[err.status] ?? types[500] };
+  const error: Record<string, unknown> = {
+    title: err.title,
+    detail: err.detail,
+    status: err.status,
+    type: types[err.status] ?? types[500],
+  };
   if (err.errors?.length) error.errors = err.errors;
   return reply.status(err.status).send({ meta: { requestId: req.id }, error });
 }
@@ -48,7 +53,12 @@ export function sendError(req: FastifyRequest, reply: FastifyReply, err: HttpApi
 /** 400 with `errors[]`, one per zod issue, each naming the field (`body.projectId`). */
 export function bodyError(issues: readonly z.core.$ZodIssue[]): HttpApiError {
   const errors = issues.map((i) => ({ location: ["body", ...i.path.map(String)].join("."), message: i.message }));
-  return new HttpApiError(400, "Bad Request", errors.length === 1 ? `${errors[0]!.location}: ${errors[0]!.message}` : "The request body is invalid.", errors);
+  return new HttpApiError(
+    400,
+    "Bad Request",
+    errors.length === 1 ? `${errors[0]!.location}: ${errors[0]!.message}` : "The request body is invalid.",
+    errors,
+  );
 }
 
 /** Parses the raw JSON body (fastify hands us a string) against `schema`, or throws a 400. */
@@ -56,11 +66,16 @@ export function parseBody<S extends z.ZodType>(raw: unknown, schema: S): z.infer
   let value: unknown = raw;
   if (typeof raw === "string" || raw === undefined || raw === null) {
     const text = typeof raw === "string" ? raw : "";
-    if (text.trim() === "") throw new HttpApiError(400, "Bad Request", "The request body is empty; send a JSON object.", [{ location: "body", message: "required" }]);
+    if (text.trim() === "")
+      throw new HttpApiError(400, "Bad Request", "The request body is empty; send a JSON object.", [
+        { location: "body", message: "required" },
+      ]);
     try {
       value = JSON.parse(text);
     } catch (err) {
-      throw new HttpApiError(400, "Bad Request", `The request body is not valid JSON: ${(err as Error).message}`, [{ location: "body", message: "invalid JSON" }]);
+      throw new HttpApiError(400, "Bad Request", `The request body is not valid JSON: ${(err as Error).message}`, [
+        { location: "body", message: "invalid JSON" },
+      ]);
     }
   }
   const parsed = schema.safeParse(value);

@@ -4,7 +4,9 @@ import type { ApiDeps } from "../../deps.js";
 import { createUploadUrl } from "../../uploads.js";
 import { checkProjectAccess, findRootKeyOr401, loadProject, parseBody, requireBearerToken, sendData } from "./envelope.js";
 
-const bodySchema = z.object({ projectId: z.string({ error: "required, a project id" }).trim().min(1, "must not be empty").max(64, "at most 64 characters") });
+const bodySchema = z.object({
+  projectId: z.string({ error: "required, a project id" }).trim().min(1, "must not be empty").max(64, "at most 64 characters"),
+});
 
 /** `POST /v2/deploy.generateUploadUrl` → 200 `{uploadUrl, context}` (permission generate_upload_url). */
 export function registerGenerateUploadUrl(app: FastifyInstance, deps: ApiDeps): void {

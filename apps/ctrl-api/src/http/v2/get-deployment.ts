@@ -19,7 +19,12 @@ export function registerGetDeployment(app: FastifyInstance, deps: ApiDeps): void
     const key = await authenticateRootKey(deps, req);
     const body = parseBody(req.body, bodySchema);
     try {
-      const principal = { kind: "root_key" as const, keyId: key.id, workspaceId: key.workspace_id, permissions: JSON.parse(key.permissions) as string[] };
+      const principal = {
+        kind: "root_key" as const,
+        keyId: key.id,
+        workspaceId: key.workspace_id,
+        permissions: JSON.parse(key.permissions) as string[],
+      };
       const owner = await authorizeDeployment(deps.db, principal, body.deploymentId, deploymentPermissions.read);
       const view = await loadDeploymentView(deps.db, owner.id);
       if (!view) throw new HttpApiError(404, "Not Found", `Deployment ${owner.id} does not exist.`);

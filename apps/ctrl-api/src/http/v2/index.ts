@@ -17,10 +17,20 @@ export async function registerPublicApi(app: FastifyInstance, deps: ApiDeps): Pr
     scope.setErrorHandler((err, req, reply) => {
       if (err instanceof HttpApiError) return sendError(req, reply, err);
       const status = (err as { statusCode?: number }).statusCode;
-      if (status === 413) return sendError(req, reply, new HttpApiError(413, "Payload Too Large", "The request body exceeds 1 MiB.", [{ location: "body", message: "too large" }]));
-      if (status && status >= 400 && status < 500) return sendError(req, reply, new HttpApiError(400, "Bad Request", (err as Error).message));
+      if (status === 413)
+        return sendError(
+          req,
+          reply,
+          new HttpApiError(413, "Payload Too Large", "The request body exceeds 1 MiB.", [{ location: "body", message: "too large" }]),
+        );
+      if (status && status >= 400 && status < 500)
+        return sendError(req, reply, new HttpApiError(400, "Bad Request", (err as Error).message));
       req.log.error({ err }, "public api request failed");
-      return sendError(req, reply, new HttpApiError(500, "Internal Server Error", `Something went wrong; quote request id ${req.id} when reporting it.`));
+      return sendError(
+        req,
+        reply,
+        new HttpApiError(500, "Internal Server Error", `Something went wrong; quote request id ${req.id} when reporting it.`),
+      );
     });
     registerGenerateUploadUrl(scope, deps);
     registerCreateDeployment(scope, deps);

@@ -2,7 +2,13 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { checkReportedAddress, type AgentPrincipal } from "./agent.js";
 
-const agent: AgentPrincipal = { kind: "agent", credentialId: "agc_1", region: "local", advertiseHosts: ["127.0.0.1", "::1", "node-1.internal"], ports: { low: 20000, high: 29999 } };
+const agent: AgentPrincipal = {
+  kind: "agent",
+  credentialId: "agc_1",
+  region: "local",
+  advertiseHosts: ["127.0.0.1", "::1", "node-1.internal"],
+  ports: { low: 20000, high: 29999 },
+};
 const check = (address: string): Code | undefined => {
   try {
     checkReportedAddress(agent, address, "update.instances[0].address");
@@ -13,9 +19,12 @@ const check = (address: string): Code | undefined => {
 };
 
 describe("checkReportedAddress", () => {
-  it.each(["127.0.0.1:20000", "127.0.0.1:29999", "[::1]:25000", "node-1.internal:20001", ""])("accepts %j (the credential's host, a port of its range, or no address yet)", (address) => {
-    expect(check(address)).toBeUndefined();
-  });
+  it.each(["127.0.0.1:20000", "127.0.0.1:29999", "[::1]:25000", "node-1.internal:20001", ""])(
+    "accepts %j (the credential's host, a port of its range, or no address yet)",
+    (address) => {
+      expect(check(address)).toBeUndefined();
+    },
+  );
 
   // Each row is an address that would let a report point the edge somewhere the agent does not run.
   it.each([
@@ -42,7 +51,9 @@ describe("checkReportedAddress", () => {
       checkReportedAddress(agent, "127.0.0.1:9070", "update.instances[3].address");
       expect.unreachable();
     } catch (err) {
-      expect(ConnectError.from(err).rawMessage).toMatch(/^update\.instances\[3\]\.address "127\.0\.0\.1:9070": port 9070 is outside .* 20000-29999$/);
+      expect(ConnectError.from(err).rawMessage).toMatch(
+        /^update\.instances\[3\]\.address "127\.0\.0\.1:9070": port 9070 is outside .* 20000-29999$/,
+      );
     }
   });
 });

@@ -22,7 +22,10 @@ export function requireAgent(ctx: HandlerContext): AgentPrincipal {
 /** A region the caller named must be its credential's; a different one is refused, never followed. */
 function sameRegion(agent: AgentPrincipal, named: string | undefined, where: string): void {
   if (named && named !== agent.region) {
-    throw new ConnectError(`${where} "${named.slice(0, 64)}" is not this credential's region "${agent.region}": an agent credential is bound to one region`, Code.PermissionDenied);
+    throw new ConnectError(
+      `${where} "${named.slice(0, 64)}" is not this credential's region "${agent.region}": an agent credential is bound to one region`,
+      Code.PermissionDenied,
+    );
   }
 }
 
@@ -58,9 +61,15 @@ export function checkReportedAddress(agent: AgentPrincipal, address: string, fie
   const host = (m[1] ?? m[2])!;
   const port = Number(m[3]);
   if (!agent.advertiseHosts.includes(host)) {
-    throw new ConnectError(`${field} ${shown}: host ${host} is not an advertise host of this agent credential (${agent.advertiseHosts.join(", ")})`, Code.InvalidArgument);
+    throw new ConnectError(
+      `${field} ${shown}: host ${host} is not an advertise host of this agent credential (${agent.advertiseHosts.join(", ")})`,
+      Code.InvalidArgument,
+    );
   }
   if (port < agent.ports.low || port > agent.ports.high) {
-    throw new ConnectError(`${field} ${shown}: port ${port} is outside this agent credential's port range ${agent.ports.low}-${agent.ports.high}`, Code.InvalidArgument);
+    throw new ConnectError(
+      `${field} ${shown}: port ${port} is outside this agent credential's port range ${agent.ports.low}-${agent.ports.high}`,
+      Code.InvalidArgument,
+    );
   }
 }

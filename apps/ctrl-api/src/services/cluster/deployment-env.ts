@@ -28,16 +28,27 @@ export interface DeploymentEnvDeps {
  * only its region's key, so another region's blob does not decrypt there. No variables → empty
  * bytes. Values are never logged, only keys and ids.
  */
-export async function deploymentEnvBytes(deps: DeploymentEnvDeps, environmentId: string, deploymentId: string, region: string): Promise<Uint8Array> {
+export async function deploymentEnvBytes(
+  deps: DeploymentEnvDeps,
+  environmentId: string,
+  deploymentId: string,
+  region: string,
+): Promise<Uint8Array> {
   const rows = await listEnvironmentVariables(deps.db, environmentId);
   if (rows.length === 0) return new Uint8Array();
   if (!deps.vault) {
-    deps.logger.error({ environmentId, deploymentId, keys: rows.map((r) => r.key) }, "environment has variables but VAULT_MASTER_KEYS is not set: the deploy will fail with env_decrypt_failed");
+    deps.logger.error(
+      { environmentId, deploymentId, keys: rows.map((r) => r.key) },
+      "environment has variables but VAULT_MASTER_KEYS is not set: the deploy will fail with env_decrypt_failed",
+    );
     return undecryptable;
   }
   const regionVault = deps.regionVaults?.get(region);
   if (!regionVault) {
-    deps.logger.error({ environmentId, deploymentId, region }, `environment has variables but VAULT_REGION_KEYS has no key for region ${region}: the deploy will fail there with env_decrypt_failed`);
+    deps.logger.error(
+      { environmentId, deploymentId, region },
+      `environment has variables but VAULT_REGION_KEYS has no key for region ${region}: the deploy will fail there with env_decrypt_failed`,
+    );
     return undecryptable;
   }
   const env: Record<string, string> = {};
@@ -45,7 +56,10 @@ export async function deploymentEnvBytes(deps: DeploymentEnvDeps, environmentId:
     try {
       env[row.key] = deps.vault.decryptString(row.encrypted_value, vaultContext.environmentVariable(environmentId, row.key));
     } catch (err) {
-      deps.logger.error({ environmentId, deploymentId, key: row.key, err: (err as Error).message }, "cannot decrypt an environment variable: the deploy will fail with env_decrypt_failed");
+      deps.logger.error(
+        { environmentId, deploymentId, key: row.key, err: (err as Error).message },
+        "cannot decrypt an environment variable: the deploy will fail with env_decrypt_failed",
+      );
       return undecryptable;
     }
   }

@@ -32,22 +32,34 @@ export function clusterFeeds(deps: ApiDeps): ClusterFeeds {
     const pollIntervalMs = deps.clusterWatchPollMs ?? defaultClusterWatchPollMs;
     const db = deps.db;
     // Only running deployments carry variables; each message is built once and shared by every watcher.
-    const withEnv = async (r: TopologySyncRow) => deploymentState(r, true, r.desiredStatus === "running" ? await deploymentEnvBytes(deps, r.environmentId, r.deploymentId, r.region) : new Uint8Array());
+    const withEnv = async (r: TopologySyncRow) =>
+      deploymentState(
+        r,
+        true,
+        r.desiredStatus === "running" ? await deploymentEnvBytes(deps, r.environmentId, r.deploymentId, r.region) : new Uint8Array(),
+      );
     feeds = {
       deployments: new RegionHub(
         {
-          listAfter: async (region, after, limit) => Promise.all((await listTopologyAfter(db, region, after, limit)).map(async (r) => ({ version: r.version, state: await withEnv(r) }))),
+          listAfter: async (region, after, limit) =>
+            Promise.all(
+              (await listTopologyAfter(db, region, after, limit)).map(async (r) => ({ version: r.version, state: await withEnv(r) })),
+            ),
           maxVersion: (region) => maxTopologyVersion(db, region),
           snapshot: async (region) => {
             const snap = await snapshotTopology(db, region);
-            return { version: snap.version, rows: await Promise.all(snap.rows.map(async (r) => ({ version: r.version, state: await withEnv(r) }))) };
+            return {
+              version: snap.version,
+              rows: await Promise.all(snap.rows.map(async (r) => ({ version: r.version, state: await withEnv(r) }))),
+            };
           },
         },
         { pollIntervalMs, logger: deps.logger, name: "deployments" },
       ),
       sentinels: new RegionHub(
         {
-          listAfter: async (region, after, limit) => (await listSentinelsAfter(db, region, after, limit)).map((r) => ({ version: r.version, state: sentinelState(r) })),
+          listAfter: async (region, after, limit) =>
+            (await listSentinelsAfter(db, region, after, limit)).map((r) => ({ version: r.version, state: sentinelState(r) })),
           maxVersion: (region) => maxSentinelVersion(db, region),
           snapshot: async (region) => {
             const snap = await snapshotSentinels(db, region);

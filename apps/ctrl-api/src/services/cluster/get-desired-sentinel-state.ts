@@ -6,7 +6,11 @@ import { regionOfUnary, requireAgent } from "./agent.js";
 import { sentinelState } from "./messages.js";
 
 /** ClusterService.GetDesiredSentinelState: one sentinel of the caller's region (version unset). */
-export async function getDesiredSentinelState(deps: ApiDeps, req: GetDesiredSentinelStateRequest, ctx: HandlerContext): Promise<SentinelState> {
+export async function getDesiredSentinelState(
+  deps: ApiDeps,
+  req: GetDesiredSentinelStateRequest,
+  ctx: HandlerContext,
+): Promise<SentinelState> {
   const agent = requireAgent(ctx);
   const region = regionOfUnary(ctx, agent);
   const sentinelId = req.sentinelId.trim();

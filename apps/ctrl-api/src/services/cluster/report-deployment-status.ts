@@ -1,7 +1,11 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { deleteReportedInstances, findTopologyRow, replaceReportedInstances, type InstanceStatus, type ReportedInstance } from "@ctrl/db";
-import { ReportDeploymentStatusRequest_Update_Instance_Status as InstanceStatusProto, type ReportDeploymentStatusRequest, type ReportDeploymentStatusResponseSchema } from "@ctrl/proto";
+import {
+  ReportDeploymentStatusRequest_Update_Instance_Status as InstanceStatusProto,
+  type ReportDeploymentStatusRequest,
+  type ReportDeploymentStatusResponseSchema,
+} from "@ctrl/proto";
 import type { ApiDeps } from "../../deps.js";
 import { checkReportedAddress, regionOfUnary, requireAgent } from "./agent.js";
 
@@ -44,14 +48,17 @@ export async function reportDeploymentStatus(
   if (change.case !== "update") throw new ConnectError("one of update or delete is required", Code.InvalidArgument);
   const deploymentId = change.value.k8sName.trim();
   if (!deploymentId) throw new ConnectError("update.k8s_name is required (the deployment id)", Code.InvalidArgument);
-  if (change.value.instances.length > maxInstancesPerReport) throw new ConnectError(`at most ${maxInstancesPerReport} instances per report`, Code.InvalidArgument);
+  if (change.value.instances.length > maxInstancesPerReport)
+    throw new ConnectError(`at most ${maxInstancesPerReport} instances per report`, Code.InvalidArgument);
   const seen = new Set<string>();
   const instances: ReportedInstance[] = change.value.instances.map((i, n) => {
     const k8sName = i.k8sName.trim();
-    if (!k8sName || k8sName.length > 255) throw new ConnectError(`update.instances[${n}].k8s_name must be 1-255 characters`, Code.InvalidArgument);
+    if (!k8sName || k8sName.length > 255)
+      throw new ConnectError(`update.instances[${n}].k8s_name must be 1-255 characters`, Code.InvalidArgument);
     if (seen.has(k8sName)) throw new ConnectError(`update.instances[${n}].k8s_name "${k8sName}" is reported twice`, Code.InvalidArgument);
     seen.add(k8sName);
-    if (i.address.length > 255) throw new ConnectError(`update.instances[${n}].address is longer than 255 characters`, Code.InvalidArgument);
+    if (i.address.length > 255)
+      throw new ConnectError(`update.instances[${n}].address is longer than 255 characters`, Code.InvalidArgument);
     checkReportedAddress(agent, i.address, `update.instances[${n}].address`);
     return {
       k8sName,
@@ -65,14 +72,27 @@ export async function reportDeploymentStatus(
     };
   });
   const owner = await requireDesiredState(deps, region, deploymentId);
-  await replaceReportedInstances(deps.db, { deploymentId, workspaceId: owner.workspaceId, projectId: owner.projectId }, region, instances, now);
-  deps.logger.debug({ deploymentId, region, instances: instances.length, running: instances.filter((i) => i.status === "running").length }, "agent reported instances");
+  await replaceReportedInstances(
+    deps.db,
+    { deploymentId, workspaceId: owner.workspaceId, projectId: owner.projectId },
+    region,
+    instances,
+    now,
+  );
+  deps.logger.debug(
+    { deploymentId, region, instances: instances.length, running: instances.filter((i) => i.status === "running").length },
+    "agent reported instances",
+  );
   return {};
 }
 
 /** The deployment's topology row in `region`; `not_found` when it has none (never told to run there). */
 async function requireDesiredState(deps: ApiDeps, region: string, deploymentId: string) {
   const row = await findTopologyRow(deps.db, region, deploymentId);
-  if (!row) throw new ConnectError(`deployment ${deploymentId} has no desired state in region ${region}: an agent may report only deployments it was told to run`, Code.NotFound);
+  if (!row)
+    throw new ConnectError(
+      `deployment ${deploymentId} has no desired state in region ${region}: an agent may report only deployments it was told to run`,
+      Code.NotFound,
+    );
   return row;
 }

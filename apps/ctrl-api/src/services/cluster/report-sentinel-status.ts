@@ -3,7 +3,11 @@ import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { clearSentinelDeployWait, findSentinelDeployWait, parseSentinelFailure, recordSentinelReport, type SentinelHealth } from "@ctrl/db";
 import type { SentinelReportOutcome } from "@ctrl/ctrl-worker/api";
 import { connectErrorFromRestate } from "../../restate-errors.js";
-import { ReportSentinelStatusRequest_Health as Health, type ReportSentinelStatusRequest, type ReportSentinelStatusResponseSchema } from "@ctrl/proto";
+import {
+  ReportSentinelStatusRequest_Health as Health,
+  type ReportSentinelStatusRequest,
+  type ReportSentinelStatusResponseSchema,
+} from "@ctrl/proto";
 import type { ApiDeps } from "../../deps.js";
 import { checkReportedAddress, regionOfUnary, requireAgent } from "./agent.js";
 
@@ -35,9 +39,10 @@ export async function reportSentinelStatus(
   const k8sName = req.k8sName.trim();
   if (!k8sName) throw new ConnectError("k8s_name is required", Code.InvalidArgument);
   if (req.availableReplicas < 0) throw new ConnectError("available_replicas must not be negative", Code.InvalidArgument);
-  if (req.addresses.length > 1_000 || req.addresses.some((a) => a.length > 255)) throw new ConnectError("addresses: at most 1000, each at most 255 characters", Code.InvalidArgument);
+  if (req.addresses.length > 1_000 || req.addresses.some((a) => a.length > 255))
+    throw new ConnectError("addresses: at most 1000, each at most 255 characters", Code.InvalidArgument);
   // Frontline dials these: they must be the agent's own host and ports, never a control-plane port.
-  req.addresses.forEach((a, n) => checkReportedAddress(agent, a, `addresses[${n}]`));
+  for (const [n, a] of req.addresses.entries()) checkReportedAddress(agent, a, `addresses[${n}]`);
   const found = await recordSentinelReport(
     deps.db,
     region,
@@ -47,7 +52,10 @@ export async function reportSentinelStatus(
       health: healths[req.health] ?? "unknown",
       runningImage: req.image || null,
       addresses: req.addresses,
-      failure: req.failureReason && req.failureImage ? { reason: req.failureReason.slice(0, 2_000), image: req.failureImage.slice(0, 2_048) } : null,
+      failure:
+        req.failureReason && req.failureImage
+          ? { reason: req.failureReason.slice(0, 2_000), image: req.failureImage.slice(0, 2_048) }
+          : null,
     },
     (deps.now ?? Date.now)(),
   );
@@ -61,7 +69,8 @@ async function endDeployWait(deps: ApiDeps, region: string, k8sName: string, req
   const wait = await findSentinelDeployWait(deps.db, region, k8sName);
   if (!wait) return;
   let outcome: SentinelReportOutcome | undefined;
-  if (req.converged && req.image === wait.image && req.health === Health.HEALTHY && req.availableReplicas >= wait.desiredReplicas) outcome = { ok: true };
+  if (req.converged && req.image === wait.image && req.health === Health.HEALTHY && req.availableReplicas >= wait.desiredReplicas)
+    outcome = { ok: true };
   else if (req.failureReason && req.failureImage === wait.image) outcome = { ok: false, ...parseSentinelFailure(req.failureReason) };
   if (!outcome) return;
   try {

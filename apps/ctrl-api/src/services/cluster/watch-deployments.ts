@@ -18,7 +18,9 @@ export async function* watchDeployments(deps: ApiDeps, req: WatchDeploymentsRequ
   const log = deps.logger.child({ region, credentialId: agent.credentialId, cursor, feed: "deployments" });
   log.info("agent watching deployments");
   try {
-    for await (const row of clusterFeeds(deps).deployments.watch(region, cursor, ctx.signal, (version, rows) => log.info({ snapshotVersion: version, rows }, "sent desired-state snapshot"))) {
+    for await (const row of clusterFeeds(deps).deployments.watch(region, cursor, ctx.signal, (version, rows) =>
+      log.info({ snapshotVersion: version, rows }, "sent desired-state snapshot"),
+    )) {
       yield row.state;
     }
   } finally {

@@ -16,7 +16,9 @@ export async function* watchSentinels(deps: ApiDeps, req: WatchSentinelsRequest,
   const log = deps.logger.child({ region, credentialId: agent.credentialId, cursor, feed: "sentinels" });
   log.info("agent watching sentinels");
   try {
-    for await (const row of clusterFeeds(deps).sentinels.watch(region, cursor, ctx.signal, (version, rows) => log.info({ snapshotVersion: version, rows }, "sent sentinel snapshot"))) {
+    for await (const row of clusterFeeds(deps).sentinels.watch(region, cursor, ctx.signal, (version, rows) =>
+      log.info({ snapshotVersion: version, rows }, "sent sentinel snapshot"),
+    )) {
       yield row.state;
     }
   } finally {

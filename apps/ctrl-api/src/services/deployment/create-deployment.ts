@@ -14,7 +14,8 @@ export async function createDeploymentRpc(
 ): Promise<MessageInitShape<typeof CreateDeploymentResponseSchema>> {
   const sources: SourceInput[] = [];
   if (req.source.case === "dockerImage") sources.push({ kind: "image", image: req.source.value });
-  if (req.source.case === "buildContext") sources.push({ kind: "build_context", path: req.source.value.buildContextPath, dockerfile: req.source.value.dockerfilePath });
+  if (req.source.case === "buildContext")
+    sources.push({ kind: "build_context", path: req.source.value.buildContextPath, dockerfile: req.source.value.dockerfilePath });
   const git = req.gitCommit;
   const result = await createDeployment(deps, ctx.values.get(principalKey), {
     projectId: req.projectId,
@@ -22,7 +23,13 @@ export async function createDeploymentRpc(
     environmentSlug: req.environmentSlug,
     sources,
     gitCommit: git
-      ? { commitSha: git.commitSha, commitMessage: git.commitMessage, authorHandle: git.authorHandle, authorAvatarUrl: git.authorAvatarUrl, timestamp: Number(git.timestamp) }
+      ? {
+          commitSha: git.commitSha,
+          commitMessage: git.commitMessage,
+          authorHandle: git.authorHandle,
+          authorAvatarUrl: git.authorAvatarUrl,
+          timestamp: Number(git.timestamp),
+        }
       : undefined,
     command: req.command,
   });

@@ -27,11 +27,15 @@ export function encodePageToken(cursor: PageCursor): string {
 export function decodePageToken(token: string, projectId: string, environmentSlug: string): PageCursor {
   try {
     const cursor = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as PageCursor;
-    if (typeof cursor.c === "number" && typeof cursor.i === "string" && cursor.p === projectId && cursor.e === environmentSlug) return cursor;
+    if (typeof cursor.c === "number" && typeof cursor.i === "string" && cursor.p === projectId && cursor.e === environmentSlug)
+      return cursor;
   } catch {
     // fall through
   }
-  throw new ConnectError("page_token is invalid or belongs to another query: pass the next_page_token of the previous page with the same filter", Code.InvalidArgument);
+  throw new ConnectError(
+    "page_token is invalid or belongs to another query: pass the next_page_token of the previous page with the same filter",
+    Code.InvalidArgument,
+  );
 }
 
 /**
@@ -55,20 +59,36 @@ export async function listDeployments(
   requireProjectAccess(ctx.values.get(principalKey), project, deploymentPermissions.read, `project ${projectId} not found`);
   let environmentId: string | undefined;
   if (environmentSlug) {
-    const env = await deps.db.selectFrom("environments").select("id").where("project_id", "=", projectId).where("slug", "=", environmentSlug).executeTakeFirst();
+    const env = await deps.db
+      .selectFrom("environments")
+      .select("id")
+      .where("project_id", "=", projectId)
+      .where("slug", "=", environmentSlug)
+      .executeTakeFirst();
     if (!env) throw new ConnectError(`environment "${environmentSlug}" not found in project ${projectId}`, Code.NotFound);
     environmentId = env.id;
   }
 
   let query = deps.db.selectFrom("deployments").selectAll().where("project_id", "=", projectId);
   if (environmentId) query = query.where("environment_id", "=", environmentId);
-  if (cursor) query = query.where((eb) => eb.or([eb("created_at", "<", cursor.c), eb.and([eb("created_at", "=", cursor.c), eb("id", "<", cursor.i)])]));
-  const rows = await query.orderBy("created_at", "desc").orderBy("id", "desc").limit(pageSize + 1).execute();
+  if (cursor)
+    query = query.where((eb) =>
+      eb.or([eb("created_at", "<", cursor.c), eb.and([eb("created_at", "=", cursor.c), eb("id", "<", cursor.i)])]),
+    );
+  const rows = await query
+    .orderBy("created_at", "desc")
+    .orderBy("id", "desc")
+    .limit(pageSize + 1)
+    .execute();
   const page = rows.slice(0, pageSize);
-  const hostnames = await loadHostnames(deps.db, page.map((r) => r.id));
+  const hostnames = await loadHostnames(
+    deps.db,
+    page.map((r) => r.id),
+  );
   const last = page[page.length - 1];
   return {
     deployments: page.map((row) => deploymentMessage({ row, hostnames: hostnames.get(row.id) ?? [] })),
-    nextPageToken: rows.length > pageSize && last ? encodePageToken({ c: last.created_at, i: last.id, p: projectId, e: environmentSlug }) : "",
+    nextPageToken:
+      rows.length > pageSize && last ? encodePageToken({ c: last.created_at, i: last.id, p: projectId, e: environmentSlug }) : "",
   };
 }

@@ -11,8 +11,18 @@ import { callDeploymentService } from "./worker-calls.js";
  * `promote_deployment` on it. The preconditions (target ready, a live deployment that is not the
  * target, sticky routes) are the worker's `DeploymentService.promote`, whose code reaches the caller.
  */
-export async function promote(deps: ApiDeps, req: PromoteRequest, ctx: HandlerContext): Promise<MessageInitShape<typeof PromoteResponseSchema>> {
-  const target = await authorizeDeployment(deps.db, ctx.values.get(principalKey), req.targetDeploymentId, deploymentPermissions.promote, "target_deployment_id");
+export async function promote(
+  deps: ApiDeps,
+  req: PromoteRequest,
+  ctx: HandlerContext,
+): Promise<MessageInitShape<typeof PromoteResponseSchema>> {
+  const target = await authorizeDeployment(
+    deps.db,
+    ctx.values.get(principalKey),
+    req.targetDeploymentId,
+    deploymentPermissions.promote,
+    "target_deployment_id",
+  );
   const result = await callDeploymentService(deps, target.project_id, "promote", { targetDeploymentId: target.id }, ctx.signal);
   deps.logger.info({ projectId: target.project_id, targetDeploymentId: target.id, liveDeploymentId: result.liveDeploymentId }, "promoted");
   return {};

@@ -34,7 +34,13 @@ export async function* watchDeployment(deps: ApiDeps, req: WatchDeploymentReques
     if (!view) throw new ConnectError(`deployment ${owner.id} no longer exists`, Code.NotFound);
     const d = view.row;
     const status = protoStatus[d.status];
-    const statusEvent: Event = { status, errorMessage: d.error_message ?? "", hostnames: view.hostnames, failedStep: d.failed_step ?? "", failureReason: d.failure_reason ?? "" };
+    const statusEvent: Event = {
+      status,
+      errorMessage: d.error_message ?? "",
+      hostnames: view.hostnames,
+      failedStep: d.failed_step ?? "",
+      failureReason: d.failure_reason ?? "",
+    };
     const statusKey = `${d.status}|${d.error_message ?? ""}|${d.failure_reason ?? ""}`;
     if (first) yield statusEvent;
     for (const step of view.steps) {

@@ -7,8 +7,18 @@ import { addCustomDomain } from "./custom-domains.js";
 import { toProto } from "./messages.js";
 
 /** `DomainService.AddCustomDomain`: attach, route and start issuance (see custom-domains.ts). */
-export async function addCustomDomainRpc(deps: ApiDeps, req: AddCustomDomainRequest, ctx: HandlerContext): Promise<AddCustomDomainResponse> {
-  const challengeType = req.challengeType === ChallengeType.HTTP_01 ? "http-01" : req.challengeType === ChallengeType.DNS_01 ? "dns-01" : undefined;
-  const view = await addCustomDomain(deps, ctx.values.get(principalKey), { projectId: req.projectId, environmentSlug: req.environmentSlug, domain: req.domain, challengeType });
+export async function addCustomDomainRpc(
+  deps: ApiDeps,
+  req: AddCustomDomainRequest,
+  ctx: HandlerContext,
+): Promise<AddCustomDomainResponse> {
+  const challengeType =
+    req.challengeType === ChallengeType.HTTP_01 ? "http-01" : req.challengeType === ChallengeType.DNS_01 ? "dns-01" : undefined;
+  const view = await addCustomDomain(deps, ctx.values.get(principalKey), {
+    projectId: req.projectId,
+    environmentSlug: req.environmentSlug,
+    domain: req.domain,
+    challengeType,
+  });
   return create(AddCustomDomainResponseSchema, { domain: toProto(view) });
 }

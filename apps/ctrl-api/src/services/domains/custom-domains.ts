@@ -57,15 +57,30 @@ export interface AddCustomDomainInput {
  * Loads the view of a claim of `domain` (undefined when unknown): the claim of `workspaceId` when
  * given (several workspaces may claim one name), else the verified claim, else the oldest one.
  */
-export async function loadCustomDomainView(deps: ApiDeps, domain: string, workspaceId?: string): Promise<(CustomDomainView & { workspaceId: string }) | undefined> {
+export async function loadCustomDomainView(
+  deps: ApiDeps,
+  domain: string,
+  workspaceId?: string,
+): Promise<(CustomDomainView & { workspaceId: string }) | undefined> {
   let query = deps.db
     .selectFrom("custom_domains as d")
     .leftJoin("acme_challenges as c", "c.domain_id", "d.id")
     // Only the verified claim has a certificate (certificates are per hostname).
     .leftJoin("certificates as cert", "cert.hostname", "d.verified_domain")
     .select([
-      "d.id", "d.domain", "d.workspace_id", "d.project_id", "d.environment_id", "d.challenge_type", "d.verification_status", "d.verification_value",
-      "d.verification_error", "d.verified_at", "c.status as challenge_status", "c.error_message", "cert.expires_at",
+      "d.id",
+      "d.domain",
+      "d.workspace_id",
+      "d.project_id",
+      "d.environment_id",
+      "d.challenge_type",
+      "d.verification_status",
+      "d.verification_value",
+      "d.verification_error",
+      "d.verified_at",
+      "c.status as challenge_status",
+      "c.error_message",
+      "cert.expires_at",
     ])
     .where("d.domain", "=", domain);
   if (workspaceId !== undefined) query = query.where("d.workspace_id", "=", workspaceId);
@@ -99,7 +114,10 @@ async function armVerification(deps: ApiDeps, claimId: string, domain: string): 
   try {
     await deps.restate.serviceSendClient<CertificateRequestServiceApi>({ name: certificateRequestServiceName }).verifyDomain({ claimId });
   } catch (err) {
-    deps.logger.warn({ domain, domainId: claimId, err: (err as Error).message }, "could not start domain verification; retryCustomDomain starts it again");
+    deps.logger.warn(
+      { domain, domainId: claimId, err: (err as Error).message },
+      "could not start domain verification; retryCustomDomain starts it again",
+    );
   }
 }
 
@@ -107,7 +125,10 @@ async function armVerification(deps: ApiDeps, claimId: string, domain: string): 
 function ownedElsewhere(domain: string, conflict: string): ConnectError {
   return conflict === domain
     ? new ConnectError(`domain ${domain} is verified by another workspace: a verified domain belongs to one workspace`, Code.AlreadyExists)
-    : new ConnectError(`domain ${domain} overlaps ${conflict}, verified by another workspace: a wildcard and the names directly under it belong to one workspace`, Code.AlreadyExists);
+    : new ConnectError(
+        `domain ${domain} overlaps ${conflict}, verified by another workspace: a wildcard and the names directly under it belong to one workspace`,
+        Code.AlreadyExists,
+      );
 }
 
 /** Starts (or restarts) issuance on the worker: a one-way send, so the caller never waits for ACME. */
@@ -115,7 +136,8 @@ async function startIssuance(deps: ApiDeps, domain: string): Promise<void> {
   await deps.restate.serviceSendClient<CertificateRequestServiceApi>({ name: certificateRequestServiceName }).issue({ domain });
 }
 
-const isDuplicate = (err: unknown) => (err as { code?: string; errno?: number }).code === "ER_DUP_ENTRY" || (err as { errno?: number }).errno === 1062;
+const isDuplicate = (err: unknown) =>
+  (err as { code?: string; errno?: number }).code === "ER_DUP_ENTRY" || (err as { errno?: number }).errno === 1062;
 
 /**
  * Claims a custom domain for a project environment: validates it, refuses a name another workspace
@@ -125,15 +147,24 @@ const isDuplicate = (err: unknown) => (err as { code?: string; errno?: number })
  * here) does both once `_ctrl-challenge.<domain>` holds the value. Several workspaces may hold
  * pending claims of one name; the first to verify wins.
  */
-export async function addCustomDomain(deps: ApiDeps, principal: Principal | undefined, input: AddCustomDomainInput): Promise<CustomDomainView> {
+export async function addCustomDomain(
+  deps: ApiDeps,
+  principal: Principal | undefined,
+  input: AddCustomDomainInput,
+): Promise<CustomDomainView> {
   if (!input.projectId.trim()) throw new InvalidField("project_id", "projectId", "required");
   if (!input.environmentSlug.trim()) throw new InvalidField("environment_slug", "environmentSlug", "required");
-  const project = await deps.db.selectFrom("projects").select(["id", "workspace_id"]).where("id", "=", input.projectId.trim()).executeTakeFirst();
+  const project = await deps.db
+    .selectFrom("projects")
+    .select(["id", "workspace_id"])
+    .where("id", "=", input.projectId.trim())
+    .executeTakeFirst();
   requireProjectAccess(principal, project, domainPermissions.add, `project ${input.projectId} not found`);
   const checked = checkCustomDomain(input.domain, deps.apexDomain ?? DEFAULT_APEX_DOMAIN);
   if (!checked.ok) throw new InvalidField("domain", "domain", checked.reason);
   const challengeType = input.challengeType ?? (checked.wildcard ? "dns-01" : "http-01");
-  if (checked.wildcard && challengeType !== "dns-01") throw new InvalidField("challenge_type", "challengeType", "a wildcard domain can only be verified with DNS-01");
+  if (checked.wildcard && challengeType !== "dns-01")
+    throw new InvalidField("challenge_type", "challengeType", "a wildcard domain can only be verified with DNS-01");
   const environment = await deps.db
     .selectFrom("environments")
     .select(["id"])
@@ -149,7 +180,11 @@ export async function addCustomDomain(deps: ApiDeps, principal: Principal | unde
       const conflict = await ownershipConflict(trx, project!.workspace_id, checked.domain);
       if (conflict) throw ownedElsewhere(checked.domain, conflict);
       // A platform hostname, or a name this workspace already routes elsewhere.
-      const taken = await trx.selectFrom("frontline_routes").select("id").where("fully_qualified_domain_name", "=", checked.domain).executeTakeFirst();
+      const taken = await trx
+        .selectFrom("frontline_routes")
+        .select("id")
+        .where("fully_qualified_domain_name", "=", checked.domain)
+        .executeTakeFirst();
       if (taken) throw new ConnectError(`domain ${checked.domain} is already in use`, Code.AlreadyExists);
       await trx
         .insertInto("custom_domains")
@@ -172,7 +207,19 @@ export async function addCustomDomain(deps: ApiDeps, principal: Principal | unde
         .execute();
       await trx
         .insertInto("acme_challenges")
-        .values({ id: newId("chal"), workspace_id: project!.workspace_id, domain_id: domainId, token: null, authorization: null, type: challengeType, status: "waiting", error_message: null, expires_at: null, created_at: now, updated_at: now })
+        .values({
+          id: newId("chal"),
+          workspace_id: project!.workspace_id,
+          domain_id: domainId,
+          token: null,
+          authorization: null,
+          type: challengeType,
+          status: "waiting",
+          error_message: null,
+          expires_at: null,
+          created_at: now,
+          updated_at: now,
+        })
         .execute();
     });
   } catch (err) {
@@ -180,7 +227,10 @@ export async function addCustomDomain(deps: ApiDeps, principal: Principal | unde
     throw err;
   }
   await armVerification(deps, domainId, checked.domain);
-  deps.logger.info({ domain: checked.domain, domainId, projectId: project!.id, environmentId: environment.id, challengeType }, "custom domain claimed; waiting for its TXT record");
+  deps.logger.info(
+    { domain: checked.domain, domainId, projectId: project!.id, environmentId: environment.id, challengeType },
+    "custom domain claimed; waiting for its TXT record",
+  );
   const { workspaceId: _ws, ...view } = (await loadCustomDomainView(deps, checked.domain, project!.workspace_id))!;
   return view;
 }
@@ -228,12 +278,18 @@ export async function retryCustomDomain(deps: ApiDeps, principal: Principal | un
       .where("status", "=", "failed")
       .executeTakeFirst();
     if (Number(reset.numUpdatedRows) === 0) {
-      throw new ConnectError(`custom domain ${view.domain} is verified and has challenge status ${view.challengeStatus}; only a failed challenge or an unverified domain can be retried`, Code.FailedPrecondition);
+      throw new ConnectError(
+        `custom domain ${view.domain} is verified and has challenge status ${view.challengeStatus}; only a failed challenge or an unverified domain can be retried`,
+        Code.FailedPrecondition,
+      );
     }
     try {
       await startIssuance(deps, view.domain);
     } catch (err) {
-      deps.logger.warn({ domain: view.domain, domainId: view.id, err: (err as Error).message }, "could not start certificate issuance; the renewal job will pick the waiting challenge up");
+      deps.logger.warn(
+        { domain: view.domain, domainId: view.id, err: (err as Error).message },
+        "could not start certificate issuance; the renewal job will pick the waiting challenge up",
+      );
     }
     deps.logger.info({ domain: view.domain, domainId: view.id }, "custom domain certificate retry requested");
   }

@@ -7,6 +7,10 @@ import { getCustomDomain } from "./custom-domains.js";
 import { toProto } from "./messages.js";
 
 /** `DomainService.GetCustomDomain`: verification and certificate state of one domain. */
-export async function getCustomDomainRpc(deps: ApiDeps, req: GetCustomDomainRequest, ctx: HandlerContext): Promise<GetCustomDomainResponse> {
+export async function getCustomDomainRpc(
+  deps: ApiDeps,
+  req: GetCustomDomainRequest,
+  ctx: HandlerContext,
+): Promise<GetCustomDomainResponse> {
   return create(GetCustomDomainResponseSchema, { domain: toProto(await getCustomDomain(deps, ctx.values.get(principalKey), req.domain)) });
 }

@@ -7,6 +7,12 @@ import { retryCustomDomain } from "./custom-domains.js";
 import { toProto } from "./messages.js";
 
 /** `DomainService.RetryCustomDomain`: start issuance again for a failed domain. */
-export async function retryCustomDomainRpc(deps: ApiDeps, req: RetryCustomDomainRequest, ctx: HandlerContext): Promise<RetryCustomDomainResponse> {
-  return create(RetryCustomDomainResponseSchema, { domain: toProto(await retryCustomDomain(deps, ctx.values.get(principalKey), req.domain)) });
+export async function retryCustomDomainRpc(
+  deps: ApiDeps,
+  req: RetryCustomDomainRequest,
+  ctx: HandlerContext,
+): Promise<RetryCustomDomainResponse> {
+  return create(RetryCustomDomainResponseSchema, {
+    domain: toProto(await retryCustomDomain(deps, ctx.values.get(principalKey), req.domain)),
+  });
 }

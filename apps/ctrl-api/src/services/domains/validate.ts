@@ -27,9 +27,16 @@ export function checkCustomDomain(input: string, apexDomain: string): DomainChec
   const domain = wildcard ? `*.${ascii}` : ascii;
   if (domain.length > 253) return { ok: false, reason: "at most 253 characters" };
   const labels = ascii.split(".");
-  if (labels.length < 2) return { ok: false, reason: wildcard ? "a wildcard needs at least two labels after *. (e.g. *.example.com)" : "needs at least two labels (e.g. app.example.com)" };
+  if (labels.length < 2)
+    return {
+      ok: false,
+      reason: wildcard
+        ? "a wildcard needs at least two labels after *. (e.g. *.example.com)"
+        : "needs at least two labels (e.g. app.example.com)",
+    };
   for (const label of labels) {
-    if (!LABEL.test(label)) return { ok: false, reason: `label '${label}' must be 1-63 characters of a-z, 0-9 and '-', not starting or ending with '-'` };
+    if (!LABEL.test(label))
+      return { ok: false, reason: `label '${label}' must be 1-63 characters of a-z, 0-9 and '-', not starting or ending with '-'` };
   }
   if (/^[0-9]+$/.test(labels[labels.length - 1]!)) return { ok: false, reason: "an IP address is not a domain" };
   const apex = apexDomain.toLowerCase().replace(/\.$/, "");

@@ -16,5 +16,8 @@ export function requireOperator(ctx: HandlerContext): string {
   if (!principal) throw new ConnectError("unauthenticated: send the operator credential as a bearer token", Code.Unauthenticated);
   if (principal.kind === "operator") return "operator";
   if (principal.kind === "root_key" && principal.permissions.includes(fleetRolloutPermission)) return `root_key:${principal.keyId}`;
-  throw new ConnectError(`permission denied: fleet operations need the operator credential or a root key with ${fleetRolloutPermission}`, Code.PermissionDenied);
+  throw new ConnectError(
+    `permission denied: fleet operations need the operator credential or a root key with ${fleetRolloutPermission}`,
+    Code.PermissionDenied,
+  );
 }

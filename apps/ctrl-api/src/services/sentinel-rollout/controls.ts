@@ -1,6 +1,12 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
-import type { CancelResponseSchema, PauseResponseSchema, ResumeRequest, ResumeResponseSchema, RollbackAllResponseSchema } from "@ctrl/proto";
+import type {
+  CancelResponseSchema,
+  PauseResponseSchema,
+  ResumeRequest,
+  ResumeResponseSchema,
+  RollbackAllResponseSchema,
+} from "@ctrl/proto";
 import type { ApiDeps } from "../../deps.js";
 import { requireOperator } from "./access.js";
 import { rolloutMessage } from "./view.js";
@@ -18,9 +24,18 @@ export async function pause(deps: ApiDeps, ctx: HandlerContext): Promise<Message
 }
 
 /** SentinelRolloutService.Resume. */
-export async function resume(deps: ApiDeps, req: ResumeRequest, ctx: HandlerContext): Promise<MessageInitShape<typeof ResumeResponseSchema>> {
+export async function resume(
+  deps: ApiDeps,
+  req: ResumeRequest,
+  ctx: HandlerContext,
+): Promise<MessageInitShape<typeof ResumeResponseSchema>> {
   const who = requireOperator(ctx);
-  const s = await callRolloutService(deps, "resuming the fleet rollout", (c, opts) => c.resume({ retryFailed: req.retryFailed }, opts), ctx.signal);
+  const s = await callRolloutService(
+    deps,
+    "resuming the fleet rollout",
+    (c, opts) => c.resume({ retryFailed: req.retryFailed }, opts),
+    ctx.signal,
+  );
   deps.logger.info({ rolloutId: s.id, who, retryFailed: req.retryFailed }, "fleet rollout resumed");
   return { rollout: rolloutMessage(s) };
 }

@@ -1,7 +1,14 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { listRollouts as listRolloutRows } from "@ctrl/db";
-import type { GetRolloutRequest, GetRolloutResponseSchema, ListRolloutsRequest, ListRolloutsResponseSchema, WatchRolloutRequest, WatchRolloutResponseSchema } from "@ctrl/proto";
+import type {
+  GetRolloutRequest,
+  GetRolloutResponseSchema,
+  ListRolloutsRequest,
+  ListRolloutsResponseSchema,
+  WatchRolloutRequest,
+  WatchRolloutResponseSchema,
+} from "@ctrl/proto";
 import type { ApiDeps } from "../../deps.js";
 import { abortableSleep } from "../../watch/sleep.js";
 import { requireOperator } from "./access.js";
@@ -11,13 +18,21 @@ import { loadRolloutRow, rolloutMessage, stateOfRow } from "./view.js";
 // GetRollout or WatchRollout, and history survives the virtual object's next rollout.
 
 /** SentinelRolloutService.GetRollout: by id, or the latest. */
-export async function getRollout(deps: ApiDeps, req: GetRolloutRequest, ctx: HandlerContext): Promise<MessageInitShape<typeof GetRolloutResponseSchema>> {
+export async function getRollout(
+  deps: ApiDeps,
+  req: GetRolloutRequest,
+  ctx: HandlerContext,
+): Promise<MessageInitShape<typeof GetRolloutResponseSchema>> {
   requireOperator(ctx);
   return { rollout: rolloutMessage(stateOfRow(await loadRolloutRow(deps.db, req.rolloutId))) };
 }
 
 /** SentinelRolloutService.ListRollouts: history, newest first, without targets. */
-export async function listRollouts(deps: ApiDeps, req: ListRolloutsRequest, ctx: HandlerContext): Promise<MessageInitShape<typeof ListRolloutsResponseSchema>> {
+export async function listRollouts(
+  deps: ApiDeps,
+  req: ListRolloutsRequest,
+  ctx: HandlerContext,
+): Promise<MessageInitShape<typeof ListRolloutsResponseSchema>> {
   requireOperator(ctx);
   if (req.limit < 0 || req.limit > 100) throw new ConnectError("limit must be between 1 and 100 (0: 20)", Code.InvalidArgument);
   const rows = await listRolloutRows(deps.db, req.limit || 20);
@@ -30,7 +45,11 @@ export const rolloutWatchPollMs = 200;
 const activeStates = new Set(["in_progress", "rolling_back"]);
 
 /** SentinelRolloutService.WatchRollout: the state now, then each change, until it is no longer active. */
-export async function* watchRollout(deps: ApiDeps, req: WatchRolloutRequest, ctx: HandlerContext): AsyncGenerator<MessageInitShape<typeof WatchRolloutResponseSchema>> {
+export async function* watchRollout(
+  deps: ApiDeps,
+  req: WatchRolloutRequest,
+  ctx: HandlerContext,
+): AsyncGenerator<MessageInitShape<typeof WatchRolloutResponseSchema>> {
   requireOperator(ctx);
   const first = await loadRolloutRow(deps.db, req.rolloutId);
   let revision = -1;

@@ -10,7 +10,11 @@ import { callRolloutService } from "./worker-calls.js";
  * SentinelRolloutService.Rollout: starts a fleet rollout. Every rule (image, wave list, webhook
  * URL, concurrency, the legal states) is the worker's, whose error code reaches the caller as is.
  */
-export async function rollout(deps: ApiDeps, req: RolloutRequest, ctx: HandlerContext): Promise<MessageInitShape<typeof RolloutResponseSchema>> {
+export async function rollout(
+  deps: ApiDeps,
+  req: RolloutRequest,
+  ctx: HandlerContext,
+): Promise<MessageInitShape<typeof RolloutResponseSchema>> {
   const createdBy = requireOperator(ctx);
   const state = await callRolloutService(
     deps,

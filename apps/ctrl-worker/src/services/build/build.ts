@@ -24,7 +24,14 @@ export async function build(ctx: restate.Context, deps: WorkerDeps, request: Bui
   const fail = async (failure: BuildFailure): Promise<never> => {
     await ctx.run("record build failure", async () => {
       const now = Date.now();
-      await upsertDeploymentStep(deps.db, { deploymentId: request.deploymentId, step: failure.step, status: "failed", message: failure.reason, errorMessage: failure.message, now });
+      await upsertDeploymentStep(deps.db, {
+        deploymentId: request.deploymentId,
+        step: failure.step,
+        status: "failed",
+        message: failure.reason,
+        errorMessage: failure.message,
+        now,
+      });
       await failBuild(deps.db, buildId, { step: failure.step, errorMessage: failure.message, now });
     });
     throw buildFailureError(failure);
@@ -45,7 +52,10 @@ export async function build(ctx: restate.Context, deps: WorkerDeps, request: Bui
   });
   if (!deployment) throw terminal("not_found", `deployment ${request.deploymentId} does not exist`);
   if (deployment.projectId !== request.projectId) {
-    throw terminal("invalid_argument", `deployment ${request.deploymentId} belongs to project ${deployment.projectId}, not ${request.projectId}`);
+    throw terminal(
+      "invalid_argument",
+      `deployment ${request.deploymentId} belongs to project ${deployment.projectId}, not ${request.projectId}`,
+    );
   }
 
   let outcome: { ok: true; result: BuildResult } | { ok: false; failure: BuildFailure };
@@ -55,14 +65,28 @@ export async function build(ctx: restate.Context, deps: WorkerDeps, request: Bui
       async () => {
         const reporter = dbReporter(deps.db, request.deploymentId, buildId, {
           startSeq: await maxBuildLogSeq(deps.db, request.deploymentId),
-          onError: (err) => deps.logger.warn({ deploymentId: request.deploymentId, buildId, err: (err as Error).message }, "build log write failed; retrying"),
+          onError: (err) =>
+            deps.logger.warn(
+              { deploymentId: request.deploymentId, buildId, err: (err as Error).message },
+              "build log write failed; retrying",
+            ),
         });
-        deps.logger.info({ deploymentId: request.deploymentId, projectId: request.projectId, buildId, backend: config.backend }, "build started");
+        deps.logger.info(
+          { deploymentId: request.deploymentId, projectId: request.projectId, buildId, backend: config.backend },
+          "build started",
+        );
         try {
           const result = await runBuild(
             { db: deps.db, storage },
             config,
-            { deploymentId: request.deploymentId, projectId: request.projectId, workspaceId: deployment.workspaceId, contextKey: request.contextKey, dockerfilePath: request.dockerfilePath ?? null, buildId },
+            {
+              deploymentId: request.deploymentId,
+              projectId: request.projectId,
+              workspaceId: deployment.workspaceId,
+              contextKey: request.contextKey,
+              dockerfilePath: request.dockerfilePath ?? null,
+              buildId,
+            },
             reporter,
           );
           deps.logger.info({ deploymentId: request.deploymentId, buildId, image: result.image, cached: result.cached }, "build succeeded");
@@ -72,7 +96,10 @@ export async function build(ctx: restate.Context, deps: WorkerDeps, request: Bui
             deps.logger.info({ deploymentId: request.deploymentId, buildId, step: err.step, reason: err.reason }, "build failed");
             return { ok: false as const, failure: { step: err.step, reason: err.reason, message: err.message } };
           }
-          deps.logger.warn({ deploymentId: request.deploymentId, buildId, err: (err as Error).message }, "build attempt failed on a transient error");
+          deps.logger.warn(
+            { deploymentId: request.deploymentId, buildId, err: (err as Error).message },
+            "build attempt failed on a transient error",
+          );
           throw err;
         } finally {
           reporter.close?.();
@@ -83,7 +110,11 @@ export async function build(ctx: restate.Context, deps: WorkerDeps, request: Bui
   } catch (err) {
     // ctx.run gave up after maxBuildAttempts transient failures.
     if (err instanceof restate.TerminalError) {
-      return fail({ step: buildSteps.fetch, reason: "build_failed", message: `the build failed ${maxBuildAttempts} times on transient errors; last: ${err.message}` });
+      return fail({
+        step: buildSteps.fetch,
+        reason: "build_failed",
+        message: `the build failed ${maxBuildAttempts} times on transient errors; last: ${err.message}`,
+      });
     }
     throw err;
   }

@@ -12,7 +12,11 @@ export function buildConfigFromConfig(config: WorkerConfig, env: NodeJS.ProcessE
   const caFile = config.BUILD_CA_FILE ?? env.NODE_EXTRA_CA_CERTS;
   return {
     backend: config.BUILD_BACKEND,
-    limits: { maxCompressedBytes: config.BUILD_MAX_CONTEXT_BYTES, maxExtractedBytes: config.BUILD_MAX_EXTRACTED_BYTES, maxFiles: config.BUILD_MAX_FILES },
+    limits: {
+      maxCompressedBytes: config.BUILD_MAX_CONTEXT_BYTES,
+      maxExtractedBytes: config.BUILD_MAX_EXTRACTED_BYTES,
+      maxFiles: config.BUILD_MAX_FILES,
+    },
     timeoutMs: config.BUILD_TIMEOUT_SECONDS * 1000,
     workDir: config.BUILD_WORK_DIR ?? join(tmpdir(), "ctrl-builds"),
     npmRegistry: config.BUILD_NPM_REGISTRY,

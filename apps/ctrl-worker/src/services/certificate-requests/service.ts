@@ -1,6 +1,12 @@
 import * as restate from "@restatedev/restate-sdk";
 import type { WorkerDeps } from "../../deps.js";
-import { certificateRequestServiceName, type CertificateRequestResult, type IssueCertificateRequest, type StartRenewalRequest, type VerifyDomainRequest } from "./api.js";
+import {
+  certificateRequestServiceName,
+  type CertificateRequestResult,
+  type IssueCertificateRequest,
+  type StartRenewalRequest,
+  type VerifyDomainRequest,
+} from "./api.js";
 import { issueCertificate } from "./issue.js";
 import { startRenewal } from "./start-renewal.js";
 import { verifyDomain } from "./verify-domain.js";
@@ -14,11 +20,13 @@ export function createCertificateRequestService(deps: WorkerDeps) {
     name: certificateRequestServiceName,
     handlers: {
       /** Starts issuance of an existing custom domain's certificate. */
-      issue: async (ctx: restate.Context, req: IssueCertificateRequest): Promise<CertificateRequestResult> => issueCertificate(ctx, deps.db, req),
+      issue: async (ctx: restate.Context, req: IssueCertificateRequest): Promise<CertificateRequestResult> =>
+        issueCertificate(ctx, deps.db, req),
       /** Starts today's renewal run (idempotent per day). */
       startRenewal: async (ctx: restate.Context, req: StartRenewalRequest): Promise<CertificateRequestResult> => startRenewal(ctx, req),
       /** (Re)arms ownership verification of an existing custom domain claim. */
-      verifyDomain: async (ctx: restate.Context, req: VerifyDomainRequest): Promise<CertificateRequestResult> => verifyDomain(ctx, deps.db, req),
+      verifyDomain: async (ctx: restate.Context, req: VerifyDomainRequest): Promise<CertificateRequestResult> =>
+        verifyDomain(ctx, deps.db, req),
     },
     options: { ingressPrivate: false },
   });

@@ -13,8 +13,12 @@ const claimIdPattern = /^dom_[1-9A-HJ-NP-Za-km-z]{1,64}$/;
  */
 export async function verifyDomain(ctx: restate.Context, db: Db, req: VerifyDomainRequest): Promise<CertificateRequestResult> {
   const claimId = req?.claimId;
-  if (typeof claimId !== "string" || !claimIdPattern.test(claimId)) throw terminal("invalid_argument", "claimId must be a custom domain id (dom_…)");
-  const known = await ctx.run("find claim", async () => (await db.selectFrom("custom_domains").select("id").where("id", "=", claimId).executeTakeFirst()) !== undefined);
+  if (typeof claimId !== "string" || !claimIdPattern.test(claimId))
+    throw terminal("invalid_argument", "claimId must be a custom domain id (dom_…)");
+  const known = await ctx.run(
+    "find claim",
+    async () => (await db.selectFrom("custom_domains").select("id").where("id", "=", claimId).executeTakeFirst()) !== undefined,
+  );
   if (!known) throw terminal("not_found", `custom domain ${claimId} not found; add it (AddCustomDomain) before verifying it`);
   ctx.objectSendClient<DomainVerificationServiceApi>({ name: domainVerificationServiceName }, claimId).arm({});
   return { key: claimId, handler: "arm" };

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { AcmeProblemError, classifyAcmeError, DEFAULT_RATE_LIMIT_WAIT_MS, dnsChallengeRecordName, MAX_RATE_LIMIT_WAIT_MS, parseRetryAfter } from "./acme.js";
+import {
+  AcmeProblemError,
+  classifyAcmeError,
+  DEFAULT_RATE_LIMIT_WAIT_MS,
+  dnsChallengeRecordName,
+  MAX_RATE_LIMIT_WAIT_MS,
+  parseRetryAfter,
+} from "./acme.js";
 
 describe("parseRetryAfter", () => {
   const now = Date.parse("2026-01-01T00:00:00Z");
@@ -17,9 +24,18 @@ describe("parseRetryAfter", () => {
 
 describe("classifyAcmeError", () => {
   it("turns 429 and rateLimited into a durable wait of Retry-After (bounded)", () => {
-    expect(classifyAcmeError(new AcmeProblemError(429, "urn:ietf:params:acme:error:rateLimited", "too many", 30))).toEqual({ kind: "rate_limited", retryAfterMs: 30_000 });
-    expect(classifyAcmeError(new AcmeProblemError(400, "urn:ietf:params:acme:error:rateLimited", "x", undefined))).toEqual({ kind: "rate_limited", retryAfterMs: DEFAULT_RATE_LIMIT_WAIT_MS });
-    expect(classifyAcmeError(new AcmeProblemError(429, undefined, "x", 10 ** 9))).toEqual({ kind: "rate_limited", retryAfterMs: MAX_RATE_LIMIT_WAIT_MS });
+    expect(classifyAcmeError(new AcmeProblemError(429, "urn:ietf:params:acme:error:rateLimited", "too many", 30))).toEqual({
+      kind: "rate_limited",
+      retryAfterMs: 30_000,
+    });
+    expect(classifyAcmeError(new AcmeProblemError(400, "urn:ietf:params:acme:error:rateLimited", "x", undefined))).toEqual({
+      kind: "rate_limited",
+      retryAfterMs: DEFAULT_RATE_LIMIT_WAIT_MS,
+    });
+    expect(classifyAcmeError(new AcmeProblemError(429, undefined, "x", 10 ** 9))).toEqual({
+      kind: "rate_limited",
+      retryAfterMs: MAX_RATE_LIMIT_WAIT_MS,
+    });
   });
   it("retries server errors, bad nonces and network errors", () => {
     expect(classifyAcmeError(new AcmeProblemError(503, undefined, "down", undefined)).kind).toBe("transient");
@@ -27,7 +43,9 @@ describe("classifyAcmeError", () => {
     expect(classifyAcmeError(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" })).kind).toBe("transient");
   });
   it("fails the challenge on other problems, keeping the detail", () => {
-    const cls = classifyAcmeError(new AcmeProblemError(400, "urn:ietf:params:acme:error:connection", "127.0.0.1: Connection refused", undefined));
+    const cls = classifyAcmeError(
+      new AcmeProblemError(400, "urn:ietf:params:acme:error:connection", "127.0.0.1: Connection refused", undefined),
+    );
     expect(cls).toEqual({ kind: "failed", reason: "ACME 400 connection: 127.0.0.1: Connection refused" });
     expect(classifyAcmeError(new AcmeProblemError(403, "urn:ietf:params:acme:error:unauthorized", "no", undefined)).kind).toBe("failed");
   });

@@ -23,10 +23,7 @@ export class AcmeProblemError extends Error {
 }
 
 /** How a failure of an ACME step is treated by the workflow. */
-export type AcmeFailureClass =
-  | { kind: "rate_limited"; retryAfterMs: number }
-  | { kind: "transient" }
-  | { kind: "failed"; reason: string };
+export type AcmeFailureClass = { kind: "rate_limited"; retryAfterMs: number } | { kind: "transient" } | { kind: "failed"; reason: string };
 
 /** Default wait when a rate limit comes without a usable `Retry-After`. */
 export const DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;
@@ -57,7 +54,8 @@ export function classifyAcmeError(err: unknown): AcmeFailureClass {
       const ms = err.retryAfterSeconds !== undefined ? err.retryAfterSeconds * 1000 : DEFAULT_RATE_LIMIT_WAIT_MS;
       return { kind: "rate_limited", retryAfterMs: Math.min(Math.max(ms, 1000), MAX_RATE_LIMIT_WAIT_MS) };
     }
-    if (err.status >= 500 || err.type === "urn:ietf:params:acme:error:badNonce" || err.type === "urn:ietf:params:acme:error:serverInternal") return { kind: "transient" };
+    if (err.status >= 500 || err.type === "urn:ietf:params:acme:error:badNonce" || err.type === "urn:ietf:params:acme:error:serverInternal")
+      return { kind: "transient" };
     return { kind: "failed", reason: err.message };
   }
   // Network errors (ECONNREFUSED, ETIMEDOUT, …) and anything unexpected: retried by the step.

@@ -13,7 +13,8 @@ export function certificateDepsFromConfig(config: WorkerConfig, caPem: string | 
   let dns: DnsProvider = noDnsProvider;
   if (config.DNS_PROVIDER === "challtestsrv") dns = createChalltestsrvProvider(config.CHALLTESTSRV_URL);
   if (config.DNS_PROVIDER === "cloudflare") {
-    if (!config.CLOUDFLARE_API_TOKEN || !config.CLOUDFLARE_ZONE_ID) throw new Error("ctrl-worker: DNS_PROVIDER=cloudflare needs CLOUDFLARE_API_TOKEN and CLOUDFLARE_ZONE_ID");
+    if (!config.CLOUDFLARE_API_TOKEN || !config.CLOUDFLARE_ZONE_ID)
+      throw new Error("ctrl-worker: DNS_PROVIDER=cloudflare needs CLOUDFLARE_API_TOKEN and CLOUDFLARE_ZONE_ID");
     dns = createCloudflareProvider({ apiToken: config.CLOUDFLARE_API_TOKEN, zoneId: config.CLOUDFLARE_ZONE_ID });
   }
   return {

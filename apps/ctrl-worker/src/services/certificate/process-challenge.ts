@@ -2,11 +2,28 @@ import { vaultContext, VaultError } from "@ctrl/vault";
 import * as restate from "@restatedev/restate-sdk";
 import type { WorkerDeps } from "../../deps.js";
 import { terminal } from "../../errors.js";
-import { acme, AcmeProblemError, certificateNotAfter, classifyAcmeError, dnsChallengeRecordName, newPrivateKeyPem, orderIdentifiers, waitValid } from "./acme.js";
+import {
+  acme,
+  AcmeProblemError,
+  certificateNotAfter,
+  classifyAcmeError,
+  dnsChallengeRecordName,
+  newPrivateKeyPem,
+  orderIdentifiers,
+  waitValid,
+} from "./acme.js";
 import type { ProcessChallengeRequest, ProcessChallengeResult } from "./api.js";
 import { DEFAULT_RENEW_WINDOW_MS, type CertificateDeps } from "./deps.js";
 import { DnsProviderNotConfiguredError, DnsProviderRejectedError } from "./dns/provider.js";
-import { clientForAccount, ensureAcmeAccount, loadDomainState, setChallengeStatus, storeCertificate, storeHttpChallenge, type DomainState } from "./store.js";
+import {
+  clientForAccount,
+  ensureAcmeAccount,
+  loadDomainState,
+  setChallengeStatus,
+  storeCertificate,
+  storeHttpChallenge,
+  type DomainState,
+} from "./store.js";
 
 /** Attempts of a transient failure (network, 5xx) of one step before the challenge is failed. */
 const STEP_ATTEMPTS = 8;
@@ -41,7 +58,8 @@ async function acmeStep<T>(ctx: restate.ObjectContext, step: string, action: () 
           try {
             return { ok: true, value: await action() };
           } catch (err) {
-            if (err instanceof VaultError || err instanceof DnsProviderNotConfiguredError || err instanceof DnsProviderRejectedError) return { ok: false, failed: err.message };
+            if (err instanceof VaultError || err instanceof DnsProviderNotConfiguredError || err instanceof DnsProviderRejectedError)
+              return { ok: false, failed: err.message };
             const cls = classifyAcmeError(err);
             if (cls.kind === "rate_limited") return { ok: false, rateLimitedMs: cls.retryAfterMs };
             if (cls.kind === "failed") return { ok: false, failed: cls.reason };
@@ -78,11 +96,21 @@ interface PreparedAuthorization {
  * in a step that returns it already encrypted by the vault, so neither the journal nor the database
  * ever holds it in plaintext.
  */
-export async function processChallenge(deps: WorkerDeps, certs: CertificateDeps | undefined, ctx: restate.ObjectContext, input: ProcessChallengeRequest = {}): Promise<ProcessChallengeResult> {
+export async function processChallenge(
+  deps: WorkerDeps,
+  certs: CertificateDeps | undefined,
+  ctx: restate.ObjectContext,
+  input: ProcessChallengeRequest = {},
+): Promise<ProcessChallengeResult> {
   const domain = ctx.key;
-  if (!certs) throw terminal("failed_precondition", "certificates are not configured on this worker (set VAULT_MASTER_KEYS and ACME_DIRECTORY_URL)");
+  if (!certs)
+    throw terminal("failed_precondition", "certificates are not configured on this worker (set VAULT_MASTER_KEYS and ACME_DIRECTORY_URL)");
   const state = await ctx.run("load domain", () => loadDomainState(deps.db, domain));
-  if (!state) throw terminal("not_found", `custom domain ${domain} does not exist or is not verified yet (its _ctrl-challenge TXT record was not seen)`);
+  if (!state)
+    throw terminal(
+      "not_found",
+      `custom domain ${domain} does not exist or is not verified yet (its _ctrl-challenge TXT record was not seen)`,
+    );
   const startedAt = await ctx.date.now();
   // Already issued; for a renewal, already renewed (two renewal runs can queue the same domain).
   const renewBefore = startedAt + (certs.renewWindowMs ?? DEFAULT_RENEW_WINDOW_MS);
@@ -114,7 +142,13 @@ export async function processChallenge(deps: WorkerDeps, certs: CertificateDeps 
   }
 }
 
-async function issue(deps: WorkerDeps, certs: CertificateDeps, ctx: restate.ObjectContext, state: DomainState, published: { name: string; value: string }[]): Promise<ProcessChallengeResult> {
+async function issue(
+  deps: WorkerDeps,
+  certs: CertificateDeps,
+  ctx: restate.ObjectContext,
+  state: DomainState,
+  published: { name: string; value: string }[],
+): Promise<ProcessChallengeResult> {
   const domain = ctx.key;
   const db = deps.db;
   const now = await ctx.date.now();
@@ -134,7 +168,8 @@ async function issue(deps: WorkerDeps, certs: CertificateDeps, ctx: restate.Obje
       if (current.status === "valid") return { status: "valid" };
       const wanted = state.challengeType;
       const challenge = current.challenges.find((c) => c.type === wanted);
-      if (!challenge) throw new AcmeProblemError(400, undefined, `the CA offers no ${wanted} challenge for ${current.identifier.value}`, undefined);
+      if (!challenge)
+        throw new AcmeProblemError(400, undefined, `the CA offers no ${wanted} challenge for ${current.identifier.value}`, undefined);
       const keyAuthorization = await client.getChallengeKeyAuthorization(challenge);
       const stepNow = Date.now();
       if (wanted === "http-01") {
@@ -159,7 +194,8 @@ async function issue(deps: WorkerDeps, certs: CertificateDeps, ctx: restate.Obje
       if (!authz || !live) throw new Error(`challenge ${prepared.challengeUrl} not found`);
       if (authz.status === "valid" || live.status === "valid") return;
       if (live.status === "invalid" || authz.status === "invalid") {
-        const detail = (live as { error?: { detail?: string } }).error?.detail ?? `authorization for ${authz.identifier.value} is ${authz.status}`;
+        const detail =
+          (live as { error?: { detail?: string } }).error?.detail ?? `authorization for ${authz.identifier.value} is ${authz.status}`;
         throw new AcmeProblemError(400, "urn:ietf:params:acme:error:invalid", detail, undefined);
       }
       // Tell the CA we are ready only while the challenge is still pending (a retried step may find
@@ -171,7 +207,9 @@ async function issue(deps: WorkerDeps, certs: CertificateDeps, ctx: restate.Obje
 
   // The key is generated in its own step and journaled only encrypted: a retried finalize reuses it,
   // so the CSR of a crashed attempt and of the retry are the same.
-  const encryptedKey = await ctx.run("generate certificate key", async () => certs.vault.encrypt(await newPrivateKeyPem(), vaultContext.certificateKey(domain)));
+  const encryptedKey = await ctx.run("generate certificate key", async () =>
+    certs.vault.encrypt(await newPrivateKeyPem(), vaultContext.certificateKey(domain)),
+  );
 
   const chainPem = await acmeStep(ctx, "finalize", async () => {
     const client = await clientForAccount(db, certs.vault, accountId);
@@ -188,6 +226,8 @@ async function issue(deps: WorkerDeps, certs: CertificateDeps, ctx: restate.Obje
 
   const storedAt = await ctx.date.now();
   const expiresAt = certificateNotAfter(chainPem);
-  const certificateId = await ctx.run("store certificate", () => storeCertificate(db, state, domain, chainPem, encryptedKey, expiresAt, storedAt));
+  const certificateId = await ctx.run("store certificate", () =>
+    storeCertificate(db, state, domain, chainPem, encryptedKey, expiresAt, storedAt),
+  );
   return { domain, status: "verified", certificateId, expiresAt };
 }

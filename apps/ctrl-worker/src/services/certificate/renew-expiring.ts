@@ -15,7 +15,12 @@ import { findRenewalWork, rewrapSecrets, UNARMED_CLAIM_GRACE_MS } from "./store.
  * second kick-off for the same day (another replica starting, a manual call) does nothing and the
  * chain of delayed sends never forks.
  */
-export async function renewExpiring(deps: WorkerDeps, certs: CertificateDeps | undefined, ctx: restate.ObjectContext, input: RenewExpiringRequest = {}): Promise<RenewExpiringResult> {
+export async function renewExpiring(
+  deps: WorkerDeps,
+  certs: CertificateDeps | undefined,
+  ctx: restate.ObjectContext,
+  input: RenewExpiringRequest = {},
+): Promise<RenewExpiringResult> {
   const now = await ctx.date.now();
   const day = input.day ?? Math.floor(now / DAY_MS);
   const lastDay = (await ctx.get<number>("lastRunDay")) ?? -1;
@@ -32,7 +37,8 @@ export async function renewExpiring(deps: WorkerDeps, certs: CertificateDeps | u
   for (const domain of work.expiring) ctx.objectSendClient(definition, domain).processChallenge({ renew: true });
   for (const domain of work.waiting) ctx.objectSendClient(definition, domain).processChallenge({});
   // Claims whose verification never started: look for their TXT record now.
-  for (const claimId of work.unarmed) ctx.objectSendClient({ name: domainVerificationServiceName } as DomainVerificationServiceApi, claimId).arm({});
+  for (const claimId of work.unarmed)
+    ctx.objectSendClient({ name: domainVerificationServiceName } as DomainVerificationServiceApi, claimId).arm({});
 
   // Key rotation rides along: secrets still wrapped by an older master key move to the primary one.
   let rewrapped = 0;
@@ -45,5 +51,13 @@ export async function renewExpiring(deps: WorkerDeps, certs: CertificateDeps | u
   const intervalMs = certs.renewIntervalMs ?? DAY_MS;
   ctx.objectSendClient(definition, ctx.key).renewExpiring({ day: day + 1 }, restate.rpc.sendOpts({ delay: intervalMs }));
   ctx.console.info({ day, renewals: work.expiring.length, waiting: work.waiting.length, rewrapped }, "renewal run done");
-  return { day, skipped: false, renewals: work.expiring, waiting: work.waiting, verificationsArmed: work.unarmed, rewrapped, nextRunAt: now + intervalMs };
+  return {
+    day,
+    skipped: false,
+    renewals: work.expiring,
+    waiting: work.waiting,
+    verificationsArmed: work.unarmed,
+    rewrapped,
+    nextRunAt: now + intervalMs,
+  };
 }

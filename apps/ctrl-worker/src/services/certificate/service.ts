@@ -17,7 +17,8 @@ export function createCertificateService(deps: WorkerDeps) {
     name: certificateServiceName,
     handlers: {
       /** Issues or renews the certificate of the domain `ctx.key`. */
-      processChallenge: async (ctx: restate.ObjectContext, input: ProcessChallengeRequest) => processChallenge(deps, certs, ctx, input ?? {}),
+      processChallenge: async (ctx: restate.ObjectContext, input: ProcessChallengeRequest) =>
+        processChallenge(deps, certs, ctx, input ?? {}),
       /** The daily renewal job (key `"global"`). */
       renewExpiring: async (ctx: restate.ObjectContext, input: RenewExpiringRequest) => renewExpiring(deps, certs, ctx, input ?? {}),
     },

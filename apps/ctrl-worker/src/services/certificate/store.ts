@@ -21,7 +21,15 @@ export async function loadDomainState(db: Db, domain: string): Promise<DomainSta
     .selectFrom("custom_domains as d")
     .innerJoin("acme_challenges as c", "c.domain_id", "d.id")
     .leftJoin("certificates as cert", "cert.hostname", "d.domain")
-    .select(["d.id as domainId", "d.workspace_id as workspaceId", "c.id as challengeId", "c.type as challengeType", "c.status as challengeStatus", "cert.id as certId", "cert.expires_at as certExpiresAt"])
+    .select([
+      "d.id as domainId",
+      "d.workspace_id as workspaceId",
+      "c.id as challengeId",
+      "c.type as challengeType",
+      "c.status as challengeStatus",
+      "cert.id as certId",
+      "cert.expires_at as certExpiresAt",
+    ])
     .where("d.verified_domain", "=", domain)
     .executeTakeFirst();
   if (!row) return undefined;
@@ -39,15 +47,32 @@ export async function loadDomainState(db: Db, domain: string): Promise<DomainSta
  * Moves a challenge to `status`, recording the reason. (The domain's `verification_status` is its
  * ownership proof, DomainVerificationService's business; only `updated_at` moves here.)
  */
-export async function setChallengeStatus(db: Db, state: Pick<DomainState, "challengeId" | "domainId">, status: ChallengeStatus, errorMessage: string | null, now: number): Promise<void> {
+export async function setChallengeStatus(
+  db: Db,
+  state: Pick<DomainState, "challengeId" | "domainId">,
+  status: ChallengeStatus,
+  errorMessage: string | null,
+  now: number,
+): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    await trx.updateTable("acme_challenges").set({ status, error_message: errorMessage, updated_at: now }).where("id", "=", state.challengeId).execute();
+    await trx
+      .updateTable("acme_challenges")
+      .set({ status, error_message: errorMessage, updated_at: now })
+      .where("id", "=", state.challengeId)
+      .execute();
     await trx.updateTable("custom_domains").set({ updated_at: now }).where("id", "=", state.domainId).execute();
   });
 }
 
 /** Records the HTTP-01 token and key authorization frontline serves through VerifyCertificate. */
-export async function storeHttpChallenge(db: Db, challengeId: string, token: string, keyAuthorization: string, expiresAt: number | null, now: number): Promise<void> {
+export async function storeHttpChallenge(
+  db: Db,
+  challengeId: string,
+  token: string,
+  keyAuthorization: string,
+  expiresAt: number | null,
+  now: number,
+): Promise<void> {
   await db
     .updateTable("acme_challenges")
     .set({ token, authorization: keyAuthorization, expires_at: expiresAt, status: "pending", updated_at: now })
@@ -66,7 +91,13 @@ export interface AcmeAccountSettings {
  * by the vault) when none exists. The workspace row is locked so that two domains of one workspace
  * issued at the same time do not register two accounts.
  */
-export async function ensureAcmeAccount(db: Db, vault: Vault, settings: AcmeAccountSettings, workspaceId: string, now: number): Promise<string> {
+export async function ensureAcmeAccount(
+  db: Db,
+  vault: Vault,
+  settings: AcmeAccountSettings,
+  workspaceId: string,
+  now: number,
+): Promise<string> {
   return db.transaction().execute(async (trx) => {
     await trx.selectFrom("workspaces").select("id").where("id", "=", workspaceId).forUpdate().executeTakeFirst();
     const existing = await trx
@@ -83,7 +114,14 @@ export async function ensureAcmeAccount(db: Db, vault: Vault, settings: AcmeAcco
     await client.createAccount({ termsOfServiceAgreed: true, contact: settings.email ? [`mailto:${settings.email}`] : [] });
     await trx
       .insertInto("acme_users")
-      .values({ id, workspace_id: workspaceId, directory_url: settings.directoryUrl, encrypted_key: vault.encrypt(keyPem, vaultContext.acmeAccountKey(id)), registration_uri: client.getAccountUrl(), created_at: now })
+      .values({
+        id,
+        workspace_id: workspaceId,
+        directory_url: settings.directoryUrl,
+        encrypted_key: vault.encrypt(keyPem, vaultContext.acmeAccountKey(id)),
+        registration_uri: client.getAccountUrl(),
+        created_at: now,
+      })
       .execute();
     return id;
   });
@@ -114,15 +152,32 @@ export async function storeCertificate(
     let id: string;
     if (existing) {
       id = existing.id;
-      await trx.updateTable("certificates").set({ certificate: chainPem, encrypted_private_key: encryptedKey, expires_at: expiresAt, updated_at: now }).where("id", "=", id).execute();
+      await trx
+        .updateTable("certificates")
+        .set({ certificate: chainPem, encrypted_private_key: encryptedKey, expires_at: expiresAt, updated_at: now })
+        .where("id", "=", id)
+        .execute();
     } else {
       id = newId("cert");
       await trx
         .insertInto("certificates")
-        .values({ id, workspace_id: state.workspaceId, hostname, certificate: chainPem, encrypted_private_key: encryptedKey, expires_at: expiresAt, created_at: now, updated_at: now })
+        .values({
+          id,
+          workspace_id: state.workspaceId,
+          hostname,
+          certificate: chainPem,
+          encrypted_private_key: encryptedKey,
+          expires_at: expiresAt,
+          created_at: now,
+          updated_at: now,
+        })
         .execute();
     }
-    await trx.updateTable("acme_challenges").set({ status: "verified", error_message: null, updated_at: now }).where("id", "=", state.challengeId).execute();
+    await trx
+      .updateTable("acme_challenges")
+      .set({ status: "verified", error_message: null, updated_at: now })
+      .where("id", "=", state.challengeId)
+      .execute();
     await trx.updateTable("custom_domains").set({ updated_at: now }).where("id", "=", state.domainId).execute();
     return id;
   });
@@ -136,7 +191,11 @@ export const UNARMED_CLAIM_GRACE_MS = 10 * 60_000;
  * waits, and claims (ids) pending verification that were never looked up although created before
  * `unarmedBefore` (ctrl-api could not reach Restate when they were added).
  */
-export async function findRenewalWork(db: Db, before: number, unarmedBefore = 0): Promise<{ expiring: string[]; waiting: string[]; unarmed: string[] }> {
+export async function findRenewalWork(
+  db: Db,
+  before: number,
+  unarmedBefore = 0,
+): Promise<{ expiring: string[]; waiting: string[]; unarmed: string[] }> {
   const expiring = await db
     .selectFrom("certificates as cert")
     .innerJoin("custom_domains as d", "d.verified_domain", "cert.hostname")
@@ -178,7 +237,12 @@ function escapeLike(value: string): string {
 export async function rewrapSecrets(db: Db, vault: Vault, limit = 100): Promise<number> {
   const current = `${escapeLike(`v1.${vault.primaryKeyId}.`)}%`;
   let done = 0;
-  const certs = await db.selectFrom("certificates").select(["id", "encrypted_private_key"]).where("encrypted_private_key", "not like", current).limit(limit).execute();
+  const certs = await db
+    .selectFrom("certificates")
+    .select(["id", "encrypted_private_key"])
+    .where("encrypted_private_key", "not like", current)
+    .limit(limit)
+    .execute();
   for (const row of certs) {
     const res = await db
       .updateTable("certificates")
@@ -188,9 +252,19 @@ export async function rewrapSecrets(db: Db, vault: Vault, limit = 100): Promise<
       .executeTakeFirst();
     done += Number(res.numUpdatedRows);
   }
-  const accounts = await db.selectFrom("acme_users").select(["id", "encrypted_key"]).where("encrypted_key", "not like", current).limit(Math.max(0, limit - certs.length)).execute();
+  const accounts = await db
+    .selectFrom("acme_users")
+    .select(["id", "encrypted_key"])
+    .where("encrypted_key", "not like", current)
+    .limit(Math.max(0, limit - certs.length))
+    .execute();
   for (const row of accounts) {
-    const res = await db.updateTable("acme_users").set({ encrypted_key: vault.rewrap(row.encrypted_key) }).where("id", "=", row.id).where("encrypted_key", "=", row.encrypted_key).executeTakeFirst();
+    const res = await db
+      .updateTable("acme_users")
+      .set({ encrypted_key: vault.rewrap(row.encrypted_key) })
+      .where("id", "=", row.id)
+      .where("encrypted_key", "=", row.encrypted_key)
+      .executeTakeFirst();
     done += Number(res.numUpdatedRows);
   }
   return done;

@@ -9,7 +9,11 @@ import { deployStatus } from "./status.js";
  * run sees it at its next step boundary (or readiness round), stops its topology and ends
  * `cancelled`. A deploy past its cutover is not affected. Idempotent; returns the current status.
  */
-export async function cancelDeploy(ctx: restate.WorkflowSharedContext, db: Db, req: CancelDeployRequest | undefined): Promise<DeployResult> {
+export async function cancelDeploy(
+  ctx: restate.WorkflowSharedContext,
+  db: Db,
+  req: CancelDeployRequest | undefined,
+): Promise<DeployResult> {
   const promise = ctx.promise<CancelRequest>(cancelPromiseName);
   if ((await promise.peek()) === undefined) {
     const requestedAt = await ctx.date.now();

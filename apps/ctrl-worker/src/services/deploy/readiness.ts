@@ -73,6 +73,9 @@ export async function waitForReadiness(
     if (now >= deadline) {
       throw new DeployFailure("readiness_timeout", `instances not running after ${settings.readinessTimeoutMs} ms (${verdict.message})`);
     }
-    await ctx.sleep(Math.max(1, Math.min(readinessPollInterval(round, settings.readinessPollMs), deadline - now)), `readiness wait ${round}`);
+    await ctx.sleep(
+      Math.max(1, Math.min(readinessPollInterval(round, settings.readinessPollMs), deadline - now)),
+      `readiness wait ${round}`,
+    );
   }
 }

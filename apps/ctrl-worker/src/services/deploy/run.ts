@@ -23,7 +23,12 @@ import { commitTopology, resolveRegions, stopTopology } from "./topology.js";
  * `cancelled` with its topology stopped. Transient errors (database down, …) are thrown and
  * retried by Restate from the last journaled step.
  */
-export async function runDeploy(ctx: restate.WorkflowContext, deps: WorkerDeps, settings: WorkerSettings, req: DeployRequest): Promise<DeployResult> {
+export async function runDeploy(
+  ctx: restate.WorkflowContext,
+  deps: WorkerDeps,
+  settings: WorkerSettings,
+  req: DeployRequest,
+): Promise<DeployResult> {
   const deploymentId = ctx.key;
   if (req?.deploymentId && req.deploymentId !== deploymentId) {
     throw terminal("invalid_argument", `request deploymentId ${req.deploymentId} differs from the workflow key ${deploymentId}`);
@@ -38,8 +43,12 @@ export async function runDeploy(ctx: restate.WorkflowContext, deps: WorkerDeps, 
   try {
     const meta = await steps.step("metadata", "loading deployment", async () => {
       const m = await ctx.run("load deployment", () => loadDeployMeta(db, deploymentId));
-      if (!m) throw new DeployFailure("invalid_deployment", `deployment ${deploymentId} or its project, environment or workspace does not exist`);
-      return { value: m, message: `${m.sourceType === "image" ? "image" : "build context"} deploy of ${m.projectSlug} to ${m.environmentSlug}` };
+      if (!m)
+        throw new DeployFailure("invalid_deployment", `deployment ${deploymentId} or its project, environment or workspace does not exist`);
+      return {
+        value: m,
+        message: `${m.sourceType === "image" ? "image" : "build context"} deploy of ${m.projectSlug} to ${m.environmentSlug}`,
+      };
     });
     // A row already finished (e.g. cancelled before the run started) is reported, not redone.
     if (terminalDeploymentStatuses.includes(meta.status)) return { deploymentId, status: meta.status };
@@ -77,7 +86,18 @@ export async function runDeploy(ctx: restate.WorkflowContext, deps: WorkerDeps, 
     });
 
     await steps.step("sentinel", "ensuring the environment's sentinel", () =>
-      ensureSentinels(ctx, db, settings, { workspaceId: meta.workspaceId, projectId: meta.projectId, environmentId: meta.environmentId, environmentSlug: meta.environmentSlug }, regions.regions),
+      ensureSentinels(
+        ctx,
+        db,
+        settings,
+        {
+          workspaceId: meta.workspaceId,
+          projectId: meta.projectId,
+          environmentId: meta.environmentId,
+          environmentSlug: meta.environmentSlug,
+        },
+        regions.regions,
+      ),
     );
 
     const ready = await steps.step("readiness", `waiting up to ${settings.readinessTimeoutMs} ms for instances`, async () => {
@@ -90,7 +110,12 @@ export async function runDeploy(ctx: restate.WorkflowContext, deps: WorkerDeps, 
       if (!address) return { value: undefined, status: "skipped", message: "no running instance address reported" };
       const now = await ctx.date.now();
       const outcome = await ctx.run("scrape openapi", () =>
-        scrapeOpenApi(db, deploymentId, address, { path: settings.openapiPath, timeoutMs: settings.openapiTimeoutMs, maxBytes: settings.openapiMaxBytes, now }),
+        scrapeOpenApi(db, deploymentId, address, {
+          path: settings.openapiPath,
+          timeoutMs: settings.openapiTimeoutMs,
+          maxBytes: settings.openapiMaxBytes,
+          now,
+        }),
       );
       return outcome.ok
         ? { value: undefined, message: `stored ${outcome.bytes} bytes from ${outcome.url}` }
@@ -101,7 +126,15 @@ export async function runDeploy(ctx: restate.WorkflowContext, deps: WorkerDeps, 
       const production = isProductionEnvironment(meta.environmentSlug);
       const customDomains = production
         ? await ctx.run("load custom domains", async () =>
-            (await db.selectFrom("custom_domains").select("domain").where("environment_id", "=", meta.environmentId).where("verification_status", "=", "verified").orderBy("domain").execute()).map((d) => d.domain),
+            (
+              await db
+                .selectFrom("custom_domains")
+                .select("domain")
+                .where("environment_id", "=", meta.environmentId)
+                .where("verification_status", "=", "verified")
+                .orderBy("domain")
+                .execute()
+            ).map((d) => d.domain),
           )
         : [];
       const list: DomainSpec[] = buildDomains({
@@ -120,12 +153,17 @@ export async function runDeploy(ctx: restate.WorkflowContext, deps: WorkerDeps, 
     const switched = await steps.step("cutover", "assigning routes", async () => {
       let result: SwitchResult;
       try {
-        result = await ctx.objectClient<DeploymentServiceApi>({ name: deploymentServiceName }, meta.projectId).cutover({ deploymentId, domains });
+        result = await ctx
+          .objectClient<DeploymentServiceApi>({ name: deploymentServiceName }, meta.projectId)
+          .cutover({ deploymentId, domains });
       } catch (err) {
-        if (err instanceof restate.TerminalError && !(err instanceof restate.CancelledError)) throw new DeployFailure("cutover_rejected", err.message);
+        if (err instanceof restate.TerminalError && !(err instanceof restate.CancelledError))
+          throw new DeployFailure("cutover_rejected", err.message);
         throw err;
       }
-      const held = result.heldHostnames?.length ? `; left in place (rolled-back pin or a newer deployment): ${result.heldHostnames.join(", ")}` : "";
+      const held = result.heldHostnames?.length
+        ? `; left in place (rolled-back pin or a newer deployment): ${result.heldHostnames.join(", ")}`
+        : "";
       return { value: result, message: `routed ${result.repointedHostnames.join(", ")}${held}` };
     });
 
@@ -149,7 +187,12 @@ export async function runDeploy(ctx: restate.WorkflowContext, deps: WorkerDeps, 
 }
 
 /** Stops the topology and marks the row cancelled (with the reason given to `cancel`, if any). */
-async function finishCancelled(ctx: restate.WorkflowContext, deps: WorkerDeps, steps: StepRunner, deploymentId: string): Promise<DeployResult> {
+async function finishCancelled(
+  ctx: restate.WorkflowContext,
+  deps: WorkerDeps,
+  steps: StepRunner,
+  deploymentId: string,
+): Promise<DeployResult> {
   const request = await ctx.promise<CancelRequest>(cancelPromiseName).peek();
   const errorMessage = `cancelled${request?.reason ? `: ${request.reason}` : ""}`;
   await stopTopology(ctx, deps.db, deploymentId);

@@ -37,7 +37,8 @@ export async function ensureSentinels(
   regions: string[],
 ): Promise<StepOutcome<void>> {
   const image = settings.sentinelImage;
-  if (!image) return { value: undefined, status: "skipped", message: "no sentinel image configured (SENTINEL_IMAGE); sentinel not ensured" };
+  if (!image)
+    return { value: undefined, status: "skipped", message: "no sentinel image configured (SENTINEL_IMAGE); sentinel not ensured" };
   const missing = await ctx.run("find missing sentinels", async () => {
     const out: string[] = [];
     for (const region of regions) if (!(await findSentinelOfEnvironment(db, env.environmentId, region))) out.push(region);

@@ -20,7 +20,9 @@ export function createDeployWorkflow(deps: WorkerDeps) {
       /** The deploy itself (runs once per deployment id). */
       run: async (ctx: restate.WorkflowContext, req: DeployRequest): Promise<DeployResult> => runDeploy(ctx, deps, settings, req),
       /** The deployment's current status, read from MySQL. */
-      status: restate.handlers.workflow.shared(async (ctx: restate.WorkflowSharedContext): Promise<DeployResult> => deployStatus(ctx, deps.db)),
+      status: restate.handlers.workflow.shared(
+        async (ctx: restate.WorkflowSharedContext): Promise<DeployResult> => deployStatus(ctx, deps.db),
+      ),
       /** Requests cancellation; the run stops at its next step boundary. */
       cancel: restate.handlers.workflow.shared(
         async (ctx: restate.WorkflowSharedContext, req: CancelDeployRequest): Promise<DeployResult> => cancelDeploy(ctx, deps.db, req),

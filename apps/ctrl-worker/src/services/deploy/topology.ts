@@ -37,7 +37,11 @@ export async function commitTopology(
  */
 export async function stopTopology(ctx: restate.WorkflowContext, db: Db, deploymentId: string): Promise<number> {
   const rows = await ctx.run("list topology to stop", async () =>
-    (await listDeploymentTopology(db, deploymentId)).map((t) => ({ region: t.region, workspaceId: t.workspace_id, desiredReplicas: t.desired_replicas })),
+    (await listDeploymentTopology(db, deploymentId)).map((t) => ({
+      region: t.region,
+      workspaceId: t.workspace_id,
+      desiredReplicas: t.desired_replicas,
+    })),
   );
   await restate.RestatePromise.all(
     rows.map((t) =>

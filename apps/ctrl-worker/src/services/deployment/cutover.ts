@@ -27,9 +27,13 @@ export async function planCutover(db: Db, projectId: string, req: CutoverRequest
   if (!req?.deploymentId) return reject("invalid_argument", "deploymentId is required");
   const c = await loadDeploymentContext(db, req.deploymentId);
   if (!c) return reject("not_found", `deployment ${req.deploymentId} not found`);
-  if (c.deployment.project_id !== projectId) return reject("invalid_argument", `deployment ${c.deployment.id} does not belong to project ${projectId}`);
+  if (c.deployment.project_id !== projectId)
+    return reject("invalid_argument", `deployment ${c.deployment.id} does not belong to project ${projectId}`);
   if (c.deployment.status !== "deploying" && c.deployment.status !== "ready") {
-    return reject("failed_precondition", `deployment ${c.deployment.id} is ${c.deployment.status}; only a deploying deployment can take routes`);
+    return reject(
+      "failed_precondition",
+      `deployment ${c.deployment.id} is ${c.deployment.status}; only a deploying deployment can take routes`,
+    );
   }
   const production = isProductionEnvironment(c.environment.slug);
   // Custom domains attached to the environment (DomainService) follow it like its own domain, once
@@ -57,7 +61,12 @@ export async function planCutover(db: Db, projectId: string, req: CutoverRequest
   const pinnedSticky = (d: DomainSpec) => d.sticky === "environment" || d.sticky === "live";
   // Concurrent deploys can reach cutover out of order: a sticky route (or the live pointer) held
   // by a newer deployment stays with it, so the last *created* deploy wins, not the last to finish.
-  const newer = await newerHolders(db, c.deployment.id, c.deployment.created_at, domains.filter((d) => d.sticky !== "none").map((d) => d.fqdn));
+  const newer = await newerHolders(
+    db,
+    c.deployment.id,
+    c.deployment.created_at,
+    domains.filter((d) => d.sticky !== "none").map((d) => d.fqdn),
+  );
   const liveIsNewer = c.project.live_deployment_id ? await newer.liveNewer(c.project.live_deployment_id) : false;
   const held = domains.filter((d) => (pinned && pinnedSticky(d)) || newer.fqdns.has(d.fqdn));
   return {

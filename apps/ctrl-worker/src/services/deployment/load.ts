@@ -25,7 +25,12 @@ export async function loadProjectPointer(db: Db, projectId: string): Promise<Pro
     .where("id", "=", projectId)
     .executeTakeFirst();
   if (!row) return undefined;
-  return { id: row.id, workspaceId: row.workspace_id, liveDeploymentId: row.live_deployment_id, isRolledBack: Boolean(Number(row.is_rolled_back)) };
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    liveDeploymentId: row.live_deployment_id,
+    isRolledBack: Boolean(Number(row.is_rolled_back)),
+  };
 }
 
 /** Loads a deployment by id (undefined when missing or blank id). */

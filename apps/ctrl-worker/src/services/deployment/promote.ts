@@ -21,7 +21,8 @@ export async function checkPromote(db: Db, projectId: string, req: PromoteReques
   const [target, project] = await Promise.all([loadDeployment(db, req.targetDeploymentId), loadProjectPointer(db, projectId)]);
   if (!target) return reject("not_found", `target deployment ${req.targetDeploymentId} not found`);
   if (!project) return reject("not_found", `project ${projectId} not found`);
-  if (target.project_id !== projectId) return reject("invalid_argument", `target deployment ${target.id} does not belong to project ${projectId}`);
+  if (target.project_id !== projectId)
+    return reject("invalid_argument", `target deployment ${target.id} does not belong to project ${projectId}`);
   if (target.status !== "ready") return reject("failed_precondition", `target deployment ${target.id} is ${target.status}, not ready`);
   if (!project.liveDeploymentId) return reject("failed_precondition", `project ${projectId} has no live deployment to promote over`);
   if (project.liveDeploymentId === target.id) return reject("failed_precondition", `deployment ${target.id} is already live`);
@@ -30,7 +31,8 @@ export async function checkPromote(db: Db, projectId: string, req: PromoteReques
     return reject("invalid_argument", `target deployment ${target.id} belongs to another environment than the live deployment ${live.id}`);
   }
   const routes = await listRoutesOfDeployment(db, project.liveDeploymentId, ["live", "environment"]);
-  if (routes.length === 0) return reject("failed_precondition", `live deployment ${project.liveDeploymentId} has no live or environment routes to move`);
+  if (routes.length === 0)
+    return reject("failed_precondition", `live deployment ${project.liveDeploymentId} has no live or environment routes to move`);
   return { ok: true, plan: { routeIds: routes.map((r) => r.id) } };
 }
 
@@ -45,5 +47,10 @@ export async function promote(ctx: restate.ObjectContext, db: Db, req: PromoteRe
     .objectClient<RoutingServiceApi>({ name: routingServiceName }, ctx.key)
     .switchLive({ targetDeploymentId: req.targetDeploymentId, routeIds: checked.plan.routeIds, isRolledBack: false });
   ctx.console.info({ projectId: ctx.key, target: req.targetDeploymentId, hostnames: result.hostnames }, "promoted");
-  return { projectId: ctx.key, liveDeploymentId: result.liveDeploymentId, isRolledBack: result.isRolledBack, repointedHostnames: result.hostnames };
+  return {
+    projectId: ctx.key,
+    liveDeploymentId: result.liveDeploymentId,
+    isRolledBack: result.isRolledBack,
+    repointedHostnames: result.hostnames,
+  };
 }

@@ -17,7 +17,8 @@ interface RollbackPlan {
  * (failed_precondition); the target is ready (failed_precondition).
  */
 export async function checkRollback(db: Db, projectId: string, req: RollbackRequest): Promise<Checked<RollbackPlan>> {
-  if (!req?.sourceDeploymentId || !req.targetDeploymentId) return reject("invalid_argument", "sourceDeploymentId and targetDeploymentId are required");
+  if (!req?.sourceDeploymentId || !req.targetDeploymentId)
+    return reject("invalid_argument", "sourceDeploymentId and targetDeploymentId are required");
   if (req.sourceDeploymentId === req.targetDeploymentId) return reject("invalid_argument", "source and target deployment must differ");
   const [source, target, project] = await Promise.all([
     loadDeployment(db, req.sourceDeploymentId),
@@ -27,11 +28,17 @@ export async function checkRollback(db: Db, projectId: string, req: RollbackRequ
   if (!source) return reject("not_found", `source deployment ${req.sourceDeploymentId} not found`);
   if (!target) return reject("not_found", `target deployment ${req.targetDeploymentId} not found`);
   if (!project) return reject("not_found", `project ${projectId} not found`);
-  if (source.project_id !== projectId) return reject("invalid_argument", `source deployment ${source.id} does not belong to project ${projectId}`);
-  if (target.project_id !== source.project_id) return reject("invalid_argument", `target deployment ${target.id} belongs to another project than the source`);
-  if (target.environment_id !== source.environment_id) return reject("invalid_argument", `target deployment ${target.id} belongs to another environment than the source`);
+  if (source.project_id !== projectId)
+    return reject("invalid_argument", `source deployment ${source.id} does not belong to project ${projectId}`);
+  if (target.project_id !== source.project_id)
+    return reject("invalid_argument", `target deployment ${target.id} belongs to another project than the source`);
+  if (target.environment_id !== source.environment_id)
+    return reject("invalid_argument", `target deployment ${target.id} belongs to another environment than the source`);
   if (project.liveDeploymentId !== source.id) {
-    return reject("failed_precondition", `source deployment ${source.id} is not the live deployment of project ${projectId} (live: ${project.liveDeploymentId ?? "none"})`);
+    return reject(
+      "failed_precondition",
+      `source deployment ${source.id} is not the live deployment of project ${projectId} (live: ${project.liveDeploymentId ?? "none"})`,
+    );
   }
   const routes = await listRoutesOfDeployment(db, source.id, ["live", "environment"]);
   if (routes.length === 0) return reject("failed_precondition", `source deployment ${source.id} has no live or environment routes to move`);
@@ -50,6 +57,14 @@ export async function rollback(ctx: restate.ObjectContext, db: Db, req: Rollback
   const result = await ctx
     .objectClient<RoutingServiceApi>({ name: routingServiceName }, ctx.key)
     .switchLive({ targetDeploymentId: req.targetDeploymentId, routeIds: checked.plan.routeIds, isRolledBack: true });
-  ctx.console.info({ projectId: ctx.key, source: req.sourceDeploymentId, target: req.targetDeploymentId, hostnames: result.hostnames }, "rolled back");
-  return { projectId: ctx.key, liveDeploymentId: result.liveDeploymentId, isRolledBack: result.isRolledBack, repointedHostnames: result.hostnames };
+  ctx.console.info(
+    { projectId: ctx.key, source: req.sourceDeploymentId, target: req.targetDeploymentId, hostnames: result.hostnames },
+    "rolled back",
+  );
+  return {
+    projectId: ctx.key,
+    liveDeploymentId: result.liveDeploymentId,
+    isRolledBack: result.isRolledBack,
+    repointedHostnames: result.hostnames,
+  };
 }

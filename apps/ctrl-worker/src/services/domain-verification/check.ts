@@ -30,7 +30,15 @@ async function loadClaim(db: Db, claimId: string): Promise<Claim | null> {
     .where("id", "=", claimId)
     .executeTakeFirst();
   if (!row) return null;
-  return { id: row.id, domain: row.domain, workspaceId: row.workspace_id, projectId: row.project_id, environmentId: row.environment_id, status: row.verification_status, value: row.verification_value };
+  return {
+    id: row.id,
+    domain: row.domain,
+    workspaceId: row.workspace_id,
+    projectId: row.project_id,
+    environmentId: row.environment_id,
+    status: row.verification_status,
+    value: row.verification_value,
+  };
 }
 
 /** Where the environment's own domain points now (the custom domain follows it), if deployed yet. */
@@ -58,7 +66,11 @@ export async function armVerification(deps: WorkerDeps, ctx: restate.ObjectConte
 }
 
 /** `check`: one scheduled lookup; a stale generation (re-armed since) does nothing. */
-export async function checkVerification(deps: WorkerDeps, ctx: restate.ObjectContext, generation: number): Promise<VerificationCheckResult> {
+export async function checkVerification(
+  deps: WorkerDeps,
+  ctx: restate.ObjectContext,
+  generation: number,
+): Promise<VerificationCheckResult> {
   if ((await ctx.get<number>(GENERATION)) !== generation) return { claimId: ctx.key, status: "superseded" };
   return runCheck(deps, ctx, generation);
 }
@@ -75,7 +87,8 @@ async function runCheck(deps: WorkerDeps, ctx: restate.ObjectContext, generation
   const claimId = ctx.key;
   const claim = await ctx.run("load claim", () => loadClaim(deps.db, claimId));
   if (!claim) return { claimId, status: "gone" };
-  if (claim.status !== "pending_verification") return { claimId, domain: claim.domain, status: claim.status === "verified" ? "verified" : "failed" };
+  if (claim.status !== "pending_verification")
+    return { claimId, domain: claim.domain, status: claim.status === "verified" ? "verified" : "failed" };
 
   const name = verificationRecordName(claim.domain);
   const lookup = await ctx.run("look up TXT", () => lookupTxt(name, settings.resolvers, settings.lookupTimeoutMs));
@@ -118,6 +131,8 @@ async function runCheck(deps: WorkerDeps, ctx: restate.ObjectContext, generation
   const attempt = ((await ctx.get<number>(ATTEMPT)) ?? 0) + 1;
   ctx.set(ATTEMPT, attempt);
   const delay = Math.min(settings.firstRecheckMs * 2 ** Math.min(attempt - 1, 30), settings.maxRecheckMs, Math.max(0, deadline - now));
-  ctx.objectSendClient({ name: domainVerificationServiceName } as DomainVerificationServiceApi, claimId).check({ generation }, restate.rpc.sendOpts({ delay }));
+  ctx
+    .objectSendClient({ name: domainVerificationServiceName } as DomainVerificationServiceApi, claimId)
+    .check({ generation }, restate.rpc.sendOpts({ delay }));
   return { claimId, domain: claim.domain, status: "pending_verification", reason: miss, nextCheckAt: now + delay };
 }

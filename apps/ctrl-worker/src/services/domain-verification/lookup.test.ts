@@ -10,7 +10,11 @@ describe("describeMiss", () => {
     expect(describeMiss(name, "v1", { ok: true, values: ["V1"] })).toBeDefined();
   });
   it("tells the user to create the record when there is none", () => {
-    for (const lookup of [{ ok: false as const, code: "ENODATA" }, { ok: false as const, code: "ENOTFOUND" }, { ok: true as const, values: [] }]) {
+    for (const lookup of [
+      { ok: false as const, code: "ENODATA" },
+      { ok: false as const, code: "ENOTFOUND" },
+      { ok: true as const, values: [] },
+    ]) {
       expect(describeMiss(name, "v1", lookup)).toBe(`no TXT record at ${name} yet: create TXT ${name} with the value shown`);
     }
   });

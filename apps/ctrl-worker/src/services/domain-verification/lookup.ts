@@ -23,10 +23,14 @@ export async function lookupTxt(name: string, servers: string[] | undefined, tim
 export function describeMiss(name: string, expected: string, lookup: TxtLookup): string | undefined {
   if (lookup.ok && lookup.values.includes(expected)) return undefined;
   if (!lookup.ok) {
-    if (lookup.code === "ENODATA" || lookup.code === "ENOTFOUND") return `no TXT record at ${name} yet: create TXT ${name} with the value shown`;
+    if (lookup.code === "ENODATA" || lookup.code === "ENOTFOUND")
+      return `no TXT record at ${name} yet: create TXT ${name} with the value shown`;
     return `DNS lookup of TXT ${name} failed (${lookup.code}); will check again`;
   }
   if (lookup.values.length === 0) return `no TXT record at ${name} yet: create TXT ${name} with the value shown`;
-  const seen = lookup.values.slice(0, 3).map((v) => JSON.stringify(v.slice(0, 80))).join(", ");
+  const seen = lookup.values
+    .slice(0, 3)
+    .map((v) => JSON.stringify(v.slice(0, 80)))
+    .join(", ");
   return `TXT ${name} has ${lookup.values.length} value(s) (${seen}${lookup.values.length > 3 ? ", …" : ""}) but not the expected one`;
 }

@@ -18,7 +18,10 @@ export async function assignRoutes(ctx: restate.ObjectContext, db: Db, req: Assi
     db.transaction().execute(async (trx) => {
       const deployment = await requireDeploymentOfProject(trx, projectId, req?.deploymentId, "deploymentId");
       if (req.workspaceId !== deployment.workspaceId || req.environmentId !== deployment.environmentId) {
-        throw terminal("invalid_argument", `workspaceId and environmentId must be those of deployment ${deployment.id} (${deployment.workspaceId}, ${deployment.environmentId})`);
+        throw terminal(
+          "invalid_argument",
+          `workspaceId and environmentId must be those of deployment ${deployment.id} (${deployment.workspaceId}, ${deployment.environmentId})`,
+        );
       }
       const hostnames = await upsertRoutes(trx, {
         workspaceId: req.workspaceId,

@@ -15,12 +15,22 @@ export interface OwnedDeployment {
  * that project's traffic outside its serialization point (and, from a forged call, claim it).
  * Throws TerminalErrors (never retried): not_found, permission_denied.
  */
-export async function requireDeploymentOfProject(db: Kysely<Database>, projectId: string, deploymentId: unknown, field: string): Promise<OwnedDeployment> {
+export async function requireDeploymentOfProject(
+  db: Kysely<Database>,
+  projectId: string,
+  deploymentId: unknown,
+  field: string,
+): Promise<OwnedDeployment> {
   if (typeof deploymentId !== "string" || deploymentId.length === 0 || deploymentId.length > 64) {
     throw terminal("invalid_argument", `${field} must be a deployment id of at most 64 characters`);
   }
-  const row = await db.selectFrom("deployments").select(["id", "project_id", "workspace_id", "environment_id"]).where("id", "=", deploymentId).executeTakeFirst();
+  const row = await db
+    .selectFrom("deployments")
+    .select(["id", "project_id", "workspace_id", "environment_id"])
+    .where("id", "=", deploymentId)
+    .executeTakeFirst();
   if (!row) throw terminal("not_found", `${field}: deployment ${deploymentId} not found`);
-  if (row.project_id !== projectId) throw terminal("permission_denied", `${field}: deployment ${deploymentId} does not belong to project ${projectId} (the object key)`);
+  if (row.project_id !== projectId)
+    throw terminal("permission_denied", `${field}: deployment ${deploymentId} does not belong to project ${projectId} (the object key)`);
   return { id: row.id, workspaceId: row.workspace_id, environmentId: row.environment_id };
 }

@@ -19,7 +19,12 @@ export async function switchLive(ctx: restate.ObjectContext, db: Db, req: Switch
       await repointRoutes(trx, projectId, req.routeIds, req.targetDeploymentId, now);
       await setProjectLive(trx, projectId, { liveDeploymentId: req.targetDeploymentId, isRolledBack: req.isRolledBack }, now);
       const routes = req.routeIds.length
-        ? await trx.selectFrom("frontline_routes").select("fully_qualified_domain_name").where("id", "in", req.routeIds).where("deployment_id", "=", req.targetDeploymentId).execute()
+        ? await trx
+            .selectFrom("frontline_routes")
+            .select("fully_qualified_domain_name")
+            .where("id", "in", req.routeIds)
+            .where("deployment_id", "=", req.targetDeploymentId)
+            .execute()
         : [];
       return { hostnames: routes.map((r) => r.fully_qualified_domain_name).sort(), ...(await readProjectPointer(trx, projectId)) };
     }),

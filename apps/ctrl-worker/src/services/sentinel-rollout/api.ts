@@ -122,7 +122,16 @@ export interface StepFinished {
 }
 
 /** A webhook event kind. */
-export type RolloutEventKind = "started" | "wave_started" | "wave_completed" | "paused" | "resumed" | "cancelled" | "rollback_started" | "rollback_completed" | "completed";
+export type RolloutEventKind =
+  | "started"
+  | "wave_started"
+  | "wave_completed"
+  | "paused"
+  | "resumed"
+  | "cancelled"
+  | "rollback_started"
+  | "rollback_completed"
+  | "completed";
 
 /** A notification: what the webhook receives (Slack-compatible `text` plus structured fields). */
 export interface RolloutEvent {

@@ -1,12 +1,27 @@
 import { describe, expect, it } from "vitest";
 import type { RolloutState } from "./api.js";
-import { advance, newRolloutState, noEffects, planWaves, recordStep, resumeRollout, startRollback, waveListProblem, type Effects } from "./plan.js";
+import {
+  advance,
+  newRolloutState,
+  noEffects,
+  planWaves,
+  recordStep,
+  resumeRollout,
+  startRollback,
+  waveListProblem,
+  type Effects,
+} from "./plan.js";
 
 // The rollout rules as pure functions: wave sizes, pausing on failure at the wave's end, the
 // concurrency bound, resume skip/retry, rollback of every changed target (failed ones included).
 
 function fleet(n: number, waves = [1, 5, 25, 50, 100], concurrency = 100): { s: RolloutState; fx: Effects } {
-  const candidates = Array.from({ length: n }, (_, i) => ({ sentinelId: `se_${i}`, region: i % 2 ? "b" : "a", environmentId: `env_${i}`, image: "old" }));
+  const candidates = Array.from({ length: n }, (_, i) => ({
+    sentinelId: `se_${i}`,
+    region: i % 2 ? "b" : "a",
+    environmentId: `env_${i}`,
+    image: "old",
+  }));
   const s = newRolloutState({ id: "ro_1", image: "new", wavePercentages: waves, concurrency, createdBy: "t", candidates, now: 0 });
   const fx = noEffects();
   advance(s, 0, fx);
@@ -17,7 +32,9 @@ function finish(s: RolloutState, ids: string[], ok: (id: string) => boolean, mod
   const fx = noEffects();
   for (const id of ids) {
     const t = s.targets.find((x) => x.sentinelId === id)!;
-    const result = ok(id) ? { ok: true as const, image: "new", previousImage: "old", unchanged: false } : { ok: false as const, image: "new", previousImage: "old", reason: "start_failed" as const, message: "exited with code 1" };
+    const result = ok(id)
+      ? { ok: true as const, image: "new", previousImage: "old", unchanged: false }
+      : { ok: false as const, image: "new", previousImage: "old", reason: "start_failed" as const, message: "exited with code 1" };
     expect(recordStep(s, { rolloutId: s.id, sentinelId: id, step: t.step, mode, result }, 1, fx)).toBe(true);
     advance(s, 1, fx);
   }
@@ -83,7 +100,12 @@ describe("running a rollout", () => {
     resumeRollout(s, false, 2, r);
     expect(s.targets[2]!.outcome).toBe("skipped");
     expect(r.dispatches).toHaveLength(5); // the next wave
-    while (s.targets.some((t) => t.outcome === "deploying")) finish(s, s.targets.filter((t) => t.outcome === "deploying").map((t) => t.sentinelId), () => true);
+    while (s.targets.some((t) => t.outcome === "deploying"))
+      finish(
+        s,
+        s.targets.filter((t) => t.outcome === "deploying").map((t) => t.sentinelId),
+        () => true,
+      );
     expect(s.state).toBe("paused");
     expect(s.pausedReason).toBe("skipped");
 
@@ -106,8 +128,27 @@ describe("running a rollout", () => {
     expect(s.state).toBe("rolling_back");
     // A late forward result is stale: the revert replaced that step.
     const late = noEffects();
-    expect(recordStep(s, { rolloutId: s.id, sentinelId: "se_3", step: 1, mode: "forward", result: { ok: true, image: "new", previousImage: "old", unchanged: false } }, 6, late)).toBe(false);
-    while (s.targets.some((t) => t.revert === "reverting")) finish(s, s.targets.filter((t) => t.revert === "reverting").map((t) => t.sentinelId), () => true, "revert");
+    expect(
+      recordStep(
+        s,
+        {
+          rolloutId: s.id,
+          sentinelId: "se_3",
+          step: 1,
+          mode: "forward",
+          result: { ok: true, image: "new", previousImage: "old", unchanged: false },
+        },
+        6,
+        late,
+      ),
+    ).toBe(false);
+    while (s.targets.some((t) => t.revert === "reverting"))
+      finish(
+        s,
+        s.targets.filter((t) => t.revert === "reverting").map((t) => t.sentinelId),
+        () => true,
+        "revert",
+      );
     expect(s.state).toBe("rolled_back");
     expect(s.targets.filter((t) => t.revert === "reverted")).toHaveLength(5);
     expect(s.targets.filter((t) => t.revert === undefined).every((t) => t.outcome === "pending")).toBe(true);

@@ -34,7 +34,8 @@ export function waveListProblem(waves: unknown): string | undefined {
     const p = waves[i] as unknown;
     if (typeof p !== "number" || !Number.isInteger(p)) return `wave_percentages[${i}] must be an integer (got ${String(p)})`;
     if (p < 1 || p > 100) return `wave_percentages[${i}] must be between 1 and 100 (got ${p})`;
-    if (i > 0 && p <= (waves[i - 1] as number)) return `wave_percentages must be strictly increasing (${waves[i - 1]} then ${p} at index ${i})`;
+    if (i > 0 && p <= (waves[i - 1] as number))
+      return `wave_percentages must be strictly increasing (${waves[i - 1]} then ${p} at index ${i})`;
   }
   if (waves[waves.length - 1] !== 100) return `wave_percentages must end at 100 (ends at ${waves[waves.length - 1]})`;
   return undefined;
@@ -104,14 +105,31 @@ export function emit(s: RolloutState, fx: Effects, event: RolloutEventKind, now:
     started: `${base} started: ${s.targets.length} sentinels in waves ${s.wavePercentages.join(", ")}%`,
     wave_started: `${base}: wave ${(extra.wave ?? 0) + 1} (${extra.percent}%) started`,
     wave_completed: `${base}: wave ${(extra.wave ?? 0) + 1} (${extra.percent}%) completed`,
-    paused: `${base} paused${extra.failures?.length ? `: ${extra.failures.length} sentinel(s) failed (${extra.failures.slice(0, 5).map((f) => `${f.sentinel_id}: ${f.reason}`).join("; ")})` : ""}`,
+    paused: `${base} paused${
+      extra.failures?.length
+        ? `: ${extra.failures.length} sentinel(s) failed (${extra.failures
+            .slice(0, 5)
+            .map((f) => `${f.sentinel_id}: ${f.reason}`)
+            .join("; ")})`
+        : ""
+    }`,
     resumed: `${base} resumed`,
     cancelled: `${base} cancelled`,
     rollback_started: `${base}: rolling back ${extra.reverted ?? 0} sentinel(s) to their previous image`,
     rollback_completed: `${base}: rollback completed (${extra.reverted ?? 0} sentinel(s) reverted)`,
     completed: `${base} completed: every sentinel runs the new image`,
   };
-  fx.events.push({ id: `${s.id}:${s.eventSeq}`, seq: s.eventSeq, event, text: texts[event], rollout_id: s.id, image: s.image, state: s.state, at: now, ...extra });
+  fx.events.push({
+    id: `${s.id}:${s.eventSeq}`,
+    seq: s.eventSeq,
+    event,
+    text: texts[event],
+    rollout_id: s.id,
+    image: s.image,
+    state: s.state,
+    at: now,
+    ...extra,
+  });
 }
 
 function touch(s: RolloutState, t: RolloutTarget, fx: Effects, now: number) {
@@ -128,7 +146,10 @@ function touch(s: RolloutState, t: RolloutTarget, fx: Effects, now: number) {
  */
 export function advance(s: RolloutState, now: number, fx: Effects): void {
   s.updatedAt = now;
-  if (s.state === "rolling_back") return advanceRollback(s, now, fx);
+  if (s.state === "rolling_back") {
+    advanceRollback(s, now, fx);
+    return;
+  }
   while (s.state === "in_progress") {
     const inFlight = s.targets.filter((t) => t.outcome === "deploying").length;
     const pending = s.targets.filter((t) => t.outcome === "pending" && t.wave <= s.currentWave);
@@ -149,7 +170,10 @@ export function advance(s: RolloutState, now: number, fx: Effects): void {
     if (failed.length) {
       s.state = "paused";
       s.pausedReason = "failures";
-      emit(s, fx, "paused", now, { failures: failuresOf(failed), ...(s.currentWave >= 0 ? { wave: s.currentWave, percent: s.waves[s.currentWave]!.percent } : {}) });
+      emit(s, fx, "paused", now, {
+        failures: failuresOf(failed),
+        ...(s.currentWave >= 0 ? { wave: s.currentWave, percent: s.waves[s.currentWave]!.percent } : {}),
+      });
       return;
     }
     const current = s.waves[s.currentWave];
@@ -244,7 +268,7 @@ export function startRollback(s: RolloutState, now: number, fx: Effects): number
   let count = 0;
   for (const t of s.targets) {
     if (!t.changed) continue;
-    if (t.outcome === "deploying") t.outcome = "failed", (t.reason ??= "interrupted"), (t.message ??= "rolled back while deploying");
+    if (t.outcome === "deploying") (t.outcome = "failed"), (t.reason ??= "interrupted"), (t.message ??= "rolled back while deploying");
     t.revert = "pending";
     touch(s, t, fx, now);
     count++;

@@ -16,11 +16,15 @@ export async function startRollout(ctx: restate.ObjectContext, db: Db, req: Roll
   if (typeof req !== "object" || req === null) throw terminal("invalid_argument", "a request object with image is required");
   const imageProblem = imageRefProblem(req.image);
   if (imageProblem) throw terminal("invalid_argument", imageProblem);
-  const waves = req.wavePercentages === undefined || (Array.isArray(req.wavePercentages) && req.wavePercentages.length === 0) ? defaultWavePercentages : req.wavePercentages;
+  const waves =
+    req.wavePercentages === undefined || (Array.isArray(req.wavePercentages) && req.wavePercentages.length === 0)
+      ? defaultWavePercentages
+      : req.wavePercentages;
   const waveProblem = waveListProblem(waves);
   if (waveProblem) throw terminal("invalid_argument", waveProblem);
   const concurrency = req.concurrency ?? defaultConcurrency;
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 100) throw terminal("invalid_argument", `concurrency must be an integer between 1 and 100 (got ${String(req.concurrency)})`);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 100)
+    throw terminal("invalid_argument", `concurrency must be an integer between 1 and 100 (got ${String(req.concurrency)})`);
   if (req.webhookUrl !== undefined && req.webhookUrl !== "") {
     const problem = webhookUrlProblem(req.webhookUrl);
     if (problem) throw terminal("invalid_argument", problem);

@@ -26,7 +26,10 @@ export function createSentinelRolloutService(deps: WorkerDeps) {
         requireSingleton(ctx);
         return (await ctx.get<RolloutState>(stateKey)) ?? null;
       }),
-      onStepFinished: restate.handlers.object.exclusive({ ingressPrivate: true }, (ctx: restate.ObjectContext, msg: StepFinished): Promise<void> => onStepFinished(ctx, db, msg)),
+      onStepFinished: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        (ctx: restate.ObjectContext, msg: StepFinished): Promise<void> => onStepFinished(ctx, db, msg),
+      ),
     },
     options: { retryPolicy: { maxAttempts: 1000, initialInterval: 200, maxInterval: 10_000 } },
   });

@@ -16,7 +16,8 @@ export const webhookKey = "webhookUrl";
 
 /** Only `singleton` is a valid key: one fleet, one rollout object. */
 export function requireSingleton(ctx: restate.ObjectSharedContext): void {
-  if (ctx.key !== singletonKey) throw terminal("invalid_argument", `SentinelRolloutService has one key, "${singletonKey}"; got "${ctx.key}"`);
+  if (ctx.key !== singletonKey)
+    throw terminal("invalid_argument", `SentinelRolloutService has one key, "${singletonKey}"; got "${ctx.key}"`);
 }
 
 const legal: Record<RolloutStateName, string> = {
@@ -47,10 +48,13 @@ export async function commitTransition(ctx: restate.ObjectContext, db: Db, s: Ro
   const positions = mirrorAll ? "all" : [...fx.changed];
   await ctx.run("mirror state", () => mirrorRollout(db, s, positions));
   for (const d of fx.dispatches) {
-    ctx.objectSendClient<SentinelServiceApi>({ name: sentinelServiceName }, d.sentinelId).rolloutStep({ rolloutId: s.id, step: d.step, mode: d.mode, image: d.image });
+    ctx
+      .objectSendClient<SentinelServiceApi>({ name: sentinelServiceName }, d.sentinelId)
+      .rolloutStep({ rolloutId: s.id, step: d.step, mode: d.mode, image: d.image });
   }
   if (fx.events.length) {
     const url = await ctx.get<string>(webhookKey);
-    if (url) for (const event of fx.events) ctx.objectSendClient<NotifierApi>({ name: sentinelRolloutNotifierName }, s.id).notify({ url, event });
+    if (url)
+      for (const event of fx.events) ctx.objectSendClient<NotifierApi>({ name: sentinelRolloutNotifierName }, s.id).notify({ url, event });
   }
 }

@@ -73,7 +73,10 @@ export function createSentinelRolloutNotifier(deps: WorkerDeps) {
           return { delivered: true };
         } catch (err) {
           if (!(err instanceof restate.TerminalError) || err instanceof restate.CancelledError) throw err;
-          ctx.console.warn({ rolloutId: ctx.key, webhook: host, event: req.event.event, seq: req.event.seq, err: err.message }, "rollout webhook given up");
+          ctx.console.warn(
+            { rolloutId: ctx.key, webhook: host, event: req.event.event, seq: req.event.seq, err: err.message },
+            "rollout webhook given up",
+          );
           return { delivered: false };
         }
       },

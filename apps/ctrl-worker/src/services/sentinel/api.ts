@@ -21,7 +21,14 @@ export interface SentinelDeployRequest {
 }
 
 /** Why a sentinel deploy failed. */
-export type SentinelDeployFailureReason = "image_pull_failed" | "invalid_manifest" | "start_failed" | "health_timeout" | "not_found" | "archived" | "invalid_image";
+export type SentinelDeployFailureReason =
+  | "image_pull_failed"
+  | "invalid_manifest"
+  | "start_failed"
+  | "health_timeout"
+  | "not_found"
+  | "archived"
+  | "invalid_image";
 
 /** Outcome of `deploy`. */
 export type SentinelDeployResult =

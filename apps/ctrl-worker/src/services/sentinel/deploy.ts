@@ -40,14 +40,19 @@ async function load(db: Db, sentinelId: string): Promise<SentinelView | null> {
  * arm the awakeable on the row → commit the image through VersioningService → look for a report
  * that came first → wait (bounded) → record `ready`/`failed` on the row.
  */
-export async function deploySentinel(ctx: restate.ObjectContext, deps: SentinelDeployDeps, req: SentinelDeployRequest): Promise<SentinelDeployResult> {
+export async function deploySentinel(
+  ctx: restate.ObjectContext,
+  deps: SentinelDeployDeps,
+  req: SentinelDeployRequest,
+): Promise<SentinelDeployResult> {
   const problem = imageRefProblem(req?.image);
   if (problem) throw terminal("invalid_argument", problem);
   const sentinelId = ctx.key;
   const image = req.image;
   const before = await ctx.run("load sentinel", () => load(deps.db, sentinelId));
   if (!before) return { ok: false, image, previousImage: "", reason: "not_found", message: `sentinel ${sentinelId} does not exist` };
-  if (before.desiredState === "archived") return { ok: false, image, previousImage: before.image, reason: "archived", message: `sentinel ${sentinelId} is archived` };
+  if (before.desiredState === "archived")
+    return { ok: false, image, previousImage: before.image, reason: "archived", message: `sentinel ${sentinelId} is archived` };
   // The image it replaces, kept in the object for whoever inspects it (the rollout captures its own at start).
   ctx.set("previousImage", before.image);
   if (before.image === image && before.healthyOn === image) return { ok: true, image, previousImage: before.image, unchanged: true };
@@ -77,5 +82,7 @@ export async function deploySentinel(ctx: restate.ObjectContext, deps: SentinelD
   const endedAt = await ctx.date.now();
   await ctx.run("finish deploy", () => finishSentinelDeploy(deps.db, sentinelId, awakeable.id, outcome.ok ? "ready" : "failed", endedAt));
   ctx.console.info({ sentinelId, image, ok: outcome.ok }, "sentinel deploy finished");
-  return outcome.ok ? { ok: true, image, previousImage: before.image, unchanged: false } : { ...outcome, image, previousImage: before.image };
+  return outcome.ok
+    ? { ok: true, image, previousImage: before.image, unchanged: false }
+    : { ...outcome, image, previousImage: before.image };
 }

@@ -12,6 +12,9 @@ export function imageRefProblem(image: unknown): string | undefined {
       ? undefined
       : "an artifact image must look like s3://<bucket>/<key>@sha256:<64 lowercase hex digits>";
   }
-  const oci = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/;
-  return oci.test(image) ? undefined : "image must be an artifact reference (s3://bucket/key@sha256:…) or an OCI image reference (registry/repository[:tag][@sha256:…])";
+  const oci =
+    /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/;
+  return oci.test(image)
+    ? undefined
+    : "image must be an artifact reference (s3://bucket/key@sha256:…) or an OCI image reference (registry/repository[:tag][@sha256:…])";
 }

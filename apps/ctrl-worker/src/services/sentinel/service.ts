@@ -19,7 +19,8 @@ export function createSentinelService(deps: WorkerDeps) {
     name: sentinelServiceName,
     handlers: {
       /** Deploys `image` on this sentinel and waits for the agent's healthy report (bounded). */
-      deploy: (ctx: restate.ObjectContext, req: SentinelDeployRequest): Promise<SentinelDeployResult> => deploySentinel(ctx, deployDeps, req),
+      deploy: (ctx: restate.ObjectContext, req: SentinelDeployRequest): Promise<SentinelDeployResult> =>
+        deploySentinel(ctx, deployDeps, req),
       /**
        * A deploy on behalf of the fleet rollout: the result goes back to the rollout as a one-way
        * call, journaled, so it is delivered exactly once even if this worker dies in between.

@@ -9,11 +9,19 @@ import type { CommitResult, SentinelChange, TopologyChange } from "./api.js";
  * The deployment must exist and belong to `change.workspaceId` (the namespace agents run it in):
  * a change naming another workspace is refused, not written under a borrowed name.
  */
-export async function commitTopologyChange(db: Db, region: string, change: TopologyChange, floor: number, now: number): Promise<CommitResult> {
+export async function commitTopologyChange(
+  db: Db,
+  region: string,
+  change: TopologyChange,
+  floor: number,
+  now: number,
+): Promise<CommitResult> {
   return db.transaction().execute(async (trx) => {
     const deployment = await trx.selectFrom("deployments").select("workspace_id").where("id", "=", change.deploymentId).executeTakeFirst();
-    if (!deployment) throw terminal("not_found", `deployment ${change.deploymentId} not found; topology is committed only for existing deployments`);
-    if (deployment.workspace_id !== change.workspaceId) throw terminal("permission_denied", `deployment ${change.deploymentId} does not belong to workspace ${change.workspaceId}`);
+    if (!deployment)
+      throw terminal("not_found", `deployment ${change.deploymentId} not found; topology is committed only for existing deployments`);
+    if (deployment.workspace_id !== change.workspaceId)
+      throw terminal("permission_denied", `deployment ${change.deploymentId} does not belong to workspace ${change.workspaceId}`);
     const existing = await trx
       .selectFrom("deployment_topology")
       .selectAll()
@@ -51,49 +59,68 @@ export async function commitTopologyChange(db: Db, region: string, change: Topol
 }
 
 /** Commits a sentinel change for `region` (create or update), versioned like topology rows. */
-export async function commitSentinelChange(db: Db, region: string, change: SentinelChange, floor: number, now: number): Promise<CommitResult> {
+export async function commitSentinelChange(
+  db: Db,
+  region: string,
+  change: SentinelChange,
+  floor: number,
+  now: number,
+): Promise<CommitResult> {
   return db.transaction().execute(async (trx) => {
     const existing = await trx.selectFrom("sentinels").selectAll().where("id", "=", change.sentinelId).executeTakeFirst();
     if (existing) {
       // Business-rule failures are terminal: a retried one would block the region's serialization point forever.
-      if (existing.region !== region) throw terminal("failed_precondition", `sentinel ${change.sentinelId} is in region ${existing.region}, not ${region}`);
+      if (existing.region !== region)
+        throw terminal("failed_precondition", `sentinel ${change.sentinelId} is in region ${existing.region}, not ${region}`);
       const next = {
         image: change.image ?? existing.image,
         desired_replicas: change.desiredReplicas ?? existing.desired_replicas,
         desired_state: change.desiredState ?? existing.desired_state,
       };
-      if (next.image === existing.image && next.desired_replicas === existing.desired_replicas && next.desired_state === existing.desired_state) {
+      if (
+        next.image === existing.image &&
+        next.desired_replicas === existing.desired_replicas &&
+        next.desired_state === existing.desired_state
+      ) {
         return { version: Number(existing.version), changed: false };
       }
       const version = await allocateVersion(trx, region, floor);
-      await trx.updateTable("sentinels").set({ ...next, version, updated_at: now }).where("id", "=", existing.id).execute();
+      await trx
+        .updateTable("sentinels")
+        .set({ ...next, version, updated_at: now })
+        .where("id", "=", existing.id)
+        .execute();
       return { version, changed: true };
     }
-    if (!change.create || !change.image) throw terminal("failed_precondition", `sentinel ${change.sentinelId} does not exist and the change has no create block or image`);
+    if (!change.create || !change.image)
+      throw terminal("failed_precondition", `sentinel ${change.sentinelId} does not exist and the change has no create block or image`);
     const version = await allocateVersion(trx, region, floor);
-    await duplicateIsTerminal(`a sentinel for environment ${change.create.environmentId} or named ${change.create.k8sName} already exists in region ${region}`, trx
-      .insertInto("sentinels")
-      .values({
-        id: change.sentinelId,
-        workspace_id: change.create.workspaceId,
-        project_id: change.create.projectId,
-        environment_id: change.create.environmentId,
-        region,
-        k8s_name: change.create.k8sName,
-        image: change.image,
-        desired_replicas: change.desiredReplicas ?? 1,
-        desired_state: change.desiredState ?? "running",
-        cpu_millicores: change.create.cpuMillicores,
-        memory_mib: change.create.memoryMib,
-        health: "unknown",
-        available_replicas: 0,
-        running_image: null,
-        addresses: null,
-        version,
-        created_at: now,
-        updated_at: now,
-      })
-      .execute());
+    await duplicateIsTerminal(
+      `a sentinel for environment ${change.create.environmentId} or named ${change.create.k8sName} already exists in region ${region}`,
+      trx
+        .insertInto("sentinels")
+        .values({
+          id: change.sentinelId,
+          workspace_id: change.create.workspaceId,
+          project_id: change.create.projectId,
+          environment_id: change.create.environmentId,
+          region,
+          k8s_name: change.create.k8sName,
+          image: change.image,
+          desired_replicas: change.desiredReplicas ?? 1,
+          desired_state: change.desiredState ?? "running",
+          cpu_millicores: change.create.cpuMillicores,
+          memory_mib: change.create.memoryMib,
+          health: "unknown",
+          available_replicas: 0,
+          running_image: null,
+          addresses: null,
+          version,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute(),
+    );
     return { version, changed: true };
   });
 }

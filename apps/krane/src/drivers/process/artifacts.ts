@@ -1,4 +1,12 @@
-import { downloadArtifact, readManifest, safeExtract, type ArtifactManifest, type ArtifactRef, type ExtractLimits, type Storage } from "@ctrl/artifact";
+import {
+  downloadArtifact,
+  readManifest,
+  safeExtract,
+  type ArtifactManifest,
+  type ArtifactRef,
+  type ExtractLimits,
+  type Storage,
+} from "@ctrl/artifact";
 import { randomBytes } from "node:crypto";
 import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
@@ -55,7 +63,12 @@ export class ArtifactCache {
     const staging = join(this.root, `${ref.sha256}.${tag}.tmp`);
     try {
       const t0 = performance.now();
-      await downloadArtifact(this.storage, ref, archive, this.limits.maxCompressedBytes ? { maxBytes: this.limits.maxCompressedBytes } : {});
+      await downloadArtifact(
+        this.storage,
+        ref,
+        archive,
+        this.limits.maxCompressedBytes ? { maxBytes: this.limits.maxCompressedBytes } : {},
+      );
       const t1 = performance.now();
       await safeExtract(archive, staging, this.limits);
       // Validate before publishing: a directory under <sha256> always has a readable manifest.

@@ -1,5 +1,21 @@
-import { artifactRefProblem, ArtifactError, ExtractError, instanceEnv, parseArtifactRef, defaultHealthPath, type Storage } from "@ctrl/artifact";
-import { findSandboxTools, installBridge, makeTraversable, makeWorkloadDir, sandboxArgv, workloadUid, type SandboxTools } from "@ctrl/sandbox";
+import {
+  artifactRefProblem,
+  ArtifactError,
+  ExtractError,
+  instanceEnv,
+  parseArtifactRef,
+  defaultHealthPath,
+  type Storage,
+} from "@ctrl/artifact";
+import {
+  findSandboxTools,
+  installBridge,
+  makeTraversable,
+  makeWorkloadDir,
+  sandboxArgv,
+  workloadUid,
+  type SandboxTools,
+} from "@ctrl/sandbox";
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
@@ -117,7 +133,8 @@ export class ProcessDriver implements Driver {
   }
 
   async start(): Promise<void> {
-    for (const d of ["workloads/deployment", "workloads/sentinel", "instances", "logs", "artifacts"]) await mkdir(this.dir(d), { recursive: true });
+    for (const d of ["workloads/deployment", "workloads/sentinel", "instances", "logs", "artifacts"])
+      await mkdir(this.dir(d), { recursive: true });
     await this.prepareSandbox();
     await this.removeStaleDownloads();
     for (const kind of ["deployment", "sentinel"] as const) {
@@ -142,7 +159,8 @@ export class ProcessDriver implements Driver {
       }
       const state = this.workloads.get(workloadKey(record.kind, record.workload));
       const supervisor = this.supervisor(record, () => this.launchSpecFor(record), stateFile);
-      const desired = state && record.ordinal < state.spec.replicas && record.specHash === specHash(state.spec) && !state.instances.has(record.ordinal);
+      const desired =
+        state && record.ordinal < state.spec.replicas && record.specHash === specHash(state.spec) && !state.instances.has(record.ordinal);
       this.ports.reserve(record.port);
       if (!desired) {
         this.opts.logger.info({ instance: record.name }, "stopping an instance that is no longer desired");
@@ -174,7 +192,10 @@ export class ProcessDriver implements Driver {
     const key = workloadKey(workload.kind, workload.name);
     await this.removing.get(key);
     // Decrypted variables never reach the disk: a spec that came encrypted is stored encrypted.
-    await writeAtomic(this.specFile(workload.kind, workload.name), JSON.stringify(workload.encryptedEnv ? { ...workload, env: {} } : workload));
+    await writeAtomic(
+      this.specFile(workload.kind, workload.name),
+      JSON.stringify(workload.encryptedEnv ? { ...workload, env: {} } : workload),
+    );
     const state = this.workloads.get(key);
     if (state) {
       const changedImage = state.spec.image !== workload.image || state.spec.envError !== workload.envError;
@@ -243,7 +264,13 @@ export class ProcessDriver implements Driver {
           image: sup.record.image,
         });
       } else if (state.pull) {
-        instances.push({ ...base, name, address: "", phase: state.pull.permanent ? "failed" : "pending", failureReason: state.pull.reason });
+        instances.push({
+          ...base,
+          name,
+          address: "",
+          phase: state.pull.permanent ? "failed" : "pending",
+          failureReason: state.pull.reason,
+        });
       } else {
         instances.push({ ...base, name, address: "", phase: "pending" });
       }
@@ -252,8 +279,20 @@ export class ProcessDriver implements Driver {
     // replacement): report that failure as an instance of the new image, so whoever waits for it
     // (a fleet rollout's deploy) learns why instead of timing out.
     if (instances.some((i) => i.image !== spec.image)) {
-      const failure: { reason: string; exitCode?: number } | undefined = state.pull?.permanent ? { reason: state.pull.reason } : state.replaceFailure?.hash === specHash(spec) ? state.replaceFailure : undefined;
-      if (failure) instances.push({ ...base, name: `${spec.name}-next`, address: "", phase: "failed", failureReason: failure.reason, ...(failure.exitCode !== undefined ? { exitCode: failure.exitCode } : {}) });
+      const failure: { reason: string; exitCode?: number } | undefined = state.pull?.permanent
+        ? { reason: state.pull.reason }
+        : state.replaceFailure?.hash === specHash(spec)
+          ? state.replaceFailure
+          : undefined;
+      if (failure)
+        instances.push({
+          ...base,
+          name: `${spec.name}-next`,
+          address: "",
+          phase: "failed",
+          failureReason: failure.reason,
+          ...(failure.exitCode !== undefined ? { exitCode: failure.exitCode } : {}),
+        });
     }
     return { kind, name, image: spec.image, desiredReplicas: spec.replicas, instances };
   }
@@ -269,7 +308,14 @@ export class ProcessDriver implements Driver {
     for (const kind of ["deployment", "sentinel"] as const) {
       const file = this.dir("logs", `${kind}--${instance}.log`);
       const out = await tailLog(file, lines);
-      if (out.length || (await readFile(file).then(() => true, () => false))) return out;
+      if (
+        out.length ||
+        (await readFile(file).then(
+          () => true,
+          () => false,
+        ))
+      )
+        return out;
     }
     return undefined;
   }
@@ -368,7 +414,10 @@ export class ProcessDriver implements Driver {
         const timings = this.cache.timings.get(ref.sha256);
         if (timings && !this.loggedPulls.has(ref.sha256)) {
           this.loggedPulls.add(ref.sha256);
-          log.info({ sha256: ref.sha256, downloadMs: Math.round(timings.downloadMs), unpackMs: Math.round(timings.unpackMs) }, "artifact pulled");
+          log.info(
+            { sha256: ref.sha256, downloadMs: Math.round(timings.downloadMs), unpackMs: Math.round(timings.unpackMs) },
+            "artifact pulled",
+          );
         }
       } catch (err) {
         state.pullAttempts++;
@@ -412,7 +461,13 @@ export class ProcessDriver implements Driver {
       if (superseded()) return; // a newer spec arrived: the next pass takes over
       if (state.replaceFailure) return;
       log.info({ instance: old.name }, "replacing an instance started from an older spec (surge)");
-      const sup = await this.newInstance(spec, ordinal, hash, artifact, `${instanceName(spec.name, ordinal)}-${randomBytes(3).toString("hex")}`);
+      const sup = await this.newInstance(
+        spec,
+        ordinal,
+        hash,
+        artifact,
+        `${instanceName(spec.name, ordinal)}-${randomBytes(3).toString("hex")}`,
+      );
       await sup.launch();
       const settled = await this.settled(sup, this.opts.rolloutStepTimeoutMs ?? 120_000, superseded);
       if (superseded() || settled !== "running") {
@@ -421,10 +476,16 @@ export class ProcessDriver implements Driver {
         if (superseded()) return;
         state.replaceFailure = {
           hash,
-          reason: settled === "timeout" ? `start_failed: did not answer ${sup.record.healthPath} within ${this.opts.rolloutStepTimeoutMs ?? 120_000} ms` : failed.failureReason ?? "start_failed",
+          reason:
+            settled === "timeout"
+              ? `start_failed: did not answer ${sup.record.healthPath} within ${this.opts.rolloutStepTimeoutMs ?? 120_000} ms`
+              : (failed.failureReason ?? "start_failed"),
           ...(failed.exitCode !== undefined ? { exitCode: failed.exitCode } : {}),
         };
-        log.warn({ instance: sup.name, outcome: settled, reason: state.replaceFailure.reason }, "replacement did not become healthy; the old instances keep running");
+        log.warn(
+          { instance: sup.name, outcome: settled, reason: state.replaceFailure.reason },
+          "replacement did not become healthy; the old instances keep running",
+        );
         this.emit(spec.kind, spec.name);
         return;
       }
@@ -437,7 +498,11 @@ export class ProcessDriver implements Driver {
   }
 
   /** Resolves once the instance is running, has failed for good, or the timeout passed. */
-  private settled(sup: InstanceSupervisor, timeoutMs: number, superseded: () => boolean): Promise<"running" | "failed" | "timeout" | "superseded"> {
+  private settled(
+    sup: InstanceSupervisor,
+    timeoutMs: number,
+    superseded: () => boolean,
+  ): Promise<"running" | "failed" | "timeout" | "superseded"> {
     return new Promise((resolve) => {
       const check = () => {
         const phase = sup.current().phase;
@@ -458,7 +523,13 @@ export class ProcessDriver implements Driver {
     });
   }
 
-  private async newInstance(spec: DesiredWorkload, ordinal: number, hash: string, artifact: LocalArtifact, name = instanceName(spec.name, ordinal)): Promise<InstanceSupervisor> {
+  private async newInstance(
+    spec: DesiredWorkload,
+    ordinal: number,
+    hash: string,
+    artifact: LocalArtifact,
+    name = instanceName(spec.name, ordinal),
+  ): Promise<InstanceSupervisor> {
     const port = await this.ports.allocate();
     const healthPath = spec.healthCheckPath || artifact.manifest.healthPath || defaultHealthPath;
     const record: InstanceRecord = {
@@ -490,9 +561,16 @@ export class ProcessDriver implements Driver {
       const taken = record.port;
       record.port = await this.ports.allocate();
       this.ports.release(taken);
-      this.opts.logger.warn({ instance: record.name, taken, port: record.port }, "instance port taken by another process; moving the instance");
+      this.opts.logger.warn(
+        { instance: record.name, taken, port: record.port },
+        "instance port taken by another process; moving the instance",
+      );
     }
-    const spec = launchSpec(state.spec, state.artifact, this.instanceEnvironment(state.spec, record.name, record.port, this.sandbox !== undefined));
+    const spec = launchSpec(
+      state.spec,
+      state.artifact,
+      this.instanceEnvironment(state.spec, record.name, record.port, this.sandbox !== undefined),
+    );
     return this.sandbox ? this.sandboxed(this.sandbox, state.spec, record, spec) : spec;
   }
 
@@ -504,7 +582,12 @@ export class ProcessDriver implements Driver {
    * Sentinels, the platform's own proxies, keep the host network (they must reach MySQL and the
    * instances) but get the same pid/mount/user isolation.
    */
-  private async sandboxed(sandbox: { tools: SandboxTools; bridge: string }, workload: DesiredWorkload, record: InstanceRecord, spec: LaunchSpec): Promise<LaunchSpec> {
+  private async sandboxed(
+    sandbox: { tools: SandboxTools; bridge: string },
+    workload: DesiredWorkload,
+    record: InstanceRecord,
+    spec: LaunchSpec,
+  ): Promise<LaunchSpec> {
     const uid = workloadUid(record.port);
     const dir = this.dir("sandboxes", `${record.kind}--${record.name}`);
     await rm(dir, { recursive: true, force: true });
@@ -540,7 +623,9 @@ export class ProcessDriver implements Driver {
   /** Finds bwrap (or logs that the sandbox is off) and makes the data directory usable by sandbox uids. */
   private async prepareSandbox(): Promise<void> {
     if (this.opts.sandbox === "none") {
-      this.opts.logger.warn("KRANE_SANDBOX=none: tenant instances run WITHOUT a sandbox, as the agent's own user, and can read its data, environment and network. Use only on a trusted single-user machine.");
+      this.opts.logger.warn(
+        "KRANE_SANDBOX=none: tenant instances run WITHOUT a sandbox, as the agent's own user, and can read its data, environment and network. Use only on a trusted single-user machine.",
+      );
       return;
     }
     const tools = this.opts.sandbox ?? findSandboxTools("KRANE_SANDBOX=none");
@@ -548,18 +633,27 @@ export class ProcessDriver implements Driver {
     for (const d of [this.opts.dataDir, this.dir("artifacts"), this.dir("sandboxes")]) await makeTraversable(d);
     const bridge = await installBridge(this.dir("sandbox-bin"));
     try {
-      execFileSync(tools.setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", "--", "/usr/bin/test", "-r", bridge], { stdio: "ignore" });
+      execFileSync(tools.setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", "--", "/usr/bin/test", "-r", bridge], {
+        stdio: "ignore",
+      });
     } catch {
-      throw new Error(`krane: KRANE_DATA_DIR ${this.opts.dataDir} is not reachable by unprivileged users (every parent directory needs o+x, e.g. chmod o+x on it): sandboxed instances run as their own uid and could not see their artifacts`);
+      throw new Error(
+        `krane: KRANE_DATA_DIR ${this.opts.dataDir} is not reachable by unprivileged users (every parent directory needs o+x, e.g. chmod o+x on it): sandboxed instances run as their own uid and could not see their artifacts`,
+      );
     }
     this.sandbox = { tools, bridge };
-    this.opts.logger.info({ bwrap: tools.bwrap }, "instances run sandboxed (bubblewrap: own pid/mount/user/network namespaces, unprivileged uid)");
+    this.opts.logger.info(
+      { bwrap: tools.bwrap },
+      "instances run sandboxed (bubblewrap: own pid/mount/user/network namespaces, unprivileged uid)",
+    );
   }
 
   /** A spec read back from disk gets its variables decrypted from the stored blob. */
   private reviveEnv(spec: DesiredWorkload): DesiredWorkload {
     if (!spec.encryptedEnv) return spec;
-    const out = this.opts.decryptEnv?.(spec) ?? { error: "env_decrypt_failed: the agent has no decryption key for the stored environment variables (set KRANE_VAULT_MASTER_KEYS)" };
+    const out = this.opts.decryptEnv?.(spec) ?? {
+      error: "env_decrypt_failed: the agent has no decryption key for the stored environment variables (set KRANE_VAULT_MASTER_KEYS)",
+    };
     if ("error" in out) return { ...spec, env: {}, envError: out.error };
     return { ...spec, env: out.env };
   }
@@ -587,7 +681,9 @@ export class ProcessDriver implements Driver {
     // What the instance runs, so it can say so (a sentinel reports it on /_ctrl/health).
     env[instanceEnv.image] = spec.image;
     env[instanceEnv.agent] = this.agentMark;
-    env[instanceEnv.haltFile] = sandboxed ? "/run/instance/halt" : haltFileOf({ exitFile: this.dir("instances", `${spec.kind}--${name}.exit`) });
+    env[instanceEnv.haltFile] = sandboxed
+      ? "/run/instance/halt"
+      : haltFileOf({ exitFile: this.dir("instances", `${spec.kind}--${name}.exit`) });
     if (spec.kind === "deployment") env[instanceEnv.deploymentId] = spec.id;
     else env[instanceEnv.sentinelId] = spec.id;
     return env;
@@ -612,7 +708,9 @@ export class ProcessDriver implements Driver {
     const files = await readdir(this.dir("logs")).catch(() => [] as string[]);
     for (const f of files) {
       if (!f.endsWith(".log")) continue;
-      await rotateIfLarge(this.dir("logs", f), this.opts.logMaxBytes, this.opts.logKeep).catch((err: unknown) => this.opts.logger.warn({ err, file: f }, "log rotation failed"));
+      await rotateIfLarge(this.dir("logs", f), this.opts.logMaxBytes, this.opts.logKeep).catch((err: unknown) =>
+        this.opts.logger.warn({ err, file: f }, "log rotation failed"),
+      );
     }
   }
 
@@ -624,7 +722,13 @@ export class ProcessDriver implements Driver {
   async prune(retentionMs = this.opts.retentionMs ?? 24 * 3600_000): Promise<{ artifacts: string[]; logs: string[] }> {
     const removed = { artifacts: [] as string[], logs: [] as string[] };
     const now = Date.now();
-    const old = async (path: string) => now - (await stat(path).then((s) => s.mtimeMs, () => now)) > retentionMs;
+    const old = async (path: string) =>
+      now -
+        (await stat(path).then(
+          (s) => s.mtimeMs,
+          () => now,
+        )) >
+      retentionMs;
     const referenced = () => new Set([...this.workloads.values()].map((w) => parseArtifactRef(w.spec.image)?.sha256).filter(Boolean));
     for (const f of await readdir(this.dir("artifacts")).catch(() => [] as string[])) {
       if (!/^[0-9a-f]{64}$/.test(f) || referenced().has(f) || this.cache.busy(f) || !(await old(this.dir("artifacts", f)))) continue;
@@ -651,7 +755,8 @@ export class ProcessDriver implements Driver {
    */
   private async killOrphans(): Promise<void> {
     const adopted = new Set<number>();
-    for (const w of this.workloads.values()) for (const sup of w.instances.values()) if (sup.record.pid !== undefined) adopted.add(sup.record.pid);
+    for (const w of this.workloads.values())
+      for (const sup of w.instances.values()) if (sup.record.pid !== undefined) adopted.add(sup.record.pid);
     const mark = `${instanceEnv.agent}=${this.agentMark}`;
     for (const entry of await readdir("/proc")) {
       if (!/^\d+$/.test(entry)) continue;
@@ -692,7 +797,10 @@ export function instanceName(workload: string, ordinal: number): string {
 export function specHash(spec: DesiredWorkload): string {
   const { image, command, env, memoryMib, cpuMillicores, healthCheckPath } = spec;
   const sortedEnv = Object.fromEntries(Object.entries(env).sort(([a], [b]) => (a < b ? -1 : 1)));
-  return createHash("sha256").update(JSON.stringify({ image, command, env: sortedEnv, memoryMib, cpuMillicores, healthCheckPath })).digest("hex").slice(0, 16);
+  return createHash("sha256")
+    .update(JSON.stringify({ image, command, env: sortedEnv, memoryMib, cpuMillicores, healthCheckPath }))
+    .digest("hex")
+    .slice(0, 16);
 }
 
 async function writeAtomic(file: string, text: string): Promise<void> {

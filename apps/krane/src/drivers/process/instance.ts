@@ -1,6 +1,6 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, constants, openSync } from "node:fs";
-import { open, readFile, rm, writeFile, rename } from "node:fs/promises";
+import { open, readFile, rm, writeFile, rename, type FileHandle } from "node:fs/promises";
 import { closeListener, listenOnHost } from "@ctrl/sandbox";
 import type { Logger } from "pino";
 import type { InstancePhase, WorkloadKind } from "../../workload.js";
@@ -114,7 +114,12 @@ export class InstanceSupervisor {
   ) {
     if (record.gaveUp) {
       const { exitCode, reason, haltIntent } = record.gaveUp;
-      this.status = { phase: "failed", ...(exitCode !== undefined ? { exitCode } : {}), failureReason: reason, ...(haltIntent ? { haltIntent } : {}) };
+      this.status = {
+        phase: "failed",
+        ...(exitCode !== undefined ? { exitCode } : {}),
+        failureReason: reason,
+        ...(haltIntent ? { haltIntent } : {}),
+      };
     }
   }
 
@@ -151,7 +156,7 @@ export class InstanceSupervisor {
       }
     }
     const fd = openSync(this.record.logFile, "a");
-    let child;
+    let child: ChildProcess;
     try {
       child = spawn("/bin/sh", ["-c", shimScript, this.record.exitFile, ...spec.argv], {
         cwd: spec.cwd,
@@ -167,7 +172,9 @@ export class InstanceSupervisor {
     // Listen at once: a fast crash can exit before the awaits below finish.
     const exited = new Promise<number | undefined>((resolve) => {
       child.once("exit", (code, signal) => {
-        void this.readExitCode().then((fromFile) => resolve(fromFile ?? (signal ? 128 + (signalNumbers[signal] ?? 0) : (code ?? undefined))));
+        void this.readExitCode().then((fromFile) =>
+          resolve(fromFile ?? (signal ? 128 + (signalNumbers[signal] ?? 0) : (code ?? undefined))),
+        );
       });
     });
     const finish = async (exitCode: number | undefined) => this.onExit(run, exitCode, undefined, await this.readHaltIntent());
@@ -280,7 +287,12 @@ export class InstanceSupervisor {
       const reason = `halted on purpose: exited with ${code}${haltIntent ? ` (intent ${haltIntent})` : ""}; not restarted`;
       this.record.gaveUp = { ...(exitCode !== undefined ? { exitCode } : {}), reason, ...(haltIntent ? { haltIntent } : {}) };
       log.warn({ haltIntent }, "instance halted on purpose; not restarting it");
-      this.setPhase({ phase: "failed", ...(exitCode !== undefined ? { exitCode } : {}), failureReason: reason, ...(haltIntent ? { haltIntent } : {}) });
+      this.setPhase({
+        phase: "failed",
+        ...(exitCode !== undefined ? { exitCode } : {}),
+        failureReason: reason,
+        ...(haltIntent ? { haltIntent } : {}),
+      });
       void this.persist();
       return;
     }
@@ -356,7 +368,7 @@ export class InstanceSupervisor {
    * and only its first bytes.
    */
   private async readHaltIntent(): Promise<string | undefined> {
-    let fh;
+    let fh: FileHandle | undefined;
     try {
       fh = await open(haltFileOf(this.record), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
       if (!(await fh.stat()).isFile()) return undefined;
@@ -383,17 +395,25 @@ export class InstanceSupervisor {
   private setPhase(next: SupervisorStatus): void {
     const prev = this.status;
     this.status = next;
-    if (prev.phase !== next.phase || prev.exitCode !== next.exitCode || prev.failureReason !== next.failureReason || prev.haltIntent !== next.haltIntent) this.deps.onChange();
+    if (
+      prev.phase !== next.phase ||
+      prev.exitCode !== next.exitCode ||
+      prev.failureReason !== next.failureReason ||
+      prev.haltIntent !== next.haltIntent
+    )
+      this.deps.onChange();
   }
 
   /** Writes the state file (serialized, atomic by rename). */
   persist(): Promise<void> {
-    this.persisting = this.persisting.then(async () => {
-      if (this.stopping) return;
-      const tmp = `${this.deps.stateFile}.tmp`;
-      await writeFile(tmp, JSON.stringify(this.record));
-      await rename(tmp, this.deps.stateFile);
-    }).catch((err: unknown) => this.deps.logger.error({ err, instance: this.name }, "writing the instance state file failed"));
+    this.persisting = this.persisting
+      .then(async () => {
+        if (this.stopping) return;
+        const tmp = `${this.deps.stateFile}.tmp`;
+        await writeFile(tmp, JSON.stringify(this.record));
+        await rename(tmp, this.deps.stateFile);
+      })
+      .catch((err: unknown) => this.deps.logger.error({ err, instance: this.name }, "writing the instance state file failed"));
     return this.persisting;
   }
 
@@ -426,5 +446,13 @@ async function probe(url: string, timeoutMs: number): Promise<boolean> {
   }
 }
 
-
-const signalNumbers: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
+const signalNumbers: Partial<Record<NodeJS.Signals, number>> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGABRT: 6,
+  SIGKILL: 9,
+  SIGSEGV: 11,
+  SIGPIPE: 13,
+  SIGTERM: 15,
+};

@@ -1,4 +1,4 @@
-import { copyFile, open, rename, rm, stat, truncate } from "node:fs/promises";
+import { copyFile, open, rename, rm, stat, truncate, type FileHandle } from "node:fs/promises";
 
 /**
  * Rotates an instance's log in place (copy-then-truncate): the instance keeps writing to the same
@@ -7,7 +7,10 @@ import { copyFile, open, rename, rm, stat, truncate } from "node:fs/promises";
  * Keeps `<file>.1` … `<file>.<keep>`.
  */
 export async function rotateIfLarge(file: string, maxBytes: number, keep: number): Promise<boolean> {
-  const size = await stat(file).then((s) => s.size, () => 0);
+  const size = await stat(file).then(
+    (s) => s.size,
+    () => 0,
+  );
   if (size <= maxBytes) return false;
   await rm(`${file}.${keep}`, { force: true });
   for (let i = keep - 1; i >= 1; i--) await rename(`${file}.${i}`, `${file}.${i + 1}`).catch(() => undefined);
@@ -26,7 +29,7 @@ export async function tailLog(file: string, lines: number): Promise<string[]> {
 
 async function tailFile(file: string, lines: number): Promise<string[]> {
   if (lines <= 0) return [];
-  let fh;
+  let fh: FileHandle | undefined;
   try {
     fh = await open(file, "r");
   } catch {

@@ -7,7 +7,8 @@ import { DnsProviderRejectedError, type DnsProvider } from "./provider.js";
 export function createChalltestsrvProvider(managementUrl: string, fetchFn: typeof fetch = fetch): DnsProvider {
   const call = async (path: string, body: object) => {
     const res = await fetchFn(new URL(path, managementUrl), { method: "POST", body: JSON.stringify(body) });
-    if (res.status >= 400 && res.status < 500) throw new DnsProviderRejectedError(`challtestsrv ${path} answered ${res.status}: ${await res.text()}`);
+    if (res.status >= 400 && res.status < 500)
+      throw new DnsProviderRejectedError(`challtestsrv ${path} answered ${res.status}: ${await res.text()}`);
     if (!res.ok) throw new Error(`challtestsrv ${path} answered ${res.status}`);
   };
   // challtestsrv wants fully qualified names with the trailing dot.

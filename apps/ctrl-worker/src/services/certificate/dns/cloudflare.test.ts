@@ -6,7 +6,12 @@ import { DnsProviderRejectedError } from "./provider.js";
 function recorder(answers: { status: number; body: unknown }[]) {
   const calls: { method: string; url: string; headers: Record<string, string>; body?: unknown }[] = [];
   const fetchFn = (async (url: string | URL, init?: RequestInit) => {
-    calls.push({ method: init?.method ?? "GET", url: String(url), headers: init?.headers as Record<string, string>, body: init?.body ? JSON.parse(String(init.body)) : undefined });
+    calls.push({
+      method: init?.method ?? "GET",
+      url: String(url),
+      headers: init?.headers as Record<string, string>,
+      body: init?.body ? JSON.parse(String(init.body)) : undefined,
+    });
     // Running out of answers is a test bug, not a 500: fail loudly instead of answering something.
     const next = answers.shift();
     if (!next) throw new Error(`recorder exhausted: unexpected ${init?.method ?? "GET"} ${String(url)}`);
@@ -48,7 +53,10 @@ describe("cloudflare DNS provider", () => {
 
   it("clears every record with that name and content", async () => {
     const r = recorder([ok([{ id: "a" }, { id: "b" }]), ok({ id: "a" }), ok({ id: "b" })]);
-    await createCloudflareProvider({ apiToken: "t", zoneId: "z", baseUrl: "https://cf.test/v4/", fetch: r.fetchFn }).clearTxt("_acme-challenge.x.com", "v");
+    await createCloudflareProvider({ apiToken: "t", zoneId: "z", baseUrl: "https://cf.test/v4/", fetch: r.fetchFn }).clearTxt(
+      "_acme-challenge.x.com",
+      "v",
+    );
     expect(r.calls.map((c) => `${c.method} ${c.url.split("?")[0]}`)).toEqual([
       "GET https://cf.test/v4/zones/z/dns_records",
       "DELETE https://cf.test/v4/zones/z/dns_records/a",
@@ -58,13 +66,17 @@ describe("cloudflare DNS provider", () => {
 
   it("treats 4xx (bad token, unknown zone) as rejected for good, 429/5xx as transient", async () => {
     const denied = recorder([{ status: 403, body: { success: false, errors: [{ code: 10000, message: "Authentication error" }] } }]);
-    const rejected = await createCloudflareProvider({ apiToken: "t", zoneId: "z", fetch: denied.fetchFn }).setTxt("n", "v").catch((e: unknown) => e);
+    const rejected = await createCloudflareProvider({ apiToken: "t", zoneId: "z", fetch: denied.fetchFn })
+      .setTxt("n", "v")
+      .catch((e: unknown) => e);
     expect(denied.calls).toHaveLength(1);
     expect(rejected).toBeInstanceOf(DnsProviderRejectedError);
     expect(String(rejected)).toMatch(/cloudflare GET/);
     expect(String(rejected)).toContain("Authentication error");
     const busy = recorder([{ status: 429, body: { success: false, errors: [{ code: 971, message: "throttled" }] } }]);
-    const err = await createCloudflareProvider({ apiToken: "t", zoneId: "z", fetch: busy.fetchFn }).setTxt("n", "v").catch((e: unknown) => e);
+    const err = await createCloudflareProvider({ apiToken: "t", zoneId: "z", fetch: busy.fetchFn })
+      .setTxt("n", "v")
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
     expect(err).not.toBeInstanceOf(DnsProviderRejectedError);
     expect(String(err)).toContain("971 throttled");

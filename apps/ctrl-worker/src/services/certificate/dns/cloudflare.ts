@@ -44,7 +44,8 @@ export function createCloudflareProvider(options: CloudflareOptions): DnsProvide
     if (res.ok && payload?.success) return payload.result;
     const reason = payload?.errors?.map((e) => `${e.code} ${e.message}`).join("; ") ?? `HTTP ${res.status}`;
     // 4xx other than 429 will not improve by retrying (token, zone or record problem).
-    if (res.status >= 400 && res.status < 500 && res.status !== 429) throw new DnsProviderRejectedError(`cloudflare ${method} dns_records: ${reason}`);
+    if (res.status >= 400 && res.status < 500 && res.status !== 429)
+      throw new DnsProviderRejectedError(`cloudflare ${method} dns_records: ${reason}`);
     throw new Error(`cloudflare ${method} dns_records: ${reason}`);
   };
   const quoted = (value: string) => `"${value}"`;
