@@ -12,5 +12,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     fileParallelism: false,
+    // The Restate SDK reads RESTATE_LOGGING once, when it loads, and otherwise logs every invocation
+    // at INFO: quiet for every test file and the processes it starts (TEST_RESTATE_LOGGING=INFO shows them).
+    env: { RESTATE_LOGGING: process.env.RESTATE_LOGGING ?? process.env.TEST_RESTATE_LOGGING ?? "WARN" },
   },
 });

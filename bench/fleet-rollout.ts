@@ -12,7 +12,8 @@
  *
  *   pnpm bench fleet-rollout    BENCH_SENTINELS (200), BENCH_CONCURRENCY (10)
  */
-import "../apps/ctrl-api/test/quiet-restate.js";
+// The Restate SDK reads RESTATE_LOGGING once, when it loads (ESM imports are hoisted: the hosted
+// endpoint below loads it), so it is set by bench/run.ts or the environment; default quiet here too.
 import { registerDeployment, waitFor } from "@ctrl/testing";
 import { fleetClient, insertSentinelFleet, operatorAuth, startFakeSentinelAgents } from "../apps/ctrl-api/test/fake-sentinel-agent.js";
 import { startTestStack } from "../apps/ctrl-api/test/harness.js";

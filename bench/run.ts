@@ -23,7 +23,12 @@ const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 let failed = 0;
 for (const name of wanted.length ? wanted : available) {
   console.log(`\n=== bench ${name}`);
-  const result = spawnSync(process.execPath, ["--import", tsx, join(here, `${name}.ts`)], { stdio: "inherit", cwd: here });
+  const result = spawnSync(process.execPath, ["--import", tsx, join(here, `${name}.ts`)], {
+    stdio: "inherit",
+    cwd: here,
+    // Benches that host the worker endpoint: the SDK otherwise logs every invocation at INFO.
+    env: { ...process.env, RESTATE_LOGGING: process.env.RESTATE_LOGGING ?? "WARN" },
+  });
   if (result.status !== 0) {
     console.error(`bench ${name} failed (exit ${result.status ?? result.signal})`);
     failed++;

@@ -4,7 +4,6 @@
  * HTTP listener Pebble validates HTTP-01 challenges against (it asks ctrl-api's
  * AcmeService.VerifyCertificate, exactly as frontline does).
  */
-import "./quiet-restate-logs.js";
 import { createClient } from "@connectrpc/connect";
 import { createEndpoint, type WorkerEndpoint } from "@ctrl/ctrl-worker/endpoint";
 import type { CertificateDeps } from "@ctrl/ctrl-worker/certificates";

@@ -3,7 +3,6 @@
  * fixtures, and a fake agent that plays krane through the real ClusterService RPCs (WatchDeployments
  * stream → ReportDeploymentStatus), so every test exercises the wire protocol, not the database.
  */
-import "./quiet-restate.js";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { createEndpoint } from "@ctrl/ctrl-worker/endpoint";

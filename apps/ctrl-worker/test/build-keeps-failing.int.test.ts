@@ -5,7 +5,6 @@
  * The build step's retries are bounded (5 attempts), the failure becomes terminal, and the
  * deployment ends `failed` with the reason — never left `building`.
  */
-import "./quiet-sdk-logs.js";
 import { packDirectory } from "@ctrl/artifact";
 import { seedLocal, type SeedResult } from "@ctrl/db";
 import { createStorage, type Storage } from "@ctrl/s3";

@@ -8,7 +8,6 @@
  * worker SIGKILLed in the middle of a build is restarted, the build runs again and the deployment
  * still ends `ready` with exactly one artifact and one build row.
  */
-import "./quiet-sdk-logs.js";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { packDirectory } from "@ctrl/artifact";
 import { readBuildLogs, seedLocal, type SeedResult } from "@ctrl/db";

@@ -4,7 +4,6 @@
  * play ctrl-api (insert a `pending` deployment, submit the workflow) and the agent (report
  * instances for the topology rows it sees). Real parts only: no mocks.
  */
-import "./deploy-quiet.js";
 import "../src/polyfill.js";
 import { newId, seedLocal, type Db, type InstanceStatus, type SeedResult } from "@ctrl/db";
 import { createTestDatabase, registerDeployment, startRestate, waitFor, type RestateServer, type TestDatabase } from "@ctrl/testing";

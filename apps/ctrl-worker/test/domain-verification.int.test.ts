@@ -6,7 +6,6 @@
  * of several workspaces racing to verify one name (or a wildcard and a name it covers) exactly one
  * wins, whatever the interleaving.
  */
-import "./deploy-quiet.js";
 import "../src/polyfill.js";
 import { markDomainVerified, newId, newVerificationValue, seedLocal, type Db, type SeedResult } from "@ctrl/db";
 import {

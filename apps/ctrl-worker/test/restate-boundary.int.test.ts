@@ -8,7 +8,6 @@
  *   restate-server holding another identity key cannot register it;
  * - main.ts refuses to start without RESTATE_IDENTITY_KEYS and says which variable to set.
  */
-import "./quiet-sdk-logs.js";
 import "../src/polyfill.js";
 import {
   createTestDatabase,

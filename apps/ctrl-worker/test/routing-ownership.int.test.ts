@@ -5,7 +5,6 @@
  * RoutingService is ingress-private, so this file opens it to call it the way a forged internal
  * call would. Every refusal is terminal, carries its code, and changes no route or pointer.
  */
-import "./quiet-sdk-logs.js";
 import "../src/polyfill.js";
 import { exposeServicesForTest } from "@ctrl/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

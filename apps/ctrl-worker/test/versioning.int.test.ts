@@ -5,7 +5,6 @@
  * increasing after Restate loses all its state (data dir wiped) and even when the MySQL counter row
  * is gone too (recovered from MAX(version)).
  */
-import "./quiet-sdk-logs.js";
 import "../src/polyfill.js";
 import { newId, sql, type Db } from "@ctrl/db";
 import {

@@ -5,7 +5,6 @@
  * the crash; a worker started while Restate is down says so in its log, stays unhealthy, and registers
  * by itself once Restate comes up, and again after Restate lost its data; SIGTERM shuts it down cleanly (exit 0) despite Restate's open session.
  */
-import "./quiet-sdk-logs.js";
 import { newId } from "@ctrl/db";
 import {
   createTestDatabase,

@@ -8,7 +8,6 @@
  * SIGKILLed sentinel is restarted by the agent and traffic resumes through it. How fast a rollback
  * is served is a figure of `pnpm bench rollback-latency` and `pnpm bench edge-proxy`, not asserted.
  */
-import "./quiet-restate.js";
 import { createClient, type Client } from "@connectrpc/connect";
 import { formatArtifactRef, packDirectory, uploadArtifact } from "@ctrl/artifact";
 import { stackTransport, startTestStack, type TestStack } from "@ctrl/ctrl-api/testing";

@@ -13,7 +13,6 @@
  * event id, see expectEachOnce) and no second deploy of a
  * step; invalid input, a second rollout, a foreign key and a workspace key are refused precisely.
  */
-import "./quiet-restate.js";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { formatArtifactRef, packDirectory, uploadArtifact } from "@ctrl/artifact";

@@ -6,7 +6,6 @@
  * Guarantees: zero failed requests; afterwards every sentinel reports the new image on its own
  * health endpoint and traffic flows through the new sentinels (their request counters move).
  */
-import "./quiet-restate.js";
 import { createClient, type Client } from "@connectrpc/connect";
 import { formatArtifactRef, packDirectory, uploadArtifact } from "@ctrl/artifact";
 import { stackTransport, startTestStack, type TestStack } from "@ctrl/ctrl-api/testing";

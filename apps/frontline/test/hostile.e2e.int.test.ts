@@ -6,7 +6,6 @@
  * environments, the process list, the control plane's ports, files outside their directory, system
  * directories, setuid, a fork bomb) fails, and the app still serves its own page through frontline.
  */
-import "./quiet-restate.js";
 import { packDirectory } from "@ctrl/artifact";
 import { startTestStack, type TestStack } from "@ctrl/ctrl-api/testing";
 import { createEndpoint, type WorkerEndpoint } from "@ctrl/ctrl-worker/endpoint";

@@ -7,7 +7,6 @@
  * frontline's challenge path; an HTTPS request to frontline for it, trusting only Pebble's root,
  * returns the deployed app; plain HTTP redirects; a second deploy takes the custom domain with it.
  */
-import "./quiet-restate.js";
 import { createClient, type Client } from "@connectrpc/connect";
 import { formatArtifactRef, packDirectory, uploadArtifact } from "@ctrl/artifact";
 import { startCertStack, type CertStack } from "@ctrl/ctrl-api/cert-testing";
