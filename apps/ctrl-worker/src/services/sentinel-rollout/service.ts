@@ -31,6 +31,7 @@ export function createSentinelRolloutService(deps: WorkerDeps) {
         (ctx: restate.ObjectContext, msg: StepFinished): Promise<void> => onStepFinished(ctx, db, msg),
       ),
     },
-    options: { retryPolicy: { maxAttempts: 1000, initialInterval: 200, maxInterval: 10_000 } },
+    // Public: ctrl-api calls it (every handler checks the singleton key and its input; onStepFinished is private).
+    options: { ingressPrivate: false, retryPolicy: { maxAttempts: 1000, initialInterval: 200, maxInterval: 10_000 } },
   });
 }
