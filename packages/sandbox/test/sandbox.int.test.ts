@@ -10,7 +10,7 @@ import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { waitFor } from "@ctrl/testing";
+import { freePort, waitFor } from "@ctrl/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   closeListener,
@@ -222,7 +222,7 @@ describe("sandbox", () => {
   });
 
   it("serves its port to the host through the bridge, passes the exit code, and leaves nothing running", async () => {
-    const port = 34_000 + (process.pid % 1000);
+    const port = await freePort();
     const { server, fd } = await listenOnHost(port);
     const app = `require("http").createServer((q,s)=>s.end("from inside "+process.pid)).listen(${port},"127.0.0.1");process.on("SIGTERM",()=>{require("fs").writeFileSync("/app/got-term","");process.exit(7)})`;
     const argv = sandboxArgv(tools, policy({ portBridge: { fd: 3, port } }), ["node", "-e", app]);
