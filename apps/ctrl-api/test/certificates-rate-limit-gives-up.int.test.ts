@@ -5,54 +5,18 @@
  * waits it stops: the challenge is `failed` with a reason that says so, and no further order is sent.
  */
 import { waitFor } from "@ctrl/testing";
-import { createServer, request, type Server } from "node:https";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startCertStack, type CertStack } from "./cert-harness.js";
+import { startRateLimitingProxy, type RateLimitProxy } from "./rate-limit-proxy.js";
 
 let cs: CertStack;
-let proxy: Server;
-const seen: { method: string; path: string; status: number }[] = [];
-let limited = 0;
+let proxy: RateLimitProxy | undefined;
 
 beforeAll(async () => {
   cs = await startCertStack({
     directoryUrl: async (pebble) => {
-      const upstream = new URL(pebble.directoryUrl);
-      proxy = createServer({ cert: pebble.caPem, key: pebble.tlsKeyPem }, (req, res) => {
-        const chunks: Buffer[] = [];
-        req.on("data", (c: Buffer) => chunks.push(c));
-        req.on("end", () => {
-          const path = req.url ?? "/";
-          if (req.method === "POST" && path === "/order-plz") {
-            limited++;
-            seen.push({ method: "POST", path, status: 429 });
-            const body = JSON.stringify({
-              type: "urn:ietf:params:acme:error:rateLimited",
-              detail: "too many new orders recently",
-              status: 429,
-            });
-            res.writeHead(429, {
-              "content-type": "application/problem+json",
-              "retry-after": "1",
-              "content-length": Buffer.byteLength(body),
-            });
-            return res.end(body);
-          }
-          // Pebble builds its URLs (and checks JWS urls) from the Host header: keep the proxy's.
-          const up = request(
-            { host: upstream.hostname, port: upstream.port, method: req.method, path, headers: req.headers, ca: pebble.caPem },
-            (upRes) => {
-              seen.push({ method: req.method ?? "", path, status: upRes.statusCode ?? 0 });
-              res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-              upRes.pipe(res);
-            },
-          );
-          up.on("error", () => res.writeHead(502).end());
-          up.end(Buffer.concat(chunks));
-        });
-      });
-      await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
-      return `https://127.0.0.1:${(proxy.address() as { port: number }).port}/dir`;
+      proxy = await startRateLimitingProxy(pebble, { limitOrder: () => true, retryAfterSeconds: 1 });
+      return proxy.url;
     },
   });
 });
@@ -85,9 +49,9 @@ it("gives up after the configured number of rate-limit waits, with the reason on
   );
   expect(challenge.error_message).toBe(`order: still rate limited after ${maxRateLimitWaits} waits`);
   // The first order plus one per wait, then nothing more.
-  expect(seen.filter((s) => s.path === "/order-plz").map((s) => s.status)).toEqual(
+  expect(proxy!.seen.filter((s) => s.path === "/order-plz").map((s) => s.status)).toEqual(
     Array.from({ length: maxRateLimitWaits + 1 }, () => 429),
   );
-  expect(limited).toBe(maxRateLimitWaits + 1);
+  expect(proxy!.limited()).toBe(maxRateLimitWaits + 1);
   expect(await cs.stack.database.db.selectFrom("certificates").select("id").execute()).toEqual([]);
 }, 120_000);

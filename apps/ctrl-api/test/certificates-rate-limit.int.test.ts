@@ -5,54 +5,18 @@
  * Restate's journal) and the repeated order succeeds.
  */
 import { waitFor } from "@ctrl/testing";
-import { createServer, request, type Server } from "node:https";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startCertStack, type CertStack } from "./cert-harness.js";
+import { startRateLimitingProxy, type RateLimitProxy } from "./rate-limit-proxy.js";
 
 let cs: CertStack;
-let proxy: Server;
-const seen: { method: string; path: string; status: number }[] = [];
-let limited = 0;
+let proxy: RateLimitProxy | undefined;
 
 beforeAll(async () => {
   cs = await startCertStack({
     directoryUrl: async (pebble) => {
-      const upstream = new URL(pebble.directoryUrl);
-      proxy = createServer({ cert: pebble.caPem, key: pebble.tlsKeyPem }, (req, res) => {
-        const chunks: Buffer[] = [];
-        req.on("data", (c: Buffer) => chunks.push(c));
-        req.on("end", () => {
-          const path = req.url ?? "/";
-          if (req.method === "POST" && path === "/order-plz" && limited === 0) {
-            limited++;
-            seen.push({ method: "POST", path, status: 429 });
-            const body = JSON.stringify({
-              type: "urn:ietf:params:acme:error:rateLimited",
-              detail: "too many new orders recently",
-              status: 429,
-            });
-            res.writeHead(429, {
-              "content-type": "application/problem+json",
-              "retry-after": "2",
-              "content-length": Buffer.byteLength(body),
-            });
-            return res.end(body);
-          }
-          // Pebble builds its URLs (and checks JWS urls) from the Host header: keep the proxy's.
-          const up = request(
-            { host: upstream.hostname, port: upstream.port, method: req.method, path, headers: req.headers, ca: pebble.caPem },
-            (upRes) => {
-              seen.push({ method: req.method ?? "", path, status: upRes.statusCode ?? 0 });
-              res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-              upRes.pipe(res);
-            },
-          );
-          up.on("error", () => res.writeHead(502).end());
-          up.end(Buffer.concat(chunks));
-        });
-      });
-      await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
-      return `https://127.0.0.1:${(proxy.address() as { port: number }).port}/dir`;
+      proxy = await startRateLimitingProxy(pebble, { limitOrder: (n) => n === 0, retryAfterSeconds: 2 });
+      return proxy.url;
     },
   });
 });
@@ -81,7 +45,7 @@ it("sleeps durably for Retry-After on a rate limit, then issues", async () => {
   );
   expect(challenge.error_message).toBeNull();
 
-  const orders = seen.filter((s) => s.path === "/order-plz");
+  const orders = proxy!.seen.filter((s) => s.path === "/order-plz");
   expect(orders.map((o) => o.status)).toEqual([429, 201]);
 
   // The wait is a Restate sleep in the invocation's journal (durable), followed by the retried step.

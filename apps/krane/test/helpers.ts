@@ -1,10 +1,13 @@
 import { formatArtifactRef, packDirectory, uploadArtifact, type Storage } from "@ctrl/artifact";
+import { createStorage } from "@ctrl/s3";
+import { startS3, type S3Server } from "@ctrl/testing";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readProcStat } from "../src/drivers/process/procfs.js";
 import { hostPidOf } from "./host-pid.js";
+import type { SupervisorPolicy } from "../src/drivers/process/instance.js";
 import type { DesiredWorkload } from "../src/workload.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -12,6 +15,36 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = join(here, "..", "..", "..");
 export const helloDir = join(repoRoot, "examples", "hello");
 export const probeDir = join(here, "fixtures", "probe");
+
+/** A real S3 server (s3rver) with the artifacts bucket, and a storage client for it. */
+export async function startArtifactStore(): Promise<{ s3: S3Server; storage: ReturnType<typeof createStorage> }> {
+  const s3 = await startS3();
+  const storage = createStorage({
+    endpoint: s3.endpoint,
+    region: "us-east-1",
+    bucket: "ctrl-builds",
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+  });
+  await storage.ensureBucket();
+  return { s3, storage };
+}
+
+/** The process driver's supervision policy with test-speed timings; tests override what they probe. */
+export function supervisorPolicy(overrides: Partial<SupervisorPolicy> = {}): SupervisorPolicy {
+  return {
+    restartBackoffMs: 100,
+    restartBackoffMaxMs: 400,
+    maxRestarts: 3,
+    stableAfterMs: 5_000,
+    healthIntervalMs: 50,
+    livenessIntervalMs: 500,
+    livenessFailures: 3,
+    stopGraceMs: 1_000,
+    adoptedPollMs: 100,
+    ...overrides,
+  };
+}
 
 /** Packs and uploads a directory; returns its artifact reference. */
 export async function pushArtifact(storage: Storage, dir: string, name: string): Promise<string> {

@@ -6,7 +6,7 @@
  * instance logs survive an agent restart.
  */
 import { createStorage, type Storage } from "@ctrl/s3";
-import { startS3, waitFor, type S3Server } from "@ctrl/testing";
+import { waitFor, type S3Server } from "@ctrl/testing";
 import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { createServer, request as httpRequest, type Server } from "node:http";
 import { tmpdir } from "node:os";
@@ -16,7 +16,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ProcessDriver, type ProcessDriverOptions } from "../src/drivers/process/driver.js";
 import type { ObservedWorkload } from "../src/workload.js";
 import { stopRecordedInstances } from "./agent-harness.js";
-import { deployment, getJson, probeDir, pushArtifact } from "./helpers.js";
+import { deployment, getJson, probeDir, pushArtifact, startArtifactStore, supervisorPolicy } from "./helpers.js";
 
 let s3: S3Server;
 let storage: Storage;
@@ -26,28 +26,17 @@ const dataDirs: string[] = [];
 const servers: Server[] = [];
 let portBase = 0;
 
-const policy = {
+// Fast restarts, a short stable period and quick liveness checks: the lifecycle is what is probed.
+const policy = supervisorPolicy({
   restartBackoffMs: 50,
   restartBackoffMaxMs: 100,
   maxRestarts: 2,
   stableAfterMs: 1_500,
-  healthIntervalMs: 50,
   livenessIntervalMs: 200,
-  livenessFailures: 3,
-  stopGraceMs: 1_000,
-  adoptedPollMs: 100,
-};
+});
 
 beforeAll(async () => {
-  s3 = await startS3();
-  storage = createStorage({
-    endpoint: s3.endpoint,
-    region: "us-east-1",
-    bucket: "ctrl-builds",
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
-  });
-  await storage.ensureBucket();
+  ({ s3, storage } = await startArtifactStore());
   probe = await pushArtifact(storage, probeDir, "probe");
   portBase = 33_000 + (process.pid % 200) * 20;
 });

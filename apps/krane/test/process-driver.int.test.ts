@@ -1,5 +1,5 @@
-import { createStorage, type Storage } from "@ctrl/s3";
-import { startS3, waitFor, type S3Server } from "@ctrl/testing";
+import type { Storage } from "@ctrl/s3";
+import { waitFor, type S3Server } from "@ctrl/testing";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -11,7 +11,17 @@ import { kraneConfigSchema } from "../src/config.js";
 import { ProcessDriver, type ProcessDriverOptions } from "../src/drivers/process/driver.js";
 import { instanceBaseEnv } from "../src/instance-env.js";
 import type { ObservedWorkload } from "../src/workload.js";
-import { deployment, getJson, helloDir, hostPid, pidAlive, probeDir, pushArtifact } from "./helpers.js";
+import {
+  deployment,
+  getJson,
+  helloDir,
+  hostPid,
+  pidAlive,
+  probeDir,
+  pushArtifact,
+  startArtifactStore,
+  supervisorPolicy,
+} from "./helpers.js";
 
 // Guarantees of the process driver, without a control plane: real artifacts from a real s3rver,
 // real child processes, real HTTP health checks.
@@ -23,28 +33,10 @@ const drivers: ProcessDriver[] = [];
 const dataDirs: string[] = [];
 let portBase = 0;
 
-const policy = {
-  restartBackoffMs: 100,
-  restartBackoffMaxMs: 400,
-  maxRestarts: 3,
-  stableAfterMs: 5_000,
-  healthIntervalMs: 50,
-  livenessIntervalMs: 500,
-  livenessFailures: 3,
-  stopGraceMs: 1_000,
-  adoptedPollMs: 100,
-};
+const policy = supervisorPolicy();
 
 beforeAll(async () => {
-  s3 = await startS3();
-  storage = createStorage({
-    endpoint: s3.endpoint,
-    region: "us-east-1",
-    bucket: "ctrl-builds",
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
-  });
-  await storage.ensureBucket();
+  ({ s3, storage } = await startArtifactStore());
   hello = await pushArtifact(storage, helloDir, "hello");
   probe = await pushArtifact(storage, probeDir, "probe");
   portBase = 30_000 + (process.pid % 200) * 50;

@@ -4,8 +4,8 @@
  * decrypted variables never reach the data directory; adoption after an agent restart, stop and
  * the group kill still work, and nothing sandboxed is left running afterwards.
  */
-import { createStorage, type Storage } from "@ctrl/s3";
-import { startS3, waitFor, type S3Server } from "@ctrl/testing";
+import type { Storage } from "@ctrl/s3";
+import { waitFor, type S3Server } from "@ctrl/testing";
 import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -14,7 +14,18 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProcessDriver, type ProcessDriverOptions } from "../src/drivers/process/driver.js";
 import type { ObservedWorkload } from "../src/workload.js";
-import { deployment, getJson, helloDir, hostPid, pidAlive, probeDir, pushArtifact, repoRoot } from "./helpers.js";
+import {
+  deployment,
+  getJson,
+  helloDir,
+  hostPid,
+  pidAlive,
+  probeDir,
+  pushArtifact,
+  repoRoot,
+  startArtifactStore,
+  supervisorPolicy,
+} from "./helpers.js";
 
 let s3: S3Server;
 let storage: Storage;
@@ -28,28 +39,10 @@ const dataDirs: string[] = [];
 const portBase = 36_000 + (process.pid % 100) * 20;
 const secret = `krane-secret-${process.pid}-${Date.now()}`;
 
-const policy = {
-  restartBackoffMs: 100,
-  restartBackoffMaxMs: 400,
-  maxRestarts: 3,
-  stableAfterMs: 5_000,
-  healthIntervalMs: 50,
-  livenessIntervalMs: 500,
-  livenessFailures: 3,
-  stopGraceMs: 1_000,
-  adoptedPollMs: 100,
-};
+const policy = supervisorPolicy();
 
 beforeAll(async () => {
-  s3 = await startS3();
-  storage = createStorage({
-    endpoint: s3.endpoint,
-    region: "us-east-1",
-    bucket: "ctrl-builds",
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
-  });
-  await storage.ensureBucket();
+  ({ s3, storage } = await startArtifactStore());
   // Something of the "control plane" listening on the host, which no instance may reach.
   controlPlane = createServer((s) => s.end(`${secret}\n`));
   await new Promise<void>((ok) => controlPlane.listen(0, "127.0.0.1", ok));
