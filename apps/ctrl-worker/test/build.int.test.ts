@@ -9,14 +9,12 @@
  * still ends `ready` with exactly one artifact and one build row.
  */
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { packDirectory } from "@ctrl/artifact";
 import { readBuildLogs, seedLocal, type SeedResult } from "@ctrl/db";
 import { createStorage, type Storage } from "@ctrl/s3";
 import {
   createTestDatabase,
   startRestate,
   startS3,
-  startWorkerProcess,
   waitFor,
   type RestateServer,
   type S3Server,
@@ -25,15 +23,12 @@ import {
 } from "@ctrl/testing";
 import * as clients from "@restatedev/restate-sdk-clients";
 import { existsSync } from "node:fs";
-import { chmod, copyFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { helloContext as packHello, startBuildWorker, uploadContext } from "./build-worker.js";
 import { attachDeploy, insertDeployment, playAgent, readDeployState, submitDeploy } from "./deploy-harness.js";
-
-const entry = fileURLToPath(new URL("../src/main.ts", import.meta.url));
-const helloDir = fileURLToPath(new URL("./fixtures/build-hello", import.meta.url));
 
 let database: TestDatabase;
 let restate: RestateServer;
@@ -80,50 +75,13 @@ afterAll(async () => {
 });
 
 async function startWorker(options: { port?: number; healthPort?: number; env?: Record<string, string> } = {}): Promise<WorkerProcess> {
-  const worker = await startWorkerProcess({
-    entry,
-    ...(options.port !== undefined ? { port: options.port } : {}),
-    ...(options.healthPort !== undefined ? { healthPort: options.healthPort } : {}),
-    env: {
-      DATABASE_URL: database.url,
-      RESTATE_ADMIN_URL: restate.adminUrl,
-      RESTATE_INGRESS_URL: restate.ingressUrl,
-      RESTATE_IDENTITY_KEYS: restate.identityKeys.join(","),
-      S3_ENDPOINT: s3.endpoint,
-      S3_BUCKET: "ctrl-builds",
-      S3_ACCESS_KEY_ID: s3.accessKeyId,
-      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      BUILD_BACKEND: "local",
-      BUILD_WORK_DIR: workDir,
-      BUILD_TIMEOUT_SECONDS: "120",
-      READINESS_TIMEOUT_MS: "60000",
-      READINESS_POLL_MS: "200",
-      LOG_LEVEL: "info",
-      RESTATE_LOGGING: "WARN",
-      ...options.env,
-    },
-    onLine: process.env.TEST_WORKER_OUTPUT ? (line) => console.log(`[worker] ${line}`) : undefined,
-  });
+  const worker = await startBuildWorker({ database, restate, s3, workDir }, options);
   started.push(worker);
-  await worker.waitHealthy();
-  await worker.waitForLine(/registered with restate/);
   return worker;
 }
 
-async function upload(bytes: Buffer): Promise<string> {
-  const key = `${seed.projectId}/build_${Math.random().toString(36).slice(2)}.tar.gz`;
-  await storage.putObject(key, bytes, "application/gzip");
-  return key;
-}
-
-/** The hello fixture with `ctrl.json` replaced, packed as the CLI would. */
-async function helloContext(manifest?: object): Promise<Buffer> {
-  const dir = await mkdtemp(join(scratch, "ctx-"));
-  for (const name of await readdir(helloDir)) await copyFile(join(helloDir, name), join(dir, name));
-  if (manifest) await writeFile(join(dir, "ctrl.json"), JSON.stringify(manifest));
-  await packDirectory(dir, `${dir}.tar.gz`);
-  return readFile(`${dir}.tar.gz`);
-}
+const upload = (bytes: Buffer) => uploadContext(storage, seed.projectId, bytes);
+const helloContext = (manifest?: object) => packHello(scratch, manifest);
 
 async function artifactKeys(): Promise<string[]> {
   const res = await storage.client.send(new ListObjectsV2Command({ Bucket: storage.bucket, Prefix: `${seed.projectId}/artifacts/` }));
