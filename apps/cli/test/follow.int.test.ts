@@ -19,7 +19,7 @@ let url: string;
 let watchCalls = 0;
 /** When set, every stream ends before the deployment finishes. */
 let neverFinish = false;
-let authHeaders: (string | undefined)[] = [];
+const authHeaders: (string | undefined)[] = [];
 
 const step = (name: string, status: string, message: string) => ({
   step: name,

@@ -5,7 +5,7 @@ import * as clients from "@restatedev/restate-sdk-clients";
 import { loadApiConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { buildServer } from "./server.js";
-import { startPendingSweeper } from "./deployments/resubmit-pending.js";
+import { startPendingSweeper } from "./deployment-model/resubmit-pending.js";
 
 // Composition root: the only place that reads the environment, opens pools and listens.
 const config = loadApiConfig();

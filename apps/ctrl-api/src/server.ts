@@ -7,12 +7,12 @@ import { authInterceptor } from "./auth.js";
 import { boundedInputInterceptor, closeAfterUnreadBody, readMaxBytes, requestFramingProblem } from "./bounded-input.js";
 import type { ApiDeps } from "./deps.js";
 import { registerPublicApi } from "./http/v2/index.js";
-import { createCtrlService } from "./services/ctrl/liveness.js";
-import { createDeploymentService } from "./services/deployment/index.js";
-import { createClusterService } from "./services/cluster/index.js";
-import { createAcmeService } from "./services/acme/index.js";
-import { createDomainService } from "./services/domains/index.js";
-import { createSentinelRolloutService } from "./services/sentinel-rollout/index.js";
+import { createCtrlService } from "./services/ctrl-service/liveness.js";
+import { createDeploymentService } from "./services/deployment-service/index.js";
+import { createClusterService } from "./services/cluster-service/index.js";
+import { createAcmeService } from "./services/acme-service/index.js";
+import { createDomainService } from "./services/domain-service/index.js";
+import { createSentinelRolloutService } from "./services/sentinel-rollout-service/index.js";
 
 /** Options for {@link buildServer}. */
 export interface BuildServerOptions {

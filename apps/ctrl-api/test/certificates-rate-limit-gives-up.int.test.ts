@@ -26,7 +26,7 @@ afterAll(async () => {
   await cs?.close();
 });
 
-/** MAX_RATE_LIMIT_WAITS in apps/ctrl-worker/src/services/certificate/process-challenge.ts. */
+/** MAX_RATE_LIMIT_WAITS in apps/ctrl-worker/src/services/certificate-service/process-challenge.ts. */
 const maxRateLimitWaits = 10;
 
 it("gives up after the configured number of rate-limit waits, with the reason on the challenge", async () => {

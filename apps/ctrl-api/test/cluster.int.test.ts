@@ -21,7 +21,7 @@ import {
 } from "@ctrl/proto";
 import { exposeServicesForTest, waitFor } from "@ctrl/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clusterFeeds } from "../src/services/cluster/feeds.js";
+import { clusterFeeds } from "../src/services/cluster-service/feeds.js";
 import { bearer, clients, createWorkspace, failure, startDeployStack } from "./fake-agent.js";
 import type { TestStack } from "./harness.js";
 

@@ -12,7 +12,7 @@ import { freePort, waitFor } from "@ctrl/testing";
 import * as restateClients from "@restatedev/restate-sdk-clients";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { resubmitStalePending } from "../src/deployments/resubmit-pending.js";
+import { resubmitStalePending } from "../src/deployment-model/resubmit-pending.js";
 import { buildServer } from "../src/server.js";
 import { bearer, clients, createWorkspace, failure, startDeployStack } from "./fake-agent.js";
 import type { TestStack } from "./harness.js";

@@ -9,7 +9,7 @@ import { parseRegionKeys, Vault, VaultError, vaultContext } from "@ctrl/vault";
 import { randomBytes } from "node:crypto";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deploymentEnvBytes } from "../src/services/cluster/deployment-env.js";
+import { deploymentEnvBytes } from "../src/services/cluster-service/deployment-env.js";
 import { startTestStack, type TestStack } from "./harness.js";
 
 const vault = Vault.fromSpec(`k1:${randomBytes(32).toString("base64")}`);

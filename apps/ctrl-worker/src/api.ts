@@ -12,11 +12,11 @@
  * 412 (failed_precondition), with the message prefixed by that name for people; programs read the
  * code with `parseWorkerError` (contract.ts).
  */
-export { versioningServiceName } from "./services/versioning/api.js";
-export type { VersioningServiceApi, TopologyChange, SentinelChange, CommitResult } from "./services/versioning/api.js";
+export { versioningServiceName } from "./services/versioning-service/api.js";
+export type { VersioningServiceApi, TopologyChange, SentinelChange, CommitResult } from "./services/versioning-service/api.js";
 export type { DomainErrorCode } from "./errors.js";
 export type { WorkerErrorCode } from "./contract.js";
-export { deployWorkflowName } from "./services/deploy/api.js";
+export { deployWorkflowName } from "./services/deploy-workflow/api.js";
 export type {
   DeployRequest,
   DeployResult,
@@ -24,47 +24,53 @@ export type {
   CancelDeployRequest,
   DeployFailureReason,
   DeployStepName,
-} from "./services/deploy/api.js";
-export { deploySteps } from "./services/deploy/api.js";
-export { deploymentServiceName } from "./services/deployment/api.js";
-export type { CutoverRequest, RollbackRequest, PromoteRequest, SwitchResult, DeploymentServiceApi } from "./services/deployment/api.js";
-export { routingServiceName } from "./services/routing/api.js";
-export type { RoutingServiceApi } from "./services/routing/api.js";
+} from "./services/deploy-workflow/api.js";
+export { deploySteps } from "./services/deploy-workflow/api.js";
+export { deploymentServiceName } from "./services/deployment-service/api.js";
+export type {
+  CutoverRequest,
+  RollbackRequest,
+  PromoteRequest,
+  SwitchResult,
+  DeploymentServiceApi,
+} from "./services/deployment-service/api.js";
+export { routingServiceName } from "./services/routing-service/api.js";
+export type { RoutingServiceApi } from "./services/routing-service/api.js";
 export type { DomainSpec, DomainSticky } from "./domains.js";
-export { buildServiceName, formatBuildFailure, parseBuildFailure } from "./services/build/api.js";
-export type { BuildServiceApi, BuildRequest, BuildResult, BuildFailure, BuildFailureReason } from "./services/build/api.js";
-export { certificateServiceName, renewalKey } from "./services/certificate/api.js";
+export { buildServiceName, formatBuildFailure, parseBuildFailure } from "./services/build-service/api.js";
+export type { BuildServiceApi, BuildRequest, BuildResult, BuildFailure, BuildFailureReason } from "./services/build-service/api.js";
+export { certificateServiceName, renewalKey } from "./services/certificate-service/api.js";
 export type {
   CertificateServiceApi,
   ProcessChallengeRequest,
   ProcessChallengeResult,
   RenewExpiringRequest,
   RenewExpiringResult,
-} from "./services/certificate/api.js";
-export { domainVerificationServiceName } from "./services/domain-verification/api.js";
+} from "./services/certificate-service/api.js";
+export { domainVerificationServiceName } from "./services/domain-verification-service/api.js";
 export type {
   DomainVerificationServiceApi,
   ArmVerificationRequest,
   CheckVerificationRequest,
   VerificationCheckResult,
-} from "./services/domain-verification/api.js";
-export { certificateRequestServiceName } from "./services/certificate-requests/api.js";
+} from "./services/domain-verification-service/api.js";
+export { certificateRequestServiceName } from "./services/certificate-request-service/api.js";
 export type {
   CertificateRequestServiceApi,
   IssueCertificateRequest,
   StartRenewalRequest,
   VerifyDomainRequest,
   CertificateRequestResult,
-} from "./services/certificate-requests/api.js";
-export { sentinelServiceName } from "./services/sentinel/api.js";
+} from "./services/certificate-request-service/api.js";
+export { sentinelServiceName } from "./services/sentinel-service/api.js";
 export type {
   SentinelServiceApi,
   SentinelDeployRequest,
   SentinelDeployResult,
   SentinelDeployFailureReason,
   SentinelReportOutcome,
-} from "./services/sentinel/api.js";
-export { sentinelRolloutServiceName, singletonKey, defaultWavePercentages } from "./services/sentinel-rollout/api.js";
+} from "./services/sentinel-service/api.js";
+export { sentinelRolloutServiceName, singletonKey, defaultWavePercentages } from "./services/sentinel-rollout-service/api.js";
 export type {
   SentinelRolloutServiceApi,
   RolloutRequest,
@@ -76,4 +82,4 @@ export type {
   RolloutEventKind,
   RollbackAllResult,
   RolloutStateName,
-} from "./services/sentinel-rollout/api.js";
+} from "./services/sentinel-rollout-service/api.js";

@@ -2,8 +2,8 @@ import type { BuildConfig } from "@ctrl/build";
 import type { Db } from "@ctrl/db";
 import type { Storage } from "@ctrl/s3";
 import type { Logger } from "pino";
-import type { CertificateDeps } from "./services/certificate/deps.js";
-import type { DomainVerificationDeps } from "./services/domain-verification/deps.js";
+import type { CertificateDeps } from "./services/certificate-service/deps.js";
+import type { DomainVerificationDeps } from "./services/domain-verification-service/deps.js";
 import type { WorkerSettings } from "./settings.js";
 
 /** What every worker service receives: built in main.ts, or by a test in-process. */
@@ -17,6 +17,6 @@ export interface WorkerDeps {
   domainVerification?: DomainVerificationDeps;
   /** Deploy tunables (settings.ts); omitted fields take the defaults, so tests pass small timeouts. */
   settings?: Partial<WorkerSettings>;
-  /** How BuildService builds (services/build/config.ts); without it context deploys fail with `build_not_configured`. */
+  /** How BuildService builds (services/build-service/config.ts); without it context deploys fail with `build_not_configured`. */
   build?: BuildConfig;
 }

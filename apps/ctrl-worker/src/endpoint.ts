@@ -2,17 +2,17 @@ import "./polyfill.js";
 import * as restate from "@restatedev/restate-sdk";
 import http2 from "node:http2";
 import type { WorkerDeps } from "./deps.js";
-import { createBuildService } from "./services/build/service.js";
-import { createCertificateService } from "./services/certificate/service.js";
-import { createDomainVerificationService } from "./services/domain-verification/service.js";
-import { createCertificateRequestService } from "./services/certificate-requests/service.js";
-import { createVersioningService } from "./services/versioning/service.js";
-import { createDeployWorkflow } from "./services/deploy/service.js";
-import { createDeploymentService } from "./services/deployment/service.js";
-import { createRoutingService } from "./services/routing/service.js";
-import { createSentinelService } from "./services/sentinel/service.js";
-import { createSentinelRolloutService } from "./services/sentinel-rollout/service.js";
-import { createSentinelRolloutNotifier } from "./services/sentinel-rollout/webhook.js";
+import { createBuildService } from "./services/build-service/service.js";
+import { createCertificateService } from "./services/certificate-service/service.js";
+import { createDomainVerificationService } from "./services/domain-verification-service/service.js";
+import { createCertificateRequestService } from "./services/certificate-request-service/service.js";
+import { createVersioningService } from "./services/versioning-service/service.js";
+import { createDeployWorkflow } from "./services/deploy-workflow/service.js";
+import { createDeploymentService } from "./services/deployment-service/service.js";
+import { createRoutingService } from "./services/routing-service/service.js";
+import { createSentinelService } from "./services/sentinel-service/service.js";
+import { createSentinelRolloutService } from "./services/sentinel-rollout-service/service.js";
+import { createSentinelRolloutNotifier } from "./services/sentinel-rollout-service/webhook.js";
 
 /** Every Restate service this worker serves. */
 export function createServices(deps: WorkerDeps) {

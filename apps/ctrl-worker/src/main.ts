@@ -8,10 +8,10 @@ import { createEndpoint } from "./endpoint.js";
 import { createHealthServer } from "./health.js";
 import { createLogger } from "./logger.js";
 import { keepRegistered, registerWithRestate } from "./register.js";
-import { certificateDepsFromConfig, kickOffRenewal } from "./services/certificate/config.js";
+import { certificateDepsFromConfig, kickOffRenewal } from "./services/certificate-service/config.js";
 import { readFileSync } from "node:fs";
 import { settingsFromConfig } from "./settings.js";
-import { buildConfigFromConfig } from "./services/build/config.js";
+import { buildConfigFromConfig } from "./services/build-service/config.js";
 
 // Composition root: the only place that reads the environment, opens pools and listens.
 const config = loadWorkerConfig();

@@ -7,7 +7,7 @@
 import { newId, seedLocal, type SeedResult } from "@ctrl/db";
 import { createTestDatabase, type TestDatabase } from "@ctrl/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { planCutover } from "../src/services/deployment/cutover.js";
+import { planCutover } from "../src/services/deployment-service/cutover.js";
 
 let database: TestDatabase;
 let seed: SeedResult;

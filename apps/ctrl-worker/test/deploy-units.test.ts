@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { openApiUrl } from "../src/services/deploy/openapi.js";
-import { evaluateReadiness, readinessPollInterval } from "../src/services/deploy/readiness.js";
-import { sentinelIdentity, sentinelReplicas } from "../src/services/deploy/sentinels.js";
-import { resolveRegions } from "../src/services/deploy/topology.js";
+import { openApiUrl } from "../src/services/deploy-workflow/openapi.js";
+import { evaluateReadiness, readinessPollInterval } from "../src/services/deploy-workflow/readiness.js";
+import { sentinelIdentity, sentinelReplicas } from "../src/services/deploy-workflow/sentinels.js";
+import { resolveRegions } from "../src/services/deploy-workflow/topology.js";
 
 const region = (
   name: string,

@@ -4,7 +4,7 @@
  * rows it sees).
  */
 import "../src/polyfill.js";
-import * as clients from "@restatedev/restate-sdk-clients";
+import type * as clients from "@restatedev/restate-sdk-clients";
 import http from "node:http";
 import { waitFor } from "@ctrl/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -8,7 +8,7 @@
 import "../src/polyfill.js";
 import { exposeServicesForTest } from "@ctrl/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RoutingResult } from "../src/services/routing/api.js";
+import type { RoutingResult } from "../src/services/routing-service/api.js";
 import { createProject, insertDeployment, startDeployStack, type DeployStack } from "./deploy-harness.js";
 
 let stack: DeployStack;

@@ -7,7 +7,7 @@
 import "../src/polyfill.js";
 import * as restate from "@restatedev/restate-sdk";
 import http2 from "node:http2";
-import type { SentinelDeployResult, SentinelServiceApi } from "../src/services/sentinel/api.js";
+import type { SentinelDeployResult, SentinelServiceApi } from "../src/services/sentinel-service/api.js";
 
 const probe = restate.service({
   name: "FleetBenchProbe",

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { Principal } from "../../auth.js";
-import { httpErrorFrom } from "../../deployments/errors.js";
+import { httpErrorFrom } from "../../deployment-model/errors.js";
 import type { ApiDeps } from "../../deps.js";
-import { addCustomDomain, getCustomDomain, retryCustomDomain } from "../../services/domains/custom-domains.js";
+import { addCustomDomain, getCustomDomain, retryCustomDomain } from "../../services/domain-service/custom-domains.js";
 import { authenticateRootKey, parseBody, sendData } from "./envelope.js";
 
 const text = (what: string, max: number) => z.string({ error: `required, ${what}` }).max(max, `at most ${max} characters`);

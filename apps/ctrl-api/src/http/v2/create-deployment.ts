@@ -1,8 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { createDeployment } from "../../deployments/create.js";
-import { httpErrorFrom } from "../../deployments/errors.js";
-import type { SourceInput } from "../../deployments/validate.js";
+import { createDeployment } from "../../deployment-model/create.js";
+import { httpErrorFrom } from "../../deployment-model/errors.js";
+import type { SourceInput } from "../../deployment-model/validate.js";
 import type { ApiDeps } from "../../deps.js";
 import { authenticateRootKey, parseBody, sendData } from "./envelope.js";
 
@@ -30,7 +30,7 @@ const bodySchema = z.object({
 
 /**
  * `POST /v2/deploy.createDeployment` → 201 `{deploymentId}` (permission `create_deployment`).
- * Same validation and rules as the RPC (`deployments/create.ts`); exactly one of `build` / `image`.
+ * Same validation and rules as the RPC (`deployment-model/create.ts`); exactly one of `build` / `image`.
  */
 export function registerCreateDeployment(app: FastifyInstance, deps: ApiDeps): void {
   app.post("/v2/deploy.createDeployment", async (req, reply) => {

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { authorizeDeployment, deploymentPermissions } from "../../deployments/access.js";
-import { httpErrorFrom } from "../../deployments/errors.js";
-import { loadDeploymentView, publicDeployment } from "../../deployments/view.js";
+import { authorizeDeployment, deploymentPermissions } from "../../deployment-model/access.js";
+import { httpErrorFrom } from "../../deployment-model/errors.js";
+import { loadDeploymentView, publicDeployment } from "../../deployment-model/view.js";
 import type { ApiDeps } from "../../deps.js";
 import { authenticateRootKey, HttpApiError, parseBody, sendData } from "./envelope.js";
 

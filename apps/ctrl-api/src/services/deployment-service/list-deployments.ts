@@ -1,0 +1,94 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import type { ListDeploymentsRequest, ListDeploymentsResponseSchema } from "@ctrl/proto";
+import { principalKey, requireProjectAccess } from "../../auth.js";
+import { deploymentPermissions } from "../../deployment-model/access.js";
+import { listLimits } from "../../deployment-model/defaults.js";
+import { deploymentMessage, loadHostnames } from "../../deployment-model/view.js";
+import type { ApiDeps } from "../../deps.js";
+
+/** The keyset position after the last item of a page, bound to the filter it was issued for. */
+interface PageCursor {
+  /** created_at of the last item */
+  c: number;
+  /** id of the last item (tie-break) */
+  i: string;
+  /** project and environment filter the token belongs to */
+  p: string;
+  e: string;
+}
+
+/** Encodes an opaque page token. */
+export function encodePageToken(cursor: PageCursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString("base64url");
+}
+
+/** Decodes a page token, or throws invalid_argument when it is not one of ours for this filter. */
+export function decodePageToken(token: string, projectId: string, environmentSlug: string): PageCursor {
+  try {
+    const cursor = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as PageCursor;
+    if (typeof cursor.c === "number" && typeof cursor.i === "string" && cursor.p === projectId && cursor.e === environmentSlug)
+      return cursor;
+  } catch {
+    // fall through
+  }
+  throw new ConnectError(
+    "page_token is invalid or belongs to another query: pass the next_page_token of the previous page with the same filter",
+    Code.InvalidArgument,
+  );
+}
+
+/**
+ * DeploymentService.ListDeployments: a project's deployments (optionally one environment's),
+ * newest first, paginated by keyset on (created_at, id) with an opaque token. Page size 1..100
+ * (0 = 50; larger values are capped at 100). Items carry hostnames but not steps or regions.
+ */
+export async function listDeployments(
+  deps: ApiDeps,
+  req: ListDeploymentsRequest,
+  ctx: HandlerContext,
+): Promise<MessageInitShape<typeof ListDeploymentsResponseSchema>> {
+  const projectId = req.projectId.trim();
+  if (!projectId) throw new ConnectError("project_id is required", Code.InvalidArgument);
+  if (req.pageSize < 0) throw new ConnectError("page_size must not be negative", Code.InvalidArgument);
+  const pageSize = Math.min(req.pageSize || listLimits.defaultPageSize, listLimits.maxPageSize);
+  const environmentSlug = req.environmentSlug.trim();
+  const cursor = req.pageToken ? decodePageToken(req.pageToken, projectId, environmentSlug) : undefined;
+
+  const project = await deps.db.selectFrom("projects").select(["id", "workspace_id"]).where("id", "=", projectId).executeTakeFirst();
+  requireProjectAccess(ctx.values.get(principalKey), project, deploymentPermissions.read, `project ${projectId} not found`);
+  let environmentId: string | undefined;
+  if (environmentSlug) {
+    const env = await deps.db
+      .selectFrom("environments")
+      .select("id")
+      .where("project_id", "=", projectId)
+      .where("slug", "=", environmentSlug)
+      .executeTakeFirst();
+    if (!env) throw new ConnectError(`environment "${environmentSlug}" not found in project ${projectId}`, Code.NotFound);
+    environmentId = env.id;
+  }
+
+  let query = deps.db.selectFrom("deployments").selectAll().where("project_id", "=", projectId);
+  if (environmentId) query = query.where("environment_id", "=", environmentId);
+  if (cursor)
+    query = query.where((eb) =>
+      eb.or([eb("created_at", "<", cursor.c), eb.and([eb("created_at", "=", cursor.c), eb("id", "<", cursor.i)])]),
+    );
+  const rows = await query
+    .orderBy("created_at", "desc")
+    .orderBy("id", "desc")
+    .limit(pageSize + 1)
+    .execute();
+  const page = rows.slice(0, pageSize);
+  const hostnames = await loadHostnames(
+    deps.db,
+    page.map((r) => r.id),
+  );
+  const last = page[page.length - 1];
+  return {
+    deployments: page.map((row) => deploymentMessage({ row, hostnames: hostnames.get(row.id) ?? [] })),
+    nextPageToken:
+      rows.length > pageSize && last ? encodePageToken({ c: last.created_at, i: last.id, p: projectId, e: environmentSlug }) : "",
+  };
+}

@@ -1,0 +1,298 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { newId, newVerificationValue, ownershipConflict, verificationRecordName, type DomainVerificationStatus } from "@ctrl/db";
+import type { CertificateRequestServiceApi } from "@ctrl/ctrl-worker/api";
+import { certificateRequestServiceName } from "@ctrl/ctrl-worker/contract";
+import { requireProjectAccess, type Principal } from "../../auth.js";
+import { InvalidField } from "../../deployment-model/errors.js";
+import type { ApiDeps } from "../../deps.js";
+import { checkCustomDomain } from "./validate.js";
+
+/** Root-key permissions of the domain operations. */
+export const domainPermissions = { add: "add_custom_domain", read: "read_custom_domain" } as const;
+
+/** Platform apex when ApiDeps does not say (the worker's default too). */
+export const DEFAULT_APEX_DOMAIN = "ctrl.localhost";
+
+/** What callers see of a custom domain (RPC and public HTTP). */
+export interface CustomDomainView {
+  id: string;
+  domain: string;
+  projectId: string;
+  environmentId: string;
+  challengeType: "http-01" | "dns-01";
+  /** Ownership: the TXT record was not seen yet, was seen (this claim owns the name), or gave up. */
+  verificationStatus: DomainVerificationStatus;
+  /** The record the owner creates; nothing is routed or certified before it is seen. */
+  verificationRecord: { name: string; type: "TXT"; value: string };
+  verificationError?: string;
+  verifiedAt?: number;
+  challengeStatus: "waiting" | "pending" | "verified" | "failed";
+  /** One word: pending_verification | verification_failed | issuing | active | certificate_failed. */
+  state: CustomDomainState;
+  errorMessage?: string;
+  certificateExpiresAt?: number;
+}
+
+/** The overall state of a custom domain, ownership first, then its certificate. */
+export type CustomDomainState = "pending_verification" | "verification_failed" | "issuing" | "active" | "certificate_failed";
+
+function stateOf(verification: DomainVerificationStatus, challenge: CustomDomainView["challengeStatus"]): CustomDomainState {
+  if (verification === "pending_verification") return "pending_verification";
+  if (verification === "failed") return "verification_failed";
+  if (challenge === "verified") return "active";
+  if (challenge === "failed") return "certificate_failed";
+  return "issuing";
+}
+
+/** Input of {@link addCustomDomain}, already shaped by the RPC or HTTP front-end. */
+export interface AddCustomDomainInput {
+  projectId: string;
+  environmentSlug: string;
+  domain: string;
+  /** Undefined: DNS-01 for a wildcard, HTTP-01 otherwise. */
+  challengeType?: "http-01" | "dns-01";
+}
+
+/**
+ * Loads the view of a claim of `domain` (undefined when unknown): the claim of `workspaceId` when
+ * given (several workspaces may claim one name), else the verified claim, else the oldest one.
+ */
+export async function loadCustomDomainView(
+  deps: ApiDeps,
+  domain: string,
+  workspaceId?: string,
+): Promise<(CustomDomainView & { workspaceId: string }) | undefined> {
+  let query = deps.db
+    .selectFrom("custom_domains as d")
+    .leftJoin("acme_challenges as c", "c.domain_id", "d.id")
+    // Only the verified claim has a certificate (certificates are per hostname).
+    .leftJoin("certificates as cert", "cert.hostname", "d.verified_domain")
+    .select([
+      "d.id",
+      "d.domain",
+      "d.workspace_id",
+      "d.project_id",
+      "d.environment_id",
+      "d.challenge_type",
+      "d.verification_status",
+      "d.verification_value",
+      "d.verification_error",
+      "d.verified_at",
+      "c.status as challenge_status",
+      "c.error_message",
+      "cert.expires_at",
+    ])
+    .where("d.domain", "=", domain);
+  if (workspaceId !== undefined) query = query.where("d.workspace_id", "=", workspaceId);
+  const row = await query.orderBy("d.verified_domain", "desc").orderBy("d.created_at").executeTakeFirst();
+  if (!row) return undefined;
+  const challengeStatus = row.challenge_status ?? "waiting";
+  return {
+    id: row.id,
+    domain: row.domain,
+    workspaceId: row.workspace_id,
+    projectId: row.project_id,
+    environmentId: row.environment_id,
+    challengeType: row.challenge_type,
+    verificationStatus: row.verification_status,
+    verificationRecord: { name: verificationRecordName(row.domain), type: "TXT", value: row.verification_value },
+    ...(row.verification_error ? { verificationError: row.verification_error } : {}),
+    ...(row.verified_at !== null ? { verifiedAt: Number(row.verified_at) } : {}),
+    challengeStatus,
+    state: stateOf(row.verification_status, challengeStatus),
+    ...(row.error_message ? { errorMessage: row.error_message } : {}),
+    ...(row.expires_at !== null && row.expires_at !== undefined ? { certificateExpiresAt: Number(row.expires_at) } : {}),
+  };
+}
+
+/**
+ * Starts (or restarts) verification on the worker: a one-way send through the public
+ * `CertificateRequestService.verifyDomain` (DomainVerificationService itself is ingress-private). If
+ * it fails the claim stays `pending_verification` until `retryCustomDomain` arms it again.
+ */
+async function armVerification(deps: ApiDeps, claimId: string, domain: string): Promise<void> {
+  try {
+    await deps.restate.serviceSendClient<CertificateRequestServiceApi>({ name: certificateRequestServiceName }).verifyDomain({ claimId });
+  } catch (err) {
+    deps.logger.warn(
+      { domain, domainId: claimId, err: (err as Error).message },
+      "could not start domain verification; retryCustomDomain starts it again",
+    );
+  }
+}
+
+/** The 409 of a name another workspace owns, naming the rule. */
+function ownedElsewhere(domain: string, conflict: string): ConnectError {
+  return conflict === domain
+    ? new ConnectError(`domain ${domain} is verified by another workspace: a verified domain belongs to one workspace`, Code.AlreadyExists)
+    : new ConnectError(
+        `domain ${domain} overlaps ${conflict}, verified by another workspace: a wildcard and the names directly under it belong to one workspace`,
+        Code.AlreadyExists,
+      );
+}
+
+/** Starts (or restarts) issuance on the worker: a one-way send, so the caller never waits for ACME. */
+async function startIssuance(deps: ApiDeps, domain: string): Promise<void> {
+  await deps.restate.serviceSendClient<CertificateRequestServiceApi>({ name: certificateRequestServiceName }).issue({ domain });
+}
+
+const isDuplicate = (err: unknown) =>
+  (err as { code?: string; errno?: number }).code === "ER_DUP_ENTRY" || (err as { errno?: number }).errno === 1062;
+
+/**
+ * Claims a custom domain for a project environment: validates it, refuses a name another workspace
+ * has verified (or that overlaps one: a wildcard and the names directly under it), and inserts the
+ * claim `pending_verification` with a random TXT value and its `waiting` challenge, in one
+ * transaction. Nothing is routed and nothing is sent to ACME: DomainVerificationService (armed
+ * here) does both once `_ctrl-challenge.<domain>` holds the value. Several workspaces may hold
+ * pending claims of one name; the first to verify wins.
+ */
+export async function addCustomDomain(
+  deps: ApiDeps,
+  principal: Principal | undefined,
+  input: AddCustomDomainInput,
+): Promise<CustomDomainView> {
+  if (!input.projectId.trim()) throw new InvalidField("project_id", "projectId", "required");
+  if (!input.environmentSlug.trim()) throw new InvalidField("environment_slug", "environmentSlug", "required");
+  const project = await deps.db
+    .selectFrom("projects")
+    .select(["id", "workspace_id"])
+    .where("id", "=", input.projectId.trim())
+    .executeTakeFirst();
+  requireProjectAccess(principal, project, domainPermissions.add, `project ${input.projectId} not found`);
+  const checked = checkCustomDomain(input.domain, deps.apexDomain ?? DEFAULT_APEX_DOMAIN);
+  if (!checked.ok) throw new InvalidField("domain", "domain", checked.reason);
+  const challengeType = input.challengeType ?? (checked.wildcard ? "dns-01" : "http-01");
+  if (checked.wildcard && challengeType !== "dns-01")
+    throw new InvalidField("challenge_type", "challengeType", "a wildcard domain can only be verified with DNS-01");
+  const environment = await deps.db
+    .selectFrom("environments")
+    .select(["id"])
+    .where("project_id", "=", project!.id)
+    .where("slug", "=", input.environmentSlug.trim())
+    .executeTakeFirst();
+  if (!environment) throw new ConnectError(`environment ${input.environmentSlug} not found in project ${project!.id}`, Code.NotFound);
+
+  const now = (deps.now ?? Date.now)();
+  const domainId = newId("dom");
+  try {
+    await deps.db.transaction().execute(async (trx) => {
+      const conflict = await ownershipConflict(trx, project!.workspace_id, checked.domain);
+      if (conflict) throw ownedElsewhere(checked.domain, conflict);
+      // A platform hostname, or a name this workspace already routes elsewhere.
+      const taken = await trx
+        .selectFrom("frontline_routes")
+        .select("id")
+        .where("fully_qualified_domain_name", "=", checked.domain)
+        .executeTakeFirst();
+      if (taken) throw new ConnectError(`domain ${checked.domain} is already in use`, Code.AlreadyExists);
+      await trx
+        .insertInto("custom_domains")
+        .values({
+          id: domainId,
+          workspace_id: project!.workspace_id,
+          project_id: project!.id,
+          environment_id: environment.id,
+          domain: checked.domain,
+          challenge_type: challengeType,
+          verification_status: "pending_verification",
+          verification_value: newVerificationValue(),
+          verification_error: null,
+          verification_checked_at: null,
+          verified_at: null,
+          verified_domain: null,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+      await trx
+        .insertInto("acme_challenges")
+        .values({
+          id: newId("chal"),
+          workspace_id: project!.workspace_id,
+          domain_id: domainId,
+          token: null,
+          authorization: null,
+          type: challengeType,
+          status: "waiting",
+          error_message: null,
+          expires_at: null,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+    });
+  } catch (err) {
+    if (isDuplicate(err)) throw new ConnectError(`domain ${checked.domain} is already attached in this workspace`, Code.AlreadyExists);
+    throw err;
+  }
+  await armVerification(deps, domainId, checked.domain);
+  deps.logger.info(
+    { domain: checked.domain, domainId, projectId: project!.id, environmentId: environment.id, challengeType },
+    "custom domain claimed; waiting for its TXT record",
+  );
+  const { workspaceId: _ws, ...view } = (await loadCustomDomainView(deps, checked.domain, project!.workspace_id))!;
+  return view;
+}
+
+/** Loads a domain the principal may act on (`not_found` for unknown or another workspace's). */
+async function authorizedDomain(deps: ApiDeps, principal: Principal | undefined, domainInput: string, action: string) {
+  const name = domainInput.trim().toLowerCase().replace(/\.$/, "");
+  if (!name) throw new InvalidField("domain", "domain", "required");
+  const view = await loadCustomDomainView(deps, name, principal?.kind === "root_key" ? principal.workspaceId : undefined);
+  const project = view ? { id: view.projectId, workspace_id: view.workspaceId } : undefined;
+  requireProjectAccess(principal, project, action, `custom domain ${name} not found`);
+  return view!;
+}
+
+/** The custom domain's state (verification, challenge, certificate expiry). */
+export async function getCustomDomain(deps: ApiDeps, principal: Principal | undefined, domain: string): Promise<CustomDomainView> {
+  const { workspaceId: _ws, ...view } = await authorizedDomain(deps, principal, domain, domainPermissions.read);
+  return view;
+}
+
+/**
+ * Tries again: a claim still pending or failed verification gets a fresh recheck window (back to
+ * `pending_verification`, a new `arm`); a verified domain whose certificate challenge failed gets
+ * its challenge reset to `waiting` and issuance restarted. `failed_precondition` otherwise.
+ */
+export async function retryCustomDomain(deps: ApiDeps, principal: Principal | undefined, domain: string): Promise<CustomDomainView> {
+  const view = await authorizedDomain(deps, principal, domain, domainPermissions.add);
+  const now = (deps.now ?? Date.now)();
+  if (view.verificationStatus !== "verified") {
+    const conflict = await ownershipConflict(deps.db, view.workspaceId, view.domain);
+    if (conflict) throw ownedElsewhere(view.domain, conflict);
+    await deps.db
+      .updateTable("custom_domains")
+      .set({ verification_status: "pending_verification", verification_error: null, updated_at: now })
+      .where("id", "=", view.id)
+      .where("verification_status", "in", ["pending_verification", "failed"])
+      .execute();
+    await armVerification(deps, view.id, view.domain);
+    deps.logger.info({ domain: view.domain, domainId: view.id }, "custom domain verification re-armed");
+  } else {
+    const reset = await deps.db
+      .updateTable("acme_challenges")
+      .set({ status: "waiting", updated_at: now })
+      .where("domain_id", "=", view.id)
+      .where("status", "=", "failed")
+      .executeTakeFirst();
+    if (Number(reset.numUpdatedRows) === 0) {
+      throw new ConnectError(
+        `custom domain ${view.domain} is verified and has challenge status ${view.challengeStatus}; only a failed challenge or an unverified domain can be retried`,
+        Code.FailedPrecondition,
+      );
+    }
+    try {
+      await startIssuance(deps, view.domain);
+    } catch (err) {
+      deps.logger.warn(
+        { domain: view.domain, domainId: view.id, err: (err as Error).message },
+        "could not start certificate issuance; the renewal job will pick the waiting challenge up",
+      );
+    }
+    deps.logger.info({ domain: view.domain, domainId: view.id }, "custom domain certificate retry requested");
+  }
+  const { workspaceId: _ws, ...fresh } = (await loadCustomDomainView(deps, view.domain, view.workspaceId))!;
+  return fresh;
+}
