@@ -1,0 +1,7 @@
+import { z } from "zod";
+
+/** The database variables of every service that opens a pool (compose into an app's config schema). */
+export const databaseConfigSchema = z.object({
+  /** MySQL/MariaDB URL of the control plane's database. */
+  DATABASE_URL: z.string().url().default("mysql://root@127.0.0.1:3306/ctrl"),
+});
