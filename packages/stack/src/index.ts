@@ -38,6 +38,6 @@ export {
   type InProcessFrontline,
 } from "@ctrl/frontline/testing";
 export { bundleSentinelForTest, startSentinelProcess, type SentinelProcess } from "@ctrl/sentinel/testing";
-export * from "./fake-sentinel-agent.js";
-export * from "./sentinel-deploy-probe.js";
+export { fleetClient, insertSentinelFleet, operatorAuth, startFakeSentinelAgents } from "@ctrl/ctrl-api/fake-sentinel-agent";
+export { startSentinelDeployProbe } from "@ctrl/ctrl-worker/sentinel-deploy-probe";
 export * from "./system.js";

@@ -4,10 +4,10 @@
  * calls it from inside Restate and returns its result. Hosted on its own endpoint next to the
  * worker's (service names are global per restate-server, so one probe per server).
  */
-import "@ctrl/ctrl-worker/polyfill";
+import "../src/polyfill.js";
 import * as restate from "@restatedev/restate-sdk";
 import http2 from "node:http2";
-import type { SentinelDeployResult, SentinelServiceApi } from "@ctrl/ctrl-worker/api";
+import type { SentinelDeployResult, SentinelServiceApi } from "../src/services/sentinel-service/api.js";
 
 const probe = restate.service({
   name: "FleetBenchProbe",

@@ -8,7 +8,7 @@ import { createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { allocateVersion, type Db } from "@ctrl/db";
 import { ClusterService, ReportSentinelStatusRequest_Health, SentinelRolloutService } from "@ctrl/proto";
-import type { TestStack } from "@ctrl/ctrl-api/testing";
+import type { TestStack } from "./harness.js";
 
 /** Inserts `count` sentinels round-robin over `regions` on `image`; returns their ids in insertion order. */
 export async function insertSentinelFleet(
