@@ -6,20 +6,21 @@
  * only the sentinel's own environment is reachable; an instance address outside the instance port
  * range (a control-plane port such as 127.0.0.1:9070) is never forwarded to.
  */
-import { createTestDatabase, freePort, waitFor, type TestDatabase } from "@ctrl/testing";
-import { rm } from "node:fs/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  bundleSentinelForTest,
+  createTestDatabase,
+  freePort,
   insertDeployment,
   insertInstance,
   newEdgeProject,
-  startSentinelProcess,
   startUpstream,
   upgradeEcho,
-  type SentinelProcess,
+  waitFor,
+  type TestDatabase,
   type Upstream,
-} from "./fixtures.js";
+} from "@ctrl/testing";
+import { rm } from "node:fs/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundleSentinelForTest, startSentinelProcess, type SentinelProcess } from "./fixtures.js";
 
 let database: TestDatabase;
 let sentinel: SentinelProcess;
