@@ -18,6 +18,8 @@ import type { BuildLogsTable } from "./tables/build-logs.js";
 import type { BuildsTable } from "./tables/builds.js";
 import type { SentinelRolloutsTable, SentinelRolloutTargetsTable } from "./tables/sentinel-rollouts.js";
 import type { WorkspacesTable } from "./tables/workspaces.js";
+import type { UpgradePlansTable } from "./tables/upgrade-plans.js";
+import type { DeploymentHaltsTable } from "./tables/deployment-halts.js";
 
 /** The kysely database type: every table of ARCHITECTURE.md section 3. */
 export interface Database {
@@ -42,4 +44,6 @@ export interface Database {
   build_logs: BuildLogsTable;
   sentinel_rollouts: SentinelRolloutsTable;
   sentinel_rollout_targets: SentinelRolloutTargetsTable;
+  upgrade_plans: UpgradePlansTable;
+  deployment_halts: DeploymentHaltsTable;
 }
