@@ -19,6 +19,7 @@ export const domainVerificationServiceName = "DomainVerificationService";
 export const sentinelServiceName = "SentinelService";
 export const sentinelRolloutServiceName = "SentinelRolloutService";
 export const sentinelRolloutNotifierName = "SentinelRolloutNotifier";
+export const supervisorServiceName = "SupervisorService";
 /** The only key of `SentinelRolloutService`: there is one fleet rollout at a time. */
 export const sentinelRolloutKey = "singleton";
 

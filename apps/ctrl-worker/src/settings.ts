@@ -25,6 +25,8 @@ export interface WorkerSettings {
   webhookMaxAttempts: number;
   /** Time limit of one webhook POST. */
   webhookTimeoutMs: number;
+  /** Halt pages (services/supervisor-service/paging.ts); empty strings disable a channel. */
+  haltPaging: { pagerDutyUrl: string; pagerDutyRoutingKey: string; slackWebhookUrl: string };
 }
 
 /** The variables the settings come from; their defaults (config.ts) are the settings' defaults. */
@@ -40,6 +42,9 @@ const settingsConfigSchema = workerConfigSchema.pick({
   SENTINEL_DEPLOY_TIMEOUT_MS: true,
   ROLLOUT_WEBHOOK_MAX_ATTEMPTS: true,
   ROLLOUT_WEBHOOK_TIMEOUT_MS: true,
+  HALT_PAGERDUTY_URL: true,
+  HALT_PAGERDUTY_ROUTING_KEY: true,
+  HALT_SLACK_WEBHOOK_URL: true,
 });
 
 /** The settings main.ts derives from the parsed config. */
@@ -56,6 +61,11 @@ export function settingsFromConfig(config: z.output<typeof settingsConfigSchema>
     sentinelDeployTimeoutMs: config.SENTINEL_DEPLOY_TIMEOUT_MS,
     webhookMaxAttempts: config.ROLLOUT_WEBHOOK_MAX_ATTEMPTS,
     webhookTimeoutMs: config.ROLLOUT_WEBHOOK_TIMEOUT_MS,
+    haltPaging: {
+      pagerDutyUrl: config.HALT_PAGERDUTY_URL,
+      pagerDutyRoutingKey: config.HALT_PAGERDUTY_ROUTING_KEY,
+      slackWebhookUrl: config.HALT_SLACK_WEBHOOK_URL,
+    },
   };
 }
 

@@ -54,7 +54,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("updated_at", "bigint", (c) => c.notNull())
     .addPrimaryKeyConstraint("deployment_halts_pk", ["deployment_id", "reason"])
     .execute();
-  await db.schema.createIndex("deployment_halts_waiting").on("deployment_halts").columns(["project_id", "environment_id", "state"]).execute();
+  await db.schema
+    .createIndex("deployment_halts_waiting")
+    .on("deployment_halts")
+    .columns(["project_id", "environment_id", "state"])
+    .execute();
 
   await db.schema.alterTable("instances").addColumn("halt_detail", sql`text`).execute();
 }
