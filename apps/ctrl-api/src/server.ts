@@ -1,7 +1,16 @@
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { newId } from "@ctrl/db";
-import { AcmeService, ClusterService, CtrlService, DeploymentService, DomainService, SentinelRolloutService } from "@ctrl/proto";
+import {
+  AcmeService,
+  ClusterService,
+  CtrlService,
+  DeploymentService,
+  DomainService,
+  HaltService,
+  SentinelRolloutService,
+  UpgradePlanService,
+} from "@ctrl/proto";
 import Fastify, { type FastifyInstance } from "fastify";
 import { authInterceptor } from "./auth.js";
 import { boundedInputInterceptor, closeAfterUnreadBody, readMaxBytes, requestFramingProblem } from "./bounded-input.js";
@@ -13,6 +22,8 @@ import { createClusterService } from "./services/cluster-service/index.js";
 import { createAcmeService } from "./services/acme-service/index.js";
 import { createDomainService } from "./services/domain-service/index.js";
 import { createSentinelRolloutService } from "./services/sentinel-rollout-service/index.js";
+import { createUpgradePlanService } from "./services/upgrade-plan-service/index.js";
+import { createHaltService } from "./services/halt-service/index.js";
 
 /** Options for {@link buildServer}. */
 export interface BuildServerOptions {
@@ -29,6 +40,8 @@ export function connectRoutes(deps: ApiDeps) {
     router.service(AcmeService, createAcmeService(deps));
     router.service(DomainService, createDomainService(deps));
     router.service(SentinelRolloutService, createSentinelRolloutService(deps));
+    router.service(UpgradePlanService, createUpgradePlanService(deps));
+    router.service(HaltService, createHaltService(deps));
   };
 }
 

@@ -1,6 +1,14 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { Db, Deployment as DeploymentRow, DeploymentStatus as RowStatus, DeploymentStep as StepRow } from "@ctrl/db";
+import {
+  latestHaltOf,
+  type Db,
+  type DeploymentHalt,
+  type Deployment as DeploymentRow,
+  type DeploymentStatus as RowStatus,
+  type DeploymentStep as StepRow,
+} from "@ctrl/db";
 import { DeploymentStatus, type DeploymentSchema, type DeploymentStepSchema } from "@ctrl/proto";
+import { haltMessage, publicHalt } from "./halt-view.js";
 
 /** Proto enum of each row status. */
 export const protoStatus: Record<RowStatus, DeploymentStatus> = {
@@ -33,13 +41,15 @@ export interface DeploymentView {
   regions: { region: string; replicas: number }[];
   /** Names of the environment's variables (values are never loaded here). */
   envKeys?: string[];
+  /** The deployment's latest halt and what the supervisor did (docs/halt-contract.md). */
+  halt?: DeploymentHalt;
 }
 
 /** Loads a deployment with its steps (in order), hostnames and topology, or undefined. */
 export async function loadDeploymentView(db: Db, deploymentId: string): Promise<DeploymentView | undefined> {
   const row = await db.selectFrom("deployments").selectAll().where("id", "=", deploymentId).executeTakeFirst();
   if (!row) return undefined;
-  const [steps, hostnames, regions, envKeys] = await Promise.all([
+  const [steps, hostnames, regions, envKeys, halt] = await Promise.all([
     loadSteps(db, deploymentId),
     loadHostnames(db, [deploymentId]),
     db
@@ -49,6 +59,7 @@ export async function loadDeploymentView(db: Db, deploymentId: string): Promise<
       .orderBy("region")
       .execute(),
     db.selectFrom("environment_variables").select("key").where("environment_id", "=", row.environment_id).orderBy("key").execute(),
+    latestHaltOf(db, deploymentId),
   ]);
   return {
     row,
@@ -56,6 +67,7 @@ export async function loadDeploymentView(db: Db, deploymentId: string): Promise<
     hostnames: hostnames.get(deploymentId) ?? [],
     regions: regions.map((r) => ({ region: r.region, replicas: r.desired_replicas })),
     envKeys: envKeys.map((r) => r.key),
+    ...(halt ? { halt } : {}),
   };
 }
 
@@ -135,6 +147,7 @@ export function deploymentMessage(view: Partial<DeploymentView> & { row: Deploym
     image: d.image ?? "",
     failedStep: d.failed_step ?? "",
     failureReason: d.failure_reason ?? "",
+    ...(view.halt ? { halt: haltMessage(view.halt) } : {}),
   };
 }
 
@@ -158,5 +171,6 @@ export function publicDeployment(view: DeploymentView) {
           })),
         }
       : {}),
+    ...(view.halt ? { halt: publicHalt(view.halt) } : {}),
   };
 }

@@ -1,12 +1,6 @@
 import { haltReasons, type HaltAction, type HaltReason } from "@ctrl/db";
+import { haltReasonByExitCode } from "../../contract.js";
 import type { OnHaltRequest } from "./api.js";
-
-/** The contract's exit codes (docs/halt-contract.md). */
-export const haltReasonByExitCode: Readonly<Record<number, HaltReason>> = {
-  70: "upgrade_required",
-  71: "binary_too_new",
-  72: "downgrade_detected",
-};
 
 /** What the supervisor does about each reason. */
 export const actionOf: Readonly<Record<HaltReason, HaltAction>> = {
