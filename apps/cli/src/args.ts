@@ -1,7 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
 /** The commands `ctrl` knows. */
-export const commandNames = ["deploy", "status", "list", "logs", "rollback", "promote", "fleet", "help"] as const;
+export const commandNames = ["deploy", "status", "list", "logs", "rollback", "promote", "fleet", "plans", "supervise", "help"] as const;
 export type CommandName = (typeof commandNames)[number];
 
 /** A mistake in how `ctrl` was called: printed with the usage, exit code 2. */
@@ -38,7 +38,19 @@ export type ParsedCommand =
   | { command: "logs"; deploymentId: string; flags: GlobalFlags & { follow: boolean } }
   | { command: "rollback"; targetId: string; flags: GlobalFlags & { source?: string } }
   | { command: "promote"; deploymentId: string; flags: GlobalFlags }
-  | { command: "fleet"; action: FleetAction; flags: FleetFlags };
+  | { command: "fleet"; action: FleetAction; flags: FleetFlags }
+  | { command: "plans"; flags: PlansFlags }
+  | { command: "supervise"; deploymentId: string; flags: GlobalFlags };
+
+/** `ctrl plans set|ls|rm` flags (upgrade plans of the halt supervisor). */
+export interface PlansFlags extends GlobalFlags {
+  action: "set" | "ls" | "rm";
+  name?: string;
+  project?: string;
+  env: string;
+  image?: string;
+  minHeight?: number;
+}
 
 /** `ctrl fleet <action>`: fleet rollouts of the sentinel image. */
 export const fleetActions = ["rollout", "status", "pause", "resume", "cancel", "rollback", "history"] as const;
@@ -89,6 +101,13 @@ const commandOptions = {
     rollout: { type: "string" },
     limit: { type: "string" },
   },
+  plans: {
+    project: { type: "string", short: "p" },
+    env: { type: "string", short: "e" },
+    image: { type: "string" },
+    "min-height": { type: "string" },
+  },
+  supervise: {},
   help: {},
 } as const satisfies Record<CommandName, ParseArgsConfig["options"]>;
 
@@ -109,6 +128,10 @@ export function usage(command?: CommandName): string {
       "ctrl fleet status [--rollout ID] [--follow] | pause | resume [--retry-failed] | cancel | rollback | history [--limit N]\n" +
       "  Rolls a new sentinel image across every sentinel in waves of cumulative percentages (operators only:\n" +
       "  the operator credential or a root key with fleet.*.rollout as --root-key). status --follow shows each wave live.",
+    plans:
+      "ctrl plans set NAME --image REF [--min-height N] [--env production] --project ID | ls | rm NAME\n" +
+      "  Upgrade plans: what the halt supervisor deploys when a workload exits 70 naming plan NAME (docs/halt-contract.md).",
+    supervise: "ctrl supervise ack <deployment-id>\n  Takes a halted deployment over: the supervisor stops waiting and resolves the page.",
     help: "ctrl help [command]",
   };
   if (command) return `${lines[command]}\n${common}`;
@@ -239,7 +262,34 @@ export function parseCliArgs(argv: string[]): ParsedCommand {
         },
       };
     }
+    case "plans":
+      return { command, flags: parsePlans(pos, flags, str) };
+    case "supervise": {
+      if (pos[0] !== "ack" || pos.length !== 2) throw new UsageError(`supervise needs: ${usage("supervise").split("\n")[0]}`);
+      return { command, deploymentId: pos[1]!, flags };
+    }
   }
+}
+
+function parsePlans(pos: string[], flags: GlobalFlags, str: (name: string) => string | undefined): PlansFlags {
+  const [action, name, ...extra] = pos;
+  if (action !== "set" && action !== "ls" && action !== "rm")
+    throw new UsageError(`plans needs set, ls or rm: ${usage("plans").split("\n")[0]}`);
+  if (extra.length || (action === "ls" && name !== undefined))
+    throw new UsageError(`plans ${action} takes ${action === "ls" ? "no" : "one"} name`);
+  if (action !== "ls" && !name) throw new UsageError(`plans ${action} needs a plan NAME`);
+  if (action === "set" && !str("image")) throw new UsageError("plans set needs --image REF");
+  const minHeight = str("min-height");
+  if (minHeight !== undefined && !/^\d+$/.test(minHeight)) throw new UsageError(`--min-height must be a whole number, got "${minHeight}"`);
+  return {
+    ...flags,
+    action,
+    ...(name ? { name } : {}),
+    ...(str("project") ? { project: str("project") } : {}),
+    env: str("env") ?? "production",
+    ...(str("image") ? { image: str("image") } : {}),
+    ...(minHeight !== undefined ? { minHeight: Number(minHeight) } : {}),
+  };
 }
 
 /** Where the CLI talks to and with which key. */
