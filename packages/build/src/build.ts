@@ -235,6 +235,7 @@ export async function runBuild(deps: BuildDeps, config: BuildConfig, job: BuildJ
       start: plan.start,
       ...(plan.port !== undefined ? { port: plan.port } : {}),
       ...(plan.healthPath !== undefined ? { healthPath: plan.healthPath } : {}),
+      ...(plan.halt !== undefined ? { halt: plan.halt } : {}),
     };
     await writeFile(join(dirs.app, "ctrl.json"), JSON.stringify(manifest, null, 2) + "\n");
     const escaping = await findEscapingSymlink(dirs.app);
