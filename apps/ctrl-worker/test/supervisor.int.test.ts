@@ -108,7 +108,12 @@ describe("SupervisorService", () => {
     expect(all.find((d) => d.id === acting)).toMatchObject({ image: "registry.example/node:2", status: "ready" });
     // A later report (another instance, the exit after a live intent) changes nothing.
     expect(await supervisor(halted).onHalt({ instance: `${halted}-local-1`, exitCode: 70 })).toMatchObject({ state: "halted" });
-    await waitFor("resolve", async () => (receiver.pagerDuty(`${halted}:upgrade_required`).length >= 2 ? true : undefined));
+    await waitFor("resolve", async () =>
+      receiver.pagerDuty(`${halted}:upgrade_required`).length >= 2 &&
+      receiver.pages.filter((p) => p.path.startsWith("/slack") && String(p.body.text).includes(halted)).length >= 2
+        ? true
+        : undefined,
+    );
     const events = receiver.pagerDuty(`${halted}:upgrade_required`).map((e) => e.event_action);
     expect(events).toEqual(["trigger", "resolve"]);
     const trigger = receiver.pagerDuty(`${halted}:upgrade_required`)[0]!;
