@@ -20,7 +20,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SupervisorServiceApi } from "../src/api.js";
 import { attachDeploy, createProject, insertDeployment, playAgent, randomSha, readProject, submitDeploy } from "./deploy-harness.js";
-import { startPageReceiver, type PageReceiver } from "./page-receiver.js";
+import { startPageReceiver, type PageReceiver } from "@ctrl/testing";
 
 const entry = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 

@@ -23,7 +23,7 @@ import {
   submitDeploy,
   type DeployStack,
 } from "./deploy-harness.js";
-import { startPageReceiver, type PageReceiver } from "./page-receiver.js";
+import { startPageReceiver, type PageReceiver } from "@ctrl/testing";
 
 let stack: DeployStack;
 let receiver: PageReceiver;
