@@ -24,11 +24,13 @@ function halt(code, { plan, stay }) {
     reason,
     plan_name: code === 70 ? plan : "",
     height: height(),
-    info: `${reason} at height ${height()} (example app, image ${process.env.CTRL_IMAGE ?? "unknown"})`,
+    info: `examples/halting stopped at height ${height()}`,
     announced_at: new Date().toISOString(),
   };
   console.log(`halting: ${JSON.stringify(intent)}${stay ? " (staying alive)" : ""}`);
-  if (!stay) setTimeout(() => process.exit(code), 50);
+  // Announce first, exit a little later (HALT_EXIT_DELAY_MS, default 3 s: longer than the agent's status
+  // poll), so the supervisor learns the plan and height, not only the code.
+  if (!stay) setTimeout(() => process.exit(code), Number(process.env.HALT_EXIT_DELAY_MS ?? 3000));
   return intent;
 }
 

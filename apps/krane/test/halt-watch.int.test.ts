@@ -126,7 +126,9 @@ describe("halt watching", () => {
 
   it("without a status endpoint the exit code alone tells (72), and it is not restarted", async () => {
     const driver = await newDriver();
-    await driver.apply(deployment("old", halting, { env: { HALT_CODE: "72", HALT_NO_STATUS: "1", HALT_AFTER_MS: "300" } }));
+    await driver.apply(
+      deployment("old", halting, { env: { HALT_CODE: "72", HALT_NO_STATUS: "1", HALT_AFTER_MS: "300", HALT_EXIT_DELAY_MS: "0" } }),
+    );
     const failed = await until(driver, "old", "failed", (w) => w.instances[0]?.phase === "failed");
     expect(failed.instances[0]).toMatchObject({ phase: "failed", exitCode: 72 });
     expect(failed.instances[0]!.halt).toBeUndefined();
