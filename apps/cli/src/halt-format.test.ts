@@ -28,6 +28,6 @@ describe("formatHalt", () => {
     const line = formatHalt(
       create(DeploymentHaltSchema, { reason: "binary_too_new", action: "rollback", state: "halted", replacedByDeploymentId: "d_prev" }),
     );
-    expect(line).toBe("halted: binary too new for its state (still running) — done → d_prev");
+    expect(line).toBe("halted: binary too new for its state (announced on its status path) — done → d_prev");
   });
 });

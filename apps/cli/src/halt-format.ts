@@ -20,7 +20,7 @@ const stateText: Record<string, string> = {
  */
 export function formatHalt(h: DeploymentHalt): string {
   const facts = [
-    h.exitCode ? `exit ${h.exitCode}` : "still running",
+    h.exitCode ? `exit ${h.exitCode}` : "announced on its status path",
     h.planName ? `plan ${h.planName}` : "",
     h.height > 0n ? `height ${h.height}` : "",
   ].filter(Boolean);

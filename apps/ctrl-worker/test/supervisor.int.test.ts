@@ -79,6 +79,15 @@ async function haltState(
   });
 }
 
+async function topologyStatus(deploymentId: string) {
+  const rows = await stack.db
+    .selectFrom("deployment_topology")
+    .select("desired_status")
+    .where("deployment_id", "=", deploymentId)
+    .execute();
+  return rows.map((r) => r.desired_status);
+}
+
 async function deploymentsOf(projectId: string) {
   return stack.db.selectFrom("deployments").select(["id", "image", "status"]).where("project_id", "=", projectId).execute();
 }
@@ -103,6 +112,9 @@ describe("SupervisorService", () => {
     const done = await haltState(stack.db, halted, "upgrade_required", "halted");
     expect(done.replaced_by_deployment_id).toBe(acting);
     expect(await readProject(stack.db, projectId)).toEqual({ live: acting, pinned: false });
+    // Acted: the halted deployment's instances are torn down (ends a stay-alive one before its grace window).
+    expect(await topologyStatus(halted)).toEqual(["stopped"]);
+    expect(await topologyStatus(acting)).toEqual(["running"]);
     const all = await deploymentsOf(projectId);
     expect(all).toHaveLength(2);
     expect(all.find((d) => d.id === acting)).toMatchObject({ image: "registry.example/node:2", status: "ready" });
@@ -171,6 +183,7 @@ describe("SupervisorService", () => {
     });
     expect(outcome).toMatchObject({ handled: true, action: "rollback", state: "halted", replacedByDeploymentId: previous });
     expect(await readProject(stack.db, projectId)).toEqual({ live: previous, pinned: true });
+    expect(await topologyStatus(halted)).toEqual(["stopped"]);
     // The exit that follows is the same halt: recorded, not acted on twice.
     await supervisor(halted).onHalt({ instance: `${halted}-local-0`, exitCode: 71 });
     expect((await findHalt(stack.db, halted, "binary_too_new"))?.exit_code).toBe(71);
@@ -189,6 +202,8 @@ describe("SupervisorService", () => {
     expect(await deploymentsOf(projectId)).toHaveLength(2);
     expect(await readProject(stack.db, projectId)).toEqual({ live: halted, pinned: false });
     expect(previous).toBeTruthy();
+    // Waiting for a person: nothing is torn down or restarted by the supervisor.
+    expect(await topologyStatus(halted)).toEqual(["running"]);
     expect(receiver.pagerDuty(`${halted}:downgrade_detected`).map((e) => e.event_action)).toEqual(["trigger"]);
     expect(await supervisor(halted).acknowledge({ by: "operator" })).toMatchObject({ state: "acknowledged" });
     expect(await supervisor(halted).acknowledge({})).toMatchObject({ state: "acknowledged" });

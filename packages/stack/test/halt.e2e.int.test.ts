@@ -102,18 +102,29 @@ describe("halt supervision through the real system", () => {
     expect(set.code, set.stderr).toBe(0);
     expect(set.json()).toMatchObject({ plan: { name: "v2", image: helloImage, version: 1 } });
 
-    await haltNow(halting.id, "code=70&plan=v2");
-    const halt = await haltOf(halting.id, "halted", 70);
-    expect(halt).toMatchObject({ reason: "upgrade_required", planName: "v2", exitCode: 70, action: "upgrade" });
+    // Stay-alive: the intent is read from the living process; the supervisor acts on it, then the
+    // agent terminates the halted instance (long before ctrl.json's 300 s grace window).
+    await haltNow(halting.id, "code=70&plan=v2&stay=1");
+    const halt = await haltOf(halting.id, "halted");
+    expect(halt).toMatchObject({ reason: "upgrade_required", planName: "v2", action: "upgrade" });
+    expect(halt.exitCode).toBeUndefined();
     const replacement = halt.replacedByDeploymentId as string;
     await sys.waitServes(halting.envHost, replacement);
     expect(await status(replacement)).toMatchObject({ status: "READY", image: helloImage });
     await waitFor("resolve", async () => (events(halting.id, "upgrade_required").length >= 2 ? true : undefined), { timeoutMs: 30_000 });
     expect(events(halting.id, "upgrade_required")).toEqual(["trigger", "resolve"]);
 
+    await waitFor(
+      "the halted instance to be torn down",
+      async () => {
+        const rows = await sys.stack.database.db.selectFrom("instances").select("id").where("deployment_id", "=", halting.id).execute();
+        return rows.length === 0 ? true : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     const human = await sys.ctrl(["status", halting.id]);
     expect(human.stdout).toMatch(
-      /^halt\s+halted: needs an upgrade \(exit 70, plan v2, height \d+\) — done: replaced by d_\w+ \[examples\/halting stopped at height \d+\]$/m,
+      /^halt\s+halted: needs an upgrade \(announced on its status path, plan v2, height \d+\) — done: replaced by d_\w+ \[examples\/halting stopped at height \d+\]$/m,
     );
   }, 240_000);
 
@@ -178,8 +189,9 @@ describe("halt supervision through the real system", () => {
     const previous = before.live_deployment_id!;
     const halting = await deploy("examples/halting", "production");
     await haltNow(halting.id, "code=71");
-    const halt = await haltOf(halting.id, "halted", 71);
-    expect(halt).toMatchObject({ reason: "binary_too_new", exitCode: 71, action: "rollback", replacedByDeploymentId: previous });
+    // Acted on the live intent; the halted deployment is torn down before its own exit.
+    const halt = await haltOf(halting.id, "halted");
+    expect(halt).toMatchObject({ reason: "binary_too_new", action: "rollback", replacedByDeploymentId: previous });
     await sys.waitServes(halting.envHost, previous);
     const project = await sys.stack.database.db
       .selectFrom("projects")

@@ -97,6 +97,16 @@ export interface HaltDecision {
 
 /** Writes a decision to the halt row and the deployment's `halt` step; returns the updated row. */
 export async function decide(db: Db, deploymentId: string, reason: HaltReason, d: HaltDecision, now: number): Promise<DeploymentHalt> {
+  const label = d.condition ? `${d.condition}: ${d.message}` : d.message;
+  await upsertDeploymentStep(db, {
+    deploymentId,
+    step: haltStep,
+    status: d.step,
+    message: `${reason}: ${label}`.slice(0, 1024),
+    errorMessage: d.step === "failed" ? label.slice(0, 4096) : null,
+    now,
+  });
+  // The halt row last: a reader that sees the new state also sees the step.
   await updateHalt(
     db,
     deploymentId,
@@ -109,15 +119,6 @@ export async function decide(db: Db, deploymentId: string, reason: HaltReason, d
     },
     now,
   );
-  const label = d.condition ? `${d.condition}: ${d.message}` : d.message;
-  await upsertDeploymentStep(db, {
-    deploymentId,
-    step: haltStep,
-    status: d.step,
-    message: `${reason}: ${label}`.slice(0, 1024),
-    errorMessage: d.step === "failed" ? label.slice(0, 4096) : null,
-    now,
-  });
   return (await loadHalt(db, deploymentId, reason))!;
 }
 

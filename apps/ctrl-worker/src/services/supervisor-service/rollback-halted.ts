@@ -4,11 +4,12 @@ import { deploymentServiceName, type DeploymentServiceApi } from "../deployment-
 import type { HaltOutcome } from "./api.js";
 import { outcomeOf, resolveOnce, type SupervisorDeps } from "./outcome.js";
 import { decide, previousReadyDeployment } from "./record.js";
+import { stopHaltedDeployment } from "./stop-halted.js";
 
 /**
  * The 71 branch (binary too new): rolls the environment back to the deployment that ran before
  * (`DeploymentService.rollback`, which pins the project: later deploys do not take its routes until
- * a promote — no automatic advance). Without an earlier ready deployment, or when the rollback's
+ * a promote — no automatic advance), then stops the halted deployment's topology. Without an earlier ready deployment, or when the rollback's
  * preconditions fail (e.g. the halted deployment is not live), the halt waits for a human.
  */
 export async function rollbackHalted(ctx: restate.ObjectContext, deps: SupervisorDeps, halt: DeploymentHalt): Promise<HaltOutcome> {
@@ -33,6 +34,7 @@ export async function rollbackHalted(ctx: restate.ObjectContext, deps: Superviso
     if (!(err instanceof restate.TerminalError)) throw err;
     return waitForHuman(`rollback to ${target} refused: ${err.message}`);
   }
+  await stopHaltedDeployment(ctx, db, ctx.key);
   const done = await ctx.date.now();
   const halted = await ctx.run("mark rolled back", () =>
     decide(

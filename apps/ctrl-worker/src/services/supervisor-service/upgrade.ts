@@ -5,6 +5,7 @@ import { deployWorkflowName, type DeployWorkflowApi } from "../deploy-workflow/a
 import type { HaltOutcome } from "./api.js";
 import { outcomeOf, resolveOnce, type SupervisorDeps } from "./outcome.js";
 import { decide, insertReplacement } from "./record.js";
+import { stopHaltedDeployment } from "./stop-halted.js";
 
 /** The condition of a 70 whose plan has no image mapping (yet). */
 export const imageMappingMissing = "image_mapping_missing";
@@ -15,7 +16,8 @@ export const imageMappingMissing = "image_mapping_missing";
  * condition `image_mapping_missing` (SetUpgradePlan wakes it through `resume`). Found: a
  * replacement deployment of the mapped image with the halted one's configuration is created and
  * deployed (the deploy workflow cuts it over as any deploy of the environment would); once it is
- * ready the halted deployment is `halted`, replaced by it, and the page is resolved.
+ * ready the halted deployment's topology is stopped (its instances torn down, a stay-alive one
+ * before its grace window), it is `halted`, replaced by the new one, and the page is resolved.
  */
 export async function upgradeHalted(ctx: restate.ObjectContext, deps: SupervisorDeps, halt: DeploymentHalt): Promise<HaltOutcome> {
   const { db } = deps;
@@ -90,6 +92,8 @@ export async function upgradeHalted(ctx: restate.ObjectContext, deps: Supervisor
     );
     return outcomeOf(failed);
   }
+  // Torn down before it is marked halted: a reader that sees `halted` sees the stopped topology too.
+  await stopHaltedDeployment(ctx, db, ctx.key);
   const halted = await ctx.run("mark halted", () =>
     decide(db, ctx.key, halt.reason, { state: "halted", condition: null, message: `replaced by ${id}`, step: "completed" }, done),
   );
