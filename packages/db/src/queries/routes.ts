@@ -115,3 +115,45 @@ export async function setProjectLive(
     .where("id", "=", projectId)
     .execute();
 }
+
+/** The columns of a route frontline keeps in memory. */
+export type RouteIndexRow = Pick<
+  FrontlineRoute,
+  "id" | "fully_qualified_domain_name" | "deployment_id" | "environment_id" | "project_id" | "workspace_id" | "updated_at"
+>;
+
+const routeIndexColumns = [
+  "id",
+  "fully_qualified_domain_name",
+  "deployment_id",
+  "environment_id",
+  "project_id",
+  "workspace_id",
+  "updated_at",
+] as const;
+
+/** Every route (frontline's full load), or with `updatedSince` only those stamped at or after it (an index range scan). */
+export async function listRouteIndexRows(db: DbOrTrx, updatedSince?: number): Promise<RouteIndexRow[]> {
+  let query = db.selectFrom("frontline_routes").select(routeIndexColumns);
+  if (updatedSince !== undefined) query = query.where("updated_at", ">=", updatedSince);
+  return query.execute();
+}
+
+/** How many routes exist (a delete shows up as a count that disagrees with what is loaded). */
+export async function countRoutes(db: DbOrTrx): Promise<number> {
+  const [{ n } = { n: 0 }] = (await sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM frontline_routes`.execute(db)).rows;
+  return Number(n);
+}
+
+/**
+ * The whole route table's fingerprint (`count:xor` of a 64-bit MD5 prefix per row), the form
+ * frontline's `RouteIndex.fingerprint` computes in memory. An MD5 over every row, so callers run it
+ * only every few seconds.
+ */
+export async function readRouteFingerprint(db: DbOrTrx): Promise<string> {
+  const { rows } = await sql<{ n: number | string; x: number | string | null }>`
+    SELECT COUNT(*) AS n,
+           BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS('|', id, fully_qualified_domain_name, deployment_id, environment_id, updated_at)), 16), 16, 10) AS UNSIGNED)) AS x
+      FROM frontline_routes`.execute(db);
+  return `${rows[0]?.n ?? 0}:${rows[0]?.x ?? 0}`;
+}
