@@ -18,6 +18,8 @@ export * from "./queries/custom-domains.js";
 export * from "./queries/sentinel-rollouts.js";
 export * from "./queries/instances.js";
 export * from "./queries/sentinels.js";
+export * from "./queries/certificates.js";
+export * from "./queries/workspaces.js";
 export * from "./tables/builds.js";
 export * from "./tables/build-logs.js";
 export * from "./tables/workspaces.js";

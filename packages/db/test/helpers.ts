@@ -3,7 +3,7 @@
  * every column the test does not care about. Tests get their database from `createTestDatabase`
  * (src/testing.ts), one per file.
  */
-import type { Db, NewDeployment, NewInstance, NewSentinel } from "../src/index.js";
+import type { Db, NewAcmeChallenge, NewCustomDomain, NewDeployment, NewInstance, NewSentinel } from "../src/index.js";
 
 /** Inserts a workspace, a project and an environment (`ws_<n>`, `proj_<n>`, `env_<n>` style ids are the caller's). */
 export async function insertProject(
@@ -130,6 +130,52 @@ export async function insertSentinel(
       created_at: 1,
       updated_at: 1,
       ...row,
+    })
+    .execute();
+}
+
+/**
+ * Inserts a custom domain claim and its ACME challenge (`pending_verification` / `waiting` unless
+ * told otherwise; `verified` also sets `verified_domain`).
+ */
+export async function insertCustomDomain(
+  db: Db,
+  row: Pick<NewCustomDomain, "id" | "domain" | "environment_id"> & Partial<NewCustomDomain>,
+  challenge: Partial<NewAcmeChallenge> = {},
+): Promise<void> {
+  const status = row.verification_status ?? "pending_verification";
+  await db
+    .insertInto("custom_domains")
+    .values({
+      workspace_id: "ws_1",
+      project_id: "proj_1",
+      challenge_type: "http-01",
+      verification_value: "v",
+      verification_error: null,
+      verification_checked_at: null,
+      verified_at: status === "verified" ? 1 : null,
+      verified_domain: status === "verified" ? row.domain : null,
+      created_at: 1,
+      updated_at: 1,
+      ...row,
+      verification_status: status,
+    })
+    .execute();
+  await db
+    .insertInto("acme_challenges")
+    .values({
+      id: `chal_${row.id}`,
+      workspace_id: row.workspace_id ?? "ws_1",
+      domain_id: row.id,
+      token: null,
+      authorization: null,
+      type: row.challenge_type ?? "http-01",
+      status: "waiting",
+      error_message: null,
+      expires_at: null,
+      created_at: 1,
+      updated_at: 1,
+      ...challenge,
     })
     .execute();
 }

@@ -158,3 +158,8 @@ export async function recordVerificationCheck(db: DbOrTrx, claimId: string, reas
     .where("verification_status", "=", "pending_verification")
     .execute();
 }
+
+/** Bumps a custom domain's `updated_at` (its challenge or certificate changed). */
+export async function touchCustomDomain(db: DbOrTrx, domainId: string, now: number): Promise<void> {
+  await db.updateTable("custom_domains").set({ updated_at: now }).where("id", "=", domainId).execute();
+}
