@@ -20,6 +20,7 @@ export * from "./queries/instances.js";
 export * from "./queries/sentinels.js";
 export * from "./queries/certificates.js";
 export * from "./queries/workspaces.js";
+export * from "./queries/projects.js";
 export * from "./tables/builds.js";
 export * from "./tables/build-logs.js";
 export * from "./tables/workspaces.js";

@@ -1,7 +1,7 @@
 import type { Transaction } from "kysely";
 import type { Db } from "../pool.js";
 import type { Database } from "../schema.js";
-import type { AcmeChallenge, ChallengeStatus } from "../tables/acme-challenges.js";
+import type { AcmeChallenge, ChallengeStatus, NewAcmeChallenge } from "../tables/acme-challenges.js";
 import type { AcmeUser, NewAcmeUser } from "../tables/acme-users.js";
 import type { Certificate } from "../tables/certificates.js";
 
@@ -67,6 +67,11 @@ export async function findHttpChallengeOfVerifiedDomain(
       .where("c.type", "=", "http-01")
       .executeTakeFirst()
   );
+}
+
+/** Inserts a custom domain's ACME challenge row. */
+export async function insertAcmeChallenge(db: Db, challenge: NewAcmeChallenge): Promise<void> {
+  await db.insertInto("acme_challenges").values(challenge).execute();
 }
 
 /** Moves a challenge to `status`, recording the reason (null clears it). */

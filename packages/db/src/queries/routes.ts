@@ -157,3 +157,77 @@ export async function readRouteFingerprint(db: DbOrTrx): Promise<string> {
       FROM frontline_routes`.execute(db);
   return `${rows[0]?.n ?? 0}:${rows[0]?.x ?? 0}`;
 }
+
+/** Hostnames routed to each of `deploymentIds`, sorted per deployment (deployments without routes are absent). */
+export async function listHostnamesOfDeployments(db: DbOrTrx, deploymentIds: string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (deploymentIds.length === 0) return out;
+  const rows = await db
+    .selectFrom("frontline_routes")
+    .select(["deployment_id", "fully_qualified_domain_name"])
+    .where("deployment_id", "in", deploymentIds)
+    .orderBy("fully_qualified_domain_name")
+    .execute();
+  for (const r of rows) {
+    const list = out.get(r.deployment_id) ?? [];
+    list.push(r.fully_qualified_domain_name);
+    out.set(r.deployment_id, list);
+  }
+  return out;
+}
+
+/** The id of the route of `hostname`, or undefined when nothing routes it. */
+export async function findRouteIdByHostname(db: DbOrTrx, hostname: string): Promise<string | undefined> {
+  const row = await db.selectFrom("frontline_routes").select("id").where("fully_qualified_domain_name", "=", hostname).executeTakeFirst();
+  return row?.id;
+}
+
+/** Which of `hostnames` route to a deployment other than `deploymentId`, with that deployment's creation time. */
+export async function listOtherRouteHolders(
+  db: DbOrTrx,
+  hostnames: string[],
+  deploymentId: string,
+): Promise<{ fqdn: string; createdAt: number }[]> {
+  if (hostnames.length === 0) return [];
+  const rows = await db
+    .selectFrom("frontline_routes as r")
+    .innerJoin("deployments as d", "d.id", "r.deployment_id")
+    .select(["r.fully_qualified_domain_name as fqdn", "d.created_at"])
+    .where("r.fully_qualified_domain_name", "in", hostnames)
+    .where("r.deployment_id", "!=", deploymentId)
+    .execute();
+  return rows.map((r) => ({ fqdn: r.fqdn, createdAt: Number(r.created_at) }));
+}
+
+/** The hostnames, sorted, of those of `routeIds` that route to `deploymentId`. */
+export async function listHostnamesOfRoutes(db: DbOrTrx, routeIds: string[], deploymentId: string): Promise<string[]> {
+  if (routeIds.length === 0) return [];
+  const rows = await db
+    .selectFrom("frontline_routes")
+    .select("fully_qualified_domain_name")
+    .where("id", "in", routeIds)
+    .where("deployment_id", "=", deploymentId)
+    .execute();
+  return rows.map((r) => r.fully_qualified_domain_name).sort();
+}
+
+/**
+ * The deployment the environment's own (environment-sticky) domain routes to, most recently moved
+ * first, ignoring `exceptHostname` (the custom domain itself); null when not deployed yet.
+ */
+export async function findEnvironmentRouteDeployment(
+  db: DbOrTrx,
+  environment: { projectId: string; environmentId: string },
+  exceptHostname: string,
+): Promise<string | null> {
+  const row = await db
+    .selectFrom("frontline_routes")
+    .select("deployment_id")
+    .where("project_id", "=", environment.projectId)
+    .where("environment_id", "=", environment.environmentId)
+    .where("sticky", "=", "environment")
+    .where("fully_qualified_domain_name", "!=", exceptHostname)
+    .orderBy("updated_at", "desc")
+    .executeTakeFirst();
+  return row?.deployment_id ?? null;
+}
