@@ -24,7 +24,7 @@ import {
   upsertCertificate,
 } from "../src/index.js";
 import { createTestDatabase, type TestDatabase } from "../src/testing.js";
-import { insertCustomDomain, insertProject } from "./helpers.js";
+import { seedClaim, seedProject } from "./helpers.js";
 
 let database: TestDatabase;
 
@@ -41,11 +41,11 @@ const cert = (hostname: string, now: number, extra: Partial<{ expiresAt: number;
 beforeAll(async () => {
   database = await createTestDatabase();
   const db = database.db;
-  await insertProject(db, { workspaceId: "ws_1", projectId: "proj_1", environmentIds: [{ id: "env_1", slug: "production" }] });
-  await insertCustomDomain(db, { id: "dom_v", domain: "v.example.com", environment_id: "env_1", verification_status: "verified" });
-  await insertCustomDomain(db, { id: "dom_p", domain: "p.example.com", environment_id: "env_1", created_at: 5 });
-  await insertCustomDomain(db, { id: "dom_p0", domain: "p0.example.com", environment_id: "env_1", created_at: 3 });
-  await insertCustomDomain(db, {
+  await seedProject(db, { workspaceId: "ws_1", projectId: "proj_1", environmentIds: [{ id: "env_1", slug: "production" }] });
+  await seedClaim(db, { id: "dom_v", domain: "v.example.com", environment_id: "env_1", verification_status: "verified" });
+  await seedClaim(db, { id: "dom_p", domain: "p.example.com", environment_id: "env_1", created_at: 5 });
+  await seedClaim(db, { id: "dom_p0", domain: "p0.example.com", environment_id: "env_1", created_at: 3 });
+  await seedClaim(db, {
     id: "dom_dns",
     domain: "dns.example.com",
     environment_id: "env_1",

@@ -3,10 +3,10 @@
  * every column the test does not care about. Tests get their database from `createTestDatabase`
  * (src/testing.ts), one per file.
  */
-import type { Db, NewAcmeChallenge, NewCustomDomain, NewDeployment, NewInstance, NewSentinel } from "../src/index.js";
+import type { Db, NewAcmeChallenge, NewCustomDomain, NewDeployment, NewFrontlineRoute, NewInstance, NewSentinel } from "../src/index.js";
 
 /** Inserts a workspace, a project and an environment (`ws_<n>`, `proj_<n>`, `env_<n>` style ids are the caller's). */
-export async function insertProject(
+export async function seedProject(
   db: Db,
   ids: { workspaceId: string; projectId: string; environmentIds?: { id: string; slug: string }[] },
   now = 1,
@@ -45,7 +45,7 @@ export async function insertProject(
 }
 
 /** Inserts an image deployment (`pending` unless told otherwise). */
-export async function insertDeployment(
+export async function seedDeployment(
   db: Db,
   row: Pick<NewDeployment, "id" | "workspace_id" | "project_id" | "environment_id"> & Partial<NewDeployment>,
 ): Promise<void> {
@@ -82,7 +82,7 @@ export async function insertDeployment(
 }
 
 /** Inserts an instance (`running` in `r1` unless told otherwise). */
-export async function insertInstance(
+export async function seedInstance(
   db: Db,
   row: Pick<NewInstance, "id" | "deployment_id" | "address"> & Partial<NewInstance>,
 ): Promise<void> {
@@ -107,7 +107,7 @@ export async function insertInstance(
 }
 
 /** Inserts a sentinel (`running`, `healthy`, in `r1` unless told otherwise). */
-export async function insertSentinel(
+export async function seedSentinel(
   db: Db,
   row: Pick<NewSentinel, "id" | "environment_id" | "version"> & Partial<NewSentinel>,
 ): Promise<void> {
@@ -138,7 +138,7 @@ export async function insertSentinel(
  * Inserts a custom domain claim and its ACME challenge (`pending_verification` / `waiting` unless
  * told otherwise; `verified` also sets `verified_domain`).
  */
-export async function insertCustomDomain(
+export async function seedClaim(
   db: Db,
   row: Pick<NewCustomDomain, "id" | "domain" | "environment_id"> & Partial<NewCustomDomain>,
   challenge: Partial<NewAcmeChallenge> = {},
@@ -177,5 +177,16 @@ export async function insertCustomDomain(
       updated_at: 1,
       ...challenge,
     })
+    .execute();
+}
+
+/** Inserts a route of `fqdn` (`none` sticky in ws_1/proj_1 unless told otherwise). */
+export async function seedRoute(
+  db: Db,
+  row: Pick<NewFrontlineRoute, "id" | "fully_qualified_domain_name" | "deployment_id" | "environment_id"> & Partial<NewFrontlineRoute>,
+): Promise<void> {
+  await db
+    .insertInto("frontline_routes")
+    .values({ workspace_id: "ws_1", project_id: "proj_1", sticky: "none", created_at: 1, updated_at: 1, ...row })
     .execute();
 }

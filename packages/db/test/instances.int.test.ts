@@ -6,14 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listRunningInstances, readEnvironmentInstancesFingerprint, readRegionFingerprints } from "../src/index.js";
 import { createTestDatabase, type TestDatabase } from "../src/testing.js";
-import { insertDeployment, insertInstance, insertProject, insertSentinel } from "./helpers.js";
+import { seedDeployment, seedInstance, seedProject, seedSentinel } from "./helpers.js";
 
 let database: TestDatabase;
 
 beforeAll(async () => {
   database = await createTestDatabase();
   const db = database.db;
-  await insertProject(db, {
+  await seedProject(db, {
     workspaceId: "ws_1",
     projectId: "proj_1",
     environmentIds: [
@@ -22,15 +22,15 @@ beforeAll(async () => {
     ],
   });
   const owner = { workspace_id: "ws_1", project_id: "proj_1" };
-  await insertDeployment(db, { ...owner, id: "d_a", environment_id: "env_a" });
-  await insertDeployment(db, { ...owner, id: "d_b", environment_id: "env_b" });
-  await insertInstance(db, { id: "ins_3", deployment_id: "d_a", address: "10.0.0.3:20000" });
-  await insertInstance(db, { id: "ins_1", deployment_id: "d_a", address: "10.0.0.1:20000" });
-  await insertInstance(db, { id: "ins_2", deployment_id: "d_b", address: "10.0.0.2:20000" });
-  await insertInstance(db, { id: "ins_4", deployment_id: "d_a", address: "10.0.0.4:20000", status: "pending" });
-  await insertInstance(db, { id: "ins_5", deployment_id: "d_a", address: "10.0.0.5:20000", status: "failed" });
-  await insertInstance(db, { id: "ins_6", deployment_id: "d_a", address: "10.0.0.6:20000", region: "r2" });
-  await insertSentinel(db, { id: "se_a", environment_id: "env_a", version: 1 });
+  await seedDeployment(db, { ...owner, id: "d_a", environment_id: "env_a" });
+  await seedDeployment(db, { ...owner, id: "d_b", environment_id: "env_b" });
+  await seedInstance(db, { id: "ins_3", deployment_id: "d_a", address: "10.0.0.3:20000" });
+  await seedInstance(db, { id: "ins_1", deployment_id: "d_a", address: "10.0.0.1:20000" });
+  await seedInstance(db, { id: "ins_2", deployment_id: "d_b", address: "10.0.0.2:20000" });
+  await seedInstance(db, { id: "ins_4", deployment_id: "d_a", address: "10.0.0.4:20000", status: "pending" });
+  await seedInstance(db, { id: "ins_5", deployment_id: "d_a", address: "10.0.0.5:20000", status: "failed" });
+  await seedInstance(db, { id: "ins_6", deployment_id: "d_a", address: "10.0.0.6:20000", region: "r2" });
+  await seedSentinel(db, { id: "se_a", environment_id: "env_a", version: 1 });
 });
 
 afterAll(async () => {
