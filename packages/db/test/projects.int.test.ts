@@ -1,11 +1,9 @@
 /**
- * Project, environment and workspace queries against a real database: unknown ids are undefined;
- * the rolled-back pin comes back as a boolean; environment slugs are scoped to their project; a
- * workspace lock holds until its transaction ends.
+ * Project and environment queries against a real database: unknown ids are undefined;
+ * the rolled-back pin comes back as a boolean; environment slugs are scoped to their project.
  */
-import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findEnvironmentBySlug, findProjectById, findProjectPointer, lockWorkspace, setProjectLive } from "../src/index.js";
+import { findEnvironmentBySlug, findProjectById, findProjectPointer, setProjectLive } from "../src/index.js";
 import { createTestDatabase, type TestDatabase } from "../src/testing.js";
 import { seedProject } from "./helpers.js";
 
@@ -43,16 +41,5 @@ describe("projects", () => {
     expect((await findEnvironmentBySlug(database.db, "proj_1", "production"))?.id).toBe("env_1");
     expect(await findEnvironmentBySlug(database.db, "proj_1", "preview")).toBeUndefined();
     expect(await findEnvironmentBySlug(database.db, "proj_2", "production")).toBeUndefined();
-  });
-});
-
-describe("lockWorkspace", () => {
-  it("holds the workspace row until the transaction ends", async () => {
-    const tryLock = () => sql`SELECT id FROM workspaces WHERE id = 'ws_1' FOR UPDATE NOWAIT`.execute(database.db);
-    await database.db.transaction().execute(async (trx) => {
-      await lockWorkspace(trx, "ws_1");
-      await expect(tryLock()).rejects.toThrow(/lock/i);
-    });
-    await expect(tryLock()).resolves.toBeDefined();
   });
 });
