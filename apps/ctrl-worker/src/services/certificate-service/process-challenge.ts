@@ -1,3 +1,4 @@
+import { findDomainCertificateState, storeHttpChallenge, type DomainCertificateState } from "@ctrl/db";
 import { vaultContext, VaultError } from "@ctrl/vault";
 import * as restate from "@restatedev/restate-sdk";
 import type { WorkerDeps } from "../../deps.js";
@@ -15,15 +16,7 @@ import {
 import type { ProcessChallengeRequest, ProcessChallengeResult } from "./api.js";
 import { DEFAULT_RENEW_WINDOW_MS, type CertificateDeps } from "./deps.js";
 import { DnsProviderNotConfiguredError, DnsProviderRejectedError } from "./dns/provider.js";
-import {
-  clientForAccount,
-  ensureAcmeAccount,
-  loadDomainState,
-  setChallengeStatus,
-  storeCertificate,
-  storeHttpChallenge,
-  type DomainState,
-} from "./store.js";
+import { clientForAccount, ensureAcmeAccount, setChallengeStatus, storeCertificate } from "./store.js";
 
 /** Attempts of a transient failure (network, 5xx) of one step before the challenge is failed. */
 const STEP_ATTEMPTS = 8;
@@ -105,7 +98,7 @@ export async function processChallenge(
   const domain = ctx.key;
   if (!certs)
     throw terminal("failed_precondition", "certificates are not configured on this worker (set VAULT_MASTER_KEYS and ACME_DIRECTORY_URL)");
-  const state = await ctx.run("load domain", () => loadDomainState(deps.db, domain));
+  const state = await ctx.run("load domain", () => findDomainCertificateState(deps.db, domain));
   if (!state)
     throw terminal(
       "not_found",
@@ -146,7 +139,7 @@ async function issue(
   deps: WorkerDeps,
   certs: CertificateDeps,
   ctx: restate.ObjectContext,
-  state: DomainState,
+  state: DomainCertificateState,
   published: { name: string; value: string }[],
 ): Promise<ProcessChallengeResult> {
   const domain = ctx.key;

@@ -1,4 +1,4 @@
-import { setDeploymentStatus, terminalDeploymentStatuses, type DeploymentStatusChange } from "@ctrl/db";
+import { listVerifiedCustomDomainNames, setDeploymentStatus, terminalDeploymentStatuses, type DeploymentStatusChange } from "@ctrl/db";
 import * as restate from "@restatedev/restate-sdk";
 import type { WorkerDeps } from "../../deps.js";
 import { buildDomains, isProductionEnvironment, type DomainSpec } from "../../domains.js";
@@ -125,17 +125,7 @@ export async function runDeploy(
     const domains = await steps.step("domains", "building hostnames", async () => {
       const production = isProductionEnvironment(meta.environmentSlug);
       const customDomains = production
-        ? await ctx.run("load custom domains", async () =>
-            (
-              await db
-                .selectFrom("custom_domains")
-                .select("domain")
-                .where("environment_id", "=", meta.environmentId)
-                .where("verification_status", "=", "verified")
-                .orderBy("domain")
-                .execute()
-            ).map((d) => d.domain),
-          )
+        ? await ctx.run("load custom domains", () => listVerifiedCustomDomainNames(db, meta.environmentId))
         : [];
       const list: DomainSpec[] = buildDomains({
         projectSlug: meta.projectSlug,

@@ -1,9 +1,9 @@
-import { listRoutesOfDeployment, type Db } from "@ctrl/db";
+import { findProjectPointer, listRoutesOfDeployment, type Db } from "@ctrl/db";
 import type * as restate from "@restatedev/restate-sdk";
 import { terminal } from "../../errors.js";
 import { routingServiceName, type RoutingServiceApi } from "../routing-service/api.js";
 import type { RollbackRequest, SwitchResult } from "./api.js";
-import { loadDeployment, loadProjectPointer, reject, type Checked } from "./load.js";
+import { loadDeployment, reject, type Checked } from "./load.js";
 
 interface RollbackPlan {
   routeIds: string[];
@@ -23,7 +23,7 @@ export async function checkRollback(db: Db, projectId: string, req: RollbackRequ
   const [source, target, project] = await Promise.all([
     loadDeployment(db, req.sourceDeploymentId),
     loadDeployment(db, req.targetDeploymentId),
-    loadProjectPointer(db, projectId),
+    findProjectPointer(db, projectId),
   ]);
   if (!source) return reject("not_found", `source deployment ${req.sourceDeploymentId} not found`);
   if (!target) return reject("not_found", `target deployment ${req.targetDeploymentId} not found`);
