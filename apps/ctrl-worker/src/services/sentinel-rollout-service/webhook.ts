@@ -1,3 +1,4 @@
+import { beginRolloutWebhookAttempt, findRolloutWebhook, markRolloutWebhookDelivered, recordRolloutWebhookFailure } from "@ctrl/db";
 import * as restate from "@restatedev/restate-sdk";
 import { sentinelRolloutNotifierName } from "../../contract.js";
 import type { WorkerDeps } from "../../deps.js";
@@ -37,42 +38,61 @@ export interface NotifyRequest {
   event: RolloutEvent;
 }
 
+/** What one delivery attempt found: the record said it was delivered already, or this POST delivered it. */
+type DeliveryOutcome = "delivered" | "already_delivered";
+
 /**
  * SentinelRolloutNotifier — virtual object, key = rollout id; ingress-private. Delivers a
- * rollout's webhooks in the order they were issued (exclusive per rollout), each as one journaled
- * step: once a delivery is acknowledged it is never sent again, even if the worker dies and
- * replays. A failing webhook is retried a bounded number of times and then given up; the rollout
- * itself sent the notification one-way and never waits for it. Receivers that must be safe
- * against the one unavoidable duplicate (a crash between the receiver's 2xx and the journal
- * write) de-duplicate on the `X-Ctrl-Event-Id` header / `id` field.
+ * rollout's webhooks in the order they were issued (exclusive per rollout); the rollout sends one
+ * invocation per notification, idempotency-keyed by its event id, and never waits for it.
+ *
+ * Exactly once across crashes: the delivery record in MySQL (`sentinel_rollout_webhooks`, keyed by
+ * the event id) is read before the POST and marked `delivered` right after the receiver's 2xx,
+ * inside the same journaled step. A replay of the step (the worker died before its journal entry
+ * was written) finds the record and does not POST again. The remaining window is a crash between
+ * the receiver's 2xx and that one-row UPDATE (about a millisecond); receivers that must be safe even
+ * then de-duplicate on the `X-Ctrl-Event-Id` header / `id` field. A failing webhook is retried a
+ * bounded number of times (`ROLLOUT_WEBHOOK_MAX_ATTEMPTS`) and then given up (recorded `given_up`).
  */
 export function createSentinelRolloutNotifier(deps: WorkerDeps) {
   const settings = resolveSettings(deps.settings);
+  const { db } = deps;
   return restate.object({
     name: sentinelRolloutNotifierName,
     handlers: {
       notify: async (ctx: restate.ObjectContext, req: NotifyRequest): Promise<{ delivered: boolean }> => {
         const host = webhookHost(req.url);
+        const ref = { eventId: req.event.id, rolloutId: req.event.rollout_id, seq: req.event.seq, event: req.event.event };
         try {
-          await ctx.run(
+          const outcome = await ctx.run(
             `webhook ${req.event.seq} ${req.event.event}`,
-            async () => {
-              const res = await fetch(req.url, {
-                method: "POST",
-                headers: { "content-type": "application/json", "x-ctrl-event-id": req.event.id },
-                body: JSON.stringify(req.event),
-                signal: AbortSignal.timeout(settings.webhookTimeoutMs),
-                redirect: "error",
-              });
-              await res.body?.cancel();
-              if (res.status >= 500 || res.status === 429) throw new Error(`webhook ${host} answered ${res.status}`);
-              if (res.status >= 400) throw new restate.TerminalError(`webhook ${host} refused the notification with ${res.status}`);
+            async (): Promise<DeliveryOutcome> => {
+              if ((await findRolloutWebhook(db, ref.eventId))?.status === "delivered") return "already_delivered";
+              await beginRolloutWebhookAttempt(db, ref, Date.now());
+              try {
+                await post(req, host, settings.webhookTimeoutMs);
+              } catch (err) {
+                await recordRolloutWebhookFailure(
+                  db,
+                  ref.eventId,
+                  (err as Error).message,
+                  err instanceof restate.TerminalError,
+                  Date.now(),
+                ).catch(() => undefined);
+                throw err;
+              }
+              // Right after the 2xx, before anything else: the smaller this gap, the smaller the duplicate window.
+              await markDelivered(db, ref.eventId);
+              return "delivered";
             },
             { maxRetryAttempts: settings.webhookMaxAttempts, initialRetryInterval: 200, maxRetryInterval: 5_000 },
           );
+          if (outcome === "already_delivered")
+            ctx.console.info({ rolloutId: ctx.key, eventId: ref.eventId }, "rollout webhook already delivered; not sent again");
           return { delivered: true };
         } catch (err) {
           if (!(err instanceof restate.TerminalError) || err instanceof restate.CancelledError) throw err;
+          await ctx.run("record given up", () => recordRolloutWebhookFailure(db, ref.eventId, err.message, true, Date.now()));
           ctx.console.warn(
             { rolloutId: ctx.key, webhook: host, event: req.event.event, seq: req.event.seq, err: err.message },
             "rollout webhook given up",
@@ -83,4 +103,34 @@ export function createSentinelRolloutNotifier(deps: WorkerDeps) {
     },
     options: { ingressPrivate: true },
   });
+}
+
+/** One POST of the notification; throws (retryable on 5xx/429 and network errors, terminal on other 4xx). */
+async function post(req: NotifyRequest, host: string, timeoutMs: number): Promise<void> {
+  const res = await fetch(req.url, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-ctrl-event-id": req.event.id },
+    body: JSON.stringify(req.event),
+    signal: AbortSignal.timeout(timeoutMs),
+    redirect: "error",
+  });
+  await res.body?.cancel();
+  if (res.status >= 500 || res.status === 429) throw new Error(`webhook ${host} answered ${res.status}`);
+  if (res.status >= 400) throw new restate.TerminalError(`webhook ${host} refused the notification with ${res.status}`);
+}
+
+/**
+ * Marks the notification delivered, retrying a short while: a failure here must not fail the step,
+ * or the step would POST again. If it still fails, the step's journal entry is the record.
+ */
+async function markDelivered(db: WorkerDeps["db"], eventId: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await markRolloutWebhookDelivered(db, eventId, Date.now());
+      return;
+    } catch {
+      if (attempt >= 3) return;
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+    }
+  }
 }
