@@ -1,15 +1,20 @@
 /**
- * Rollout webhooks are sent once even when the worker dies between the receiver's 2xx and the
- * journal entry of the delivery step (issue 12, "each is sent exactly once, even when the worker
- * is killed and replays").
+ * Rollout webhooks are sent once even when the worker dies mid-delivery (issue 12, "each is sent
+ * exactly once, even when the worker is killed and replays").
  *
  * Real MariaDB, restate-server and ctrl-api; the worker as a child process; one acknowledging fake
- * agent per region. restate-server reaches the worker through a TCP proxy the test controls, so the
- * crash lands exactly in the window that produced duplicates: when the webhook receiver gets the
- * notification it stops the worker → restate direction (the step's journal entry cannot arrive),
- * answers 2xx, waits until the worker recorded the delivery in MySQL, then SIGKILLs the worker.
- * restate-server replays the step on the restarted worker, which finds the record and does not POST
- * again. (Before the delivery record, the replay POSTed the same event a second time.)
+ * agent per region. restate-server reaches the worker through a TCP proxy the test controls, so
+ * each crash lands exactly where duplicates came from:
+ *
+ * 1. after the receiver's 2xx and before the delivery step's journal entry: at notification 2 the
+ *    receiver stops the worker → restate direction (the journal entry cannot arrive), answers 2xx,
+ *    the test waits until the worker recorded the delivery in MySQL, then SIGKILLs the worker;
+ * 2. while the receiver holds the request, before any answer: at notification 4 the receiver
+ *    SIGKILLs the worker first and answers afterwards (to a dead connection).
+ *
+ * Each time restate-server replays the step on the restarted worker, which reads the delivery
+ * record and does not POST again: the receiver sees every event id exactly once. (Before the
+ * record, the replay POSTed notification 2 a second time.)
  */
 import { findRolloutWebhook, listRolloutWebhooks } from "@ctrl/db";
 import { freePort, startWorkerProcess, waitFor, type WorkerProcess } from "@ctrl/testing";
@@ -23,8 +28,10 @@ import { startTestStack, type TestStack } from "./harness.js";
 const entry = fileURLToPath(new URL("../../ctrl-worker/src/main.ts", import.meta.url));
 const regions = ["r1", "r2"];
 const images = { v1: "registry.test/ctrl/sentinel:v1", v2: "registry.test/ctrl/sentinel:v2" };
-/** The notification whose delivery the crash interrupts: seq 2 is the first `wave_started`. */
-const crashSeq = 2;
+/** Crash 1 (after the 2xx, before the journal entry) at the first `wave_started`; crash 2 (before the 2xx) at the second. */
+const crashAfterAnswer = 2;
+const crashBeforeAnswer = 4;
+let crashedBeforeAnswer = false;
 
 let stack: TestStack;
 let agents: { stop(): Promise<void> } | undefined;
@@ -78,36 +85,53 @@ async function startProxy(targetPort: number): Promise<Proxy> {
   };
 }
 
-/** Counts every POST by its `X-Ctrl-Event-Id`; at the crash notification it holds the worker's replies first. */
+/** Counts every POST by its `X-Ctrl-Event-Id`; `beforeAnswer` runs (awaited) before each 2xx. */
 interface Receiver {
   url: string;
   server: Server;
   deliveries: Array<{ header: string; id: string; seq: number; event: string; rollout_id: string }>;
-  /** Resolves once the crash notification got its 2xx. */
-  answeredCrashEvent: Promise<string>;
+  /** Resolves once notification `seq` got its (first) 2xx. */
+  answered(seq: number): Promise<void>;
 }
 
-async function startReceiver(onCrashEvent: () => void): Promise<Receiver> {
+async function startReceiver(beforeAnswer: (event: { seq: number }) => Promise<void>): Promise<Receiver> {
   const deliveries: Receiver["deliveries"] = [];
-  let answered!: (id: string) => void;
-  const answeredCrashEvent = new Promise<string>((resolve) => (answered = resolve));
-  let crashed = false;
+  const answers = new Map<number, { promise: Promise<void>; resolve: () => void }>();
+  const answer = (seq: number) => {
+    let entry = answers.get(seq);
+    if (!entry) {
+      let resolve!: () => void;
+      entry = { promise: new Promise<void>((r) => (resolve = r)), resolve };
+      answers.set(seq, entry);
+    }
+    return entry;
+  };
   const server = createHttpServer((req, res) => {
     let body = "";
     req.on("data", (c: Buffer) => (body += c.toString()));
-    req.on("end", () => {
+    req.on("end", async () => {
       const event = JSON.parse(body) as Receiver["deliveries"][number];
       deliveries.push({ ...event, header: String(req.headers["x-ctrl-event-id"]) });
-      const crashNow = !crashed && event.seq === crashSeq;
-      if (crashNow) {
-        crashed = true;
-        onCrashEvent();
-      }
-      res.writeHead(200).end("ok", () => crashNow && answered(event.id));
+      await beforeAnswer(event);
+      res.on("error", () => undefined);
+      res.writeHead(200).end("ok", () => answer(event.seq).resolve());
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hooks/secret`, server, deliveries, answeredCrashEvent };
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hooks/secret`,
+    server,
+    deliveries,
+    answered: (seq) => answer(seq).promise,
+  };
+}
+
+/** SIGKILLs the worker, drops its connections, starts it again on the same ports. */
+async function crashWorker(): Promise<void> {
+  const { port, healthPort } = worker!;
+  await worker!.kill();
+  proxy.cut();
+  worker = await startWorker({ port, healthPort });
 }
 
 async function startWorker(ports: { port: number; healthPort?: number }): Promise<WorkerProcess> {
@@ -147,7 +171,13 @@ beforeAll(async () => {
   agents = startFakeSentinelAgents(stack, regions);
   const port = await freePort();
   proxy = await startProxy(port);
-  receiver = await startReceiver(() => proxy.holdReplies());
+  receiver = await startReceiver(async (event) => {
+    if (event.seq === crashAfterAnswer) proxy.holdReplies();
+    if (event.seq === crashBeforeAnswer && !crashedBeforeAnswer) {
+      crashedBeforeAnswer = true;
+      await crashWorker();
+    }
+  });
   worker = await startWorker({ port });
 }, 120_000);
 
@@ -159,30 +189,23 @@ afterAll(async () => {
   await stack?.close();
 }, 60_000);
 
-it("a worker SIGKILLed after the receiver's 2xx and before the journal entry: the replay does not POST again", async () => {
+it("a worker SIGKILLed after the 2xx before the journal entry, and before the 2xx: each notification arrives once", async () => {
   const fleet = fleetClient(stack);
   const started = (await fleet.rollout({ image: images.v2, wavePercentages: [50, 100], webhookUrl: receiver.url }, operatorAuth(stack)))
     .rollout!;
 
-  const crashEventId = await receiver.answeredCrashEvent;
-  expect(crashEventId).toBe(`${started.id}:${crashSeq}`);
+  const afterAnswerId = `${started.id}:${crashAfterAnswer}`;
+  await receiver.answered(crashAfterAnswer);
   // The receiver answered 2xx and the worker recorded it; the journal entry is still held in the proxy.
   await waitFor(
-    "the delivery record of the crash notification",
-    async () => (await findRolloutWebhook(stack.database.db, crashEventId))?.status === "delivered",
-    {
-      timeoutMs: 20_000,
-      intervalMs: 20,
-    },
+    "the delivery record of notification 2",
+    async () => (await findRolloutWebhook(stack.database.db, afterAnswerId))?.status === "delivered",
+    { timeoutMs: 20_000, intervalMs: 20 },
   );
-  const port = worker!.port;
-  const healthPort = worker!.healthPort;
-  await worker!.kill();
-  proxy.cut();
-  worker = await startWorker({ port, healthPort });
+  await crashWorker();
 
   await waitFor(
-    "the rollout to complete after the crash",
+    "the rollout to complete after both crashes",
     async () => (await fleet.getRollout({ rolloutId: started.id }, operatorAuth(stack))).rollout?.state === "completed",
     { timeoutMs: 120_000, intervalMs: 200 },
   );
@@ -194,7 +217,7 @@ it("a worker SIGKILLed after the receiver's 2xx and before the journal entry: th
     "every delivery record",
     async () => {
       const rows = await listRolloutWebhooks(stack.database.db, started.id);
-      return rows.length === expected.length && rows.every((r) => r.status === "delivered") ? rows : undefined;
+      return rows.length === expected.length && rows.every((r) => !r.in_flight && r.status !== "sending") ? rows : undefined;
     },
     { timeoutMs: 30_000 },
   );
@@ -204,6 +227,14 @@ it("a worker SIGKILLed after the receiver's 2xx and before the journal entry: th
   expect(mine.map((d) => d.header)).toEqual(expected.map((_, i) => `${started.id}:${i + 1}`));
   expect(mine.map((d) => d.id)).toEqual(mine.map((d) => d.header));
   expect(mine.map((d) => d.event)).toEqual(expected);
-  // The replayed step found the record: it began no second attempt.
-  expect(records.find((r) => r.event_id === crashEventId)!.attempts).toBe(1);
+  // The replayed steps found the records and began no second attempt: 2 was delivered; 4 was cut
+  // off mid-POST (the receiver has it, the worker never learned it) and is not sent again.
+  expect(records.map((r) => [r.seq, r.status, r.attempts])).toEqual([
+    [1, "delivered", 1],
+    [2, "delivered", 1],
+    [3, "delivered", 1],
+    [4, "unknown", 1],
+    [5, "delivered", 1],
+    [6, "delivered", 1],
+  ]);
 }, 300_000);

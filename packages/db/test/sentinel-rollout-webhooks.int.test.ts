@@ -1,7 +1,8 @@
 /**
  * The rollout webhook delivery record against a real database: the first attempt creates the row
- * as `sending`, later attempts only count; once `delivered` the row stays delivered (a late failure
- * report or another attempt never reopens it), and a rollout's records list in event order.
+ * as `sending` and in flight, later attempts only count; an ended attempt clears `in_flight`; once
+ * `delivered` the row stays delivered (a late failure report or another attempt never reopens it);
+ * a POST cut off by a crash becomes `unknown`; a rollout's records list in event order.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -9,6 +10,7 @@ import {
   findRolloutWebhook,
   listRolloutWebhooks,
   markRolloutWebhookDelivered,
+  markRolloutWebhookUnknown,
   recordRolloutWebhookFailure,
 } from "../src/index.js";
 import { createTestDatabase, type TestDatabase } from "../src/testing.js";
@@ -28,11 +30,13 @@ describe("rollout webhook deliveries", () => {
     const ref = { eventId: "ro_w:1", rolloutId: "ro_w", seq: 1, event: "started" };
     expect(await findRolloutWebhook(database.db, ref.eventId)).toBeUndefined();
     await beginRolloutWebhookAttempt(database.db, ref, 10);
+    expect(await findRolloutWebhook(database.db, ref.eventId)).toMatchObject({ status: "sending", attempts: 1, in_flight: 1 });
     await recordRolloutWebhookFailure(database.db, ref.eventId, "webhook http://127.0.0.1:1 answered 503", false, 11);
     await beginRolloutWebhookAttempt(database.db, ref, 12);
     expect(await findRolloutWebhook(database.db, ref.eventId)).toMatchObject({
       status: "sending",
       attempts: 2,
+      in_flight: 1,
       last_error: "webhook http://127.0.0.1:1 answered 503",
     });
     await markRolloutWebhookDelivered(database.db, ref.eventId, 13);
@@ -40,6 +44,8 @@ describe("rollout webhook deliveries", () => {
     await beginRolloutWebhookAttempt(database.db, ref, 15);
     const row = await findRolloutWebhook(database.db, ref.eventId);
     expect(row).toMatchObject({ status: "delivered", last_error: null, seq: 1, event: "started", rollout_id: "ro_w" });
+    await markRolloutWebhookUnknown(database.db, ref.eventId, 16);
+    expect((await findRolloutWebhook(database.db, ref.eventId))!.status).toBe("delivered");
     expect(Number(row!.delivered_at)).toBe(13);
   });
 

@@ -1,4 +1,10 @@
-import { beginRolloutWebhookAttempt, findRolloutWebhook, markRolloutWebhookDelivered, recordRolloutWebhookFailure } from "@ctrl/db";
+import {
+  beginRolloutWebhookAttempt,
+  findRolloutWebhook,
+  markRolloutWebhookDelivered,
+  markRolloutWebhookUnknown,
+  recordRolloutWebhookFailure,
+} from "@ctrl/db";
 import * as restate from "@restatedev/restate-sdk";
 import { sentinelRolloutNotifierName } from "../../contract.js";
 import type { WorkerDeps } from "../../deps.js";
@@ -38,21 +44,28 @@ export interface NotifyRequest {
   event: RolloutEvent;
 }
 
-/** What one delivery attempt found: the record said it was delivered already, or this POST delivered it. */
-type DeliveryOutcome = "delivered" | "already_delivered";
+/**
+ * What one delivery step found: this POST delivered it; the record says it was delivered already;
+ * or the record says a POST was under way when the worker died (whether it arrived is unknown).
+ */
+type DeliveryOutcome = "delivered" | "already_delivered" | "unknown";
 
 /**
  * SentinelRolloutNotifier — virtual object, key = rollout id; ingress-private. Delivers a
  * rollout's webhooks in the order they were issued (exclusive per rollout); the rollout sends one
  * invocation per notification, idempotency-keyed by its event id, and never waits for it.
  *
- * Exactly once across crashes: the delivery record in MySQL (`sentinel_rollout_webhooks`, keyed by
- * the event id) is read before the POST and marked `delivered` right after the receiver's 2xx,
- * inside the same journaled step. A replay of the step (the worker died before its journal entry
- * was written) finds the record and does not POST again. The remaining window is a crash between
- * the receiver's 2xx and that one-row UPDATE (about a millisecond); receivers that must be safe even
- * then de-duplicate on the `X-Ctrl-Event-Id` header / `id` field. A failing webhook is retried a
- * bounded number of times (`ROLLOUT_WEBHOOK_MAX_ATTEMPTS`) and then given up (recorded `given_up`).
+ * Once across crashes: the delivery record in MySQL (`sentinel_rollout_webhooks`, keyed by the
+ * event id) is read before each POST, marked in flight just before it and `delivered` right after
+ * the receiver's 2xx (or the failure recorded), all inside one journaled step. When the worker dies
+ * and Restate replays the step, the replay reads the record: delivered → no POST; a POST was in
+ * flight → no POST either (the receiver may have it: a duplicate is what we avoid), recorded
+ * `unknown`. So a crash never sends a notification twice; the one way to lose one is a crash in
+ * the sub-millisecond gap between marking the POST in flight and its bytes leaving the process.
+ * Known failures (5xx, 429, network errors, the timeout) are retried a bounded number of times
+ * (`ROLLOUT_WEBHOOK_MAX_ATTEMPTS`), then given up; a receiver slower than
+ * `ROLLOUT_WEBHOOK_TIMEOUT_MS` that still processes the request can see it again — receivers
+ * de-duplicate on the `X-Ctrl-Event-Id` header / `id` field for that.
  */
 export function createSentinelRolloutNotifier(deps: WorkerDeps) {
   const settings = resolveSettings(deps.settings);
@@ -63,40 +76,39 @@ export function createSentinelRolloutNotifier(deps: WorkerDeps) {
       notify: async (ctx: restate.ObjectContext, req: NotifyRequest): Promise<{ delivered: boolean }> => {
         const host = webhookHost(req.url);
         const ref = { eventId: req.event.id, rolloutId: req.event.rollout_id, seq: req.event.seq, event: req.event.event };
+        const log = { rolloutId: ctx.key, webhook: host, eventId: ref.eventId, event: ref.event };
         try {
           const outcome = await ctx.run(
             `webhook ${req.event.seq} ${req.event.event}`,
             async (): Promise<DeliveryOutcome> => {
-              if ((await findRolloutWebhook(db, ref.eventId))?.status === "delivered") return "already_delivered";
+              const prior = await findRolloutWebhook(db, ref.eventId);
+              if (prior?.status === "delivered") return "already_delivered";
+              if (prior?.status === "unknown" || prior?.in_flight) {
+                await markRolloutWebhookUnknown(db, ref.eventId, Date.now());
+                return "unknown";
+              }
               await beginRolloutWebhookAttempt(db, ref, Date.now());
               try {
                 await post(req, host, settings.webhookTimeoutMs);
               } catch (err) {
-                await recordRolloutWebhookFailure(
-                  db,
-                  ref.eventId,
-                  (err as Error).message,
-                  err instanceof restate.TerminalError,
-                  Date.now(),
-                ).catch(() => undefined);
+                const givenUp = err instanceof restate.TerminalError;
+                await persistently(() => recordRolloutWebhookFailure(db, ref.eventId, (err as Error).message, givenUp, Date.now()));
                 throw err;
               }
-              // Right after the 2xx, before anything else: the smaller this gap, the smaller the duplicate window.
-              await markDelivered(db, ref.eventId);
+              // Right after the 2xx, before anything else.
+              await persistently(() => markRolloutWebhookDelivered(db, ref.eventId, Date.now()));
               return "delivered";
             },
             { maxRetryAttempts: settings.webhookMaxAttempts, initialRetryInterval: 200, maxRetryInterval: 5_000 },
           );
-          if (outcome === "already_delivered")
-            ctx.console.info({ rolloutId: ctx.key, eventId: ref.eventId }, "rollout webhook already delivered; not sent again");
-          return { delivered: true };
+          if (outcome === "already_delivered") ctx.console.info(log, "rollout webhook already delivered; not sent again");
+          if (outcome === "unknown")
+            ctx.console.warn(log, "rollout webhook was being sent when the worker died; not sent again (it may not have arrived)");
+          return { delivered: outcome !== "unknown" };
         } catch (err) {
           if (!(err instanceof restate.TerminalError) || err instanceof restate.CancelledError) throw err;
           await ctx.run("record given up", () => recordRolloutWebhookFailure(db, ref.eventId, err.message, true, Date.now()));
-          ctx.console.warn(
-            { rolloutId: ctx.key, webhook: host, event: req.event.event, seq: req.event.seq, err: err.message },
-            "rollout webhook given up",
-          );
+          ctx.console.warn({ ...log, err: err.message }, "rollout webhook given up");
           return { delivered: false };
         }
       },
@@ -120,13 +132,14 @@ async function post(req: NotifyRequest, host: string, timeoutMs: number): Promis
 }
 
 /**
- * Marks the notification delivered, retrying a short while: a failure here must not fail the step,
- * or the step would POST again. If it still fails, the step's journal entry is the record.
+ * Writes a delivery record, retrying a short while: the record is what keeps a replay from POSTing
+ * again, and a failure here must not fail the step (that would POST again). If it still fails,
+ * the step's journal entry is the record.
  */
-async function markDelivered(db: WorkerDeps["db"], eventId: string): Promise<void> {
+async function persistently(write: () => Promise<void>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await markRolloutWebhookDelivered(db, eventId, Date.now());
+      await write();
       return;
     } catch {
       if (attempt >= 3) return;
