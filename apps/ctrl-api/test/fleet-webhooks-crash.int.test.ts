@@ -27,7 +27,7 @@ import { startTestStack, type TestStack } from "./harness.js";
 
 const entry = fileURLToPath(new URL("../../ctrl-worker/src/main.ts", import.meta.url));
 const regions = ["r1", "r2"];
-const images = { v1: "registry.test/ctrl/sentinel:v1", v2: "registry.test/ctrl/sentinel:v2" };
+const images = { v1: "registry.test/ctrl/sentinel:v1", v2: "registry.test/ctrl/sentinel:v2", v3: "registry.test/ctrl/sentinel:v3" };
 /** Crash 1 (after the 2xx, before the journal entry) at the first `wave_started`; crash 2 (before the 2xx) at the second. */
 const crashAfterAnswer = 2;
 const crashBeforeAnswer = 4;
@@ -38,6 +38,8 @@ let agents: { stop(): Promise<void> } | undefined;
 let worker: WorkerProcess | undefined;
 let proxy: Proxy;
 let receiver: Receiver;
+/** Every line any worker process printed (they come and go with the crashes). */
+const workerLines: string[] = [];
 
 /**
  * A TCP proxy in front of the worker's Restate endpoint. `holdReplies()` keeps every byte the
@@ -90,12 +92,15 @@ interface Receiver {
   url: string;
   server: Server;
   deliveries: Array<{ header: string; id: string; seq: number; event: string; rollout_id: string }>;
+  /** POSTs to the failing paths. */
+  failing: Array<{ url: string; id: string }>;
   /** Resolves once notification `seq` got its (first) 2xx. */
   answered(seq: number): Promise<void>;
 }
 
 async function startReceiver(beforeAnswer: (event: { seq: number }) => Promise<void>): Promise<Receiver> {
   const deliveries: Receiver["deliveries"] = [];
+  const failing: Receiver["failing"] = [];
   const answers = new Map<number, { promise: Promise<void>; resolve: () => void }>();
   const answer = (seq: number) => {
     let entry = answers.get(seq);
@@ -111,6 +116,12 @@ async function startReceiver(beforeAnswer: (event: { seq: number }) => Promise<v
     req.on("data", (c: Buffer) => (body += c.toString()));
     req.on("end", async () => {
       const event = JSON.parse(body) as Receiver["deliveries"][number];
+      // Receivers that fail: /unavailable answers 503 (retried, bounded), /gone 410 (refused: not retried).
+      if (req.url?.endsWith("/unavailable") || req.url?.endsWith("/gone")) {
+        failing.push({ url: req.url, id: event.id });
+        res.writeHead(req.url.endsWith("/gone") ? 410 : 503).end();
+        return;
+      }
       deliveries.push({ ...event, header: String(req.headers["x-ctrl-event-id"]) });
       await beforeAnswer(event);
       res.on("error", () => undefined);
@@ -122,6 +133,7 @@ async function startReceiver(beforeAnswer: (event: { seq: number }) => Promise<v
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hooks/secret`,
     server,
     deliveries,
+    failing,
     answered: (seq) => answer(seq).promise,
   };
 }
@@ -153,7 +165,10 @@ async function startWorker(ports: { port: number; healthPort?: number }): Promis
       ROLLOUT_WEBHOOK_MAX_ATTEMPTS: "3",
       LOG_LEVEL: "warn",
     },
-    onLine: process.env.TEST_WORKER_OUTPUT ? (line) => console.log(`[worker] ${line}`) : undefined,
+    onLine: (line) => {
+      workerLines.push(line);
+      if (process.env.TEST_WORKER_OUTPUT) console.log(`[worker] ${line}`);
+    },
   });
   try {
     await w.waitHealthy(60_000);
@@ -237,4 +252,36 @@ it("a worker SIGKILLed after the 2xx before the journal entry, and before the 2x
     [5, "delivered", 1],
     [6, "delivered", 1],
   ]);
+  const output = workerLines.join("\n");
+  expect(output).toMatch(/was being sent when the worker died; not sent again/);
+  // The webhook URL is never logged whole (its path often carries the secret), only scheme and host.
+  expect(output).toContain(new URL(receiver.url).host);
+  expect(output).not.toContain("/hooks/secret");
+}, 300_000);
+
+it("a failing webhook is retried a bounded number of times, a refusing one not at all, and neither blocks the rollout", async () => {
+  const fleet = fleetClient(stack);
+  const base = receiver.url.replace(/\/hooks\/secret$/, "");
+  for (const [path, attempts] of [
+    ["/hooks/unavailable", 3], // ROLLOUT_WEBHOOK_MAX_ATTEMPTS
+    ["/hooks/gone", 1],
+  ] as const) {
+    const image = path.endsWith("gone") ? images.v1 : images.v3;
+    const started = (await fleet.rollout({ image, wavePercentages: [100], webhookUrl: `${base}${path}` }, operatorAuth(stack))).rollout!;
+    await waitFor(
+      `the rollout with ${path} to complete`,
+      async () => (await fleet.getRollout({ rolloutId: started.id }, operatorAuth(stack))).rollout?.state === "completed",
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
+    const records = await waitFor(
+      `every notification to ${path} given up`,
+      async () => {
+        const rows = await listRolloutWebhooks(stack.database.db, started.id);
+        return rows.length === 4 && rows.every((r) => r.status === "given_up") ? rows : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    expect(records.map((r) => r.attempts)).toEqual([attempts, attempts, attempts, attempts]);
+    for (const r of records) expect(receiver.failing.filter((f) => f.id === r.event_id)).toHaveLength(attempts);
+  }
 }, 300_000);
