@@ -46,7 +46,7 @@ let sentinelIds: string[] = [];
 let webhook: {
   server: Server;
   url: string;
-  events: Array<{ id: string; seq: number; event: string; rollout_id: string; failures?: unknown[] }>;
+  events: Array<{ id: string; seq: number; event: string; rollout_id: string; wave?: number; failures?: unknown[] }>;
 };
 
 async function startWorker(): Promise<WorkerProcess> {
@@ -204,9 +204,9 @@ function eventsOf(rolloutId: string) {
 
 /**
  * Every notification of the rollout arrived exactly once, numbered 1..N with none missing — also
- * across a SIGKILL of the worker: the notifier records each delivery in MySQL right after the 2xx,
- * so a replayed delivery step does not POST again (see fleet-webhooks-crash.int.test.ts in ctrl-api
- * for the crash placed exactly between the 2xx and the journal entry).
+ * across a SIGKILL of the worker: the notifier's delivery record in MySQL keeps a replayed delivery
+ * step from POSTing again (ctrl-api's fleet-webhooks-crash test places kills exactly after the 2xx
+ * before the journal entry, and mid-POST).
  */
 function expectEachOnce(rolloutId: string): void {
   const events = eventsOf(rolloutId);
@@ -459,6 +459,11 @@ describe("fleet rollouts", () => {
     const started = (await fleet.rollout({ image: images.v2, wavePercentages: [25, 100], concurrency: 3, webhookUrl: webhook.url }))
       .rollout!;
     await waitRollout("wave 2 under way", (r) => r.currentWave === 1 && r.deploying > 0);
+    // Killed between two notifications: no POST is in flight (a kill mid-POST is placed precisely in
+    // ctrl-api's fleet-webhooks-crash test), so every notification must arrive exactly once.
+    await waitFor("wave 2's wave_started webhook", () => eventsOf(started.id).some((e) => e.event === "wave_started" && e.wave === 1), {
+      timeoutMs: 30_000,
+    });
     await worker.kill();
     worker = await startWorker();
     const done = await waitRollout("the rollout to complete after the crash", (r) => r.state === "completed", 180_000);
@@ -478,6 +483,9 @@ describe("fleet rollouts", () => {
     await waitRollout("some progress", (r) => r.succeeded >= 4);
     await fleet.pause({});
     const { reverted } = await fleet.rollbackAll({});
+    await waitFor("the rollback_started webhook", () => eventsOf(second.id).some((e) => e.event === "rollback_started"), {
+      timeoutMs: 30_000,
+    });
     await worker.kill();
     worker = await startWorker();
     const back = await waitRollout("rolled back after the crash", (r) => r.state === "rolled_back", 180_000);

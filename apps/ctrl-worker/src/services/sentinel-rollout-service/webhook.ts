@@ -60,8 +60,9 @@ type DeliveryOutcome = "delivered" | "already_delivered" | "unknown";
  * the receiver's 2xx (or the failure recorded), all inside one journaled step. When the worker dies
  * and Restate replays the step, the replay reads the record: delivered → no POST; a POST was in
  * flight → no POST either (the receiver may have it: a duplicate is what we avoid), recorded
- * `unknown`. So a crash never sends a notification twice; the one way to lose one is a crash in
- * the sub-millisecond gap between marking the POST in flight and its bytes leaving the process.
+ * `unknown`. So a crash never sends a notification twice; the one way to lose one is a crash while
+ * the request is still on its way (marked in flight, not yet read by the receiver: one network
+ * trip, well under a millisecond on loopback), and the record then says `unknown`.
  * Known failures (5xx, 429, network errors, the timeout) are retried a bounded number of times
  * (`ROLLOUT_WEBHOOK_MAX_ATTEMPTS`), then given up; a receiver slower than
  * `ROLLOUT_WEBHOOK_TIMEOUT_MS` that still processes the request can see it again — receivers
