@@ -17,6 +17,7 @@ import type { SentinelsTable } from "./tables/sentinels.js";
 import type { BuildLogsTable } from "./tables/build-logs.js";
 import type { BuildsTable } from "./tables/builds.js";
 import type { SentinelRolloutsTable, SentinelRolloutTargetsTable } from "./tables/sentinel-rollouts.js";
+import type { SentinelRolloutWebhooksTable } from "./tables/sentinel-rollout-webhooks.js";
 import type { WorkspacesTable } from "./tables/workspaces.js";
 
 /** The kysely database type: every table of ARCHITECTURE.md section 3. */
@@ -42,4 +43,5 @@ export interface Database {
   build_logs: BuildLogsTable;
   sentinel_rollouts: SentinelRolloutsTable;
   sentinel_rollout_targets: SentinelRolloutTargetsTable;
+  sentinel_rollout_webhooks: SentinelRolloutWebhooksTable;
 }
