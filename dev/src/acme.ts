@@ -38,6 +38,7 @@ export interface LocalAcme {
  * master keys for the stack are generated once and kept in `<dataDir>/vault.keys`.
  */
 export function localAcme(choice: AcmeChoice, dataDir: string, frontlinePort: number): LocalAcme {
+  // Long because the Pebble and challtestsrv step specs share paths, ports and the enabled verdict computed here.
   const installed = existsSync(pebbleBin) && existsSync(challtestsrvBin);
   const reason =
     choice === "off"

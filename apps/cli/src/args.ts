@@ -134,6 +134,7 @@ function one(positionals: string[], what: string, command: CommandName, optional
 
 /** Parses `ctrl <command> [args] [flags]`; throws {@link UsageError} naming what is wrong. */
 export function parseCliArgs(argv: string[]): ParsedCommand {
+  // Long because one case per command, each a few lines; splitting would scatter the CLI's grammar.
   const [first, ...rest] = argv;
   if (first === undefined || first === "--help" || first === "-h") return { command: "help", flags: { json: false, help: true } };
   if (!(commandNames as readonly string[]).includes(first)) {

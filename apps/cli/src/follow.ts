@@ -30,6 +30,7 @@ export async function followDeployment(
   out: Output,
   options: FollowOptions,
 ): Promise<Deployment> {
+  // Long because the watch stream, its reconnects and the log poll share one cursor and one end condition.
   const stop = new AbortController();
   const deadline = setTimeout(() => stop.abort(new Error("timeout")), options.timeoutMs);
   let afterSeq = 0n;

@@ -70,6 +70,7 @@ const healthPath = "/_ctrl/health";
  * health and counters.
  */
 export function createSentinel(deps: SentinelDeps): Sentinel {
+  // Long because one closure over the balancer, counters and settings; each handler inside it is short.
   const { settings, logger } = deps;
   const balancer = new RoundRobin({ failureCooldownMs: settings.failureCooldownMs });
   const stats: SentinelStats = { requests: 0, byStatusClass: {}, byDeployment: {}, retries: 0 };

@@ -68,6 +68,7 @@ function makeClient(config: S3Config, endpoint: string): S3Client {
 
 /** Builds a {@link Storage} from config. */
 export function createStorage(config: S3Config): Storage {
+  // Long because one closure over the S3 clients and bucket; each method is a few lines.
   const client = makeClient(config, config.endpoint);
   const presigner = config.externalEndpoint ? makeClient(config, config.externalEndpoint) : client;
   const bucket = config.bucket;
