@@ -4,7 +4,7 @@ import { timingSafeEqual } from "node:crypto";
 import { AcmeService, ClusterService, CtrlService } from "@ctrl/proto";
 
 /**
- * Who is calling (ARCHITECTURE.md §7, docs/security.md):
+ * Who is calling (docs/architecture.md §7, docs/security.md):
  * - `operator`: CTRL_OPERATOR_TOKEN — fleet operations across workspaces; never ClusterService.
  * - `agent`: a krane agent's credential (`agent_credentials`) — ClusterService of its region only.
  * - `frontline`: CTRL_FRONTLINE_TOKEN — AcmeService lookups only.

@@ -19,7 +19,7 @@ import type { BuildsTable } from "./tables/builds.js";
 import type { SentinelRolloutsTable, SentinelRolloutTargetsTable } from "./tables/sentinel-rollouts.js";
 import type { WorkspacesTable } from "./tables/workspaces.js";
 
-/** The kysely database type: every table of ARCHITECTURE.md section 3. */
+/** The kysely database type: every table of docs/architecture.md section 3. */
 export interface Database {
   workspaces: WorkspacesTable;
   projects: ProjectsTable;

@@ -10,9 +10,9 @@ import {
 import { S3RequestPresigner } from "@aws-sdk/s3-request-presigner";
 import { randomBytes } from "node:crypto";
 
-/** Presigned PUT lifetime: 15 minutes (WIRE.md). */
+/** Presigned PUT lifetime: 15 minutes (docs/wire.md). */
 export const putUrlTtlSeconds = 15 * 60;
-/** Presigned GET lifetime: 1 hour (WIRE.md). */
+/** Presigned GET lifetime: 1 hour (docs/wire.md). */
 export const getUrlTtlSeconds = 60 * 60;
 
 /** Where and how to reach S3. */
@@ -178,7 +178,7 @@ function uriEscape(value: string): string {
 const base58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 
 /**
- * The key of a new build context upload: `<projectId>/build_<id>.tar.gz` (WIRE.md).
+ * The key of a new build context upload: `<projectId>/build_<id>.tar.gz` (docs/wire.md).
  */
 export function buildContextKey(projectId: string, id = randomId()): string {
   if (!/^[A-Za-z0-9_-]+$/.test(projectId)) throw new Error(`projectId "${projectId}" is not a valid id`);
