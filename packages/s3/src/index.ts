@@ -68,46 +68,11 @@ function makeClient(config: S3Config, endpoint: string): S3Client {
 
 /** Builds a {@link Storage} from config. */
 export function createStorage(config: S3Config): Storage {
-  // Long because one closure over the S3 clients and bucket; each method is a few lines.
   const client = makeClient(config, config.endpoint);
   const presigner = config.externalEndpoint ? makeClient(config, config.externalEndpoint) : client;
   const bucket = config.bucket;
 
-  // Presigning without the SDK's per-call machinery: `getSignedUrl` clones the middleware stack,
-  // evaluates the endpoint rule set and builds a new signer on every call (~2 ms of CPU, most of an
-  // upload-URL request). The request it would sign for a path-style custom endpoint is built here
-  // instead and signed by one long-lived S3RequestPresigner; index.test.ts proves the URLs are
-  // byte-identical to getSignedUrl's.
-  const signer = new S3RequestPresigner({ ...presigner.config, signingName: "s3" });
-  const signingEndpoint = new URL(config.externalEndpoint ?? config.endpoint);
-  const basePath = signingEndpoint.pathname.replace(/\/+$/, "");
-  const presignObjectUrl = async (method: "PUT" | "GET", key: string, expiresIn: number, signingDate?: Date, contentType?: string) => {
-    const signed = await signer.presign(
-      {
-        method,
-        protocol: signingEndpoint.protocol,
-        hostname: signingEndpoint.hostname,
-        port: signingEndpoint.port ? Number(signingEndpoint.port) : undefined,
-        path: `${basePath}/${uriEscape(bucket)}/${key.split("/").map(uriEscape).join("/")}`,
-        query: { "x-id": method === "PUT" ? "PutObject" : "GetObject" },
-        headers: contentType ? { "content-type": contentType } : {},
-      },
-      {
-        expiresIn,
-        signingDate,
-        signingRegion: config.region,
-        signingService: "s3",
-        // The presigner drops Content-Type unless told to sign it; signed, the upload must send exactly it.
-        ...(contentType ? { signableHeaders: new Set(["content-type"]) } : {}),
-      },
-    );
-    const params = signed.query ?? {};
-    const query = Object.keys(params)
-      .sort()
-      .map((k) => `${uriEscape(k)}=${uriEscape(String(params[k]))}`)
-      .join("&");
-    return `${signed.protocol}//${signed.hostname}${signed.port ? `:${signed.port}` : ""}${signed.path}?${query}`;
-  };
+  const presignObjectUrl = objectUrlPresigner(config, presigner);
 
   return {
     bucket,
@@ -167,6 +132,53 @@ export function createStorage(config: S3Config): Storage {
       client.destroy();
       if (presigner !== client) presigner.destroy();
     },
+  };
+}
+
+/**
+ * A presigner of object URLs in this storage's bucket: what `getSignedUrl` would produce, for a
+ * path-style custom endpoint (the external one when set).
+ *
+ * Presigning without the SDK's per-call machinery: `getSignedUrl` clones the middleware stack,
+ * evaluates the endpoint rule set and builds a new signer on every call (~2 ms of CPU, most of an
+ * upload-URL request). The request it would sign for a path-style custom endpoint is built here
+ * instead and signed by one long-lived S3RequestPresigner; index.test.ts proves the URLs are
+ * byte-identical to getSignedUrl's.
+ */
+function objectUrlPresigner(
+  config: S3Config,
+  presigner: S3Client,
+): (method: "PUT" | "GET", key: string, expiresIn: number, signingDate?: Date, contentType?: string) => Promise<string> {
+  const bucket = config.bucket;
+  const signer = new S3RequestPresigner({ ...presigner.config, signingName: "s3" });
+  const signingEndpoint = new URL(config.externalEndpoint ?? config.endpoint);
+  const basePath = signingEndpoint.pathname.replace(/\/+$/, "");
+  return async (method: "PUT" | "GET", key: string, expiresIn: number, signingDate?: Date, contentType?: string) => {
+    const signed = await signer.presign(
+      {
+        method,
+        protocol: signingEndpoint.protocol,
+        hostname: signingEndpoint.hostname,
+        port: signingEndpoint.port ? Number(signingEndpoint.port) : undefined,
+        path: `${basePath}/${uriEscape(bucket)}/${key.split("/").map(uriEscape).join("/")}`,
+        query: { "x-id": method === "PUT" ? "PutObject" : "GetObject" },
+        headers: contentType ? { "content-type": contentType } : {},
+      },
+      {
+        expiresIn,
+        signingDate,
+        signingRegion: config.region,
+        signingService: "s3",
+        // The presigner drops Content-Type unless told to sign it; signed, the upload must send exactly it.
+        ...(contentType ? { signableHeaders: new Set(["content-type"]) } : {}),
+      },
+    );
+    const params = signed.query ?? {};
+    const query = Object.keys(params)
+      .sort()
+      .map((k) => `${uriEscape(k)}=${uriEscape(String(params[k]))}`)
+      .join("&");
+    return `${signed.protocol}//${signed.hostname}${signed.port ? `:${signed.port}` : ""}${signed.path}?${query}`;
   };
 }
 
