@@ -73,6 +73,7 @@ export function candidateNames(host: string): string[] {
 
 /** Creates a store; see {@link CertStore}. */
 export function createCertStore(options: CertStoreOptions): CertStore {
+  // Long because one closure over the certificate map and poll timer; its methods are short.
   const byHost = new Map<string, LoadedCertificate>();
   const noRedirect = new Set([...(options.noRedirectHosts ?? [])].map(normalizeHost));
   const interval = options.pollIntervalMs ?? 2_000;

@@ -20,7 +20,7 @@ import type { SentinelRolloutsTable, SentinelRolloutTargetsTable } from "./table
 import type { SentinelRolloutWebhooksTable } from "./tables/sentinel-rollout-webhooks.js";
 import type { WorkspacesTable } from "./tables/workspaces.js";
 
-/** The kysely database type: every table of ARCHITECTURE.md section 3. */
+/** The kysely database type: every table of docs/architecture.md section 3. */
 export interface Database {
   workspaces: WorkspacesTable;
   projects: ProjectsTable;

@@ -10,7 +10,7 @@ export interface FieldError {
   message: string;
 }
 
-/** A public API failure, rendered as the error envelope (ARCHITECTURE.md section 5). */
+/** A public API failure, rendered as the error envelope (docs/architecture.md section 5). */
 export class HttpApiError extends Error {
   constructor(
     readonly status: number,

@@ -144,6 +144,7 @@ export async function addCustomDomain(
   principal: Principal | undefined,
   input: AddCustomDomainInput,
 ): Promise<CustomDomainView> {
+  // Long because the checks and the insert are one transaction, read top to bottom in the order they must happen.
   if (!input.projectId.trim()) throw new InvalidField("project_id", "projectId", "required");
   if (!input.environmentSlug.trim()) throw new InvalidField("environment_slug", "environmentSlug", "required");
   const project = await findProjectById(deps.db, input.projectId.trim());

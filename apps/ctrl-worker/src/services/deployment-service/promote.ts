@@ -10,7 +10,7 @@ interface PromotePlan {
 }
 
 /**
- * Every promote precondition (WIRE.md), in this order: the target exists (not_found) and belongs
+ * Every promote precondition (docs/wire.md), in this order: the target exists (not_found) and belongs
  * to the object's project (invalid_argument); it is ready (failed_precondition); the project has a
  * live deployment (failed_precondition) that is not the target (failed_precondition) and is in
  * the target's environment (invalid_argument); the live deployment holds sticky live/environment

@@ -10,7 +10,7 @@ interface RollbackPlan {
 }
 
 /**
- * Every rollback precondition (WIRE.md), checked in this order, each with its own code:
+ * Every rollback precondition (docs/wire.md), checked in this order, each with its own code:
  * source ≠ target (invalid_argument); both exist (not_found); both belong to the object's project
  * and to the same environment (invalid_argument: the request names incompatible deployments);
  * the source is live (failed_precondition); it holds sticky live/environment routes
