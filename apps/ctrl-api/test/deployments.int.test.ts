@@ -1,3 +1,4 @@
+// Long because the deployment RPCs' cases share one started stack (MariaDB, restate-server, worker, S3).
 /**
  * DeploymentService through a real Connect client: CreateDeployment's rules (docs/wire.md "Behaviour the
  * reference has and we keep"), "a workflow that cannot start leaves the deployment failed, never

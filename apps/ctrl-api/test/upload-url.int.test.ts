@@ -1,3 +1,4 @@
+// Long because the upload-URL cases share one stack and S3 server.
 /**
  * `POST /v2/deploy.generateUploadUrl` end to end against real servers (MariaDB, s3rver, ctrl-api on
  * HTTP/1.1). Guarantees: a root key with the permission gets a 15-minute presigned PUT scoped to the

@@ -1,3 +1,4 @@
+// Long because the versioning cases share one restate-server and worker.
 /**
  * VersioningService through the real Restate ingress, with a real restate-server and MariaDB.
  * Guarantees (docs/architecture.md "Versions"): concurrent allocations in one region are distinct and

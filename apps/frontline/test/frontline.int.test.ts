@@ -1,3 +1,4 @@
+// Long because its cases share one database, one frontline and its upstreams; splitting would only repeat that set-up.
 /**
  * Frontline against a real MariaDB (rows as the deploy workflow and the agent write them) and real
  * upstream HTTP servers. Guarantees: routing by Host; bodies stream both ways (no whole-body

@@ -1,3 +1,4 @@
+// Long because every fleet-rollout case runs on one fleet of 20+ sentinels started by real agents, which takes most of a minute.
 /**
  * Fleet rollouts of the sentinel image end to end (issue 12): real MariaDB, restate-server,
  * s3rver, ctrl-api in-process, the worker as a real child process (so it can be SIGKILLed), two
