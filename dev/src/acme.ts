@@ -1,13 +1,11 @@
-import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { request } from "node:https";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { promisify } from "node:util";
+import { writeSelfSignedCertificate } from "@ctrl/testing";
 import type { StepSpec } from "./runner.js";
 
-const run = promisify(execFile);
 
 /** Where Debian's `pebble` package installs its binaries. */
 const pebbleBin = "/usr/bin/pebble";
@@ -125,25 +123,13 @@ function pebbleSpec(dir: string, directory: string, frontlinePort: number): Step
 async function preparePebble(dir: string, frontlinePort: number, log: (line: string) => void): Promise<void> {
   mkdirSync(dir, { recursive: true });
   if (!existsSync(join(dir, "cert.pem"))) {
-    await run("openssl", [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      join(dir, "key.pem"),
-      "-out",
-      join(dir, "cert.pem"),
-      "-days",
-      "3650",
-      "-subj",
-      "/CN=localhost",
-      "-addext",
-      "subjectAltName=DNS:localhost,IP:127.0.0.1",
-    ]);
+    await writeSelfSignedCertificate({
+      certPath: join(dir, "cert.pem"),
+      keyPath: join(dir, "key.pem"),
+      days: 3650,
+      subject: "/CN=localhost",
+      altNames: "DNS:localhost,IP:127.0.0.1",
+    });
     log(`made Pebble's TLS certificate ${join(dir, "cert.pem")}`);
   }
   await writeFile(
