@@ -25,6 +25,7 @@ export * from "./tables/environment-variables.js";
 export * from "./tables/deployments.js";
 export * from "./tables/deployment-steps.js";
 export * from "./tables/deployment-topology.js";
+export * from "./tables/deployment-rollouts.js";
 export * from "./tables/sentinels.js";
 export * from "./tables/sentinel-rollouts.js";
 export * from "./tables/region-versions.js";

@@ -1,4 +1,4 @@
-import type { ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { DeploymentService } from "@ctrl/proto";
 import type { ApiDeps } from "../../deps.js";
 import { createDeploymentRpc } from "./create-deployment.js";
@@ -21,5 +21,13 @@ export function createDeploymentService(deps: ApiDeps): ServiceImpl<typeof Deplo
     listDeployments: (req, ctx) => listDeployments(deps, req, ctx),
     watchDeployment: (req, ctx) => watchDeployment(deps, req, ctx),
     getDeploymentLogs: (req, ctx) => getDeploymentLogs(deps, req, ctx),
+    // Rollout control (issue 13): not served yet.
+    pauseRollout: async () => notYet(),
+    resumeRollout: async () => notYet(),
+    cancelRollout: async () => notYet(),
   };
+}
+
+function notYet(): never {
+  throw new ConnectError("rollout control is not available yet", Code.Unimplemented);
 }
