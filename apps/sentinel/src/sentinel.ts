@@ -9,6 +9,8 @@ import {
   RoundRobin,
   sendPlain,
   upstreamRequestHeaders,
+  createTrafficMetrics,
+  type TrafficMetrics,
 } from "@ctrl/proxy";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
@@ -43,6 +45,8 @@ export interface SentinelDeps {
   /** The image it runs (`CTRL_IMAGE`), shown on `/_ctrl/health`. */
   image?: string;
   settings: SentinelSettings;
+  /** Per-deployment traffic counters served on `/metrics` (a fresh registry when absent). */
+  metrics?: TrafficMetrics;
 }
 
 /** Request counters (exposed on `/_ctrl/health`). */
@@ -58,28 +62,42 @@ export interface Sentinel {
   handle(req: IncomingMessage, res: ServerResponse): void;
   createServer(): Server;
   stats: SentinelStats;
+  metrics: TrafficMetrics;
 }
 
 const healthPath = "/_ctrl/health";
+const metricsPath = "/metrics";
 
 /**
  * Builds the sentinel's handler: requests carrying `x-ctrl-deployment-id` (set by frontline) go
  * round robin to that deployment's running instances in this environment and region, skipping
  * instances that recently refused connections and retrying another on a connect error.
  * `/_ctrl/health` (without that header, so an app's own path of that name still routes) reports
- * health and counters.
+ * health and counters; `/metrics` (likewise without the header) serves the per-deployment traffic
+ * metrics the rollout analysis reads, in Prometheus text format.
  */
 export function createSentinel(deps: SentinelDeps): Sentinel {
   const { settings, logger } = deps;
   const balancer = new RoundRobin({ failureCooldownMs: settings.failureCooldownMs });
   const stats: SentinelStats = { requests: 0, byStatusClass: {}, byDeployment: {}, retries: 0 };
+  const metrics = deps.metrics ?? createTrafficMetrics();
 
-  const count = (status: number, deploymentId?: string) => {
+  /** Counts a request; with a deployment, also in the traffic metrics (`failed`: the sentinel answered for want of an instance). */
+  const count = (status: number, deploymentId?: string, startedAt?: number, failed = false) => {
     stats.requests++;
     const cls = status === 0 ? "aborted" : `${Math.floor(status / 100)}xx`;
     stats.byStatusClass[cls] = (stats.byStatusClass[cls] ?? 0) + 1;
-    if (deploymentId) stats.byDeployment[deploymentId] = (stats.byDeployment[deploymentId] ?? 0) + 1;
+    if (deploymentId) {
+      stats.byDeployment[deploymentId] = (stats.byDeployment[deploymentId] ?? 0) + 1;
+      if (startedAt !== undefined) metrics.observe(deploymentId, status, performance.now() - startedAt, failed);
+    }
   };
+
+  async function serveMetrics(res: ServerResponse): Promise<void> {
+    const { contentType, body } = await metrics.expose();
+    res.writeHead(200, { "content-type": contentType, "content-length": Buffer.byteLength(body), "cache-control": "no-store" });
+    res.end(body);
+  }
 
   function health(res: ServerResponse): void {
     const body = JSON.stringify({
@@ -98,10 +116,13 @@ export function createSentinel(deps: SentinelDeps): Sentinel {
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const startedAt = performance.now();
     const raw = req.headers[deploymentHeader];
     const deploymentId = Array.isArray(raw) ? raw[0] : raw;
     if (!deploymentId) {
-      if ((req.url ?? "/").split("?")[0] === healthPath) return health(res);
+      const path = (req.url ?? "/").split("?")[0];
+      if (path === healthPath) return health(res);
+      if (path === metricsPath && (req.method === "GET" || req.method === "HEAD")) return serveMetrics(res);
       sendPlain(res, 400, `missing ${deploymentHeader}: requests reach a sentinel through frontline`);
       return count(400);
     }
@@ -127,7 +148,7 @@ export function createSentinel(deps: SentinelDeps): Sentinel {
     if (addresses.length === 0) {
       sendPlain(res, 503, "no ready instance for this deployment", { "retry-after": "1" });
       logger.info({ deploymentId }, "no ready instance");
-      return count(503, deploymentId);
+      return count(503, deploymentId, startedAt, true);
     }
     const host = req.headers.host ?? "";
     const headers = upstreamRequestHeaders(
@@ -154,7 +175,7 @@ export function createSentinel(deps: SentinelDeps): Sentinel {
       onUpstreamSuccess: (address) => balancer.markHealthy(address),
     });
     if (outcome.attempts > 1) stats.retries += outcome.attempts - 1;
-    count(outcome.status, deploymentId);
+    count(outcome.status, deploymentId, startedAt, outcome.failure !== undefined && outcome.failure !== "client_aborted");
     const requestId = req.headers["x-request-id"];
     if (outcome.failure && outcome.failure !== "client_aborted") {
       logger.warn(
@@ -176,6 +197,7 @@ export function createSentinel(deps: SentinelDeps): Sentinel {
 
   /** `Upgrade` requests (WebSocket) from frontline: tunnelled to an instance of the deployment. */
   async function routeUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const startedAt = performance.now();
     const raw = req.headers[deploymentHeader];
     const deploymentId = Array.isArray(raw) ? raw[0] : raw;
     if (!deploymentId || !/^[A-Za-z0-9_-]{1,64}$/.test(deploymentId)) {
@@ -207,7 +229,7 @@ export function createSentinel(deps: SentinelDeps): Sentinel {
       nextUpstream: balancer.picker(deploymentId, addresses),
       onUpstreamFailure: (address) => balancer.markFailed(address),
     });
-    count(outcome.status, deploymentId);
+    count(outcome.status, deploymentId, startedAt, outcome.failure !== undefined && outcome.failure !== "client_aborted");
   }
 
   const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -224,5 +246,5 @@ export function createSentinel(deps: SentinelDeps): Sentinel {
       count(500);
     });
   };
-  return { handle, stats, createServer: () => createServer(handle).on("upgrade", handleUpgrade) };
+  return { handle, stats, metrics, createServer: () => createServer(handle).on("upgrade", handleUpgrade) };
 }
