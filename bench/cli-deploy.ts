@@ -1,7 +1,7 @@
 /**
  * Benchmark: `ctrl deploy examples/hello` (the CLI binary as a child process) to the first
  * successful response from the new deployment through frontline, against the real system
- * (apps/cli/test/system.ts: ctrl-api, worker process with the local builder, restate-server,
+ * (packages/stack/src/system.ts: ctrl-api, worker process with the local builder, restate-server,
  * MariaDB, s3rver, krane agent, frontline). p50 and max of `BENCH_RUNS` runs, broken down by phase:
  *
  *   cli+create  CLI start (tsx), git metadata, createDeployment, the workflow picking it up
@@ -19,7 +19,7 @@
  */
 import { cp, mkdtemp, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { repo, startSystem } from "../apps/cli/test/system.js";
+import { repo, startSystem } from "@ctrl/stack";
 import { printTable } from "./lib/load.js";
 
 const runs = Number(process.env.BENCH_RUNS ?? 5);

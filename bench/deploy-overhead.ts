@@ -11,7 +11,7 @@
  *   pnpm bench deploy-overhead    BENCH_DEPLOYS (20 per level), BENCH_CONCURRENCY (1,20), BENCH_READINESS_POLL_MS (100)
  */
 import { waitFor } from "@ctrl/testing";
-import { bearer, clients, createWorkspace, FakeAgent, runningOnSight, startDeployStack } from "../apps/ctrl-api/test/fake-agent.js";
+import { bearer, clients, createWorkspace, FakeAgent, runningOnSight, startDeployStack } from "@ctrl/stack";
 import { printTable } from "./lib/load.js";
 
 const perLevel = Number(process.env.BENCH_DEPLOYS ?? 20);

@@ -11,16 +11,8 @@
  * BENCH_ROUTES (10000 other routes in the table during the cutover measurement).
  */
 import { createTestDatabase, freePort, startProcess, waitForHttpOk, type ManagedProcess } from "@ctrl/testing";
-import { startFrontlineProcess } from "@ctrl/frontline/testing";
-import {
-  bundleSentinelForTest,
-  insertDeployment,
-  insertInstance,
-  newEdgeProject,
-  setRoute,
-  setSentinel,
-  startSentinelProcess,
-} from "@ctrl/sentinel/testing";
+import { bundleSentinelForTest, startFrontlineProcess, startSentinelProcess } from "@ctrl/stack";
+import { insertDeployment, insertInstance, newEdgeProject, setRoute, setSentinel } from "@ctrl/testing";
 import { rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";

@@ -15,9 +15,14 @@
 // The Restate SDK reads RESTATE_LOGGING once, when it loads (ESM imports are hoisted: the hosted
 // endpoint below loads it), so it is set by bench/run.ts or the environment; default quiet here too.
 import { registerDeployment, waitFor } from "@ctrl/testing";
-import { fleetClient, insertSentinelFleet, operatorAuth, startFakeSentinelAgents } from "../apps/ctrl-api/test/fake-sentinel-agent.js";
-import { startTestStack } from "../apps/ctrl-api/test/harness.js";
-import { startSentinelDeployProbe } from "../apps/ctrl-worker/test/sentinel-deploy-probe.js";
+import {
+  fleetClient,
+  insertSentinelFleet,
+  operatorAuth,
+  startFakeSentinelAgents,
+  startSentinelDeployProbe,
+  startTestStack,
+} from "@ctrl/stack";
 import { printTable } from "./lib/load.js";
 
 const total = Number(process.env.BENCH_SENTINELS ?? 200);

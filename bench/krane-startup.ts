@@ -15,14 +15,12 @@
  *
  *   pnpm bench krane-startup    BENCH_RUNS (5), BENCH_IDLE_INSTANCES (50), BENCH_IDLE_SECONDS (10), KRANE_HEALTH_INTERVAL_MS (50)
  */
-import { startTestStack } from "@ctrl/ctrl-api/testing";
 import { exposeServicesForTest, freePort, startProcess, waitFor } from "@ctrl/testing";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { versioningServiceName, type VersioningServiceApi } from "../apps/ctrl-worker/src/api.js";
-import { startAgent } from "../apps/krane/test/agent-harness.js";
-import { helloDir, pushArtifact } from "../apps/krane/test/helpers.js";
+import { versioningServiceName, type VersioningServiceApi } from "@ctrl/ctrl-worker/api";
+import { helloDir, pushArtifact, startAgent, startTestStack } from "@ctrl/stack";
 import { printTable } from "./lib/load.js";
 
 const runs = Number(process.env.BENCH_RUNS ?? 5);

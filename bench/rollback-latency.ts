@@ -10,10 +10,10 @@
  *
  *   pnpm bench rollback-latency    BENCH_PROJECTS (1000), BENCH_ROUTES_PER_PROJECT (10), BENCH_ROLLBACKS (200), BENCH_CONCURRENCY (1,10)
  */
-import { versioningServiceName, type VersioningServiceApi } from "../apps/ctrl-worker/src/api.js";
-import { newId } from "../packages/db/src/index.js";
+import { versioningServiceName, type VersioningServiceApi } from "@ctrl/ctrl-worker/api";
+import { newId } from "@ctrl/db";
 import { exposeServicesForTest } from "@ctrl/testing";
-import { bearer, clients, createWorkspace, startDeployStack } from "../apps/ctrl-api/test/fake-agent.js";
+import { bearer, clients, createWorkspace, startDeployStack } from "@ctrl/stack";
 import { printTable } from "./lib/load.js";
 
 const projectCount = Number(process.env.BENCH_PROJECTS ?? 1000);

@@ -11,10 +11,19 @@
  *
  * Env: BENCH_DURATION_SEC (5), BENCH_CONNECTIONS (16), BENCH_ROUNDS (2), BENCH_ISSUANCES (5).
  */
-import { startCertStack } from "@ctrl/ctrl-api/cert-testing";
-import { startFrontlineProcess } from "@ctrl/frontline/testing";
-import { insertDeployment, insertInstance, newEdgeProject, setRoute } from "@ctrl/sentinel/testing";
-import { createTestDatabase, freePort, startProcess, waitFor, waitForHttpOk, type ManagedProcess } from "@ctrl/testing";
+import { startCertStack, startFrontlineProcess } from "@ctrl/stack";
+import {
+  createTestDatabase,
+  freePort,
+  insertDeployment,
+  insertInstance,
+  newEdgeProject,
+  setRoute,
+  startProcess,
+  waitFor,
+  waitForHttpOk,
+  type ManagedProcess,
+} from "@ctrl/testing";
 import { Vault, vaultContext } from "@ctrl/vault";
 import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";

@@ -6,7 +6,7 @@
  *
  *   pnpm bench upload-url          (BENCH_DURATION_SEC=5 by default)
  */
-import { startTestStack } from "@ctrl/ctrl-api/testing";
+import { startTestStack } from "@ctrl/stack";
 import Fastify from "fastify";
 import { cpus, loadavg } from "node:os";
 import { printTable, runLoad, type LoadResult } from "./lib/load.js";

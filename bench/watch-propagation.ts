@@ -10,10 +10,9 @@
  *
  *   pnpm bench watch-propagation    BENCH_WATCHERS (100), BENCH_CHANGES (100), BENCH_POLL_MS (50)
  */
-import { listTopologyAfter, newId } from "../packages/db/src/index.js";
+import { listTopologyAfter, newId } from "@ctrl/db";
 import { commitTopologyChange } from "../apps/ctrl-worker/src/services/versioning-service/commit.js";
-import { bearer, clients, createWorkspace } from "../apps/ctrl-api/test/fake-agent.js";
-import { startTestStack } from "../apps/ctrl-api/test/harness.js";
+import { bearer, clients, createWorkspace, startTestStack } from "@ctrl/stack";
 import { waitFor } from "@ctrl/testing";
 import { printTable } from "./lib/load.js";
 

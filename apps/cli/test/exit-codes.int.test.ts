@@ -2,12 +2,14 @@
  * The CLI's contract with scripts, through the real binary (`bin/ctrl.mjs` as a child process):
  * usage errors exit 2 (not 1, which means a failed deployment or API error), and `--json` writes its
  * one JSON document to stdout and nothing to stderr, also when the command fails. The success path
- * of `--json` (a real deploy) is checked in e2e.int.test.ts.
+ * of `--json` (a real deploy) is checked in packages/stack/test/cli.e2e.int.test.ts.
  */
 import { freePort, startProcess } from "@ctrl/testing";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { repo } from "./system.js";
+
+/** Repository root. */
+const repo = resolve(import.meta.dirname, "../../..");
 
 const ctrlBin = join(repo, "apps/cli/bin/ctrl.mjs");
 

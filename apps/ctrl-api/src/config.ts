@@ -1,3 +1,6 @@
+import { loadConfig, loggingConfigSchema } from "@ctrl/config";
+import { databaseConfigSchema } from "@ctrl/db";
+import { s3ConfigSchema } from "@ctrl/s3";
 import { parseRegionKeys } from "@ctrl/vault";
 import { z } from "zod";
 
@@ -9,8 +12,7 @@ const secret = (name: string, what: string) =>
 
 /** Every setting of ctrl-api, read once from the environment in main.ts. */
 export const apiConfigSchema = z.object({
-  /** MySQL/MariaDB URL of the control plane's database. */
-  DATABASE_URL: z.string().url().default("mysql://root@127.0.0.1:3306/ctrl"),
+  ...databaseConfigSchema.shape,
   /** Host both listeners bind to. */
   HOST: z.string().default("127.0.0.1"),
   /** HTTP/1.1 port: Connect (JSON/binary), gRPC-Web, the public `/v2` API and `/health`. */
@@ -37,19 +39,7 @@ export const apiConfigSchema = z.object({
     .optional(),
   /** Restate ingress, where durable work is started. */
   RESTATE_INGRESS_URL: z.string().url().default("http://127.0.0.1:8080"),
-  /** Internal S3 endpoint (what servers reach). */
-  S3_ENDPOINT: z.string().url().default("http://127.0.0.1:9000"),
-  /** External S3 endpoint (what a laptop or builder reaches); presigned URLs are signed for it when set. */
-  S3_EXTERNAL_ENDPOINT: z.string().url().optional(),
-  S3_REGION: z.string().default("us-east-1"),
-  S3_BUCKET: z.string().min(3).default("ctrl-builds"),
-  /** S3 credentials (no default: s3rver's are `S3RVER`/`S3RVER`, which `pnpm dev` passes). */
-  S3_ACCESS_KEY_ID: z
-    .string({ error: "S3_ACCESS_KEY_ID is required: the S3 access key id" })
-    .min(1, "S3_ACCESS_KEY_ID is required: the S3 access key id"),
-  S3_SECRET_ACCESS_KEY: z
-    .string({ error: "S3_SECRET_ACCESS_KEY is required: the S3 secret key" })
-    .min(1, "S3_SECRET_ACCESS_KEY is required: the S3 secret key"),
+  ...s3ConfigSchema.shape,
   /**
    * How often the shared per-region poller behind ClusterService.WatchDeployments/WatchSentinels
    * reads new versions (ms). One query per region per tick, whatever the number of agents.
@@ -92,20 +82,12 @@ export const apiConfigSchema = z.object({
     }),
   /** Reported by Liveness. */
   INSTANCE_ID: z.string().default(`api-${process.pid}`),
-  /** pino log level. */
-  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  ...loggingConfigSchema.shape,
 });
 
 export type ApiConfig = z.infer<typeof apiConfigSchema>;
 
 /** Parses the environment; throws an error naming each bad variable and how to fix it. */
 export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
-  const parsed = apiConfigSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new Error(
-      `ctrl-api: invalid configuration:\n${lines.join("\n")}\nSet the variables above (see apps/ctrl-api/src/config.ts) and start again.`,
-    );
-  }
-  return parsed.data;
+  return loadConfig(apiConfigSchema, env, { service: "ctrl-api", schemaFile: "apps/ctrl-api/src/config.ts" });
 }

@@ -1,24 +1,22 @@
+import { createLogger } from "@ctrl/config";
 import { createDb } from "@ctrl/db";
-import { createStorage } from "@ctrl/s3";
+import { createStorage, s3ConfigFromEnv } from "@ctrl/s3";
 import { parseRegionKeys, Vault } from "@ctrl/vault";
 import * as clients from "@restatedev/restate-sdk-clients";
 import { loadApiConfig } from "./config.js";
-import { createLogger } from "./logger.js";
 import { buildServer } from "./server.js";
 import { startPendingSweeper } from "./deployment-model/resubmit-pending.js";
 
 // Composition root: the only place that reads the environment, opens pools and listens.
 const config = loadApiConfig();
-const logger = createLogger(config.LOG_LEVEL);
-const db = createDb({ url: config.DATABASE_URL });
-const storage = createStorage({
-  endpoint: config.S3_ENDPOINT,
-  externalEndpoint: config.S3_EXTERNAL_ENDPOINT,
-  region: config.S3_REGION,
-  bucket: config.S3_BUCKET,
-  accessKeyId: config.S3_ACCESS_KEY_ID,
-  secretAccessKey: config.S3_SECRET_ACCESS_KEY,
+// Key/value JSON lines with the request id; never a secret or a presigned URL's signature.
+const logger = createLogger({
+  service: "ctrl-api",
+  level: config.LOG_LEVEL,
+  redact: ["req.headers.authorization", "headers.authorization", "uploadUrl"],
 });
+const db = createDb({ url: config.DATABASE_URL });
+const storage = createStorage(s3ConfigFromEnv(config));
 await storage.ensureBucket();
 const restate = clients.connect({ url: config.RESTATE_INGRESS_URL });
 const deps = {

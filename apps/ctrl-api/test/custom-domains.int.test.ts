@@ -5,7 +5,7 @@
  * Guarantees: a new claim is pending_verification with a TXT record and no route; a name verified by
  * another workspace (or overlapping one through a wildcard) is refused with 409 naming the rule,
  * while unverified claims do not block anyone; only a verified claim's challenge is ever served.
- * Verification and issuance are proven against Pebble's DNS in frontline's certificates.int.test.ts.
+ * Verification and issuance are proven against Pebble's DNS in packages/stack/test/frontline-certificates.int.test.ts.
  */
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";

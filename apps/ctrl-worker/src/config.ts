@@ -1,3 +1,6 @@
+import { loadConfig, loggingConfigSchema } from "@ctrl/config";
+import { databaseConfigSchema } from "@ctrl/db";
+import { s3ConfigSchema } from "@ctrl/s3";
 import { z } from "zod";
 
 /** The explicit opt-out value of `RESTATE_IDENTITY_KEYS`: accept unsigned invocations (logged as a warning). */
@@ -10,8 +13,7 @@ const identityKeysHelp =
 
 /** Every setting of ctrl-worker, read once from the environment in main.ts. */
 export const workerConfigSchema = z.object({
-  /** MySQL/MariaDB URL of the control plane's database. */
-  DATABASE_URL: z.string().url().default("mysql://root@127.0.0.1:3306/ctrl"),
+  ...databaseConfigSchema.shape,
   /** Host the Restate endpoint binds to. */
   WORKER_HOST: z.string().default("127.0.0.1"),
   /** Port of the Restate endpoint (HTTP/2 cleartext). */
@@ -50,19 +52,7 @@ export const workerConfigSchema = z.object({
     .transform((v) => v === "true"),
   /** How often (ms) to check that Restate still knows our services, re-registering if its data was lost; 0 disables. */
   RESTATE_REGISTRATION_CHECK_MS: z.coerce.number().int().min(0).default(10_000),
-  /** Internal S3 endpoint (what servers reach). */
-  S3_ENDPOINT: z.string().url().default("http://127.0.0.1:9000"),
-  /** External S3 endpoint (what builders and laptops reach); presigned URLs use it when set. */
-  S3_EXTERNAL_ENDPOINT: z.string().url().optional(),
-  S3_REGION: z.string().default("us-east-1"),
-  S3_BUCKET: z.string().min(3).default("ctrl-builds"),
-  /** S3 credentials (no default: s3rver's are `S3RVER`/`S3RVER`, which `pnpm dev` passes). */
-  S3_ACCESS_KEY_ID: z
-    .string({ error: "S3_ACCESS_KEY_ID is required: the S3 access key id" })
-    .min(1, "S3_ACCESS_KEY_ID is required: the S3 access key id"),
-  S3_SECRET_ACCESS_KEY: z
-    .string({ error: "S3_SECRET_ACCESS_KEY is required: the S3 secret key" })
-    .min(1, "S3_SECRET_ACCESS_KEY is required: the S3 secret key"),
+  ...s3ConfigSchema.shape,
   /** Regions a deploy runs in (comma list) unless the environment overrides them (`environments.regions`). */
   REGIONS: z
     .string()
@@ -194,20 +184,12 @@ export const workerConfigSchema = z.object({
   BUILD_DOCKER_PLATFORM: z.string().optional(),
   /** Docker backend: a named buildx builder, e.g. a remote BuildKit (the current one when unset). */
   BUILD_DOCKER_BUILDER: z.string().optional(),
-  /** pino log level. */
-  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  ...loggingConfigSchema.shape,
 });
 
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 
 /** Parses the environment; throws an error naming each bad variable and how to fix it. */
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  const parsed = workerConfigSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new Error(
-      `ctrl-worker: invalid configuration:\n${lines.join("\n")}\nSet the variables above (see apps/ctrl-worker/src/config.ts) and start again.`,
-    );
-  }
-  return parsed.data;
+  return loadConfig(workerConfigSchema, env, { service: "ctrl-worker", schemaFile: "apps/ctrl-worker/src/config.ts" });
 }

@@ -1,12 +1,12 @@
 import "./polyfill.js";
 import { buildSandboxTools } from "@ctrl/build";
+import { createLogger } from "@ctrl/config";
 import { createDb } from "@ctrl/db";
-import { createStorage } from "@ctrl/s3";
+import { createStorage, s3ConfigFromEnv } from "@ctrl/s3";
 import { loadWorkerConfig } from "./config.js";
 import { versioningServiceName } from "./contract.js";
 import { createEndpoint } from "./endpoint.js";
 import { createHealthServer } from "./health.js";
-import { createLogger } from "./logger.js";
 import { keepRegistered, registerWithRestate } from "./register.js";
 import { certificateDepsFromConfig, kickOffRenewal } from "./services/certificate-service/config.js";
 import { readFileSync } from "node:fs";
@@ -15,16 +15,9 @@ import { buildConfigFromConfig } from "./services/build-service/config.js";
 
 // Composition root: the only place that reads the environment, opens pools and listens.
 const config = loadWorkerConfig();
-const logger = createLogger(config.LOG_LEVEL);
+const logger = createLogger({ service: "ctrl-worker", level: config.LOG_LEVEL });
 const db = createDb({ url: config.DATABASE_URL });
-const storage = createStorage({
-  endpoint: config.S3_ENDPOINT,
-  externalEndpoint: config.S3_EXTERNAL_ENDPOINT,
-  region: config.S3_REGION,
-  bucket: config.S3_BUCKET,
-  accessKeyId: config.S3_ACCESS_KEY_ID,
-  secretAccessKey: config.S3_SECRET_ACCESS_KEY,
-});
+const storage = createStorage(s3ConfigFromEnv(config));
 const certificates = certificateDepsFromConfig(config, config.ACME_CA_FILE ? readFileSync(config.ACME_CA_FILE, "utf8") : undefined);
 if (!certificates) logger.warn("VAULT_MASTER_KEYS is unset: certificate issuance is disabled");
 const build = buildConfigFromConfig(config);

@@ -1,4 +1,5 @@
-import type { WorkerConfig } from "./config.js";
+import type { z } from "zod";
+import { workerConfigSchema } from "./config.js";
 
 /**
  * Tunables of the deploy path, derived from the config in main.ts. Tests pass a partial object in
@@ -26,27 +27,23 @@ export interface WorkerSettings {
   webhookTimeoutMs: number;
 }
 
-/** Defaults that match config.ts for the local stack. */
-export const defaultWorkerSettings: WorkerSettings = {
-  regions: ["local"],
-  apexDomain: "ctrl.localhost",
-  readinessTimeoutMs: 120_000,
-  readinessPollMs: 1_000,
-  openapiPath: "/openapi.json",
-  openapiTimeoutMs: 5_000,
-  openapiMaxBytes: 1_048_576,
-  sentinelDeployTimeoutMs: 120_000,
-  webhookMaxAttempts: 5,
-  webhookTimeoutMs: 5_000,
-};
-
-/** Fills the gaps of a partial settings object with the defaults. */
-export function resolveSettings(partial: Partial<WorkerSettings> | undefined): WorkerSettings {
-  return { ...defaultWorkerSettings, ...partial };
-}
+/** The variables the settings come from; their defaults (config.ts) are the settings' defaults. */
+const settingsConfigSchema = workerConfigSchema.pick({
+  REGIONS: true,
+  APEX_DOMAIN: true,
+  READINESS_TIMEOUT_MS: true,
+  READINESS_POLL_MS: true,
+  OPENAPI_PATH: true,
+  OPENAPI_TIMEOUT_MS: true,
+  OPENAPI_MAX_BYTES: true,
+  SENTINEL_IMAGE: true,
+  SENTINEL_DEPLOY_TIMEOUT_MS: true,
+  ROLLOUT_WEBHOOK_MAX_ATTEMPTS: true,
+  ROLLOUT_WEBHOOK_TIMEOUT_MS: true,
+});
 
 /** The settings main.ts derives from the parsed config. */
-export function settingsFromConfig(config: WorkerConfig): WorkerSettings {
+export function settingsFromConfig(config: z.output<typeof settingsConfigSchema>): WorkerSettings {
   return {
     regions: config.REGIONS,
     apexDomain: config.APEX_DOMAIN,
@@ -60,4 +57,12 @@ export function settingsFromConfig(config: WorkerConfig): WorkerSettings {
     webhookMaxAttempts: config.ROLLOUT_WEBHOOK_MAX_ATTEMPTS,
     webhookTimeoutMs: config.ROLLOUT_WEBHOOK_TIMEOUT_MS,
   };
+}
+
+/** The settings of an empty environment: config.ts's defaults, written only there. */
+export const defaultWorkerSettings: WorkerSettings = settingsFromConfig(settingsConfigSchema.parse({}));
+
+/** Fills the gaps of a partial settings object with the defaults. */
+export function resolveSettings(partial: Partial<WorkerSettings> | undefined): WorkerSettings {
+  return { ...defaultWorkerSettings, ...partial };
 }

@@ -1,10 +1,12 @@
+import { loadConfig, loggingConfigSchema } from "@ctrl/config";
+import { databaseConfigSchema } from "@ctrl/db";
 import { parsePortRange } from "@ctrl/proxy";
 import { z } from "zod";
 
 /** Every setting of frontline, read once from the environment in main.ts. */
 export const frontlineConfigSchema = z.object({
-  /** MySQL/MariaDB URL of the control plane's database; frontline only reads it. */
-  DATABASE_URL: z.string().url().default("mysql://root@127.0.0.1:3306/ctrl"),
+  /** DATABASE_URL: frontline only reads it. */
+  ...databaseConfigSchema.shape,
   /** Host the listeners bind to. */
   HOST: z.string().default("127.0.0.1"),
   /** Plain-HTTP port (also serves ACME HTTP-01 challenges). 0 picks a free port. */
@@ -100,8 +102,7 @@ export const frontlineConfigSchema = z.object({
     .optional(),
   /** Deadline of one ACME challenge lookup (ms). */
   FRONTLINE_ACME_TIMEOUT_MS: z.coerce.number().int().min(1).default(5_000),
-  /** pino log level (`debug` logs every request). */
-  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  ...loggingConfigSchema.shape,
 });
 
 /** Parsed frontline configuration. */
@@ -128,12 +129,5 @@ const frontlineConfig = frontlineConfigSchema.superRefine((c, ctx) => {
 
 /** Parses the environment; throws an error naming each bad variable and how to fix it. */
 export function loadFrontlineConfig(env: NodeJS.ProcessEnv = process.env): FrontlineConfig {
-  const parsed = frontlineConfig.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new Error(
-      `frontline: invalid configuration:\n${lines.join("\n")}\nSet the variables above (see apps/frontline/src/config.ts) and start again.`,
-    );
-  }
-  return parsed.data;
+  return loadConfig(frontlineConfig, env, { service: "frontline", schemaFile: "apps/frontline/src/config.ts" });
 }

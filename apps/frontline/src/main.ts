@@ -1,4 +1,5 @@
 import { createCertStore } from "@ctrl/certstore";
+import { createLogger } from "@ctrl/config";
 import { createDb } from "@ctrl/db";
 import { Vault } from "@ctrl/vault";
 import { createUpstreamPool } from "@ctrl/proxy";
@@ -6,12 +7,11 @@ import type { Server } from "node:http";
 import { createAcmeVerifier } from "./acme.js";
 import { loadFrontlineConfig } from "./config.js";
 import { createFrontline } from "./frontline.js";
-import { createLogger } from "./logger.js";
 import { startRouteTable } from "./route-table.js";
 
 // Composition root: the only place that reads the environment, opens pools and listens.
 const config = loadFrontlineConfig();
-const logger = createLogger(config.LOG_LEVEL, { region: config.FRONTLINE_REGION });
+const logger = createLogger({ service: "frontline", level: config.LOG_LEVEL, base: { region: config.FRONTLINE_REGION } });
 const db = createDb({ url: config.DATABASE_URL, connectionLimit: 4 });
 const routes = await startRouteTable({
   db,

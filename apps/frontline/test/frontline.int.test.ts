@@ -9,8 +9,9 @@
 import { createHash, randomBytes } from "node:crypto";
 import { connect } from "node:net";
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { createTestDatabase, freePort, waitFor, type TestDatabase } from "@ctrl/testing";
 import {
+  createTestDatabase,
+  freePort,
   insertDeployment,
   insertInstance,
   newEdgeProject,
@@ -18,8 +19,10 @@ import {
   setSentinel,
   startUpstream,
   upgradeEcho,
+  waitFor,
+  type TestDatabase,
   type Upstream,
-} from "@ctrl/sentinel/testing";
+} from "@ctrl/testing";
 import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId } from "@ctrl/db";

@@ -5,8 +5,7 @@
  * still served, because the periodic checksum differs from the in-memory one and forces a full load.
  * The unconditional full reload is set far beyond the test, so only the checksum can find it.
  */
-import { createTestDatabase, waitFor, type TestDatabase } from "@ctrl/testing";
-import { insertDeployment, newEdgeProject, setRoute } from "@ctrl/sentinel/testing";
+import { createTestDatabase, insertDeployment, newEdgeProject, setRoute, waitFor, type TestDatabase } from "@ctrl/testing";
 import { pino } from "pino";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

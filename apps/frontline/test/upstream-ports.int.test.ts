@@ -4,8 +4,16 @@
  * upstream (503) with a log line, even when the row is in the database and something listens there.
  * Real MariaDB, real HTTP listeners standing in for control-plane ports.
  */
-import { insertDeployment, insertInstance, newEdgeProject, setRoute, setSentinel } from "@ctrl/sentinel/testing";
-import { createTestDatabase, waitFor, type TestDatabase } from "@ctrl/testing";
+import {
+  createTestDatabase,
+  insertDeployment,
+  insertInstance,
+  newEdgeProject,
+  setRoute,
+  setSentinel,
+  waitFor,
+  type TestDatabase,
+} from "@ctrl/testing";
 import { createServer, type Server } from "node:http";
 import { pino } from "pino";
 import { Writable } from "node:stream";

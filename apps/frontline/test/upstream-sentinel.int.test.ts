@@ -4,8 +4,18 @@
  * refuses connections (where `auto` would fall back). Real MariaDB rows, real HTTP upstreams that
  * count what reaches them, frontline in-process on a real port, one frontline per mode.
  */
-import { createTestDatabase, freePort, waitFor, type TestDatabase } from "@ctrl/testing";
-import { insertDeployment, insertInstance, newEdgeProject, setRoute, setSentinel, type EdgeProject } from "@ctrl/sentinel/testing";
+import {
+  createTestDatabase,
+  freePort,
+  insertDeployment,
+  insertInstance,
+  newEdgeProject,
+  setRoute,
+  setSentinel,
+  waitFor,
+  type EdgeProject,
+  type TestDatabase,
+} from "@ctrl/testing";
 import { createServer, type Server } from "node:http";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,3 +1,5 @@
+import { loadConfig, loggingConfigSchema } from "@ctrl/config";
+import { s3ConfigSchema } from "@ctrl/s3";
 import { z } from "zod";
 
 const portRange = z
@@ -112,32 +114,14 @@ export const kraneConfigSchema = z.object({
    * without variables runs as before).
    */
   KRANE_VAULT_MASTER_KEYS: z.string().min(1).optional(),
-  /** S3 where artifacts live (same meaning as ctrl-api's S3_*; the bucket comes from each reference). */
-  S3_ENDPOINT: z.string().url().default("http://127.0.0.1:9000"),
-  S3_REGION: z.string().default("us-east-1"),
-  /** S3 credentials for reading artifacts (no default; s3rver's are `S3RVER`/`S3RVER`, which `pnpm dev` passes). */
-  S3_ACCESS_KEY_ID: z
-    .string({ error: "S3_ACCESS_KEY_ID is required: the S3 access key id" })
-    .min(1, "S3_ACCESS_KEY_ID is required: the S3 access key id"),
-  S3_SECRET_ACCESS_KEY: z
-    .string({ error: "S3_SECRET_ACCESS_KEY is required: the S3 secret key" })
-    .min(1, "S3_SECRET_ACCESS_KEY is required: the S3 secret key"),
-  /** Default bucket (only used when a reference names none, i.e. never for valid references). */
-  S3_BUCKET: z.string().min(3).default("ctrl-builds"),
-  /** pino log level. */
-  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  /** S3 where artifacts live, read-only (the bucket comes from each reference; S3_BUCKET only when one names none). */
+  ...s3ConfigSchema.omit({ S3_EXTERNAL_ENDPOINT: true }).shape,
+  ...loggingConfigSchema.shape,
 });
 
 export type KraneConfig = z.infer<typeof kraneConfigSchema>;
 
 /** Parses the environment; throws an error naming each bad variable and how to fix it. */
 export function loadKraneConfig(env: NodeJS.ProcessEnv = process.env): KraneConfig {
-  const parsed = kraneConfigSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new Error(
-      `krane: invalid configuration:\n${lines.join("\n")}\nSet the variables above (see apps/krane/src/config.ts) and start again.`,
-    );
-  }
-  return parsed.data;
+  return loadConfig(kraneConfigSchema, env, { service: "krane", schemaFile: "apps/krane/src/config.ts" });
 }

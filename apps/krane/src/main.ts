@@ -4,8 +4,9 @@
  * SIGTERM/SIGINT stop the agent but leave instances running (the next agent adopts them), unless
  * KRANE_STOP_INSTANCES_ON_EXIT is set (the local stack).
  */
+import { createLogger } from "@ctrl/config";
 import { findSandboxTools, SandboxUnavailableError, type SandboxTools } from "@ctrl/sandbox";
-import { createStorage } from "@ctrl/s3";
+import { createStorage, s3ConfigFromEnv } from "@ctrl/s3";
 import { Vault } from "@ctrl/vault";
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
@@ -15,21 +16,15 @@ import { loadKraneConfig } from "./config.js";
 import { ProcessDriver } from "./drivers/process/driver.js";
 import { createAgentHttpServer } from "./http.js";
 import { instanceBaseEnv } from "./instance-env.js";
-import { createLogger } from "./logger.js";
 import { decryptEnv } from "./sync/env.js";
 
 const config = loadKraneConfig();
-const logger = createLogger(config.LOG_LEVEL, config.KRANE_REGION);
+// Every line carries the region.
+const logger = createLogger({ service: "krane", level: config.LOG_LEVEL, base: { region: config.KRANE_REGION } });
 const dataDir = resolve(config.KRANE_DATA_DIR);
 await mkdir(dataDir, { recursive: true });
 
-const storage = createStorage({
-  endpoint: config.S3_ENDPOINT,
-  region: config.S3_REGION,
-  bucket: config.S3_BUCKET,
-  accessKeyId: config.S3_ACCESS_KEY_ID,
-  secretAccessKey: config.S3_SECRET_ACCESS_KEY,
-});
+const storage = createStorage(s3ConfigFromEnv(config));
 
 // Instances inherit only what a program needs to run, never the agent's token or S3 keys.
 const baseEnv = instanceBaseEnv(process.env);

@@ -118,3 +118,5 @@ export async function stopAgentsAndInstances(agents: readonly AgentProcess[], da
 }
 
 export { hostPidOf } from "./host-pid.js";
+// What whole-stack tests and bench need besides the agent: the example artifact and its upload.
+export { getJson, helloDir, hostPid, pidAlive, pushArtifact } from "./helpers.js";

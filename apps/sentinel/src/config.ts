@@ -1,3 +1,5 @@
+import { loadConfig, loggingConfigSchema } from "@ctrl/config";
+import { databaseConfigSchema } from "@ctrl/db";
 import { parsePortRange } from "@ctrl/proxy";
 import { z } from "zod";
 
@@ -19,8 +21,8 @@ export const sentinelConfigSchema = z.object({
   CTRL_IMAGE: z.string().default(""),
   /** This sentinel's id (for logs and health). */
   CTRL_SENTINEL_ID: z.string().default("unknown"),
-  /** MySQL URL to read the environment's instances from (read-only use). */
-  DATABASE_URL: z.string().url().default("mysql://root@127.0.0.1:3306/ctrl"),
+  /** DATABASE_URL: the environment's instances are read from it (read-only use). */
+  ...databaseConfigSchema.shape,
   /**
    * Ports an instance address may have: the agent's KRANE_PORT_RANGE (krane passes it). Any other
    * address is dropped with a warning and never dialed, so a sentinel never forwards to a
@@ -57,8 +59,7 @@ export const sentinelConfigSchema = z.object({
   SENTINEL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
   /** How long an instance that refused a connection is skipped (ms). */
   SENTINEL_FAILURE_COOLDOWN_MS: z.coerce.number().int().min(0).default(2_000),
-  /** pino level (`debug` logs every request). */
-  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  ...loggingConfigSchema.shape,
 });
 
 /** Parsed sentinel configuration. */
@@ -66,12 +67,5 @@ export type SentinelConfig = z.infer<typeof sentinelConfigSchema>;
 
 /** Parses the environment; throws an error naming each bad variable and how to fix it. */
 export function loadSentinelConfig(env: NodeJS.ProcessEnv = process.env): SentinelConfig {
-  const parsed = sentinelConfigSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new Error(
-      `sentinel: invalid configuration:\n${lines.join("\n")}\nSet the variables above (see apps/sentinel/src/config.ts) and start again.`,
-    );
-  }
-  return parsed.data;
+  return loadConfig(sentinelConfigSchema, env, { service: "sentinel", schemaFile: "apps/sentinel/src/config.ts" });
 }

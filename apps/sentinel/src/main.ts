@@ -1,6 +1,6 @@
+import { createLogger } from "@ctrl/config";
 import { createDb } from "@ctrl/db";
 import { createUpstreamPool } from "@ctrl/proxy";
-import { pino } from "pino";
 import { loadSentinelConfig } from "./config.js";
 import { startInstanceTable } from "./instance-table.js";
 import { createSentinel } from "./sentinel.js";
@@ -9,14 +9,10 @@ import { createSentinel } from "./sentinel.js";
 // A function rather than top-level await so the bundle can be CommonJS (see scripts/bundle.ts).
 async function main(): Promise<void> {
   const config = loadSentinelConfig();
-  const logger = pino({
+  const logger = createLogger({
+    service: "sentinel",
     level: config.LOG_LEVEL,
-    base: {
-      service: "sentinel",
-      sentinelId: config.CTRL_SENTINEL_ID,
-      environmentId: config.CTRL_ENVIRONMENT_ID,
-      region: config.CTRL_REGION,
-    },
+    base: { sentinelId: config.CTRL_SENTINEL_ID, environmentId: config.CTRL_ENVIRONMENT_ID, region: config.CTRL_REGION },
   });
   const db = createDb({ url: config.DATABASE_URL, connectionLimit: 2 });
   const instances = await startInstanceTable({

@@ -8,20 +8,21 @@
  * each deployment's requests and 5xx the way the rollout analysis reads them.
  */
 import { countersDelta, countersFor } from "@ctrl/rollout";
-import { createTestDatabase, freePort, waitFor, type TestDatabase } from "@ctrl/testing";
-import { rm } from "node:fs/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  bundleSentinelForTest,
+  createTestDatabase,
+  freePort,
   insertDeployment,
   insertInstance,
   newEdgeProject,
-  startSentinelProcess,
   startUpstream,
   upgradeEcho,
-  type SentinelProcess,
+  waitFor,
+  type TestDatabase,
   type Upstream,
-} from "./fixtures.js";
+} from "@ctrl/testing";
+import { rm } from "node:fs/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundleSentinelForTest, startSentinelProcess, type SentinelProcess } from "./fixtures.js";
 
 let database: TestDatabase;
 let sentinel: SentinelProcess;

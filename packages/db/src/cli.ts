@@ -4,6 +4,7 @@
  * workspace, or manages krane agents' credentials. Reads DATABASE_URL.
  */
 import { parseArgs } from "node:util";
+import { defaultDatabaseUrl } from "./config.js";
 import { createAgentCredential, listAgentCredentials, revokeAgentCredential } from "./agent-credentials.js";
 import { migrateToLatest } from "./migrate.js";
 import { createDb } from "./pool.js";
@@ -14,10 +15,10 @@ const usage = `usage: ctrl-db migrate | seed
        ctrl-db agent-credential create --region R [--advertise-host H]... [--ports 20000-29999] [--name N]
        ctrl-db agent-credential list
        ctrl-db agent-credential revoke <id>
-(DATABASE_URL, default mysql://root@127.0.0.1:3306/ctrl)`;
+(DATABASE_URL, default ${defaultDatabaseUrl})`;
 
 const [command, sub, ...rest] = process.argv.slice(2);
-const url = process.env.DATABASE_URL ?? "mysql://root@127.0.0.1:3306/ctrl";
+const url = process.env.DATABASE_URL ?? defaultDatabaseUrl;
 if (
   command !== "migrate" &&
   command !== "seed" &&

@@ -1,6 +1,7 @@
 /** @ctrl/db: kysely types, migrations, query functions and the pool factory. */
 export * from "./schema.js";
 export * from "./pool.js";
+export * from "./config.js";
 export * from "./migrate.js";
 export * from "./ids.js";
 export * from "./api-keys.js";

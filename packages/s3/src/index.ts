@@ -10,6 +10,8 @@ import {
 import { S3RequestPresigner } from "@aws-sdk/s3-request-presigner";
 import { randomBytes } from "node:crypto";
 
+export * from "./config.js";
+
 /** Presigned PUT lifetime: 15 minutes (WIRE.md). */
 export const putUrlTtlSeconds = 15 * 60;
 /** Presigned GET lifetime: 1 hour (WIRE.md). */

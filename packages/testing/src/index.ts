@@ -12,3 +12,4 @@ export { createTestDatabase, type TestDatabase } from "@ctrl/db/testing";
 export * from "./worker-process.js";
 export * from "./startup-refusal.js";
 export * from "./http-fuzz.js";
+export * from "./edge-fixtures.js";

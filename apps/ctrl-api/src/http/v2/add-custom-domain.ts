@@ -1,6 +1,5 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import type { Principal } from "../../auth.js";
 import { httpErrorFrom } from "../../deployment-model/errors.js";
 import type { ApiDeps } from "../../deps.js";
 import { addCustomDomain, getCustomDomain, retryCustomDomain } from "../../services/domain-service/custom-domains.js";
@@ -16,11 +15,6 @@ const addSchema = z.object({
 });
 const domainSchema = z.object({ domain: text("a hostname", 260) });
 
-/** The principal of a root key, as the RPC side sees it (one authorization rule for both). */
-function principalOf(key: { id: string; workspace_id: string; permissions: string }): Principal {
-  return { kind: "root_key", keyId: key.id, workspaceId: key.workspace_id, permissions: JSON.parse(key.permissions) as string[] };
-}
-
 /**
  * `POST /v2/deploy.addCustomDomain` → 201 `{id, domain, projectId, environmentId, challengeType,
  * verificationStatus: "pending_verification", verificationRecord: {name, type: "TXT", value}, state,
@@ -34,28 +28,28 @@ function principalOf(key: { id: string; workspace_id: string; permissions: strin
  */
 export function registerCustomDomainEndpoints(app: FastifyInstance, deps: ApiDeps): void {
   app.post("/v2/deploy.addCustomDomain", async (req, reply) => {
-    const key = await authenticateRootKey(deps, req);
+    const principal = await authenticateRootKey(deps, req);
     const body = parseBody(req.body, addSchema);
     try {
-      return sendData(req, reply, 201, await addCustomDomain(deps, principalOf(key), body));
+      return sendData(req, reply, 201, await addCustomDomain(deps, principal, body));
     } catch (err) {
       throw httpErrorFrom(err);
     }
   });
   app.post("/v2/deploy.getCustomDomain", async (req, reply) => {
-    const key = await authenticateRootKey(deps, req);
+    const principal = await authenticateRootKey(deps, req);
     const body = parseBody(req.body, domainSchema);
     try {
-      return sendData(req, reply, 200, await getCustomDomain(deps, principalOf(key), body.domain));
+      return sendData(req, reply, 200, await getCustomDomain(deps, principal, body.domain));
     } catch (err) {
       throw httpErrorFrom(err);
     }
   });
   app.post("/v2/deploy.retryCustomDomain", async (req, reply) => {
-    const key = await authenticateRootKey(deps, req);
+    const principal = await authenticateRootKey(deps, req);
     const body = parseBody(req.body, domainSchema);
     try {
-      return sendData(req, reply, 200, await retryCustomDomain(deps, principalOf(key), body.domain));
+      return sendData(req, reply, 200, await retryCustomDomain(deps, principal, body.domain));
     } catch (err) {
       throw httpErrorFrom(err);
     }

@@ -34,33 +34,29 @@ const bodySchema = z.object({
  */
 export function registerCreateDeployment(app: FastifyInstance, deps: ApiDeps): void {
   app.post("/v2/deploy.createDeployment", async (req, reply) => {
-    const key = await authenticateRootKey(deps, req);
+    const principal = await authenticateRootKey(deps, req);
     const body = parseBody(req.body, bodySchema);
     const sources: SourceInput[] = [];
     if (body.build !== undefined) sources.push({ kind: "build_context", path: body.build.context, dockerfile: body.build.dockerfile });
     if (body.image !== undefined) sources.push({ kind: "image", image: body.image });
     const g = body.gitCommit;
     try {
-      const { deploymentId } = await createDeployment(
-        deps,
-        { kind: "root_key", keyId: key.id, workspaceId: key.workspace_id, permissions: JSON.parse(key.permissions) as string[] },
-        {
-          projectId: body.projectId,
-          branch: body.branch ?? "",
-          environmentSlug: body.environmentSlug,
-          sources,
-          gitCommit: g
-            ? {
-                commitSha: g.commitSha ?? "",
-                commitMessage: g.commitMessage ?? "",
-                authorHandle: g.authorHandle ?? "",
-                authorAvatarUrl: g.authorAvatarUrl ?? "",
-                timestamp: g.timestamp ?? 0,
-              }
-            : undefined,
-          command: body.command ?? [],
-        },
-      );
+      const { deploymentId } = await createDeployment(deps, principal, {
+        projectId: body.projectId,
+        branch: body.branch ?? "",
+        environmentSlug: body.environmentSlug,
+        sources,
+        gitCommit: g
+          ? {
+              commitSha: g.commitSha ?? "",
+              commitMessage: g.commitMessage ?? "",
+              authorHandle: g.authorHandle ?? "",
+              authorAvatarUrl: g.authorAvatarUrl ?? "",
+              timestamp: g.timestamp ?? 0,
+            }
+          : undefined,
+        command: body.command ?? [],
+      });
       return sendData(req, reply, 201, { deploymentId });
     } catch (err) {
       throw httpErrorFrom(err);

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { z } from "zod";
-import { findRootKey, hasProjectPermission, type ApiKey, type Project } from "@ctrl/db";
-import { parseBearer } from "../../auth.js";
+import type { Project } from "@ctrl/db";
+import { bearerToken, principalFromRootKey, projectAccessRefusal, type AuthRefusal, type RootKeyPrincipal } from "../../principal.js";
 import type { ApiDeps } from "../../deps.js";
 
 /** One problem with a request body field. */
@@ -83,35 +83,68 @@ export function parseBody<S extends z.ZodType>(raw: unknown, schema: S): z.infer
   return parsed.data;
 }
 
+/** What a refusal's body needs from its call site. */
+interface RefusalContext {
+  /** The 404 detail of the thing the caller asked for (`Project proj_… does not exist.`). */
+  notFoundDetail: string;
+}
+
+/**
+ * The public API's rendering of every refusal: one status, title and detail per reason. Only root
+ * keys are accepted here, so an operator, agent or frontline token is an unknown credential (401).
+ */
+const httpRefusals: {
+  [R in AuthRefusal["reason"]]: (refusal: Extract<AuthRefusal, { reason: R }>, ctx: RefusalContext) => [number, string, string];
+} = {
+  bad_header: (r) => [400, "Bad Request", r.problem],
+  unknown_credential: () => [401, "Unauthorized", "The root key is invalid, expired or revoked."],
+  unauthenticated: () => [401, "Unauthorized", "The root key is invalid, expired or revoked."],
+  wrong_service: (r) => [403, "Forbidden", r.problem],
+  not_a_project_principal: (r) => [403, "Forbidden", `This ${r.principalKind} credential cannot act on projects; use a root key.`],
+  project_not_found: (_, ctx) => [404, "Not Found", ctx.notFoundDetail],
+  missing_permission: (r) => [
+    403,
+    "Forbidden",
+    `The root key lacks the permission project.${r.projectId}.${r.action} (or project.*.${r.action}).`,
+  ],
+};
+
+/** The error envelope of a refusal. */
+export function httpErrorOf(refusal: AuthRefusal, ctx: RefusalContext = { notFoundDetail: "Not found." }): HttpApiError {
+  const render = httpRefusals[refusal.reason] as (r: AuthRefusal, c: RefusalContext) => [number, string, string];
+  const [status, title, detail] = render(refusal, ctx);
+  return new HttpApiError(status, title, detail);
+}
+
 /**
  * Authenticates the root key of a public API request: 400 for a missing or malformed
  * Authorization header, 401 for a key that does not exist.
  */
-export async function authenticateRootKey(deps: ApiDeps, req: FastifyRequest): Promise<ApiKey> {
-  return findRootKeyOr401(deps, requireBearerToken(req));
+export async function authenticateRootKey(deps: ApiDeps, req: FastifyRequest): Promise<RootKeyPrincipal> {
+  return rootKeyPrincipalOr401(deps, requireBearerToken(req));
 }
 
 /** The bearer token of a public API request, or a 400 for a missing or malformed Authorization header. */
 export function requireBearerToken(req: FastifyRequest): string {
   const header = req.headers.authorization;
-  const bearer = parseBearer(Array.isArray(header) ? header[0] : header);
-  if (!bearer.ok) throw new HttpApiError(400, "Bad Request", bearer.problem);
+  const bearer = bearerToken(Array.isArray(header) ? header[0] : header);
+  if (!bearer.ok) throw httpErrorOf(bearer.refusal);
   return bearer.token;
 }
 
-/** The live root key for `token`, or a 401. */
-export async function findRootKeyOr401(deps: ApiDeps, token: string): Promise<ApiKey> {
-  const key = await findRootKey(deps.db, token, (deps.now ?? Date.now)());
-  if (!key) throw new HttpApiError(401, "Unauthorized", "The root key is invalid, expired or revoked.");
-  return key;
+/** The principal of the live root key `token`, or a 401. */
+export async function rootKeyPrincipalOr401(deps: ApiDeps, token: string): Promise<RootKeyPrincipal> {
+  const authenticated = await principalFromRootKey(deps.db, token, (deps.now ?? Date.now)());
+  if (!authenticated.ok) throw httpErrorOf(authenticated.refusal);
+  return authenticated.principal;
 }
 
 /**
  * Loads a project the key may act on: 404 when it is missing or belongs to another workspace
  * (the same body either way), 403 when the key lacks `project.<id|*>.<action>`.
  */
-export async function authorizeProject(deps: ApiDeps, key: ApiKey, projectId: string, action: string): Promise<Project> {
-  return checkProjectAccess(key, await loadProject(deps, projectId), projectId, action);
+export async function authorizeProject(deps: ApiDeps, principal: RootKeyPrincipal, projectId: string, action: string): Promise<Project> {
+  return checkProjectAccess(principal, await loadProject(deps, projectId), projectId, action);
 }
 
 /** The project with `projectId`, whoever owns it (undefined when missing); pair with {@link checkProjectAccess}. */
@@ -120,12 +153,9 @@ export function loadProject(deps: ApiDeps, projectId: string): Promise<Project |
 }
 
 /** The access rules of {@link authorizeProject} for an already loaded project: 404 (missing or foreign), 403. */
-export function checkProjectAccess(key: ApiKey, project: Project | undefined, projectId: string, action: string): Project {
-  if (!project || project.workspace_id !== key.workspace_id) {
-    throw new HttpApiError(404, "Not Found", `Project ${projectId} does not exist.`);
-  }
-  if (!hasProjectPermission(JSON.parse(key.permissions) as string[], project.id, action)) {
-    throw new HttpApiError(403, "Forbidden", `The root key lacks the permission project.${project.id}.${action} (or project.*.${action}).`);
-  }
+export function checkProjectAccess(principal: RootKeyPrincipal, project: Project | undefined, projectId: string, action: string): Project {
+  const refusal = projectAccessRefusal(principal, project, action);
+  if (refusal || !project)
+    throw httpErrorOf(refusal ?? { reason: "project_not_found" }, { notFoundDetail: `Project ${projectId} does not exist.` });
   return project;
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { ApiDeps } from "../../deps.js";
 import { createUploadUrl } from "../../uploads.js";
-import { checkProjectAccess, findRootKeyOr401, loadProject, parseBody, requireBearerToken, sendData } from "./envelope.js";
+import { checkProjectAccess, loadProject, parseBody, requireBearerToken, rootKeyPrincipalOr401, sendData } from "./envelope.js";
 
 const bodySchema = z.object({
   projectId: z.string({ error: "required, a project id" }).trim().min(1, "must not be empty").max(64, "at most 64 characters"),
@@ -14,7 +14,7 @@ export function registerGenerateUploadUrl(app: FastifyInstance, deps: ApiDeps): 
     const token = requireBearerToken(req);
     // The key and the project are looked up concurrently (one MySQL round trip of latency, not two),
     // while errors keep their precedence: header 400, key 401, body 400, then project 404/403.
-    const keyLookup = findRootKeyOr401(deps, token);
+    const keyLookup = rootKeyPrincipalOr401(deps, token);
     let body: z.infer<typeof bodySchema> | undefined;
     let bodyProblem: unknown;
     try {

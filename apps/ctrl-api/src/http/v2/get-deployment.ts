@@ -16,15 +16,9 @@ const bodySchema = z.object({
  */
 export function registerGetDeployment(app: FastifyInstance, deps: ApiDeps): void {
   app.post("/v2/deploy.getDeployment", async (req, reply) => {
-    const key = await authenticateRootKey(deps, req);
+    const principal = await authenticateRootKey(deps, req);
     const body = parseBody(req.body, bodySchema);
     try {
-      const principal = {
-        kind: "root_key" as const,
-        keyId: key.id,
-        workspaceId: key.workspace_id,
-        permissions: JSON.parse(key.permissions) as string[],
-      };
       const owner = await authorizeDeployment(deps.db, principal, body.deploymentId, deploymentPermissions.read);
       const view = await loadDeploymentView(deps.db, owner.id);
       if (!view) throw new HttpApiError(404, "Not Found", `Deployment ${owner.id} does not exist.`);

@@ -1,93 +1,25 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, constants, openSync } from "node:fs";
-import { open, readFile, rm, writeFile, rename, type FileHandle } from "node:fs/promises";
-import { closeListener, listenOnHost } from "@ctrl/sandbox";
+import { rename, rm, writeFile } from "node:fs/promises";
 import type { Logger } from "pino";
-import type { InstancePhase, WorkloadKind } from "../../workload.js";
-import { environHas, groupMembers, isSameLiveProcess, readProcStat, signalGroup, waitGroupGone } from "./procfs.js";
+import { readExitCode, readHaltIntent } from "./exit-status.js";
+import {
+  haltExitCodes,
+  haltFileOf,
+  type InstanceRecord,
+  type LaunchSpec,
+  type SupervisorPolicy,
+  type SupervisorStatus,
+} from "./instance-record.js";
+import { environHas, groupMembers, isSameLiveProcess, signalGroup, waitGroupGone } from "./procfs.js";
+import { spawnInstance } from "./spawn.js";
 
-/**
- * Runs the command, then records its exit code in a file named by $0, atomically. The shim is the
- * leader of the instance's own process group (spawned detached), so the instance survives the
- * agent, and a restarted agent can still learn the exit code of an instance it did not spawn.
- */
-const shimScript = `"$@"; code=$?; printf '%s' "$code" > "$0.tmp" && mv -f "$0.tmp" "$0"; exit "$code"`;
-
-/** How to start one instance. */
-export interface LaunchSpec {
-  argv: string[];
-  cwd: string;
-  env: Record<string, string>;
-  /**
-   * Sandboxed with its own network: listen on the host's 127.0.0.1:<this port> here and hand the
-   * socket to the instance as fd 3 (its in-sandbox bridge accepts on it), so the port belongs to
-   * the instance's process group and survives the agent.
-   */
-  listenPort?: number;
-}
-
-/** What survives an agent restart about an instance: its state file (`instances/<kind>--<name>.json`). */
-export interface InstanceRecord {
-  kind: WorkloadKind;
-  name: string;
-  workload: string;
-  ordinal: number;
-  /** Hash of what it was started from; a different desired hash means replace it. */
-  specHash: string;
-  image: string;
-  port: number;
-  healthPath: string;
-  /** Shim pid = process group id; undefined while not running. */
-  pid?: number;
-  /** /proc starttime of the shim, guarding against pid reuse. */
-  starttime?: string;
-  logFile: string;
-  exitFile: string;
-  /** Host path of `$CTRL_HALT_FILE` when it is not beside the exit file (sandboxed: in the instance's own run dir). */
-  haltFile?: string;
-  /** The instance's private sandbox directory (home, run dir), removed when it stops. */
-  sandboxDir?: string;
-  /** Consecutive failed runs (persisted so a restarted agent does not restart a crash loop forever). */
-  failures: number;
-  /** Set once it gave up restarting. */
-  gaveUp?: { exitCode?: number; reason: string; haltIntent?: string };
-}
-
-/** Restart and health-check policy. */
-export interface SupervisorPolicy {
-  restartBackoffMs: number;
-  restartBackoffMaxMs: number;
-  /** Restarts after consecutive failures before giving up (stays failed). */
-  maxRestarts: number;
-  /** A run this long resets the failure count. */
-  stableAfterMs: number;
-  /** Health poll interval while pending. */
-  healthIntervalMs: number;
-  /** Liveness poll interval once running. */
-  livenessIntervalMs: number;
-  /** Liveness failures in a row before it counts as pending again. */
-  livenessFailures: number;
-  /** SIGTERM → SIGKILL grace on stop. */
-  stopGraceMs: number;
-  /** How often an adopted instance (not our child) is checked for exit. */
-  adoptedPollMs: number;
-}
-
-/** Observed state of one supervised instance. */
-export interface SupervisorStatus {
-  phase: InstancePhase;
-  exitCode?: number;
-  failureReason?: string;
-  /** Why the app halted on purpose (see {@link haltExitCodes}). */
-  haltIntent?: string;
-}
-
-/**
- * Exit codes by which an app says "I halted on purpose, do not restart me" (ARCHITECTURE.md,
- * SupervisorService): the instance stays `failed` at once with its exit code and the intent the
- * app wrote to `$CTRL_HALT_FILE` (if any), and the control plane decides what to do.
- */
-export const haltExitCodes: ReadonlySet<number> = new Set([70, 71, 72]);
+export {
+  haltExitCodes,
+  haltFileOf,
+  type InstanceRecord,
+  type LaunchSpec,
+  type SupervisorPolicy,
+  type SupervisorStatus,
+} from "./instance-record.js";
 
 /**
  * Supervises one instance: spawns it detached in its own process group, polls its health path
@@ -139,56 +71,15 @@ export class InstanceSupervisor {
   async launch(): Promise<void> {
     const run = ++this.runId;
     const spec = await this.prepare();
-    if (run !== this.runId || this.stopping || this.closed) return;
-    await rm(this.record.exitFile, { force: true });
-    await rm(haltFileOf(this.record), { force: true });
-    let listener: Awaited<ReturnType<typeof listenOnHost>> | undefined;
-    if (spec.listenPort !== undefined) {
-      try {
-        listener = await listenOnHost(spec.listenPort);
-      } catch (err) {
-        this.onExit(run, undefined, `cannot listen on 127.0.0.1:${spec.listenPort} for the instance: ${(err as Error).message}`);
-        return;
-      }
-      if (run !== this.runId || this.stopping || this.closed) {
-        await closeListener(listener.server);
-        return;
-      }
-    }
-    const fd = openSync(this.record.logFile, "a");
-    let child: ChildProcess;
-    try {
-      child = spawn("/bin/sh", ["-c", shimScript, this.record.exitFile, ...spec.argv], {
-        cwd: spec.cwd,
-        env: spec.env,
-        detached: true,
-        stdio: listener ? ["ignore", fd, fd, listener.fd] : ["ignore", fd, fd],
-      });
-    } finally {
-      closeSync(fd);
-      // The child holds its own copy of the socket now; ours must not accept anything.
-      if (listener) await closeListener(listener.server);
-    }
-    // Listen at once: a fast crash can exit before the awaits below finish.
-    const exited = new Promise<number | undefined>((resolve) => {
-      child.once("exit", (code, signal) => {
-        void this.readExitCode().then((fromFile) =>
-          resolve(fromFile ?? (signal ? 128 + (signalNumbers[signal] ?? 0) : (code ?? undefined))),
-        );
-      });
-    });
-    const finish = async (exitCode: number | undefined) => this.onExit(run, exitCode, undefined, await this.readHaltIntent());
-    const pid = child.pid;
-    if (pid === undefined) {
-      await new Promise((r) => child.once("error", r));
-      this.onExit(run, undefined, "spawn failed");
-      return;
-    }
-    child.unref();
-    const stat = await readProcStat(pid);
+    const current = () => run === this.runId && !this.stopping && !this.closed;
+    if (!current()) return;
+    const spawned = await spawnInstance(this.record, spec, current);
+    if (spawned.outcome === "abandoned") return;
+    if (spawned.outcome === "failed") return this.onExit(run, undefined, spawned.reason);
+    const { pid, exited } = spawned;
     this.record.pid = pid;
-    this.record.starttime = stat?.starttime ?? "";
-    if (run !== this.runId || this.stopping || this.closed) {
+    this.record.starttime = spawned.starttime;
+    if (!current()) {
       // stop() ran while this spawn was in flight and could not see the pid: finish its job.
       signalGroup(pid, "SIGKILL");
       return;
@@ -197,7 +88,7 @@ export class InstanceSupervisor {
     this.healthFailures = 0;
     await this.persist();
     this.deps.logger.info({ instance: this.name, pid, port: this.record.port }, "instance started");
-    void exited.then(finish);
+    void exited.then(async (exitCode) => this.onExit(run, exitCode, undefined, await readHaltIntent(this.record)));
     this.setPhase({ phase: "pending", ...(this.record.failures > 0 ? this.lastFailureHint() : {}) });
     this.scheduleHealth(run, this.deps.policy.healthIntervalMs);
   }
@@ -357,39 +248,8 @@ export class InstanceSupervisor {
       if (run !== this.runId) return;
       const { pid, starttime } = this.record;
       if (pid !== undefined && starttime && (await isSameLiveProcess(pid, starttime))) return this.pollAdopted(run);
-      this.onExit(run, await this.readExitCode(), undefined, await this.readHaltIntent());
+      this.onExit(run, await readExitCode(this.record), undefined, await readHaltIntent(this.record));
     });
-  }
-
-  /**
-   * The first line the app wrote to $CTRL_HALT_FILE (at most 64 characters), if any. The file sits
-   * in a directory the (sandboxed, hostile) app can write: never follow a symlink it planted there
-   * (it would make the agent report the first line of any host file), read only a regular file,
-   * and only its first bytes.
-   */
-  private async readHaltIntent(): Promise<string | undefined> {
-    let fh: FileHandle | undefined;
-    try {
-      fh = await open(haltFileOf(this.record), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-      if (!(await fh.stat()).isFile()) return undefined;
-      const { buffer, bytesRead } = await fh.read(Buffer.alloc(256), 0, 256, 0);
-      const text = buffer.subarray(0, bytesRead).toString("utf8").split("\n")[0]!.trim().slice(0, 64);
-      return text || undefined;
-    } catch {
-      return undefined;
-    } finally {
-      await fh?.close();
-    }
-  }
-
-  private async readExitCode(): Promise<number | undefined> {
-    try {
-      const text = await readFile(this.record.exitFile, "utf8");
-      const n = Number.parseInt(text, 10);
-      return Number.isFinite(n) ? n : undefined;
-    } catch {
-      return undefined;
-    }
   }
 
   private setPhase(next: SupervisorStatus): void {
@@ -431,11 +291,6 @@ export class InstanceSupervisor {
   }
 }
 
-/** Where an instance may write its halt intent (`$CTRL_HALT_FILE`): beside its exit file. */
-export function haltFileOf(record: Pick<InstanceRecord, "exitFile" | "haltFile">): string {
-  return record.haltFile ?? record.exitFile.replace(/\.exit$/, ".halt");
-}
-
 async function probe(url: string, timeoutMs: number): Promise<boolean> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
@@ -445,14 +300,3 @@ async function probe(url: string, timeoutMs: number): Promise<boolean> {
     return false;
   }
 }
-
-const signalNumbers: Partial<Record<NodeJS.Signals, number>> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGQUIT: 3,
-  SIGABRT: 6,
-  SIGKILL: 9,
-  SIGSEGV: 11,
-  SIGPIPE: 13,
-  SIGTERM: 15,
-};

@@ -16,8 +16,16 @@ import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startAgent, stopAgentsAndInstances, type AgentProcess } from "./agent-harness.js";
-import { getJson, helloDir, hostPid, pidAlive, pushArtifact } from "./helpers.js";
+import {
+  getJson,
+  helloDir,
+  hostPid,
+  pidAlive,
+  pushArtifact,
+  startAgent,
+  stopAgentsAndInstances,
+  type AgentProcess,
+} from "@ctrl/krane/testing";
 
 let stack: TestStack;
 let api: Awaited<ReturnType<typeof buildServer>> | undefined;

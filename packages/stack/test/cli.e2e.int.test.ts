@@ -1,6 +1,6 @@
 /**
  * `ctrl` end to end, through the CLI binary as a child process, against the real system
- * (test/system.ts): ctrl-api, the worker process with the local builder, restate-server, MariaDB,
+ * (src/system.ts): ctrl-api, the worker process with the local builder, restate-server, MariaDB,
  * s3rver, the krane agent and frontline. Nothing is simulated.
  *
  * Guarantees: `ctrl deploy examples/hello` builds, becomes ready and its domain answers through
@@ -13,7 +13,7 @@ import { waitFor } from "@ctrl/testing";
 import { cp, mkdtemp, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { repo, startSystem, type System } from "./system.js";
+import { repo, startSystem, type System } from "../src/system.js";
 
 let sys: System;
 beforeAll(async () => {

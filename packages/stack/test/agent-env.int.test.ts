@@ -17,9 +17,8 @@ import { mkdtemp, readdir, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createClusterClient } from "../src/cluster-client.js";
-import { startAgent, stopAgentsAndInstances, type AgentProcess } from "./agent-harness.js";
-import { getJson, helloDir, pushArtifact } from "./helpers.js";
+import { createClusterClient } from "@ctrl/krane/cluster-client";
+import { getJson, helloDir, pushArtifact, startAgent, stopAgentsAndInstances, type AgentProcess } from "@ctrl/krane/testing";
 
 const secret = `s3cr3t-${randomBytes(6).toString("hex")}`;
 /** ctrl-api's storage key (VAULT_MASTER_KEYS): no agent holds it. */

@@ -22,7 +22,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { pino } from "pino";
 import { Agent, request } from "undici";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startFrontlineProcess, type FrontlineProcess } from "./harness.js";
+import { startFrontlineProcess, type FrontlineProcess } from "@ctrl/frontline/testing";
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "../../..");
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;

@@ -3,8 +3,8 @@ import { ApplyDeploymentSchema } from "@ctrl/proto";
 import { Vault, vaultContext } from "@ctrl/vault";
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { deploymentWorkload } from "../src/sync/convert.js";
-import { decryptEnv, isReservedEnvName, validateEnv } from "../src/sync/env.js";
+import { deploymentWorkload } from "./convert.js";
+import { decryptEnv, isReservedEnvName, validateEnv } from "./env.js";
 
 const vault = Vault.fromSpec(`k1:${randomBytes(32).toString("base64")}`);
 const sealed = (deploymentId: string, env: unknown, v = vault) =>

@@ -20,7 +20,7 @@ import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFrontlineProcess, type FrontlineProcess } from "./harness.js";
+import { startFrontlineProcess, type FrontlineProcess } from "@ctrl/frontline/testing";
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "../../..");
 let stack: TestStack;

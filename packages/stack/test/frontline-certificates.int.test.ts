@@ -17,10 +17,10 @@
 import { createCertStore, type CertStore } from "@ctrl/certstore";
 import type { CertificateServiceApi, RenewExpiringResult } from "@ctrl/ctrl-worker/api";
 import { createRootKey, newId } from "@ctrl/db";
-import { createAcmeVerifier } from "../src/acme.js";
-import { createFrontline } from "../src/frontline.js";
-import { startRouteTable, type RouteTable } from "../src/route-table.js";
-import { testSettings } from "./harness.js";
+import { createAcmeVerifier } from "@ctrl/frontline/acme";
+import { createFrontline } from "@ctrl/frontline/frontline";
+import { startRouteTable, type RouteTable } from "@ctrl/frontline/route-table";
+import { testSettings } from "@ctrl/frontline/testing";
 import { createUpstreamPool } from "@ctrl/proxy";
 import { exposeServicesForTest, waitFor } from "@ctrl/testing";
 import { rewrapSecrets } from "@ctrl/ctrl-worker/certificates";

@@ -1,0 +1,3 @@
+/** @ctrl/config: the one environment loader, the logging schema and the logger factory. */
+export * from "./load.js";
+export * from "./logging.js";
