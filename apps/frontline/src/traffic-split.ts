@@ -9,8 +9,8 @@ export interface RegionSplit extends TrafficSplit {
 export interface SplitRoute {
   deploymentId: string;
   environmentId: string;
-  /** `none` for a deployment's own hostname (never split); `branch`/`environment`/`live` are shared. */
-  sticky: string;
+  /** `none` (or absent) for a deployment's own hostname, never split; `branch`/`environment`/`live` are shared. */
+  sticky?: string;
 }
 
 /** The deployment a request goes to and the cookie to set when it was chosen afresh. */
@@ -32,7 +32,7 @@ export function applySplit(
   cookieHeader: string | undefined,
   random: number,
 ): SplitDecision {
-  const split = route.sticky === "none" ? undefined : splits.get(route.environmentId);
+  const split = route.sticky === undefined || route.sticky === "none" ? undefined : splits.get(route.environmentId);
   if (!split || split.stableDeploymentId !== route.deploymentId || split.canaryWeight <= 0)
     return { deploymentId: route.deploymentId, setCookie: undefined };
   if (!hasInstances(split.canaryDeploymentId)) return { deploymentId: route.deploymentId, setCookie: undefined };
