@@ -167,25 +167,8 @@ export function parseCliArgs(argv: string[]): ParsedCommand {
     return { command: "help", ...(topic ? { topic: topic as CommandName } : {}), flags };
   }
   switch (command) {
-    case "deploy": {
-      const dir = one(pos, "directory", command, true) ?? ".";
-      const frontlinePort = str("frontline-port");
-      return {
-        command,
-        dir,
-        flags: {
-          ...flags,
-          ...(str("project") ? { project: str("project") } : {}),
-          env: str("env") ?? "production",
-          ...(str("branch") ? { branch: str("branch") } : {}),
-          ...(str("image") ? { image: str("image") } : {}),
-          ...(str("dockerfile") ? { dockerfile: str("dockerfile") } : {}),
-          wait: v["no-wait"] !== true,
-          timeoutSeconds: positiveInt(str("timeout"), "--timeout", 900),
-          ...(frontlinePort !== undefined ? { frontlinePort: positiveInt(frontlinePort, "--frontline-port", 0) } : {}),
-        },
-      };
-    }
+    case "deploy":
+      return deployCommand(pos, flags, v, str);
     case "status":
       return { command, deploymentId: one(pos, "deployment id", command)!, flags };
     case "list":
@@ -209,36 +192,8 @@ export function parseCliArgs(argv: string[]): ParsedCommand {
       };
     case "promote":
       return { command, deploymentId: one(pos, "deployment id", command)!, flags };
-    case "fleet": {
-      const action = one(pos, `action (${fleetActions.join(", ")})`, command)!;
-      if (!(fleetActions as readonly string[]).includes(action))
-        throw new UsageError(`unknown fleet action "${action}": expected one of ${fleetActions.join(", ")}`);
-      const wavesText = str("waves");
-      let waves: number[] | undefined;
-      if (wavesText !== undefined) {
-        const parts = wavesText.split(",").map((p) => p.trim());
-        if (parts.some((p) => !/^\d+$/.test(p)))
-          throw new UsageError(`--waves must be comma-separated whole percentages, e.g. 1,5,25,50,100 (got "${wavesText}")`);
-        waves = parts.map(Number);
-      }
-      if (action === "rollout" && !str("image")) throw new UsageError("fleet rollout needs --image REF");
-      const concurrency = str("concurrency");
-      return {
-        command,
-        action: action as FleetAction,
-        flags: {
-          ...flags,
-          ...(str("image") ? { image: str("image") } : {}),
-          ...(waves ? { waves } : {}),
-          ...(str("webhook") ? { webhook: str("webhook") } : {}),
-          ...(concurrency !== undefined ? { concurrency: positiveInt(concurrency, "--concurrency", 10) } : {}),
-          follow: v.follow === true,
-          retryFailed: v["retry-failed"] === true,
-          ...(str("rollout") ? { rolloutId: str("rollout") } : {}),
-          limit: positiveInt(str("limit"), "--limit", 20),
-        },
-      };
-    }
+    case "fleet":
+      return fleetCommand(pos, flags, v, str);
   }
 }
 
@@ -267,4 +222,64 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): CliCo
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError(`the API URL "${apiUrl}" must be http:// or https://`);
   return { apiUrl: url.toString().replace(/\/$/, ""), rootKey: rootKey! };
+}
+
+/** Flag values as `parseArgs` returns them. */
+type FlagValues = Record<string, string | boolean | undefined>;
+/** A string flag trimmed, undefined when absent (an empty one is a usage error). */
+type StringFlag = (name: string) => string | undefined;
+
+/** `ctrl deploy [dir]`: the directory (default `.`) and the deploy flags. */
+function deployCommand(pos: string[], flags: GlobalFlags, v: FlagValues, str: StringFlag): ParsedCommand {
+  const command = "deploy";
+  const dir = one(pos, "directory", command, true) ?? ".";
+  const frontlinePort = str("frontline-port");
+  return {
+    command,
+    dir,
+    flags: {
+      ...flags,
+      ...(str("project") ? { project: str("project") } : {}),
+      env: str("env") ?? "production",
+      ...(str("branch") ? { branch: str("branch") } : {}),
+      ...(str("image") ? { image: str("image") } : {}),
+      ...(str("dockerfile") ? { dockerfile: str("dockerfile") } : {}),
+      wait: v["no-wait"] !== true,
+      timeoutSeconds: positiveInt(str("timeout"), "--timeout", 900),
+      ...(frontlinePort !== undefined ? { frontlinePort: positiveInt(frontlinePort, "--frontline-port", 0) } : {}),
+    },
+  };
+}
+
+/** `ctrl fleet <action>`: the action and the rollout flags (`--waves` as whole percentages). */
+function fleetCommand(pos: string[], flags: GlobalFlags, v: FlagValues, str: StringFlag): ParsedCommand {
+  const command = "fleet";
+  const action = one(pos, `action (${fleetActions.join(", ")})`, command)!;
+  if (!(fleetActions as readonly string[]).includes(action))
+    throw new UsageError(`unknown fleet action "${action}": expected one of ${fleetActions.join(", ")}`);
+  const wavesText = str("waves");
+  let waves: number[] | undefined;
+  if (wavesText !== undefined) {
+    const parts = wavesText.split(",").map((p) => p.trim());
+    if (parts.some((p) => !/^\d+$/.test(p)))
+      throw new UsageError(`--waves must be comma-separated whole percentages, e.g. 1,5,25,50,100 (got "${wavesText}")`);
+    waves = parts.map(Number);
+  }
+  if (action === "rollout" && !str("image")) throw new UsageError("fleet rollout needs --image REF");
+  const concurrency = str("concurrency");
+  return {
+    command,
+    action: action as FleetAction,
+    flags: {
+      ...flags,
+      ...(str("image") ? { image: str("image") } : {}),
+      ...(waves ? { waves } : {}),
+      ...(str("webhook") ? { webhook: str("webhook") } : {}),
+      ...(concurrency !== undefined ? { concurrency: positiveInt(concurrency, "--concurrency", 10) } : {}),
+      follow: v.follow === true,
+      retryFailed: v["retry-failed"] === true,
+      ...(str("rollout") ? { rolloutId: str("rollout") } : {}),
+      limit: positiveInt(str("limit"), "--limit", 20),
+    },
+  };
 }

@@ -1,4 +1,13 @@
-import { listRegionSplits, sql, type Db } from "@ctrl/db";
+import {
+  countRoutes,
+  listRegionSentinels,
+  listRegionSplits,
+  listRouteIndexRows,
+  listRunningInstances,
+  readRegionFingerprints,
+  readRouteFingerprint,
+  type Db,
+} from "@ctrl/db";
 import { allowedUpstreams, defaultInstancePortRange, startPoller, type Poller, type PortRange } from "@ctrl/proxy";
 import type { Logger } from "pino";
 import { RouteIndex } from "./route-index.js";
@@ -76,19 +85,6 @@ type Part = "instances" | "sentinels" | "splits";
 const incrementalWindowMs = 3_000;
 
 /**
- * The whole route table's fingerprint (`count:xor` of a 64-bit MD5 prefix per row), the form
- * {@link RouteIndex.fingerprint} computes in memory. An MD5 over every row, so it runs only every few
- * seconds. Exported so the test compares the in-memory checksum with this very query.
- */
-export async function readRouteFingerprint(db: Db): Promise<string> {
-  const { rows } = await sql<{ n: number | string; x: number | string | null }>`
-    SELECT COUNT(*) AS n,
-           BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS('|', id, fully_qualified_domain_name, deployment_id, environment_id, updated_at)), 16), 16, 10) AS UNSIGNED)) AS x
-      FROM frontline_routes`.execute(db);
-  return `${rows[0]?.n ?? 0}:${rows[0]?.x ?? 0}`;
-}
-
-/**
  * Loads routes, running instances and sentinels of the region into memory and keeps them current by
  * polling. Routes (the big table): the row count plus the rows stamped recently, compared by hash
  * with what is loaded, and every few seconds a whole-table checksum (see `refreshRoutes`). Instances
@@ -116,33 +112,9 @@ export async function startRouteTable(deps: RouteTableDeps): Promise<RouteTable>
   const fingerprints: Record<Part, string> = { instances: "", sentinels: "", splits: "" };
 
   /** Fingerprints of the region's instances and sentinels (small tables: checksummed every poll). */
-  async function readFingerprints(): Promise<Record<Part, string>> {
-    const { rows } = await sql<{ part: Part; n: number | string; x: number | string | null }>`
-      SELECT 'instances' AS part, COUNT(*) AS n, BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS('|', id, deployment_id, address, status, updated_at)), 16), 16, 10) AS UNSIGNED)) AS x
-        FROM instances WHERE region = ${region}
-      UNION ALL
-      SELECT 'sentinels', COUNT(*), BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS('|', id, environment_id, health, desired_state, addresses, updated_at)), 16), 16, 10) AS UNSIGNED))
-        FROM sentinels WHERE region = ${region}
-      UNION ALL
-      SELECT 'splits', COUNT(*), BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS('|', environment_id, stable_deployment_id, canary_deployment_id, canary_weight, updated_at)), 16), 16, 10) AS UNSIGNED))
-        FROM region_traffic_splits WHERE region = ${region}`.execute(db);
-    const out: Record<Part, string> = { instances: "", sentinels: "", splits: "" };
-    for (const row of rows) out[row.part] = `${row.n}:${row.x ?? 0}`;
-    return out;
-  }
+  const readFingerprints = (): Promise<Record<Part, string>> => readRegionFingerprints(db, region);
 
   const index = new RouteIndex();
-  const routeColumns = [
-    "id",
-    "fully_qualified_domain_name",
-    "deployment_id",
-    "environment_id",
-    "project_id",
-    "workspace_id",
-    "sticky",
-    "updated_at",
-  ] as const;
-
   let lastVerifiedAt = 0;
 
   /**
@@ -154,16 +126,16 @@ export async function startRouteTable(deps: RouteTableDeps): Promise<RouteTable>
    */
   async function refreshRoutes(full: boolean): Promise<boolean> {
     const before = index.version;
-    const loadAll = async () => index.replaceAll(await db.selectFrom("frontline_routes").select(routeColumns).execute());
+    const loadAll = async () => index.replaceAll(await listRouteIndexRows(db));
     if (full || index.size === 0) {
       await loadAll();
       lastVerifiedAt = Date.now();
       return index.version !== before;
     }
-    const [{ n } = { n: 0 }] = (await sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM frontline_routes`.execute(db)).rows;
+    const n = await countRoutes(db);
     const since = index.maxUpdatedAt() - incrementalWindowMs;
-    index.upsert(await db.selectFrom("frontline_routes").select(routeColumns).where("updated_at", ">=", since).execute());
-    if (Number(n) !== index.size) {
+    index.upsert(await listRouteIndexRows(db, since));
+    if (n !== index.size) {
       await loadAll();
     } else if (Date.now() - lastVerifiedAt >= (deps.verifyEveryMs ?? 5_000)) {
       lastVerifiedAt = Date.now();
@@ -176,29 +148,19 @@ export async function startRouteTable(deps: RouteTableDeps): Promise<RouteTable>
   }
 
   async function loadInstances(): Promise<Map<string, string[]>> {
-    const rows = await db
-      .selectFrom("instances")
-      .select(["deployment_id", "address"])
-      .where("region", "=", region)
-      .where("status", "=", "running")
-      .orderBy("id")
-      .execute();
+    const rows = await listRunningInstances(db, region);
     const instances = new Map<string, string[]>();
     for (const row of rows) {
-      if (!row.address || allowedUpstreams([row.address], upstreamPorts, refused("instance", row.deployment_id)).length === 0) continue;
-      const list = instances.get(row.deployment_id) ?? [];
+      if (!row.address || allowedUpstreams([row.address], upstreamPorts, refused("instance", row.deploymentId)).length === 0) continue;
+      const list = instances.get(row.deploymentId) ?? [];
       list.push(row.address);
-      instances.set(row.deployment_id, list);
+      instances.set(row.deploymentId, list);
     }
     return instances;
   }
 
   async function loadSentinels(): Promise<Map<string, SentinelEntry>> {
-    const rows = await db
-      .selectFrom("sentinels")
-      .select(["id", "environment_id", "health", "desired_state", "addresses"])
-      .where("region", "=", region)
-      .execute();
+    const rows = await listRegionSentinels(db, region);
     const sentinels = new Map<string, SentinelEntry>();
     for (const row of rows) {
       const addresses = allowedUpstreams(parseAddresses(row.addresses), upstreamPorts, refused("sentinel", row.id));

@@ -25,9 +25,8 @@ import {
 } from "@ctrl/testing";
 import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newId } from "@ctrl/db";
+import { newId, readRouteFingerprint } from "@ctrl/db";
 import { RouteIndex } from "../src/route-index.js";
-import { readRouteFingerprint } from "../src/route-table.js";
 import { startFrontlineInProcess, type InProcessFrontline } from "./harness.js";
 
 const client = new Agent({ connections: 64 });

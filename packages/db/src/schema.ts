@@ -18,9 +18,10 @@ import type { SentinelsTable } from "./tables/sentinels.js";
 import type { BuildLogsTable } from "./tables/build-logs.js";
 import type { BuildsTable } from "./tables/builds.js";
 import type { SentinelRolloutsTable, SentinelRolloutTargetsTable } from "./tables/sentinel-rollouts.js";
+import type { SentinelRolloutWebhooksTable } from "./tables/sentinel-rollout-webhooks.js";
 import type { WorkspacesTable } from "./tables/workspaces.js";
 
-/** The kysely database type: every table of ARCHITECTURE.md section 3. */
+/** The kysely database type: every table of docs/architecture.md section 3. */
 export interface Database {
   workspaces: WorkspacesTable;
   projects: ProjectsTable;
@@ -45,4 +46,5 @@ export interface Database {
   build_logs: BuildLogsTable;
   sentinel_rollouts: SentinelRolloutsTable;
   sentinel_rollout_targets: SentinelRolloutTargetsTable;
+  sentinel_rollout_webhooks: SentinelRolloutWebhooksTable;
 }

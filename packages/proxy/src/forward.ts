@@ -151,6 +151,7 @@ function lazyCountingBody(
  * reached or one failed, 504 when one did not answer in time. Never throws.
  */
 export async function forwardRequest(options: ForwardOptions): Promise<ForwardOutcome> {
+  // Long because one streaming exchange whose request, response and timeout paths share state and must answer exactly once.
   const { req, res, dispatcher } = options;
   const method = (req.method ?? "GET").toUpperCase();
   const withBody = hasRequestBody(req.headers);

@@ -72,6 +72,7 @@ export function httpsGet(url: string, ca: string): Promise<{ status: number; bod
  * rejection. Resolves once Pebble's directory answers over HTTPS.
  */
 export async function startPebble(options: StartPebbleOptions = {}): Promise<Pebble> {
+  // Long because starts two processes with their config and teardown together so a failure cleans up both.
   if (!pebbleInstalled()) {
     throw new Error(
       `Pebble is not installed (${pebbleBinary}, ${challtestsrvBinary}): run 'apt-get install -y pebble' (Debian/Ubuntu) or set PEBBLE_BIN and PEBBLE_CHALLTESTSRV_BIN`,

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Db } from "@ctrl/db";
+import { findDeploymentOwner, type Db, type DeploymentOwner } from "@ctrl/db";
 import { requireProjectAccess, type Principal } from "../auth.js";
 
 /**
@@ -25,15 +25,11 @@ export async function authorizeDeployment(
   deploymentId: string,
   action: string,
   field = "deployment_id",
-): Promise<{ id: string; project_id: string; workspace_id: string; environment_id: string }> {
+): Promise<DeploymentOwner> {
   const id = deploymentId.trim();
   if (!id) throw new ConnectError(`${field} is required`, Code.InvalidArgument);
   if (id.length > 64) throw new ConnectError(`${field} is not a valid deployment id`, Code.InvalidArgument);
-  const row = await db
-    .selectFrom("deployments")
-    .select(["id", "project_id", "workspace_id", "environment_id"])
-    .where("id", "=", id)
-    .executeTakeFirst();
+  const row = await findDeploymentOwner(db, id);
   const notFound = `deployment ${id} not found`;
   if (!row) throw new ConnectError(notFound, Code.NotFound);
   requireProjectAccess(principal, { id: row.project_id, workspace_id: row.workspace_id }, action, notFound);

@@ -1,16 +1,16 @@
-import { listRoutesOfDeployment, type Db } from "@ctrl/db";
+import { findProjectPointer, listRoutesOfDeployment, type Db } from "@ctrl/db";
 import type * as restate from "@restatedev/restate-sdk";
 import { terminal } from "../../errors.js";
 import { routingServiceName, type RoutingServiceApi } from "../routing-service/api.js";
 import type { RollbackRequest, SwitchResult } from "./api.js";
-import { loadDeployment, loadProjectPointer, reject, type Checked } from "./load.js";
+import { loadDeployment, reject, type Checked } from "./load.js";
 
 interface RollbackPlan {
   routeIds: string[];
 }
 
 /**
- * Every rollback precondition (WIRE.md), checked in this order, each with its own code:
+ * Every rollback precondition (docs/wire.md), checked in this order, each with its own code:
  * source ≠ target (invalid_argument); both exist (not_found); both belong to the object's project
  * and to the same environment (invalid_argument: the request names incompatible deployments);
  * the source is live (failed_precondition); it holds sticky live/environment routes
@@ -23,7 +23,7 @@ export async function checkRollback(db: Db, projectId: string, req: RollbackRequ
   const [source, target, project] = await Promise.all([
     loadDeployment(db, req.sourceDeploymentId),
     loadDeployment(db, req.targetDeploymentId),
-    loadProjectPointer(db, projectId),
+    findProjectPointer(db, projectId),
   ]);
   if (!source) return reject("not_found", `source deployment ${req.sourceDeploymentId} not found`);
   if (!target) return reject("not_found", `target deployment ${req.targetDeploymentId} not found`);
