@@ -34,7 +34,7 @@ export async function createDeployment(
   requireProjectAccess(principal, project, deploymentPermissions.create, `project ${req.projectId} not found`);
   const environment = await deps.db
     .selectFrom("environments")
-    .select(["id"])
+    .select(["id", "rollout_policy"])
     .where("project_id", "=", project!.id)
     .where("slug", "=", req.environmentSlug)
     .executeTakeFirst();
@@ -70,6 +70,8 @@ export async function createDeployment(
       replicas: deploymentDefaults.replicas,
       port: deploymentDefaults.port,
       health_check_path: deploymentDefaults.healthCheckPath,
+      // The policy in force now: a later SetRolloutPolicy never changes this deployment's rollout.
+      rollout_policy: environment.rollout_policy,
       created_at: now,
       updated_at: now,
     })
