@@ -2,7 +2,7 @@
  * Rows that put a deployment's rollout in a chosen state without running a deploy: what the control
  * surfaces' tests (ctrl-api's and the CLI's) start from. The workflow's own tests run real rollouts.
  */
-import { newId, type Db } from "@ctrl/db";
+import { newId, writeRolloutProgress, type Db, type RolloutProgress } from "@ctrl/db";
 import type { ControlState, FailureDetail, RolloutState, RolloutTarget } from "@ctrl/rollout";
 
 /** Inserts a ready image deployment of `environmentId` with `rolloutPolicy` (JSON) as its snapshot. */
@@ -100,4 +100,9 @@ export async function putRollout(
       finished_at: null,
     })
     .execute();
+}
+
+/** Writes progress as the workflow would (state, targets, …; never the control state). */
+export async function moveRollout(db: Db, deploymentId: string, progress: RolloutProgress): Promise<void> {
+  await writeRolloutProgress(db, deploymentId, progress, Date.now());
 }
