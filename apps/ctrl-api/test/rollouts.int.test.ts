@@ -16,10 +16,11 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { createRootKey, findDeploymentRollout } from "@ctrl/db";
 import { DeploymentService, EnvironmentService } from "@ctrl/proto";
 import type { ControlState, RolloutState } from "@ctrl/rollout";
+import { waitFor } from "@ctrl/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, createWorkspace, failure, startDeployStack } from "./fake-agent.js";
 import type { TestStack } from "./harness.js";
-import { insertDeployment, putRollout, threeRegions } from "./rollout-fixtures.js";
+import { insertDeployment, moveRollout, putRollout, threeRegions } from "./rollout-fixtures.js";
 
 let stack: TestStack;
 let ws: Awaited<ReturnType<typeof createWorkspace>>;
@@ -503,5 +504,42 @@ describe("GetDeployment's rollout", () => {
       body: JSON.stringify({ deploymentId: none }),
     });
     expect(((await plain.json()) as { data: any }).data.rollout).toBeUndefined();
+  });
+});
+
+describe("WatchDeployment and the rollout", () => {
+  it("sends the rollout first and again whenever its revision moves (a pause, progress); a deployment without one sends none", async () => {
+    const id = await insertDeployment(stack.deps.db, owner());
+    await putRollout(stack.deps.db, id, owner(), { state: "rolling" });
+    const abort = new AbortController();
+    const rollouts: { state: string; controlState: string }[] = [];
+    const watching = (async () => {
+      try {
+        for await (const e of deployments().watchDeployment({ deploymentId: id }, { ...bearer(ws.rootKey), signal: abort.signal }))
+          if (e.rollout) rollouts.push({ state: e.rollout.state, controlState: e.rollout.controlState });
+      } catch (err) {
+        if (!abort.signal.aborted) throw err;
+      }
+    })();
+    await waitFor("the first rollout event", async () => rollouts.length === 1);
+    await deployments().pauseRollout({ deploymentId: id }, bearer(ws.rootKey));
+    await waitFor("the paused rollout", async () => rollouts.length === 2);
+    await moveRollout(stack.deps.db, id, { state: "blocked" });
+    await waitFor("the blocked rollout", async () => rollouts.length === 3);
+    // The stream still ends with the deployment's terminal status.
+    await stack.deps.db.updateTable("deployments").set({ status: "failed", updated_at: Date.now() }).where("id", "=", id).execute();
+    await watching;
+    abort.abort();
+    expect(rollouts).toEqual([
+      { state: "rolling", controlState: "active" },
+      { state: "rolling", controlState: "paused" },
+      { state: "blocked", controlState: "paused" },
+    ]);
+
+    const plain = await insertDeployment(stack.deps.db, owner());
+    await stack.deps.db.updateTable("deployments").set({ status: "ready" }).where("id", "=", plain).execute();
+    const events = [];
+    for await (const e of deployments().watchDeployment({ deploymentId: plain }, bearer(ws.rootKey))) events.push(e);
+    expect(events.some((e) => e.rollout)).toBe(false);
   });
 });
