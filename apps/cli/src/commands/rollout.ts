@@ -1,3 +1,4 @@
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { Deployment, DeploymentRollout } from "@ctrl/proto";
 import { isTerminalRollout, type RolloutState } from "@ctrl/rollout";
 import type { CliConfig } from "../args.js";
@@ -9,6 +10,9 @@ import { plainJson, renderDeploymentRollout } from "../rollout-format.js";
 
 /** How often `rollout status --follow` reads the deployment. */
 export const followPollMs = 500;
+
+/** How many reads in a row `--follow` lets fail while ctrl-api is unreachable (a restart) before it gives up. */
+export const followMaxFailures = 20;
 
 const rolloutJson = (deploymentId: string, r: DeploymentRollout | undefined) =>
   r ? { deploymentId, ...(plainJson(r) as object) } : { deploymentId, rollout: null };
@@ -54,13 +58,23 @@ export async function rolloutCommand(
 /**
  * Re-reads the deployment every {@link followPollMs} and prints the view whenever it changed (one
  * JSON document per line with --json) until the rollout is terminal, or the deployment finished
- * without one.
+ * without one. An unreachable ctrl-api (a restart, a deploy of it) is retried, up to
+ * {@link followMaxFailures} reads in a row.
  */
 async function follow(config: CliConfig, deploymentId: string, out: Output): Promise<DeploymentRollout | undefined> {
   const client = deploymentClient(config);
   let last = "";
+  let failures = 0;
   for (;;) {
-    const { deployment } = await client.getDeployment({ deploymentId });
+    let deployment: Deployment | undefined;
+    try {
+      deployment = (await client.getDeployment({ deploymentId })).deployment;
+      failures = 0;
+    } catch (err) {
+      if (ConnectError.from(err).code !== Code.Unavailable || ++failures >= followMaxFailures) throw err;
+      await new Promise((resolve) => setTimeout(resolve, followPollMs));
+      continue;
+    }
     const rollout = deployment?.rollout;
     const json = JSON.stringify(rolloutJson(deploymentId, rollout));
     if (json !== last) {
