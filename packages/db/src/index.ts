@@ -17,6 +17,7 @@ export * from "./queries/environment-variables.js";
 export * from "./queries/custom-domains.js";
 export * from "./queries/sentinel-rollouts.js";
 export * from "./queries/rollouts.js";
+export * from "./queries/rollout-engine.js";
 export * from "./tables/builds.js";
 export * from "./tables/build-logs.js";
 export * from "./tables/workspaces.js";
