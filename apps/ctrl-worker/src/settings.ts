@@ -24,6 +24,13 @@ export interface WorkerSettings {
   webhookMaxAttempts: number;
   /** Time limit of one webhook POST. */
   webhookTimeoutMs: number;
+  /** How often a paused or blocked deployment rollout re-reads its control state. */
+  rolloutControlPollMs: number;
+  /**
+   * How long after a rollout is `stable` the previous deployment's instances are stopped; null keeps
+   * them running (what a deploy always did, so an emergency rollback needs no start).
+   */
+  previousScaleDownDelayMs: number | null;
 }
 
 /** Defaults that match config.ts for the local stack. */
@@ -38,6 +45,8 @@ export const defaultWorkerSettings: WorkerSettings = {
   sentinelDeployTimeoutMs: 120_000,
   webhookMaxAttempts: 5,
   webhookTimeoutMs: 5_000,
+  rolloutControlPollMs: 2_000,
+  previousScaleDownDelayMs: null,
 };
 
 /** Fills the gaps of a partial settings object with the defaults. */
@@ -59,5 +68,7 @@ export function settingsFromConfig(config: WorkerConfig): WorkerSettings {
     sentinelDeployTimeoutMs: config.SENTINEL_DEPLOY_TIMEOUT_MS,
     webhookMaxAttempts: config.ROLLOUT_WEBHOOK_MAX_ATTEMPTS,
     webhookTimeoutMs: config.ROLLOUT_WEBHOOK_TIMEOUT_MS,
+    rolloutControlPollMs: defaultWorkerSettings.rolloutControlPollMs,
+    previousScaleDownDelayMs: defaultWorkerSettings.previousScaleDownDelayMs,
   };
 }

@@ -10,9 +10,8 @@ import type { DeployRequest, DeployResult } from "./api.js";
 import { runBuildStep } from "./build-step.js";
 import { loadDeployMeta } from "./metadata.js";
 import { scrapeOpenApi } from "./openapi.js";
-import { waitForReadiness } from "./readiness.js";
-import { ensureSentinels } from "./sentinels.js";
-import { commitTopology, resolveRegions, stopTopology } from "./topology.js";
+import { runRollout, settleRollout } from "./rollout/run.js";
+import { resolveRegions, stopTopology } from "./topology.js";
 
 /**
  * `DeployWorkflow.run` (key = deployment id): metadata → build (context only) → topology per region
@@ -74,36 +73,9 @@ export async function runDeploy(
     const regions = resolveRegions(meta.environmentRegions, settings.regions);
     if ("error" in regions) throw new DeployFailure("invalid_deployment", regions.error);
 
-    await steps.step("topology", `committing desired state in ${regions.regions.join(", ")}`, async () => {
-      const results = await commitTopology(ctx, regions.regions, {
-        workspaceId: meta.workspaceId,
-        deploymentId,
-        desiredReplicas: meta.replicas,
-        desiredStatus: "running",
-      });
-      const versions = regions.regions.map((r, i) => `${r}@${results[i]!.version}`).join(", ");
-      return { value: undefined, message: `${meta.replicas} replica(s) desired in ${versions}` };
-    });
-
-    await steps.step("sentinel", "ensuring the environment's sentinel", () =>
-      ensureSentinels(
-        ctx,
-        db,
-        settings,
-        {
-          workspaceId: meta.workspaceId,
-          projectId: meta.projectId,
-          environmentId: meta.environmentId,
-          environmentSlug: meta.environmentSlug,
-        },
-        regions.regions,
-      ),
-    );
-
-    const ready = await steps.step("readiness", `waiting up to ${settings.readinessTimeoutMs} ms for instances`, async () => {
-      const r = await waitForReadiness(ctx, db, steps, settings, deploymentId);
-      return { value: r, message: r.message };
-    });
+    const rollout = await runRollout(ctx, deps, settings, steps, meta, regions.regions);
+    if (rollout.ended) return rollout.result;
+    const ready = rollout;
 
     await steps.step("openapi", `fetching ${settings.openapiPath}`, async () => {
       const address = ready.runningAddress;
@@ -167,10 +139,12 @@ export async function runDeploy(
       return { value: result, message: `routed ${result.repointedHostnames.join(", ")}${held}` };
     });
 
+    await rollout.finish();
     await setStatus({ status: "ready", errorMessage: null, failedStep: null, failureReason: null });
     ctx.console.info({ deploymentId, projectId: meta.projectId, hostnames: switched.repointedHostnames }, "deployment ready");
     return { deploymentId, status: "ready", hostnames: switched.repointedHostnames };
   } catch (err) {
+    await settleRollout(ctx, db, deploymentId, err);
     if (err instanceof DeployCancelled || err instanceof restate.CancelledError) {
       return finishCancelled(ctx, deps, steps, deploymentId);
     }
