@@ -88,10 +88,10 @@ export async function deployWithPolicy(
 export type RegionBehaviour = { status: InstanceStatus; exitCode?: number; failureReason?: string } | "hold";
 
 /**
- * Simulated agents of the three regions for one deployment: every poll, each region whose topology is
- * `running` gets its instances upserted with what `behave(region)` says (change it at any time).
+ * Simulated agents of the three regions for one deployment: every `pollMs`, each region whose topology
+ * is `running` gets its instances upserted with what its behaviour says (change it with `set`).
  */
-export function startAgents(db: Db, deploymentId: string, initial: Record<string, RegionBehaviour> = {}) {
+export function startAgents(db: Db, deploymentId: string, initial: Record<string, RegionBehaviour> = {}, pollMs = 25) {
   const behaviour: Record<string, RegionBehaviour> = { ...initial };
   let stopped = false;
   const loop = (async () => {
@@ -135,7 +135,7 @@ export function startAgents(db: Db, deploymentId: string, initial: Record<string
             .execute();
         }
       }
-      await new Promise((r) => setTimeout(r, 25));
+      await new Promise((r) => setTimeout(r, pollMs));
     }
   })();
   return {

@@ -162,7 +162,13 @@ describe("deployment rollouts", () => {
     const p = await projectWithPrevious(stack, "pause");
     const id = await deployWithPolicy(stack, p, { strategy: "rolling" });
     const agents = startAgents(stack.db, id, { r2: "hold" });
-    await waitForRollout(stack.db, id, "r1 cut over", (r) => r.targetList[0]?.state === "cut_over");
+    // Batch 2 started (its agent holds it back): the next step the rollout takes is r2's cutover.
+    await waitForRollout(
+      stack.db,
+      id,
+      "r1 cut over, r2 starting",
+      (r) => r.targetList[0]?.state === "cut_over" && r.targetList[1]?.state === "starting",
+    );
     expect(await compareAndSetControlState(stack.db, id, "active", "paused", Date.now())).toBe(true);
     agents.set("r2", { status: "running" });
     const paused = await waitForRollout(stack.db, id, "r2 ready", (r) => r.targetList[1]?.state === "ready");
@@ -184,7 +190,12 @@ describe("deployment rollouts", () => {
     const p = await projectWithPrevious(stack, "cancel");
     const id = await deployWithPolicy(stack, p, { strategy: "rolling" });
     const agents = startAgents(stack.db, id, { r2: "hold" });
-    await waitForRollout(stack.db, id, "r1 cut over", (r) => r.targetList[0]?.state === "cut_over");
+    await waitForRollout(
+      stack.db,
+      id,
+      "r1 cut over, r2 starting",
+      (r) => r.targetList[0]?.state === "cut_over" && r.targetList[1]?.state === "starting",
+    );
     expect(await compareAndSetControlState(stack.db, id, "active", "cancel_requested", Date.now())).toBe(true);
     agents.set("r2", { status: "running" });
     const result = await attachDeploy(stack.rs, id);
@@ -207,7 +218,12 @@ describe("deployment rollouts", () => {
     const p = await projectWithPrevious(stack, "emergency");
     const id = await deployWithPolicy(stack, p, { strategy: "rolling" });
     const agents = startAgents(stack.db, id, { r2: "hold" });
-    await waitForRollout(stack.db, id, "r1 cut over", (r) => r.targetList[0]?.state === "cut_over");
+    await waitForRollout(
+      stack.db,
+      id,
+      "r1 cut over, r2 starting",
+      (r) => r.targetList[0]?.state === "cut_over" && r.targetList[1]?.state === "starting",
+    );
     const switched = await deploymentService(stack.rs, p.projectId).rollback({ sourceDeploymentId: id, targetDeploymentId: p.previous });
     expect(switched.liveDeploymentId).toBe(p.previous);
     expect(await stack.db.selectFrom("region_traffic_splits").selectAll().where("environment_id", "=", p.environmentId).execute()).toEqual(
@@ -242,7 +258,7 @@ describe("deployment rollouts", () => {
       const result = await attachDeploy(stack.rs, id);
       await agents.stop();
       const events = await tracker.stop();
-      expect(result).toMatchObject({ status: "failed", reason: "analysis_failed" });
+      expect(result).toMatchObject({ status: "failed", reason: "analysis_failed", failedStep: "rollout" });
       expect(weightsOf(events, "r1")).toEqual([20, 0]);
       const rollout = await readRollout(stack.db, id);
       expect(rollout?.state).toBe("rolled_back");

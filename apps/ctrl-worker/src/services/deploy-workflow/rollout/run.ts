@@ -129,7 +129,14 @@ class RolloutRun {
       try {
         if ((await this.gate(`batch ${index + 1}`)) === "cancel") return this.cancel(batch);
         await this.startBatch(index, batch);
-        if (this.batched && (await this.cutOver(index, batch)) === "cancel") return this.cancel(batch);
+        if (this.batched) {
+          const label = this.label(index);
+          const cut = await this.steps.step("rollout", `batch ${label}: cutting over ${batch.join(", ")}`, async () => {
+            const go = await this.cutOver(index, batch);
+            return { value: go, message: go === "go" ? `batch ${label}: ${batch.join(", ")} cut over` : `batch ${label}: cancelled` };
+          });
+          if (cut === "cancel") return this.cancel(batch);
+        }
         index++;
         if (index < batches.length && this.policy.delayBetweenBatchesMs > 0) {
           await this.ctx.sleep(this.policy.delayBetweenBatchesMs, `rollout delay after batch ${index}`);
