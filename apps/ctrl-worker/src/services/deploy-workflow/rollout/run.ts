@@ -24,6 +24,7 @@ import {
   type FailureKind,
   type RolloutPolicy,
   type RolloutState,
+  type RolloutTarget,
 } from "@ctrl/rollout";
 import * as restate from "@restatedev/restate-sdk";
 import type { WorkerDeps } from "../../../deps.js";
@@ -450,13 +451,24 @@ export async function settleRollout(ctx: restate.WorkflowContext, db: Db, deploy
     const row = await findDeploymentRollout(db, deploymentId);
     if (!row || isTerminalRollout(row.state as RolloutState)) return;
     await clearOwnSplits(db, row.environment_id, deploymentId);
-    const kind: FailureKind = err instanceof DeployCancelled || err instanceof restate.CancelledError ? "cancelled" : "start_failed";
+    // The deployment row carries the reason of a failure outside the rollout's decisions; only a cancel
+    // is a rollout failure kind of its own.
     const details = [...(JSON.parse(row.failure_details) as FailureDetail[])];
-    if (details.length === 0) details.push({ target: "*", kind, message: err instanceof Error ? err.message : String(err), observed: {} });
+    if (err instanceof DeployCancelled || err instanceof restate.CancelledError) {
+      details.push({ target: "*", kind: "cancelled", message: "the deploy was cancelled", observed: {} });
+    }
+    const targets = (JSON.parse(row.targets) as RolloutTarget[]).map((t) =>
+      t.state === "cut_over" || t.state === "cutting_over" ? { ...t, state: "rolled_back" as const, weight: 0 } : t,
+    );
     await advanceRollout(
       db,
       deploymentId,
-      { state: row.previous_deployment_id ? "rolled_back" : "failed", failure_details: JSON.stringify(details), finished_at: now },
+      {
+        state: row.previous_deployment_id ? "rolled_back" : "failed",
+        targets: JSON.stringify(targets),
+        failure_details: JSON.stringify(details),
+        finished_at: now,
+      },
       now,
     );
   });
