@@ -58,6 +58,8 @@ export async function waitForBatchReadiness(
   db: Db,
   steps: StepRunner,
   options: {
+    /** Called every round (re-reads the rollout's control state; throws to stop the wait). */
+    checkControl?: (round: number) => Promise<void>;
     deploymentId: string;
     batch: readonly string[];
     readyRegions: readonly string[];
@@ -71,6 +73,7 @@ export async function waitForBatchReadiness(
   let shown = "";
   for (let round = 1; ; round++) {
     await steps.checkCancelled();
+    await options.checkControl?.(round);
     const whole = await ctx.run(`readiness check ${options.label} ${round}`, () => loadDeploymentReadiness(db, options.deploymentId));
     const crash = crashAfterReady(whole, options.readyRegions);
     if (crash) throw crash;

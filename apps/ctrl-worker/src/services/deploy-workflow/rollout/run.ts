@@ -47,6 +47,12 @@ export type RolloutOutcome =
 type Go = "go" | "cancel";
 
 /**
+ * An operator's cancel noticed inside a step (the readiness wait): the step row records it as
+ * skipped (a {@link DeployCancelled}), and the rollout stops where it is rather than the whole deploy.
+ */
+class CancelRequested extends DeployCancelled {}
+
+/**
  * The rollout of a deployment across its regions (issue 13), replacing the deploy's single
  * topology → sentinel → readiness sequence. Policy = the deployment's snapshot. With a previous
  * deployment and a `rolling`/`canary` policy the regions go in batches, each started, made ready
@@ -143,6 +149,7 @@ class RolloutRun {
           await this.ctx.sleep(this.policy.delayBetweenBatchesMs, `rollout delay after batch ${index}`);
         }
       } catch (err) {
+        if (err instanceof CancelRequested) return this.cancel(batch);
         if (!(err instanceof TargetFailure)) throw err;
         if ((await this.onFailure(err, batch)) === "cancel") return this.cancel(batch);
       }
@@ -171,6 +178,13 @@ class RolloutRun {
       if (row.control === "active") return "go";
       await this.ctx.sleep(this.settings.rolloutControlPollMs, `rollout paused ${label} ${round}`);
     }
+  }
+
+  /** Re-reads the row without waiting: finished elsewhere → {@link RolloutEnded}; cancel requested → {@link CancelRequested}. */
+  private async peek(label: string): Promise<void> {
+    const row = await this.record.readControl(label);
+    if (isTerminalRollout(row.state)) throw new RolloutEnded(row.state);
+    if (row.control === "cancel_requested") throw new CancelRequested();
   }
 
   /** Places, commits, ensures the sentinels of and waits for the instances of one batch. */
@@ -215,6 +229,9 @@ class RolloutRun {
         timeoutMs,
         pollMs: this.settings.readinessPollMs,
         label,
+        // Region by region, a cancel or an emergency rollback is noticed while a batch starts; a pause
+        // lets the batch become ready and holds it before its cutover.
+        checkControl: this.batched ? (round) => this.peek(`readiness ${label} ${round}`) : undefined,
       });
       return { value: r, message: `${where}${r.message}` };
     });
