@@ -24,6 +24,7 @@ export * from "./queries/certificates.js";
 export * from "./queries/workspaces.js";
 export * from "./queries/projects.js";
 export * from "./queries/sentinel-rollout-webhooks.js";
+export * from "./queries/rollout-engine.js";
 export * from "./tables/builds.js";
 export * from "./tables/build-logs.js";
 export * from "./tables/workspaces.js";
