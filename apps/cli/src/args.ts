@@ -1,7 +1,18 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import {
+  envOptions,
+  parseEnvCommand,
+  parseRolloutCommand,
+  RolloutUsageError,
+  rolloutOptions,
+  rolloutUsage,
+  type EnvPolicyFlags,
+  type RolloutAction,
+  type RolloutFlags,
+} from "./rollout-args.js";
 
 /** The commands `ctrl` knows. */
-export const commandNames = ["deploy", "status", "list", "logs", "rollback", "promote", "fleet", "help"] as const;
+export const commandNames = ["deploy", "status", "list", "logs", "rollback", "promote", "fleet", "env", "rollout", "help"] as const;
 export type CommandName = (typeof commandNames)[number];
 
 /** A mistake in how `ctrl` was called: printed with the usage, exit code 2. */
@@ -38,7 +49,9 @@ export type ParsedCommand =
   | { command: "logs"; deploymentId: string; flags: GlobalFlags & { follow: boolean } }
   | { command: "rollback"; targetId: string; flags: GlobalFlags & { source?: string } }
   | { command: "promote"; deploymentId: string; flags: GlobalFlags }
-  | { command: "fleet"; action: FleetAction; flags: FleetFlags };
+  | { command: "fleet"; action: FleetAction; flags: FleetFlags }
+  | { command: "env"; action: "get" | "set"; flags: EnvPolicyFlags }
+  | { command: "rollout"; action: RolloutAction; deploymentId: string; flags: RolloutFlags };
 
 /** `ctrl fleet <action>`: fleet rollouts of the sentinel image. */
 export const fleetActions = ["rollout", "status", "pause", "resume", "cancel", "rollback", "history"] as const;
@@ -89,6 +102,8 @@ const commandOptions = {
     rollout: { type: "string" },
     limit: { type: "string" },
   },
+  env: envOptions,
+  rollout: rolloutOptions,
   help: {},
 } as const satisfies Record<CommandName, ParseArgsConfig["options"]>;
 
@@ -98,7 +113,8 @@ export function usage(command?: CommandName): string {
   const lines: Record<CommandName, string> = {
     deploy:
       "ctrl deploy [dir] --project ID [--env production] [--branch NAME] [--image REF] [--dockerfile PATH] [--no-wait] [--timeout SECONDS] [--frontline-port PORT]\n  Packs dir (default .) honouring .gitignore and .ctrlignore, uploads it, creates a deployment and follows it until ready or failed.\n  With --image REF, deploys that image or artifact reference instead of building.",
-    status: "ctrl status <deployment-id>\n  Shows a deployment: status, steps, hostnames, error.",
+    status:
+      "ctrl status <deployment-id>\n  Shows a deployment: status, steps, hostnames, error, and its rollout (ROLLOUT and CTRL columns).",
     list: "ctrl list --project ID (or CTRL_PROJECT_ID) [--env SLUG] [--limit N]\n  Lists a project's deployments, newest first.",
     logs: "ctrl logs <deployment-id> [--follow]\n  Prints the build log; --follow keeps printing until the deployment finishes.",
     rollback:
@@ -109,6 +125,7 @@ export function usage(command?: CommandName): string {
       "ctrl fleet status [--rollout ID] [--follow] | pause | resume [--retry-failed] | cancel | rollback | history [--limit N]\n" +
       "  Rolls a new sentinel image across every sentinel in waves of cumulative percentages (operators only:\n" +
       "  the operator credential or a root key with fleet.*.rollout as --root-key). status --follow shows each wave live.",
+    ...rolloutUsage,
     help: "ctrl help [command]",
   };
   if (command) return `${lines[command]}\n${common}`;
@@ -166,7 +183,26 @@ export function parseCliArgs(argv: string[]): ParsedCommand {
     if (topic !== undefined && !(commandNames as readonly string[]).includes(topic)) throw new UsageError(`unknown command "${topic}"`);
     return { command: "help", ...(topic ? { topic: topic as CommandName } : {}), flags };
   }
+  try {
+    return parseCommand(command, pos, v, flags, str);
+  } catch (err) {
+    if (err instanceof RolloutUsageError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+function parseCommand(
+  command: Exclude<CommandName, "help">,
+  pos: string[],
+  v: Record<string, string | boolean | undefined>,
+  flags: GlobalFlags,
+  str: (name: string) => string | undefined,
+): ParsedCommand {
   switch (command) {
+    case "env":
+      return { command, ...parseEnvCommand(pos, v, flags) };
+    case "rollout":
+      return { command, ...parseRolloutCommand(pos, v, flags) };
     case "deploy":
       return deployCommand(pos, flags, v, str);
     case "status":

@@ -1,7 +1,15 @@
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { newId } from "@ctrl/db";
-import { AcmeService, ClusterService, CtrlService, DeploymentService, DomainService, SentinelRolloutService } from "@ctrl/proto";
+import {
+  AcmeService,
+  ClusterService,
+  CtrlService,
+  DeploymentService,
+  DomainService,
+  EnvironmentService,
+  SentinelRolloutService,
+} from "@ctrl/proto";
 import Fastify, { type FastifyInstance } from "fastify";
 import { authInterceptor } from "./auth.js";
 import { boundedInputInterceptor, closeAfterUnreadBody, readMaxBytes, requestFramingProblem } from "./bounded-input.js";
@@ -12,6 +20,7 @@ import { createDeploymentService } from "./services/deployment-service/index.js"
 import { createClusterService } from "./services/cluster-service/index.js";
 import { createAcmeService } from "./services/acme-service/index.js";
 import { createDomainService } from "./services/domain-service/index.js";
+import { createEnvironmentService } from "./services/environment-service/index.js";
 import { createSentinelRolloutService } from "./services/sentinel-rollout-service/index.js";
 
 /** Options for {@link buildServer}. */
@@ -29,6 +38,7 @@ export function connectRoutes(deps: ApiDeps) {
     router.service(AcmeService, createAcmeService(deps));
     router.service(DomainService, createDomainService(deps));
     router.service(SentinelRolloutService, createSentinelRolloutService(deps));
+    router.service(EnvironmentService, createEnvironmentService(deps));
   };
 }
 

@@ -25,6 +25,13 @@ export interface WorkerSettings {
   webhookMaxAttempts: number;
   /** Time limit of one webhook POST. */
   webhookTimeoutMs: number;
+  /** How often a paused or blocked deployment rollout re-reads its control state. */
+  rolloutControlPollMs: number;
+  /**
+   * How long after a rollout is `stable` the previous deployment's instances are stopped; null keeps
+   * them running (what a deploy always did, so an emergency rollback needs no start).
+   */
+  previousScaleDownDelayMs: number | null;
 }
 
 /** The variables the settings come from; their defaults (config.ts) are the settings' defaults. */
@@ -40,6 +47,8 @@ const settingsConfigSchema = workerConfigSchema.pick({
   SENTINEL_DEPLOY_TIMEOUT_MS: true,
   ROLLOUT_WEBHOOK_MAX_ATTEMPTS: true,
   ROLLOUT_WEBHOOK_TIMEOUT_MS: true,
+  ROLLOUT_CONTROL_POLL_MS: true,
+  ROLLOUT_PREVIOUS_SCALE_DOWN_DELAY_MS: true,
 });
 
 /** The settings main.ts derives from the parsed config. */
@@ -56,6 +65,8 @@ export function settingsFromConfig(config: z.output<typeof settingsConfigSchema>
     sentinelDeployTimeoutMs: config.SENTINEL_DEPLOY_TIMEOUT_MS,
     webhookMaxAttempts: config.ROLLOUT_WEBHOOK_MAX_ATTEMPTS,
     webhookTimeoutMs: config.ROLLOUT_WEBHOOK_TIMEOUT_MS,
+    rolloutControlPollMs: config.ROLLOUT_CONTROL_POLL_MS,
+    previousScaleDownDelayMs: config.ROLLOUT_PREVIOUS_SCALE_DOWN_DELAY_MS ?? null,
   };
 }
 

@@ -1,6 +1,7 @@
 import {
   countRoutes,
   listRegionSentinels,
+  listRegionSplits,
   listRouteIndexRows,
   listRunningInstances,
   readRegionFingerprints,
@@ -10,6 +11,7 @@ import {
 import { allowedUpstreams, defaultInstancePortRange, startPoller, type Poller, type PortRange } from "@ctrl/proxy";
 import type { Logger } from "pino";
 import { RouteIndex } from "./route-index.js";
+import type { RegionSplit } from "./traffic-split.js";
 
 /** One routed hostname. */
 export interface RouteEntry {
@@ -17,6 +19,8 @@ export interface RouteEntry {
   environmentId: string;
   projectId: string;
   workspaceId: string;
+  /** `none`: a deployment's own hostname (never split); else a shared one (`branch`, `environment`, `live`). */
+  sticky?: string;
 }
 
 /** The environment's sentinel in this region, as the agent last reported it. */
@@ -33,6 +37,8 @@ export interface RouteSnapshot {
   instances: ReadonlyMap<string, readonly string[]>;
   /** environment id → its sentinel in this region. */
   sentinels: ReadonlyMap<string, SentinelEntry>;
+  /** environment id → its rollout traffic split in this region (`region_traffic_splits`); absent = none. */
+  splits?: ReadonlyMap<string, RegionSplit>;
 }
 
 /** What frontline's handler needs from a route table (tests can hand in their own). */
@@ -69,7 +75,7 @@ export interface RouteTable extends RouteSource {
   stop(): Promise<void>;
 }
 
-type Part = "instances" | "sentinels";
+type Part = "instances" | "sentinels" | "splits";
 
 /**
  * How far before the newest loaded `updated_at` an incremental route load looks: covers writers'
@@ -102,8 +108,8 @@ export async function startRouteTable(deps: RouteTableDeps): Promise<RouteTable>
       },
       `refusing ${kind} address outside the instance port range: it is never proxied to`,
     );
-  let current: RouteSnapshot = { routes: new Map(), instances: new Map(), sentinels: new Map() };
-  const fingerprints = { instances: "", sentinels: "" };
+  let current: RouteSnapshot = { routes: new Map(), instances: new Map(), sentinels: new Map(), splits: new Map() };
+  const fingerprints: Record<Part, string> = { instances: "", sentinels: "", splits: "" };
 
   /** Fingerprints of the region's instances and sentinels (small tables: checksummed every poll). */
   const readFingerprints = (): Promise<Record<Part, string>> => readRegionFingerprints(db, region);
@@ -167,19 +173,34 @@ export async function startRouteTable(deps: RouteTableDeps): Promise<RouteTable>
     return sentinels;
   }
 
+  async function loadSplits(): Promise<Map<string, RegionSplit>> {
+    const splits = new Map<string, RegionSplit>();
+    for (const row of await listRegionSplits(db, region)) {
+      splits.set(row.environment_id, {
+        environmentId: row.environment_id,
+        stableDeploymentId: row.stable_deployment_id,
+        canaryDeploymentId: row.canary_deployment_id,
+        canaryWeight: row.canary_weight,
+      });
+    }
+    return splits;
+  }
+
   async function refresh(full: boolean): Promise<void> {
     // Routes before instances: instances of a new target are running before its route moves, so
     // reading instances second never pairs a new route with a stale instance list.
     const routesChanged = await refreshRoutes(full);
     const next = await readFingerprints();
-    const changed = (["instances", "sentinels"] as const).filter((part) => full || next[part] !== fingerprints[part]);
+    const changed = (["instances", "sentinels", "splits"] as const).filter((part) => full || next[part] !== fingerprints[part]);
     if (!routesChanged && changed.length === 0) return;
     const routes = routesChanged ? index.byHostname() : current.routes;
     const instances = changed.includes("instances") ? await loadInstances() : current.instances;
     const sentinels = changed.includes("sentinels") ? await loadSentinels() : current.sentinels;
-    current = { routes, instances, sentinels };
+    const splits = changed.includes("splits") ? await loadSplits() : current.splits;
+    current = { routes, instances, sentinels, ...(splits ? { splits } : {}) };
     fingerprints.instances = next.instances;
     fingerprints.sentinels = next.sentinels;
+    fingerprints.splits = next.splits;
     if (!full) logger.debug({ region, routesChanged, changed, routes: routes.size }, "route table changed");
   }
 

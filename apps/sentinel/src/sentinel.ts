@@ -9,6 +9,8 @@ import {
   RoundRobin,
   sendPlain,
   upstreamRequestHeaders,
+  createTrafficMetrics,
+  type TrafficMetrics,
 } from "@ctrl/proxy";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
@@ -43,6 +45,8 @@ export interface SentinelDeps {
   /** The image it runs (`CTRL_IMAGE`), shown on `/_ctrl/health`. */
   image?: string;
   settings: SentinelSettings;
+  /** Per-deployment traffic counters served on `/metrics` (a fresh registry when absent). */
+  metrics?: TrafficMetrics;
 }
 
 /** Request counters (exposed on `/_ctrl/health`). */
@@ -58,9 +62,11 @@ export interface Sentinel {
   handle(req: IncomingMessage, res: ServerResponse): void;
   createServer(): Server;
   stats: SentinelStats;
+  metrics: TrafficMetrics;
 }
 
 const healthPath = "/_ctrl/health";
+const metricsPath = "/metrics";
 
 /** What the sentinel's handlers share: its dependencies, the balancer and the counters. */
 interface SentinelContext {
@@ -69,8 +75,12 @@ interface SentinelContext {
   logger: SentinelDeps["logger"];
   balancer: RoundRobin;
   stats: SentinelStats;
-  /** Counts one answered request (status 0 = aborted) by status class and deployment. */
-  count: (status: number, deploymentId?: string) => void;
+  metrics: TrafficMetrics;
+  /**
+   * Counts one answered request (status 0 = aborted) by status class and deployment; with
+   * `startedAt`, also in the traffic metrics (`failed`: the sentinel answered for want of an instance).
+   */
+  count: (status: number, deploymentId?: string, startedAt?: number, failed?: boolean) => void;
 }
 
 /**
@@ -78,20 +88,25 @@ interface SentinelContext {
  * round robin to that deployment's running instances in this environment and region, skipping
  * instances that recently refused connections and retrying another on a connect error.
  * `/_ctrl/health` (without that header, so an app's own path of that name still routes) reports
- * health and counters.
+ * health and counters; `/metrics` (likewise without the header) serves the per-deployment traffic
+ * metrics the rollout analysis reads, in Prometheus text format.
  */
 export function createSentinel(deps: SentinelDeps): Sentinel {
   const { settings, logger } = deps;
   const balancer = new RoundRobin({ failureCooldownMs: settings.failureCooldownMs });
   const stats: SentinelStats = { requests: 0, byStatusClass: {}, byDeployment: {}, retries: 0 };
+  const metrics = deps.metrics ?? createTrafficMetrics();
 
-  const count = (status: number, deploymentId?: string) => {
+  const count = (status: number, deploymentId?: string, startedAt?: number, failed = false) => {
     stats.requests++;
     const cls = status === 0 ? "aborted" : `${Math.floor(status / 100)}xx`;
     stats.byStatusClass[cls] = (stats.byStatusClass[cls] ?? 0) + 1;
-    if (deploymentId) stats.byDeployment[deploymentId] = (stats.byDeployment[deploymentId] ?? 0) + 1;
+    if (deploymentId) {
+      stats.byDeployment[deploymentId] = (stats.byDeployment[deploymentId] ?? 0) + 1;
+      if (startedAt !== undefined) metrics.observe(deploymentId, status, performance.now() - startedAt, failed);
+    }
   };
-  const s: SentinelContext = { deps, settings, logger, balancer, stats, count };
+  const s: SentinelContext = { deps, settings, logger, balancer, stats, metrics, count };
 
   const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     routeUpgrade(s, req, socket, head).catch((err: unknown) => {
@@ -107,7 +122,7 @@ export function createSentinel(deps: SentinelDeps): Sentinel {
       count(500);
     });
   };
-  return { handle, stats, createServer: () => createServer(handle).on("upgrade", handleUpgrade) };
+  return { handle, stats, metrics, createServer: () => createServer(handle).on("upgrade", handleUpgrade) };
 }
 
 /** `/_ctrl/health`: health and counters (no deployment header). */
@@ -127,12 +142,22 @@ function health(s: SentinelContext, res: ServerResponse): void {
   res.end(body);
 }
 
+/** `/metrics`: the per-deployment traffic in Prometheus text format (no deployment header). */
+async function serveMetrics(s: SentinelContext, res: ServerResponse): Promise<void> {
+  const { contentType, body } = await s.metrics.expose();
+  res.writeHead(200, { "content-type": contentType, "content-length": Buffer.byteLength(body), "cache-control": "no-store" });
+  res.end(body);
+}
+
 /** A request from frontline: forwarded round robin to a running instance of its deployment. */
 async function route(s: SentinelContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const startedAt = performance.now();
   const raw = req.headers[deploymentHeader];
   const deploymentId = Array.isArray(raw) ? raw[0] : raw;
   if (!deploymentId) {
-    if ((req.url ?? "/").split("?")[0] === healthPath) return health(s, res);
+    const path = (req.url ?? "/").split("?")[0];
+    if (path === healthPath) return health(s, res);
+    if (path === metricsPath && (req.method === "GET" || req.method === "HEAD")) return serveMetrics(s, res);
     sendPlain(res, 400, `missing ${deploymentHeader}: requests reach a sentinel through frontline`);
     return s.count(400);
   }
@@ -158,7 +183,7 @@ async function route(s: SentinelContext, req: IncomingMessage, res: ServerRespon
   if (addresses.length === 0) {
     sendPlain(res, 503, "no ready instance for this deployment", { "retry-after": "1" });
     s.logger.info({ deploymentId }, "no ready instance");
-    return s.count(503, deploymentId);
+    return s.count(503, deploymentId, startedAt, true);
   }
   const host = req.headers.host ?? "";
   const headers = upstreamRequestHeaders(
@@ -185,7 +210,7 @@ async function route(s: SentinelContext, req: IncomingMessage, res: ServerRespon
     onUpstreamSuccess: (address) => s.balancer.markHealthy(address),
   });
   if (outcome.attempts > 1) s.stats.retries += outcome.attempts - 1;
-  s.count(outcome.status, deploymentId);
+  s.count(outcome.status, deploymentId, startedAt, outcome.failure !== undefined && outcome.failure !== "client_aborted");
   const requestId = req.headers["x-request-id"];
   if (outcome.failure && outcome.failure !== "client_aborted") {
     s.logger.warn(
@@ -207,6 +232,7 @@ async function route(s: SentinelContext, req: IncomingMessage, res: ServerRespon
 
 /** `Upgrade` requests (WebSocket) from frontline: tunnelled to an instance of the deployment. */
 async function routeUpgrade(s: SentinelContext, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  const startedAt = performance.now();
   const raw = req.headers[deploymentHeader];
   const deploymentId = Array.isArray(raw) ? raw[0] : raw;
   if (!deploymentId || !/^[A-Za-z0-9_-]{1,64}$/.test(deploymentId)) {
@@ -238,5 +264,5 @@ async function routeUpgrade(s: SentinelContext, req: IncomingMessage, socket: Du
     nextUpstream: s.balancer.picker(deploymentId, addresses),
     onUpstreamFailure: (address) => s.balancer.markFailed(address),
   });
-  s.count(outcome.status, deploymentId);
+  s.count(outcome.status, deploymentId, startedAt, outcome.failure !== undefined && outcome.failure !== "client_aborted");
 }

@@ -4,6 +4,7 @@ import type { AcmeUsersTable } from "./tables/acme-users.js";
 import type { ApiKeysTable } from "./tables/api-keys.js";
 import type { CertificatesTable } from "./tables/certificates.js";
 import type { CustomDomainsTable } from "./tables/custom-domains.js";
+import type { DeploymentRolloutsTable, RegionTrafficSplitsTable } from "./tables/deployment-rollouts.js";
 import type { DeploymentStepsTable } from "./tables/deployment-steps.js";
 import type { DeploymentTopologyTable } from "./tables/deployment-topology.js";
 import type { DeploymentsTable } from "./tables/deployments.js";
@@ -29,6 +30,8 @@ export interface Database {
   deployments: DeploymentsTable;
   deployment_steps: DeploymentStepsTable;
   deployment_topology: DeploymentTopologyTable;
+  deployment_rollouts: DeploymentRolloutsTable;
+  region_traffic_splits: RegionTrafficSplitsTable;
   sentinels: SentinelsTable;
   region_versions: RegionVersionsTable;
   instances: InstancesTable;

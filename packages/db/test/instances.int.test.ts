@@ -78,6 +78,6 @@ describe("instance checksums", () => {
     const after = await readRegionFingerprints(database.db, "r1");
     expect(after.instances).toBe(before.instances);
     expect(after.sentinels).not.toBe(before.sentinels);
-    expect(await readRegionFingerprints(database.db, "r9")).toEqual({ instances: "0:0", sentinels: "0:0" });
+    expect(await readRegionFingerprints(database.db, "r9")).toEqual({ instances: "0:0", sentinels: "0:0", splits: "0:0" });
   });
 });

@@ -5,7 +5,9 @@ import { requireProjectAccess, type Principal } from "../auth.js";
 /**
  * Root-key permissions of the deployment RPCs, as `project.<id|*>.<action>`:
  * `create_deployment` (CreateDeployment), `read_deployment` (GetDeployment, ListDeployments,
- * WatchDeployment), `rollback_deployment` (Rollback), `promote_deployment` (Promote).
+ * WatchDeployment), `rollback_deployment` (Rollback), `promote_deployment` (Promote),
+ * `rollout_deployment` (PauseRollout, ResumeRollout, CancelRollout and their `/v2` endpoints),
+ * `read_rollout_policy` (EnvironmentService.GetRolloutPolicy), `write_rollout_policy` (SetRolloutPolicy).
  * The internal token may do everything.
  */
 export const deploymentPermissions = {
@@ -13,6 +15,9 @@ export const deploymentPermissions = {
   read: "read_deployment",
   rollback: "rollback_deployment",
   promote: "promote_deployment",
+  rollout: "rollout_deployment",
+  readRolloutPolicy: "read_rollout_policy",
+  writeRolloutPolicy: "write_rollout_policy",
 } as const;
 
 /**

@@ -59,6 +59,8 @@ export async function createDeployment(
     replicas: deploymentDefaults.replicas,
     port: deploymentDefaults.port,
     health_check_path: deploymentDefaults.healthCheckPath,
+    // The policy in force now: a later SetRolloutPolicy never changes this deployment's rollout.
+    rollout_policy: environment.rollout_policy,
     created_at: now,
     updated_at: now,
   });

@@ -54,17 +54,21 @@ export async function readEnvironmentInstancesFingerprint(db: Db, environmentId:
 }
 
 /**
- * Checksums (`count:xor`) of the region's instance rows and of its sentinel rows, in one round
- * trip: frontline checks both every poll (small tables) and reloads the part that changed.
+ * Checksums (`count:xor`) of the region's instance rows, its sentinel rows and its rollout traffic
+ * splits, in one round trip: frontline checks them every poll (small tables) and reloads the part
+ * that changed.
  */
-export async function readRegionFingerprints(db: Db, region: string): Promise<{ instances: string; sentinels: string }> {
-  const { rows } = await sql<{ part: "instances" | "sentinels"; n: number | string; x: number | string | null }>`
+export async function readRegionFingerprints(db: Db, region: string): Promise<{ instances: string; sentinels: string; splits: string }> {
+  const { rows } = await sql<{ part: "instances" | "sentinels" | "splits"; n: number | string; x: number | string | null }>`
     SELECT 'instances' AS part, COUNT(*) AS n, BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS('|', id, deployment_id, address, status, updated_at)), 16), 16, 10) AS UNSIGNED)) AS x
       FROM instances WHERE region = ${region}
     UNION ALL
     SELECT 'sentinels', COUNT(*), BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS('|', id, environment_id, health, desired_state, addresses, updated_at)), 16), 16, 10) AS UNSIGNED))
-      FROM sentinels WHERE region = ${region}`.execute(db);
-  const out = { instances: "", sentinels: "" };
+      FROM sentinels WHERE region = ${region}
+    UNION ALL
+    SELECT 'splits', COUNT(*), BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS('|', environment_id, stable_deployment_id, canary_deployment_id, canary_weight, updated_at)), 16), 16, 10) AS UNSIGNED))
+      FROM region_traffic_splits WHERE region = ${region}`.execute(db);
+  const out = { instances: "", sentinels: "", splits: "" };
   for (const row of rows) out[row.part] = `${row.n}:${row.x ?? 0}`;
   return out;
 }

@@ -119,7 +119,7 @@ export async function setProjectLive(
 /** The columns of a route frontline keeps in memory. */
 export type RouteIndexRow = Pick<
   FrontlineRoute,
-  "id" | "fully_qualified_domain_name" | "deployment_id" | "environment_id" | "project_id" | "workspace_id" | "updated_at"
+  "id" | "fully_qualified_domain_name" | "deployment_id" | "environment_id" | "project_id" | "workspace_id" | "sticky" | "updated_at"
 >;
 
 const routeIndexColumns = [
@@ -129,6 +129,7 @@ const routeIndexColumns = [
   "environment_id",
   "project_id",
   "workspace_id",
+  "sticky",
   "updated_at",
 ] as const;
 

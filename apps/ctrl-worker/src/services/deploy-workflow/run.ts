@@ -12,13 +12,13 @@ import { domainsStep } from "./domains-step.js";
 import { finishAfterError } from "./finish.js";
 import { metadataStep } from "./metadata.js";
 import { openApiStep } from "./openapi.js";
-import { readinessStep } from "./readiness.js";
-import { sentinelStep } from "./sentinels.js";
-import { deployRegions, topologyStep } from "./topology.js";
+import { runRollout, settleRollout } from "./rollout/run.js";
+import { deployRegions } from "./topology.js";
 
 /**
- * `DeployWorkflow.run` (key = deployment id): metadata → build (context only) → topology per region
- * → sentinel → readiness → OpenAPI (optional) → domains → cutover → `ready`.
+ * `DeployWorkflow.run` (key = deployment id): metadata → build (context only) → rollout (topology,
+ * sentinel and readiness per batch of regions, per the policy snapshot; see rollout/run.ts) →
+ * OpenAPI (optional) → domains → cutover → `ready`.
  *
  * Business outcomes are returned, not thrown: a failure at any step leaves the row `failed` with
  * the step, a structured reason and the message, and its topology `stopped`; a cancel leaves it
@@ -44,16 +44,18 @@ export async function runDeploy(
     if (terminalDeploymentStatuses.includes(meta.status)) return { deploymentId, status: meta.status };
     await buildOrImageStep(run, meta);
     const regions = deployRegions(meta, settings.regions);
-    await topologyStep(run, meta, regions);
-    await sentinelStep(run, meta, regions);
-    const ready = await readinessStep(run);
-    await openApiStep(run, ready.runningAddress);
+    // Topology, sentinels and readiness, batch by batch under the deployment's rollout policy.
+    const rollout = await runRollout(ctx, deps, settings, run.steps, meta, regions);
+    if (rollout.ended) return rollout.result;
+    await openApiStep(run, rollout.runningAddress);
     const domains = await domainsStep(run, meta);
     const switched = await cutoverStep(run, meta.projectId, domains);
+    await rollout.finish();
     await setDeployStatus(run, { status: "ready", errorMessage: null, failedStep: null, failureReason: null });
     ctx.console.info({ deploymentId, projectId: meta.projectId, hostnames: switched.repointedHostnames }, "deployment ready");
     return { deploymentId, status: "ready", hostnames: switched.repointedHostnames };
   } catch (err) {
+    await settleRollout(ctx, deps.db, deploymentId, err);
     return finishAfterError(run, err);
   }
 }
