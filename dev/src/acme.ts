@@ -6,7 +6,6 @@ import { join } from "node:path";
 import { writeSelfSignedCertificate } from "@ctrl/testing";
 import type { StepSpec } from "./runner.js";
 
-
 /** Where Debian's `pebble` package installs its binaries. */
 const pebbleBin = "/usr/bin/pebble";
 const challtestsrvBin = "/usr/bin/pebble-challtestsrv";

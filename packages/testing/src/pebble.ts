@@ -7,7 +7,6 @@ import { startProcess, type ManagedProcess } from "./process.js";
 import { writeSelfSignedCertificate } from "./tls.js";
 import { freePort, waitFor } from "./wait.js";
 
-
 /** Where Debian's `pebble` package puts its binaries. */
 export const pebbleBinary = process.env.PEBBLE_BIN ?? "/usr/bin/pebble";
 export const challtestsrvBinary = process.env.PEBBLE_CHALLTESTSRV_BIN ?? "/usr/bin/pebble-challtestsrv";
