@@ -56,6 +56,7 @@ function startNode(name: string, entry: string, env: Record<string, string>): Ma
 }
 
 /** Starts everything; `readinessPollMs` is the worker's readiness recheck interval. */
+// Long because it is the whole stack's composition root for the CLI tests (servers, secrets, five processes, in order).
 export async function startSystem(options: { readinessPollMs?: number } = {}): Promise<System> {
   const scratch = await mkdtemp(join(tmpdir(), "ctrl-system-"));
   // The sandboxes' unprivileged uids must traverse it to reach their build and instance dirs.
