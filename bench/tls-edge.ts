@@ -22,6 +22,7 @@ import {
   startProcess,
   waitFor,
   waitForHttpOk,
+  writeSelfSignedCertificate,
   type ManagedProcess,
 } from "@ctrl/testing";
 import { Vault, vaultContext } from "@ctrl/vault";
@@ -81,23 +82,7 @@ async function makeCertificates(
 ): Promise<{ ca: string; leaves: { host: string; cert: string; key: string }[] }> {
   const caKey = join(dir, "ca.key");
   const caCrt = join(dir, "ca.crt");
-  await run("openssl", [
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-keyout",
-    caKey,
-    "-out",
-    caCrt,
-    "-days",
-    "2",
-    "-subj",
-    "/CN=bench CA",
-  ]);
+  await writeSelfSignedCertificate({ certPath: caCrt, keyPath: caKey, days: 2, subject: "/CN=bench CA" });
   const leaves = [];
   for (const [i, host] of hosts.entries()) {
     const key = join(dir, `${i}.key`);

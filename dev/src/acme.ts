@@ -1,13 +1,10 @@
-import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { request } from "node:https";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { promisify } from "node:util";
+import { writeSelfSignedCertificate } from "@ctrl/testing";
 import type { StepSpec } from "./runner.js";
-
-const run = promisify(execFile);
 
 /** Where Debian's `pebble` package installs its binaries. */
 const pebbleBin = "/usr/bin/pebble";
@@ -61,83 +58,7 @@ export function localAcme(choice: AcmeChoice, dataDir: string, frontlinePort: nu
   const directory = `https://127.0.0.1:${acmePorts.pebble}/dir`;
   return {
     enabled,
-    steps: [
-      {
-        kind: "service",
-        name: "challtestsrv",
-        command: challtestsrvBin,
-        args: [
-          "-dns01",
-          `127.0.0.1:${acmePorts.dns}`,
-          "-http01",
-          "",
-          "-https01",
-          "",
-          "-tlsalpn01",
-          "",
-          "-management",
-          `127.0.0.1:${acmePorts.challtestsrv}`,
-          "-defaultIPv4",
-          "127.0.0.1",
-          "-defaultIPv6",
-          "",
-        ],
-        ports: { management: acmePorts.challtestsrv, dns: acmePorts.dns },
-        ready: { tcp: { host: "127.0.0.1", port: acmePorts.challtestsrv } },
-        urls: { challtestsrv: `http://127.0.0.1:${acmePorts.challtestsrv}  (fake DNS on :${acmePorts.dns}; POST /set-txt, /add-a)` },
-      },
-      {
-        kind: "service",
-        name: "pebble",
-        after: ["challtestsrv"],
-        command: pebbleBin,
-        args: ["-config", join(dir, "pebble.json"), "-dnsserver", `127.0.0.1:${acmePorts.dns}`],
-        env: { PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0" },
-        ports: { acme: acmePorts.pebble, management: acmePorts.pebbleManagement },
-        prepare: async (log) => {
-          mkdirSync(dir, { recursive: true });
-          if (!existsSync(join(dir, "cert.pem"))) {
-            await run("openssl", [
-              "req",
-              "-x509",
-              "-newkey",
-              "ec",
-              "-pkeyopt",
-              "ec_paramgen_curve:prime256v1",
-              "-nodes",
-              "-keyout",
-              join(dir, "key.pem"),
-              "-out",
-              join(dir, "cert.pem"),
-              "-days",
-              "3650",
-              "-subj",
-              "/CN=localhost",
-              "-addext",
-              "subjectAltName=DNS:localhost,IP:127.0.0.1",
-            ]);
-            log(`made Pebble's TLS certificate ${join(dir, "cert.pem")}`);
-          }
-          await writeFile(
-            join(dir, "pebble.json"),
-            JSON.stringify({
-              pebble: {
-                listenAddress: `127.0.0.1:${acmePorts.pebble}`,
-                managementListenAddress: `127.0.0.1:${acmePorts.pebbleManagement}`,
-                certificate: join(dir, "cert.pem"),
-                privateKey: join(dir, "key.pem"),
-                httpPort: frontlinePort,
-                tlsPort: 5001,
-                ocspResponderURL: "",
-                externalAccountBindingRequired: false,
-              },
-            }),
-          );
-        },
-        ready: { probe: `Pebble's directory ${directory}`, check: () => answers(directory, readFileSync(join(dir, "cert.pem"), "utf8")) },
-        urls: { pebble: `${directory}  (root CA: https://127.0.0.1:${acmePorts.pebbleManagement}/roots/0 — a new one each start)` },
-      },
-    ],
+    steps: [challtestsrvSpec(), pebbleSpec(dir, directory, frontlinePort)],
     workerEnv: {
       VAULT_MASTER_KEYS: vaultKeys,
       ACME_DIRECTORY_URL: directory,
@@ -151,6 +72,80 @@ export function localAcme(choice: AcmeChoice, dataDir: string, frontlinePort: nu
     frontlineEnv: { VAULT_MASTER_KEYS: vaultKeys, HTTPS_PORT: String(acmePorts.frontlineHttps) },
     workerAfter: ["pebble"],
   };
+}
+
+/** `pebble-challtestsrv`: Pebble's DNS (every name is 127.0.0.1, TXT records settable over HTTP). */
+function challtestsrvSpec(): StepSpec {
+  return {
+    kind: "service",
+    name: "challtestsrv",
+    command: challtestsrvBin,
+    args: [
+      "-dns01",
+      `127.0.0.1:${acmePorts.dns}`,
+      "-http01",
+      "",
+      "-https01",
+      "",
+      "-tlsalpn01",
+      "",
+      "-management",
+      `127.0.0.1:${acmePorts.challtestsrv}`,
+      "-defaultIPv4",
+      "127.0.0.1",
+      "-defaultIPv6",
+      "",
+    ],
+    ports: { management: acmePorts.challtestsrv, dns: acmePorts.dns },
+    ready: { tcp: { host: "127.0.0.1", port: acmePorts.challtestsrv } },
+    urls: { challtestsrv: `http://127.0.0.1:${acmePorts.challtestsrv}  (fake DNS on :${acmePorts.dns}; POST /set-txt, /add-a)` },
+  };
+}
+
+/** Pebble itself, resolving through challtestsrv and validating HTTP-01 against frontline's port. */
+function pebbleSpec(dir: string, directory: string, frontlinePort: number): StepSpec {
+  return {
+    kind: "service",
+    name: "pebble",
+    after: ["challtestsrv"],
+    command: pebbleBin,
+    args: ["-config", join(dir, "pebble.json"), "-dnsserver", `127.0.0.1:${acmePorts.dns}`],
+    env: { PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0" },
+    ports: { acme: acmePorts.pebble, management: acmePorts.pebbleManagement },
+    prepare: (log) => preparePebble(dir, frontlinePort, log),
+    ready: { probe: `Pebble's directory ${directory}`, check: () => answers(directory, readFileSync(join(dir, "cert.pem"), "utf8")) },
+    urls: { pebble: `${directory}  (root CA: https://127.0.0.1:${acmePorts.pebbleManagement}/roots/0 — a new one each start)` },
+  };
+}
+
+/** Makes Pebble's TLS certificate once and writes its config into `dir`. */
+async function preparePebble(dir: string, frontlinePort: number, log: (line: string) => void): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  if (!existsSync(join(dir, "cert.pem"))) {
+    await writeSelfSignedCertificate({
+      certPath: join(dir, "cert.pem"),
+      keyPath: join(dir, "key.pem"),
+      days: 3650,
+      subject: "/CN=localhost",
+      altNames: "DNS:localhost,IP:127.0.0.1",
+    });
+    log(`made Pebble's TLS certificate ${join(dir, "cert.pem")}`);
+  }
+  await writeFile(
+    join(dir, "pebble.json"),
+    JSON.stringify({
+      pebble: {
+        listenAddress: `127.0.0.1:${acmePorts.pebble}`,
+        managementListenAddress: `127.0.0.1:${acmePorts.pebbleManagement}`,
+        certificate: join(dir, "cert.pem"),
+        privateKey: join(dir, "key.pem"),
+        httpPort: frontlinePort,
+        tlsPort: 5001,
+        ocspResponderURL: "",
+        externalAccountBindingRequired: false,
+      },
+    }),
+  );
 }
 
 /** The stack's vault master keys: made once (32 random bytes) and kept in `<dataDir>/vault.keys`. */

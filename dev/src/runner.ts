@@ -1,103 +1,24 @@
-import { createWriteStream, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
+import { createWriteStream, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { startProcess, waitFor, type ManagedProcess } from "@ctrl/testing";
+import { startProcess, type ManagedProcess } from "@ctrl/testing";
 import { stripAnsi } from "./logs.js";
+import { processStartTime, signalGroup, stopGroup, type PidEntry } from "./runner/processes.js";
+import { isPortFree, waitReady } from "./runner/readiness.js";
+import {
+  PortsBusyError,
+  StackStoppedError,
+  StepFailedError,
+  validateSpecs,
+  type BusyPort,
+  type Outputs,
+  type ServiceSpec,
+  type StepSpec,
+} from "./runner/step-spec.js";
 
-/** Values produced by tasks (e.g. the seed's root key), keyed by task name. */
-export type Outputs = Record<string, unknown>;
-
-/** How the runner knows a service is ready. Every check has a deadline. */
-export type Readiness =
-  /** An HTTP GET answers `status` (default 200). */
-  | { http: string; status?: number }
-  /** A TCP connection to host:port succeeds. */
-  | { tcp: { host: string; port: number } }
-  /** Any check: truthy means ready, a throw or falsy means not yet. */
-  | { probe: string; check: () => Promise<boolean> };
-
-interface StepBase {
-  /** Unique; also the log prefix. */
-  name: string;
-  /** Steps that must be ready (services) or done (tasks) before this one starts. */
-  after?: string[];
-  /**
-   * `true` to run it, or a sentence saying why it is skipped (printed). A skipped step counts as
-   * ready for the steps that come after it.
-   */
-  enabled?: () => true | string;
-}
-
-/** A long-running child process. */
-export interface ServiceSpec extends StepBase {
-  kind: "service";
-  command: string;
-  args: string[];
-  cwd?: string;
-  /** Merged over the stack's own environment; a function sees the outputs of earlier tasks. */
-  env?: Record<string, string> | ((outputs: Outputs) => Record<string, string>);
-  /** Ports it will listen on, by label; all are checked before anything starts. */
-  ports?: Record<string, number>;
-  /** Runs before spawning (write a config file, initialise a data dir). */
-  prepare?: (log: (line: string) => void) => Promise<void>;
-  ready: Readiness;
-  /** Deadline of the readiness check (default 60 s). */
-  readyTimeoutMs?: number;
-  /** SIGTERM → SIGKILL grace on stop (default 5 s). */
-  graceMs?: number;
-  /** Printed in the summary once the stack is up. */
-  urls?: Record<string, string>;
-  /** Rewrites (or, returning undefined, drops) a line of its output before it is shown and logged. */
-  formatLine?: (line: string) => string | undefined;
-}
-
-/** A one-shot step run inside the stack process (migrations, seed, packing an artifact). */
-export interface TaskSpec extends StepBase {
-  kind: "task";
-  /** Its resolved value is stored in `outputs[name]`. */
-  run: (outputs: Outputs, log: (line: string) => void) => Promise<unknown>;
-}
-
-/** One entry of the stack's declarative list. */
-export type StepSpec = ServiceSpec | TaskSpec;
-
-/** A port that something else already listens on. */
-export interface BusyPort {
-  step: string;
-  label: string;
-  port: number;
-}
-
-/** Thrown before anything starts when ports are taken; the message names each of them. */
-export class PortsBusyError extends Error {
-  constructor(readonly busy: BusyPort[]) {
-    super(
-      [
-        `cannot start: ${busy.length === 1 ? "a port is" : "ports are"} already in use:`,
-        ...busy.map((b) => `  ${b.port}  (${b.step} ${b.label}) — see who holds it: ss -ltnp 'sport = :${b.port}'`),
-        "Stop whatever holds it (a previous `pnpm dev` still running?) or move ours with the CTRL_DEV_*_PORT variables (dev/README.md).",
-      ].join("\n"),
-    );
-  }
-}
-
-/** Thrown when a step fails to start; carries the last output lines of the failing process. */
-export class StepFailedError extends Error {
-  constructor(
-    readonly step: string,
-    message: string,
-  ) {
-    super(`${step}: ${message}`);
-  }
-}
-
-/** Thrown by steps that were still starting when the stack was stopped (or another step failed). */
-export class StackStoppedError extends Error {
-  constructor() {
-    super("the stack was stopped while starting");
-  }
-}
+export * from "./runner/processes.js";
+export { canConnect, isPortFree } from "./runner/readiness.js";
+export * from "./runner/step-spec.js";
 
 /** What the runner reports to its caller. */
 export interface RunnerEvents {
@@ -143,7 +64,7 @@ export class StackRunner {
       pidFile?: string;
     } = {},
   ) {
-    validate(specs);
+    validateSpecs(specs);
     this.enabled = [];
     for (const spec of specs) {
       const verdict = spec.enabled?.() ?? true;
@@ -298,255 +219,5 @@ export class StackRunner {
     exitedEarly.catch(() => undefined);
     ready = true;
     log(`ready in ${Date.now() - started} ms`);
-  }
-}
-
-/** One line of the pid file. */
-export interface PidEntry {
-  name: string;
-  /** Also its process group id (services run detached). */
-  pid: number;
-  /** Start time from /proc (clock ticks since boot): tells a live process from a reused pid. */
-  startTime: string | undefined;
-}
-
-/** Field 22 of /proc/<pid>/stat, or undefined without /proc. */
-export function processStartTime(pid: number | undefined): string | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name (field 2) may contain spaces and parentheses: count from the last ")".
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The entries of a pid file whose process still runs (same pid and start time: a reused pid is not
- * reported). Empty when there is no file.
- */
-export async function leftoverProcesses(pidFile: string): Promise<PidEntry[]> {
-  let entries: PidEntry[];
-  try {
-    entries = JSON.parse(await readFile(pidFile, "utf8")) as PidEntry[];
-  } catch {
-    return [];
-  }
-  return entries.filter((e) => e.startTime !== undefined && processStartTime(e.pid) === e.startTime);
-}
-
-function validate(specs: readonly StepSpec[]): void {
-  const names = new Set<string>();
-  for (const s of specs) {
-    if (names.has(s.name)) throw new Error(`dev stack: two steps are named "${s.name}"`);
-    names.add(s.name);
-  }
-  for (const s of specs) {
-    for (const dep of s.after ?? []) if (!names.has(dep)) throw new Error(`dev stack: "${s.name}" comes after unknown step "${dep}"`);
-  }
-  // Depth-first search for a cycle, naming it.
-  const state = new Map<string, "visiting" | "done">();
-  const byName = new Map(specs.map((s) => [s.name, s]));
-  const visit = (name: string, path: string[]) => {
-    if (state.get(name) === "done") return;
-    if (state.get(name) === "visiting") throw new Error(`dev stack: dependency cycle ${[...path, name].join(" → ")}`);
-    state.set(name, "visiting");
-    for (const dep of byName.get(name)?.after ?? []) visit(dep, [...path, name]);
-    state.set(name, "done");
-  };
-  for (const s of specs) visit(s.name, []);
-}
-
-async function waitReady(ready: Readiness, timeoutMs: number, signal: AbortSignal): Promise<void> {
-  const aborted = new Promise<never>((_, reject) => {
-    const fail = () => reject(new StackStoppedError());
-    if (signal.aborted) fail();
-    else signal.addEventListener("abort", fail, { once: true });
-  });
-  aborted.catch(() => undefined);
-  await Promise.race([aborted, pollReady(ready, timeoutMs, signal)]);
-}
-
-async function pollReady(ready: Readiness, timeoutMs: number, signal: AbortSignal): Promise<void> {
-  const opts = { timeoutMs, intervalMs: 100 };
-  // Once aborted, a check ends the poll loop with a throw-free `true` (the race has settled already).
-  const guard =
-    <T>(check: () => Promise<T>) =>
-    async () =>
-      signal.aborted ? true : check();
-  if ("http" in ready) {
-    const status = ready.status ?? 200;
-    await waitFor(
-      `GET ${ready.http} to answer ${status}`,
-      guard(async () => {
-        const res = await fetch(ready.http, { signal: AbortSignal.timeout(2_000) });
-        await res.body?.cancel();
-        return res.status === status;
-      }),
-      opts,
-    );
-  } else if ("tcp" in ready) {
-    const { host, port } = ready.tcp;
-    await waitFor(
-      `${host}:${port} to accept connections`,
-      guard(() => canConnect(host, port)),
-      opts,
-    );
-  } else {
-    await waitFor(ready.probe, guard(ready.check), opts);
-  }
-}
-
-/** True when a TCP connection to host:port succeeds within a second. */
-export async function canConnect(host: string, port: number): Promise<boolean> {
-  const { connect } = await import("node:net");
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1_000, () => done(false));
-    socket.once("connect", () => done(true));
-    socket.once("error", () => done(false));
-  });
-}
-
-/** True when nothing listens on `port` (we can bind it on all IPv4 interfaces and on loopback). */
-export async function isPortFree(port: number): Promise<boolean> {
-  const tryBind = (host: string) =>
-    new Promise<boolean>((resolve) => {
-      const srv = createServer();
-      srv.once("error", (err: NodeJS.ErrnoException) => resolve(err.code !== "EADDRINUSE" && err.code !== "EACCES"));
-      srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolve(true)));
-    });
-  return (await tryBind("127.0.0.1")) && (await tryBind("0.0.0.0"));
-}
-
-function signalGroup(proc: ManagedProcess, signal: NodeJS.Signals): boolean {
-  const pid = proc.child.pid;
-  if (pid === undefined) return false;
-  try {
-    process.kill(-pid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** SIGTERM to the group, SIGKILL to it after `graceMs`, and SIGKILL to anything left once the leader exits. */
-async function stopGroup(proc: ManagedProcess, graceMs: number): Promise<void> {
-  // Snapshot the process tree first: children that moved to groups or sessions of their own (krane's
-  // instances and sentinels) are not reached by the group signal, and are re-parented once it exits.
-  // Re-taken while it shuts down, so that a child spawned during shutdown is known too.
-  const tree = new Map<string, ProcessId>();
-  const snapshot = () => {
-    if (proc.child.pid === undefined) return;
-    for (const p of descendantsOf(proc.child.pid)) tree.set(`${p.pid}:${p.startTime}`, p);
-  };
-  snapshot();
-  signalGroup(proc, "SIGTERM");
-  const timer = setTimeout(() => signalGroup(proc, "SIGKILL"), graceMs);
-  const poll = setInterval(snapshot, 100);
-  await proc.exited;
-  clearTimeout(timer);
-  clearInterval(poll);
-  // A child that outlived its leader (e.g. tsx's program) would keep its port: end it too.
-  signalGroup(proc, "SIGKILL");
-  const left = [...tree.values()].filter((p) => isRunning(p));
-  if (!left.length) return;
-  for (const p of left) signalPid(p.pid, "SIGTERM");
-  const deadline = Date.now() + 3_000;
-  while (Date.now() < deadline && left.some((p) => isRunning(p))) await new Promise((r) => setTimeout(r, 50));
-  for (const p of left) if (isRunning(p)) signalPid(p.pid, "SIGKILL");
-}
-
-/** A process identified by pid and start time (so a reused pid is never mistaken for it). */
-export interface ProcessId {
-  pid: number;
-  startTime: string;
-}
-
-interface ProcStat extends ProcessId {
-  ppid: number;
-  pgid: number;
-  state: string;
-}
-
-function readStat(pid: number): ProcStat | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name (field 2) may contain spaces and parentheses: count from the last ")".
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return { pid, state: fields[0]!, ppid: Number(fields[1]), pgid: Number(fields[2]), startTime: fields[19]! };
-  } catch {
-    return undefined;
-  }
-}
-
-function allPids(): number[] {
-  try {
-    return readdirSync("/proc")
-      .filter((n) => /^\d+$/.test(n))
-      .map(Number);
-  } catch {
-    return []; // no /proc (macOS): only the group signals apply
-  }
-}
-
-/** Every live descendant of `root` (children, their children, …), from /proc. */
-export function descendantsOf(root: number): ProcessId[] {
-  const children = new Map<number, ProcStat[]>();
-  for (const pid of allPids()) {
-    const st = readStat(pid);
-    if (!st) continue;
-    const list = children.get(st.ppid) ?? [];
-    list.push(st);
-    children.set(st.ppid, list);
-  }
-  const out: ProcessId[] = [];
-  const queue = [root];
-  while (queue.length) {
-    for (const child of children.get(queue.shift()!) ?? []) {
-      out.push({ pid: child.pid, startTime: child.startTime });
-      queue.push(child.pid);
-    }
-  }
-  return out;
-}
-
-/** True while `p` runs (same start time, not a zombie). */
-export function isRunning(p: ProcessId): boolean {
-  const st = readStat(p.pid);
-  return st !== undefined && st.startTime === p.startTime && st.state !== "Z" && st.state !== "X";
-}
-
-/**
- * Live processes whose command line or environment mentions `dir` (a stack's data dir): what a killed
- * stack left behind. The environment catches children of services too (they inherit it).
- */
-export function processesMentioning(dir: string): (ProcessId & { pgid: number; cmdline: string })[] {
-  const out: (ProcessId & { pgid: number; cmdline: string })[] = [];
-  for (const pid of allPids()) {
-    if (pid === process.pid) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
-      const environ = cmdline.includes(dir) ? "" : readFileSync(`/proc/${pid}/environ`, "utf8");
-      const st = readStat(pid);
-      if (st && (cmdline.includes(dir) || environ.includes(dir)) && isRunning(st))
-        out.push({ pid, pgid: st.pgid, startTime: st.startTime, cmdline });
-    } catch {
-      // gone meanwhile, or not ours to read
-    }
-  }
-  return out;
-}
-
-function signalPid(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // already gone
   }
 }

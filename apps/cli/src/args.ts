@@ -1,7 +1,31 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import {
+  envOptions,
+  parseEnvCommand,
+  parseRolloutCommand,
+  RolloutUsageError,
+  rolloutOptions,
+  rolloutUsage,
+  type EnvPolicyFlags,
+  type RolloutAction,
+  type RolloutFlags,
+} from "./rollout-args.js";
 
 /** The commands `ctrl` knows. */
-export const commandNames = ["deploy", "status", "list", "logs", "rollback", "promote", "fleet", "plans", "supervise", "help"] as const;
+export const commandNames = [
+  "deploy",
+  "status",
+  "list",
+  "logs",
+  "rollback",
+  "promote",
+  "fleet",
+  "env",
+  "rollout",
+  "plans",
+  "supervise",
+  "help",
+] as const;
 export type CommandName = (typeof commandNames)[number];
 
 /** A mistake in how `ctrl` was called: printed with the usage, exit code 2. */
@@ -39,6 +63,8 @@ export type ParsedCommand =
   | { command: "rollback"; targetId: string; flags: GlobalFlags & { source?: string } }
   | { command: "promote"; deploymentId: string; flags: GlobalFlags }
   | { command: "fleet"; action: FleetAction; flags: FleetFlags }
+  | { command: "env"; action: "get" | "set"; flags: EnvPolicyFlags }
+  | { command: "rollout"; action: RolloutAction; deploymentId: string; flags: RolloutFlags }
   | { command: "plans"; flags: PlansFlags }
   | { command: "supervise"; deploymentId: string; flags: GlobalFlags };
 
@@ -101,6 +127,8 @@ const commandOptions = {
     rollout: { type: "string" },
     limit: { type: "string" },
   },
+  env: envOptions,
+  rollout: rolloutOptions,
   plans: {
     project: { type: "string", short: "p" },
     env: { type: "string", short: "e" },
@@ -117,7 +145,8 @@ export function usage(command?: CommandName): string {
   const lines: Record<CommandName, string> = {
     deploy:
       "ctrl deploy [dir] --project ID [--env production] [--branch NAME] [--image REF] [--dockerfile PATH] [--no-wait] [--timeout SECONDS] [--frontline-port PORT]\n  Packs dir (default .) honouring .gitignore and .ctrlignore, uploads it, creates a deployment and follows it until ready or failed.\n  With --image REF, deploys that image or artifact reference instead of building.",
-    status: "ctrl status <deployment-id>\n  Shows a deployment: status, steps, hostnames, error.",
+    status:
+      "ctrl status <deployment-id>\n  Shows a deployment: status, steps, hostnames, error, and its rollout (ROLLOUT and CTRL columns).",
     list: "ctrl list --project ID (or CTRL_PROJECT_ID) [--env SLUG] [--limit N]\n  Lists a project's deployments, newest first.",
     logs: "ctrl logs <deployment-id> [--follow]\n  Prints the build log; --follow keeps printing until the deployment finishes.",
     rollback:
@@ -128,6 +157,7 @@ export function usage(command?: CommandName): string {
       "ctrl fleet status [--rollout ID] [--follow] | pause | resume [--retry-failed] | cancel | rollback | history [--limit N]\n" +
       "  Rolls a new sentinel image across every sentinel in waves of cumulative percentages (operators only:\n" +
       "  the operator credential or a root key with fleet.*.rollout as --root-key). status --follow shows each wave live.",
+    ...rolloutUsage,
     plans:
       "ctrl plans set NAME --image REF [--min-height N] [--env production] --project ID | ls | rm NAME\n" +
       "  Upgrade plans: what the halt supervisor deploys when a workload exits 70 naming plan NAME (docs/halt-contract.md).",
@@ -189,26 +219,28 @@ export function parseCliArgs(argv: string[]): ParsedCommand {
     if (topic !== undefined && !(commandNames as readonly string[]).includes(topic)) throw new UsageError(`unknown command "${topic}"`);
     return { command: "help", ...(topic ? { topic: topic as CommandName } : {}), flags };
   }
+  try {
+    return parseCommand(command, pos, v, flags, str);
+  } catch (err) {
+    if (err instanceof RolloutUsageError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+function parseCommand(
+  command: Exclude<CommandName, "help">,
+  pos: string[],
+  v: Record<string, string | boolean | undefined>,
+  flags: GlobalFlags,
+  str: (name: string) => string | undefined,
+): ParsedCommand {
   switch (command) {
-    case "deploy": {
-      const dir = one(pos, "directory", command, true) ?? ".";
-      const frontlinePort = str("frontline-port");
-      return {
-        command,
-        dir,
-        flags: {
-          ...flags,
-          ...(str("project") ? { project: str("project") } : {}),
-          env: str("env") ?? "production",
-          ...(str("branch") ? { branch: str("branch") } : {}),
-          ...(str("image") ? { image: str("image") } : {}),
-          ...(str("dockerfile") ? { dockerfile: str("dockerfile") } : {}),
-          wait: v["no-wait"] !== true,
-          timeoutSeconds: positiveInt(str("timeout"), "--timeout", 900),
-          ...(frontlinePort !== undefined ? { frontlinePort: positiveInt(frontlinePort, "--frontline-port", 0) } : {}),
-        },
-      };
-    }
+    case "env":
+      return { command, ...parseEnvCommand(pos, v, flags) };
+    case "rollout":
+      return { command, ...parseRolloutCommand(pos, v, flags) };
+    case "deploy":
+      return deployCommand(pos, flags, v, str);
     case "status":
       return { command, deploymentId: one(pos, "deployment id", command)!, flags };
     case "list":
@@ -232,36 +264,8 @@ export function parseCliArgs(argv: string[]): ParsedCommand {
       };
     case "promote":
       return { command, deploymentId: one(pos, "deployment id", command)!, flags };
-    case "fleet": {
-      const action = one(pos, `action (${fleetActions.join(", ")})`, command)!;
-      if (!(fleetActions as readonly string[]).includes(action))
-        throw new UsageError(`unknown fleet action "${action}": expected one of ${fleetActions.join(", ")}`);
-      const wavesText = str("waves");
-      let waves: number[] | undefined;
-      if (wavesText !== undefined) {
-        const parts = wavesText.split(",").map((p) => p.trim());
-        if (parts.some((p) => !/^\d+$/.test(p)))
-          throw new UsageError(`--waves must be comma-separated whole percentages, e.g. 1,5,25,50,100 (got "${wavesText}")`);
-        waves = parts.map(Number);
-      }
-      if (action === "rollout" && !str("image")) throw new UsageError("fleet rollout needs --image REF");
-      const concurrency = str("concurrency");
-      return {
-        command,
-        action: action as FleetAction,
-        flags: {
-          ...flags,
-          ...(str("image") ? { image: str("image") } : {}),
-          ...(waves ? { waves } : {}),
-          ...(str("webhook") ? { webhook: str("webhook") } : {}),
-          ...(concurrency !== undefined ? { concurrency: positiveInt(concurrency, "--concurrency", 10) } : {}),
-          follow: v.follow === true,
-          retryFailed: v["retry-failed"] === true,
-          ...(str("rollout") ? { rolloutId: str("rollout") } : {}),
-          limit: positiveInt(str("limit"), "--limit", 20),
-        },
-      };
-    }
+    case "fleet":
+      return fleetCommand(pos, flags, v, str);
     case "plans":
       return { command, flags: parsePlans(pos, flags, str) };
     case "supervise": {
@@ -317,4 +321,64 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): CliCo
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError(`the API URL "${apiUrl}" must be http:// or https://`);
   return { apiUrl: url.toString().replace(/\/$/, ""), rootKey: rootKey! };
+}
+
+/** Flag values as `parseArgs` returns them. */
+type FlagValues = Record<string, string | boolean | undefined>;
+/** A string flag trimmed, undefined when absent (an empty one is a usage error). */
+type StringFlag = (name: string) => string | undefined;
+
+/** `ctrl deploy [dir]`: the directory (default `.`) and the deploy flags. */
+function deployCommand(pos: string[], flags: GlobalFlags, v: FlagValues, str: StringFlag): ParsedCommand {
+  const command = "deploy";
+  const dir = one(pos, "directory", command, true) ?? ".";
+  const frontlinePort = str("frontline-port");
+  return {
+    command,
+    dir,
+    flags: {
+      ...flags,
+      ...(str("project") ? { project: str("project") } : {}),
+      env: str("env") ?? "production",
+      ...(str("branch") ? { branch: str("branch") } : {}),
+      ...(str("image") ? { image: str("image") } : {}),
+      ...(str("dockerfile") ? { dockerfile: str("dockerfile") } : {}),
+      wait: v["no-wait"] !== true,
+      timeoutSeconds: positiveInt(str("timeout"), "--timeout", 900),
+      ...(frontlinePort !== undefined ? { frontlinePort: positiveInt(frontlinePort, "--frontline-port", 0) } : {}),
+    },
+  };
+}
+
+/** `ctrl fleet <action>`: the action and the rollout flags (`--waves` as whole percentages). */
+function fleetCommand(pos: string[], flags: GlobalFlags, v: FlagValues, str: StringFlag): ParsedCommand {
+  const command = "fleet";
+  const action = one(pos, `action (${fleetActions.join(", ")})`, command)!;
+  if (!(fleetActions as readonly string[]).includes(action))
+    throw new UsageError(`unknown fleet action "${action}": expected one of ${fleetActions.join(", ")}`);
+  const wavesText = str("waves");
+  let waves: number[] | undefined;
+  if (wavesText !== undefined) {
+    const parts = wavesText.split(",").map((p) => p.trim());
+    if (parts.some((p) => !/^\d+$/.test(p)))
+      throw new UsageError(`--waves must be comma-separated whole percentages, e.g. 1,5,25,50,100 (got "${wavesText}")`);
+    waves = parts.map(Number);
+  }
+  if (action === "rollout" && !str("image")) throw new UsageError("fleet rollout needs --image REF");
+  const concurrency = str("concurrency");
+  return {
+    command,
+    action: action as FleetAction,
+    flags: {
+      ...flags,
+      ...(str("image") ? { image: str("image") } : {}),
+      ...(waves ? { waves } : {}),
+      ...(str("webhook") ? { webhook: str("webhook") } : {}),
+      ...(concurrency !== undefined ? { concurrency: positiveInt(concurrency, "--concurrency", 10) } : {}),
+      follow: v.follow === true,
+      retryFailed: v["retry-failed"] === true,
+      ...(str("rollout") ? { rolloutId: str("rollout") } : {}),
+      limit: positiveInt(str("limit"), "--limit", 20),
+    },
+  };
 }

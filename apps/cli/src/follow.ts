@@ -58,41 +58,7 @@ export async function followDeployment(
   const logs = logLoop();
 
   try {
-    let failures = 0;
-    let lastStatus = "";
-    let terminal = false;
-    const printed = new Map<string, string>();
-    while (!stop.signal.aborted && !terminal) {
-      try {
-        for await (const event of client.watchDeployment({ deploymentId }, { signal: stop.signal })) {
-          failures = 0;
-          const status = statusName(event.status);
-          if (event.step) {
-            // After a reconnect the server sends every step again: print only what changed.
-            const key = `${event.step.status}|${event.step.message}|${event.step.endedAt}|${event.step.errorMessage}`;
-            if (printed.get(event.step.step) !== key) {
-              printed.set(event.step.step, key);
-              out.info(formatStep(event.step));
-            }
-          }
-          if (status !== lastStatus) {
-            lastStatus = status;
-            out.info(`→ ${status}`);
-          }
-          if (isTerminal(event.status) && !event.step) terminal = true;
-        }
-        // A stream that ended before a terminal status (e.g. ctrl-api restarted) is resumed.
-        if (!terminal) throw new ConnectError("the progress stream ended early", Code.Unavailable);
-      } catch (err) {
-        if (stop.signal.aborted) break;
-        const e = ConnectError.from(err);
-        // Errors that retrying cannot fix end the follow at once.
-        if ([Code.NotFound, Code.PermissionDenied, Code.Unauthenticated, Code.InvalidArgument].includes(e.code)) throw e;
-        if (++failures > 10) throw new Error(`lost the progress stream ${failures} times: ${e.message}`);
-        out.info(`(progress stream interrupted: ${e.rawMessage}; reconnecting)`);
-        await sleep(Math.min(5_000, 250 * 2 ** failures), stop.signal);
-      }
-    }
+    await watchUntilTerminal(client, deploymentId, out, stop.signal);
     if (stop.signal.aborted) {
       throw new Error(
         `stopped following after ${Math.round(options.timeoutMs / 1000)} s; the deployment goes on — check it with \`ctrl status ${deploymentId}\``,
@@ -110,5 +76,53 @@ export async function followDeployment(
     clearTimeout(deadline);
     if (!stop.signal.aborted) stop.abort();
     await logs.catch(() => undefined);
+  }
+}
+
+/**
+ * Prints each step of `WatchDeployment` as it changes and each status once, until a terminal status
+ * or `signal` aborts; a broken stream is reopened with backoff (at most 10 times in a row), and
+ * errors that retrying cannot fix are thrown.
+ */
+async function watchUntilTerminal(
+  client: Client<typeof DeploymentService>,
+  deploymentId: string,
+  out: Output,
+  signal: AbortSignal,
+): Promise<void> {
+  let failures = 0;
+  let lastStatus = "";
+  let terminal = false;
+  const printed = new Map<string, string>();
+  while (!signal.aborted && !terminal) {
+    try {
+      for await (const event of client.watchDeployment({ deploymentId }, { signal })) {
+        failures = 0;
+        const status = statusName(event.status);
+        if (event.step) {
+          // After a reconnect the server sends every step again: print only what changed.
+          const key = `${event.step.status}|${event.step.message}|${event.step.endedAt}|${event.step.errorMessage}`;
+          if (printed.get(event.step.step) !== key) {
+            printed.set(event.step.step, key);
+            out.info(formatStep(event.step));
+          }
+        }
+        if (status !== lastStatus) {
+          lastStatus = status;
+          out.info(`→ ${status}`);
+        }
+        if (isTerminal(event.status) && !event.step) terminal = true;
+      }
+      // A stream that ended before a terminal status (e.g. ctrl-api restarted) is resumed.
+      if (!terminal) throw new ConnectError("the progress stream ended early", Code.Unavailable);
+    } catch (err) {
+      if (signal.aborted) return;
+      const e = ConnectError.from(err);
+      // Errors that retrying cannot fix end the follow at once.
+      if ([Code.NotFound, Code.PermissionDenied, Code.Unauthenticated, Code.InvalidArgument].includes(e.code)) throw e;
+      if (++failures > 10) throw new Error(`lost the progress stream ${failures} times: ${e.message}`);
+      out.info(`(progress stream interrupted: ${e.rawMessage}; reconnecting)`);
+      await sleep(Math.min(5_000, 250 * 2 ** failures), signal);
+    }
   }
 }

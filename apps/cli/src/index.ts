@@ -4,3 +4,4 @@ export * from "./args.js";
 export * from "./ignore.js";
 export * from "./git.js";
 export * from "./progress.js";
+export { createOutput } from "./output.js";

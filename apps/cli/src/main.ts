@@ -49,6 +49,16 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
         return await (await import("./commands/switch.js")).promoteCommand(config, parsed.deploymentId, output);
       case "fleet":
         return await (await import("./commands/fleet.js")).fleetCommand(config, parsed.action, parsed.flags, output);
+      case "env":
+        return await (await import("./commands/env-policy.js")).envPolicyCommand(config, parsed.action, parsed.flags, output, env);
+      case "rollout":
+        return await (await import("./commands/rollout.js")).rolloutCommand(
+          config,
+          parsed.action,
+          parsed.deploymentId,
+          parsed.flags,
+          output,
+        );
       case "plans":
         return await (await import("./commands/halt.js")).plansCommand(config, parsed.flags, output, env);
       case "supervise":

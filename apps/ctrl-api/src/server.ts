@@ -7,6 +7,7 @@ import {
   CtrlService,
   DeploymentService,
   DomainService,
+  EnvironmentService,
   HaltService,
   SentinelRolloutService,
   UpgradePlanService,
@@ -21,6 +22,7 @@ import { createDeploymentService } from "./services/deployment-service/index.js"
 import { createClusterService } from "./services/cluster-service/index.js";
 import { createAcmeService } from "./services/acme-service/index.js";
 import { createDomainService } from "./services/domain-service/index.js";
+import { createEnvironmentService } from "./services/environment-service/index.js";
 import { createSentinelRolloutService } from "./services/sentinel-rollout-service/index.js";
 import { createUpgradePlanService } from "./services/upgrade-plan-service/index.js";
 import { createHaltService } from "./services/halt-service/index.js";
@@ -40,6 +42,7 @@ export function connectRoutes(deps: ApiDeps) {
     router.service(AcmeService, createAcmeService(deps));
     router.service(DomainService, createDomainService(deps));
     router.service(SentinelRolloutService, createSentinelRolloutService(deps));
+    router.service(EnvironmentService, createEnvironmentService(deps));
     router.service(UpgradePlanService, createUpgradePlanService(deps));
     router.service(HaltService, createHaltService(deps));
   };

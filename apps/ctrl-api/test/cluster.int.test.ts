@@ -1,3 +1,4 @@
+// Long because the ClusterService cases share one stack and its agent credentials.
 /**
  * ClusterService, the agents' sync protocol, through real Connect and gRPC clients, with versioned
  * rows committed by the worker's real VersioningService (through the Restate ingress).

@@ -1,3 +1,4 @@
+// Long because the credential cases share one stack and its seeded keys.
 /**
  * Credentials with a scope (issue 10), through the real ctrl-api over real Connect and real MariaDB:
  * - an agent credential is bound to its region: it cannot watch or read another region, not even

@@ -1,3 +1,4 @@
+// Long because the custom-domain cases share one stack with a DNS resolver stand-in.
 /**
  * Custom domains and AcmeService.VerifyCertificate through real HTTP/Connect, real MariaDB and a real
  * restate-server (no worker registered: nothing verifies, so a claim stays pending, which is what the

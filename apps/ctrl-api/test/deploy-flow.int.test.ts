@@ -1,3 +1,4 @@
+// Long because the deploy-flow cases share one stack with fake agents.
 /**
  * The deploy path end to end through ctrl-api: CreateDeployment → the worker's DeployWorkflow →
  * topology → a fake agent per region that plays krane through the real ClusterService RPCs

@@ -1,5 +1,6 @@
+// Long because the deployment RPCs' cases share one started stack (MariaDB, restate-server, worker, S3).
 /**
- * DeploymentService through a real Connect client: CreateDeployment's rules (WIRE.md "Behaviour the
+ * DeploymentService through a real Connect client: CreateDeployment's rules (docs/wire.md "Behaviour the
  * reference has and we keep"), "a workflow that cannot start leaves the deployment failed, never
  * pending", GetDeployment's read model, ListDeployments' keyset pages and WatchDeployment's stream.
  * Guarantees: every bad input is rejected with its precise code and writes nothing; a root key never

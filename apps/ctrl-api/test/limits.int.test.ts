@@ -1,3 +1,4 @@
+// Long because the input-limit cases share one stack; each case is a few lines.
 /**
  * Bounded input on ctrl-api, against a real MariaDB and both listeners (HTTP/1.1 and h2c).
  * Guarantees:

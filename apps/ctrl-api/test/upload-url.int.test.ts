@@ -1,7 +1,8 @@
+// Long because the upload-URL cases share one stack and S3 server.
 /**
  * `POST /v2/deploy.generateUploadUrl` end to end against real servers (MariaDB, s3rver, ctrl-api on
  * HTTP/1.1). Guarantees: a root key with the permission gets a 15-minute presigned PUT scoped to the
- * project's prefix that really stores the upload; every error rule of ARCHITECTURE.md section 5 answers
+ * project's prefix that really stores the upload; every error rule of docs/architecture.md section 5 answers
  * with the envelope and the right status; a failed request writes nothing to S3 or the database; a
  * project of another workspace is indistinguishable from a missing one.
  */
@@ -153,7 +154,7 @@ describe("generateUploadUrl: the upload flow", () => {
     });
     const { uploadUrl, context } = reply.body.data as { uploadUrl: string; context: string };
 
-    // The key is scoped to the project's prefix, in the layout of WIRE.md.
+    // The key is scoped to the project's prefix, in the layout of docs/wire.md.
     expect(context).toMatch(new RegExp(`^${projectId}/build_[1-9A-HJ-NP-Za-km-z]+\\.tar\\.gz$`));
     const url = new URL(uploadUrl);
     expect(url.origin).toBe(stack.s3.endpoint);

@@ -1,5 +1,5 @@
 /**
- * Versions under concurrency (ARCHITECTURE.md "Versions"): 50 deploys started at once in one region
+ * Versions under concurrency (docs/architecture.md "Versions"): 50 deploys started at once in one region
  * while watchers stream WatchDeployments. Guarantees: a watcher connected before receives every
  * topology row of the region exactly once, in strictly increasing version order, with no gap it
  * later fills (each version is above every one before it), and exactly the rows the database holds;

@@ -84,6 +84,13 @@ export const workerConfigSchema = z.object({
   ROLLOUT_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   /** Time limit of one webhook POST (ms). */
   ROLLOUT_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+  /** How often a paused or blocked deployment rollout re-reads its control state (ms). */
+  ROLLOUT_CONTROL_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
+  /**
+   * How long after a deployment rollout is `stable` the previous deployment's instances are stopped
+   * (ms); unset keeps them running, so an emergency rollback needs no start.
+   */
+  ROLLOUT_PREVIOUS_SCALE_DOWN_DELAY_MS: z.coerce.number().int().min(0).optional(),
   /**
    * Where the halt supervisor sends PagerDuty Events API v2 payloads (https://events.pagerduty.com/v2/enqueue,
    * or http to a loopback address locally). Empty: no PagerDuty pages (the halt is still visible).

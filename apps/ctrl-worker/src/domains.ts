@@ -1,5 +1,5 @@
 /**
- * Hostnames of a deployment (WIRE.md "Domains for a deployment"). Pure functions: the deploy
+ * Hostnames of a deployment (docs/wire.md "Domains for a deployment"). Pure functions: the deploy
  * workflow computes the list once, journals it, and hands it to `DeploymentService.cutover`.
  */
 

@@ -25,6 +25,13 @@ export interface WorkerSettings {
   webhookMaxAttempts: number;
   /** Time limit of one webhook POST. */
   webhookTimeoutMs: number;
+  /** How often a paused or blocked deployment rollout re-reads its control state. */
+  rolloutControlPollMs: number;
+  /**
+   * How long after a rollout is `stable` the previous deployment's instances are stopped; null keeps
+   * them running (what a deploy always did, so an emergency rollback needs no start).
+   */
+  previousScaleDownDelayMs: number | null;
   /** Halt pages (services/supervisor-service/paging.ts); empty strings disable a channel. */
   haltPaging: { pagerDutyUrl: string; pagerDutyRoutingKey: string; slackWebhookUrl: string };
 }
@@ -42,6 +49,8 @@ const settingsConfigSchema = workerConfigSchema.pick({
   SENTINEL_DEPLOY_TIMEOUT_MS: true,
   ROLLOUT_WEBHOOK_MAX_ATTEMPTS: true,
   ROLLOUT_WEBHOOK_TIMEOUT_MS: true,
+  ROLLOUT_CONTROL_POLL_MS: true,
+  ROLLOUT_PREVIOUS_SCALE_DOWN_DELAY_MS: true,
   HALT_PAGERDUTY_URL: true,
   HALT_PAGERDUTY_ROUTING_KEY: true,
   HALT_SLACK_WEBHOOK_URL: true,
@@ -61,6 +70,8 @@ export function settingsFromConfig(config: z.output<typeof settingsConfigSchema>
     sentinelDeployTimeoutMs: config.SENTINEL_DEPLOY_TIMEOUT_MS,
     webhookMaxAttempts: config.ROLLOUT_WEBHOOK_MAX_ATTEMPTS,
     webhookTimeoutMs: config.ROLLOUT_WEBHOOK_TIMEOUT_MS,
+    rolloutControlPollMs: config.ROLLOUT_CONTROL_POLL_MS,
+    previousScaleDownDelayMs: config.ROLLOUT_PREVIOUS_SCALE_DOWN_DELAY_MS ?? null,
     haltPaging: {
       pagerDutyUrl: config.HALT_PAGERDUTY_URL,
       pagerDutyRoutingKey: config.HALT_PAGERDUTY_ROUTING_KEY,

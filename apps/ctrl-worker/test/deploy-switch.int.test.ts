@@ -1,3 +1,4 @@
+// Long because the cutover/rollback/promote cases share one restate-server and worker.
 /**
  * DeploymentService rollback/promote/cutover through a real restate-server and MariaDB: every
  * precondition returns its own code and changes nothing; success repoints exactly the sticky

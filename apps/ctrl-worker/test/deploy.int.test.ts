@@ -1,3 +1,4 @@
+// Long because the DeployWorkflow cases share one restate-server, worker and fake agents.
 /**
  * DeployWorkflow against real MariaDB and a real restate-server; the test plays ctrl-api (inserts a
  * pending deployment, submits the workflow) and the agents (upserts `instances` for the topology

@@ -1,5 +1,5 @@
 /**
- * Restate is not a public door (ARCHITECTURE.md §7), against a real restate-server that signs its
+ * Restate is not a public door (docs/architecture.md §7), against a real restate-server that signs its
  * requests and the worker's real endpoint:
  * - every internal service refuses an ingress call (HTTP 4xx, nothing runs), and the only
  *   ingress-public services are the ones ctrl-api calls — so a service added later is private too;

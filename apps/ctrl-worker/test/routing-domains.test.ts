@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { buildDomains, isProductionEnvironment, maxBranchSlugLength, slugifyBranch } from "../src/domains.js";
 
-// Guarantee: hostnames follow WIRE.md exactly, so routes created by ours and by the reference agree.
+// Guarantee: hostnames follow docs/wire.md exactly, so routes created by ours and by the reference agree.
 describe("slugifyBranch", () => {
   it.each([
     ["main", "main"],

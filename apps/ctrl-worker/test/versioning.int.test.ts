@@ -1,6 +1,7 @@
+// Long because the versioning cases share one restate-server and worker.
 /**
  * VersioningService through the real Restate ingress, with a real restate-server and MariaDB.
- * Guarantees (ARCHITECTURE.md "Versions"): concurrent allocations in one region are distinct and
+ * Guarantees (docs/architecture.md "Versions"): concurrent allocations in one region are distinct and
  * consecutive; regions are independent; a versioned commit is idempotent; and versions keep
  * increasing after Restate loses all its state (data dir wiped) and even when the MySQL counter row
  * is gone too (recovered from MAX(version)).

@@ -9,6 +9,14 @@ export const frontlineConfigSchema = z.object({
   ...databaseConfigSchema.shape,
   /** Host the listeners bind to. */
   HOST: z.string().default("127.0.0.1"),
+  /**
+   * Port of the ops listener serving `/metrics` (per-deployment requests, 5xx and latency, Prometheus
+   * text; what rollout analysis reads) and `/_ctrl/health`; -1 disables, 0 picks a free port. It
+   * binds FRONTLINE_METRICS_HOST, never the public listeners, so tenant hostnames cannot reach it.
+   */
+  FRONTLINE_METRICS_PORT: z.coerce.number().int().min(-1).max(65535).default(-1),
+  /** Host the ops listener binds to (loopback unless a scraper elsewhere needs it). */
+  FRONTLINE_METRICS_HOST: z.string().default("127.0.0.1"),
   /** Plain-HTTP port (also serves ACME HTTP-01 challenges). 0 picks a free port. */
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   /** HTTPS port, used once a certificate store is wired in (issue 7); -1 disables. */

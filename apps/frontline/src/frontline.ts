@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { SecureContext } from "node:tls";
 import type { Duplex } from "node:stream";
-import { rejectUpgrade, RoundRobin, sendPlain, type ForwardOutcome } from "@ctrl/proxy";
+import { rejectUpgrade, RoundRobin, sendPlain, type ForwardOutcome, createTrafficMetrics, type TrafficMetrics } from "@ctrl/proxy";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import type { AcmeVerifier } from "./acme.js";
@@ -55,6 +55,8 @@ export interface FrontlineDeps {
    * covers them); the ACME challenge path is answered before this and never redirected.
    */
   httpsRedirect?: FrontlineHttpsRedirect;
+  /** Per-deployment traffic counters (a fresh registry when absent); `main.ts` serves them on the metrics port. */
+  metrics?: TrafficMetrics;
 }
 
 /** The redirect decision (from `@ctrl/certstore`) and the public HTTPS port to redirect to. */
@@ -82,6 +84,8 @@ export interface Frontline {
   /** A TLS listener using `deps.tls` (throws without it). */
   createHttpsServer(): HttpsServer;
   stats: FrontlineStats;
+  /** What the rollout analysis reads: requests, 5xx and latency per deployment. */
+  metrics: TrafficMetrics;
 }
 
 /**
@@ -94,8 +98,10 @@ export interface Frontline {
 export function createFrontline(deps: FrontlineDeps): Frontline {
   const { settings, logger } = deps;
   const stats: FrontlineStats = { requests: 0, byStatusClass: {}, failures: {} };
+  const metrics = deps.metrics ?? createTrafficMetrics();
   const ctx: FrontlineContext = {
     deps,
+    metrics,
     balancer: new RoundRobin({ failureCooldownMs: settings.failureCooldownMs }),
     stats,
     count: (status, failure) => {
@@ -125,6 +131,7 @@ export function createFrontline(deps: FrontlineDeps): Frontline {
   return {
     handle,
     stats,
+    metrics,
     handleUpgrade,
     createHttpServer: () => createHttpServer(handle).on("upgrade", handleUpgrade),
     createHttpsServer: () => {

@@ -7,6 +7,7 @@ import { deploymentHeader, upstreamSequence } from "./upstreams.js";
 
 /** Answers one HTTP request by its plan (see plan.ts): 400, ACME challenge, redirect, health, 404/503, or proxied. */
 export async function routeRequest(ctx: FrontlineContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const startedAt = performance.now();
   const { count, deps } = ctx;
   const plan = planFor(ctx, req, false);
   switch (plan.kind) {
@@ -26,7 +27,7 @@ export async function routeRequest(ctx: FrontlineContext, req: IncomingMessage, 
       return answerHealth(ctx, res);
     case "route": {
       const { host } = plan;
-      const p = plan.route.kind === "proxy" ? plan.route : await routeAfterRefresh(ctx, host);
+      const p = plan.route.kind === "proxy" ? plan.route : await routeAfterRefresh(ctx, host, req);
       if (p.kind === "unknown_host") {
         sendPlain(res, 404, `no deployment serves host "${printable(host)}"`);
         return count(404, "unknown_host");
@@ -34,15 +35,23 @@ export async function routeRequest(ctx: FrontlineContext, req: IncomingMessage, 
       if (p.kind === "no_upstream") {
         sendPlain(res, 503, `no ready instance serves host "${printable(host)}" yet`, { "retry-after": "1" });
         deps.logger.info({ host, deploymentId: p.deploymentId }, "no ready upstream");
+        ctx.metrics.observe(p.deploymentId, 503, performance.now() - startedAt, true);
         return count(503, "no_upstream");
       }
-      return proxyRequest(ctx, req, res, host, p);
+      return proxyRequest(ctx, req, res, host, p, startedAt);
     }
   }
 }
 
 /** Forwards the request to the plan's upstreams, with a request id on the response and upstream. */
-async function proxyRequest(ctx: FrontlineContext, req: IncomingMessage, res: ServerResponse, host: string, p: ProxyPlan): Promise<void> {
+async function proxyRequest(
+  ctx: FrontlineContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  host: string,
+  p: ProxyPlan,
+  startedAt: number,
+): Promise<void> {
   const { settings, logger } = ctx.deps;
   // One id per request, on the response and upstream, so frontline, sentinel and app logs correlate.
   const incomingId = req.headers["x-request-id"];
@@ -70,8 +79,15 @@ async function proxyRequest(ctx: FrontlineContext, req: IncomingMessage, res: Se
     bodyTimeoutMs: settings.upstreamBodyTimeoutMs,
     ...upstreamSequence(ctx.balancer, settings.maxAttempts, logger, p, headers, host),
     onUpstreamSuccess: (address) => ctx.balancer.markHealthy(address),
+    ...(p.setCookie ? { addSetCookie: p.setCookie } : {}),
   });
   ctx.count(outcome.status, outcome.failure);
+  ctx.metrics.observe(
+    p.deploymentId,
+    outcome.status,
+    performance.now() - startedAt,
+    outcome.failure !== undefined && outcome.failure !== "client_aborted",
+  );
   if (outcome.failure && outcome.failure !== "client_aborted") {
     logger.warn(
       {

@@ -7,6 +7,7 @@ import type { Server } from "node:http";
 import { createAcmeVerifier } from "./acme.js";
 import { loadFrontlineConfig } from "./config.js";
 import { createFrontline } from "./frontline.js";
+import { createOpsServer } from "./ops.js";
 import { startRouteTable } from "./route-table.js";
 
 // Composition root: the only place that reads the environment, opens pools and listens.
@@ -73,6 +74,8 @@ function applyClientTimeouts(server: Server): void {
 const http = frontline.createHttpServer();
 applyClientTimeouts(http);
 await new Promise<void>((resolve) => http.listen(config.PORT, config.HOST, resolve));
+const ops = config.FRONTLINE_METRICS_PORT >= 0 ? createOpsServer(frontline) : undefined;
+if (ops) await new Promise<void>((resolve) => ops.listen(config.FRONTLINE_METRICS_PORT, config.FRONTLINE_METRICS_HOST, resolve));
 const https = certs ? frontline.createHttpsServer() : undefined;
 if (https) {
   applyClientTimeouts(https as unknown as Server);
@@ -84,6 +87,7 @@ logger.info(
   {
     http: `http://${config.HOST}:${(http.address() as { port: number }).port}`,
     https: httpsPort,
+    metrics: ops ? `http://${config.FRONTLINE_METRICS_HOST}:${(ops.address() as { port: number }).port}/metrics` : undefined,
     certificates: certs?.size,
     mode: config.FRONTLINE_UPSTREAM,
   },
@@ -99,7 +103,9 @@ async function shutdown(signal: string) {
   const closed = Promise.all([
     new Promise<void>((resolve) => http.close(() => resolve())),
     https ? new Promise<void>((resolve) => https.close(() => resolve())) : undefined,
+    ops ? new Promise<void>((resolve) => ops.close(() => resolve())) : undefined,
   ]);
+  ops?.closeAllConnections();
   http.closeIdleConnections();
   https?.closeIdleConnections();
   certs?.stop();

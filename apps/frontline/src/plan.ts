@@ -1,6 +1,7 @@
 import { isOriginForm, normalizeHost, notOriginFormMessage } from "@ctrl/proxy";
 import type { FrontlineHttpsRedirect } from "./frontline.js";
 import type { RouteSnapshot } from "./route-table.js";
+import { applySplit } from "./traffic-split.js";
 
 /**
  * Where frontline sends a routed request: always the environment's sentinel, always straight to the
@@ -21,6 +22,8 @@ export interface ProxyPlan {
   addresses: readonly string[];
   fallback?: readonly string[];
   viaSentinel: boolean;
+  /** Set when a rollout split chose the deployment afresh: the sticky cookie to send back. */
+  setCookie?: string;
 }
 
 /** The routing of a host: nobody serves it, nothing ready serves it yet, or proxy to upstreams. */
@@ -52,6 +55,14 @@ export interface PlanRequest {
   encrypted: boolean;
   /** An `Upgrade` (WebSocket) request: only routed, never answered by frontline itself. */
   upgrade: boolean;
+  /** How a rollout split picks a version for this client (see {@link VersionChoice}). */
+  choice?: VersionChoice;
+}
+
+/** The client's `Cookie` header and a random number in [0, 1): the inputs of a rollout split. */
+export interface VersionChoice {
+  cookie: string | undefined;
+  random: number;
 }
 
 /** What the plan is made against. */
@@ -72,7 +83,7 @@ export function planRequest(req: PlanRequest, ctx: PlanContext): RequestPlan {
   const host = normalizeHost(req.host);
   if (!host) return { kind: "bad_request", message: "missing or malformed Host header" };
   if (!isOriginForm(req.url)) return { kind: "bad_request", message: notOriginFormMessage };
-  if (req.upgrade) return { kind: "route", host, route: routeHost(ctx.snapshot, host, ctx.mode) };
+  if (req.upgrade) return { kind: "route", host, route: routeHost(ctx.snapshot, host, ctx.mode, req.choice) };
   const path = req.url ?? "/";
   if (ctx.acme && path.startsWith(acmePrefix) && (req.method === "GET" || req.method === "HEAD")) {
     const token = path.slice(acmePrefix.length).split("?")[0]!;
@@ -82,17 +93,27 @@ export function planRequest(req: PlanRequest, ctx: PlanContext): RequestPlan {
     const port = ctx.httpsRedirect.port === 443 ? "" : `:${ctx.httpsRedirect.port}`;
     return { kind: "redirect", location: `https://${host}${port}${path}` };
   }
-  const route = routeHost(ctx.snapshot, host, ctx.mode);
+  const route = routeHost(ctx.snapshot, host, ctx.mode, req.choice);
   if (path === healthPath && route.kind === "unknown_host") return { kind: "health" };
   return { kind: "route", host, route };
 }
 
-/** The upstreams of `host` in `snapshot`: its route (exact, else a one-label wildcard), then the sentinel or the instances by `mode`. */
-export function routeHost(snapshot: RouteSnapshot, host: string, mode: UpstreamMode): RoutePlan {
+/**
+ * The upstreams of `host` in `snapshot`: its route (exact, else a one-label wildcard), the deployment
+ * a rollout split in this region picks for the client (`choice`; stable without one), then the
+ * sentinel or the instances by `mode`.
+ */
+export function routeHost(snapshot: RouteSnapshot, host: string, mode: UpstreamMode, choice?: VersionChoice): RoutePlan {
   // Exact host first, then a wildcard custom domain of its parent (`*.example.com`, one label deep).
   const dot = host.indexOf(".");
-  const route = snapshot.routes.get(host) ?? (dot > 0 ? snapshot.routes.get(`*${host.slice(dot)}`) : undefined);
-  if (!route) return { kind: "unknown_host" };
+  const found = snapshot.routes.get(host) ?? (dot > 0 ? snapshot.routes.get(`*${host.slice(dot)}`) : undefined);
+  if (!found) return { kind: "unknown_host" };
+  const split =
+    snapshot.splits && snapshot.splits.size > 0 && choice
+      ? applySplit(found, snapshot.splits, (id) => (snapshot.instances.get(id)?.length ?? 0) > 0, choice.cookie, choice.random)
+      : undefined;
+  const route = split ? { ...found, deploymentId: split.deploymentId } : found;
+  const setCookie = split?.setCookie ? { setCookie: split.setCookie } : {};
   const instances = snapshot.instances.get(route.deploymentId) ?? [];
   const sentinel = snapshot.sentinels.get(route.environmentId);
   const sentinelReady = sentinel !== undefined && sentinel.healthy;
@@ -106,8 +127,16 @@ export function routeHost(snapshot: RouteSnapshot, host: string, mode: UpstreamM
       ...(mode === "auto" && instances.length > 0 ? { fallback: instances } : {}),
       viaSentinel: true,
       deploymentId: route.deploymentId,
+      ...setCookie,
     };
   }
   if (instances.length === 0) return { kind: "no_upstream", deploymentId: route.deploymentId };
-  return { kind: "proxy", key: route.deploymentId, addresses: instances, viaSentinel: false, deploymentId: route.deploymentId };
+  return {
+    kind: "proxy",
+    key: route.deploymentId,
+    addresses: instances,
+    viaSentinel: false,
+    deploymentId: route.deploymentId,
+    ...setCookie,
+  };
 }

@@ -9,6 +9,8 @@ export interface RouteRow {
   environment_id: string;
   project_id: string;
   workspace_id: string;
+  /** `none` for a deployment's own hostname; shared hostnames (`branch`, `environment`, `live`) may be split. */
+  sticky?: string;
   updated_at: number;
 }
 
@@ -85,6 +87,7 @@ export class RouteIndex {
           environmentId: row.environment_id,
           projectId: row.project_id,
           workspaceId: row.workspace_id,
+          ...(row.sticky === undefined ? {} : { sticky: row.sticky }),
         });
       }
       this.byHost = map;

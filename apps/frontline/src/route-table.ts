@@ -1,7 +1,9 @@
-import { sql, type Db } from "@ctrl/db";
-import { allowedUpstreams, defaultInstancePortRange, startPoller, type Poller, type PortRange } from "@ctrl/proxy";
+import { countRoutes, listRouteIndexRows, readRegionFingerprints, readRouteFingerprint, type Db } from "@ctrl/db";
+import { defaultInstancePortRange, startPoller, type Poller, type PortRange } from "@ctrl/proxy";
 import type { Logger } from "pino";
+import { loadInstances, loadSentinels, loadSplits } from "./region-loads.js";
 import { RouteIndex } from "./route-index.js";
+import type { RegionSplit } from "./traffic-split.js";
 
 /** One routed hostname. */
 export interface RouteEntry {
@@ -9,6 +11,8 @@ export interface RouteEntry {
   environmentId: string;
   projectId: string;
   workspaceId: string;
+  /** `none`: a deployment's own hostname (never split); else a shared one (`branch`, `environment`, `live`). */
+  sticky?: string;
 }
 
 /** The environment's sentinel in this region, as the agent last reported it. */
@@ -25,6 +29,8 @@ export interface RouteSnapshot {
   instances: ReadonlyMap<string, readonly string[]>;
   /** environment id → its sentinel in this region. */
   sentinels: ReadonlyMap<string, SentinelEntry>;
+  /** environment id → its rollout traffic split in this region (`region_traffic_splits`); absent = none. */
+  splits?: ReadonlyMap<string, RegionSplit>;
 }
 
 /** What frontline's handler needs from a route table (tests can hand in their own). */
@@ -61,7 +67,7 @@ export interface RouteTable extends RouteSource {
   stop(): Promise<void>;
 }
 
-type Part = "instances" | "sentinels";
+type Part = "instances" | "sentinels" | "splits";
 
 /**
  * How far before the newest loaded `updated_at` an incremental route load looks: covers writers'
@@ -69,19 +75,6 @@ type Part = "instances" | "sentinels";
  * shows up as a checksum mismatch and triggers a full load.
  */
 const incrementalWindowMs = 3_000;
-
-/**
- * The whole route table's fingerprint (`count:xor` of a 64-bit MD5 prefix per row), the form
- * {@link RouteIndex.fingerprint} computes in memory. An MD5 over every row, so it runs only every few
- * seconds. Exported so the test compares the in-memory checksum with this very query.
- */
-export async function readRouteFingerprint(db: Db): Promise<string> {
-  const { rows } = await sql<{ n: number | string; x: number | string | null }>`
-    SELECT COUNT(*) AS n,
-           BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS('|', id, fully_qualified_domain_name, deployment_id, environment_id, updated_at)), 16), 16, 10) AS UNSIGNED)) AS x
-      FROM frontline_routes`.execute(db);
-  return `${rows[0]?.n ?? 0}:${rows[0]?.x ?? 0}`;
-}
 
 /**
  * Loads routes, running instances and sentinels of the region into memory and keeps them current by
@@ -97,43 +90,13 @@ export async function readRouteFingerprint(db: Db): Promise<string> {
 export async function startRouteTable(deps: RouteTableDeps): Promise<RouteTable> {
   const { db, region, logger } = deps;
   const upstreamPorts = deps.upstreamPorts ?? defaultInstancePortRange;
-  const refused = (kind: "instance" | "sentinel", id: string) => (address: string) =>
-    logger.warn(
-      {
-        region,
-        [kind === "instance" ? "deploymentId" : "sentinelId"]: id,
-        address,
-        allowedPorts: `${upstreamPorts.low}-${upstreamPorts.high}`,
-      },
-      `refusing ${kind} address outside the instance port range: it is never proxied to`,
-    );
-  let current: RouteSnapshot = { routes: new Map(), instances: new Map(), sentinels: new Map() };
-  const fingerprints = { instances: "", sentinels: "" };
+  let current: RouteSnapshot = { routes: new Map(), instances: new Map(), sentinels: new Map(), splits: new Map() };
+  const fingerprints: Record<Part, string> = { instances: "", sentinels: "", splits: "" };
 
   /** Fingerprints of the region's instances and sentinels (small tables: checksummed every poll). */
-  async function readFingerprints(): Promise<Record<Part, string>> {
-    const { rows } = await sql<{ part: Part; n: number | string; x: number | string | null }>`
-      SELECT 'instances' AS part, COUNT(*) AS n, BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS('|', id, deployment_id, address, status, updated_at)), 16), 16, 10) AS UNSIGNED)) AS x
-        FROM instances WHERE region = ${region}
-      UNION ALL
-      SELECT 'sentinels', COUNT(*), BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS('|', id, environment_id, health, desired_state, addresses, updated_at)), 16), 16, 10) AS UNSIGNED))
-        FROM sentinels WHERE region = ${region}`.execute(db);
-    const out = { instances: "", sentinels: "" };
-    for (const row of rows) out[row.part] = `${row.n}:${row.x ?? 0}`;
-    return out;
-  }
+  const readFingerprints = (): Promise<Record<Part, string>> => readRegionFingerprints(db, region);
 
   const index = new RouteIndex();
-  const routeColumns = [
-    "id",
-    "fully_qualified_domain_name",
-    "deployment_id",
-    "environment_id",
-    "project_id",
-    "workspace_id",
-    "updated_at",
-  ] as const;
-
   let lastVerifiedAt = 0;
 
   /**
@@ -145,16 +108,16 @@ export async function startRouteTable(deps: RouteTableDeps): Promise<RouteTable>
    */
   async function refreshRoutes(full: boolean): Promise<boolean> {
     const before = index.version;
-    const loadAll = async () => index.replaceAll(await db.selectFrom("frontline_routes").select(routeColumns).execute());
+    const loadAll = async () => index.replaceAll(await listRouteIndexRows(db));
     if (full || index.size === 0) {
       await loadAll();
       lastVerifiedAt = Date.now();
       return index.version !== before;
     }
-    const [{ n } = { n: 0 }] = (await sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM frontline_routes`.execute(db)).rows;
+    const n = await countRoutes(db);
     const since = index.maxUpdatedAt() - incrementalWindowMs;
-    index.upsert(await db.selectFrom("frontline_routes").select(routeColumns).where("updated_at", ">=", since).execute());
-    if (Number(n) !== index.size) {
+    index.upsert(await listRouteIndexRows(db, since));
+    if (n !== index.size) {
       await loadAll();
     } else if (Date.now() - lastVerifiedAt >= (deps.verifyEveryMs ?? 5_000)) {
       lastVerifiedAt = Date.now();
@@ -166,55 +129,23 @@ export async function startRouteTable(deps: RouteTableDeps): Promise<RouteTable>
     return index.version !== before;
   }
 
-  async function loadInstances(): Promise<Map<string, string[]>> {
-    const rows = await db
-      .selectFrom("instances")
-      .select(["deployment_id", "address"])
-      .where("region", "=", region)
-      .where("status", "=", "running")
-      .orderBy("id")
-      .execute();
-    const instances = new Map<string, string[]>();
-    for (const row of rows) {
-      if (!row.address || allowedUpstreams([row.address], upstreamPorts, refused("instance", row.deployment_id)).length === 0) continue;
-      const list = instances.get(row.deployment_id) ?? [];
-      list.push(row.address);
-      instances.set(row.deployment_id, list);
-    }
-    return instances;
-  }
-
-  async function loadSentinels(): Promise<Map<string, SentinelEntry>> {
-    const rows = await db
-      .selectFrom("sentinels")
-      .select(["id", "environment_id", "health", "desired_state", "addresses"])
-      .where("region", "=", region)
-      .execute();
-    const sentinels = new Map<string, SentinelEntry>();
-    for (const row of rows) {
-      const addresses = allowedUpstreams(parseAddresses(row.addresses), upstreamPorts, refused("sentinel", row.id));
-      sentinels.set(row.environment_id, {
-        sentinelId: row.id,
-        healthy: row.health === "healthy" && row.desired_state === "running" && addresses.length > 0,
-        addresses,
-      });
-    }
-    return sentinels;
-  }
+  const source = { db, region, logger, upstreamPorts };
 
   async function refresh(full: boolean): Promise<void> {
     // Routes before instances: instances of a new target are running before its route moves, so
     // reading instances second never pairs a new route with a stale instance list.
     const routesChanged = await refreshRoutes(full);
     const next = await readFingerprints();
-    const changed = (["instances", "sentinels"] as const).filter((part) => full || next[part] !== fingerprints[part]);
+    const changed = (["instances", "sentinels", "splits"] as const).filter((part) => full || next[part] !== fingerprints[part]);
     if (!routesChanged && changed.length === 0) return;
     const routes = routesChanged ? index.byHostname() : current.routes;
-    const instances = changed.includes("instances") ? await loadInstances() : current.instances;
-    const sentinels = changed.includes("sentinels") ? await loadSentinels() : current.sentinels;
-    current = { routes, instances, sentinels };
+    const instances = changed.includes("instances") ? await loadInstances(source) : current.instances;
+    const sentinels = changed.includes("sentinels") ? await loadSentinels(source) : current.sentinels;
+    const splits = changed.includes("splits") ? await loadSplits(source) : current.splits;
+    current = { routes, instances, sentinels, ...(splits ? { splits } : {}) };
     fingerprints.instances = next.instances;
     fingerprints.sentinels = next.sentinels;
+    fingerprints.splits = next.splits;
     if (!full) logger.debug({ region, routesChanged, changed, routes: routes.size }, "route table changed");
   }
 

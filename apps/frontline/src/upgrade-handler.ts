@@ -6,6 +6,7 @@ import { deploymentHeader, upstreamSequence } from "./upstreams.js";
 
 /** `Upgrade` requests (WebSocket): routed like any request, then tunnelled to the upstream. */
 export async function routeUpgrade(ctx: FrontlineContext, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  const startedAt = performance.now();
   const { deps, count } = ctx;
   const { settings, logger } = deps;
   const plan = planFor(ctx, req, true);
@@ -15,7 +16,7 @@ export async function routeUpgrade(ctx: FrontlineContext, req: IncomingMessage, 
   }
   if (plan.kind !== "route") throw new Error(`frontline: an upgrade request was planned as ${plan.kind}`);
   const { host } = plan;
-  const p = plan.route.kind === "proxy" ? plan.route : await routeAfterRefresh(ctx, host);
+  const p = plan.route.kind === "proxy" ? plan.route : await routeAfterRefresh(ctx, host, req);
   if (p.kind === "unknown_host") {
     rejectUpgrade(socket, 404, "Not Found", `no deployment serves host "${printable(host)}"`);
     return count(404, "unknown_host");
@@ -44,5 +45,11 @@ export async function routeUpgrade(ctx: FrontlineContext, req: IncomingMessage, 
     ...upstreamSequence(ctx.balancer, settings.maxAttempts, logger, p, headers, host),
   });
   count(outcome.status, outcome.failure);
+  ctx.metrics.observe(
+    p.deploymentId,
+    outcome.status,
+    performance.now() - startedAt,
+    outcome.failure !== undefined && outcome.failure !== "client_aborted",
+  );
   logger.debug({ host, deploymentId: p.deploymentId, status: outcome.status, upstream: outcome.upstream }, "upgrade");
 }

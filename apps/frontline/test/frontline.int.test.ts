@@ -1,3 +1,4 @@
+// Long because its cases share one database, one frontline and its upstreams; splitting would only repeat that set-up.
 /**
  * Frontline against a real MariaDB (rows as the deploy workflow and the agent write them) and real
  * upstream HTTP servers. Guarantees: routing by Host; bodies stream both ways (no whole-body
@@ -25,9 +26,8 @@ import {
 } from "@ctrl/testing";
 import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newId } from "@ctrl/db";
+import { newId, readRouteFingerprint } from "@ctrl/db";
 import { RouteIndex } from "../src/route-index.js";
-import { readRouteFingerprint } from "../src/route-table.js";
 import { startFrontlineInProcess, type InProcessFrontline } from "./harness.js";
 
 const client = new Agent({ connections: 64 });

@@ -1,3 +1,4 @@
+// Long because the process-driver cases share one artifact store and sandbox set-up.
 import type { Storage } from "@ctrl/s3";
 import { waitFor, type S3Server } from "@ctrl/testing";
 import { existsSync } from "node:fs";

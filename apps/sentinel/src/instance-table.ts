@@ -1,4 +1,4 @@
-import { sql, type Db } from "@ctrl/db";
+import { listRunningInstances, readEnvironmentInstancesFingerprint, type Db } from "@ctrl/db";
 import { allowedUpstreams, defaultInstancePortRange, startPoller, type Poller, type PortRange } from "@ctrl/proxy";
 import type { Logger } from "pino";
 
@@ -48,33 +48,21 @@ export async function startInstanceTable(deps: InstanceTableDeps): Promise<Insta
   let fingerprint = "";
 
   async function refresh(full: boolean): Promise<void> {
-    const { rows } = await sql<{ n: number | string; x: number | string | null }>`
-      SELECT COUNT(*) AS n, BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS('|', i.id, i.deployment_id, i.address, i.status, i.updated_at)), 16), 16, 10) AS UNSIGNED)) AS x
-        FROM instances i JOIN deployments d ON d.id = i.deployment_id
-       WHERE d.environment_id = ${environmentId} AND i.region = ${region}`.execute(db);
-    const next = `${rows[0]?.n ?? 0}:${rows[0]?.x ?? 0}`;
+    const next = await readEnvironmentInstancesFingerprint(db, environmentId, region);
     if (!full && next === fingerprint) return;
-    const instances = await db
-      .selectFrom("instances as i")
-      .innerJoin("deployments as d", "d.id", "i.deployment_id")
-      .select(["i.deployment_id", "i.address"])
-      .where("d.environment_id", "=", environmentId)
-      .where("i.region", "=", region)
-      .where("i.status", "=", "running")
-      .orderBy("i.id")
-      .execute();
+    const instances = await listRunningInstances(db, region, environmentId);
     const map = new Map<string, string[]>();
     for (const row of instances) {
       if (!row.address) continue;
       const refused = (address: string) =>
         logger.warn(
-          { environmentId, region, deploymentId: row.deployment_id, address, allowedPorts: `${upstreamPorts.low}-${upstreamPorts.high}` },
+          { environmentId, region, deploymentId: row.deploymentId, address, allowedPorts: `${upstreamPorts.low}-${upstreamPorts.high}` },
           "refusing instance address outside the instance port range: it is never proxied to",
         );
       if (allowedUpstreams([row.address], upstreamPorts, refused).length === 0) continue;
-      const list = map.get(row.deployment_id) ?? [];
+      const list = map.get(row.deploymentId) ?? [];
       list.push(row.address);
-      map.set(row.deployment_id, list);
+      map.set(row.deploymentId, list);
     }
     byDeployment = map;
     total = [...map.values()].reduce((n, list) => n + list.length, 0);

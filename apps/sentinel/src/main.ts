@@ -8,6 +8,7 @@ import { createSentinel } from "./sentinel.js";
 // Composition root: the only place that reads the environment, opens pools and listens.
 // A function rather than top-level await so the bundle can be CommonJS (see scripts/bundle.ts).
 async function main(): Promise<void> {
+  // Long because a composition root: open, start and close in reverse order, readable as one list.
   const config = loadSentinelConfig();
   const logger = createLogger({
     service: "sentinel",

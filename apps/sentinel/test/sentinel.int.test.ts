@@ -4,8 +4,10 @@
  * Guarantees: round robin across running instances; an instance that refuses connections is
  * skipped and the request retried on another; a SIGKILLed instance under load fails no request;
  * only the sentinel's own environment is reachable; an instance address outside the instance port
- * range (a control-plane port such as 127.0.0.1:9070) is never forwarded to.
+ * range (a control-plane port such as 127.0.0.1:9070) is never forwarded to; `/metrics` counts
+ * each deployment's requests and 5xx the way the rollout analysis reads them.
  */
+import { countersDelta, countersFor } from "@ctrl/rollout";
 import {
   createTestDatabase,
   freePort,
@@ -93,6 +95,24 @@ describe("sentinel", () => {
     await expect(upgradeEcho(`http://${sentinel.address}/socket`, { "x-ctrl-deployment-id": otherDeployment }, "x")).rejects.toMatchObject({
       status: 503,
     });
+  });
+
+  it("serves per-deployment request and 5xx counters on /metrics; with a deployment header /metrics is the app's", async () => {
+    const read = async () => {
+      const res = await fetch(`http://${sentinel.address}/metrics`);
+      expect(res.headers.get("content-type")).toContain("text/plain");
+      return res.text();
+    };
+    const before = await read();
+    for (let i = 0; i < 20; i++) expect((await get(deploymentA)).status).toBe(200);
+    for (let i = 0; i < 5; i++) expect((await get(deploymentA, "/status/500")).status).toBe(500);
+    expect((await get("d_nowhere")).status).toBe(503);
+    const proxied = await get(deploymentA, "/metrics");
+    expect(["a1", "a2", "a3"]).toContain(proxied.body);
+    const after = await read();
+    expect(countersDelta(countersFor([before], deploymentA), countersFor([after], deploymentA))).toMatchObject({ requests: 26, errors: 5 });
+    expect(countersFor([after], "d_nowhere")).toMatchObject({ requests: 1, errors: 1 });
+    expect(after).toContain('ctrl_http_request_duration_seconds_bucket{le="0.005",deployment_id="');
   });
 
   it("refuses requests without a deployment header and never reaches another environment", async () => {

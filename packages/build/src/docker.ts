@@ -26,7 +26,7 @@ export interface DockerBuildInput {
   metadataFile: string;
 }
 
-/** Default Dockerfile path inside a context (WIRE.md: a missing path means `Dockerfile`). */
+/** Default Dockerfile path inside a context (docs/wire.md: a missing path means `Dockerfile`). */
 export const defaultDockerfilePath = "Dockerfile";
 
 /**

@@ -1,3 +1,4 @@
+// Long because the build cases share one sandboxed builder, registry proxy and S3 server.
 import { DeleteObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { downloadArtifact, packDirectory, parseArtifactRef, safeExtract } from "@ctrl/artifact";
 import { findBuildByDeployment, findDeploymentById, listDeploymentSteps, newId, readBuildLogs, seedLocal, type SeedResult } from "@ctrl/db";

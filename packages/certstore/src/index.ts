@@ -3,7 +3,7 @@
  * private keys with the vault (in memory only), picks one by SNI (exact name, then `*.parent`), and
  * picks up new and renewed certificates by polling `certificates.updated_at` — no restart needed.
  */
-import type { Db } from "@ctrl/db";
+import { listCertificatesByIds, listCertificateVersions, type Db } from "@ctrl/db";
 import { vaultContext, type Vault } from "@ctrl/vault";
 import { X509Certificate } from "node:crypto";
 import { createSecureContext, type SecureContext } from "node:tls";
@@ -73,6 +73,7 @@ export function candidateNames(host: string): string[] {
 
 /** Creates a store; see {@link CertStore}. */
 export function createCertStore(options: CertStoreOptions): CertStore {
+  // Long because one closure over the certificate map and poll timer; its methods are short.
   const byHost = new Map<string, LoadedCertificate>();
   const noRedirect = new Set([...(options.noRedirectHosts ?? [])].map(normalizeHost));
   const interval = options.pollIntervalMs ?? 2_000;
@@ -106,7 +107,7 @@ export function createCertStore(options: CertStoreOptions): CertStore {
   };
 
   const poll = async (): Promise<number> => {
-    const index = await options.db.selectFrom("certificates").select(["id", "hostname", "updated_at"]).execute();
+    const index = await listCertificateVersions(options.db);
     const seen = new Set<string>();
     const stale: string[] = [];
     for (const r of index) {
@@ -116,11 +117,7 @@ export function createCertStore(options: CertStoreOptions): CertStore {
     }
     let changed = 0;
     for (let i = 0; i < stale.length; i += 200) {
-      const rows = await options.db
-        .selectFrom("certificates")
-        .selectAll()
-        .where("id", "in", stale.slice(i, i + 200))
-        .execute();
+      const rows = await listCertificatesByIds(options.db, stale.slice(i, i + 200));
       for (const row of rows) {
         try {
           const loaded = load(row);

@@ -7,7 +7,7 @@ describe("hasProjectPermission", () => {
   const action = "generate_upload_url";
 
   // [permissions, projectId, action, granted]: each row is a guarantee of the permission model
-  // `project.<id|*>.<action|*>` (ARCHITECTURE.md section 3).
+  // `project.<id|*>.<action|*>` (docs/architecture.md section 3).
   const matrix: [string[], string, string, boolean][] = [
     [["project.*.*"], p1, action, true],
     [["project.*.generate_upload_url"], p1, action, true],

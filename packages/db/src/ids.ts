@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 
 const alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 
-/** Id prefixes (ARCHITECTURE.md section 3). */
+/** Id prefixes (docs/architecture.md section 3). */
 export type IdPrefix =
   | "ws"
   | "proj"

@@ -4,6 +4,7 @@ import type { AcmeUsersTable } from "./tables/acme-users.js";
 import type { ApiKeysTable } from "./tables/api-keys.js";
 import type { CertificatesTable } from "./tables/certificates.js";
 import type { CustomDomainsTable } from "./tables/custom-domains.js";
+import type { DeploymentRolloutsTable, RegionTrafficSplitsTable } from "./tables/deployment-rollouts.js";
 import type { DeploymentStepsTable } from "./tables/deployment-steps.js";
 import type { DeploymentTopologyTable } from "./tables/deployment-topology.js";
 import type { DeploymentsTable } from "./tables/deployments.js";
@@ -17,11 +18,12 @@ import type { SentinelsTable } from "./tables/sentinels.js";
 import type { BuildLogsTable } from "./tables/build-logs.js";
 import type { BuildsTable } from "./tables/builds.js";
 import type { SentinelRolloutsTable, SentinelRolloutTargetsTable } from "./tables/sentinel-rollouts.js";
+import type { SentinelRolloutWebhooksTable } from "./tables/sentinel-rollout-webhooks.js";
 import type { WorkspacesTable } from "./tables/workspaces.js";
 import type { UpgradePlansTable } from "./tables/upgrade-plans.js";
 import type { DeploymentHaltsTable } from "./tables/deployment-halts.js";
 
-/** The kysely database type: every table of ARCHITECTURE.md section 3. */
+/** The kysely database type: every table of docs/architecture.md section 3. */
 export interface Database {
   workspaces: WorkspacesTable;
   projects: ProjectsTable;
@@ -30,6 +32,8 @@ export interface Database {
   deployments: DeploymentsTable;
   deployment_steps: DeploymentStepsTable;
   deployment_topology: DeploymentTopologyTable;
+  deployment_rollouts: DeploymentRolloutsTable;
+  region_traffic_splits: RegionTrafficSplitsTable;
   sentinels: SentinelsTable;
   region_versions: RegionVersionsTable;
   instances: InstancesTable;
@@ -44,6 +48,7 @@ export interface Database {
   build_logs: BuildLogsTable;
   sentinel_rollouts: SentinelRolloutsTable;
   sentinel_rollout_targets: SentinelRolloutTargetsTable;
+  sentinel_rollout_webhooks: SentinelRolloutWebhooksTable;
   upgrade_plans: UpgradePlansTable;
   deployment_halts: DeploymentHaltsTable;
 }

@@ -8,4 +8,5 @@ export * from "./gen/ctrl/v1/cluster_pb.js";
 export * from "./gen/ctrl/v1/acme_pb.js";
 export * from "./gen/ctrl/v1/domain_pb.js";
 export * from "./gen/ctrl/v1/sentinel_rollout_pb.js";
+export * from "./gen/ctrl/v1/rollout_pb.js";
 export * from "./gen/ctrl/v1/halt_pb.js";

@@ -62,6 +62,8 @@ export interface ForwardOptions {
   headersTimeoutMs: number;
   /** Longest silence between two chunks of the upstream's response body. */
   bodyTimeoutMs: number;
+  /** `Set-Cookie` values the edge adds to the upstream's own (e.g. the canary's sticky cookie). */
+  addSetCookie?: string;
 }
 
 /** Raised inside the request body stream when the client sends more than allowed. */
@@ -149,6 +151,7 @@ function lazyCountingBody(
  * reached or one failed, 504 when one did not answer in time. Never throws.
  */
 export async function forwardRequest(options: ForwardOptions): Promise<ForwardOutcome> {
+  // Long because one streaming exchange whose request, response and timeout paths share state and must answer exactly once.
   const { req, res, dispatcher } = options;
   const method = (req.method ?? "GET").toUpperCase();
   const withBody = hasRequestBody(req.headers);
@@ -197,7 +200,12 @@ export async function forwardRequest(options: ForwardOptions): Promise<ForwardOu
           ({ statusCode, headers }) => {
             options.onUpstreamSuccess?.(upstream);
             // A header Node refuses to send throws here, before anything went out: that is a 502.
-            res.writeHead(statusCode, downstreamResponseHeaders(headers as Record<string, string | string[] | undefined>));
+            const downstream = downstreamResponseHeaders(headers as Record<string, string | string[] | undefined>);
+            if (options.addSetCookie) {
+              const own = downstream["set-cookie"];
+              downstream["set-cookie"] = [...(own === undefined ? [] : Array.isArray(own) ? own : [String(own)]), options.addSetCookie];
+            }
+            res.writeHead(statusCode, downstream);
             status = statusCode;
             // Headers normally leave with the first body chunk (one write). A stream whose first
             // chunk is slow (SSE, long polls) must still show its headers promptly.

@@ -12,9 +12,9 @@ import { randomBytes } from "node:crypto";
 
 export * from "./config.js";
 
-/** Presigned PUT lifetime: 15 minutes (WIRE.md). */
+/** Presigned PUT lifetime: 15 minutes (docs/wire.md). */
 export const putUrlTtlSeconds = 15 * 60;
-/** Presigned GET lifetime: 1 hour (WIRE.md). */
+/** Presigned GET lifetime: 1 hour (docs/wire.md). */
 export const getUrlTtlSeconds = 60 * 60;
 
 /** Where and how to reach S3. */
@@ -74,41 +74,7 @@ export function createStorage(config: S3Config): Storage {
   const presigner = config.externalEndpoint ? makeClient(config, config.externalEndpoint) : client;
   const bucket = config.bucket;
 
-  // Presigning without the SDK's per-call machinery: `getSignedUrl` clones the middleware stack,
-  // evaluates the endpoint rule set and builds a new signer on every call (~2 ms of CPU, most of an
-  // upload-URL request). The request it would sign for a path-style custom endpoint is built here
-  // instead and signed by one long-lived S3RequestPresigner; index.test.ts proves the URLs are
-  // byte-identical to getSignedUrl's.
-  const signer = new S3RequestPresigner({ ...presigner.config, signingName: "s3" });
-  const signingEndpoint = new URL(config.externalEndpoint ?? config.endpoint);
-  const basePath = signingEndpoint.pathname.replace(/\/+$/, "");
-  const presignObjectUrl = async (method: "PUT" | "GET", key: string, expiresIn: number, signingDate?: Date, contentType?: string) => {
-    const signed = await signer.presign(
-      {
-        method,
-        protocol: signingEndpoint.protocol,
-        hostname: signingEndpoint.hostname,
-        port: signingEndpoint.port ? Number(signingEndpoint.port) : undefined,
-        path: `${basePath}/${uriEscape(bucket)}/${key.split("/").map(uriEscape).join("/")}`,
-        query: { "x-id": method === "PUT" ? "PutObject" : "GetObject" },
-        headers: contentType ? { "content-type": contentType } : {},
-      },
-      {
-        expiresIn,
-        signingDate,
-        signingRegion: config.region,
-        signingService: "s3",
-        // The presigner drops Content-Type unless told to sign it; signed, the upload must send exactly it.
-        ...(contentType ? { signableHeaders: new Set(["content-type"]) } : {}),
-      },
-    );
-    const params = signed.query ?? {};
-    const query = Object.keys(params)
-      .sort()
-      .map((k) => `${uriEscape(k)}=${uriEscape(String(params[k]))}`)
-      .join("&");
-    return `${signed.protocol}//${signed.hostname}${signed.port ? `:${signed.port}` : ""}${signed.path}?${query}`;
-  };
+  const presignObjectUrl = objectUrlPresigner(config, presigner);
 
   return {
     bucket,
@@ -171,6 +137,53 @@ export function createStorage(config: S3Config): Storage {
   };
 }
 
+/**
+ * A presigner of object URLs in this storage's bucket: what `getSignedUrl` would produce, for a
+ * path-style custom endpoint (the external one when set).
+ *
+ * Presigning without the SDK's per-call machinery: `getSignedUrl` clones the middleware stack,
+ * evaluates the endpoint rule set and builds a new signer on every call (~2 ms of CPU, most of an
+ * upload-URL request). The request it would sign for a path-style custom endpoint is built here
+ * instead and signed by one long-lived S3RequestPresigner; index.test.ts proves the URLs are
+ * byte-identical to getSignedUrl's.
+ */
+function objectUrlPresigner(
+  config: S3Config,
+  presigner: S3Client,
+): (method: "PUT" | "GET", key: string, expiresIn: number, signingDate?: Date, contentType?: string) => Promise<string> {
+  const bucket = config.bucket;
+  const signer = new S3RequestPresigner({ ...presigner.config, signingName: "s3" });
+  const signingEndpoint = new URL(config.externalEndpoint ?? config.endpoint);
+  const basePath = signingEndpoint.pathname.replace(/\/+$/, "");
+  return async (method: "PUT" | "GET", key: string, expiresIn: number, signingDate?: Date, contentType?: string) => {
+    const signed = await signer.presign(
+      {
+        method,
+        protocol: signingEndpoint.protocol,
+        hostname: signingEndpoint.hostname,
+        port: signingEndpoint.port ? Number(signingEndpoint.port) : undefined,
+        path: `${basePath}/${uriEscape(bucket)}/${key.split("/").map(uriEscape).join("/")}`,
+        query: { "x-id": method === "PUT" ? "PutObject" : "GetObject" },
+        headers: contentType ? { "content-type": contentType } : {},
+      },
+      {
+        expiresIn,
+        signingDate,
+        signingRegion: config.region,
+        signingService: "s3",
+        // The presigner drops Content-Type unless told to sign it; signed, the upload must send exactly it.
+        ...(contentType ? { signableHeaders: new Set(["content-type"]) } : {}),
+      },
+    );
+    const params = signed.query ?? {};
+    const query = Object.keys(params)
+      .sort()
+      .map((k) => `${uriEscape(k)}=${uriEscape(String(params[k]))}`)
+      .join("&");
+    return `${signed.protocol}//${signed.hostname}${signed.port ? `:${signed.port}` : ""}${signed.path}?${query}`;
+  };
+}
+
 /** RFC 3986 escaping as the SDK does it for paths and query strings (encodeURIComponent plus !'()*). */
 function uriEscape(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
@@ -179,7 +192,7 @@ function uriEscape(value: string): string {
 const base58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 
 /**
- * The key of a new build context upload: `<projectId>/build_<id>.tar.gz` (WIRE.md).
+ * The key of a new build context upload: `<projectId>/build_<id>.tar.gz` (docs/wire.md).
  */
 export function buildContextKey(projectId: string, id = randomId()): string {
   if (!/^[A-Za-z0-9_-]+$/.test(projectId)) throw new Error(`projectId "${projectId}" is not a valid id`);

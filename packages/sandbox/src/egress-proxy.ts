@@ -66,6 +66,7 @@ const maxHeaderBytes = 8 * 1024;
  * (the proxy sees only the host name).
  */
 export async function startEgressProxy(options: EgressProxyOptions): Promise<EgressProxy> {
+  // Long because one closure over the server, the allow-lists and the open tunnels; each handler is short.
   const allowHosts = new Set(options.allowHosts.map((h) => h.toLowerCase()));
   const allowPorts = new Set(options.allowPorts ?? [443]);
   const resolve = options.resolve ?? (async (host: string) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address));

@@ -1,3 +1,4 @@
+// Long because each isolation property is a short case over one shared sandbox set-up.
 /**
  * What the sandbox guarantees, proven with real bwrap processes: its own pid namespace (the host's
  * processes and their environments are invisible), an unprivileged uid, read-only system

@@ -59,6 +59,7 @@ function startNode(name: string, entry: string, env: Record<string, string>): Ma
  * Starts everything; `readinessPollMs` is the worker's readiness recheck interval, `workerEnv` adds
  * worker variables (e.g. the halt supervisor's page receivers).
  */
+// Long because it is the whole stack's composition root for the CLI tests (servers, secrets, five processes, in order).
 export async function startSystem(options: { readinessPollMs?: number; workerEnv?: Record<string, string> } = {}): Promise<System> {
   const scratch = await mkdtemp(join(tmpdir(), "ctrl-system-"));
   // The sandboxes' unprivileged uids must traverse it to reach their build and instance dirs.

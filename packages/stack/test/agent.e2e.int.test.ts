@@ -1,3 +1,4 @@
+// Long because its cases share one stack with a real krane agent and sandboxed instances.
 /**
  * The krane agent end to end: real ctrl-api (ClusterService), real worker DeployWorkflow on a real
  * restate-server, real MariaDB and s3rver, the agent as a real child process, instances as real

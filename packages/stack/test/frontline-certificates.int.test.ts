@@ -1,3 +1,4 @@
+// Long because its cases share one Pebble + restate-server + worker + ctrl-api + frontline stack; a file per case would start it again each time.
 /**
  * Certificates against a real ACME server, end to end through frontline: Debian's Pebble (started by
  * the harness) validates HTTP-01 challenges by fetching them from frontline's HTTP listener, which

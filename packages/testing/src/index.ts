@@ -13,4 +13,5 @@ export * from "./worker-process.js";
 export * from "./startup-refusal.js";
 export * from "./http-fuzz.js";
 export * from "./edge-fixtures.js";
+export * from "./tls.js";
 export * from "./page-receiver.js";

@@ -1,14 +1,11 @@
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { startProcess, type ManagedProcess } from "./process.js";
+import { writeSelfSignedCertificate } from "./tls.js";
 import { freePort, waitFor } from "./wait.js";
-
-const run = promisify(execFile);
 
 /** Where Debian's `pebble` package puts its binaries. */
 export const pebbleBinary = process.env.PEBBLE_BIN ?? "/usr/bin/pebble";
@@ -72,6 +69,7 @@ export function httpsGet(url: string, ca: string): Promise<{ status: number; bod
  * rejection. Resolves once Pebble's directory answers over HTTPS.
  */
 export async function startPebble(options: StartPebbleOptions = {}): Promise<Pebble> {
+  // Long because starts two processes with their config and teardown together so a failure cleans up both.
   if (!pebbleInstalled()) {
     throw new Error(
       `Pebble is not installed (${pebbleBinary}, ${challtestsrvBinary}): run 'apt-get install -y pebble' (Debian/Ubuntu) or set PEBBLE_BIN and PEBBLE_CHALLTESTSRV_BIN`,
@@ -88,25 +86,13 @@ export async function startPebble(options: StartPebbleOptions = {}): Promise<Peb
   const httpPort = options.httpPort ?? (await freePort());
 
   // Pebble's own HTTPS certificate, valid for 127.0.0.1 and localhost.
-  await run("openssl", [
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-keyout",
-    join(dir, "key.pem"),
-    "-out",
-    join(dir, "cert.pem"),
-    "-days",
-    "2",
-    "-subj",
-    "/CN=localhost",
-    "-addext",
-    "subjectAltName=DNS:localhost,IP:127.0.0.1",
-  ]);
+  await writeSelfSignedCertificate({
+    certPath: join(dir, "cert.pem"),
+    keyPath: join(dir, "key.pem"),
+    days: 2,
+    subject: "/CN=localhost",
+    altNames: "DNS:localhost,IP:127.0.0.1",
+  });
   const caPem = await readFile(join(dir, "cert.pem"), "utf8");
   const tlsKeyPem = await readFile(join(dir, "key.pem"), "utf8");
   await writeFile(

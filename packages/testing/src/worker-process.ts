@@ -49,6 +49,7 @@ export interface WorkerProcess {
  * would leave the service running as an orphan. Other engineers reuse this for crash tests.
  */
 export async function startWorkerProcess(options: WorkerProcessOptions): Promise<WorkerProcess> {
+  // Long because spawn, readiness and the kill/restart handle share the child and its ports.
   const port = options.port ?? (await freePort());
   const healthPort = options.healthPort ?? (await freePort());
   const name = options.name ?? "worker";

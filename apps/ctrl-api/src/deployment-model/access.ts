@@ -1,11 +1,13 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Db } from "@ctrl/db";
+import { findDeploymentOwner, type Db, type DeploymentOwner } from "@ctrl/db";
 import { requireProjectAccess, type Principal } from "../auth.js";
 
 /**
  * Root-key permissions of the deployment RPCs, as `project.<id|*>.<action>`:
  * `create_deployment` (CreateDeployment), `read_deployment` (GetDeployment, ListDeployments,
- * WatchDeployment), `rollback_deployment` (Rollback), `promote_deployment` (Promote).
+ * WatchDeployment), `rollback_deployment` (Rollback), `promote_deployment` (Promote),
+ * `rollout_deployment` (PauseRollout, ResumeRollout, CancelRollout and their `/v2` endpoints),
+ * `read_rollout_policy` (EnvironmentService.GetRolloutPolicy), `write_rollout_policy` (SetRolloutPolicy).
  * The internal token may do everything.
  */
 export const deploymentPermissions = {
@@ -13,6 +15,9 @@ export const deploymentPermissions = {
   read: "read_deployment",
   rollback: "rollback_deployment",
   promote: "promote_deployment",
+  rollout: "rollout_deployment",
+  readRolloutPolicy: "read_rollout_policy",
+  writeRolloutPolicy: "write_rollout_policy",
 } as const;
 
 /**
@@ -25,15 +30,11 @@ export async function authorizeDeployment(
   deploymentId: string,
   action: string,
   field = "deployment_id",
-): Promise<{ id: string; project_id: string; workspace_id: string; environment_id: string }> {
+): Promise<DeploymentOwner> {
   const id = deploymentId.trim();
   if (!id) throw new ConnectError(`${field} is required`, Code.InvalidArgument);
   if (id.length > 64) throw new ConnectError(`${field} is not a valid deployment id`, Code.InvalidArgument);
-  const row = await db
-    .selectFrom("deployments")
-    .select(["id", "project_id", "workspace_id", "environment_id"])
-    .where("id", "=", id)
-    .executeTakeFirst();
+  const row = await findDeploymentOwner(db, id);
   const notFound = `deployment ${id} not found`;
   if (!row) throw new ConnectError(notFound, Code.NotFound);
   requireProjectAccess(principal, { id: row.project_id, workspace_id: row.workspace_id }, action, notFound);

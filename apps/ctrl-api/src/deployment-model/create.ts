@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { newId } from "@ctrl/db";
+import { failPendingDeployment, findEnvironmentBySlug, findProjectById, insertDeployment, newId, recordFailedStep } from "@ctrl/db";
 import type { DeployWorkflowApi } from "@ctrl/ctrl-worker/api";
 import { deployWorkflowName } from "@ctrl/ctrl-worker/contract";
 import { requireProjectAccess, type Principal } from "../auth.js";
@@ -26,54 +26,44 @@ export async function createDeployment(
 ): Promise<{ deploymentId: string; status: "pending" }> {
   const now = (deps.now ?? Date.now)();
   const req = validateCreateDeployment(input, now);
-  const project = await deps.db
-    .selectFrom("projects")
-    .select(["id", "workspace_id", "default_branch"])
-    .where("id", "=", req.projectId)
-    .executeTakeFirst();
+  const project = await findProjectById(deps.db, req.projectId);
   requireProjectAccess(principal, project, deploymentPermissions.create, `project ${req.projectId} not found`);
-  const environment = await deps.db
-    .selectFrom("environments")
-    .select(["id"])
-    .where("project_id", "=", project!.id)
-    .where("slug", "=", req.environmentSlug)
-    .executeTakeFirst();
+  const environment = await findEnvironmentBySlug(deps.db, project!.id, req.environmentSlug);
   if (!environment) throw new ConnectError(`environment "${req.environmentSlug}" not found in project ${project!.id}`, Code.NotFound);
 
   const deploymentId = newId("d");
   const branch = req.branch || project!.default_branch || deploymentDefaults.branch;
-  await deps.db
-    .insertInto("deployments")
-    .values({
-      id: deploymentId,
-      workspace_id: project!.workspace_id,
-      project_id: project!.id,
-      environment_id: environment.id,
-      source_type: req.source.kind,
-      build_context_path: req.source.kind === "build_context" ? req.source.path : null,
-      dockerfile_path: req.source.kind === "build_context" ? req.source.dockerfile : null,
-      image: req.source.kind === "image" ? req.source.image : null,
-      build_id: null,
-      git_commit_sha: req.git.commitSha,
-      git_branch: branch,
-      git_commit_message: req.git.commitMessage,
-      git_commit_author_handle: req.git.authorHandle,
-      git_commit_author_avatar_url: req.git.authorAvatarUrl,
-      git_commit_timestamp: req.git.timestamp,
-      command: req.command ? JSON.stringify(req.command) : null,
-      status: "pending",
-      error_message: null,
-      failed_step: null,
-      openapi_spec: null,
-      cpu_millicores: deploymentDefaults.cpuMillicores,
-      memory_mib: deploymentDefaults.memoryMib,
-      replicas: deploymentDefaults.replicas,
-      port: deploymentDefaults.port,
-      health_check_path: deploymentDefaults.healthCheckPath,
-      created_at: now,
-      updated_at: now,
-    })
-    .execute();
+  await insertDeployment(deps.db, {
+    id: deploymentId,
+    workspace_id: project!.workspace_id,
+    project_id: project!.id,
+    environment_id: environment.id,
+    source_type: req.source.kind,
+    build_context_path: req.source.kind === "build_context" ? req.source.path : null,
+    dockerfile_path: req.source.kind === "build_context" ? req.source.dockerfile : null,
+    image: req.source.kind === "image" ? req.source.image : null,
+    build_id: null,
+    git_commit_sha: req.git.commitSha,
+    git_branch: branch,
+    git_commit_message: req.git.commitMessage,
+    git_commit_author_handle: req.git.authorHandle,
+    git_commit_author_avatar_url: req.git.authorAvatarUrl,
+    git_commit_timestamp: req.git.timestamp,
+    command: req.command ? JSON.stringify(req.command) : null,
+    status: "pending",
+    error_message: null,
+    failed_step: null,
+    openapi_spec: null,
+    cpu_millicores: deploymentDefaults.cpuMillicores,
+    memory_mib: deploymentDefaults.memoryMib,
+    replicas: deploymentDefaults.replicas,
+    port: deploymentDefaults.port,
+    health_check_path: deploymentDefaults.healthCheckPath,
+    // The policy in force now: a later SetRolloutPolicy never changes this deployment's rollout.
+    rollout_policy: environment.rollout_policy,
+    created_at: now,
+    updated_at: now,
+  });
   const log = deps.logger.child({ deploymentId, projectId: project!.id, environmentId: environment.id });
 
   try {
@@ -101,26 +91,8 @@ async function markStartFailed(deps: ApiDeps, deploymentId: string, reason: stri
   const now = (deps.now ?? Date.now)();
   const message = `The deploy workflow could not be started: ${reason}`;
   await deps.db.transaction().execute(async (trx) => {
-    const updated = await trx
-      .updateTable("deployments")
-      .set({ status: "failed", error_message: message, failed_step: startStepName, updated_at: now })
-      .where("id", "=", deploymentId)
-      .where("status", "=", "pending")
-      .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 0) return;
-    await trx
-      .insertInto("deployment_steps")
-      .values({
-        deployment_id: deploymentId,
-        step: startStepName,
-        status: "failed",
-        message: "Starting the deploy workflow",
-        error_message: message,
-        started_at: now,
-        ended_at: now,
-        updated_at: now,
-      })
-      .onDuplicateKeyUpdate({ status: "failed", error_message: message, ended_at: now, updated_at: now })
-      .execute();
+    const failed = await failPendingDeployment(trx, deploymentId, { errorMessage: message, failedStep: startStepName, now });
+    if (!failed) return;
+    await recordFailedStep(trx, { deploymentId, step: startStepName, message: "Starting the deploy workflow", errorMessage: message, now });
   });
 }

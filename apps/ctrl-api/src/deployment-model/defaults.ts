@@ -16,7 +16,7 @@ export const deploymentDefaults = {
   branch: "main",
 } as const;
 
-/** Input limits of CreateDeployment (WIRE.md "Behaviour the reference has and we keep"). */
+/** Input limits of CreateDeployment (docs/wire.md "Behaviour the reference has and we keep"). */
 export const deploymentLimits = {
   /** Git metadata is cut (not rejected) to these many UTF-8 bytes. */
   gitCommitMessageBytes: 10_240,

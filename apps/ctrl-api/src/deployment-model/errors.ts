@@ -30,6 +30,7 @@ const httpStatus: Partial<Record<Code, [number, string]>> = {
   [Code.PermissionDenied]: [403, "Forbidden"],
   [Code.NotFound]: [404, "Not Found"],
   [Code.AlreadyExists]: [409, "Conflict"],
+  [Code.Aborted]: [409, "Conflict"],
   [Code.FailedPrecondition]: [412, "Precondition Failed"],
   [Code.Unavailable]: [503, "Service Unavailable"],
 };

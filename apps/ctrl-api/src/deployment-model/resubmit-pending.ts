@@ -1,5 +1,6 @@
 import type { DeployWorkflowApi } from "@ctrl/ctrl-worker/api";
 import { deployWorkflowName } from "@ctrl/ctrl-worker/contract";
+import { listStalePendingDeploymentIds } from "@ctrl/db";
 import type { ApiDeps } from "../deps.js";
 
 /**
@@ -11,16 +12,9 @@ import type { ApiDeps } from "../deps.js";
  */
 export async function resubmitStalePending(deps: ApiDeps, olderThanMs: number, limit = 100): Promise<number> {
   const now = (deps.now ?? Date.now)();
-  const stale = await deps.db
-    .selectFrom("deployments")
-    .select("id")
-    .where("status", "=", "pending")
-    .where("created_at", "<", now - olderThanMs)
-    .orderBy("created_at")
-    .limit(limit)
-    .execute();
+  const stale = await listStalePendingDeploymentIds(deps.db, now - olderThanMs, limit);
   let started = 0;
-  for (const { id } of stale) {
+  for (const id of stale) {
     try {
       const submission = await deps.restate
         .workflowClient<DeployWorkflowApi>({ name: deployWorkflowName }, id)

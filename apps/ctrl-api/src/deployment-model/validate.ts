@@ -134,8 +134,14 @@ export function validateCreateDeployment(input: CreateDeploymentInput, now: numb
         : "give exactly one source: a build context or an image, not both",
     );
   }
-  const given = input.sources[0]!;
-  let source: ValidCreateDeployment["source"];
+  const source = validateSource(input.sources[0]!, projectId);
+  const git = validateGitCommit(input.gitCommit, now);
+  validateCommand(input.command);
+  return { projectId, branch, environmentSlug, source, git, command: input.command.length ? [...input.command] : null };
+}
+
+/** The one source of a CreateDeployment: an image (or artifact) reference, or this project's build context upload. */
+function validateSource(given: CreateDeploymentInput["sources"][number], projectId: string): ValidCreateDeployment["source"] {
   if (given.kind === "image") {
     const image = given.image.trim();
     if (!image) throw new InvalidField("docker_image", "image", "must not be empty");
@@ -155,28 +161,30 @@ export function validateCreateDeployment(input: CreateDeploymentInput, now: numb
         `an artifact reference must name an object of this project (${projectId}/…) or a shared one (artifacts/…)`,
       );
     }
-    source = { kind: "image", image };
-  } else {
-    const path = given.path.trim();
-    if (!path) throw new InvalidField("build_context.build_context_path", "build.context", "must not be empty");
-    if (utf8Bytes(path) > deploymentLimits.pathBytes || !path.startsWith(`${projectId}/`) || !isSafeRelativePath(path)) {
-      throw new InvalidField(
-        "build_context.build_context_path",
-        "build.context",
-        `must be an upload key of this project (${projectId}/build_….tar.gz, from CreateS3UploadURL)`,
-      );
-    }
-    const dockerfile = given.dockerfile?.trim() || deploymentDefaults.dockerfilePath;
-    if (utf8Bytes(dockerfile) > deploymentLimits.pathBytes || !isSafeRelativePath(dockerfile)) {
-      throw new InvalidField(
-        "build_context.dockerfile_path",
-        "build.dockerfile",
-        "must be a relative path inside the build context, without '..'",
-      );
-    }
-    source = { kind: "build_context", path, dockerfile };
+    return { kind: "image", image };
   }
+  const path = given.path.trim();
+  if (!path) throw new InvalidField("build_context.build_context_path", "build.context", "must not be empty");
+  if (utf8Bytes(path) > deploymentLimits.pathBytes || !path.startsWith(`${projectId}/`) || !isSafeRelativePath(path)) {
+    throw new InvalidField(
+      "build_context.build_context_path",
+      "build.context",
+      `must be an upload key of this project (${projectId}/build_….tar.gz, from CreateS3UploadURL)`,
+    );
+  }
+  const dockerfile = given.dockerfile?.trim() || deploymentDefaults.dockerfilePath;
+  if (utf8Bytes(dockerfile) > deploymentLimits.pathBytes || !isSafeRelativePath(dockerfile)) {
+    throw new InvalidField(
+      "build_context.dockerfile_path",
+      "build.dockerfile",
+      "must be a relative path inside the build context, without '..'",
+    );
+  }
+  return { kind: "build_context", path, dockerfile };
+}
 
+/** The optional git metadata: a hex sha, a Unix-ms timestamp not far in the future, truncated texts. */
+function validateGitCommit(gitCommit: CreateDeploymentInput["gitCommit"], now: number): ValidCreateDeployment["git"] {
   const git: ValidCreateDeployment["git"] = {
     commitSha: "",
     commitMessage: null,
@@ -184,8 +192,8 @@ export function validateCreateDeployment(input: CreateDeploymentInput, now: numb
     authorAvatarUrl: null,
     timestamp: null,
   };
-  if (input.gitCommit) {
-    const c = input.gitCommit;
+  if (gitCommit) {
+    const c = gitCommit;
     const sha = c.commitSha.trim();
     if (sha && !/^[0-9a-fA-F]{7,64}$/.test(sha))
       throw new InvalidField("git_commit.commit_sha", "gitCommit.commitSha", "must be 7 to 64 hexadecimal characters");
@@ -207,13 +215,16 @@ export function validateCreateDeployment(input: CreateDeploymentInput, now: numb
     git.authorHandle = c.authorHandle ? truncateUtf8(c.authorHandle, deploymentLimits.gitAuthorHandleBytes) : null;
     git.authorAvatarUrl = c.authorAvatarUrl ? truncateUtf8(c.authorAvatarUrl, deploymentLimits.gitAuthorAvatarUrlBytes) : null;
   }
+  return git;
+}
 
-  if (input.command.length > deploymentLimits.commandArgs)
+/** The optional command override: bounded in count and size, without NUL. */
+function validateCommand(command: CreateDeploymentInput["command"]): void {
+  if (command.length > deploymentLimits.commandArgs)
     throw new InvalidField("command", "command", `must have at most ${deploymentLimits.commandArgs} arguments`);
-  for (const arg of input.command) {
+  for (const arg of command) {
     if (utf8Bytes(arg) > deploymentLimits.commandArgBytes || arg.includes("\u0000")) {
       throw new InvalidField("command", "command", `each argument must be at most ${deploymentLimits.commandArgBytes} bytes, without NUL`);
     }
   }
-  return { projectId, branch, environmentSlug, source, git, command: input.command.length ? [...input.command] : null };
 }

@@ -1,6 +1,11 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import {
+  findDeploymentById,
   latestHaltOf,
+  listDeploymentSteps,
+  listDeploymentTopology,
+  listEnvironmentVariableKeys,
+  listHostnamesOfDeployments,
   type Db,
   type DeploymentHalt,
   type Deployment as DeploymentRow,
@@ -47,18 +52,13 @@ export interface DeploymentView {
 
 /** Loads a deployment with its steps (in order), hostnames and topology, or undefined. */
 export async function loadDeploymentView(db: Db, deploymentId: string): Promise<DeploymentView | undefined> {
-  const row = await db.selectFrom("deployments").selectAll().where("id", "=", deploymentId).executeTakeFirst();
+  const row = await findDeploymentById(db, deploymentId);
   if (!row) return undefined;
   const [steps, hostnames, regions, envKeys, halt] = await Promise.all([
-    loadSteps(db, deploymentId),
-    loadHostnames(db, [deploymentId]),
-    db
-      .selectFrom("deployment_topology")
-      .select(["region", "desired_replicas"])
-      .where("deployment_id", "=", deploymentId)
-      .orderBy("region")
-      .execute(),
-    db.selectFrom("environment_variables").select("key").where("environment_id", "=", row.environment_id).orderBy("key").execute(),
+    listDeploymentSteps(db, deploymentId),
+    listHostnamesOfDeployments(db, [deploymentId]),
+    listDeploymentTopology(db, deploymentId),
+    listEnvironmentVariableKeys(db, row.environment_id),
     latestHaltOf(db, deploymentId),
   ]);
   return {
@@ -66,38 +66,9 @@ export async function loadDeploymentView(db: Db, deploymentId: string): Promise<
     steps,
     hostnames: hostnames.get(deploymentId) ?? [],
     regions: regions.map((r) => ({ region: r.region, replicas: r.desired_replicas })),
-    envKeys: envKeys.map((r) => r.key),
+    envKeys,
     ...(halt ? { halt } : {}),
   };
-}
-
-/** A deployment's steps in the order they started. */
-export function loadSteps(db: Db, deploymentId: string): Promise<StepRow[]> {
-  return db
-    .selectFrom("deployment_steps")
-    .selectAll()
-    .where("deployment_id", "=", deploymentId)
-    .orderBy("started_at")
-    .orderBy("id")
-    .execute();
-}
-
-/** Hostnames (frontline routes) currently serving each deployment, sorted. */
-export async function loadHostnames(db: Db, deploymentIds: string[]): Promise<Map<string, string[]>> {
-  const out = new Map<string, string[]>();
-  if (deploymentIds.length === 0) return out;
-  const rows = await db
-    .selectFrom("frontline_routes")
-    .select(["deployment_id", "fully_qualified_domain_name"])
-    .where("deployment_id", "in", deploymentIds)
-    .orderBy("fully_qualified_domain_name")
-    .execute();
-  for (const r of rows) {
-    const list = out.get(r.deployment_id) ?? [];
-    list.push(r.fully_qualified_domain_name);
-    out.set(r.deployment_id, list);
-  }
-  return out;
 }
 
 /** One step as the proto shows it. */

@@ -8,7 +8,7 @@ import type { SentinelDesiredState, SentinelHealth } from "../tables/sentinels.j
 
 /**
  * Queries of the agents' sync protocol (ClusterService). Reads rely on the versioning invariant
- * (ARCHITECTURE.md "Versions"): within a region, commit order equals version order, so
+ * (docs/architecture.md "Versions"): within a region, commit order equals version order, so
  * `version > cursor ORDER BY version` never skips a row that commits later.
  */
 

@@ -2,7 +2,9 @@ import { createHash, randomBytes } from "node:crypto";
 import { sql, type Kysely, type Transaction } from "kysely";
 import type { Db } from "../pool.js";
 import type { Database } from "../schema.js";
-import type { CustomDomain } from "../tables/custom-domains.js";
+import type { AcmeChallenge } from "../tables/acme-challenges.js";
+import type { Certificate } from "../tables/certificates.js";
+import type { CustomDomain, NewCustomDomain } from "../tables/custom-domains.js";
 
 type DbOrTrx = Db | Transaction<Database>;
 
@@ -156,5 +158,98 @@ export async function recordVerificationCheck(db: DbOrTrx, claimId: string, reas
     })
     .where("id", "=", claimId)
     .where("verification_status", "=", "pending_verification")
+    .execute();
+}
+
+/** Bumps a custom domain's `updated_at` (its challenge or certificate changed). */
+export async function touchCustomDomain(db: DbOrTrx, domainId: string, now: number): Promise<void> {
+  await db.updateTable("custom_domains").set({ updated_at: now }).where("id", "=", domainId).execute();
+}
+
+/** The custom domain claim with `id`, or undefined. */
+export async function findCustomDomain(db: DbOrTrx, claimId: string): Promise<CustomDomain | undefined> {
+  return db.selectFrom("custom_domains").selectAll().where("id", "=", claimId).executeTakeFirst();
+}
+
+/** Whether a claim exists with that id or, given `{ domain }`, of that name (any workspace, any status). */
+export async function customDomainExists(db: DbOrTrx, by: { id: string } | { domain: string }): Promise<boolean> {
+  const query = db.selectFrom("custom_domains").select("id");
+  const row = await ("id" in by ? query.where("id", "=", by.id) : query.where("domain", "=", by.domain)).executeTakeFirst();
+  return row !== undefined;
+}
+
+/** The names of the environment's verified custom domains, sorted (what its routes follow). */
+export async function listVerifiedCustomDomainNames(db: DbOrTrx, environmentId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom("custom_domains")
+    .select("domain")
+    .where("environment_id", "=", environmentId)
+    .where("verification_status", "=", "verified")
+    .orderBy("domain")
+    .execute();
+  return rows.map((r) => r.domain);
+}
+
+/** A claim with its challenge's status and error and, once verified, its certificate's expiry. */
+export type CustomDomainClaimRow = Pick<
+  CustomDomain,
+  | "id"
+  | "domain"
+  | "workspace_id"
+  | "project_id"
+  | "environment_id"
+  | "challenge_type"
+  | "verification_status"
+  | "verification_value"
+  | "verification_error"
+  | "verified_at"
+> & {
+  challenge_status: AcmeChallenge["status"] | null;
+  error_message: AcmeChallenge["error_message"];
+  expires_at: Certificate["expires_at"] | null;
+};
+
+/**
+ * One claim of `domain` (undefined when unknown): the claim of `workspaceId` when given (several
+ * workspaces may claim one name), else the verified claim, else the oldest one.
+ */
+export async function findCustomDomainClaim(db: DbOrTrx, domain: string, workspaceId?: string): Promise<CustomDomainClaimRow | undefined> {
+  let query = db
+    .selectFrom("custom_domains as d")
+    .leftJoin("acme_challenges as c", "c.domain_id", "d.id")
+    // Only the verified claim has a certificate (certificates are per hostname).
+    .leftJoin("certificates as cert", "cert.hostname", "d.verified_domain")
+    .select([
+      "d.id",
+      "d.domain",
+      "d.workspace_id",
+      "d.project_id",
+      "d.environment_id",
+      "d.challenge_type",
+      "d.verification_status",
+      "d.verification_value",
+      "d.verification_error",
+      "d.verified_at",
+      "c.status as challenge_status",
+      "c.error_message",
+      "cert.expires_at",
+    ])
+    .where("d.domain", "=", domain);
+  if (workspaceId !== undefined) query = query.where("d.workspace_id", "=", workspaceId);
+  return query.orderBy("d.verified_domain", "desc").orderBy("d.created_at").executeTakeFirst();
+}
+
+/** Inserts a claim row (its challenge is inserted beside it, see `insertAcmeChallenge`). */
+export async function insertCustomDomain(db: DbOrTrx, claim: NewCustomDomain): Promise<void> {
+  await db.insertInto("custom_domains").values(claim).execute();
+}
+
+/** Puts a claim that is pending or failed back to `pending_verification` with no error (a retry). */
+export async function reopenCustomDomainVerification(db: DbOrTrx, claimId: string, now: number): Promise<void> {
+  await db
+    .updateTable("custom_domains")
+    .set({ verification_status: "pending_verification", verification_error: null, updated_at: now })
+    .where("id", "=", claimId)
+    .where("verification_status", "in", ["pending_verification", "failed"])
     .execute();
 }

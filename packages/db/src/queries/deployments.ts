@@ -1,5 +1,5 @@
 import type { Db } from "../pool.js";
-import type { Deployment, DeploymentStatus } from "../tables/deployments.js";
+import type { Deployment, DeploymentStatus, NewDeployment } from "../tables/deployments.js";
 import type { Environment } from "../tables/environments.js";
 import type { Project } from "../tables/projects.js";
 import type { Workspace } from "../tables/workspaces.js";
@@ -66,4 +66,74 @@ export async function setDeploymentStatus(db: Db, deploymentId: string, change: 
 /** Stores the OpenAPI document scraped from a running instance. */
 export async function setDeploymentOpenApiSpec(db: Db, deploymentId: string, spec: string, now: number): Promise<void> {
   await db.updateTable("deployments").set({ openapi_spec: spec, updated_at: now }).where("id", "=", deploymentId).execute();
+}
+
+/** Who owns a deployment: what authorization and routing checks compare. */
+export type DeploymentOwner = Pick<Deployment, "id" | "project_id" | "workspace_id" | "environment_id">;
+
+/** The deployment's owner columns, or undefined. */
+export async function findDeploymentOwner(db: Db, deploymentId: string): Promise<DeploymentOwner | undefined> {
+  return db
+    .selectFrom("deployments")
+    .select(["id", "project_id", "workspace_id", "environment_id"])
+    .where("id", "=", deploymentId)
+    .executeTakeFirst();
+}
+
+/** Inserts a new deployment row. */
+export async function insertDeployment(db: Db, deployment: NewDeployment): Promise<void> {
+  await db.insertInto("deployments").values(deployment).execute();
+}
+
+/** Ids of up to `limit` deployments still `pending` that were created before `createdBefore`, oldest first. */
+export async function listStalePendingDeploymentIds(db: Db, createdBefore: number, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom("deployments")
+    .select("id")
+    .where("status", "=", "pending")
+    .where("created_at", "<", createdBefore)
+    .orderBy("created_at")
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Marks a deployment `failed` at `failedStep` only while it is still `pending` (a workflow that did
+ * start keeps its own status). Returns whether it changed.
+ */
+export async function failPendingDeployment(
+  db: Db,
+  deploymentId: string,
+  failure: { errorMessage: string; failedStep: string; now: number },
+): Promise<boolean> {
+  const updated = await db
+    .updateTable("deployments")
+    .set({ status: "failed", error_message: failure.errorMessage, failed_step: failure.failedStep, updated_at: failure.now })
+    .where("id", "=", deploymentId)
+    .where("status", "=", "pending")
+    .executeTakeFirst();
+  return Number(updated.numUpdatedRows) > 0;
+}
+
+/** A page of a project's deployments. */
+export interface DeploymentPageQuery {
+  projectId: string;
+  /** Only this environment's deployments. */
+  environmentId?: string;
+  /** Keyset cursor: only deployments before this (created_at, id) in newest-first order. */
+  before?: { createdAt: number; id: string };
+  limit: number;
+}
+
+/** A project's deployments newest first (created_at, then id, descending), up to `limit`. */
+export async function listProjectDeployments(db: Db, q: DeploymentPageQuery): Promise<Deployment[]> {
+  let query = db.selectFrom("deployments").selectAll().where("project_id", "=", q.projectId);
+  if (q.environmentId) query = query.where("environment_id", "=", q.environmentId);
+  const before = q.before;
+  if (before)
+    query = query.where((eb) =>
+      eb.or([eb("created_at", "<", before.createdAt), eb.and([eb("created_at", "=", before.createdAt), eb("id", "<", before.id)])]),
+    );
+  return query.orderBy("created_at", "desc").orderBy("id", "desc").limit(q.limit).execute();
 }

@@ -6,6 +6,17 @@ import type { EnvironmentVariable } from "../tables/environment-variables.js";
 
 type DbOrTrx = Db | Transaction<Database>;
 
+/** The names of an environment's variables, ordered (values are not read). */
+export async function listEnvironmentVariableKeys(db: DbOrTrx, environmentId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom("environment_variables")
+    .select("key")
+    .where("environment_id", "=", environmentId)
+    .orderBy("key")
+    .execute();
+  return rows.map((r) => r.key);
+}
+
 /** An environment's variables (values still encrypted), ordered by key. */
 export async function listEnvironmentVariables(db: DbOrTrx, environmentId: string): Promise<EnvironmentVariable[]> {
   return db.selectFrom("environment_variables").selectAll().where("environment_id", "=", environmentId).orderBy("key").execute();

@@ -115,3 +115,120 @@ export async function setProjectLive(
     .where("id", "=", projectId)
     .execute();
 }
+
+/** The columns of a route frontline keeps in memory. */
+export type RouteIndexRow = Pick<
+  FrontlineRoute,
+  "id" | "fully_qualified_domain_name" | "deployment_id" | "environment_id" | "project_id" | "workspace_id" | "sticky" | "updated_at"
+>;
+
+const routeIndexColumns = [
+  "id",
+  "fully_qualified_domain_name",
+  "deployment_id",
+  "environment_id",
+  "project_id",
+  "workspace_id",
+  "sticky",
+  "updated_at",
+] as const;
+
+/** Every route (frontline's full load), or with `updatedSince` only those stamped at or after it (an index range scan). */
+export async function listRouteIndexRows(db: DbOrTrx, updatedSince?: number): Promise<RouteIndexRow[]> {
+  let query = db.selectFrom("frontline_routes").select(routeIndexColumns);
+  if (updatedSince !== undefined) query = query.where("updated_at", ">=", updatedSince);
+  return query.execute();
+}
+
+/** How many routes exist (a delete shows up as a count that disagrees with what is loaded). */
+export async function countRoutes(db: DbOrTrx): Promise<number> {
+  const [{ n } = { n: 0 }] = (await sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM frontline_routes`.execute(db)).rows;
+  return Number(n);
+}
+
+/**
+ * The whole route table's fingerprint (`count:xor` of a 64-bit MD5 prefix per row), the form
+ * frontline's `RouteIndex.fingerprint` computes in memory. An MD5 over every row, so callers run it
+ * only every few seconds.
+ */
+export async function readRouteFingerprint(db: DbOrTrx): Promise<string> {
+  const { rows } = await sql<{ n: number | string; x: number | string | null }>`
+    SELECT COUNT(*) AS n,
+           BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS('|', id, fully_qualified_domain_name, deployment_id, environment_id, updated_at)), 16), 16, 10) AS UNSIGNED)) AS x
+      FROM frontline_routes`.execute(db);
+  return `${rows[0]?.n ?? 0}:${rows[0]?.x ?? 0}`;
+}
+
+/** Hostnames routed to each of `deploymentIds`, sorted per deployment (deployments without routes are absent). */
+export async function listHostnamesOfDeployments(db: DbOrTrx, deploymentIds: string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (deploymentIds.length === 0) return out;
+  const rows = await db
+    .selectFrom("frontline_routes")
+    .select(["deployment_id", "fully_qualified_domain_name"])
+    .where("deployment_id", "in", deploymentIds)
+    .orderBy("fully_qualified_domain_name")
+    .execute();
+  for (const r of rows) {
+    const list = out.get(r.deployment_id) ?? [];
+    list.push(r.fully_qualified_domain_name);
+    out.set(r.deployment_id, list);
+  }
+  return out;
+}
+
+/** The id of the route of `hostname`, or undefined when nothing routes it. */
+export async function findRouteIdByHostname(db: DbOrTrx, hostname: string): Promise<string | undefined> {
+  const row = await db.selectFrom("frontline_routes").select("id").where("fully_qualified_domain_name", "=", hostname).executeTakeFirst();
+  return row?.id;
+}
+
+/** Which of `hostnames` route to a deployment other than `deploymentId`, with that deployment's creation time. */
+export async function listOtherRouteHolders(
+  db: DbOrTrx,
+  hostnames: string[],
+  deploymentId: string,
+): Promise<{ fqdn: string; createdAt: number }[]> {
+  if (hostnames.length === 0) return [];
+  const rows = await db
+    .selectFrom("frontline_routes as r")
+    .innerJoin("deployments as d", "d.id", "r.deployment_id")
+    .select(["r.fully_qualified_domain_name as fqdn", "d.created_at"])
+    .where("r.fully_qualified_domain_name", "in", hostnames)
+    .where("r.deployment_id", "!=", deploymentId)
+    .execute();
+  return rows.map((r) => ({ fqdn: r.fqdn, createdAt: Number(r.created_at) }));
+}
+
+/** The hostnames, sorted, of those of `routeIds` that route to `deploymentId`. */
+export async function listHostnamesOfRoutes(db: DbOrTrx, routeIds: string[], deploymentId: string): Promise<string[]> {
+  if (routeIds.length === 0) return [];
+  const rows = await db
+    .selectFrom("frontline_routes")
+    .select("fully_qualified_domain_name")
+    .where("id", "in", routeIds)
+    .where("deployment_id", "=", deploymentId)
+    .execute();
+  return rows.map((r) => r.fully_qualified_domain_name).sort();
+}
+
+/**
+ * The deployment the environment's own (environment-sticky) domain routes to, most recently moved
+ * first, ignoring `exceptHostname` (the custom domain itself); null when not deployed yet.
+ */
+export async function findEnvironmentRouteDeployment(
+  db: DbOrTrx,
+  environment: { projectId: string; environmentId: string },
+  exceptHostname: string,
+): Promise<string | null> {
+  const row = await db
+    .selectFrom("frontline_routes")
+    .select("deployment_id")
+    .where("project_id", "=", environment.projectId)
+    .where("environment_id", "=", environment.environmentId)
+    .where("sticky", "=", "environment")
+    .where("fully_qualified_domain_name", "!=", exceptHostname)
+    .orderBy("updated_at", "desc")
+    .executeTakeFirst();
+  return row?.deployment_id ?? null;
+}

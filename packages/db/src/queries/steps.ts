@@ -53,3 +53,27 @@ export async function listDeploymentSteps(db: Db, deploymentId: string): Promise
     .orderBy("id")
     .execute();
 }
+
+/**
+ * Records `step` as failed with `errorMessage`: inserts it (started and ended `now`) or, when the
+ * step exists, closes it as failed keeping its message and start.
+ */
+export async function recordFailedStep(
+  db: Db,
+  failure: { deploymentId: string; step: string; message: string; errorMessage: string; now: number },
+): Promise<void> {
+  await db
+    .insertInto("deployment_steps")
+    .values({
+      deployment_id: failure.deploymentId,
+      step: failure.step,
+      status: "failed",
+      message: failure.message,
+      error_message: failure.errorMessage,
+      started_at: failure.now,
+      ended_at: failure.now,
+      updated_at: failure.now,
+    })
+    .onDuplicateKeyUpdate({ status: "failed", error_message: failure.errorMessage, ended_at: failure.now, updated_at: failure.now })
+    .execute();
+}

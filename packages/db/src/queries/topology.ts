@@ -1,5 +1,5 @@
 import type { Db } from "../pool.js";
-import type { DeploymentTopology } from "../tables/deployment-topology.js";
+import type { DeploymentTopology, DesiredStatus, NewDeploymentTopology } from "../tables/deployment-topology.js";
 import type { InstanceStatus } from "../tables/instances.js";
 
 /** The topology rows of a deployment, one per region. */
@@ -64,4 +64,41 @@ export async function loadDeploymentReadiness(db: Db, deploymentId: string): Pro
 /** The sentinel of an environment in a region, if one exists. */
 export async function findSentinelOfEnvironment(db: Db, environmentId: string, region: string) {
   return db.selectFrom("sentinels").selectAll().where("environment_id", "=", environmentId).where("region", "=", region).executeTakeFirst();
+}
+
+/** The deployment's topology row in `region`, or undefined. */
+export async function findDeploymentTopologyInRegion(
+  db: Db,
+  deploymentId: string,
+  region: string,
+): Promise<DeploymentTopology | undefined> {
+  return db
+    .selectFrom("deployment_topology")
+    .selectAll()
+    .where("deployment_id", "=", deploymentId)
+    .where("region", "=", region)
+    .executeTakeFirst();
+}
+
+/** Inserts a topology row (its version allocated by the caller's transaction). */
+export async function insertTopologyRow(db: Db, row: NewDeploymentTopology): Promise<void> {
+  await db.insertInto("deployment_topology").values(row).execute();
+}
+
+/** Sets a topology row's desired state and its new version. */
+export async function updateTopologyRow(
+  db: Db,
+  topologyId: string,
+  change: { desiredReplicas: number; desiredStatus: DesiredStatus; version: number; now: number },
+): Promise<void> {
+  await db
+    .updateTable("deployment_topology")
+    .set({
+      desired_replicas: change.desiredReplicas,
+      desired_status: change.desiredStatus,
+      version: change.version,
+      updated_at: change.now,
+    })
+    .where("id", "=", topologyId)
+    .execute();
 }

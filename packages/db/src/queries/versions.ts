@@ -6,7 +6,7 @@ import type { Database } from "../schema.js";
  * Locks the region's version counter inside `trx` and returns the next version, at least
  * `floor + 1`. Held until `trx` commits, this lock is the per-region serialization point: a row
  * written with the returned version commits before any later version is allocated, so commit
- * order equals version order (ARCHITECTURE.md "Versions").
+ * order equals version order (docs/architecture.md "Versions").
  *
  * If the counter row is missing (a fresh or restored database) it is recovered from the highest
  * version of every versioned table in the region.

@@ -36,6 +36,8 @@ export interface DeploymentsTable {
   replicas: number;
   port: number;
   health_check_path: string;
+  /** The environment's rollout policy when the deployment was created (JSON), or null = default (0011). */
+  rollout_policy: string | null;
   created_at: number;
   updated_at: number;
 }

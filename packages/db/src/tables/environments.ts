@@ -8,6 +8,8 @@ export interface EnvironmentsTable {
   slug: string;
   /** JSON array of regions overriding the worker's default regions, or null. */
   regions: string | null;
+  /** The rollout policy spec (JSON), or null for the default (0011). */
+  rollout_policy: string | null;
   created_at: number;
   updated_at: number;
 }

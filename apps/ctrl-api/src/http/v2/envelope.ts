@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { z } from "zod";
-import type { Project } from "@ctrl/db";
+import { findProjectById, type Project } from "@ctrl/db";
 import { bearerToken, principalFromRootKey, projectAccessRefusal, type AuthRefusal, type RootKeyPrincipal } from "../../principal.js";
 import type { ApiDeps } from "../../deps.js";
 
@@ -10,7 +10,7 @@ export interface FieldError {
   message: string;
 }
 
-/** A public API failure, rendered as the error envelope (ARCHITECTURE.md section 5). */
+/** A public API failure, rendered as the error envelope (docs/architecture.md section 5). */
 export class HttpApiError extends Error {
   constructor(
     readonly status: number,
@@ -149,7 +149,7 @@ export async function authorizeProject(deps: ApiDeps, principal: RootKeyPrincipa
 
 /** The project with `projectId`, whoever owns it (undefined when missing); pair with {@link checkProjectAccess}. */
 export function loadProject(deps: ApiDeps, projectId: string): Promise<Project | undefined> {
-  return deps.db.selectFrom("projects").selectAll().where("id", "=", projectId).executeTakeFirst();
+  return findProjectById(deps.db, projectId);
 }
 
 /** The access rules of {@link authorizeProject} for an already loaded project: 404 (missing or foreign), 403. */

@@ -5,6 +5,7 @@ import { registerGenerateUploadUrl } from "./generate-upload-url.js";
 import { registerCreateDeployment } from "./create-deployment.js";
 import { registerGetDeployment } from "./get-deployment.js";
 import { registerCustomDomainEndpoints } from "./add-custom-domain.js";
+import { registerRolloutControl } from "./rollout-control.js";
 
 /**
  * The public HTTP API under `/v2`: JSON bodies parsed by us (so malformed JSON gets the envelope),
@@ -36,5 +37,6 @@ export async function registerPublicApi(app: FastifyInstance, deps: ApiDeps): Pr
     registerCreateDeployment(scope, deps);
     registerGetDeployment(scope, deps);
     registerCustomDomainEndpoints(scope, deps);
+    registerRolloutControl(scope, deps);
   });
 }

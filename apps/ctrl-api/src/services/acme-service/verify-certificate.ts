@@ -1,6 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
 import { VerifyCertificateResponseSchema, type VerifyCertificateRequest, type VerifyCertificateResponse } from "@ctrl/proto";
+import { findHttpChallengeOfVerifiedDomain } from "@ctrl/db";
 import type { ApiDeps } from "../../deps.js";
 
 /**
@@ -14,14 +15,8 @@ export async function verifyCertificate(deps: ApiDeps, req: VerifyCertificateReq
   const domain = req.domain.trim().toLowerCase().replace(/\.$/, "");
   const token = req.token.trim();
   if (!domain || !token) throw new ConnectError("domain and token are required", Code.InvalidArgument);
-  const row = await deps.db
-    .selectFrom("custom_domains as d")
-    .innerJoin("acme_challenges as c", "c.domain_id", "d.id")
-    .select(["c.token", "c.authorization"])
-    // Only the verified claim of a name is ever sent to ACME; a pending claim's row is never served.
-    .where("d.verified_domain", "=", domain)
-    .where("c.type", "=", "http-01")
-    .executeTakeFirst();
+  // Only the verified claim of a name is ever sent to ACME; a pending claim's row is never served.
+  const row = await findHttpChallengeOfVerifiedDomain(deps.db, domain);
   if (!row || !row.token || !row.authorization || row.token !== token) {
     throw new ConnectError(`no challenge for ${domain} with that token`, Code.NotFound);
   }

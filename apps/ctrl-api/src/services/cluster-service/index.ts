@@ -9,7 +9,7 @@ import { watchDeployments } from "./watch-deployments.js";
 import { watchSentinels } from "./watch-sentinels.js";
 
 /**
- * ClusterService, the agents' sync protocol (WIRE.md): agent credentials only, each bound to
+ * ClusterService, the agents' sync protocol (docs/wire.md): agent credentials only, each bound to
  * one region (a different `X-Krane-Region` or request region is `permission_denied`). One file per method in this folder.
  */
 export function createClusterService(deps: ApiDeps): ServiceImpl<typeof ClusterService> {

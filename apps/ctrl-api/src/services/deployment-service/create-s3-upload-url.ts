@@ -1,4 +1,5 @@
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { findProjectById } from "@ctrl/db";
 import type { CreateS3UploadURLRequest, CreateS3UploadURLResponse } from "@ctrl/proto";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { CreateS3UploadURLResponseSchema } from "@ctrl/proto";
@@ -14,7 +15,7 @@ export async function createS3UploadUrl(
 ): Promise<MessageInitShape<typeof CreateS3UploadURLResponseSchema>> {
   const projectId = req.unkeyProjectId.trim();
   if (!projectId) throw new ConnectError("unkey_project_id is required", Code.InvalidArgument);
-  const project = await deps.db.selectFrom("projects").select(["id", "workspace_id"]).where("id", "=", projectId).executeTakeFirst();
+  const project = await findProjectById(deps.db, projectId);
   requireProjectAccess(ctx.values.get(principalKey), project, "generate_upload_url", `project ${projectId} not found`);
   const { uploadUrl, context } = await createUploadUrl(deps, projectId);
   return { uploadUrl, buildContextPath: context } satisfies Partial<CreateS3UploadURLResponse>;

@@ -1,6 +1,6 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
-import { readBuildLogs } from "@ctrl/db";
+import { findDeploymentById, readBuildLogs } from "@ctrl/db";
 import type { GetDeploymentLogsRequest, GetDeploymentLogsResponseSchema } from "@ctrl/proto";
 import { principalKey } from "../../auth.js";
 import { authorizeDeployment, deploymentPermissions } from "../../deployment-model/access.js";
@@ -25,7 +25,7 @@ export async function getDeploymentLogs(
   if (req.limit < 0) throw new ConnectError("limit must not be negative", Code.InvalidArgument);
   const limit = Math.min(req.limit === 0 ? defaultLimit : req.limit, maxLimit);
   // Read the status first: lines written before a terminal status are then all in this page or later ones.
-  const row = await deps.db.selectFrom("deployments").select("status").where("id", "=", owner.id).executeTakeFirst();
+  const row = await findDeploymentById(deps.db, owner.id);
   if (!row) throw new ConnectError(`deployment ${owner.id} not found`, Code.NotFound);
   const after = Number(req.afterSeq);
   const lines = await readBuildLogs(deps.db, owner.id, after, limit);

@@ -1,10 +1,11 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { findEnvironmentBySlug, findProjectById, listHostnamesOfDeployments, listProjectDeployments } from "@ctrl/db";
 import type { ListDeploymentsRequest, ListDeploymentsResponseSchema } from "@ctrl/proto";
 import { principalKey, requireProjectAccess } from "../../auth.js";
 import { deploymentPermissions } from "../../deployment-model/access.js";
 import { listLimits } from "../../deployment-model/defaults.js";
-import { deploymentMessage, loadHostnames } from "../../deployment-model/view.js";
+import { deploymentMessage } from "../../deployment-model/view.js";
 import type { ApiDeps } from "../../deps.js";
 
 /** The keyset position after the last item of a page, bound to the filter it was issued for. */
@@ -55,33 +56,23 @@ export async function listDeployments(
   const environmentSlug = req.environmentSlug.trim();
   const cursor = req.pageToken ? decodePageToken(req.pageToken, projectId, environmentSlug) : undefined;
 
-  const project = await deps.db.selectFrom("projects").select(["id", "workspace_id"]).where("id", "=", projectId).executeTakeFirst();
+  const project = await findProjectById(deps.db, projectId);
   requireProjectAccess(ctx.values.get(principalKey), project, deploymentPermissions.read, `project ${projectId} not found`);
   let environmentId: string | undefined;
   if (environmentSlug) {
-    const env = await deps.db
-      .selectFrom("environments")
-      .select("id")
-      .where("project_id", "=", projectId)
-      .where("slug", "=", environmentSlug)
-      .executeTakeFirst();
+    const env = await findEnvironmentBySlug(deps.db, projectId, environmentSlug);
     if (!env) throw new ConnectError(`environment "${environmentSlug}" not found in project ${projectId}`, Code.NotFound);
     environmentId = env.id;
   }
 
-  let query = deps.db.selectFrom("deployments").selectAll().where("project_id", "=", projectId);
-  if (environmentId) query = query.where("environment_id", "=", environmentId);
-  if (cursor)
-    query = query.where((eb) =>
-      eb.or([eb("created_at", "<", cursor.c), eb.and([eb("created_at", "=", cursor.c), eb("id", "<", cursor.i)])]),
-    );
-  const rows = await query
-    .orderBy("created_at", "desc")
-    .orderBy("id", "desc")
-    .limit(pageSize + 1)
-    .execute();
+  const rows = await listProjectDeployments(deps.db, {
+    projectId,
+    environmentId,
+    before: cursor ? { createdAt: cursor.c, id: cursor.i } : undefined,
+    limit: pageSize + 1,
+  });
   const page = rows.slice(0, pageSize);
-  const hostnames = await loadHostnames(
+  const hostnames = await listHostnamesOfDeployments(
     deps.db,
     page.map((r) => r.id),
   );

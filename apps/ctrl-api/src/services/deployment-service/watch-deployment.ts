@@ -1,9 +1,10 @@
-import type { MessageInitShape } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { terminalDeploymentStatuses } from "@ctrl/db";
-import type { WatchDeploymentRequest, WatchDeploymentResponseSchema } from "@ctrl/proto";
+import { DeploymentRolloutSchema, type WatchDeploymentRequest, type WatchDeploymentResponseSchema } from "@ctrl/proto";
 import { principalKey } from "../../auth.js";
 import { authorizeDeployment, deploymentPermissions } from "../../deployment-model/access.js";
+import { loadRolloutView, rolloutMessage } from "../../deployment-model/rollout-view.js";
 import { loadDeploymentView, protoStatus, stepMessage } from "../../deployment-model/view.js";
 import type { ApiDeps } from "../../deps.js";
 import { abortableSleep } from "../../watch/sleep.js";
@@ -16,7 +17,8 @@ export const defaultDeploymentWatchPollMs = 200;
 /**
  * DeploymentService.WatchDeployment: the deployment's current status first, then every existing
  * step, then each new or changed step and each status change, ending after a terminal status
- * (ready, failed, cancelled).
+ * (ready, failed, cancelled). When the deployment has a rollout, an event with the rollout follows
+ * whenever its revision moves (the first one after the current status and steps).
  *
  * Each stream reads the deployment (three indexed point queries) every `deploymentWatchPollMs`.
  * We chose a poll per stream over a shared poller because watchers of one deployment are few (a CLI
@@ -29,6 +31,7 @@ export async function* watchDeployment(deps: ApiDeps, req: WatchDeploymentReques
   const interval = deps.deploymentWatchPollMs ?? defaultDeploymentWatchPollMs;
   const seenSteps = new Map<string, string>();
   let lastStatus: string | undefined;
+  let lastRolloutRevision: number | undefined;
   for (let first = true; !ctx.signal.aborted; first = false) {
     const view = await loadDeploymentView(deps.db, owner.id);
     if (!view) throw new ConnectError(`deployment ${owner.id} no longer exists`, Code.NotFound);
@@ -51,6 +54,11 @@ export async function* watchDeployment(deps: ApiDeps, req: WatchDeploymentReques
     }
     if (!first && statusKey !== lastStatus) yield statusEvent;
     lastStatus = statusKey;
+    const rollout = await loadRolloutView(deps.db, owner.id, d.rollout_policy);
+    if (rollout && rollout.revision !== lastRolloutRevision) {
+      lastRolloutRevision = rollout.revision;
+      yield { status, rollout: create(DeploymentRolloutSchema, rolloutMessage(rollout)) };
+    }
     if (terminalDeploymentStatuses.includes(d.status)) return;
     await abortableSleep(interval, ctx.signal);
   }

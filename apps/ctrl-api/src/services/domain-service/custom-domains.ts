@@ -1,5 +1,19 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { newId, newVerificationValue, ownershipConflict, verificationRecordName, type DomainVerificationStatus } from "@ctrl/db";
+import {
+  findCustomDomainClaim,
+  findEnvironmentBySlug,
+  findProjectById,
+  findRouteIdByHostname,
+  insertAcmeChallenge,
+  insertCustomDomain,
+  newId,
+  newVerificationValue,
+  ownershipConflict,
+  reopenCustomDomainVerification,
+  resetFailedChallenge,
+  verificationRecordName,
+  type DomainVerificationStatus,
+} from "@ctrl/db";
 import type { CertificateRequestServiceApi } from "@ctrl/ctrl-worker/api";
 import { certificateRequestServiceName } from "@ctrl/ctrl-worker/contract";
 import { requireProjectAccess, type Principal } from "../../auth.js";
@@ -62,29 +76,7 @@ export async function loadCustomDomainView(
   domain: string,
   workspaceId?: string,
 ): Promise<(CustomDomainView & { workspaceId: string }) | undefined> {
-  let query = deps.db
-    .selectFrom("custom_domains as d")
-    .leftJoin("acme_challenges as c", "c.domain_id", "d.id")
-    // Only the verified claim has a certificate (certificates are per hostname).
-    .leftJoin("certificates as cert", "cert.hostname", "d.verified_domain")
-    .select([
-      "d.id",
-      "d.domain",
-      "d.workspace_id",
-      "d.project_id",
-      "d.environment_id",
-      "d.challenge_type",
-      "d.verification_status",
-      "d.verification_value",
-      "d.verification_error",
-      "d.verified_at",
-      "c.status as challenge_status",
-      "c.error_message",
-      "cert.expires_at",
-    ])
-    .where("d.domain", "=", domain);
-  if (workspaceId !== undefined) query = query.where("d.workspace_id", "=", workspaceId);
-  const row = await query.orderBy("d.verified_domain", "desc").orderBy("d.created_at").executeTakeFirst();
+  const row = await findCustomDomainClaim(deps.db, domain, workspaceId);
   if (!row) return undefined;
   const challengeStatus = row.challenge_status ?? "waiting";
   return {
@@ -152,25 +144,17 @@ export async function addCustomDomain(
   principal: Principal | undefined,
   input: AddCustomDomainInput,
 ): Promise<CustomDomainView> {
+  // Long because the checks and the insert are one transaction, read top to bottom in the order they must happen.
   if (!input.projectId.trim()) throw new InvalidField("project_id", "projectId", "required");
   if (!input.environmentSlug.trim()) throw new InvalidField("environment_slug", "environmentSlug", "required");
-  const project = await deps.db
-    .selectFrom("projects")
-    .select(["id", "workspace_id"])
-    .where("id", "=", input.projectId.trim())
-    .executeTakeFirst();
+  const project = await findProjectById(deps.db, input.projectId.trim());
   requireProjectAccess(principal, project, domainPermissions.add, `project ${input.projectId} not found`);
   const checked = checkCustomDomain(input.domain, deps.apexDomain ?? DEFAULT_APEX_DOMAIN);
   if (!checked.ok) throw new InvalidField("domain", "domain", checked.reason);
   const challengeType = input.challengeType ?? (checked.wildcard ? "dns-01" : "http-01");
   if (checked.wildcard && challengeType !== "dns-01")
     throw new InvalidField("challenge_type", "challengeType", "a wildcard domain can only be verified with DNS-01");
-  const environment = await deps.db
-    .selectFrom("environments")
-    .select(["id"])
-    .where("project_id", "=", project!.id)
-    .where("slug", "=", input.environmentSlug.trim())
-    .executeTakeFirst();
+  const environment = await findEnvironmentBySlug(deps.db, project!.id, input.environmentSlug.trim());
   if (!environment) throw new ConnectError(`environment ${input.environmentSlug} not found in project ${project!.id}`, Code.NotFound);
 
   const now = (deps.now ?? Date.now)();
@@ -180,47 +164,37 @@ export async function addCustomDomain(
       const conflict = await ownershipConflict(trx, project!.workspace_id, checked.domain);
       if (conflict) throw ownedElsewhere(checked.domain, conflict);
       // A platform hostname, or a name this workspace already routes elsewhere.
-      const taken = await trx
-        .selectFrom("frontline_routes")
-        .select("id")
-        .where("fully_qualified_domain_name", "=", checked.domain)
-        .executeTakeFirst();
+      const taken = await findRouteIdByHostname(trx, checked.domain);
       if (taken) throw new ConnectError(`domain ${checked.domain} is already in use`, Code.AlreadyExists);
-      await trx
-        .insertInto("custom_domains")
-        .values({
-          id: domainId,
-          workspace_id: project!.workspace_id,
-          project_id: project!.id,
-          environment_id: environment.id,
-          domain: checked.domain,
-          challenge_type: challengeType,
-          verification_status: "pending_verification",
-          verification_value: newVerificationValue(),
-          verification_error: null,
-          verification_checked_at: null,
-          verified_at: null,
-          verified_domain: null,
-          created_at: now,
-          updated_at: now,
-        })
-        .execute();
-      await trx
-        .insertInto("acme_challenges")
-        .values({
-          id: newId("chal"),
-          workspace_id: project!.workspace_id,
-          domain_id: domainId,
-          token: null,
-          authorization: null,
-          type: challengeType,
-          status: "waiting",
-          error_message: null,
-          expires_at: null,
-          created_at: now,
-          updated_at: now,
-        })
-        .execute();
+      await insertCustomDomain(trx, {
+        id: domainId,
+        workspace_id: project!.workspace_id,
+        project_id: project!.id,
+        environment_id: environment.id,
+        domain: checked.domain,
+        challenge_type: challengeType,
+        verification_status: "pending_verification",
+        verification_value: newVerificationValue(),
+        verification_error: null,
+        verification_checked_at: null,
+        verified_at: null,
+        verified_domain: null,
+        created_at: now,
+        updated_at: now,
+      });
+      await insertAcmeChallenge(trx, {
+        id: newId("chal"),
+        workspace_id: project!.workspace_id,
+        domain_id: domainId,
+        token: null,
+        authorization: null,
+        type: challengeType,
+        status: "waiting",
+        error_message: null,
+        expires_at: null,
+        created_at: now,
+        updated_at: now,
+      });
     });
   } catch (err) {
     if (isDuplicate(err)) throw new ConnectError(`domain ${checked.domain} is already attached in this workspace`, Code.AlreadyExists);
@@ -262,22 +236,11 @@ export async function retryCustomDomain(deps: ApiDeps, principal: Principal | un
   if (view.verificationStatus !== "verified") {
     const conflict = await ownershipConflict(deps.db, view.workspaceId, view.domain);
     if (conflict) throw ownedElsewhere(view.domain, conflict);
-    await deps.db
-      .updateTable("custom_domains")
-      .set({ verification_status: "pending_verification", verification_error: null, updated_at: now })
-      .where("id", "=", view.id)
-      .where("verification_status", "in", ["pending_verification", "failed"])
-      .execute();
+    await reopenCustomDomainVerification(deps.db, view.id, now);
     await armVerification(deps, view.id, view.domain);
     deps.logger.info({ domain: view.domain, domainId: view.id }, "custom domain verification re-armed");
   } else {
-    const reset = await deps.db
-      .updateTable("acme_challenges")
-      .set({ status: "waiting", updated_at: now })
-      .where("domain_id", "=", view.id)
-      .where("status", "=", "failed")
-      .executeTakeFirst();
-    if (Number(reset.numUpdatedRows) === 0) {
+    if (!(await resetFailedChallenge(deps.db, view.id, now))) {
       throw new ConnectError(
         `custom domain ${view.domain} is verified and has challenge status ${view.challengeStatus}; only a failed challenge or an unverified domain can be retried`,
         Code.FailedPrecondition,

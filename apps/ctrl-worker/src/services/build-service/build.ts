@@ -1,9 +1,10 @@
-import { BuildError, buildIdFor, buildSteps, dbReporter, runBuild } from "@ctrl/build";
-import { failBuild, findDeploymentById, maxBuildLogSeq, upsertDeploymentStep } from "@ctrl/db";
+import { buildIdFor, buildSteps } from "@ctrl/build";
+import { failBuild, findDeploymentById, upsertDeploymentStep } from "@ctrl/db";
 import * as restate from "@restatedev/restate-sdk";
 import type { WorkerDeps } from "../../deps.js";
 import { terminal } from "../../errors.js";
 import type { BuildFailure, BuildRequest, BuildResult } from "./api.js";
+import { attemptBuild, type BuildAttemptOutcome } from "./attempt.js";
 import { buildFailureError } from "./failure.js";
 
 /** Attempts of the build step on transient errors (S3 or the database away) before it gives up. */
@@ -58,55 +59,13 @@ export async function build(ctx: restate.Context, deps: WorkerDeps, request: Bui
     );
   }
 
-  let outcome: { ok: true; result: BuildResult } | { ok: false; failure: BuildFailure };
+  let outcome: BuildAttemptOutcome;
   try {
-    outcome = await ctx.run(
-      "build",
-      async () => {
-        const reporter = dbReporter(deps.db, request.deploymentId, buildId, {
-          startSeq: await maxBuildLogSeq(deps.db, request.deploymentId),
-          onError: (err) =>
-            deps.logger.warn(
-              { deploymentId: request.deploymentId, buildId, err: (err as Error).message },
-              "build log write failed; retrying",
-            ),
-        });
-        deps.logger.info(
-          { deploymentId: request.deploymentId, projectId: request.projectId, buildId, backend: config.backend },
-          "build started",
-        );
-        try {
-          const result = await runBuild(
-            { db: deps.db, storage },
-            config,
-            {
-              deploymentId: request.deploymentId,
-              projectId: request.projectId,
-              workspaceId: deployment.workspaceId,
-              contextKey: request.contextKey,
-              dockerfilePath: request.dockerfilePath ?? null,
-              buildId,
-            },
-            reporter,
-          );
-          deps.logger.info({ deploymentId: request.deploymentId, buildId, image: result.image, cached: result.cached }, "build succeeded");
-          return { ok: true as const, result };
-        } catch (err) {
-          if (err instanceof BuildError) {
-            deps.logger.info({ deploymentId: request.deploymentId, buildId, step: err.step, reason: err.reason }, "build failed");
-            return { ok: false as const, failure: { step: err.step, reason: err.reason, message: err.message } };
-          }
-          deps.logger.warn(
-            { deploymentId: request.deploymentId, buildId, err: (err as Error).message },
-            "build attempt failed on a transient error",
-          );
-          throw err;
-        } finally {
-          reporter.close?.();
-        }
-      },
-      { maxRetryAttempts: maxBuildAttempts, initialRetryInterval: { seconds: 1 }, maxRetryInterval: { seconds: 30 } },
-    );
+    outcome = await ctx.run("build", () => attemptBuild(deps, config, storage, request, buildId, deployment.workspaceId), {
+      maxRetryAttempts: maxBuildAttempts,
+      initialRetryInterval: { seconds: 1 },
+      maxRetryInterval: { seconds: 30 },
+    });
   } catch (err) {
     // ctx.run gave up after maxBuildAttempts transient failures.
     if (err instanceof restate.TerminalError) {

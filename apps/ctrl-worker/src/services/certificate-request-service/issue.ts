@@ -1,4 +1,4 @@
-import type { Db } from "@ctrl/db";
+import { customDomainExists, type Db } from "@ctrl/db";
 import type * as restate from "@restatedev/restate-sdk";
 import { terminal } from "../../errors.js";
 import { certificateServiceName, type CertificateServiceApi } from "../certificate-service/api.js";
@@ -17,10 +17,7 @@ export async function issueCertificate(ctx: restate.Context, db: Db, req: IssueC
   if (typeof domain !== "string" || domain.length === 0 || domain.length > maxDomainLength) {
     throw terminal("invalid_argument", `domain must be a non-empty string of at most ${maxDomainLength} characters`);
   }
-  const known = await ctx.run(
-    "find custom domain",
-    async () => (await db.selectFrom("custom_domains").select("id").where("domain", "=", domain).executeTakeFirst()) !== undefined,
-  );
+  const known = await ctx.run("find custom domain", () => customDomainExists(db, { domain }));
   if (!known) throw terminal("not_found", `custom domain ${domain} not found; add it (AddCustomDomain) before requesting its certificate`);
   ctx.objectSendClient<CertificateServiceApi>({ name: certificateServiceName }, domain).processChallenge({});
   return { key: domain, handler: "processChallenge" };

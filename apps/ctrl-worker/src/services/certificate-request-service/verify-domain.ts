@@ -1,4 +1,4 @@
-import type { Db } from "@ctrl/db";
+import { customDomainExists, type Db } from "@ctrl/db";
 import type * as restate from "@restatedev/restate-sdk";
 import { terminal } from "../../errors.js";
 import { domainVerificationServiceName, type DomainVerificationServiceApi } from "../domain-verification-service/api.js";
@@ -15,10 +15,7 @@ export async function verifyDomain(ctx: restate.Context, db: Db, req: VerifyDoma
   const claimId = req?.claimId;
   if (typeof claimId !== "string" || !claimIdPattern.test(claimId))
     throw terminal("invalid_argument", "claimId must be a custom domain id (dom_…)");
-  const known = await ctx.run(
-    "find claim",
-    async () => (await db.selectFrom("custom_domains").select("id").where("id", "=", claimId).executeTakeFirst()) !== undefined,
-  );
+  const known = await ctx.run("find claim", () => customDomainExists(db, { id: claimId }));
   if (!known) throw terminal("not_found", `custom domain ${claimId} not found; add it (AddCustomDomain) before verifying it`);
   ctx.objectSendClient<DomainVerificationServiceApi>({ name: domainVerificationServiceName }, claimId).arm({});
   return { key: claimId, handler: "arm" };

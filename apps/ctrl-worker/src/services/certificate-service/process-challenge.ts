@@ -1,29 +1,14 @@
+import { findDomainCertificateState, type DomainCertificateState } from "@ctrl/db";
 import { vaultContext, VaultError } from "@ctrl/vault";
 import * as restate from "@restatedev/restate-sdk";
 import type { WorkerDeps } from "../../deps.js";
 import { terminal } from "../../errors.js";
-import {
-  acme,
-  AcmeProblemError,
-  certificateNotAfter,
-  classifyAcmeError,
-  dnsChallengeRecordName,
-  newPrivateKeyPem,
-  orderIdentifiers,
-  waitValid,
-} from "./acme.js";
+import { certificateNotAfter, classifyAcmeError, newPrivateKeyPem, orderIdentifiers } from "./acme.js";
+import { finalizeOrder, prepareAuthorization, validateAuthorization } from "./authorization.js";
 import type { ProcessChallengeRequest, ProcessChallengeResult } from "./api.js";
 import { DEFAULT_RENEW_WINDOW_MS, type CertificateDeps } from "./deps.js";
 import { DnsProviderNotConfiguredError, DnsProviderRejectedError } from "./dns/provider.js";
-import {
-  clientForAccount,
-  ensureAcmeAccount,
-  loadDomainState,
-  setChallengeStatus,
-  storeCertificate,
-  storeHttpChallenge,
-  type DomainState,
-} from "./store.js";
+import { clientForAccount, ensureAcmeAccount, setChallengeStatus, storeCertificate } from "./store.js";
 
 /** Attempts of a transient failure (network, 5xx) of one step before the challenge is failed. */
 const STEP_ATTEMPTS = 8;
@@ -81,13 +66,6 @@ async function acmeStep<T>(ctx: restate.ObjectContext, step: string, action: () 
   }
 }
 
-interface PreparedAuthorization {
-  status: "valid" | "pending";
-  challengeUrl?: string;
-  challengeType?: "http-01" | "dns-01";
-  dnsRecord?: { name: string; value: string };
-}
-
 /**
  * `CertificateService.processChallenge` (key = domain): issues (or renews) the domain's certificate
  * through ACME. HTTP-01 stores the key authorization in `acme_challenges`, where frontline serves it
@@ -105,7 +83,7 @@ export async function processChallenge(
   const domain = ctx.key;
   if (!certs)
     throw terminal("failed_precondition", "certificates are not configured on this worker (set VAULT_MASTER_KEYS and ACME_DIRECTORY_URL)");
-  const state = await ctx.run("load domain", () => loadDomainState(deps.db, domain));
+  const state = await ctx.run("load domain", () => findDomainCertificateState(deps.db, domain));
   if (!state)
     throw terminal(
       "not_found",
@@ -146,7 +124,7 @@ async function issue(
   deps: WorkerDeps,
   certs: CertificateDeps,
   ctx: restate.ObjectContext,
-  state: DomainState,
+  state: DomainCertificateState,
   published: { name: string; value: string }[],
 ): Promise<ProcessChallengeResult> {
   const domain = ctx.key;
@@ -161,48 +139,16 @@ async function issue(
   });
 
   for (const [i, authzUrl] of order.authorizations.entries()) {
-    const prepared = await acmeStep(ctx, `challenge ${i}`, async (): Promise<PreparedAuthorization> => {
-      const client = await clientForAccount(db, certs.vault, accountId);
-      const [current] = await client.getAuthorizations({ url: order.url, authorizations: [authzUrl] } as acme.Order);
-      if (!current) throw new Error(`authorization ${authzUrl} not found`);
-      if (current.status === "valid") return { status: "valid" };
-      const wanted = state.challengeType;
-      const challenge = current.challenges.find((c) => c.type === wanted);
-      if (!challenge)
-        throw new AcmeProblemError(400, undefined, `the CA offers no ${wanted} challenge for ${current.identifier.value}`, undefined);
-      const keyAuthorization = await client.getChallengeKeyAuthorization(challenge);
-      const stepNow = Date.now();
-      if (wanted === "http-01") {
-        const expires = current.expires ? Date.parse(current.expires) : null;
-        await storeHttpChallenge(db, state.challengeId, (challenge as { token: string }).token, keyAuthorization, expires, stepNow);
-        return { status: "pending", challengeUrl: challenge.url, challengeType: wanted };
-      }
-      const name = dnsChallengeRecordName(domain);
-      await certs.dns.setTxt(name, keyAuthorization);
-      return { status: "pending", challengeUrl: challenge.url, challengeType: wanted, dnsRecord: { name, value: keyAuthorization } };
-    });
+    const prepared = await acmeStep(ctx, `challenge ${i}`, () =>
+      prepareAuthorization(db, certs, state, domain, accountId, order.url, authzUrl),
+    );
     if (prepared.status === "valid") continue;
     if (prepared.dnsRecord) {
       published.push(prepared.dnsRecord);
       if (certs.dns.propagationDelayMs) await ctx.sleep(certs.dns.propagationDelayMs);
     }
 
-    await acmeStep(ctx, `validation ${i}`, async () => {
-      const client = await clientForAccount(db, certs.vault, accountId);
-      const [authz] = await client.getAuthorizations({ url: order.url, authorizations: [authzUrl] } as acme.Order);
-      const live = authz?.challenges.find((c) => c.url === prepared.challengeUrl);
-      if (!authz || !live) throw new Error(`challenge ${prepared.challengeUrl} not found`);
-      if (authz.status === "valid" || live.status === "valid") return;
-      if (live.status === "invalid" || authz.status === "invalid") {
-        const detail =
-          (live as { error?: { detail?: string } }).error?.detail ?? `authorization for ${authz.identifier.value} is ${authz.status}`;
-        throw new AcmeProblemError(400, "urn:ietf:params:acme:error:invalid", detail, undefined);
-      }
-      // Tell the CA we are ready only while the challenge is still pending (a retried step may find
-      // it processing already), then wait for the outcome.
-      if (live.status === "pending") await client.completeChallenge(live);
-      await waitValid(client, { url: live.url });
-    });
+    await acmeStep(ctx, `validation ${i}`, () => validateAuthorization(db, certs, accountId, order.url, authzUrl, prepared.challengeUrl));
   }
 
   // The key is generated in its own step and journaled only encrypted: a retried finalize reuses it,
@@ -211,18 +157,7 @@ async function issue(
     certs.vault.encrypt(await newPrivateKeyPem(), vaultContext.certificateKey(domain)),
   );
 
-  const chainPem = await acmeStep(ctx, "finalize", async () => {
-    const client = await clientForAccount(db, certs.vault, accountId);
-    let current = await client.getOrder({ url: order.url } as acme.Order);
-    if (current.status === "invalid") throw new AcmeProblemError(400, undefined, `order ${order.url} is invalid`, undefined);
-    if (current.status === "ready") {
-      const keyPem = certs.vault.decryptString(encryptedKey, vaultContext.certificateKey(domain));
-      const [, csr] = await acme.crypto.createCsr({ commonName: domain, altNames: [domain] }, keyPem);
-      current = await client.finalizeOrder(current, csr);
-    }
-    if (current.status !== "valid") current = await waitValid(client, current);
-    return client.getCertificate(current);
-  });
+  const chainPem = await acmeStep(ctx, "finalize", () => finalizeOrder(db, certs, domain, accountId, order.url, encryptedKey));
 
   const storedAt = await ctx.date.now();
   const expiresAt = certificateNotAfter(chainPem);

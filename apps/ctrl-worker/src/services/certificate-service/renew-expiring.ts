@@ -1,9 +1,10 @@
+import { listCertificateRenewalWork } from "@ctrl/db";
 import * as restate from "@restatedev/restate-sdk";
 import type { WorkerDeps } from "../../deps.js";
 import { certificateServiceName, type CertificateServiceApi, type RenewExpiringRequest, type RenewExpiringResult } from "./api.js";
 import { DAY_MS, DEFAULT_RENEW_WINDOW_MS, type CertificateDeps } from "./deps.js";
 import { domainVerificationServiceName, type DomainVerificationServiceApi } from "../domain-verification-service/api.js";
-import { findRenewalWork, rewrapSecrets, UNARMED_CLAIM_GRACE_MS } from "./store.js";
+import { rewrapSecrets, UNARMED_CLAIM_GRACE_MS } from "./store.js";
 
 /**
  * `CertificateService.renewExpiring` (key = `"global"`): the daily renewal job. Starts
@@ -32,7 +33,7 @@ export async function renewExpiring(
   }
 
   const windowMs = certs.renewWindowMs ?? DEFAULT_RENEW_WINDOW_MS;
-  const work = await ctx.run("find renewal work", () => findRenewalWork(deps.db, now + windowMs, now - UNARMED_CLAIM_GRACE_MS));
+  const work = await ctx.run("find renewal work", () => listCertificateRenewalWork(deps.db, now + windowMs, now - UNARMED_CLAIM_GRACE_MS));
   const definition = { name: certificateServiceName } as CertificateServiceApi;
   for (const domain of work.expiring) ctx.objectSendClient(definition, domain).processChallenge({ renew: true });
   for (const domain of work.waiting) ctx.objectSendClient(definition, domain).processChallenge({});

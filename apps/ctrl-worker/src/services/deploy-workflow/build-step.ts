@@ -1,6 +1,8 @@
 import * as restate from "@restatedev/restate-sdk";
 import { DeployFailure } from "../../steps.js";
 import { buildServiceName, parseBuildFailure, type BuildResult, type BuildServiceApi } from "../build-service/api.js";
+import { setDeployStatus, type DeployRun } from "./deploy-run.js";
+import type { DeployMeta } from "./metadata.js";
 
 /**
  * Builds the deployment's context through `BuildService.build` (which writes its own `build:*`
@@ -20,5 +22,29 @@ export async function runBuildStep(
       throw new DeployFailure(parsed?.reason ?? "build_failed", parsed?.message ?? err.message, parsed?.step);
     }
     throw err;
+  }
+}
+
+/**
+ * Step `build` for a build-context deploy (status `building`, then `deploying` with the built
+ * image); an image deploy only checks it has an image and goes to `deploying`.
+ */
+export async function buildOrImageStep(run: DeployRun, meta: DeployMeta): Promise<void> {
+  if (meta.sourceType === "build_context") {
+    await setDeployStatus(run, { status: "building" });
+    const built = await run.steps.step("build", "building the context", async () => {
+      if (!meta.buildContextPath) throw new DeployFailure("invalid_deployment", "build context deploy without a build context path");
+      const result = await runBuildStep(run.ctx, {
+        deploymentId: run.deploymentId,
+        projectId: meta.projectId,
+        contextKey: meta.buildContextPath,
+        dockerfilePath: meta.dockerfilePath,
+      });
+      return { value: result, message: `built ${result.image}` };
+    });
+    await setDeployStatus(run, { status: "deploying", image: built.image, buildId: built.buildId });
+  } else {
+    if (!meta.image) throw new DeployFailure("invalid_deployment", "image deploy without an image");
+    await setDeployStatus(run, { status: "deploying" });
   }
 }

@@ -1,4 +1,6 @@
 import { loadDeploymentContext, type Db, type DeploymentStatus } from "@ctrl/db";
+import { DeployFailure } from "../../steps.js";
+import type { DeployRun } from "./deploy-run.js";
 
 /** The compact facts a deploy journals once (not the whole rows: commit messages can be 10 KB). */
 export interface DeployMeta {
@@ -43,4 +45,20 @@ export async function loadDeployMeta(db: Db, deploymentId: string): Promise<Depl
     gitBranch: d.git_branch,
     replicas: d.replicas,
   };
+}
+
+/** Step `metadata`: loads the deployment's facts once; a missing row is a terminal `invalid_deployment`. */
+export function metadataStep(run: DeployRun): Promise<DeployMeta> {
+  return run.steps.step("metadata", "loading deployment", async () => {
+    const m = await run.ctx.run("load deployment", () => loadDeployMeta(run.db, run.deploymentId));
+    if (!m)
+      throw new DeployFailure(
+        "invalid_deployment",
+        `deployment ${run.deploymentId} or its project, environment or workspace does not exist`,
+      );
+    return {
+      value: m,
+      message: `${m.sourceType === "image" ? "image" : "build context"} deploy of ${m.projectSlug} to ${m.environmentSlug}`,
+    };
+  });
 }

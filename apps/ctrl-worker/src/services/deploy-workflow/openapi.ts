@@ -1,4 +1,5 @@
 import { setDeploymentOpenApiSpec, type Db } from "@ctrl/db";
+import type { DeployRun } from "./deploy-run.js";
 
 /** Outcome of the optional OpenAPI scrape (small: the spec itself goes to MySQL, not the journal). */
 export type OpenApiOutcome = { ok: true; bytes: number; url: string } | { ok: false; reason: string };
@@ -56,4 +57,24 @@ export async function scrapeOpenApi(
   // Storing is ours, not the instance's: a database error here is transient and retried.
   await setDeploymentOpenApiSpec(db, deploymentId, text, options.now);
   return { ok: true, bytes: Buffer.byteLength(text), url };
+}
+
+/** Step `openapi`: scrapes the spec from a running instance; skipped (never failed) when it cannot. */
+export async function openApiStep(run: DeployRun, address: string | null): Promise<void> {
+  const { ctx, settings } = run;
+  await run.steps.step("openapi", `fetching ${settings.openapiPath}`, async () => {
+    if (!address) return { value: undefined, status: "skipped", message: "no running instance address reported" };
+    const now = await ctx.date.now();
+    const outcome = await ctx.run("scrape openapi", () =>
+      scrapeOpenApi(run.db, run.deploymentId, address, {
+        path: settings.openapiPath,
+        timeoutMs: settings.openapiTimeoutMs,
+        maxBytes: settings.openapiMaxBytes,
+        now,
+      }),
+    );
+    return outcome.ok
+      ? { value: undefined, message: `stored ${outcome.bytes} bytes from ${outcome.url}` }
+      : { value: undefined, status: "skipped", message: `skipped: ${outcome.reason}` };
+  });
 }

@@ -2,6 +2,7 @@ import { loadDeploymentReadiness, type Db, type DeploymentReadiness } from "@ctr
 import type * as restate from "@restatedev/restate-sdk";
 import type { WorkerSettings } from "../../settings.js";
 import { DeployFailure, type StepRunner } from "../../steps.js";
+import type { DeployRun } from "./deploy-run.js";
 
 /** What one readiness check concluded. */
 export type ReadinessVerdict =
@@ -78,4 +79,12 @@ export async function waitForReadiness(
       `readiness wait ${round}`,
     );
   }
+}
+
+/** Step `readiness`: {@link waitForReadiness} within the settings' timeout. */
+export function readinessStep(run: DeployRun): Promise<{ runningAddress: string | null; message: string }> {
+  return run.steps.step("readiness", `waiting up to ${run.settings.readinessTimeoutMs} ms for instances`, async () => {
+    const r = await waitForReadiness(run.ctx, run.db, run.steps, run.settings, run.deploymentId);
+    return { value: r, message: r.message };
+  });
 }

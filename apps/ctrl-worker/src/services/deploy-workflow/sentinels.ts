@@ -5,6 +5,8 @@ import { isProductionEnvironment } from "../../domains.js";
 import type { WorkerSettings } from "../../settings.js";
 import type { StepOutcome } from "../../steps.js";
 import { versioningServiceName, type VersioningServiceApi } from "../versioning-service/api.js";
+import type { DeployRun } from "./deploy-run.js";
+import type { DeployMeta } from "./metadata.js";
 
 /** Resources of a sentinel replica (the proxy is small). */
 export const sentinelCpuMillicores = 250;
@@ -65,4 +67,22 @@ export async function ensureSentinels(
   );
   const message = missing.length ? `sentinel created in ${missing.join(", ")}` : `sentinel present in ${regions.join(", ")}`;
   return { value: undefined, message };
+}
+
+/** Step `sentinel`: {@link ensureSentinels} for the deploy's environment in its regions. */
+export async function sentinelStep(run: DeployRun, meta: DeployMeta, regions: string[]): Promise<void> {
+  await run.steps.step("sentinel", "ensuring the environment's sentinel", () =>
+    ensureSentinels(
+      run.ctx,
+      run.db,
+      run.settings,
+      {
+        workspaceId: meta.workspaceId,
+        projectId: meta.projectId,
+        environmentId: meta.environmentId,
+        environmentSlug: meta.environmentSlug,
+      },
+      regions,
+    ),
+  );
 }

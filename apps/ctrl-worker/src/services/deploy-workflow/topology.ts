@@ -1,6 +1,9 @@
 import { listDeploymentTopology, type Db } from "@ctrl/db";
 import * as restate from "@restatedev/restate-sdk";
+import { DeployFailure } from "../../steps.js";
 import { versioningServiceName, type CommitResult, type VersioningServiceApi } from "../versioning-service/api.js";
+import type { DeployRun } from "./deploy-run.js";
+import type { DeployMeta } from "./metadata.js";
 
 /**
  * The regions of a deploy: the environment's `regions` JSON array when set, else the worker's
@@ -54,4 +57,25 @@ export async function stopTopology(ctx: restate.WorkflowContext, db: Db, deploym
     ),
   );
   return rows.length;
+}
+
+/** The deploy's regions (see {@link resolveRegions}); a malformed override is a terminal `invalid_deployment`. */
+export function deployRegions(meta: DeployMeta, defaults: string[]): string[] {
+  const regions = resolveRegions(meta.environmentRegions, defaults);
+  if ("error" in regions) throw new DeployFailure("invalid_deployment", regions.error);
+  return regions.regions;
+}
+
+/** Step `topology`: the desired replicas committed as running in every region. */
+export async function topologyStep(run: DeployRun, meta: DeployMeta, regions: string[]): Promise<void> {
+  await run.steps.step("topology", `committing desired state in ${regions.join(", ")}`, async () => {
+    const results = await commitTopology(run.ctx, regions, {
+      workspaceId: meta.workspaceId,
+      deploymentId: run.deploymentId,
+      desiredReplicas: meta.replicas,
+      desiredStatus: "running",
+    });
+    const versions = regions.map((r, i) => `${r}@${results[i]!.version}`).join(", ");
+    return { value: undefined, message: `${meta.replicas} replica(s) desired in ${versions}` };
+  });
 }

@@ -1,4 +1,4 @@
-import { loadDeploymentContext, type Db } from "@ctrl/db";
+import { findDeploymentById, listOtherRouteHolders, listVerifiedCustomDomainNames, loadDeploymentContext, type Db } from "@ctrl/db";
 import type * as restate from "@restatedev/restate-sdk";
 import { buildDomains, isProductionEnvironment, type DomainSpec } from "../../domains.js";
 import { terminal } from "../../errors.js";
@@ -38,12 +38,7 @@ export async function planCutover(db: Db, projectId: string, req: CutoverRequest
   const production = isProductionEnvironment(c.environment.slug);
   // Custom domains attached to the environment (DomainService) follow it like its own domain, once
   // their owner proved control (an unverified claim is never routed).
-  const customDomains = await db
-    .selectFrom("custom_domains")
-    .select("domain")
-    .where("environment_id", "=", c.deployment.environment_id)
-    .where("verification_status", "=", "verified")
-    .execute();
+  const customDomains = await listVerifiedCustomDomainNames(db, c.deployment.environment_id);
   const domains = [
     ...(req.domains ??
       buildDomains({
@@ -55,7 +50,7 @@ export async function planCutover(db: Db, projectId: string, req: CutoverRequest
         apexDomain,
         isProduction: production,
       })),
-    ...customDomains.map((r): DomainSpec => ({ fqdn: r.domain, sticky: "environment" })),
+    ...customDomains.map((fqdn): DomainSpec => ({ fqdn, sticky: "environment" })),
   ];
   const pinned = Boolean(Number(c.project.is_rolled_back));
   const pinnedSticky = (d: DomainSpec) => d.sticky === "environment" || d.sticky === "live";
@@ -83,20 +78,12 @@ export async function planCutover(db: Db, projectId: string, req: CutoverRequest
 
 /** Which of `fqdns` point at a deployment created after ours, and a check for the live pointer. */
 async function newerHolders(db: Db, deploymentId: string, createdAt: number, fqdns: string[]) {
-  const rows = fqdns.length
-    ? await db
-        .selectFrom("frontline_routes as r")
-        .innerJoin("deployments as d", "d.id", "r.deployment_id")
-        .select(["r.fully_qualified_domain_name as fqdn", "d.created_at"])
-        .where("r.fully_qualified_domain_name", "in", fqdns)
-        .where("r.deployment_id", "!=", deploymentId)
-        .execute()
-    : [];
+  const rows = await listOtherRouteHolders(db, fqdns, deploymentId);
   return {
-    fqdns: new Set(rows.filter((r) => Number(r.created_at) > createdAt).map((r) => r.fqdn)),
+    fqdns: new Set(rows.filter((r) => r.createdAt > createdAt).map((r) => r.fqdn)),
     liveNewer: async (liveId: string) => {
       if (liveId === deploymentId) return false;
-      const live = await db.selectFrom("deployments").select("created_at").where("id", "=", liveId).executeTakeFirst();
+      const live = await findDeploymentById(db, liveId);
       return live !== undefined && Number(live.created_at) > createdAt;
     },
   };

@@ -1,16 +1,16 @@
-import { findDeploymentById, listRoutesOfDeployment, type Db } from "@ctrl/db";
+import { findDeploymentById, findProjectPointer, listRoutesOfDeployment, type Db } from "@ctrl/db";
 import type * as restate from "@restatedev/restate-sdk";
 import { terminal } from "../../errors.js";
 import { routingServiceName, type RoutingServiceApi } from "../routing-service/api.js";
 import type { PromoteRequest, SwitchResult } from "./api.js";
-import { loadDeployment, loadProjectPointer, reject, type Checked } from "./load.js";
+import { loadDeployment, reject, type Checked } from "./load.js";
 
 interface PromotePlan {
   routeIds: string[];
 }
 
 /**
- * Every promote precondition (WIRE.md), in this order: the target exists (not_found) and belongs
+ * Every promote precondition (docs/wire.md), in this order: the target exists (not_found) and belongs
  * to the object's project (invalid_argument); it is ready (failed_precondition); the project has a
  * live deployment (failed_precondition) that is not the target (failed_precondition) and is in
  * the target's environment (invalid_argument); the live deployment holds sticky live/environment
@@ -18,7 +18,7 @@ interface PromotePlan {
  */
 export async function checkPromote(db: Db, projectId: string, req: PromoteRequest): Promise<Checked<PromotePlan>> {
   if (!req?.targetDeploymentId) return reject("invalid_argument", "targetDeploymentId is required");
-  const [target, project] = await Promise.all([loadDeployment(db, req.targetDeploymentId), loadProjectPointer(db, projectId)]);
+  const [target, project] = await Promise.all([loadDeployment(db, req.targetDeploymentId), findProjectPointer(db, projectId)]);
   if (!target) return reject("not_found", `target deployment ${req.targetDeploymentId} not found`);
   if (!project) return reject("not_found", `project ${projectId} not found`);
   if (target.project_id !== projectId)

@@ -1,4 +1,11 @@
-import { markDomainVerified, recordVerificationCheck, verificationRecordName, type Db } from "@ctrl/db";
+import {
+  findCustomDomain,
+  findEnvironmentRouteDeployment,
+  markDomainVerified,
+  recordVerificationCheck,
+  verificationRecordName,
+  type Db,
+} from "@ctrl/db";
 import * as restate from "@restatedev/restate-sdk";
 import type { WorkerDeps } from "../../deps.js";
 import { certificateServiceName, type CertificateServiceApi } from "../certificate-service/api.js";
@@ -24,11 +31,7 @@ interface Claim {
 }
 
 async function loadClaim(db: Db, claimId: string): Promise<Claim | null> {
-  const row = await db
-    .selectFrom("custom_domains")
-    .select(["id", "domain", "workspace_id", "project_id", "environment_id", "verification_status", "verification_value"])
-    .where("id", "=", claimId)
-    .executeTakeFirst();
+  const row = await findCustomDomain(db, claimId);
   if (!row) return null;
   return {
     id: row.id,
@@ -43,16 +46,7 @@ async function loadClaim(db: Db, claimId: string): Promise<Claim | null> {
 
 /** Where the environment's own domain points now (the custom domain follows it), if deployed yet. */
 async function environmentDeployment(db: Db, claim: Claim): Promise<string | null> {
-  const row = await db
-    .selectFrom("frontline_routes")
-    .select("deployment_id")
-    .where("project_id", "=", claim.projectId)
-    .where("environment_id", "=", claim.environmentId)
-    .where("sticky", "=", "environment")
-    .where("fully_qualified_domain_name", "!=", claim.domain)
-    .orderBy("updated_at", "desc")
-    .executeTakeFirst();
-  return row?.deployment_id ?? null;
+  return findEnvironmentRouteDeployment(db, { projectId: claim.projectId, environmentId: claim.environmentId }, claim.domain);
 }
 
 /** `arm`: a new recheck window from now; supersedes any schedule still pending. */

@@ -1,5 +1,4 @@
-import type { Database } from "@ctrl/db";
-import type { Kysely } from "kysely";
+import { findDeploymentOwner, type Db } from "@ctrl/db";
 import { terminal } from "../../errors.js";
 
 /** The owner columns of a deployment that RoutingService may route. */
@@ -16,7 +15,7 @@ export interface OwnedDeployment {
  * Throws TerminalErrors (never retried): not_found, permission_denied.
  */
 export async function requireDeploymentOfProject(
-  db: Kysely<Database>,
+  db: Db,
   projectId: string,
   deploymentId: unknown,
   field: string,
@@ -24,11 +23,7 @@ export async function requireDeploymentOfProject(
   if (typeof deploymentId !== "string" || deploymentId.length === 0 || deploymentId.length > 64) {
     throw terminal("invalid_argument", `${field} must be a deployment id of at most 64 characters`);
   }
-  const row = await db
-    .selectFrom("deployments")
-    .select(["id", "project_id", "workspace_id", "environment_id"])
-    .where("id", "=", deploymentId)
-    .executeTakeFirst();
+  const row = await findDeploymentOwner(db, deploymentId);
   if (!row) throw terminal("not_found", `${field}: deployment ${deploymentId} not found`);
   if (row.project_id !== projectId)
     throw terminal("permission_denied", `${field}: deployment ${deploymentId} does not belong to project ${projectId} (the object key)`);

@@ -1,4 +1,4 @@
-import { repointRoutes, setProjectLive, type Db } from "@ctrl/db";
+import { listHostnamesOfRoutes, repointRoutes, setProjectLive, type Db } from "@ctrl/db";
 import type * as restate from "@restatedev/restate-sdk";
 import type { RoutingResult, SwitchLiveRequest } from "./api.js";
 import { requireDeploymentOfProject } from "./ownership.js";
@@ -18,15 +18,8 @@ export async function switchLive(ctx: restate.ObjectContext, db: Db, req: Switch
       await requireDeploymentOfProject(trx, projectId, req?.targetDeploymentId, "targetDeploymentId");
       await repointRoutes(trx, projectId, req.routeIds, req.targetDeploymentId, now);
       await setProjectLive(trx, projectId, { liveDeploymentId: req.targetDeploymentId, isRolledBack: req.isRolledBack }, now);
-      const routes = req.routeIds.length
-        ? await trx
-            .selectFrom("frontline_routes")
-            .select("fully_qualified_domain_name")
-            .where("id", "in", req.routeIds)
-            .where("deployment_id", "=", req.targetDeploymentId)
-            .execute()
-        : [];
-      return { hostnames: routes.map((r) => r.fully_qualified_domain_name).sort(), ...(await readProjectPointer(trx, projectId)) };
+      const hostnames = await listHostnamesOfRoutes(trx, req.routeIds, req.targetDeploymentId);
+      return { hostnames, ...(await readProjectPointer(trx, projectId)) };
     }),
   );
 }

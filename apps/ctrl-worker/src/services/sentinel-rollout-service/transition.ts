@@ -1,5 +1,5 @@
 import type { Db } from "@ctrl/db";
-import type * as restate from "@restatedev/restate-sdk";
+import * as restate from "@restatedev/restate-sdk";
 import { sentinelRolloutNotifierName } from "../../contract.js";
 import { terminal } from "../../errors.js";
 import { sentinelServiceName, type SentinelServiceApi } from "../sentinel-service/api.js";
@@ -55,6 +55,10 @@ export async function commitTransition(ctx: restate.ObjectContext, db: Db, s: Ro
   if (fx.events.length) {
     const url = await ctx.get<string>(webhookKey);
     if (url)
-      for (const event of fx.events) ctx.objectSendClient<NotifierApi>({ name: sentinelRolloutNotifierName }, s.id).notify({ url, event });
+      // One invocation per notification, keyed by its event id: even a second send of the same event is one delivery.
+      for (const event of fx.events)
+        ctx
+          .objectSendClient<NotifierApi>({ name: sentinelRolloutNotifierName }, s.id)
+          .notify({ url, event }, restate.rpc.sendOpts({ idempotencyKey: event.id }));
   }
 }

@@ -1,4 +1,15 @@
-import { allocateVersion, newId, type Db } from "@ctrl/db";
+import {
+  allocateVersion,
+  findDeploymentOwner,
+  findDeploymentTopologyInRegion,
+  findSentinel,
+  insertSentinel,
+  insertTopologyRow,
+  newId,
+  updateSentinelDesired,
+  updateTopologyRow,
+  type Db,
+} from "@ctrl/db";
 import { terminal } from "../../errors.js";
 import type { CommitResult, SentinelChange, TopologyChange } from "./api.js";
 
@@ -17,42 +28,35 @@ export async function commitTopologyChange(
   now: number,
 ): Promise<CommitResult> {
   return db.transaction().execute(async (trx) => {
-    const deployment = await trx.selectFrom("deployments").select("workspace_id").where("id", "=", change.deploymentId).executeTakeFirst();
+    const deployment = await findDeploymentOwner(trx, change.deploymentId);
     if (!deployment)
       throw terminal("not_found", `deployment ${change.deploymentId} not found; topology is committed only for existing deployments`);
     if (deployment.workspace_id !== change.workspaceId)
       throw terminal("permission_denied", `deployment ${change.deploymentId} does not belong to workspace ${change.workspaceId}`);
-    const existing = await trx
-      .selectFrom("deployment_topology")
-      .selectAll()
-      .where("deployment_id", "=", change.deploymentId)
-      .where("region", "=", region)
-      .executeTakeFirst();
+    const existing = await findDeploymentTopologyInRegion(trx, change.deploymentId, region);
     if (existing && existing.desired_replicas === change.desiredReplicas && existing.desired_status === change.desiredStatus) {
       return { version: Number(existing.version), changed: false };
     }
     const version = await allocateVersion(trx, region, floor);
     if (existing) {
-      await trx
-        .updateTable("deployment_topology")
-        .set({ desired_replicas: change.desiredReplicas, desired_status: change.desiredStatus, version, updated_at: now })
-        .where("id", "=", existing.id)
-        .execute();
+      await updateTopologyRow(trx, existing.id, {
+        desiredReplicas: change.desiredReplicas,
+        desiredStatus: change.desiredStatus,
+        version,
+        now,
+      });
     } else {
-      await trx
-        .insertInto("deployment_topology")
-        .values({
-          id: newId("top"),
-          workspace_id: change.workspaceId,
-          deployment_id: change.deploymentId,
-          region,
-          desired_replicas: change.desiredReplicas,
-          desired_status: change.desiredStatus,
-          version,
-          created_at: now,
-          updated_at: now,
-        })
-        .execute();
+      await insertTopologyRow(trx, {
+        id: newId("top"),
+        workspace_id: change.workspaceId,
+        deployment_id: change.deploymentId,
+        region,
+        desired_replicas: change.desiredReplicas,
+        desired_status: change.desiredStatus,
+        version,
+        created_at: now,
+        updated_at: now,
+      });
     }
     return { version, changed: true };
   });
@@ -67,7 +71,7 @@ export async function commitSentinelChange(
   now: number,
 ): Promise<CommitResult> {
   return db.transaction().execute(async (trx) => {
-    const existing = await trx.selectFrom("sentinels").selectAll().where("id", "=", change.sentinelId).executeTakeFirst();
+    const existing = await findSentinel(trx, change.sentinelId);
     if (existing) {
       // Business-rule failures are terminal: a retried one would block the region's serialization point forever.
       if (existing.region !== region)
@@ -85,11 +89,13 @@ export async function commitSentinelChange(
         return { version: Number(existing.version), changed: false };
       }
       const version = await allocateVersion(trx, region, floor);
-      await trx
-        .updateTable("sentinels")
-        .set({ ...next, version, updated_at: now })
-        .where("id", "=", existing.id)
-        .execute();
+      await updateSentinelDesired(trx, existing.id, {
+        image: next.image,
+        desiredReplicas: next.desired_replicas,
+        desiredState: next.desired_state,
+        version,
+        now,
+      });
       return { version, changed: true };
     }
     if (!change.create || !change.image)
@@ -97,29 +103,26 @@ export async function commitSentinelChange(
     const version = await allocateVersion(trx, region, floor);
     await duplicateIsTerminal(
       `a sentinel for environment ${change.create.environmentId} or named ${change.create.k8sName} already exists in region ${region}`,
-      trx
-        .insertInto("sentinels")
-        .values({
-          id: change.sentinelId,
-          workspace_id: change.create.workspaceId,
-          project_id: change.create.projectId,
-          environment_id: change.create.environmentId,
-          region,
-          k8s_name: change.create.k8sName,
-          image: change.image,
-          desired_replicas: change.desiredReplicas ?? 1,
-          desired_state: change.desiredState ?? "running",
-          cpu_millicores: change.create.cpuMillicores,
-          memory_mib: change.create.memoryMib,
-          health: "unknown",
-          available_replicas: 0,
-          running_image: null,
-          addresses: null,
-          version,
-          created_at: now,
-          updated_at: now,
-        })
-        .execute(),
+      insertSentinel(trx, {
+        id: change.sentinelId,
+        workspace_id: change.create.workspaceId,
+        project_id: change.create.projectId,
+        environment_id: change.create.environmentId,
+        region,
+        k8s_name: change.create.k8sName,
+        image: change.image,
+        desired_replicas: change.desiredReplicas ?? 1,
+        desired_state: change.desiredState ?? "running",
+        cpu_millicores: change.create.cpuMillicores,
+        memory_mib: change.create.memoryMib,
+        health: "unknown",
+        available_replicas: 0,
+        running_image: null,
+        addresses: null,
+        version,
+        created_at: now,
+        updated_at: now,
+      }),
     );
     return { version, changed: true };
   });

@@ -9,7 +9,7 @@ import { validateRegion, validateSentinelChange, validateTopologyChange } from "
 /**
  * VersioningService — virtual object, key = region.
  *
- * The per-region serialization point of the sync contract (ARCHITECTURE.md "Versions"): its
+ * The per-region serialization point of the sync contract (docs/architecture.md "Versions"): its
  * exclusive handlers allocate a version and commit the versioned row in the same MySQL transaction,
  * which also locks the region's counter row. Restate state `version` caches the last allocation and
  * serves as a floor; if Restate state is lost, the counter (and MAX(version)) in MySQL still win.
