@@ -13,6 +13,8 @@ const port = Number(process.env.PORT ?? 8080);
 const startHeight = Number(process.env.HEIGHT_START ?? 1000);
 const startedAt = Date.now();
 let intent = null;
+/** Set by POST /halt?nostatus=1: from then on /status answers 404, as an older version without it would. */
+let noStatus = false;
 
 /** A block height that grows by one per second, as a chain node's would. */
 const height = () => startHeight + Math.floor((Date.now() - startedAt) / 1000);
@@ -39,12 +41,13 @@ const server = createServer((req, res) => {
   const json = (status, body) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
   if (url.pathname === "/health") return json(200, { ok: true });
   if (url.pathname === "/status") {
-    if (process.env.HALT_NO_STATUS === "1") return json(404, { error: "no status endpoint in this version" });
+    if (process.env.HALT_NO_STATUS === "1" || noStatus) return json(404, { error: "no status endpoint in this version" });
     return json(200, { height: height(), halt_intent: intent });
   }
   if (url.pathname === "/halt" && req.method === "POST") {
     const code = Number(url.searchParams.get("code") ?? 70);
     if (!reasons[code]) return json(400, { error: "code must be 70, 71 or 72" });
+    if (url.searchParams.get("nostatus") === "1") noStatus = true;
     return json(
       202,
       halt(code, {

@@ -1,7 +1,9 @@
 /**
  * Halt supervision through the real system (src/system.ts): ctrl-api, the worker process,
  * restate-server, MariaDB, s3rver, the krane agent and frontline, driven with the `ctrl` binary,
- * with a local receiver that records pages. The workload is examples/halting, halted on request.
+ * with a local receiver that records pages. The workload is examples/halting, halted on request:
+ * with a live intent on its status path (stay-alive, or announced before its exit), or by exit code
+ * alone (no status endpoint).
  *
  * Guarantees (docs/halt-contract.md): 70 with a mapping creates a deployment of the mapped image
  * that serves through frontline, the halted one is `halted`, one page and one resolve; 71 rolls
@@ -131,9 +133,12 @@ describe("halt supervision through the real system", () => {
   it("72: pages; the instance is not restarted; no new deployment appears until a person acks", async () => {
     const halting = await deploy("examples/halting", "preview");
     const ids = await deploymentIds();
-    await haltNow(halting.id, "code=72");
+    // No status endpoint (an older version): the exit code alone reaches the branch.
+    await haltNow(halting.id, "code=72&nostatus=1");
     const halt = await haltOf(halting.id, "waiting_for_human", 72);
     expect(halt).toMatchObject({ reason: "downgrade_detected", exitCode: 72, action: "wait_for_human" });
+    expect(halt.info).toBeUndefined();
+    expect(halt.height).toBeUndefined();
     const instance = await sys.stack.database.db
       .selectFrom("instances")
       .select(["status", "exit_code"])
