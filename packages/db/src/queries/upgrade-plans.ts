@@ -30,44 +30,57 @@ function toPlan(row: UpgradePlanRow): UpgradePlan {
   };
 }
 
+/** Attempts of {@link appendUpgradePlan} when concurrent writers take the same version. */
+const maxAppendAttempts = 20;
+
+function isVersionRace(err: unknown): boolean {
+  const code = (err as { errno?: number } | null)?.errno;
+  // ER_DUP_ENTRY: another writer took this version first; ER_LOCK_DEADLOCK: InnoDB chose us as the victim.
+  return code === 1062 || code === 1213;
+}
+
 /**
  * Appends a version of plan `name` (a new row; never an update). `image: null` writes a tombstone.
- * The next version is allocated from the current maximum inside the transaction; the unique key
- * (project, environment, name, version) makes a concurrent writer fail instead of sharing a version.
+ * The next version is the current maximum + 1; the unique key (project, environment, name,
+ * version) makes a concurrent writer that read the same maximum fail, and it tries again with the
+ * next one, so racing writers get distinct, consecutive versions.
  */
 export async function appendUpgradePlan(
   db: Db,
   scope: PlanScope,
   write: { name: string; image: string | null; minHeight: number | null; createdBy: string; now: number },
 ): Promise<{ version: number }> {
-  return db.transaction().execute(async (trx) => {
-    const latest = await trx
+  for (let attempt = 1; ; attempt++) {
+    const latest = await db
       .selectFrom("upgrade_plans")
       .select((eb) => eb.fn.max("version").as("version"))
       .where("project_id", "=", scope.projectId)
       .where("environment_id", "=", scope.environmentId)
       .where("name", "=", write.name)
-      .forUpdate()
       .executeTakeFirst();
     const version = Number(latest?.version ?? 0) + 1;
-    await trx
-      .insertInto("upgrade_plans")
-      .values({
-        id: newId("plan"),
-        workspace_id: scope.workspaceId,
-        project_id: scope.projectId,
-        environment_id: scope.environmentId,
-        name: write.name,
-        version,
-        image: write.image,
-        min_height: write.minHeight,
-        deleted: write.image === null,
-        created_by: write.createdBy,
-        created_at: write.now,
-      })
-      .execute();
-    return { version };
-  });
+    try {
+      await db
+        .insertInto("upgrade_plans")
+        .values({
+          id: newId("plan"),
+          workspace_id: scope.workspaceId,
+          project_id: scope.projectId,
+          environment_id: scope.environmentId,
+          name: write.name,
+          version,
+          image: write.image,
+          min_height: write.minHeight,
+          deleted: write.image === null,
+          created_by: write.createdBy,
+          created_at: write.now,
+        })
+        .execute();
+      return { version };
+    } catch (err) {
+      if (!isVersionRace(err) || attempt >= maxAppendAttempts) throw err;
+    }
+  }
 }
 
 /** The latest version of every plan of an environment that is not deleted, by name. */
