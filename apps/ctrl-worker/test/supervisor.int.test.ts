@@ -153,6 +153,12 @@ describe("SupervisorService", () => {
     expect(step).toMatchObject({ status: "failed" });
     expect(step.message).toContain("image_mapping_missing");
     await waitFor("trigger", async () => (receiver.pagerDuty(`${halted}:upgrade_required`).length === 1 ? true : undefined));
+    // The page says what is missing and how to fix it.
+    const trigger = receiver.pagerDuty(`${halted}:upgrade_required`)[0] as {
+      payload: { summary: string; custom_details: Record<string, unknown> };
+    };
+    expect(trigger.payload.custom_details).toMatchObject({ condition: "image_mapping_missing", state: "waiting_for_plan" });
+    expect(trigger.payload.summary).toContain("ctrl plans set default");
     expect(await deploymentsOf(projectId)).toHaveLength(1);
 
     await appendUpgradePlan(

@@ -44,8 +44,9 @@ export async function onHalt(ctx: restate.ObjectContext, deps: SupervisorDeps, r
       ),
     );
   }
-  await pageOnce(ctx, deps, halt);
+  // 70 pages once it knows whether a plan maps an image (upgrade.ts); 71 and 72 page at once.
   if (halt.action === "upgrade") return upgradeHalted(ctx, deps, halt);
+  await pageOnce(ctx, deps, halt);
   if (halt.action === "rollback") return rollbackHalted(ctx, deps, halt);
   return outcomeOf(halt);
 }

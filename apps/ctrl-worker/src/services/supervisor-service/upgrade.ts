@@ -3,7 +3,7 @@ import type * as restate from "@restatedev/restate-sdk";
 import { terminal } from "../../errors.js";
 import { deployWorkflowName, type DeployWorkflowApi } from "../deploy-workflow/api.js";
 import type { HaltOutcome } from "./api.js";
-import { outcomeOf, resolveOnce, type SupervisorDeps } from "./outcome.js";
+import { outcomeOf, pageOnce, resolveOnce, type SupervisorDeps } from "./outcome.js";
 import { decide, insertReplacement } from "./record.js";
 import { stopHaltedDeployment } from "./stop-halted.js";
 
@@ -11,7 +11,8 @@ import { stopHaltedDeployment } from "./stop-halted.js";
 export const imageMappingMissing = "image_mapping_missing";
 
 /**
- * The 70 branch (upgrade required). Looks up the halt's plan in `upgrade_plans`; a plan whose
+ * The 70 branch (upgrade required). The page goes out once the supervisor knows what it does: it
+ * names the missing mapping, or the image being deployed. Looks up the halt's plan in `upgrade_plans`; a plan whose
  * `min_height` is above the halt's height does not apply. Missing: the halt waits with the visible
  * condition `image_mapping_missing` (SetUpgradePlan wakes it through `resume`). Found: a
  * replacement deployment of the mapped image with the halted one's configuration is created and
@@ -47,13 +48,14 @@ export async function upgradeHalted(ctx: restate.ObjectContext, deps: Supervisor
         ),
       );
       ctx.console.warn({ deploymentId: ctx.key, plan: planName }, "upgrade plan missing; waiting for a mapping");
+      await pageOnce(ctx, deps, waiting);
       return outcomeOf(waiting);
     }
-    replacementId = await ctx.run("create replacement", async () => {
+    const created = await ctx.run("create replacement", async () => {
       const halted = await findDeploymentById(db, ctx.key);
       if (!halted) return null;
       const id = await insertReplacement(db, halted, plan.image, now);
-      await decide(
+      const row = await decide(
         db,
         ctx.key,
         halt.reason,
@@ -66,9 +68,11 @@ export async function upgradeHalted(ctx: restate.ObjectContext, deps: Supervisor
         },
         now,
       );
-      return id;
+      return { id, row };
     });
-    if (!replacementId) throw terminal("not_found", `deployment ${ctx.key} not found`);
+    if (!created) throw terminal("not_found", `deployment ${ctx.key} not found`);
+    replacementId = created.id;
+    await pageOnce(ctx, deps, created.row);
   }
   const id = replacementId;
   ctx.console.info({ deploymentId: ctx.key, replacementId: id, plan: planName }, "deploying the upgrade");
