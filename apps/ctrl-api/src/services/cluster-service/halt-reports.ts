@@ -27,7 +27,7 @@ export function haltDetailOf(i: Pick<ReportedInstanceProto, "halt">): string | n
 
 /**
  * Hands every halted instance of a report to `SupervisorService.onHalt` of the deployment, once per
- * instance and halt: the send's idempotency key is `<deployment>:<instance>:<reason>`, so the
+ * instance and halt: the send's idempotency key is `<deployment>:<instance>:<reason>:<exit code|live>`, so the
  * agent's repeated reports of the same halt start one invocation (and the supervisor's record
  * keeps it to one action after the key expires). A send Restate does not accept fails the report
  * with `unavailable` (the instances are already stored): the agent retries it.

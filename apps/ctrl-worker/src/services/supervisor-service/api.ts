@@ -4,8 +4,9 @@ import type { createSupervisorService } from "./service.js";
 /**
  * Contract of `SupervisorService` (Restate virtual object, key = deployment id; docs/halt-contract.md).
  * ctrl-api sends `onHalt` once per reported halt of an instance (idempotency key
- * `<deployment>:<instance>:<reason>`), `resume` to each halt waiting for an upgrade plan that was
- * just set, and `acknowledge` when a person takes a halt over (`ctrl supervise ack`):
+ * `<deployment>:<instance>:<reason>:<exit code|live>`: a live intent and the exit after it are two
+ * sends of one halt), `resume` to each halt waiting for an upgrade plan that was just set, and
+ * `acknowledge` when a person takes a halt over (`ctrl supervise ack`):
  *
  *   rs.objectSendClient<SupervisorServiceApi>({ name: supervisorServiceName }, deploymentId).onHalt(req, sendOpts)
  *
