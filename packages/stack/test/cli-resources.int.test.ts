@@ -117,7 +117,15 @@ describe("ctrl projects", () => {
     const bad = await ctrl(["projects", "create", "Not_OK"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("body.slug: must be lowercase");
-    const denied = await ctrl(["projects", "create", "nope"], stack.seed.rootKey);
+    const projectsOnly = (
+      await createRootKey(stack.database.db, {
+        workspaceId: stack.seed.workspaceId,
+        name: "projects only",
+        permissions: ["project.*.*"],
+        now: Date.now(),
+      })
+    ).key;
+    const denied = await ctrl(["projects", "create", "nope"], projectsOnly);
     expect(denied.code).toBe(1);
     expect(denied.stderr).toContain("workspace.create_project");
     expect((await ctrl(["projects", "frob"])).code).toBe(2);
