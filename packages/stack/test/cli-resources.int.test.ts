@@ -5,7 +5,8 @@
  * Guarantees: each command's `--json` is one document with one shape per resource (the `/v2` data:
  * `project`, `environment`, `key` objects with the same keys everywhere); the human output has a
  * header row; API refusals exit 1 with the reason, usage mistakes exit 2; a key revoked with
- * `ctrl keys revoke` is refused on its next command; `ctrl env policy` keeps working beside them.
+ * `ctrl keys revoke` is refused on its next command; `ctrl env policy` keeps working beside them;
+ * `ctrl deploy` without `--env` sends the default branch to production, others to preview unless `--prod`.
  */
 import { createRootKey } from "@ctrl/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,7 +16,8 @@ import { startTestStack, type TestStack } from "../src/index.js";
 let stack: TestStack;
 let admin: string;
 beforeAll(async () => {
-  stack = await startTestStack({ worker: false });
+  // The worker runs in-process so that `ctrl deploy --no-wait` is accepted (the deploy itself waits for an agent that never comes).
+  stack = await startTestStack();
   admin = (
     await createRootKey(stack.database.db, {
       workspaceId: stack.seed.workspaceId,
@@ -208,5 +210,29 @@ describe("ctrl keys", () => {
     const bad = await ctrl(["keys", "create", "--name", "x", "--permission", "project.*"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("is not a permission");
+  });
+});
+
+describe("ctrl deploy without --env", () => {
+  it("deploys the project's default branch to production, other branches to preview, --prod to production", async () => {
+    const { project, environments } = (await ctrl(["projects", "create", "cli-deploy", "--default-branch", "trunk", "--json"])).json();
+    const envOf = Object.fromEntries(environments.map((e: { id: string; slug: string }) => [e.id, e.slug]));
+    const deployTo = async (...flags: string[]) => {
+      const run = await ctrl(["deploy", "--image", "ghcr.io/acme/app:1", "--no-wait", "--json", ...flags], admin, project.id);
+      expect(run.code, run.stdout).toBe(0);
+      const row = await stack.database.db
+        .selectFrom("deployments")
+        .select(["environment_id", "git_branch"])
+        .where("id", "=", run.json().deploymentId)
+        .executeTakeFirstOrThrow();
+      return [envOf[row.environment_id], row.git_branch];
+    };
+    expect(await deployTo("--branch", "trunk")).toEqual(["production", "trunk"]);
+    expect(await deployTo("--branch", "feature/x")).toEqual(["preview", "feature/x"]);
+    expect(await deployTo("--branch", "feature/x", "--prod")).toEqual(["production", "feature/x"]);
+    expect(await deployTo("--branch", "feature/x", "--env", "production")).toEqual(["production", "feature/x"]);
+    const both = await ctrl(["deploy", "--image", "x", "--prod", "--env", "preview"], admin, project.id);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("--prod deploys to production; it cannot be combined with --env preview");
   });
 });
