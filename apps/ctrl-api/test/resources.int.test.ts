@@ -187,6 +187,30 @@ describe("ProjectService", () => {
       created_at: now,
       updated_at: now,
     });
+    const sentinelId = newId("se");
+    await stack.database.db
+      .insertInto("sentinels")
+      .values({
+        id: sentinelId,
+        workspace_id: stack.seed.workspaceId,
+        project_id: project!.id,
+        environment_id: production.id,
+        region: "resources-test",
+        k8s_name: `k-${sentinelId}`.toLowerCase(),
+        image: "sentinel:1",
+        desired_replicas: 1,
+        desired_state: "running",
+        cpu_millicores: 100,
+        memory_mib: 64,
+        health: "healthy",
+        available_replicas: 1,
+        running_image: "sentinel:1",
+        addresses: null,
+        version: 2,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
     const refused = await failure(projects().deleteProject({ projectId: project!.id }));
     expect(refused.code).toBe(Code.FailedPrecondition);
     expect(refused.rawMessage).toContain(`deploys in progress: ${building}`);
@@ -201,7 +225,10 @@ describe("ProjectService", () => {
       .where("deployment_id", "=", running)
       .executeTakeFirstOrThrow();
     expect(topology.desired_status).toBe("stopped");
-    expect(Number(topology.version)).toBeGreaterThan(1);
+    expect(Number(topology.version)).toBeGreaterThan(2);
+    const sentinel = await stack.database.db.selectFrom("sentinels").selectAll().where("id", "=", sentinelId).executeTakeFirstOrThrow();
+    expect(sentinel.desired_state).toBe("archived");
+    expect(Number(sentinel.version)).toBeGreaterThan(2);
     expect((await failure(projects().getProject({ projectId: project!.id }))).code).toBe(Code.NotFound);
     // Deployments stay readable as history.
     expect((await findDeploymentById(stack.database.db, running))?.id).toBe(running);
@@ -365,6 +392,38 @@ describe("RootKeyService", () => {
     expect((await failure(keys(stack.operatorToken).listRootKeys({}))).rawMessage).toBe(
       "workspace_id: is required with the operator token",
     );
+  });
+});
+
+describe("authentication and permissions of every method", () => {
+  it("refuses every method without a key (unauthenticated) and with a key lacking its permission (permission_denied)", async () => {
+    const transport = createConnectTransport({ baseUrl: stack.apiUrl, httpVersion: "1.1" });
+    const anonymous = {
+      projects: createClient(ProjectService, transport),
+      environments: createClient(EnvironmentService, transport),
+      keys: createClient(RootKeyService, transport),
+    };
+    const weak = await keyWith(["project.*.read_deployment"]);
+    const denied = { projects: projects(weak), environments: environments(weak), keys: keys(weak) };
+    const projectId = stack.seed.projectId;
+    const calls = (c: typeof anonymous): [string, () => Promise<unknown>][] => [
+      ["CreateProject", () => c.projects.createProject({ name: "A", slug: "auth-a" })],
+      ["GetProject", () => c.projects.getProject({ projectId })],
+      ["UpdateProject", () => c.projects.updateProject({ projectId, name: "x" })],
+      ["DeleteProject", () => c.projects.deleteProject({ projectId })],
+      ["CreateEnvironment", () => c.environments.createEnvironment({ projectId, slug: "auth-env" })],
+      ["ListEnvironments", () => c.environments.listEnvironments({ projectId })],
+      ["UpdateEnvironment", () => c.environments.updateEnvironment({ projectId, environmentSlug: "preview", replicas: 1 })],
+      ["DeleteEnvironment", () => c.environments.deleteEnvironment({ projectId, environmentSlug: "preview" })],
+      ["CreateRootKey", () => c.keys.createRootKey({ name: "k", permissions: ["project.*.read_deployment"] })],
+      ["ListRootKeys", () => c.keys.listRootKeys({})],
+      ["RevokeRootKey", () => c.keys.revokeRootKey({ keyId: "key_x" })],
+    ];
+    for (const [name, call] of calls(anonymous)) expect((await failure(call())).code, name).toBe(Code.Unauthenticated);
+    expect((await failure(anonymous.projects.listProjects({}))).code).toBe(Code.Unauthenticated);
+    for (const [name, call] of calls(denied)) expect((await failure(call())).code, name).toBe(Code.PermissionDenied);
+    // ListProjects with no readable project is an empty list, not a refusal.
+    expect((await denied.projects.listProjects({})).projects).toEqual([]);
   });
 });
 
