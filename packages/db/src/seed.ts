@@ -63,7 +63,12 @@ export async function seedLocal(db: Db, now = Date.now()): Promise<SeedResult> {
       }
       environments[slug] = env.id;
     }
-    const { key } = await createRootKey(trx, { workspaceId: workspace.id, name: "local root key", permissions: ["project.*.*", "workspace.*"], now });
+    const { key } = await createRootKey(trx, {
+      workspaceId: workspace.id,
+      name: "local root key",
+      permissions: ["project.*.*", "workspace.*"],
+      now,
+    });
     return {
       workspaceId: workspace.id,
       projectId: project.id,
