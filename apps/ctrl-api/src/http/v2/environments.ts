@@ -14,6 +14,17 @@ const settings = {
   healthCheckPath: text('a path such as /health; "" = the default').optional(),
 };
 
+const projectId = text("a project id");
+const environmentSlug = text("e.g. production");
+
+/** Request bodies of the environment endpoints (exported for the API description). */
+export const environmentBodies = {
+  createEnvironment: z.object({ projectId, slug: text("e.g. staging"), ...settings }),
+  listEnvironments: z.object({ projectId }),
+  updateEnvironment: z.object({ projectId, environmentSlug, ...settings }),
+  deleteEnvironment: z.object({ projectId, environmentSlug }),
+};
+
 function settingsOf(body: { regions?: string[]; replicas?: number; cpuMillicores?: number; memoryMib?: number; healthCheckPath?: string }) {
   return {
     ...(body.regions !== undefined ? { regions: body.regions } : {}),
@@ -33,44 +44,21 @@ function settingsOf(body: { regions?: string[]; replicas?: number; cpuMillicores
  * `{projectId, environmentSlug}` → 200 `{}` (412 while it runs deployments).
  */
 export function registerEnvironmentEndpoints(app: FastifyInstance, deps: ApiDeps): void {
-  const projectId = text("a project id");
-  const environmentSlug = text("e.g. production");
-  resourceEndpoint(
-    app,
-    deps,
-    "/v2/environments.createEnvironment",
-    z.object({ projectId, slug: text("e.g. staging"), ...settings }),
-    201,
-    async (principal, body) => ({
-      environment: await createEnvironment(deps, principal, { projectId: body.projectId, slug: body.slug, ...settingsOf(body) }),
-    }),
-  );
-  resourceEndpoint(app, deps, "/v2/environments.listEnvironments", z.object({ projectId }), 200, async (principal, body) => ({
+  resourceEndpoint(app, deps, "/v2/environments.createEnvironment", environmentBodies.createEnvironment, 201, async (principal, body) => ({
+    environment: await createEnvironment(deps, principal, { projectId: body.projectId, slug: body.slug, ...settingsOf(body) }),
+  }));
+  resourceEndpoint(app, deps, "/v2/environments.listEnvironments", environmentBodies.listEnvironments, 200, async (principal, body) => ({
     environments: await listEnvironments(deps, principal, body.projectId),
   }));
-  resourceEndpoint(
-    app,
-    deps,
-    "/v2/environments.updateEnvironment",
-    z.object({ projectId, environmentSlug, ...settings }),
-    200,
-    async (principal, body) => ({
-      environment: await updateEnvironment(deps, principal, {
-        projectId: body.projectId,
-        environmentSlug: body.environmentSlug,
-        ...settingsOf(body),
-      }),
+  resourceEndpoint(app, deps, "/v2/environments.updateEnvironment", environmentBodies.updateEnvironment, 200, async (principal, body) => ({
+    environment: await updateEnvironment(deps, principal, {
+      projectId: body.projectId,
+      environmentSlug: body.environmentSlug,
+      ...settingsOf(body),
     }),
-  );
-  resourceEndpoint(
-    app,
-    deps,
-    "/v2/environments.deleteEnvironment",
-    z.object({ projectId, environmentSlug }),
-    200,
-    async (principal, body) => {
-      await deleteEnvironment(deps, principal, body);
-      return {};
-    },
-  );
+  }));
+  resourceEndpoint(app, deps, "/v2/environments.deleteEnvironment", environmentBodies.deleteEnvironment, 200, async (principal, body) => {
+    await deleteEnvironment(deps, principal, body);
+    return {};
+  });
 }

@@ -7,6 +7,18 @@ import { resourceEndpoint } from "./resource-endpoint.js";
 const text = (what: string) => z.string({ error: `must be a string (${what})` });
 const projectId = text("a project id");
 
+/** Request bodies of the project endpoints (exported for the API description). */
+export const projectBodies = {
+  createProject: z.object({ name: text("a display name"), slug: text("e.g. my-app"), defaultBranch: text("a git branch").optional() }),
+  getProject: z.object({ projectId }),
+  listProjects: z.object({
+    pageSize: z.number({ error: "must be a number from 1 to 100" }).int("must be a whole number").optional(),
+    pageToken: text("a token from a previous response").optional(),
+  }),
+  updateProject: z.object({ projectId, name: text("a display name").optional(), defaultBranch: text("a git branch").optional() }),
+  deleteProject: z.object({ projectId, force: z.boolean({ error: "must be true or false" }).optional() }),
+};
+
 /**
  * `POST /v2/projects.createProject` `{name, slug, defaultBranch?}` → 201 `{project, environments}`
  * (permission `workspace.create_project`; 409 for a slug taken in the workspace);
@@ -17,49 +29,23 @@ const projectId = text("a project id");
  * (`delete_project`; 412 while it runs, unless `force`). Same validation and rules as ProjectService.
  */
 export function registerProjectEndpoints(app: FastifyInstance, deps: ApiDeps): void {
-  resourceEndpoint(
-    app,
-    deps,
-    "/v2/projects.createProject",
-    z.object({ name: text("a display name"), slug: text("e.g. my-app"), defaultBranch: text("a git branch").optional() }),
-    201,
-    (principal, body) =>
-      createProject(deps, principal, { name: body.name, slug: body.slug, defaultBranch: body.defaultBranch ?? "", workspaceId: "" }),
+  resourceEndpoint(app, deps, "/v2/projects.createProject", projectBodies.createProject, 201, (principal, body) =>
+    createProject(deps, principal, { name: body.name, slug: body.slug, defaultBranch: body.defaultBranch ?? "", workspaceId: "" }),
   );
-  resourceEndpoint(app, deps, "/v2/projects.getProject", z.object({ projectId }), 200, (principal, body) =>
+  resourceEndpoint(app, deps, "/v2/projects.getProject", projectBodies.getProject, 200, (principal, body) =>
     getProject(deps, principal, body.projectId),
   );
-  resourceEndpoint(
-    app,
-    deps,
-    "/v2/projects.listProjects",
-    z.object({
-      pageSize: z.number({ error: "must be a number from 1 to 100" }).int("must be a whole number").optional(),
-      pageToken: text("a token from a previous response").optional(),
-    }),
-    200,
-    (principal, body) => listProjects(deps, principal, { pageSize: body.pageSize ?? 0, pageToken: body.pageToken ?? "", workspaceId: "" }),
+  resourceEndpoint(app, deps, "/v2/projects.listProjects", projectBodies.listProjects, 200, (principal, body) =>
+    listProjects(deps, principal, { pageSize: body.pageSize ?? 0, pageToken: body.pageToken ?? "", workspaceId: "" }),
   );
-  resourceEndpoint(
-    app,
-    deps,
-    "/v2/projects.updateProject",
-    z.object({ projectId, name: text("a display name").optional(), defaultBranch: text("a git branch").optional() }),
-    200,
-    async (principal, body) => ({
-      project: await updateProject(deps, principal, {
-        projectId: body.projectId,
-        ...(body.name !== undefined ? { name: body.name } : {}),
-        ...(body.defaultBranch !== undefined ? { defaultBranch: body.defaultBranch } : {}),
-      }),
+  resourceEndpoint(app, deps, "/v2/projects.updateProject", projectBodies.updateProject, 200, async (principal, body) => ({
+    project: await updateProject(deps, principal, {
+      projectId: body.projectId,
+      ...(body.name !== undefined ? { name: body.name } : {}),
+      ...(body.defaultBranch !== undefined ? { defaultBranch: body.defaultBranch } : {}),
     }),
-  );
-  resourceEndpoint(
-    app,
-    deps,
-    "/v2/projects.deleteProject",
-    z.object({ projectId, force: z.boolean({ error: "must be true or false" }).optional() }),
-    200,
-    (principal, body) => deleteProject(deps, principal, { projectId: body.projectId, force: body.force ?? false }),
+  }));
+  resourceEndpoint(app, deps, "/v2/projects.deleteProject", projectBodies.deleteProject, 200, (principal, body) =>
+    deleteProject(deps, principal, { projectId: body.projectId, force: body.force ?? false }),
   );
 }
