@@ -8,6 +8,8 @@ import {
   DeploymentService,
   DomainService,
   EnvironmentService,
+  ProjectService,
+  RootKeyService,
   SentinelRolloutService,
 } from "@ctrl/proto";
 import Fastify, { type FastifyInstance } from "fastify";
@@ -22,6 +24,8 @@ import { createAcmeService } from "./services/acme-service/index.js";
 import { createDomainService } from "./services/domain-service/index.js";
 import { createEnvironmentService } from "./services/environment-service/index.js";
 import { createSentinelRolloutService } from "./services/sentinel-rollout-service/index.js";
+import { createProjectService } from "./services/project-service/index.js";
+import { createRootKeyService } from "./services/root-key-service/index.js";
 
 /** Options for {@link buildServer}. */
 export interface BuildServerOptions {
@@ -39,6 +43,8 @@ export function connectRoutes(deps: ApiDeps) {
     router.service(DomainService, createDomainService(deps));
     router.service(SentinelRolloutService, createSentinelRolloutService(deps));
     router.service(EnvironmentService, createEnvironmentService(deps));
+    router.service(ProjectService, createProjectService(deps));
+    router.service(RootKeyService, createRootKeyService(deps));
   };
 }
 
