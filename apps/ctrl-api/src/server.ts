@@ -9,6 +9,8 @@ import {
   DomainService,
   EnvironmentService,
   HaltService,
+  ProjectService,
+  RootKeyService,
   SentinelRolloutService,
   UpgradePlanService,
 } from "@ctrl/proto";
@@ -26,6 +28,8 @@ import { createEnvironmentService } from "./services/environment-service/index.j
 import { createSentinelRolloutService } from "./services/sentinel-rollout-service/index.js";
 import { createUpgradePlanService } from "./services/upgrade-plan-service/index.js";
 import { createHaltService } from "./services/halt-service/index.js";
+import { createProjectService } from "./services/project-service/index.js";
+import { createRootKeyService } from "./services/root-key-service/index.js";
 
 /** Options for {@link buildServer}. */
 export interface BuildServerOptions {
@@ -45,6 +49,8 @@ export function connectRoutes(deps: ApiDeps) {
     router.service(EnvironmentService, createEnvironmentService(deps));
     router.service(UpgradePlanService, createUpgradePlanService(deps));
     router.service(HaltService, createHaltService(deps));
+    router.service(ProjectService, createProjectService(deps));
+    router.service(RootKeyService, createRootKeyService(deps));
   };
 }
 

@@ -32,6 +32,7 @@ export type {
   RollbackRequest,
   PromoteRequest,
   SwitchResult,
+  StopProjectResult,
   DeploymentServiceApi,
 } from "./services/deployment-service/api.js";
 export { routingServiceName } from "./services/routing-service/api.js";

@@ -23,6 +23,7 @@ export * from "./queries/sentinels.js";
 export * from "./queries/certificates.js";
 export * from "./queries/workspaces.js";
 export * from "./queries/projects.js";
+export * from "./queries/environments.js";
 export * from "./queries/sentinel-rollout-webhooks.js";
 export * from "./queries/rollout-engine.js";
 export * from "./queries/upgrade-plans.js";
