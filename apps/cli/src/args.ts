@@ -40,6 +40,8 @@ export const commandNames = [
   "rollout",
   "projects",
   "keys",
+  "plans",
+  "supervise",
   "help",
 ] as const;
 export type CommandName = (typeof commandNames)[number];
@@ -88,7 +90,19 @@ export type ParsedCommand =
   | { command: "rollout"; action: RolloutAction; deploymentId: string; flags: RolloutFlags }
   | { command: "projects"; action: ProjectAction; flags: ProjectFlags }
   | { command: "environments"; action: EnvironmentAction; flags: EnvironmentFlags }
-  | { command: "keys"; action: KeyAction; flags: KeyFlags };
+  | { command: "keys"; action: KeyAction; flags: KeyFlags }
+  | { command: "plans"; flags: PlansFlags }
+  | { command: "supervise"; deploymentId: string; flags: GlobalFlags };
+
+/** `ctrl plans set|ls|rm` flags (upgrade plans of the halt supervisor). */
+export interface PlansFlags extends GlobalFlags {
+  action: "set" | "ls" | "rm";
+  name?: string;
+  project?: string;
+  env: string;
+  image?: string;
+  minHeight?: number;
+}
 
 /** `ctrl fleet <action>`: fleet rollouts of the sentinel image. */
 export const fleetActions = ["rollout", "status", "pause", "resume", "cancel", "rollback", "history"] as const;
@@ -144,6 +158,13 @@ const commandOptions = {
   rollout: rolloutOptions,
   projects: projectOptions,
   keys: keyOptions,
+  plans: {
+    project: { type: "string", short: "p" },
+    env: { type: "string", short: "e" },
+    image: { type: "string" },
+    "min-height": { type: "string" },
+  },
+  supervise: {},
   help: {},
 } as const satisfies Record<CommandName, ParseArgsConfig["options"]>;
 
@@ -169,6 +190,10 @@ export function usage(command?: CommandName): string {
     env: `${rolloutUsage.env}\n${resourceUsage.envResources}`,
     projects: resourceUsage.projects,
     keys: resourceUsage.keys,
+    plans:
+      "ctrl plans set NAME --image REF [--min-height N] [--env production] --project ID | ls | rm NAME\n" +
+      "  Upgrade plans: what the halt supervisor deploys when a workload exits 70 naming plan NAME (docs/halt-contract.md).",
+    supervise: "ctrl supervise ack <deployment-id>\n  Takes a halted deployment over: the supervisor stops waiting and resolves the page.",
     help: "ctrl help [command]",
   };
   if (command) return `${lines[command]}\n${common}`;
@@ -280,7 +305,34 @@ function parseCommand(
       return { command, deploymentId: one(pos, "deployment id", command)!, flags };
     case "fleet":
       return fleetCommand(pos, flags, v, str);
+    case "plans":
+      return { command, flags: parsePlans(pos, flags, str) };
+    case "supervise": {
+      if (pos[0] !== "ack" || pos.length !== 2) throw new UsageError(`supervise needs: ${usage("supervise").split("\n")[0]}`);
+      return { command, deploymentId: pos[1]!, flags };
+    }
   }
+}
+
+function parsePlans(pos: string[], flags: GlobalFlags, str: (name: string) => string | undefined): PlansFlags {
+  const [action, name, ...extra] = pos;
+  if (action !== "set" && action !== "ls" && action !== "rm")
+    throw new UsageError(`plans needs set, ls or rm: ${usage("plans").split("\n")[0]}`);
+  if (extra.length || (action === "ls" && name !== undefined))
+    throw new UsageError(`plans ${action} takes ${action === "ls" ? "no" : "one"} name`);
+  if (action !== "ls" && !name) throw new UsageError(`plans ${action} needs a plan NAME`);
+  if (action === "set" && !str("image")) throw new UsageError("plans set needs --image REF");
+  const minHeight = str("min-height");
+  if (minHeight !== undefined && !/^\d+$/.test(minHeight)) throw new UsageError(`--min-height must be a whole number, got "${minHeight}"`);
+  return {
+    ...flags,
+    action,
+    ...(name ? { name } : {}),
+    ...(str("project") ? { project: str("project") } : {}),
+    env: str("env") ?? "production",
+    ...(str("image") ? { image: str("image") } : {}),
+    ...(minHeight !== undefined ? { minHeight: Number(minHeight) } : {}),
+  };
 }
 
 /** Where the CLI talks to and with which key. */

@@ -65,6 +65,10 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
           parsed.flags,
           output,
         );
+      case "plans":
+        return await (await import("./commands/halt.js")).plansCommand(config, parsed.flags, output, env);
+      case "supervise":
+        return await (await import("./commands/halt.js")).superviseAckCommand(config, parsed.deploymentId, output);
     }
   } catch (err) {
     if (err instanceof UsageError) return fail(`${err.message}\n(run \`ctrl --help\` for usage)`, 2);

@@ -84,3 +84,11 @@ export type {
   RollbackAllResult,
   RolloutStateName,
 } from "./services/sentinel-rollout-service/api.js";
+export { supervisorServiceName } from "./services/supervisor-service/api.js";
+export type {
+  SupervisorServiceApi,
+  OnHaltRequest,
+  HaltIntentInput,
+  AcknowledgeRequest,
+  HaltOutcome,
+} from "./services/supervisor-service/api.js";

@@ -19,6 +19,7 @@ describe("worker settings", () => {
       webhookTimeoutMs: 5_000,
       rolloutControlPollMs: 2_000,
       previousScaleDownDelayMs: null,
+      haltPaging: { pagerDutyUrl: "", pagerDutyRoutingKey: "", slackWebhookUrl: "" },
     });
   });
 
