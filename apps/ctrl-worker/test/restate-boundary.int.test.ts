@@ -100,7 +100,13 @@ describe("the ingress", () => {
       .filter((s) => s.public)
       .map((s) => s.name)
       .sort();
-    expect(publicNames).toEqual(["CertificateRequestService", "DeployWorkflow", "DeploymentService", "SentinelRolloutService"]);
+    expect(publicNames).toEqual([
+      "CertificateRequestService",
+      "DeployWorkflow",
+      "DeploymentService",
+      "SentinelRolloutService",
+      "SupervisorService",
+    ]);
     // The internal services are registered (so the refusals above are about privacy, not absence).
     expect(services.map((s) => s.name)).toEqual(
       expect.arrayContaining([
