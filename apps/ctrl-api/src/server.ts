@@ -9,6 +9,7 @@ import {
   DomainService,
   EnvironmentService,
   SentinelRolloutService,
+  VariableService,
 } from "@ctrl/proto";
 import Fastify, { type FastifyInstance } from "fastify";
 import { authInterceptor } from "./auth.js";
@@ -22,6 +23,7 @@ import { createAcmeService } from "./services/acme-service/index.js";
 import { createDomainService } from "./services/domain-service/index.js";
 import { createEnvironmentService } from "./services/environment-service/index.js";
 import { createSentinelRolloutService } from "./services/sentinel-rollout-service/index.js";
+import { createVariableService } from "./services/variable-service/index.js";
 
 /** Options for {@link buildServer}. */
 export interface BuildServerOptions {
@@ -39,6 +41,7 @@ export function connectRoutes(deps: ApiDeps) {
     router.service(DomainService, createDomainService(deps));
     router.service(SentinelRolloutService, createSentinelRolloutService(deps));
     router.service(EnvironmentService, createEnvironmentService(deps));
+    router.service(VariableService, createVariableService(deps));
   };
 }
 
