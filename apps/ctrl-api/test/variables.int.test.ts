@@ -150,11 +150,11 @@ describe("VariableService", () => {
     const reader = await keyWith([`project.${ws.projectId}.read_variables`]);
     expect((await variables().listVariables(production(), bearer(reader))).variables.length).toBeGreaterThan(0);
     for (const call of [
-      variables().listVariables({ ...production(), reveal: true }, bearer(reader)),
-      variables().setVariables({ ...production(), variables: [{ key: "X", value: "1" }] }, bearer(reader)),
-      variables().unsetVariables({ ...production(), keys: ["SECRET"] }, bearer(reader)),
+      () => variables().listVariables({ ...production(), reveal: true }, bearer(reader)),
+      () => variables().setVariables({ ...production(), variables: [{ key: "X", value: "1" }] }, bearer(reader)),
+      () => variables().unsetVariables({ ...production(), keys: ["SECRET"] }, bearer(reader)),
     ]) {
-      expect((await failure(call)).code).toBe(Code.PermissionDenied);
+      expect((await failure(call())).code).toBe(Code.PermissionDenied);
     }
     const revealer = await keyWith([`project.${ws.projectId}.reveal_variables`]);
     const revealed = await variables().listVariables({ ...production(), reveal: true }, bearer(revealer));
@@ -196,5 +196,42 @@ describe("per-deployment variable snapshots", () => {
     const second = await deploy("ghcr.io/acme/api:1.0.1");
     expect(await agentEnv(second)).toEqual({ ADDED: "later", API_URL: "https://a.example", GREETING: "new" });
     expect(await agentEnv(first)).toMatchObject({ GREETING: "old" });
+  });
+});
+
+describe("/v2 variable endpoints", () => {
+  const post = async (endpoint: string, body: unknown, token = ws.rootKey) => {
+    const res = await fetch(`${stack.apiUrl}/v2/${endpoint}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as { data?: any; error?: any } };
+  };
+
+  it("set, list (redacted and revealed) and unset share the RPCs' rules", async () => {
+    const set = await post("deploy.setVariables", { ...production(), variables: [{ key: "HTTP_ONE", value: "1" }] });
+    expect(set.status).toBe(200);
+    expect(set.body.data).toEqual({ keys: ["HTTP_ONE"], liveDeploymentId: "" });
+    const listed = await post("deploy.listVariables", production());
+    expect(listed.status).toBe(200);
+    const one = listed.body.data.variables.find((v: { key: string }) => v.key === "HTTP_ONE");
+    expect(one).toEqual({ key: "HTTP_ONE", updatedAt: expect.any(Number) });
+    const revealed = await post("deploy.listVariables", { ...production(), reveal: true });
+    expect(revealed.body.data.variables.find((v: { key: string }) => v.key === "HTTP_ONE").value).toBe("1");
+    const unset = await post("deploy.unsetVariables", { ...production(), keys: ["HTTP_ONE", "HTTP_NONE"] });
+    expect(unset.body.data).toEqual({ removed: ["HTTP_ONE"], missing: ["HTTP_NONE"] });
+  });
+
+  it("a bad body is 400 naming the field, a bad name 400, another workspace 404", async () => {
+    const noList = await post("deploy.setVariables", production());
+    expect(noList.status).toBe(400);
+    expect(noList.body.error.errors[0].location).toBe("body.variables");
+    const badName = await post("deploy.setVariables", { ...production(), variables: [{ key: "9X", value: "1" }] });
+    expect(badName.status).toBe(400);
+    expect(badName.body.error.detail).toContain('"9X" is not a valid variable name');
+    const foreign = await post("deploy.listVariables", production(), other.rootKey);
+    expect(foreign.status).toBe(404);
+    expect(foreign.body.error.detail).toBe(`project ${ws.projectId} not found`);
   });
 });

@@ -6,6 +6,7 @@ import { registerCreateDeployment } from "./create-deployment.js";
 import { registerGetDeployment } from "./get-deployment.js";
 import { registerCustomDomainEndpoints } from "./add-custom-domain.js";
 import { registerRolloutControl } from "./rollout-control.js";
+import { registerVariableEndpoints } from "./variables.js";
 
 /**
  * The public HTTP API under `/v2`: JSON bodies parsed by us (so malformed JSON gets the envelope),
@@ -38,5 +39,6 @@ export async function registerPublicApi(app: FastifyInstance, deps: ApiDeps): Pr
     registerGetDeployment(scope, deps);
     registerCustomDomainEndpoints(scope, deps);
     registerRolloutControl(scope, deps);
+    registerVariableEndpoints(scope, deps);
   });
 }

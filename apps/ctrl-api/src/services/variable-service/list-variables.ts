@@ -1,9 +1,9 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { listEnvironmentVariables } from "@ctrl/db";
-import type { ListVariablesRequest, ListVariablesResponseSchema } from "@ctrl/proto";
+import type { ListVariablesResponseSchema } from "@ctrl/proto";
 import { vaultContext } from "@ctrl/vault";
-import { principalKey } from "../../auth.js";
+import type { Principal } from "../../auth.js";
 import type { ApiDeps } from "../../deps.js";
 import { authorizeEnvironment } from "../environment-service/access.js";
 import { variablePermissions } from "./access.js";
@@ -15,12 +15,12 @@ import { variablePermissions } from "./access.js";
  */
 export async function listVariables(
   deps: ApiDeps,
-  req: ListVariablesRequest,
-  ctx: HandlerContext,
+  principal: Principal | undefined,
+  req: { projectId: string; environmentSlug: string; reveal: boolean },
 ): Promise<MessageInitShape<typeof ListVariablesResponseSchema>> {
   const environment = await authorizeEnvironment(
     deps.db,
-    ctx.values.get(principalKey),
+    principal,
     req.projectId,
     req.environmentSlug,
     req.reveal ? variablePermissions.reveal : variablePermissions.read,

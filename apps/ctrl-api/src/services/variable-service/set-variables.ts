@@ -1,9 +1,9 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { findEnvironmentRouteDeployment, upsertEnvironmentVariable } from "@ctrl/db";
-import type { SetVariablesRequest, SetVariablesResponseSchema } from "@ctrl/proto";
+import type { SetVariablesResponseSchema } from "@ctrl/proto";
 import { vaultContext } from "@ctrl/vault";
-import { principalKey } from "../../auth.js";
+import type { Principal } from "../../auth.js";
 import type { ApiDeps } from "../../deps.js";
 import { authorizeEnvironment } from "../environment-service/access.js";
 import { variablePermissions } from "./access.js";
@@ -17,17 +17,11 @@ import { validateVariables } from "./validate.js";
  */
 export async function setVariables(
   deps: ApiDeps,
-  req: SetVariablesRequest,
-  ctx: HandlerContext,
+  principal: Principal | undefined,
+  req: { projectId: string; environmentSlug: string; variables: { key: string; value: string }[] },
 ): Promise<MessageInitShape<typeof SetVariablesResponseSchema>> {
   const variables = validateVariables(req.variables.map((v) => ({ key: v.key, value: v.value })));
-  const environment = await authorizeEnvironment(
-    deps.db,
-    ctx.values.get(principalKey),
-    req.projectId,
-    req.environmentSlug,
-    variablePermissions.write,
-  );
+  const environment = await authorizeEnvironment(deps.db, principal, req.projectId, req.environmentSlug, variablePermissions.write);
   const vault = deps.vault;
   if (!vault)
     throw new ConnectError(

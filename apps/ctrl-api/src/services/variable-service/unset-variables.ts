@@ -1,8 +1,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { HandlerContext } from "@connectrpc/connect";
 import { deleteEnvironmentVariables } from "@ctrl/db";
-import type { UnsetVariablesRequest, UnsetVariablesResponseSchema } from "@ctrl/proto";
-import { principalKey } from "../../auth.js";
+import type { UnsetVariablesResponseSchema } from "@ctrl/proto";
+import type { Principal } from "../../auth.js";
 import type { ApiDeps } from "../../deps.js";
 import { authorizeEnvironment } from "../environment-service/access.js";
 import { variablePermissions } from "./access.js";
@@ -14,17 +13,11 @@ import { validateKeyList } from "./validate.js";
  */
 export async function unsetVariables(
   deps: ApiDeps,
-  req: UnsetVariablesRequest,
-  ctx: HandlerContext,
+  principal: Principal | undefined,
+  req: { projectId: string; environmentSlug: string; keys: string[] },
 ): Promise<MessageInitShape<typeof UnsetVariablesResponseSchema>> {
   const keys = validateKeyList(req.keys, "keys");
-  const environment = await authorizeEnvironment(
-    deps.db,
-    ctx.values.get(principalKey),
-    req.projectId,
-    req.environmentSlug,
-    variablePermissions.write,
-  );
+  const environment = await authorizeEnvironment(deps.db, principal, req.projectId, req.environmentSlug, variablePermissions.write);
   const removed = await deleteEnvironmentVariables(deps.db, environment.id, keys);
   const missing = keys.filter((k) => !removed.includes(k)).sort();
   deps.logger.info({ projectId: environment.project_id, environmentId: environment.id, removed, missing }, "environment variables unset");
