@@ -5,6 +5,7 @@ import {
   AcmeService,
   ClusterService,
   CtrlService,
+  DeploymentLifecycleService,
   DeploymentService,
   DomainService,
   EnvironmentService,
@@ -24,6 +25,7 @@ import { createDomainService } from "./services/domain-service/index.js";
 import { createEnvironmentService } from "./services/environment-service/index.js";
 import { createSentinelRolloutService } from "./services/sentinel-rollout-service/index.js";
 import { createVariableService } from "./services/variable-service/index.js";
+import { createLifecycleService } from "./services/lifecycle-service/index.js";
 
 /** Options for {@link buildServer}. */
 export interface BuildServerOptions {
@@ -42,6 +44,7 @@ export function connectRoutes(deps: ApiDeps) {
     router.service(SentinelRolloutService, createSentinelRolloutService(deps));
     router.service(EnvironmentService, createEnvironmentService(deps));
     router.service(VariableService, createVariableService(deps));
+    router.service(DeploymentLifecycleService, createLifecycleService(deps));
   };
 }
 

@@ -10,3 +10,4 @@ export * from "./gen/ctrl/v1/domain_pb.js";
 export * from "./gen/ctrl/v1/sentinel_rollout_pb.js";
 export * from "./gen/ctrl/v1/rollout_pb.js";
 export * from "./gen/ctrl/v1/variable_pb.js";
+export * from "./gen/ctrl/v1/lifecycle_pb.js";

@@ -1,0 +1,190 @@
+/**
+ * DeploymentLifecycleService (issue 15) against ctrl-api, MariaDB, restate-server and the worker, with
+ * a fake agent that reports instances running (or stays silent to hold a deploy in its readiness
+ * wait).
+ *
+ * Guarantees: a cancelled deploy stops at its next step and ends `cancelled` with its topology
+ * stopped and its steps closed (rows consistent); cancelling a finished deploy is
+ * `failed_precondition`; Redeploy creates a new deployment of the environment's current one (same
+ * image) that runs the variables as they are now, while the old one keeps its snapshot; missing,
+ * foreign and unauthorized targets get their precise codes.
+ */
+import { Code, createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { createRootKey } from "@ctrl/db";
+import { DeploymentLifecycleService, DeploymentStatus, VariableService } from "@ctrl/proto";
+import { parseRegionKeys, Vault, vaultContext } from "@ctrl/vault";
+import { waitFor } from "@ctrl/testing";
+import { randomBytes } from "node:crypto";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deploymentEnvBytes } from "../src/services/cluster-service/deployment-env.js";
+import {
+  bearer,
+  clients,
+  createWorkspace,
+  failure,
+  FakeAgent,
+  runningOnSight,
+  startDeployStack,
+  type AgentBehaviour,
+} from "./fake-agent.js";
+import type { TestStack } from "./harness.js";
+
+const vault = Vault.fromSpec(`k1:${randomBytes(32).toString("base64")}`);
+const agentSpec = `k1:${randomBytes(32).toString("base64")}`;
+const regionVaults = parseRegionKeys(`local=${agentSpec}`);
+let stack: TestStack;
+let agent: FakeAgent;
+let ws: Awaited<ReturnType<typeof createWorkspace>>;
+let other: Awaited<ReturnType<typeof createWorkspace>>;
+/** Images the agent leaves unanswered (their deploys are held in the readiness wait from the start). */
+const held = (image: string) => image.includes("/held:");
+const answer: AgentBehaviour = (apply) => (held(apply.image) ? undefined : runningOnSight(apply));
+
+beforeAll(async () => {
+  stack = await startDeployStack({ regions: ["local"], readinessTimeoutMs: 60_000, readinessPollMs: 50, openapiTimeoutMs: 200 });
+  stack.deps.vault = vault;
+  stack.deps.regionVaults = regionVaults;
+  agent = new FakeAgent(stack, "local", answer).start();
+  ws = await createWorkspace(stack.deps.db);
+  other = await createWorkspace(stack.deps.db);
+}, 90_000);
+afterAll(async () => {
+  await agent?.stop();
+  await stack?.close();
+});
+
+const transport = () => createConnectTransport({ baseUrl: stack.apiUrl, httpVersion: "1.1" });
+const lifecycle = () => createClient(DeploymentLifecycleService, transport());
+const variables = () => createClient(VariableService, transport());
+const api = () => clients(stack).deployments;
+const production = () => ({ projectId: ws.projectId, environmentSlug: "production" });
+
+async function create(image: string): Promise<string> {
+  const { deploymentId } = await api().createDeployment(
+    { ...production(), source: { case: "dockerImage", value: image } },
+    bearer(ws.rootKey),
+  );
+  return deploymentId;
+}
+
+async function settled(deploymentId: string) {
+  return waitFor(
+    `deployment ${deploymentId} to settle`,
+    async () => {
+      const { deployment } = await api().getDeployment({ deploymentId }, bearer(ws.rootKey));
+      return deployment && [DeploymentStatus.READY, DeploymentStatus.FAILED, DeploymentStatus.CANCELLED].includes(deployment.status)
+        ? deployment
+        : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 50 },
+  );
+}
+
+async function agentEnv(deploymentId: string): Promise<Record<string, string>> {
+  const bytes = await deploymentEnvBytes(
+    { db: stack.deps.db, vault, regionVaults, logger: pino({ level: "silent" }) },
+    ws.environments.production,
+    deploymentId,
+    "local",
+  );
+  if (bytes.length === 0) return {};
+  return JSON.parse(Vault.fromSpec(agentSpec).decryptString(Buffer.from(bytes).toString("utf8"), vaultContext.deploymentEnv(deploymentId)));
+}
+
+describe("CancelDeployment", () => {
+  it("a deploy held in its readiness wait stops there: cancelled, topology stopped, no step left running", async () => {
+    const heldId = await create("ghcr.io/acme/held:1");
+    await waitFor("the held deploy to wait for readiness", async () => {
+      const step = await stack.deps.db
+        .selectFrom("deployment_steps")
+        .select("status")
+        .where("deployment_id", "=", heldId)
+        .where("step", "=", "readiness")
+        .executeTakeFirst();
+      return step?.status === "running";
+    });
+    const res = await lifecycle().cancelDeployment({ deploymentId: heldId, reason: "changed my mind" }, bearer(ws.rootKey));
+    expect(res).toMatchObject({ deploymentId: heldId, status: "deploying" });
+    const done = await settled(heldId);
+    expect(done.status).toBe(DeploymentStatus.CANCELLED);
+    const topology = await stack.deps.db
+      .selectFrom("deployment_topology")
+      .select("desired_status")
+      .where("deployment_id", "=", heldId)
+      .execute();
+    expect(topology.length).toBeGreaterThan(0);
+    expect(topology.every((t) => t.desired_status !== "running")).toBe(true);
+    const running = await stack.deps.db
+      .selectFrom("deployment_steps")
+      .select("step")
+      .where("deployment_id", "=", heldId)
+      .where("status", "=", "running")
+      .execute();
+    expect(running).toEqual([]);
+    const routes = await stack.deps.db.selectFrom("frontline_routes").select("id").where("deployment_id", "=", heldId).execute();
+    expect(routes).toEqual([]);
+    // Cancelling it again, or a finished deploy, is failed_precondition naming the status.
+    const again = await failure(lifecycle().cancelDeployment({ deploymentId: heldId }, bearer(ws.rootKey)));
+    expect(again.code).toBe(Code.FailedPrecondition);
+    expect(again.rawMessage).toBe(`deployment ${heldId} is already cancelled: only a running deploy can be cancelled`);
+  });
+
+  it("missing, foreign, empty and unauthorized are not_found, not_found, invalid_argument, permission_denied", async () => {
+    const heldId = await create("ghcr.io/acme/held:2");
+    expect((await failure(lifecycle().cancelDeployment({ deploymentId: "d_missing" }, bearer(ws.rootKey)))).code).toBe(Code.NotFound);
+    const foreign = await failure(lifecycle().cancelDeployment({ deploymentId: heldId }, bearer(other.rootKey)));
+    expect(foreign.code).toBe(Code.NotFound);
+    expect(foreign.rawMessage).toBe(`deployment ${heldId} not found`);
+    expect((await failure(lifecycle().cancelDeployment({ deploymentId: " " }, bearer(ws.rootKey)))).code).toBe(Code.InvalidArgument);
+    const reader = (
+      await createRootKey(stack.deps.db, {
+        workspaceId: ws.workspaceId,
+        name: "r",
+        permissions: ["project.*.read_deployment"],
+        now: Date.now(),
+      })
+    ).key;
+    expect((await failure(lifecycle().cancelDeployment({ deploymentId: heldId }, bearer(reader)))).code).toBe(Code.PermissionDenied);
+    await lifecycle().cancelDeployment({ deploymentId: heldId }, bearer(ws.rootKey));
+    expect((await settled(heldId)).status).toBe(DeploymentStatus.CANCELLED);
+  });
+});
+
+describe("Redeploy", () => {
+  it("without a deployment yet it is failed_precondition", async () => {
+    const fresh = await createWorkspace(stack.deps.db);
+    const err = await failure(lifecycle().redeploy({ projectId: fresh.projectId, environmentSlug: "production" }, bearer(fresh.rootKey)));
+    expect(err.code).toBe(Code.FailedPrecondition);
+    expect(err.rawMessage).toContain("has no deployment to redeploy yet");
+  });
+
+  it("redeploys the environment's current deployment with the variables as they are now; the old one keeps its own", async () => {
+    await variables().setVariables({ ...production(), variables: [{ key: "GREETING", value: "v1" }] }, bearer(ws.rootKey));
+    const first = await create("ghcr.io/acme/api:7");
+    expect((await settled(first)).status).toBe(DeploymentStatus.READY);
+    const set = await variables().setVariables({ ...production(), variables: [{ key: "GREETING", value: "v2" }] }, bearer(ws.rootKey));
+    expect(set.liveDeploymentId).toBe(first);
+
+    const res = await lifecycle().redeploy(production(), bearer(ws.rootKey));
+    expect(res.sourceDeploymentId).toBe(first);
+    const second = await settled(res.deploymentId);
+    expect(second.status).toBe(DeploymentStatus.READY);
+    const row = await stack.deps.db
+      .selectFrom("deployments")
+      .select(["image", "git_branch"])
+      .where("id", "=", res.deploymentId)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({ image: "ghcr.io/acme/api:7", git_branch: "main" });
+    expect(await agentEnv(res.deploymentId)).toEqual({ GREETING: "v2" });
+    expect(await agentEnv(first)).toEqual({ GREETING: "v1" });
+    // An explicit source works too; a foreign one is not_found.
+    expect(
+      (await lifecycle().redeploy({ deploymentId: first, projectId: "", environmentSlug: "" }, bearer(ws.rootKey))).sourceDeploymentId,
+    ).toBe(first);
+    expect(
+      (await failure(lifecycle().redeploy({ deploymentId: first, projectId: "", environmentSlug: "" }, bearer(other.rootKey)))).code,
+    ).toBe(Code.NotFound);
+  });
+});
