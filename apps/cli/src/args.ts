@@ -10,9 +10,33 @@ import {
   type RolloutAction,
   type RolloutFlags,
 } from "./rollout-args.js";
+import {
+  cancelOptions,
+  LifecycleUsageError,
+  lifecycleUsage,
+  parseCancelCommand,
+  parseVarsCommand,
+  varsOptions,
+  type CancelFlags,
+  type VarsAction,
+  type VarsFlags,
+} from "./lifecycle-args.js";
 
 /** The commands `ctrl` knows. */
-export const commandNames = ["deploy", "status", "list", "logs", "rollback", "promote", "fleet", "env", "rollout", "help"] as const;
+export const commandNames = [
+  "deploy",
+  "status",
+  "list",
+  "logs",
+  "rollback",
+  "promote",
+  "fleet",
+  "env",
+  "rollout",
+  "vars",
+  "cancel",
+  "help",
+] as const;
 export type CommandName = (typeof commandNames)[number];
 
 /** A mistake in how `ctrl` was called: printed with the usage, exit code 2. */
@@ -51,7 +75,9 @@ export type ParsedCommand =
   | { command: "promote"; deploymentId: string; flags: GlobalFlags }
   | { command: "fleet"; action: FleetAction; flags: FleetFlags }
   | { command: "env"; action: "get" | "set"; flags: EnvPolicyFlags }
-  | { command: "rollout"; action: RolloutAction; deploymentId: string; flags: RolloutFlags };
+  | { command: "rollout"; action: RolloutAction; deploymentId: string; flags: RolloutFlags }
+  | { command: "vars"; action: VarsAction; flags: VarsFlags }
+  | { command: "cancel"; deploymentId: string; flags: CancelFlags };
 
 /** `ctrl fleet <action>`: fleet rollouts of the sentinel image. */
 export const fleetActions = ["rollout", "status", "pause", "resume", "cancel", "rollback", "history"] as const;
@@ -104,6 +130,8 @@ const commandOptions = {
   },
   env: envOptions,
   rollout: rolloutOptions,
+  vars: varsOptions,
+  cancel: cancelOptions,
   help: {},
 } as const satisfies Record<CommandName, ParseArgsConfig["options"]>;
 
@@ -126,6 +154,7 @@ export function usage(command?: CommandName): string {
       "  Rolls a new sentinel image across every sentinel in waves of cumulative percentages (operators only:\n" +
       "  the operator credential or a root key with fleet.*.rollout as --root-key). status --follow shows each wave live.",
     ...rolloutUsage,
+    ...lifecycleUsage,
     help: "ctrl help [command]",
   };
   if (command) return `${lines[command]}\n${common}`;
@@ -186,7 +215,7 @@ export function parseCliArgs(argv: string[]): ParsedCommand {
   try {
     return parseCommand(command, pos, v, flags, str);
   } catch (err) {
-    if (err instanceof RolloutUsageError) throw new UsageError(err.message);
+    if (err instanceof RolloutUsageError || err instanceof LifecycleUsageError) throw new UsageError(err.message);
     throw err;
   }
 }
@@ -203,6 +232,10 @@ function parseCommand(
       return { command, ...parseEnvCommand(pos, v, flags) };
     case "rollout":
       return { command, ...parseRolloutCommand(pos, v, flags) };
+    case "vars":
+      return { command, ...parseVarsCommand(pos, v, flags) };
+    case "cancel":
+      return { command, ...parseCancelCommand(pos, v, flags) };
     case "deploy":
       return deployCommand(pos, flags, v, str);
     case "status":

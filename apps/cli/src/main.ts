@@ -59,6 +59,10 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
           parsed.flags,
           output,
         );
+      case "vars":
+        return await (await import("./commands/vars.js")).varsCommand(config, parsed.action, parsed.flags, output, env);
+      case "cancel":
+        return await (await import("./commands/cancel.js")).cancelCommand(config, parsed.deploymentId, parsed.flags, output);
     }
   } catch (err) {
     if (err instanceof UsageError) return fail(`${err.message}\n(run \`ctrl --help\` for usage)`, 2);
