@@ -12,12 +12,16 @@ import {
 } from "./rollout-args.js";
 import {
   cancelOptions,
+  domainsOptions,
   LifecycleUsageError,
   lifecycleUsage,
   parseCancelCommand,
+  parseDomainsCommand,
   parseVarsCommand,
   varsOptions,
   type CancelFlags,
+  type DomainsAction,
+  type DomainsFlags,
   type VarsAction,
   type VarsFlags,
 } from "./lifecycle-args.js";
@@ -34,6 +38,7 @@ export const commandNames = [
   "env",
   "rollout",
   "vars",
+  "domains",
   "cancel",
   "help",
 ] as const;
@@ -77,6 +82,7 @@ export type ParsedCommand =
   | { command: "env"; action: "get" | "set"; flags: EnvPolicyFlags }
   | { command: "rollout"; action: RolloutAction; deploymentId: string; flags: RolloutFlags }
   | { command: "vars"; action: VarsAction; flags: VarsFlags }
+  | { command: "domains"; action: DomainsAction; domain?: string; flags: DomainsFlags }
   | { command: "cancel"; deploymentId: string; flags: CancelFlags };
 
 /** `ctrl fleet <action>`: fleet rollouts of the sentinel image. */
@@ -131,6 +137,7 @@ const commandOptions = {
   env: envOptions,
   rollout: rolloutOptions,
   vars: varsOptions,
+  domains: domainsOptions,
   cancel: cancelOptions,
   help: {},
 } as const satisfies Record<CommandName, ParseArgsConfig["options"]>;
@@ -234,6 +241,8 @@ function parseCommand(
       return { command, ...parseRolloutCommand(pos, v, flags) };
     case "vars":
       return { command, ...parseVarsCommand(pos, v, flags) };
+    case "domains":
+      return { command, ...parseDomainsCommand(pos, v, flags) };
     case "cancel":
       return { command, ...parseCancelCommand(pos, v, flags) };
     case "deploy":

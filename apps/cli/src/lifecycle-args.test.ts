@@ -81,3 +81,20 @@ describe("parseDotEnv", () => {
     expect(() => parseDotEnv('A="never closed\n', "app.env")).toThrow("app.env:1: the double quote of A is never closed");
   });
 });
+
+describe("ctrl domains", () => {
+  it("add takes one domain with --env and --dns-01; ls an optional --env; rm one domain", () => {
+    expect(parseCliArgs(["domains", "add", "*.example.com", "--env", "preview", "--dns-01"])).toMatchObject({
+      command: "domains",
+      action: "add",
+      domain: "*.example.com",
+      flags: { env: "preview", dns01: true },
+    });
+    expect(parseCliArgs(["domains", "ls", "--json"])).toMatchObject({ action: "ls", flags: { json: true, dns01: false } });
+    expect(parseCliArgs(["domains", "rm", "shop.example.com"])).toMatchObject({ action: "rm", domain: "shop.example.com" });
+    expect(() => parseCliArgs(["domains"])).toThrow("expected `ctrl domains add|ls|rm`");
+    expect(() => parseCliArgs(["domains", "add"])).toThrow("domains add takes one domain, got: none");
+    expect(() => parseCliArgs(["domains", "rm", "a.com", "b.com"])).toThrow("domains rm takes one domain, got: a.com b.com");
+    expect(() => parseCliArgs(["domains", "ls", "--dns-01"])).toThrow("--dns-01 is for domains add");
+  });
+});

@@ -21,6 +21,19 @@ export interface VarsFlags extends GlobalFlags {
   file?: string;
 }
 
+/** `ctrl domains <action>`. */
+export const domainsActions = ["add", "ls", "rm"] as const;
+export type DomainsAction = (typeof domainsActions)[number];
+
+/** `ctrl domains …` flags. */
+export interface DomainsFlags extends GlobalFlags {
+  project?: string;
+  /** add: the environment (default production); ls: only this environment when given. */
+  env?: string;
+  /** add: verify a wildcard (or any name) with DNS-01. */
+  dns01: boolean;
+}
+
 /** `ctrl cancel <deployment-id>` flags. */
 export interface CancelFlags extends GlobalFlags {
   reason?: string;
@@ -35,6 +48,13 @@ export const varsOptions = {
   file: { type: "string" },
 } as const satisfies ParseArgsConfig["options"];
 
+/** parseArgs options of `ctrl domains`. */
+export const domainsOptions = {
+  project: { type: "string", short: "p" },
+  env: { type: "string", short: "e" },
+  "dns-01": { type: "boolean", default: false },
+} as const satisfies ParseArgsConfig["options"];
+
 /** parseArgs options of `ctrl cancel`. */
 export const cancelOptions = { reason: { type: "string" } } as const satisfies ParseArgsConfig["options"];
 
@@ -45,6 +65,10 @@ export const lifecycleUsage = {
     "  An environment's variables (stored encrypted). A change takes effect on the next deployment: running ones keep\n" +
     "  the variables they were created with (so a rollback runs its old configuration). --redeploy deploys the\n" +
     "  environment's current image again with the new values. ls shows names only unless --reveal.",
+  domains:
+    "ctrl domains add <domain> [--env production] [--dns-01] | ls [--env SLUG] | rm <domain> [--project ID]\n" +
+    "  Custom domains: add shows the TXT record that proves you own the name (nothing is routed before it is seen);\n" +
+    "  ls shows each domain's verification, certificate and routing state; rm stops routing it and deletes its certificate.",
   cancel:
     "ctrl cancel <deployment-id> [--reason TEXT]\n" +
     "  Stops a running deploy at its next step: it ends cancelled with its instances stopped. A finished one is refused.",
@@ -94,6 +118,29 @@ export function parseVarsCommand(positionals: string[], values: Values, flags: G
       return { action: "set", flags: { ...base, variables, ...(file ? { file } : {}) } };
     }
   }
+}
+
+/** Parses `ctrl domains add|ls|rm …`. */
+export function parseDomainsCommand(
+  positionals: string[],
+  values: Values,
+  flags: GlobalFlags,
+): { action: DomainsAction; domain?: string; flags: DomainsFlags } {
+  const [action, ...args] = positionals;
+  if (!action || !(domainsActions as readonly string[]).includes(action))
+    throw new LifecycleUsageError(`expected \`ctrl domains add|ls|rm\`, got: ctrl domains ${positionals.join(" ")}`);
+  const env = text(values, "env");
+  const project = text(values, "project");
+  const out: DomainsFlags = { ...flags, ...(env ? { env } : {}), ...(project ? { project } : {}), dns01: values["dns-01"] === true };
+  if (out.dns01 && action !== "add") throw new LifecycleUsageError("--dns-01 is for domains add");
+  if (action === "ls") {
+    if (args.length) throw new LifecycleUsageError(`domains ls takes no arguments, got: ${args.join(" ")}`);
+    return { action, flags: out };
+  }
+  if (args.length !== 1 || !args[0]!.trim())
+    throw new LifecycleUsageError(`domains ${action} takes one domain, got: ${args.length ? args.join(" ") : "none"}`);
+  if (action === "rm" && env) throw new LifecycleUsageError("domains rm takes the domain only (no --env)");
+  return { action: action as DomainsAction, domain: args[0]!.trim(), flags: out };
 }
 
 /** Parses `ctrl cancel <deployment-id> [--reason TEXT]`. */

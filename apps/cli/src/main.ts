@@ -61,6 +61,15 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
         );
       case "vars":
         return await (await import("./commands/vars.js")).varsCommand(config, parsed.action, parsed.flags, output, env);
+      case "domains":
+        return await (await import("./commands/domains.js")).domainsCommand(
+          config,
+          parsed.action,
+          parsed.domain,
+          parsed.flags,
+          output,
+          env,
+        );
       case "cancel":
         return await (await import("./commands/cancel.js")).cancelCommand(config, parsed.deploymentId, parsed.flags, output);
     }

@@ -1,11 +1,12 @@
 /**
- * `ctrl vars …` and `ctrl cancel` against a real ctrl-api (real HTTP, real MariaDB), in-process
+ * `ctrl vars …`, `ctrl domains …` and `ctrl cancel` against a real ctrl-api (real HTTP, real MariaDB), in-process
  * through `runCli`.
  *
  * Guarantees: pairs and a `.env` file reach the API as variables (the command line wins over the
  * file); `ls` redacts unless `--reveal`; `set` says the change takes effect on the next deployment;
  * `--json` is one parseable document per command; refusals come back naming the problem (exit 1)
- * and usage mistakes exit 2.
+ * and usage mistakes exit 2. `domains add` prints the TXT record to create, `ls` the state of each
+ * domain, `rm` removes it (gone from `ls`).
  */
 import { Vault } from "@ctrl/vault";
 import { randomBytes } from "node:crypto";
@@ -111,5 +112,40 @@ describe("ctrl vars", () => {
     const res = await ctrl(["cancel", "d_missing", "--json"]);
     expect(res.code).toBe(1);
     expect(res.json()).toEqual({ error: "not_found: deployment d_missing not found" });
+  });
+});
+
+describe("ctrl domains", () => {
+  it("add shows the TXT record, ls the state, rm removes it", async () => {
+    const add = await ctrl(["domains", "add", "shop.example.org"]);
+    expect(add.code, add.stderr()).toBe(0);
+    expect(add.stdout()).toMatch(/^added shop\.example\.org to production \(pending_verification\)\n/);
+    expect(add.stdout()).toMatch(/ {2}_ctrl-challenge\.shop\.example\.org {2}TXT {2}\S+\n/);
+    const addJson = await ctrl(["domains", "add", "blog.example.org", "--env", "preview", "--json"]);
+    expect(addJson.json().domain).toMatchObject({
+      domain: "blog.example.org",
+      state: "pending_verification",
+      challengeType: "http-01",
+      verificationRecord: { name: "_ctrl-challenge.blog.example.org", type: "TXT" },
+    });
+
+    const ls = await ctrl(["domains", "ls"]);
+    expect(ls.stdout()).toBe(
+      [
+        "DOMAIN            STATE                 ROUTED  CERTIFICATE",
+        "blog.example.org  pending_verification  no      after verification",
+        "shop.example.org  pending_verification  no      after verification",
+        "",
+      ].join("\n"),
+    );
+    const lsJson = await ctrl(["domains", "ls", "--env", "preview", "--json"]);
+    expect(lsJson.json()).toMatchObject({ environment: "preview", domains: [{ domain: "blog.example.org", routed: false }] });
+
+    const rm = await ctrl(["domains", "rm", "shop.example.org", "--json"]);
+    expect(rm.json()).toEqual({ domain: "shop.example.org", routesRemoved: 0, certificatesRemoved: 0 });
+    expect((await ctrl(["domains", "ls", "--json"])).json().domains.map((d: { domain: string }) => d.domain)).toEqual(["blog.example.org"]);
+    const again = await ctrl(["domains", "rm", "shop.example.org"]);
+    expect(again.code).toBe(1);
+    expect(again.stderr()).toBe("error: not_found: custom domain shop.example.org not found\n");
   });
 });
