@@ -17,6 +17,7 @@ import {
   lifecycleUsage,
   parseCancelCommand,
   parseDomainsCommand,
+  parseStateCommand,
   parseVarsCommand,
   varsOptions,
   type CancelFlags,
@@ -39,6 +40,8 @@ export const commandNames = [
   "rollout",
   "vars",
   "domains",
+  "stop",
+  "start",
   "cancel",
   "help",
 ] as const;
@@ -83,6 +86,7 @@ export type ParsedCommand =
   | { command: "rollout"; action: RolloutAction; deploymentId: string; flags: RolloutFlags }
   | { command: "vars"; action: VarsAction; flags: VarsFlags }
   | { command: "domains"; action: DomainsAction; domain?: string; flags: DomainsFlags }
+  | { command: "stop" | "start"; deploymentId: string; flags: GlobalFlags }
   | { command: "cancel"; deploymentId: string; flags: CancelFlags };
 
 /** `ctrl fleet <action>`: fleet rollouts of the sentinel image. */
@@ -138,6 +142,8 @@ const commandOptions = {
   rollout: rolloutOptions,
   vars: varsOptions,
   domains: domainsOptions,
+  stop: {},
+  start: {},
   cancel: cancelOptions,
   help: {},
 } as const satisfies Record<CommandName, ParseArgsConfig["options"]>;
@@ -243,6 +249,9 @@ function parseCommand(
       return { command, ...parseVarsCommand(pos, v, flags) };
     case "domains":
       return { command, ...parseDomainsCommand(pos, v, flags) };
+    case "stop":
+    case "start":
+      return { command, deploymentId: parseStateCommand(command, pos), flags };
     case "cancel":
       return { command, ...parseCancelCommand(pos, v, flags) };
     case "deploy":

@@ -39,6 +39,14 @@ describe("ctrl vars", () => {
   });
 });
 
+describe("ctrl stop / start", () => {
+  it("take one deployment id", () => {
+    expect(parseCliArgs(["stop", "d_1", "--json"])).toMatchObject({ command: "stop", deploymentId: "d_1", flags: { json: true } });
+    expect(parseCliArgs(["start", "d_1"])).toMatchObject({ command: "start", deploymentId: "d_1" });
+    expect(() => parseCliArgs(["stop"])).toThrow("stop takes one deployment id, got: none");
+  });
+});
+
 describe("ctrl cancel", () => {
   it("takes one deployment id and an optional reason", () => {
     expect(parseCliArgs(["cancel", "d_1", "--reason", "oops"])).toMatchObject({

@@ -69,6 +69,11 @@ export const lifecycleUsage = {
     "ctrl domains add <domain> [--env production] [--dns-01] | ls [--env SLUG] | rm <domain> [--project ID]\n" +
     "  Custom domains: add shows the TXT record that proves you own the name (nothing is routed before it is seen);\n" +
     "  ls shows each domain's verification, certificate and routing state; rm stops routing it and deletes its certificate.",
+  stop:
+    "ctrl stop <deployment-id>\n" +
+    "  Standby: its instances stop in every region; it keeps its rows and hostnames and can start again. The deployment\n" +
+    "  serving the environment is refused (roll back or promote another one first).",
+  start: "ctrl start <deployment-id>\n  Runs a stopped (standby) deployment again.",
   cancel:
     "ctrl cancel <deployment-id> [--reason TEXT]\n" +
     "  Stops a running deploy at its next step: it ends cancelled with its instances stopped. A finished one is refused.",
@@ -141,6 +146,13 @@ export function parseDomainsCommand(
     throw new LifecycleUsageError(`domains ${action} takes one domain, got: ${args.length ? args.join(" ") : "none"}`);
   if (action === "rm" && env) throw new LifecycleUsageError("domains rm takes the domain only (no --env)");
   return { action: action as DomainsAction, domain: args[0]!.trim(), flags: out };
+}
+
+/** Parses `ctrl stop|start <deployment-id>`. */
+export function parseStateCommand(command: "stop" | "start", positionals: string[]): string {
+  if (positionals.length !== 1 || !positionals[0]!.trim())
+    throw new LifecycleUsageError(`${command} takes one deployment id, got: ${positionals.length ? positionals.join(" ") : "none"}`);
+  return positionals[0]!.trim();
 }
 
 /** Parses `ctrl cancel <deployment-id> [--reason TEXT]`. */

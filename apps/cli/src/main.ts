@@ -70,6 +70,9 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
           output,
           env,
         );
+      case "stop":
+      case "start":
+        return await (await import("./commands/cancel.js")).deploymentStateCommand(config, parsed.command, parsed.deploymentId, output);
       case "cancel":
         return await (await import("./commands/cancel.js")).cancelCommand(config, parsed.deploymentId, parsed.flags, output);
     }

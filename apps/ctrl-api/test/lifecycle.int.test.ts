@@ -7,7 +7,9 @@
  * stopped and its steps closed (rows consistent); cancelling a finished deploy is
  * `failed_precondition`; Redeploy creates a new deployment of the environment's current one (same
  * image) that runs the variables as they are now, while the old one keeps its snapshot; missing,
- * foreign and unauthorized targets get their precise codes.
+ * foreign and unauthorized targets get their precise codes. Stop puts a superseded deployment in
+ * standby in every region (the agent is told to delete its instances) and Start runs it again; a
+ * deployment that still serves its environment, or one that is not ready, cannot be stopped.
  */
 import { Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
@@ -186,5 +188,56 @@ describe("Redeploy", () => {
     expect(
       (await failure(lifecycle().redeploy({ deploymentId: first, projectId: "", environmentSlug: "" }, bearer(other.rootKey)))).code,
     ).toBe(Code.NotFound);
+  });
+});
+
+describe("StopDeployment / StartDeployment", () => {
+  const desired = async (deploymentId: string) =>
+    (
+      await stack.deps.db.selectFrom("deployment_topology").select("desired_status").where("deployment_id", "=", deploymentId).execute()
+    ).map((t) => t.desired_status);
+
+  it("a superseded deployment goes to standby and back; the serving one and a non-ready one are refused", async () => {
+    const old = await create("ghcr.io/acme/api:8");
+    expect((await settled(old)).status).toBe(DeploymentStatus.READY);
+    const current = await create("ghcr.io/acme/api:9");
+    expect((await settled(current)).status).toBe(DeploymentStatus.READY);
+
+    const stopped = await lifecycle().stopDeployment({ deploymentId: old }, bearer(ws.rootKey));
+    expect(stopped).toMatchObject({ deploymentId: old, desiredState: "standby", regions: ["local"], changedRegions: ["local"] });
+    expect(await desired(old)).toEqual(["stopped"]);
+    await waitFor("the agent to be told to delete the old deployment", () =>
+      agent.received.some((m) => m.state.case === "delete" && m.state.value.k8sName === old),
+    );
+    // Idempotent: stopping again changes nothing.
+    expect((await lifecycle().stopDeployment({ deploymentId: old }, bearer(ws.rootKey))).changedRegions).toEqual([]);
+
+    const started = await lifecycle().startDeployment({ deploymentId: old }, bearer(ws.rootKey));
+    expect(started).toMatchObject({ desiredState: "running", changedRegions: ["local"] });
+    expect(await desired(old)).toEqual(["running"]);
+
+    const serving = await failure(lifecycle().stopDeployment({ deploymentId: current }, bearer(ws.rootKey)));
+    expect(serving.code).toBe(Code.FailedPrecondition);
+    expect(serving.rawMessage).toContain(`deployment ${current} serves `);
+    expect(serving.rawMessage).toContain("roll back or promote another deployment before stopping it");
+    expect(await desired(current)).toEqual(["running"]);
+
+    const cancelled = await create("ghcr.io/acme/held:3");
+    await lifecycle().cancelDeployment({ deploymentId: cancelled }, bearer(ws.rootKey));
+    await settled(cancelled);
+    const notReady = await failure(lifecycle().startDeployment({ deploymentId: cancelled }, bearer(ws.rootKey)));
+    expect(notReady.code).toBe(Code.FailedPrecondition);
+    expect(notReady.rawMessage).toContain(`deployment ${cancelled} is cancelled: only a ready deployment can be stopped or started`);
+
+    expect((await failure(lifecycle().stopDeployment({ deploymentId: old }, bearer(other.rootKey)))).code).toBe(Code.NotFound);
+    const reader = (
+      await createRootKey(stack.deps.db, {
+        workspaceId: ws.workspaceId,
+        name: "r2",
+        permissions: ["project.*.read_deployment"],
+        now: Date.now(),
+      })
+    ).key;
+    expect((await failure(lifecycle().stopDeployment({ deploymentId: old }, bearer(reader)))).code).toBe(Code.PermissionDenied);
   });
 });

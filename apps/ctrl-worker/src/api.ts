@@ -32,6 +32,8 @@ export type {
   RollbackRequest,
   PromoteRequest,
   SwitchResult,
+  DesiredStateRequest,
+  DesiredStateResult,
   DeploymentServiceApi,
 } from "./services/deployment-service/api.js";
 export { routingServiceName } from "./services/routing-service/api.js";

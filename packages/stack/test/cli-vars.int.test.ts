@@ -108,10 +108,12 @@ describe("ctrl vars", () => {
     expect(missingFile.stderr()).toContain("ENOENT");
   });
 
-  it("ctrl cancel of a missing deployment is not_found (exit 1)", async () => {
-    const res = await ctrl(["cancel", "d_missing", "--json"]);
-    expect(res.code).toBe(1);
-    expect(res.json()).toEqual({ error: "not_found: deployment d_missing not found" });
+  it("ctrl cancel, stop and start of a missing deployment are not_found (exit 1)", async () => {
+    for (const command of ["cancel", "stop", "start"]) {
+      const res = await ctrl([command, "d_missing", "--json"]);
+      expect(res.code, command).toBe(1);
+      expect(res.json()).toEqual({ error: "not_found: deployment d_missing not found" });
+    }
   });
 });
 

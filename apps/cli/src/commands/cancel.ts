@@ -16,3 +16,25 @@ export async function cancelCommand(config: CliConfig, deploymentId: string, fla
   );
   return 0;
 }
+
+/**
+ * `ctrl stop|start <id>`: standby or running in every region of the deployment. JSON:
+ * `{deploymentId, desiredState: "standby"|"running", regions, changedRegions}`.
+ */
+export async function deploymentStateCommand(
+  config: CliConfig,
+  command: "stop" | "start",
+  deploymentId: string,
+  out: Output,
+): Promise<number> {
+  const client = connectClient(DeploymentLifecycleService, config);
+  const res = command === "stop" ? await client.stopDeployment({ deploymentId }) : await client.startDeployment({ deploymentId });
+  const what = res.desiredState === "standby" ? "stopped (standby)" : "running";
+  out.result(
+    { deploymentId: res.deploymentId, desiredState: res.desiredState, regions: res.regions, changedRegions: res.changedRegions },
+    res.changedRegions.length
+      ? `${res.deploymentId} is ${what} in ${res.changedRegions.join(", ")}`
+      : `${res.deploymentId} was already ${what} (${res.regions.join(", ") || "no regions"})`,
+  );
+  return 0;
+}

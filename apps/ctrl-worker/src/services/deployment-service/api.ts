@@ -46,3 +46,17 @@ export interface SwitchResult {
   /** cutover only: environment/live hostnames left where they were because the project is rolled back. */
   heldHostnames?: string[];
 }
+
+/** `setDesiredState`: stop (standby) or start a ready deployment of the keyed project. */
+export interface DesiredStateRequest {
+  deploymentId: string;
+  desiredStatus: "running" | "stopped";
+}
+
+/** What `setDesiredState` did: every region of the deployment, and those whose desired state changed. */
+export interface DesiredStateResult {
+  deploymentId: string;
+  desiredStatus: "running" | "stopped";
+  regions: string[];
+  changedRegions: string[];
+}
