@@ -241,3 +241,36 @@ describe("StopDeployment / StartDeployment", () => {
     expect((await failure(lifecycle().stopDeployment({ deploymentId: old }, bearer(reader)))).code).toBe(Code.PermissionDenied);
   });
 });
+
+describe("/v2 lifecycle endpoints", () => {
+  const post = async (endpoint: string, body: unknown, token = ws.rootKey) => {
+    const res = await fetch(`${stack.apiUrl}/v2/${endpoint}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as { data?: any; error?: any } };
+  };
+
+  it("cancel, redeploy, stop and start share the RPCs' rules and codes", async () => {
+    const heldId = await create("ghcr.io/acme/held:4");
+    const cancel = await post("deploy.cancelDeployment", { deploymentId: heldId, reason: "http" });
+    expect(cancel.status).toBe(200);
+    expect(cancel.body.data.deploymentId).toBe(heldId);
+    expect((await settled(heldId)).status).toBe(DeploymentStatus.CANCELLED);
+    expect((await post("deploy.cancelDeployment", { deploymentId: heldId })).status).toBe(412);
+
+    const redeployed = await post("deploy.redeploy", production());
+    expect(redeployed.status).toBe(201);
+    const fresh = redeployed.body.data.deploymentId as string;
+    expect((await settled(fresh)).status).toBe(DeploymentStatus.READY);
+    const previous = redeployed.body.data.sourceDeploymentId as string;
+    const stop = await post("deploy.stopDeployment", { deploymentId: previous });
+    expect(stop.status).toBe(200);
+    expect(stop.body.data).toEqual({ deploymentId: previous, desiredState: "standby", regions: ["local"], changedRegions: ["local"] });
+    expect((await post("deploy.startDeployment", { deploymentId: previous })).body.data.desiredState).toBe("running");
+    expect((await post("deploy.stopDeployment", { deploymentId: fresh })).status).toBe(412);
+    expect((await post("deploy.stopDeployment", {})).status).toBe(400);
+    expect((await post("deploy.stopDeployment", { deploymentId: fresh }, other.rootKey)).status).toBe(404);
+  });
+});

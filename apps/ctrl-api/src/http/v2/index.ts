@@ -7,6 +7,7 @@ import { registerGetDeployment } from "./get-deployment.js";
 import { registerCustomDomainEndpoints } from "./add-custom-domain.js";
 import { registerRolloutControl } from "./rollout-control.js";
 import { registerVariableEndpoints } from "./variables.js";
+import { registerLifecycleEndpoints } from "./lifecycle.js";
 
 /**
  * The public HTTP API under `/v2`: JSON bodies parsed by us (so malformed JSON gets the envelope),
@@ -40,5 +41,6 @@ export async function registerPublicApi(app: FastifyInstance, deps: ApiDeps): Pr
     registerCustomDomainEndpoints(scope, deps);
     registerRolloutControl(scope, deps);
     registerVariableEndpoints(scope, deps);
+    registerLifecycleEndpoints(scope, deps);
   });
 }
