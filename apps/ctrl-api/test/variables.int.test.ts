@@ -193,6 +193,11 @@ describe("per-deployment variable snapshots", () => {
     // The old deployment (a restart, or a rollback to it) runs exactly its own configuration.
     expect(await agentEnv(first)).toEqual({ API_URL: "https://a.example", GREETING: "old", SECRET: "hunter2" });
 
+    // GetDeployment names the variables the deployment runs with (its snapshot), never values.
+    const { deployment } = await deployments().getDeployment({ deploymentId: first }, bearer(ws.rootKey));
+    expect(Object.keys(deployment!.environmentVariables).sort()).toEqual(["API_URL", "GREETING", "SECRET"]);
+    expect(JSON.stringify(deployment!.environmentVariables)).not.toContain("hunter2");
+
     const second = await deploy("ghcr.io/acme/api:1.0.1");
     expect(await agentEnv(second)).toEqual({ ADDED: "later", API_URL: "https://a.example", GREETING: "new" });
     expect(await agentEnv(first)).toMatchObject({ GREETING: "old" });

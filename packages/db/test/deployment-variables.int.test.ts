@@ -4,7 +4,12 @@
  * without a snapshot (created before migration 0014) keeps reading the environment's current values.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listVariablesOfDeployment, snapshotDeploymentVariables, upsertEnvironmentVariable } from "../src/index.js";
+import {
+  listVariableKeysOfDeployment,
+  listVariablesOfDeployment,
+  snapshotDeploymentVariables,
+  upsertEnvironmentVariable,
+} from "../src/index.js";
 import { createTestDatabase, type TestDatabase } from "../src/testing.js";
 import { seedDeployment, seedProject } from "./helpers.js";
 
@@ -52,6 +57,7 @@ describe("deployment variable snapshots", () => {
       ["API_URL", "c-new"],
       ["SECRET", "c-secret"],
     ]);
+    expect(await listVariableKeysOfDeployment(database.db, "d_old", "env_1")).toEqual(["API_URL", "SECRET"]);
     const stamped = await database.db
       .selectFrom("deployments")
       .select("variables_snapshot_at")

@@ -3,8 +3,8 @@ import {
   findDeploymentById,
   listDeploymentSteps,
   listDeploymentTopology,
-  listEnvironmentVariableKeys,
   listHostnamesOfDeployments,
+  listVariableKeysOfDeployment,
   type Db,
   type Deployment as DeploymentRow,
   type DeploymentStatus as RowStatus,
@@ -41,7 +41,7 @@ export interface DeploymentView {
   steps: StepRow[];
   hostnames: string[];
   regions: { region: string; replicas: number }[];
-  /** Names of the environment's variables (values are never loaded here). */
+  /** Names of the variables the deployment runs with: its snapshot (values are never decrypted here). */
   envKeys?: string[];
 }
 
@@ -53,7 +53,7 @@ export async function loadDeploymentView(db: Db, deploymentId: string): Promise<
     listDeploymentSteps(db, deploymentId),
     listHostnamesOfDeployments(db, [deploymentId]),
     listDeploymentTopology(db, deploymentId),
-    listEnvironmentVariableKeys(db, row.environment_id),
+    listVariableKeysOfDeployment(db, deploymentId, row.environment_id),
   ]);
   return {
     row,

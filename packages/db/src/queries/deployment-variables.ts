@@ -63,3 +63,8 @@ export async function listVariablesOfDeployment(db: DbOrTrx, deploymentId: strin
     .orderBy("key")
     .execute();
 }
+
+/** The names of the variables a deployment runs with (see {@link listVariablesOfDeployment}), ordered. */
+export async function listVariableKeysOfDeployment(db: DbOrTrx, deploymentId: string, environmentId: string): Promise<string[]> {
+  return (await listVariablesOfDeployment(db, deploymentId, environmentId)).map((v) => v.key);
+}
