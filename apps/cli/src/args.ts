@@ -42,6 +42,7 @@ export const commandNames = [
   "domains",
   "stop",
   "start",
+  "rm",
   "cancel",
   "help",
 ] as const;
@@ -86,7 +87,7 @@ export type ParsedCommand =
   | { command: "rollout"; action: RolloutAction; deploymentId: string; flags: RolloutFlags }
   | { command: "vars"; action: VarsAction; flags: VarsFlags }
   | { command: "domains"; action: DomainsAction; domain?: string; flags: DomainsFlags }
-  | { command: "stop" | "start"; deploymentId: string; flags: GlobalFlags }
+  | { command: "stop" | "start" | "rm"; deploymentId: string; flags: GlobalFlags }
   | { command: "cancel"; deploymentId: string; flags: CancelFlags };
 
 /** `ctrl fleet <action>`: fleet rollouts of the sentinel image. */
@@ -144,6 +145,7 @@ const commandOptions = {
   domains: domainsOptions,
   stop: {},
   start: {},
+  rm: {},
   cancel: cancelOptions,
   help: {},
 } as const satisfies Record<CommandName, ParseArgsConfig["options"]>;
@@ -251,6 +253,7 @@ function parseCommand(
       return { command, ...parseDomainsCommand(pos, v, flags) };
     case "stop":
     case "start":
+    case "rm":
       return { command, deploymentId: parseStateCommand(command, pos), flags };
     case "cancel":
       return { command, ...parseCancelCommand(pos, v, flags) };

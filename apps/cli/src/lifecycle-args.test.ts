@@ -44,6 +44,8 @@ describe("ctrl stop / start", () => {
     expect(parseCliArgs(["stop", "d_1", "--json"])).toMatchObject({ command: "stop", deploymentId: "d_1", flags: { json: true } });
     expect(parseCliArgs(["start", "d_1"])).toMatchObject({ command: "start", deploymentId: "d_1" });
     expect(() => parseCliArgs(["stop"])).toThrow("stop takes one deployment id, got: none");
+    expect(parseCliArgs(["rm", "d_1"])).toMatchObject({ command: "rm", deploymentId: "d_1" });
+    expect(() => parseCliArgs(["rm", "d_1", "d_2"])).toThrow("rm takes one deployment id, got: d_1 d_2");
   });
 });
 

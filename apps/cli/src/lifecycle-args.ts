@@ -74,6 +74,10 @@ export const lifecycleUsage = {
     "  Standby: its instances stop in every region; it keeps its rows and hostnames and can start again. The deployment\n" +
     "  serving the environment is refused (roll back or promote another one first).",
   start: "ctrl start <deployment-id>\n  Runs a stopped (standby) deployment again.",
+  rm:
+    "ctrl rm <deployment-id>\n" +
+    "  Deletes a finished deployment: its instances stop, its own hostnames stop routing, and it is archived. The deployment\n" +
+    "  serving the environment is refused, and a running deploy must be cancelled first.",
   cancel:
     "ctrl cancel <deployment-id> [--reason TEXT]\n" +
     "  Stops a running deploy at its next step: it ends cancelled with its instances stopped. A finished one is refused.",
@@ -148,8 +152,8 @@ export function parseDomainsCommand(
   return { action: action as DomainsAction, domain: args[0]!.trim(), flags: out };
 }
 
-/** Parses `ctrl stop|start <deployment-id>`. */
-export function parseStateCommand(command: "stop" | "start", positionals: string[]): string {
+/** Parses `ctrl stop|start|rm <deployment-id>`. */
+export function parseStateCommand(command: "stop" | "start" | "rm", positionals: string[]): string {
   if (positionals.length !== 1 || !positionals[0]!.trim())
     throw new LifecycleUsageError(`${command} takes one deployment id, got: ${positionals.length ? positionals.join(" ") : "none"}`);
   return positionals[0]!.trim();

@@ -73,6 +73,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       case "stop":
       case "start":
         return await (await import("./commands/cancel.js")).deploymentStateCommand(config, parsed.command, parsed.deploymentId, output);
+      case "rm":
+        return await (await import("./commands/cancel.js")).deleteCommand(config, parsed.deploymentId, output);
       case "cancel":
         return await (await import("./commands/cancel.js")).cancelCommand(config, parsed.deploymentId, parsed.flags, output);
     }

@@ -9,7 +9,8 @@
  * image) that runs the variables as they are now, while the old one keeps its snapshot; missing,
  * foreign and unauthorized targets get their precise codes. Stop puts a superseded deployment in
  * standby in every region (the agent is told to delete its instances) and Start runs it again; a
- * deployment that still serves its environment, or one that is not ready, cannot be stopped.
+ * deployment that still serves its environment, or one that is not ready, cannot be stopped. Delete
+ * archives a finished deployment that no longer serves: instances stopped, its own routes removed.
  */
 import { Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
@@ -272,5 +273,54 @@ describe("/v2 lifecycle endpoints", () => {
     expect((await post("deploy.stopDeployment", { deploymentId: fresh })).status).toBe(412);
     expect((await post("deploy.stopDeployment", {})).status).toBe(400);
     expect((await post("deploy.stopDeployment", { deploymentId: fresh }, other.rootKey)).status).toBe(404);
+  });
+});
+
+describe("DeleteDeployment", () => {
+  it("archives a superseded deployment: instances stopped, its routes removed; the serving one and a running deploy are refused", async () => {
+    const old = await create("ghcr.io/acme/api:10");
+    expect((await settled(old)).status).toBe(DeploymentStatus.READY);
+    const current = await create("ghcr.io/acme/api:11");
+    expect((await settled(current)).status).toBe(DeploymentStatus.READY);
+    const ownRoutes = await stack.deps.db
+      .selectFrom("frontline_routes")
+      .select("fully_qualified_domain_name")
+      .where("deployment_id", "=", old)
+      .execute();
+
+    const res = await lifecycle().deleteDeployment({ deploymentId: old }, bearer(ws.rootKey));
+    expect(res.deploymentId).toBe(old);
+    expect(res.stoppedRegions).toEqual(["local"]);
+    expect(res.removedHostnames).toEqual(ownRoutes.map((r) => r.fully_qualified_domain_name).sort());
+    const row = await stack.deps.db
+      .selectFrom("deployments")
+      .select(["archived_at", "status"])
+      .where("id", "=", old)
+      .executeTakeFirstOrThrow();
+    expect(row.archived_at).not.toBeNull();
+    expect((await stack.deps.db.selectFrom("frontline_routes").select("id").where("deployment_id", "=", old).execute()).length).toBe(0);
+    expect(
+      (await stack.deps.db.selectFrom("deployment_topology").select("desired_status").where("deployment_id", "=", old).execute()).map(
+        (t) => t.desired_status,
+      ),
+    ).toEqual(["stopped"]);
+    // Idempotent; the serving deployment and a running deploy are refused; another workspace's is not_found.
+    expect((await lifecycle().deleteDeployment({ deploymentId: old }, bearer(ws.rootKey))).stoppedRegions).toEqual([]);
+    const serving = await failure(lifecycle().deleteDeployment({ deploymentId: current }, bearer(ws.rootKey)));
+    expect(serving.code).toBe(Code.FailedPrecondition);
+    expect(serving.rawMessage).toContain("roll back or promote another deployment before deleting it");
+    const heldId = await create("ghcr.io/acme/held:5");
+    const running = await failure(lifecycle().deleteDeployment({ deploymentId: heldId }, bearer(ws.rootKey)));
+    expect(running.code).toBe(Code.FailedPrecondition);
+    expect(running.rawMessage).toMatch(new RegExp(`deployment ${heldId} is (pending|deploying): cancel the deploy before deleting it`));
+    await lifecycle().cancelDeployment({ deploymentId: heldId }, bearer(ws.rootKey));
+    await settled(heldId);
+    expect((await failure(lifecycle().deleteDeployment({ deploymentId: current }, bearer(other.rootKey)))).code).toBe(Code.NotFound);
+    const http = await fetch(`${stack.apiUrl}/v2/deploy.deleteDeployment`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${ws.rootKey}` },
+      body: JSON.stringify({ deploymentId: heldId }),
+    });
+    expect(http.status).toBe(200);
   });
 });

@@ -34,6 +34,8 @@ export type {
   SwitchResult,
   DesiredStateRequest,
   DesiredStateResult,
+  ArchiveRequest,
+  ArchiveResult,
   DeploymentServiceApi,
 } from "./services/deployment-service/api.js";
 export { routingServiceName } from "./services/routing-service/api.js";

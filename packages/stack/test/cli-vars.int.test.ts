@@ -108,8 +108,8 @@ describe("ctrl vars", () => {
     expect(missingFile.stderr()).toContain("ENOENT");
   });
 
-  it("ctrl cancel, stop and start of a missing deployment are not_found (exit 1)", async () => {
-    for (const command of ["cancel", "stop", "start"]) {
+  it("ctrl cancel, stop, start and rm of a missing deployment are not_found (exit 1)", async () => {
+    for (const command of ["cancel", "stop", "start", "rm"]) {
       const res = await ctrl([command, "d_missing", "--json"]);
       expect(res.code, command).toBe(1);
       expect(res.json()).toEqual({ error: "not_found: deployment d_missing not found" });

@@ -38,3 +38,17 @@ export async function deploymentStateCommand(
   );
   return 0;
 }
+
+/** `ctrl rm <id>`: deletes (archives) a finished deployment. JSON: `{deploymentId, removedHostnames, stoppedRegions, archived: true}`. */
+export async function deleteCommand(config: CliConfig, deploymentId: string, out: Output): Promise<number> {
+  const res = await connectClient(DeploymentLifecycleService, config).deleteDeployment({ deploymentId });
+  out.result(
+    { deploymentId: res.deploymentId, removedHostnames: res.removedHostnames, stoppedRegions: res.stoppedRegions, archived: true },
+    [
+      `deleted ${res.deploymentId} (archived)`,
+      ...(res.stoppedRegions.length ? [`  instances stopped in ${res.stoppedRegions.join(", ")}`] : []),
+      ...(res.removedHostnames.length ? [`  no longer routed: ${res.removedHostnames.join(", ")}`] : []),
+    ].join("\n"),
+  );
+  return 0;
+}

@@ -10,9 +10,12 @@ import type { Kysely } from "kysely";
  * - `deployments.variables_snapshot_at`: when the snapshot was taken (possibly of zero variables);
  *   null for a deployment created before this migration, whose agents keep receiving the
  *   environment's current values as before.
+ * - `deployments.archived_at`: set when the deployment was deleted (DeleteDeployment): its instances
+ *   are stopped and its routes removed; the row, its steps and its snapshot stay for the record.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable("deployments").addColumn("variables_snapshot_at", "bigint").execute();
+  await db.schema.alterTable("deployments").addColumn("archived_at", "bigint").execute();
   await db.schema
     .createTable("deployment_variables")
     .addColumn("deployment_id", "varchar(64)", (c) => c.notNull())
@@ -27,5 +30,6 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable("deployment_variables").ifExists().execute();
+  await db.schema.alterTable("deployments").dropColumn("archived_at").execute();
   await db.schema.alterTable("deployments").dropColumn("variables_snapshot_at").execute();
 }

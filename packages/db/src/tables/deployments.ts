@@ -40,6 +40,8 @@ export interface DeploymentsTable {
   rollout_policy: string | null;
   /** When the deployment's variables were snapshotted into `deployment_variables`, or null = created before 0014 (0014). */
   variables_snapshot_at: number | null;
+  /** When the deployment was deleted (instances stopped, routes removed), or null (0014). */
+  archived_at: number | null;
   created_at: number;
   updated_at: number;
 }

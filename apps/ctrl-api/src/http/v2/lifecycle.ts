@@ -3,6 +3,7 @@ import { z } from "zod";
 import { httpErrorFrom } from "../../deployment-model/errors.js";
 import type { ApiDeps } from "../../deps.js";
 import { cancelDeployment } from "../../services/lifecycle-service/cancel-deployment.js";
+import { deleteDeployment } from "../../services/lifecycle-service/delete-deployment.js";
 import { redeploy } from "../../services/lifecycle-service/redeploy.js";
 import { setDeploymentState } from "../../services/lifecycle-service/set-deployment-state.js";
 import { authenticateRootKey, parseBody, sendData } from "./envelope.js";
@@ -23,7 +24,9 @@ const redeploySchema = z.object({
  * `deploy.startDeployment` `{deploymentId}` → 200 `{deploymentId, desiredState, regions,
  * changedRegions}` (`stop_deployment`; 412 when not ready or, for stop, still serving);
  * `deploy.redeploy` `{projectId, environmentSlug} | {deploymentId}` → 201 `{deploymentId,
- * sourceDeploymentId}` (`create_deployment`). 404 for a missing deployment or another workspace's.
+ * sourceDeploymentId}` (`create_deployment`); `deploy.deleteDeployment` `{deploymentId}` → 200
+ * `{deploymentId, removedHostnames, stoppedRegions}` (`delete_deployment`; 412 while its deploy runs
+ * or while it serves). 404 for a missing deployment or another workspace's.
  */
 export function registerLifecycleEndpoints(app: FastifyInstance, deps: ApiDeps): void {
   app.post("/v2/deploy.cancelDeployment", async (req, reply) => {
@@ -49,6 +52,15 @@ export function registerLifecycleEndpoints(app: FastifyInstance, deps: ApiDeps):
       }
     });
   }
+  app.post("/v2/deploy.deleteDeployment", async (req, reply) => {
+    const principal = await authenticateRootKey(deps, req);
+    const body = parseBody(req.body, deploymentSchema);
+    try {
+      return sendData(req, reply, 200, await deleteDeployment(deps, principal, body));
+    } catch (err) {
+      throw httpErrorFrom(err);
+    }
+  });
   app.post("/v2/deploy.redeploy", async (req, reply) => {
     const principal = await authenticateRootKey(deps, req);
     const body = parseBody(req.body, redeploySchema);

@@ -60,3 +60,15 @@ export interface DesiredStateResult {
   regions: string[];
   changedRegions: string[];
 }
+
+/** `archive`: delete a finished deployment of the keyed project that no longer serves. */
+export interface ArchiveRequest {
+  deploymentId: string;
+}
+
+/** What `archive` did: the hostnames it stopped routing and the regions where it stopped instances. */
+export interface ArchiveResult {
+  deploymentId: string;
+  removedHostnames: string[];
+  stoppedRegions: string[];
+}
