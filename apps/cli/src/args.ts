@@ -26,6 +26,22 @@ import {
   type ProjectAction,
   type ProjectFlags,
 } from "./resource-args.js";
+import {
+  cancelOptions,
+  domainsOptions,
+  LifecycleUsageError,
+  lifecycleUsage,
+  parseCancelCommand,
+  parseDomainsCommand,
+  parseStateCommand,
+  parseVarsCommand,
+  varsOptions,
+  type CancelFlags,
+  type DomainsAction,
+  type DomainsFlags,
+  type VarsAction,
+  type VarsFlags,
+} from "./lifecycle-args.js";
 
 /** The commands `ctrl` knows. */
 export const commandNames = [
@@ -42,6 +58,12 @@ export const commandNames = [
   "keys",
   "plans",
   "supervise",
+  "vars",
+  "domains",
+  "stop",
+  "start",
+  "rm",
+  "cancel",
   "help",
 ] as const;
 export type CommandName = (typeof commandNames)[number];
@@ -92,7 +114,11 @@ export type ParsedCommand =
   | { command: "environments"; action: EnvironmentAction; flags: EnvironmentFlags }
   | { command: "keys"; action: KeyAction; flags: KeyFlags }
   | { command: "plans"; flags: PlansFlags }
-  | { command: "supervise"; deploymentId: string; flags: GlobalFlags };
+  | { command: "supervise"; deploymentId: string; flags: GlobalFlags }
+  | { command: "vars"; action: VarsAction; flags: VarsFlags }
+  | { command: "domains"; action: DomainsAction; domain?: string; flags: DomainsFlags }
+  | { command: "stop" | "start" | "rm"; deploymentId: string; flags: GlobalFlags }
+  | { command: "cancel"; deploymentId: string; flags: CancelFlags };
 
 /** `ctrl plans set|ls|rm` flags (upgrade plans of the halt supervisor). */
 export interface PlansFlags extends GlobalFlags {
@@ -165,6 +191,12 @@ const commandOptions = {
     "min-height": { type: "string" },
   },
   supervise: {},
+  vars: varsOptions,
+  domains: domainsOptions,
+  stop: {},
+  start: {},
+  rm: {},
+  cancel: cancelOptions,
   help: {},
 } as const satisfies Record<CommandName, ParseArgsConfig["options"]>;
 
@@ -194,6 +226,7 @@ export function usage(command?: CommandName): string {
       "ctrl plans set NAME --image REF [--min-height N] [--env production] --project ID | ls | rm NAME\n" +
       "  Upgrade plans: what the halt supervisor deploys when a workload exits 70 naming plan NAME (docs/halt-contract.md).",
     supervise: "ctrl supervise ack <deployment-id>\n  Takes a halted deployment over: the supervisor stops waiting and resolves the page.",
+    ...lifecycleUsage,
     help: "ctrl help [command]",
   };
   if (command) return `${lines[command]}\n${common}`;
@@ -254,7 +287,8 @@ export function parseCliArgs(argv: string[]): ParsedCommand {
   try {
     return parseCommand(command, pos, v, flags, str);
   } catch (err) {
-    if (err instanceof RolloutUsageError || err instanceof ResourceUsageError) throw new UsageError(err.message);
+    if (err instanceof RolloutUsageError || err instanceof ResourceUsageError || err instanceof LifecycleUsageError)
+      throw new UsageError(err.message);
     throw err;
   }
 }
@@ -278,6 +312,16 @@ function parseCommand(
       return { command, ...parseKeysCommand(pos, v, flags, Date.now()) };
     case "rollout":
       return { command, ...parseRolloutCommand(pos, v, flags) };
+    case "vars":
+      return { command, ...parseVarsCommand(pos, v, flags) };
+    case "domains":
+      return { command, ...parseDomainsCommand(pos, v, flags) };
+    case "stop":
+    case "start":
+    case "rm":
+      return { command, deploymentId: parseStateCommand(command, pos), flags };
+    case "cancel":
+      return { command, ...parseCancelCommand(pos, v, flags) };
     case "deploy":
       return deployCommand(pos, flags, v, str);
     case "status":

@@ -69,6 +69,24 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
         return await (await import("./commands/halt.js")).plansCommand(config, parsed.flags, output, env);
       case "supervise":
         return await (await import("./commands/halt.js")).superviseAckCommand(config, parsed.deploymentId, output);
+      case "vars":
+        return await (await import("./commands/vars.js")).varsCommand(config, parsed.action, parsed.flags, output, env);
+      case "domains":
+        return await (await import("./commands/domains.js")).domainsCommand(
+          config,
+          parsed.action,
+          parsed.domain,
+          parsed.flags,
+          output,
+          env,
+        );
+      case "stop":
+      case "start":
+        return await (await import("./commands/cancel.js")).deploymentStateCommand(config, parsed.command, parsed.deploymentId, output);
+      case "rm":
+        return await (await import("./commands/cancel.js")).deleteCommand(config, parsed.deploymentId, output);
+      case "cancel":
+        return await (await import("./commands/cancel.js")).cancelCommand(config, parsed.deploymentId, parsed.flags, output);
     }
   } catch (err) {
     if (err instanceof UsageError) return fail(`${err.message}\n(run \`ctrl --help\` for usage)`, 2);

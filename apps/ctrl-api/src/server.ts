@@ -5,6 +5,7 @@ import {
   AcmeService,
   ClusterService,
   CtrlService,
+  DeploymentLifecycleService,
   DeploymentService,
   DomainService,
   EnvironmentService,
@@ -13,6 +14,7 @@ import {
   RootKeyService,
   SentinelRolloutService,
   UpgradePlanService,
+  VariableService,
 } from "@ctrl/proto";
 import Fastify, { type FastifyInstance } from "fastify";
 import { authInterceptor } from "./auth.js";
@@ -30,6 +32,8 @@ import { createUpgradePlanService } from "./services/upgrade-plan-service/index.
 import { createHaltService } from "./services/halt-service/index.js";
 import { createProjectService } from "./services/project-service/index.js";
 import { createRootKeyService } from "./services/root-key-service/index.js";
+import { createVariableService } from "./services/variable-service/index.js";
+import { createLifecycleService } from "./services/lifecycle-service/index.js";
 
 /** Options for {@link buildServer}. */
 export interface BuildServerOptions {
@@ -51,6 +55,8 @@ export function connectRoutes(deps: ApiDeps) {
     router.service(HaltService, createHaltService(deps));
     router.service(ProjectService, createProjectService(deps));
     router.service(RootKeyService, createRootKeyService(deps));
+    router.service(VariableService, createVariableService(deps));
+    router.service(DeploymentLifecycleService, createLifecycleService(deps));
   };
 }
 

@@ -33,6 +33,10 @@ export type {
   PromoteRequest,
   SwitchResult,
   StopProjectResult,
+  DesiredStateRequest,
+  DesiredStateResult,
+  ArchiveRequest,
+  ArchiveResult,
   DeploymentServiceApi,
 } from "./services/deployment-service/api.js";
 export { routingServiceName } from "./services/routing-service/api.js";

@@ -211,6 +211,12 @@ describe("DomainVerificationService", () => {
       project_id: seed.projectId,
       environment_id: seed.environments.production,
     });
+    // This worker has no certificate configuration: the domain says so instead of waiting forever.
+    const challenge = await waitFor("the challenge to say certificates are not configured", async () => {
+      const ch = await db.selectFrom("acme_challenges").selectAll().where("domain_id", "=", c.id).executeTakeFirstOrThrow();
+      return ch.status === "failed" ? ch : undefined;
+    });
+    expect(challenge.error_message).toBe("certificates are not configured on this worker (set VAULT_MASTER_KEYS and ACME_DIRECTORY_URL)");
   }, 30_000);
 
   it("a stale scheduled check of an earlier arming does nothing", async () => {

@@ -9,6 +9,7 @@ import type { DeploymentStepsTable } from "./tables/deployment-steps.js";
 import type { DeploymentTopologyTable } from "./tables/deployment-topology.js";
 import type { DeploymentsTable } from "./tables/deployments.js";
 import type { EnvironmentVariablesTable } from "./tables/environment-variables.js";
+import type { DeploymentVariablesTable } from "./tables/deployment-variables.js";
 import type { EnvironmentsTable } from "./tables/environments.js";
 import type { FrontlineRoutesTable } from "./tables/frontline-routes.js";
 import type { InstancesTable } from "./tables/instances.js";
@@ -30,6 +31,7 @@ export interface Database {
   environments: EnvironmentsTable;
   environment_variables: EnvironmentVariablesTable;
   deployments: DeploymentsTable;
+  deployment_variables: DeploymentVariablesTable;
   deployment_steps: DeploymentStepsTable;
   deployment_topology: DeploymentTopologyTable;
   deployment_rollouts: DeploymentRolloutsTable;

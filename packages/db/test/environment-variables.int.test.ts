@@ -4,7 +4,12 @@
  * never carries values.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listEnvironmentVariableKeys, listEnvironmentVariables, upsertEnvironmentVariable } from "../src/index.js";
+import {
+  deleteEnvironmentVariables,
+  listEnvironmentVariableKeys,
+  listEnvironmentVariables,
+  upsertEnvironmentVariable,
+} from "../src/index.js";
 import { createTestDatabase, type TestDatabase } from "../src/testing.js";
 import { seedProject } from "./helpers.js";
 
@@ -40,5 +45,22 @@ describe("environment variables", () => {
       ["ZED", "c4"],
     ]);
     expect(await listEnvironmentVariableKeys(database.db, "env_missing")).toEqual([]);
+  });
+});
+
+describe("deleting environment variables", () => {
+  it("deletes the named keys of one environment and returns the ones that existed", async () => {
+    await upsertEnvironmentVariable(database.db, {
+      workspaceId: "ws_1",
+      environmentId: "env_2",
+      key: "ALPHA",
+      encryptedValue: "x",
+      now: 3,
+    });
+    expect(await deleteEnvironmentVariables(database.db, "env_1", ["ZED", "MISSING"])).toEqual(["ZED"]);
+    expect(await listEnvironmentVariableKeys(database.db, "env_1")).toEqual(["ALPHA"]);
+    // The same key in another environment stays.
+    expect(await listEnvironmentVariableKeys(database.db, "env_2")).toEqual(["ALPHA", "OTHER"]);
+    expect(await deleteEnvironmentVariables(database.db, "env_1", [])).toEqual([]);
   });
 });

@@ -13,3 +13,5 @@ export * from "./gen/ctrl/v1/halt_pb.js";
 export * from "./gen/ctrl/v1/environment_pb.js";
 export * from "./gen/ctrl/v1/project_pb.js";
 export * from "./gen/ctrl/v1/root_key_pb.js";
+export * from "./gen/ctrl/v1/variable_pb.js";
+export * from "./gen/ctrl/v1/lifecycle_pb.js";

@@ -1,5 +1,13 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { failPendingDeployment, findEnvironmentBySlug, findProjectById, insertDeployment, newId, recordFailedStep } from "@ctrl/db";
+import {
+  failPendingDeployment,
+  findEnvironmentBySlug,
+  findProjectById,
+  insertDeployment,
+  newId,
+  recordFailedStep,
+  snapshotDeploymentVariables,
+} from "@ctrl/db";
 import type { DeployWorkflowApi } from "@ctrl/ctrl-worker/api";
 import { deployWorkflowName } from "@ctrl/ctrl-worker/contract";
 import { requireProjectAccess, type Principal } from "../auth.js";
@@ -14,7 +22,8 @@ export const startStepName = "start";
 
 /**
  * CreateDeployment, shared by the RPC and `POST /v2/deploy.createDeployment`: validates, authorizes
- * (a project the principal cannot see is `not_found`), inserts the deployment as `pending`, then
+ * (a project the principal cannot see is `not_found`), inserts the deployment as `pending` with a
+ * snapshot of the environment's variables, then
  * submits `DeployWorkflow` keyed by the deployment id (so a repeated submit is a no-op). When the submission fails the
  * deployment is marked `failed` with the reason and a failed `start` step, and the caller gets
  * `unavailable` — it is never left `pending`.
@@ -33,37 +42,42 @@ export async function createDeployment(
 
   const deploymentId = newId("d");
   const branch = req.branch || project!.default_branch || deploymentDefaults.branch;
-  await insertDeployment(deps.db, {
-    id: deploymentId,
-    workspace_id: project!.workspace_id,
-    project_id: project!.id,
-    environment_id: environment.id,
-    source_type: req.source.kind,
-    build_context_path: req.source.kind === "build_context" ? req.source.path : null,
-    dockerfile_path: req.source.kind === "build_context" ? req.source.dockerfile : null,
-    image: req.source.kind === "image" ? req.source.image : null,
-    build_id: null,
-    git_commit_sha: req.git.commitSha,
-    git_branch: branch,
-    git_commit_message: req.git.commitMessage,
-    git_commit_author_handle: req.git.authorHandle,
-    git_commit_author_avatar_url: req.git.authorAvatarUrl,
-    git_commit_timestamp: req.git.timestamp,
-    command: req.command ? JSON.stringify(req.command) : null,
-    status: "pending",
-    error_message: null,
-    failed_step: null,
-    openapi_spec: null,
-    // The environment's settings in force now (null = the default): later changes apply to the next deployment.
-    cpu_millicores: environment.cpu_millicores ?? deploymentDefaults.cpuMillicores,
-    memory_mib: environment.memory_mib ?? deploymentDefaults.memoryMib,
-    replicas: environment.replicas ?? deploymentDefaults.replicas,
-    port: deploymentDefaults.port,
-    health_check_path: environment.health_check_path ?? deploymentDefaults.healthCheckPath,
-    // The policy in force now: a later SetRolloutPolicy never changes this deployment's rollout.
-    rollout_policy: environment.rollout_policy,
-    created_at: now,
-    updated_at: now,
+  // The deployment and the snapshot of its environment's variables commit together: a later change
+  // of a variable never changes what this deployment (or a rollback to it) runs with.
+  await deps.db.transaction().execute(async (trx) => {
+    await insertDeployment(trx, {
+      id: deploymentId,
+      workspace_id: project!.workspace_id,
+      project_id: project!.id,
+      environment_id: environment.id,
+      source_type: req.source.kind,
+      build_context_path: req.source.kind === "build_context" ? req.source.path : null,
+      dockerfile_path: req.source.kind === "build_context" ? req.source.dockerfile : null,
+      image: req.source.kind === "image" ? req.source.image : null,
+      build_id: null,
+      git_commit_sha: req.git.commitSha,
+      git_branch: branch,
+      git_commit_message: req.git.commitMessage,
+      git_commit_author_handle: req.git.authorHandle,
+      git_commit_author_avatar_url: req.git.authorAvatarUrl,
+      git_commit_timestamp: req.git.timestamp,
+      command: req.command ? JSON.stringify(req.command) : null,
+      status: "pending",
+      error_message: null,
+      failed_step: null,
+      openapi_spec: null,
+      // The environment's settings in force now (null = the default): later changes apply to the next deployment.
+      cpu_millicores: environment.cpu_millicores ?? deploymentDefaults.cpuMillicores,
+      memory_mib: environment.memory_mib ?? deploymentDefaults.memoryMib,
+      replicas: environment.replicas ?? deploymentDefaults.replicas,
+      port: deploymentDefaults.port,
+      health_check_path: environment.health_check_path ?? deploymentDefaults.healthCheckPath,
+      // The policy in force now: a later SetRolloutPolicy never changes this deployment's rollout.
+      rollout_policy: environment.rollout_policy,
+      created_at: now,
+      updated_at: now,
+    });
+    await snapshotDeploymentVariables(trx, { deploymentId, environmentId: environment.id, now });
   });
   const log = deps.logger.child({ deploymentId, projectId: project!.id, environmentId: environment.id });
 

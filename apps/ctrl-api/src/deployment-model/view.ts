@@ -4,8 +4,8 @@ import {
   latestHaltOf,
   listDeploymentSteps,
   listDeploymentTopology,
-  listEnvironmentVariableKeys,
   listHostnamesOfDeployments,
+  listVariableKeysOfDeployment,
   type Db,
   type DeploymentHalt,
   type Deployment as DeploymentRow,
@@ -44,7 +44,7 @@ export interface DeploymentView {
   steps: StepRow[];
   hostnames: string[];
   regions: { region: string; replicas: number }[];
-  /** Names of the environment's variables (values are never loaded here). */
+  /** Names of the variables the deployment runs with: its snapshot (values are never decrypted here). */
   envKeys?: string[];
   /** The deployment's latest halt and what the supervisor did (docs/halt-contract.md). */
   halt?: DeploymentHalt;
@@ -58,7 +58,7 @@ export async function loadDeploymentView(db: Db, deploymentId: string): Promise<
     listDeploymentSteps(db, deploymentId),
     listHostnamesOfDeployments(db, [deploymentId]),
     listDeploymentTopology(db, deploymentId),
-    listEnvironmentVariableKeys(db, row.environment_id),
+    listVariableKeysOfDeployment(db, deploymentId, row.environment_id),
     latestHaltOf(db, deploymentId),
   ]);
   return {

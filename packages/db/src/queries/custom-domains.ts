@@ -253,3 +253,90 @@ export async function reopenCustomDomainVerification(db: DbOrTrx, claimId: strin
     .where("verification_status", "in", ["pending_verification", "failed"])
     .execute();
 }
+
+/** A claim as listed: {@link CustomDomainClaimRow} plus whether frontline routes its name now. */
+export interface ListedCustomDomainClaim extends CustomDomainClaimRow {
+  routed: boolean;
+}
+
+/** The project's claims (of one environment when given), by name, each with its routing state. */
+export async function listCustomDomainClaimsOfProject(
+  db: DbOrTrx,
+  projectId: string,
+  environmentId?: string,
+): Promise<ListedCustomDomainClaim[]> {
+  let query = db
+    .selectFrom("custom_domains as d")
+    .leftJoin("acme_challenges as c", "c.domain_id", "d.id")
+    .leftJoin("certificates as cert", "cert.hostname", "d.verified_domain")
+    .select([
+      "d.id",
+      "d.domain",
+      "d.workspace_id",
+      "d.project_id",
+      "d.environment_id",
+      "d.challenge_type",
+      "d.verification_status",
+      "d.verification_value",
+      "d.verification_error",
+      "d.verified_at",
+      "c.status as challenge_status",
+      "c.error_message",
+      "cert.expires_at",
+    ])
+    .select((eb) =>
+      eb
+        .exists(
+          eb
+            .selectFrom("frontline_routes as r")
+            .select("r.id")
+            .whereRef("r.fully_qualified_domain_name", "=", "d.domain")
+            .whereRef("r.project_id", "=", "d.project_id"),
+        )
+        .as("routed"),
+    )
+    .where("d.project_id", "=", projectId);
+  if (environmentId !== undefined) query = query.where("d.environment_id", "=", environmentId);
+  const rows = await query.orderBy("d.domain").execute();
+  return rows.map((r) => ({ ...r, routed: Boolean(Number(r.routed)) }));
+}
+
+/** What {@link deleteCustomDomain} removed. */
+export interface DeletedCustomDomain {
+  domain: string;
+  routesRemoved: number;
+  certificatesRemoved: number;
+}
+
+/**
+ * Removes a claim and everything it brought, in one transaction: its challenge, and — when it is
+ * the verified claim — the name's frontline routes of its project and the name's certificate (no
+ * other claim can use them: a verified name belongs to one claim). A pending claim of a name
+ * another workspace verified removes only itself. Undefined when the claim does not exist.
+ */
+export async function deleteCustomDomain(db: Db, claimId: string): Promise<DeletedCustomDomain | undefined> {
+  return db.transaction().execute(async (trx) => {
+    const claim = await trx
+      .selectFrom("custom_domains")
+      .select(["id", "domain", "project_id", "verified_domain"])
+      .where("id", "=", claimId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!claim) return undefined;
+    let routesRemoved = 0;
+    let certificatesRemoved = 0;
+    if (claim.verified_domain !== null) {
+      const routes = await trx
+        .deleteFrom("frontline_routes")
+        .where("fully_qualified_domain_name", "=", claim.domain)
+        .where("project_id", "=", claim.project_id)
+        .executeTakeFirst();
+      routesRemoved = Number(routes.numDeletedRows);
+      const certs = await trx.deleteFrom("certificates").where("hostname", "=", claim.domain).executeTakeFirst();
+      certificatesRemoved = Number(certs.numDeletedRows);
+    }
+    await trx.deleteFrom("acme_challenges").where("domain_id", "=", claim.id).execute();
+    await trx.deleteFrom("custom_domains").where("id", "=", claim.id).execute();
+    return { domain: claim.domain, routesRemoved, certificatesRemoved };
+  });
+}

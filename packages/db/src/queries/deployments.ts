@@ -1,4 +1,6 @@
+import type { Transaction } from "kysely";
 import type { Db } from "../pool.js";
+import type { Database } from "../schema.js";
 import type { Deployment, DeploymentStatus, NewDeployment } from "../tables/deployments.js";
 import type { Environment } from "../tables/environments.js";
 import type { Project } from "../tables/projects.js";
@@ -81,7 +83,7 @@ export async function findDeploymentOwner(db: Db, deploymentId: string): Promise
 }
 
 /** Inserts a new deployment row. */
-export async function insertDeployment(db: Db, deployment: NewDeployment): Promise<void> {
+export async function insertDeployment(db: Db | Transaction<Database>, deployment: NewDeployment): Promise<void> {
   await db.insertInto("deployments").values(deployment).execute();
 }
 

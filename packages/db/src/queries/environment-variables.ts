@@ -50,3 +50,22 @@ export async function upsertEnvironmentVariable(db: DbOrTrx, v: EnvironmentVaria
     .onDuplicateKeyUpdate({ encrypted_value: v.encryptedValue, updated_at: v.now })
     .execute();
 }
+
+/** Deletes the environment's variables named in `keys`, in one transaction; returns the keys that existed (ordered). */
+export async function deleteEnvironmentVariables(db: Db, environmentId: string, keys: string[]): Promise<string[]> {
+  if (keys.length === 0) return [];
+  return db.transaction().execute(async (trx) => {
+    const existing = await trx
+      .selectFrom("environment_variables")
+      .select("key")
+      .where("environment_id", "=", environmentId)
+      .where("key", "in", keys)
+      .orderBy("key")
+      .forUpdate()
+      .execute();
+    if (existing.length === 0) return [];
+    const found = existing.map((r) => r.key);
+    await trx.deleteFrom("environment_variables").where("environment_id", "=", environmentId).where("key", "in", found).execute();
+    return found;
+  });
+}

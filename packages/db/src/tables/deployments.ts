@@ -38,6 +38,10 @@ export interface DeploymentsTable {
   health_check_path: string;
   /** The environment's rollout policy when the deployment was created (JSON), or null = default (0011). */
   rollout_policy: string | null;
+  /** When the deployment's variables were snapshotted into `deployment_variables`, or null = created before 0014 (0014). */
+  variables_snapshot_at: number | null;
+  /** When the deployment was deleted (instances stopped, routes removed), or null (0014). */
+  archived_at: number | null;
   created_at: number;
   updated_at: number;
 }

@@ -9,6 +9,8 @@ import { registerRolloutControl } from "./rollout-control.js";
 import { registerProjectEndpoints } from "./projects.js";
 import { registerEnvironmentEndpoints } from "./environments.js";
 import { registerRootKeyEndpoints } from "./root-keys.js";
+import { registerVariableEndpoints } from "./variables.js";
+import { registerLifecycleEndpoints } from "./lifecycle.js";
 
 /**
  * The public HTTP API under `/v2`: JSON bodies parsed by us (so malformed JSON gets the envelope),
@@ -44,5 +46,7 @@ export async function registerPublicApi(app: FastifyInstance, deps: ApiDeps): Pr
     registerProjectEndpoints(scope, deps);
     registerEnvironmentEndpoints(scope, deps);
     registerRootKeyEndpoints(scope, deps);
+    registerVariableEndpoints(scope, deps);
+    registerLifecycleEndpoints(scope, deps);
   });
 }

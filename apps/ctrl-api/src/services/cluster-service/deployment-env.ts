@@ -1,4 +1,4 @@
-import { listEnvironmentVariables, type Db } from "@ctrl/db";
+import { listVariablesOfDeployment, type Db } from "@ctrl/db";
 import { vaultContext, type Vault } from "@ctrl/vault";
 import type { Logger } from "pino";
 
@@ -22,7 +22,9 @@ export interface DeploymentEnvDeps {
 
 /**
  * `ApplyDeployment.encrypted_environment_variables` for one deployment in one region: the
- * environment's variables decrypted with the storage key (each is bound to its environment and key)
+ * deployment's snapshot of its environment's variables (taken when it was created, so a rollback or
+ * restart runs its own configuration; the environment's current values for a deployment older than
+ * snapshots) decrypted with the storage key (each is bound to its environment and key)
  * and re-encrypted with **the region's** agent key as one JSON map `{KEY: value}` bound to
  * `vaultContext.deploymentEnv(deploymentId)`, as the UTF-8 bytes of the vault blob. An agent holds
  * only its region's key, so another region's blob does not decrypt there. No variables → empty
@@ -34,7 +36,7 @@ export async function deploymentEnvBytes(
   deploymentId: string,
   region: string,
 ): Promise<Uint8Array> {
-  const rows = await listEnvironmentVariables(deps.db, environmentId);
+  const rows = await listVariablesOfDeployment(deps.db, deploymentId, environmentId);
   if (rows.length === 0) return new Uint8Array();
   if (!deps.vault) {
     deps.logger.error(

@@ -1,17 +1,20 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
+  deleteCustomDomain,
   findCustomDomainClaim,
   findEnvironmentBySlug,
   findProjectById,
   findRouteIdByHostname,
   insertAcmeChallenge,
   insertCustomDomain,
+  listCustomDomainClaimsOfProject,
   newId,
   newVerificationValue,
   ownershipConflict,
   reopenCustomDomainVerification,
   resetFailedChallenge,
   verificationRecordName,
+  type CustomDomainClaimRow,
   type DomainVerificationStatus,
 } from "@ctrl/db";
 import type { CertificateRequestServiceApi } from "@ctrl/ctrl-worker/api";
@@ -22,7 +25,7 @@ import type { ApiDeps } from "../../deps.js";
 import { checkCustomDomain } from "./validate.js";
 
 /** Root-key permissions of the domain operations. */
-export const domainPermissions = { add: "add_custom_domain", read: "read_custom_domain" } as const;
+export const domainPermissions = { add: "add_custom_domain", read: "read_custom_domain", remove: "remove_custom_domain" } as const;
 
 /** Platform apex when ApiDeps does not say (the worker's default too). */
 export const DEFAULT_APEX_DOMAIN = "ctrl.localhost";
@@ -45,6 +48,8 @@ export interface CustomDomainView {
   state: CustomDomainState;
   errorMessage?: string;
   certificateExpiresAt?: number;
+  /** Whether frontline routes the name now (set by {@link listCustomDomains}). */
+  routed?: boolean;
 }
 
 /** The overall state of a custom domain, ownership first, then its certificate. */
@@ -77,7 +82,11 @@ export async function loadCustomDomainView(
   workspaceId?: string,
 ): Promise<(CustomDomainView & { workspaceId: string }) | undefined> {
   const row = await findCustomDomainClaim(deps.db, domain, workspaceId);
-  if (!row) return undefined;
+  return row ? viewOf(row) : undefined;
+}
+
+/** The view of one claim row. */
+function viewOf(row: CustomDomainClaimRow): CustomDomainView & { workspaceId: string } {
   const challengeStatus = row.challenge_status ?? "waiting";
   return {
     id: row.id,
@@ -258,4 +267,47 @@ export async function retryCustomDomain(deps: ApiDeps, principal: Principal | un
   }
   const { workspaceId: _ws, ...fresh } = (await loadCustomDomainView(deps, view.domain, view.workspaceId))!;
   return fresh;
+}
+
+/**
+ * The project's custom domains (of one environment when `environmentSlug` is given), by name, each
+ * with its verification, certificate and routing state (permission `read_custom_domain`).
+ */
+export async function listCustomDomains(
+  deps: ApiDeps,
+  principal: Principal | undefined,
+  input: { projectId: string; environmentSlug: string },
+): Promise<CustomDomainView[]> {
+  if (!input.projectId.trim()) throw new InvalidField("project_id", "projectId", "required");
+  const project = await findProjectById(deps.db, input.projectId.trim());
+  requireProjectAccess(principal, project, domainPermissions.read, `project ${input.projectId.trim()} not found`);
+  let environmentId: string | undefined;
+  if (input.environmentSlug.trim()) {
+    const environment = await findEnvironmentBySlug(deps.db, project!.id, input.environmentSlug.trim());
+    if (!environment)
+      throw new ConnectError(`environment ${input.environmentSlug.trim()} not found in project ${project!.id}`, Code.NotFound);
+    environmentId = environment.id;
+  }
+  const rows = await listCustomDomainClaimsOfProject(deps.db, project!.id, environmentId);
+  return rows.map((row) => {
+    const { workspaceId: _ws, ...view } = viewOf(row);
+    return { ...view, routed: row.routed };
+  });
+}
+
+/**
+ * Removes a custom domain (permission `remove_custom_domain`): its claim, its challenge, and when it
+ * was verified its routes (frontline stops serving it) and its certificate; nothing is left behind.
+ * A verification or issuance still scheduled on the worker finds the claim gone and stops.
+ */
+export async function removeCustomDomain(
+  deps: ApiDeps,
+  principal: Principal | undefined,
+  domain: string,
+): Promise<{ domain: string; routesRemoved: number; certificatesRemoved: number }> {
+  const view = await authorizedDomain(deps, principal, domain, domainPermissions.remove);
+  const removed = await deleteCustomDomain(deps.db, view.id);
+  if (!removed) throw new ConnectError(`custom domain ${view.domain} not found`, Code.NotFound);
+  deps.logger.info({ domainId: view.id, projectId: view.projectId, ...removed }, "custom domain removed");
+  return removed;
 }

@@ -18,5 +18,6 @@ export function toProto(view: CustomDomainView): CustomDomain {
     verificationError: view.verificationError,
     verifiedAt: view.verifiedAt === undefined ? undefined : BigInt(view.verifiedAt),
     state: view.state,
+    routed: view.routed,
   });
 }

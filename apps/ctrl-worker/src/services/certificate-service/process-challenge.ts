@@ -81,8 +81,17 @@ export async function processChallenge(
   input: ProcessChallengeRequest = {},
 ): Promise<ProcessChallengeResult> {
   const domain = ctx.key;
-  if (!certs)
-    throw terminal("failed_precondition", "certificates are not configured on this worker (set VAULT_MASTER_KEYS and ACME_DIRECTORY_URL)");
+  if (!certs) {
+    const message = "certificates are not configured on this worker (set VAULT_MASTER_KEYS and ACME_DIRECTORY_URL)";
+    // Say so on the domain (its challenge fails with the reason) instead of leaving it `waiting`
+    // forever; RetryCustomDomain starts it again once the worker is configured.
+    const known = await ctx.run("load domain", () => findDomainCertificateState(deps.db, domain));
+    if (known && known.challengeStatus !== "verified") {
+      const now = await ctx.date.now();
+      await ctx.run("mark not configured", () => setChallengeStatus(deps.db, known, "failed", message, now));
+    }
+    throw terminal("failed_precondition", message);
+  }
   const state = await ctx.run("load domain", () => findDomainCertificateState(deps.db, domain));
   if (!state)
     throw terminal(

@@ -52,3 +52,29 @@ export interface StopProjectResult {
   stoppedDeploymentIds: string[];
   archivedSentinelIds: string[];
 }
+
+/** `setDesiredState`: stop (standby) or start a ready deployment of the keyed project. */
+export interface DesiredStateRequest {
+  deploymentId: string;
+  desiredStatus: "running" | "stopped";
+}
+
+/** What `setDesiredState` did: every region of the deployment, and those whose desired state changed. */
+export interface DesiredStateResult {
+  deploymentId: string;
+  desiredStatus: "running" | "stopped";
+  regions: string[];
+  changedRegions: string[];
+}
+
+/** `archive`: delete a finished deployment of the keyed project that no longer serves. */
+export interface ArchiveRequest {
+  deploymentId: string;
+}
+
+/** What `archive` did: the hostnames it stopped routing and the regions where it stopped instances. */
+export interface ArchiveResult {
+  deploymentId: string;
+  removedHostnames: string[];
+  stoppedRegions: string[];
+}

@@ -2,10 +2,22 @@ import * as restate from "@restatedev/restate-sdk";
 import { deploymentServiceName } from "../../contract.js";
 import type { WorkerDeps } from "../../deps.js";
 import { resolveSettings } from "../../settings.js";
-import type { CutoverRequest, PromoteRequest, RollbackRequest, StopProjectResult, SwitchResult } from "./api.js";
+import type {
+  StopProjectResult,
+  ArchiveRequest,
+  ArchiveResult,
+  CutoverRequest,
+  DesiredStateRequest,
+  DesiredStateResult,
+  PromoteRequest,
+  RollbackRequest,
+  SwitchResult,
+} from "./api.js";
+import { archive } from "./archive.js";
 import { cutover } from "./cutover.js";
 import { promote } from "./promote.js";
 import { rollback } from "./rollback.js";
+import { setDesiredState } from "./set-desired-state.js";
 import { stopProject } from "./stop-project.js";
 
 /**
@@ -26,6 +38,11 @@ export function createDeploymentService(deps: WorkerDeps) {
       promote: async (ctx: restate.ObjectContext, req: PromoteRequest): Promise<SwitchResult> => promote(ctx, deps.db, req),
       /** Stops every running deployment of the project and archives its sentinels (a forced project delete). */
       stopProject: async (ctx: restate.ObjectContext): Promise<StopProjectResult> => stopProject(ctx, deps.db),
+      /** Stops (standby) or starts a ready deployment in all its regions. */
+      setDesiredState: async (ctx: restate.ObjectContext, req: DesiredStateRequest): Promise<DesiredStateResult> =>
+        setDesiredState(ctx, deps.db, req),
+      /** Deletes a finished deployment that no longer serves: instances stopped, routes removed, row archived. */
+      archive: async (ctx: restate.ObjectContext, req: ArchiveRequest): Promise<ArchiveResult> => archive(ctx, deps.db, req),
     },
     // ctrl-api calls rollback/promote through the ingress; each handler checks that the deployments
     // it names belong to the keyed project, so a caller cannot reach across projects.
