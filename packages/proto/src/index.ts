@@ -9,3 +9,4 @@ export * from "./gen/ctrl/v1/acme_pb.js";
 export * from "./gen/ctrl/v1/domain_pb.js";
 export * from "./gen/ctrl/v1/sentinel_rollout_pb.js";
 export * from "./gen/ctrl/v1/rollout_pb.js";
+export * from "./gen/ctrl/v1/runtime_logs_pb.js";
