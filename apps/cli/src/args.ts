@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { parseSince } from "./duration.js";
 import {
   envOptions,
   parseEnvCommand,
@@ -46,12 +47,19 @@ export type ParsedCommand =
   | { command: "deploy"; dir: string; flags: DeployFlags }
   | { command: "status"; deploymentId: string; flags: GlobalFlags }
   | { command: "list"; flags: GlobalFlags & { project?: string; env?: string; limit: number } }
-  | { command: "logs"; deploymentId: string; flags: GlobalFlags & { follow: boolean } }
+  | { command: "logs"; deploymentId: string; flags: GlobalFlags & { follow: boolean; runtime?: RuntimeLogFlags } }
   | { command: "rollback"; targetId: string; flags: GlobalFlags & { source?: string } }
   | { command: "promote"; deploymentId: string; flags: GlobalFlags }
   | { command: "fleet"; action: FleetAction; flags: FleetFlags }
   | { command: "env"; action: "get" | "set"; flags: EnvPolicyFlags }
   | { command: "rollout"; action: RolloutAction; deploymentId: string; flags: RolloutFlags };
+
+/** `ctrl logs --runtime` flags (see commands/runtime-logs.ts). */
+export interface RuntimeLogFlags {
+  since?: number;
+  instance?: string;
+  tail: number;
+}
 
 /** `ctrl fleet <action>`: fleet rollouts of the sentinel image. */
 export const fleetActions = ["rollout", "status", "pause", "resume", "cancel", "rollback", "history"] as const;
@@ -89,7 +97,13 @@ const commandOptions = {
   },
   status: {},
   list: { project: { type: "string", short: "p" }, env: { type: "string", short: "e" }, limit: { type: "string" } },
-  logs: { follow: { type: "boolean", short: "f", default: false } },
+  logs: {
+    follow: { type: "boolean", short: "f", default: false },
+    runtime: { type: "boolean", default: false },
+    since: { type: "string" },
+    instance: { type: "string" },
+    tail: { type: "string" },
+  },
   rollback: { source: { type: "string" } },
   promote: {},
   fleet: {
@@ -116,7 +130,11 @@ export function usage(command?: CommandName): string {
     status:
       "ctrl status <deployment-id>\n  Shows a deployment: status, steps, hostnames, error, and its rollout (ROLLOUT and CTRL columns).",
     list: "ctrl list --project ID (or CTRL_PROJECT_ID) [--env SLUG] [--limit N]\n  Lists a project's deployments, newest first.",
-    logs: "ctrl logs <deployment-id> [--follow]\n  Prints the build log; --follow keeps printing until the deployment finishes.",
+    logs:
+      "ctrl logs <deployment-id> [--follow]\n  Prints the build log; --follow keeps printing until the deployment finishes.\n" +
+      "ctrl logs <deployment-id> --runtime [--follow] [--since 10m|ISO-TIME] [--instance NAME] [--tail N]\n" +
+      "  Prints what the deployment's instances printed (stdout and stderr; the last 100 lines unless --since or --tail),\n" +
+      "  kept after they exit; --follow keeps printing new lines until Ctrl-C; --json prints one object per line.",
     rollback:
       "ctrl rollback <target-deployment-id> [--source ID]\n  Points the live and environment domains back at the target (an earlier ready deployment) and pins the project.\n  The source defaults to the deployment currently serving the target's environment.",
     promote: "ctrl promote <deployment-id>\n  Points the live and environment domains at the deployment and clears the rollback pin.",
@@ -219,7 +237,14 @@ function parseCommand(
         },
       };
     case "logs":
-      return { command, deploymentId: one(pos, "deployment id", command)!, flags: { ...flags, follow: v.follow === true } };
+      for (const flag of ["since", "instance", "tail"])
+        if (v.runtime !== true && str(flag) !== undefined)
+          throw new UsageError(`--${flag} works only with --runtime (the instances' output)`);
+      return {
+        command,
+        deploymentId: one(pos, "deployment id", command)!,
+        flags: { ...flags, follow: v.follow === true, ...(v.runtime === true ? { runtime: runtimeLogFlags(str) } : {}) },
+      };
     case "rollback":
       return {
         command,
@@ -317,5 +342,18 @@ function fleetCommand(pos: string[], flags: GlobalFlags, v: FlagValues, str: Str
       ...(str("rollout") ? { rolloutId: str("rollout") } : {}),
       limit: positiveInt(str("limit"), "--limit", 20),
     },
+  };
+}
+
+/** `--since`, `--instance` and `--tail` of `ctrl logs --runtime`. */
+function runtimeLogFlags(str: (name: string) => string | undefined, now = Date.now()): RuntimeLogFlags {
+  const sinceText = str("since");
+  const since = sinceText === undefined ? undefined : parseSince(sinceText, now);
+  if (sinceText !== undefined && since === undefined)
+    throw new UsageError(`--since "${sinceText}" is neither a duration (90s, 10m, 2h, 1d) nor an ISO time (2026-01-02T03:04:05Z)`);
+  return {
+    ...(since !== undefined ? { since } : {}),
+    ...(str("instance") ? { instance: str("instance") } : {}),
+    tail: Math.min(positiveInt(str("tail"), "--tail", 100), 5_000),
   };
 }

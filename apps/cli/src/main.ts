@@ -42,6 +42,13 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       case "list":
         return await (await import("./commands/list.js")).listCommand(config, parsed.flags, output, env);
       case "logs":
+        if (parsed.flags.runtime)
+          return await (await import("./commands/runtime-logs.js")).runtimeLogsCommand(
+            config,
+            parsed.deploymentId,
+            { follow: parsed.flags.follow, ...parsed.flags.runtime },
+            output,
+          );
         return await (await import("./commands/logs.js")).logsCommand(config, parsed.deploymentId, parsed.flags.follow, output);
       case "rollback":
         return await (await import("./commands/switch.js")).rollbackCommand(config, parsed.targetId, parsed.flags.source, output);
