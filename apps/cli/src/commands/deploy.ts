@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import type { CliConfig, DeployFlags } from "../args.js";
 import { UsageError } from "../args.js";
 import { callPublicApi, deploymentClient, type CreateDeploymentBody, type UploadUrl } from "../client.js";
-import { followDeployment } from "../follow.js";
+import { FollowInterruptedError, followDeployment } from "../follow.js";
 import { deploymentJson, formatDuration, hostnameUrl, statusName } from "../format.js";
 import { readGitMetadata, type GitMetadata } from "../git.js";
 import { packFilter } from "../ignore.js";
@@ -91,7 +91,20 @@ export async function deployCommand(
   }
   t = Date.now();
   const client = deploymentClient(config);
-  const final = await followDeployment(client, deploymentId, out, { timeoutMs: flags.timeoutSeconds * 1000 });
+  // Ctrl-C while following asks nothing: the deployment goes on, and we say how to get back to it.
+  const interrupted = new AbortController();
+  const onInterrupt = () => interrupted.abort();
+  process.once("SIGINT", onInterrupt);
+  let final: Awaited<ReturnType<typeof followDeployment>>;
+  try {
+    final = await followDeployment(client, deploymentId, out, { timeoutMs: flags.timeoutSeconds * 1000, signal: interrupted.signal });
+  } catch (err) {
+    if (!(err instanceof FollowInterruptedError)) throw err;
+    out.stderr.write(stoppedFollowing(deploymentId));
+    return 130;
+  } finally {
+    process.removeListener("SIGINT", onInterrupt);
+  }
   timings.followMs = Date.now() - t;
   const json = { ...deploymentJson(final), deploymentId, timings };
   if (final.status === DeploymentStatus.READY) {
@@ -105,4 +118,15 @@ export async function deployCommand(
   const where = final.failedStep ? ` at step ${final.failedStep}` : "";
   out.result(json, `deployment ${deploymentId} ${statusName(final.status)}${where}:\n${final.errorMessage || "(no error message)"}`);
   return 1;
+}
+
+/** What Ctrl-C during `ctrl deploy` prints: the deployment keeps going; how to follow or cancel it. */
+export function stoppedFollowing(deploymentId: string): string {
+  return [
+    "",
+    `stopped following; deployment ${deploymentId} keeps going.`,
+    `  follow it:  ctrl status ${deploymentId}   or   ctrl logs ${deploymentId} --follow`,
+    `  cancel it:  ctrl cancel ${deploymentId}`,
+    "",
+  ].join("\n");
 }
