@@ -13,7 +13,20 @@ import {
 } from "./rollout-args.js";
 
 /** The commands `ctrl` knows. */
-export const commandNames = ["deploy", "status", "list", "logs", "rollback", "promote", "fleet", "env", "rollout", "help"] as const;
+export const commandNames = [
+  "deploy",
+  "status",
+  "list",
+  "logs",
+  "rollback",
+  "promote",
+  "fleet",
+  "env",
+  "rollout",
+  "login",
+  "completion",
+  "help",
+] as const;
 export type CommandName = (typeof commandNames)[number];
 
 /** A mistake in how `ctrl` was called: printed with the usage, exit code 2. */
@@ -44,6 +57,9 @@ export interface DeployFlags extends GlobalFlags {
 /** A parsed command line. */
 export type ParsedCommand =
   | { command: "help"; topic?: CommandName; flags: GlobalFlags }
+  | { command: "version"; flags: GlobalFlags }
+  | { command: "login"; flags: GlobalFlags }
+  | { command: "completion"; shell: "bash" | "zsh"; flags: GlobalFlags }
   | { command: "deploy"; dir: string; flags: DeployFlags }
   | { command: "status"; deploymentId: string; flags: GlobalFlags }
   | { command: "list"; flags: GlobalFlags & { project?: string; env?: string; limit: number } }
@@ -77,14 +93,16 @@ export interface FleetFlags extends GlobalFlags {
   limit: number;
 }
 
-const globalOptions = {
+/** Flags every command accepts (also what shell completion offers). */
+export const globalOptions = {
   "api-url": { type: "string" },
   "root-key": { type: "string" },
   json: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
 } as const satisfies ParseArgsConfig["options"];
 
-const commandOptions = {
+/** Each command's own flags (also what shell completion offers). */
+export const commandOptions = {
   deploy: {
     project: { type: "string", short: "p" },
     env: { type: "string", short: "e" },
@@ -118,6 +136,8 @@ const commandOptions = {
   },
   env: envOptions,
   rollout: rolloutOptions,
+  login: {},
+  completion: {},
   help: {},
 } as const satisfies Record<CommandName, ParseArgsConfig["options"]>;
 
@@ -144,7 +164,12 @@ export function usage(command?: CommandName): string {
       "  Rolls a new sentinel image across every sentinel in waves of cumulative percentages (operators only:\n" +
       "  the operator credential or a root key with fleet.*.rollout as --root-key). status --follow shows each wave live.",
     ...rolloutUsage,
-    help: "ctrl help [command]",
+    login:
+      "ctrl login --api-url URL --root-key KEY\n  Checks the key against ctrl-api and stores both in $XDG_CONFIG_HOME/ctrl/config.json (~/.config/ctrl; mode 0600).\n" +
+      "  Later commands use them; --api-url/--root-key and CTRL_API_URL/CTRL_ROOT_KEY still win.",
+    completion:
+      'ctrl completion bash|zsh\n  Prints a completion script: `source <(ctrl completion bash)` in ~/.bashrc, or `ctrl completion zsh > "${fpath[1]}/_ctrl"`.',
+    help: "ctrl help [command]   (ctrl --version prints the version)",
   };
   if (command) return `${lines[command]}\n${common}`;
   return `ctrl — deploy a directory and follow it to a live URL\n\n${commandNames
@@ -171,6 +196,8 @@ function one(positionals: string[], what: string, command: CommandName, optional
 export function parseCliArgs(argv: string[]): ParsedCommand {
   const [first, ...rest] = argv;
   if (first === undefined || first === "--help" || first === "-h") return { command: "help", flags: { json: false, help: true } };
+  if (first === "--version" || first === "-V" || first === "version")
+    return { command: "version", flags: { json: argv.includes("--json"), help: false } };
   if (!(commandNames as readonly string[]).includes(first)) {
     throw new UsageError(`unknown command "${first}": expected one of ${commandNames.join(", ")}`);
   }
@@ -245,6 +272,14 @@ function parseCommand(
         deploymentId: one(pos, "deployment id", command)!,
         flags: { ...flags, follow: v.follow === true, ...(v.runtime === true ? { runtime: runtimeLogFlags(str) } : {}) },
       };
+    case "login":
+      if (pos.length) throw new UsageError(`login takes no arguments (use --api-url and --root-key), got: ${pos.join(" ")}`);
+      return { command, flags };
+    case "completion": {
+      const shell = one(pos, "shell (bash or zsh)", command)!;
+      if (shell !== "bash" && shell !== "zsh") throw new UsageError(`completion supports bash and zsh, not "${shell}"`);
+      return { command, shell, flags };
+    }
     case "rollback":
       return {
         command,
@@ -268,13 +303,14 @@ export interface CliConfig {
  * Resolves the API URL and root key from flags, then the environment (`CTRL_API_URL`,
  * `CTRL_ROOT_KEY`); throws a {@link UsageError} naming every missing one and how to set it.
  */
-export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): CliConfig {
-  const apiUrl = flags.apiUrl ?? env.CTRL_API_URL?.trim();
-  const rootKey = flags.rootKey ?? env.CTRL_ROOT_KEY?.trim();
+export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv, stored?: { apiUrl: string; rootKey: string }): CliConfig {
+  // Flags, then the environment, then what `ctrl login` stored.
+  const apiUrl = flags.apiUrl ?? (env.CTRL_API_URL?.trim() || stored?.apiUrl);
+  const rootKey = flags.rootKey ?? (env.CTRL_ROOT_KEY?.trim() || stored?.rootKey);
   const missing: string[] = [];
   if (!apiUrl) missing.push("the API URL (--api-url or CTRL_API_URL, e.g. http://127.0.0.1:7070)");
   if (!rootKey) missing.push("a root key (--root-key or CTRL_ROOT_KEY; the local stack prints one at start)");
-  if (missing.length) throw new UsageError(`missing ${missing.join(" and ")}`);
+  if (missing.length) throw new UsageError(`missing ${missing.join(" and ")} (or run \`ctrl login\` once)`);
   let url: URL;
   try {
     url = new URL(apiUrl!);
