@@ -4,7 +4,8 @@
  * stores the API URL and key in the user's config directory with mode 0600 and later commands need
  * neither flags nor environment (flags still win); `ctrl deploy` with no directory packs the one it
  * runs in; Ctrl-C while it follows leaves the deployment running and says how to follow or cancel it;
- * shell completion scripts for bash and zsh.
+ * `ctrl list` has a header, an environment column and marks the live deployment; shell completion
+ * scripts for bash and zsh.
  */
 import { startProcess, waitFor } from "@ctrl/testing";
 import { execFile } from "node:child_process";
@@ -98,6 +99,24 @@ describe("the installed ctrl", () => {
       },
       { timeoutMs: 60_000, intervalMs: 250 },
     );
+  }, 120_000);
+
+  it("lists with a header and an environment column, and marks the live deployment", async () => {
+    const deploy = await ctrl(["deploy", join(repo, "examples/hello"), "--project", sys.stack.seed.projectId, "--json"], sys.scratch).done;
+    expect(deploy.code, deploy.stderr).toBe(0);
+    const live = JSON.parse(deploy.stdout).deploymentId as string;
+    const list = await ctrl(["list", "--project", sys.stack.seed.projectId], sys.scratch).done;
+    expect(list.code, list.stderr).toBe(0);
+    const lines = list.stdout.split("\n");
+    expect(lines[0]).toMatch(/^\s+ID\s+ENV\s+STATUS\s+BRANCH\s+COMMIT\s+CREATED\s+URL$/);
+    expect(lines[1]).toMatch(new RegExp(`^\\*  ${live}  production\\s+READY `));
+    expect(lines.filter((l) => l.startsWith("*  d_"))).toHaveLength(1);
+    expect(list.stdout).toMatch(/ preview +(READY|DEPLOYING|BUILDING|PENDING) /);
+    expect(list.stdout).toContain("* live: what the project's live domains serve");
+    const json = await ctrl(["list", "--project", sys.stack.seed.projectId, "--json"], sys.scratch).done;
+    const items = JSON.parse(json.stdout) as { id: string; environmentSlug: string; live: boolean }[];
+    expect(items.find((d) => d.id === live)).toMatchObject({ environmentSlug: "production", live: true });
+    expect(items.filter((d) => d.live)).toHaveLength(1);
   }, 120_000);
 
   it("prints completion scripts for bash (which bash loads and completes with) and zsh", async () => {

@@ -35,3 +35,8 @@ export async function findProjectPointer(db: Db, projectId: string): Promise<Pro
 export async function findEnvironmentBySlug(db: Db, projectId: string, slug: string): Promise<Environment | undefined> {
   return db.selectFrom("environments").selectAll().where("project_id", "=", projectId).where("slug", "=", slug).executeTakeFirst();
 }
+
+/** Every environment of a project, by slug. */
+export async function listProjectEnvironments(db: Db, projectId: string): Promise<Environment[]> {
+  return db.selectFrom("environments").selectAll().where("project_id", "=", projectId).orderBy("slug").execute();
+}
