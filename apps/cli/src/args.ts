@@ -51,6 +51,8 @@ export interface DeployFlags extends GlobalFlags {
   dockerfile?: string;
   wait: boolean;
   timeoutSeconds: number;
+  /** Pack `.env` files too (left out, with a warning, by default). */
+  includeEnv?: boolean;
   frontlinePort?: number;
 }
 
@@ -112,6 +114,7 @@ export const commandOptions = {
     "no-wait": { type: "boolean", default: false },
     timeout: { type: "string" },
     "frontline-port": { type: "string" },
+    "include-env": { type: "boolean", default: false },
   },
   status: {},
   list: { project: { type: "string", short: "p" }, env: { type: "string", short: "e" }, limit: { type: "string" } },
@@ -146,7 +149,7 @@ export function usage(command?: CommandName): string {
   const common = "Common flags: --api-url URL (or CTRL_API_URL), --root-key KEY (or CTRL_ROOT_KEY), --json, -h/--help";
   const lines: Record<CommandName, string> = {
     deploy:
-      "ctrl deploy [dir] --project ID [--env production] [--branch NAME] [--image REF] [--dockerfile PATH] [--no-wait] [--timeout SECONDS] [--frontline-port PORT]\n  Packs dir (default .) honouring .gitignore and .ctrlignore, uploads it, creates a deployment and follows it until ready or failed.\n  With --image REF, deploys that image or artifact reference instead of building.",
+      "ctrl deploy [dir] --project ID [--env production] [--branch NAME] [--image REF] [--dockerfile PATH] [--no-wait] [--timeout SECONDS] [--frontline-port PORT] [--include-env]\n  Checks the key, project and environment, packs dir (default .) honouring .gitignore and .ctrlignore (.env files only with --include-env), uploads it, creates a deployment and follows it until ready or failed.\n  With --image REF, deploys that image or artifact reference instead of building.",
     status:
       "ctrl status <deployment-id>\n  Shows a deployment: status, steps, hostnames, error, and its rollout (ROLLOUT and CTRL columns).",
     list: "ctrl list --project ID (or CTRL_PROJECT_ID) [--env SLUG] [--limit N]\n  Lists a project's deployments, newest first.",
@@ -342,6 +345,7 @@ function deployCommand(pos: string[], flags: GlobalFlags, v: FlagValues, str: St
       ...(str("image") ? { image: str("image") } : {}),
       ...(str("dockerfile") ? { dockerfile: str("dockerfile") } : {}),
       wait: v["no-wait"] !== true,
+      ...(v["include-env"] === true ? { includeEnv: true } : {}),
       timeoutSeconds: positiveInt(str("timeout"), "--timeout", 900),
       ...(frontlinePort !== undefined ? { frontlinePort: positiveInt(frontlinePort, "--frontline-port", 0) } : {}),
     },

@@ -4,12 +4,13 @@
  * stores the API URL and key in the user's config directory with mode 0600 and later commands need
  * neither flags nor environment (flags still win); `ctrl deploy` with no directory packs the one it
  * runs in; Ctrl-C while it follows leaves the deployment running and says how to follow or cancel it;
- * `ctrl list` has a header, an environment column and marks the live deployment; shell completion
+ * deploy checks before work (environment, `.env`, size limit); `ctrl list` has a header, an environment column and marks the live deployment; shell completion
  * scripts for bash and zsh.
  */
 import { startProcess, waitFor } from "@ctrl/testing";
 import { execFile } from "node:child_process";
-import { cp, mkdtemp, readFile, stat } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { cp, mkdtemp, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -99,6 +100,33 @@ describe("the installed ctrl", () => {
       },
       { timeoutMs: 60_000, intervalMs: 250 },
     );
+  }, 120_000);
+
+  it("checks before work: the environment (naming the valid ones), .env left out with a warning, the size limit", async () => {
+    const dir = await mkdtemp(join(sys.scratch, "checks-"));
+    await cp(join(repo, "examples/hello"), dir, { recursive: true });
+    await writeFile(join(dir, ".env"), "SECRET=do-not-ship\n");
+    await writeFile(join(dir, "huge.bin"), randomBytes(200_000)); // incompressible
+
+    const wrongEnv = await ctrl(["deploy", "--project", sys.stack.seed.projectId, "--env", "prod"], dir).done;
+    expect(wrongEnv.code).toBe(1);
+    expect(wrongEnv.stderr).toMatch(/environment "prod" not found in project \S+; its environments are: .*preview.*production/);
+    expect(wrongEnv.stderr).toContain("nothing was packed or uploaded");
+    expect(wrongEnv.stderr).not.toMatch(/^packed /m);
+
+    const tooBig = await ctrl(["deploy", "--project", sys.stack.seed.projectId, "--env", "preview"], dir, {
+      CTRL_MAX_CONTEXT_BYTES: "50000",
+    }).done;
+    expect(tooBig.code).toBe(1);
+    expect(tooBig.stderr).toMatch(/the packed context is .*, over the .* limit; nothing was uploaded/);
+    expect(tooBig.stderr).toMatch(/huge\.bin/);
+    expect(tooBig.stderr).toContain(".ctrlignore");
+    expect(tooBig.stderr).toContain("warning: left out .env");
+
+    await writeFile(join(dir, ".ctrlignore"), "huge.bin\n");
+    const ok = await ctrl(["deploy", "--project", sys.stack.seed.projectId, "--env", "preview", "--json"], dir).done;
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).toMatch(/^warning: left out \.env \(secrets belong in environment variables; --include-env packs them\)\n$/);
   }, 120_000);
 
   it("lists with a header and an environment column, and marks the live deployment", async () => {

@@ -11,6 +11,7 @@ import { readGitMetadata, type GitMetadata } from "../git.js";
 import { packFilter } from "../ignore.js";
 import type { Output } from "../output.js";
 import { formatBytes, progressReporter } from "../progress.js";
+import { checkDeployTarget, defaultMaxContextBytes, largestFiles, tooLargeMessage, withoutEnvFiles } from "../preflight.js";
 import { uploadFile } from "../upload.js";
 import { DeploymentStatus } from "@ctrl/proto";
 
@@ -54,6 +55,9 @@ export async function deployCommand(
       : {}),
   };
 
+  // Key, project and environment first: nothing is packed or uploaded for a deploy that cannot happen.
+  await checkDeployTarget(config, projectId, flags.env);
+
   if (flags.image) {
     body.image = flags.image;
   } else {
@@ -61,8 +65,15 @@ export async function deployCommand(
     try {
       let t = Date.now();
       const archive = join(scratch, "context.tar.gz");
-      const packed = await packDirectory(dir, archive, { ignore: packFilter(dir) });
+      const filter = withoutEnvFiles(packFilter(dir), flags.includeEnv === true);
+      const packed = await packDirectory(dir, archive, { ignore: filter.filter });
       timings.packMs = Date.now() - t;
+      if (filter.skipped.length)
+        out.stderr.write(
+          `warning: left out ${filter.skipped.join(", ")} (secrets belong in environment variables; --include-env packs them)\n`,
+        );
+      const limit = Number(env.CTRL_MAX_CONTEXT_BYTES) > 0 ? Number(env.CTRL_MAX_CONTEXT_BYTES) : defaultMaxContextBytes;
+      if (packed.bytes > limit) throw new Error(tooLargeMessage(packed.bytes, limit, largestFiles(dir, filter.filter), formatBytes));
       out.info(`packed ${dir} (${formatBytes(packed.bytes)}, sha256 ${packed.sha256.slice(0, 12)}) in ${formatDuration(timings.packMs)}`);
 
       const upload = await callPublicApi<UploadUrl>(config, "deploy.generateUploadUrl", { projectId });

@@ -68,7 +68,13 @@ export async function listDeployments(
   let environmentId: string | undefined;
   if (environmentSlug) {
     const env = await findEnvironmentBySlug(deps.db, projectId, environmentSlug);
-    if (!env) throw new ConnectError(`environment "${environmentSlug}" not found in project ${projectId}`, Code.NotFound);
+    if (!env) {
+      const slugs = (await listProjectEnvironments(deps.db, projectId)).map((e) => e.slug);
+      throw new ConnectError(
+        `environment "${environmentSlug}" not found in project ${projectId}; its environments are: ${slugs.join(", ") || "(none)"}`,
+        Code.NotFound,
+      );
+    }
     environmentId = env.id;
   }
 
