@@ -180,6 +180,11 @@ describe("process driver", () => {
     const w = await until(driver, "crashy", "failed", (x) => x.instances[0]?.phase === "failed");
     expect(w.instances[0]).toMatchObject({ phase: "failed", exitCode: 3 });
     expect(w.instances[0]!.failureReason).toMatch(/exited with code 3; gave up after 4 failed starts/);
+    // The reason carries the end of its output (at most 20 lines), so a failed deploy says why.
+    const tail = w.instances[0]!.failureReason!.split("lines of its output:\n")[1]!.split("\n");
+    expect(tail.length).toBeGreaterThan(0);
+    expect(tail.length).toBeLessThanOrEqual(20);
+    expect(tail.some((l) => l.startsWith("probe starting"))).toBe(true);
     const starts = (await driver.logs("crashy-0", 100))!.filter((l) => l.startsWith("probe starting"));
     expect(starts).toHaveLength(policy.maxRestarts + 1);
   });

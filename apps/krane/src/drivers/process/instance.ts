@@ -10,6 +10,7 @@ import {
   type SupervisorStatus,
 } from "./instance-record.js";
 import { environHas, groupMembers, isSameLiveProcess, signalGroup, waitGroupGone } from "./procfs.js";
+import { tailLog } from "./logs.js";
 import { spawnInstance } from "./spawn.js";
 
 export {
@@ -188,11 +189,17 @@ export class InstanceSupervisor {
       return;
     }
     if (this.record.failures > this.deps.policy.maxRestarts) {
-      const reason = `${why ?? `exited with ${code}`}; gave up after ${this.record.failures} failed starts`;
-      this.record.gaveUp = { ...(exitCode !== undefined ? { exitCode } : {}), reason };
+      const given = `${why ?? `exited with ${code}`}; gave up after ${this.record.failures} failed starts`;
       log.warn("instance keeps failing; giving up");
-      this.setPhase({ phase: "failed", ...(exitCode !== undefined ? { exitCode } : {}), failureReason: reason });
-      void this.persist();
+      // The reason carries the end of the instance's output, so the deploy's error says why it failed.
+      const giveUp = (tail: string[]) => {
+        if (this.stopping || this.closed) return;
+        const reason = tail.length ? `${given}; last ${tail.length} lines of its output:\n${tail.join("\n")}` : given;
+        this.record.gaveUp = { ...(exitCode !== undefined ? { exitCode } : {}), reason };
+        this.setPhase({ phase: "failed", ...(exitCode !== undefined ? { exitCode } : {}), failureReason: reason });
+        void this.persist();
+      };
+      void outputTail(this.record.logFile).then(giveUp, () => giveUp([]));
       return;
     }
     const backoff = Math.min(this.deps.policy.restartBackoffMs * 2 ** (this.record.failures - 1), this.deps.policy.restartBackoffMaxMs);
@@ -299,4 +306,14 @@ async function probe(url: string, timeoutMs: number): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Lines of output a give-up reason carries, and the longest line kept (the report holds 4 KiB). */
+const tailLines = 20;
+const tailLineChars = 160;
+
+/** The last {@link tailLines} lines of an instance's log, each cut to {@link tailLineChars}. */
+async function outputTail(logFile: string): Promise<string[]> {
+  const lines = await tailLog(logFile, tailLines);
+  return lines.map((l) => (l.length > tailLineChars ? `${l.slice(0, tailLineChars)}…` : l));
 }
