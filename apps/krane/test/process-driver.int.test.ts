@@ -172,6 +172,11 @@ describe("process driver", () => {
     );
     phases.add(driver.observe("deployment", "sick")!.instances[0]!.phase);
     expect([...phases]).toEqual(["pending"]);
+    // The reported reason names the probe and its last result (what a readiness_timeout shows).
+    const port = address.split(":")[1];
+    expect(driver.observe("deployment", "sick")!.instances[0]!.failureReason).toMatch(
+      new RegExp(`^health check GET /\\S* on port ${port} \\(the instance's \\$PORT\\): status [45]\\d\\d$`),
+    );
   });
 
   it("restarts a crashing app with backoff, then gives up and stays failed with its exit code", async () => {

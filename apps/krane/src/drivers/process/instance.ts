@@ -226,10 +226,10 @@ export class InstanceSupervisor {
   private scheduleHealth(run: number, inMs: number): void {
     this.after(inMs, async () => {
       if (run !== this.runId) return;
-      const ok = await probe(`http://127.0.0.1:${this.record.port}${this.record.healthPath}`, 2_000);
+      const check = await probe(`http://127.0.0.1:${this.record.port}${this.record.healthPath}`, 2_000);
       if (run !== this.runId) return;
       const { policy } = this.deps;
-      if (ok) {
+      if (check.ok) {
         this.healthFailures = 0;
         if (this.status.phase !== "running") {
           this.deps.logger.info({ instance: this.name }, "instance healthy");
@@ -244,6 +244,13 @@ export class InstanceSupervisor {
         if (this.status.phase === "running" && ++this.healthFailures >= policy.livenessFailures) {
           this.deps.logger.warn({ instance: this.name }, "instance stopped answering its health path");
           this.setPhase({ phase: "pending", failureReason: `health path ${this.record.healthPath} stopped answering 200` });
+        } else if (this.status.phase === "pending") {
+          // Not ready yet: say which probe and what it last saw (a readiness timeout shows it).
+          this.setPhase({
+            phase: "pending",
+            ...this.lastFailureHint(),
+            failureReason: `health check GET ${this.record.healthPath} on port ${this.record.port} (the instance's $PORT): ${check.result}`,
+          });
         }
         this.scheduleHealth(run, this.status.phase === "running" ? policy.livenessIntervalMs : policy.healthIntervalMs);
       }
@@ -298,13 +305,16 @@ export class InstanceSupervisor {
   }
 }
 
-async function probe(url: string, timeoutMs: number): Promise<boolean> {
+/** One health check: ok, or what it saw (`ECONNREFUSED`, `status 503`, `timeout after 2000 ms`). */
+async function probe(url: string, timeoutMs: number): Promise<{ ok: true } | { ok: false; result: string }> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
     await res.body?.cancel();
-    return res.status === 200;
-  } catch {
-    return false;
+    return res.status === 200 ? { ok: true } : { ok: false, result: `status ${res.status}` };
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string } };
+    if (e.name === "TimeoutError") return { ok: false, result: `timeout after ${timeoutMs} ms` };
+    return { ok: false, result: e.cause?.code ?? e.message };
   }
 }
 
