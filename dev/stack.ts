@@ -12,6 +12,7 @@ import type { SeedResult } from "@ctrl/db";
 import { createStorage } from "@ctrl/s3";
 import { loadDevConfig, portsOf } from "./src/config.js";
 import { LogMux } from "./src/logs.js";
+import { guardOutput } from "./src/runner/output.js";
 import { chooseDatabase } from "./src/mysql.js";
 import { leftoverProcesses, PortsBusyError, processesMentioning, StackRunner, StackStoppedError, StepFailedError } from "./src/runner.js";
 import { kraneDataDirFor, sandboxProblem } from "./src/sandbox.js";
@@ -46,7 +47,16 @@ const dataDir = resolve(config.CTRL_DEV_DATA_DIR ?? join(root, ".data"));
 const ports = portsOf(config);
 const urls = stackUrls(ports);
 const colour = !config.NO_COLOR && process.stdout.isTTY === true;
-const mux = new LogMux((text) => process.stdout.write(text), { colour, raw: config.CTRL_DEV_RAW_LOGS });
+// Set up before anything is written: losing our output must stop the stack, never kill it mid-way.
+// Before anything was started there is nothing to stop; from then on, stop what was started.
+let onOutputGone: () => void = () => process.exit(1);
+const output = guardOutput([process.stdout, process.stderr], () => onOutputGone());
+const mux = new LogMux(
+  (text) => {
+    if (!output.gone()) process.stdout.write(text);
+  },
+  { colour, raw: config.CTRL_DEV_RAW_LOGS },
+);
 const say = (line: string) => mux.line("dev", line);
 
 const database = await chooseDatabase({
@@ -98,6 +108,8 @@ for (const spec of runner.specs) mux.register(spec.name);
 say(`pid ${process.pid}; database: ${database.description}`);
 
 let exiting = false;
+// Output gone without a signal (e.g. `pnpm dev | head`): stop everything; exit 1 (it did not end normally).
+onOutputGone = () => void shutdown(1);
 async function shutdown(code: number): Promise<never> {
   if (!exiting) {
     exiting = true;

@@ -247,4 +247,32 @@ describe("pnpm dev", () => {
       blocker.close();
     }
   });
+
+  it("stops everything it started when the reader of its output goes away (`pnpm dev | tee`, then Ctrl-C)", async () => {
+    const dataDir = await tempDir();
+    const { env, ports } = await stackEnv(dataDir, { DATABASE_URL: `${serverUrl.replace(/\/$/, "")}/${databaseName}` });
+    const stack = startStack(env);
+    procs.push(stack);
+    pidFiles.push(join(dataDir, "pids.json"));
+    const died = stack.exited.then((e) => Promise.reject(new Error(`the stack exited (code ${e.code}):\n${stack.tail(80)}`)));
+    died.catch(() => undefined);
+    await Promise.race([
+      waitFor("the stack to be up", () => stack.tail(400).includes("running; Ctrl-C to stop"), { timeoutMs: 90_000, intervalMs: 100 }),
+      died,
+    ]);
+    expect((await leftoverProcesses(join(dataDir, "pids.json"))).length).toBeGreaterThan(3);
+    // Ctrl-C in a terminal signals the whole pipeline: `tee` dies at once, so the stack's output has no
+    // reader while it stops (every write is EPIPE). Close our end of its stdout first, then SIGINT it.
+    stack.child.stdout?.destroy();
+    process.kill(stack.child.pid!, "SIGINT");
+    const exit = await Promise.race([
+      stack.exited,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the stack did not exit:\n${stack.tail(80)}`)), 60_000)),
+    ]);
+    expect(exit.signal, stack.tail(80)).toBeNull();
+    expect(await leftoverProcesses(join(dataDir, "pids.json"))).toEqual([]);
+    await waitFor("nothing to mention the data dir", () => processesMentioning(dataDir + "/").length === 0, { timeoutMs: 15_000 });
+    for (const name of ["API", "GRPC", "RESTATE_INGRESS", "RESTATE_ADMIN", "S3", "WORKER", "WORKER_HEALTH"])
+      await waitForPortFree(ports[name]!, 10_000);
+  });
 });

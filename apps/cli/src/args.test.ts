@@ -50,6 +50,12 @@ describe("parseCliArgs", () => {
       flags: { project: "p", limit: 5, json: true },
     });
     expect(parseCliArgs(["logs", "d_1", "-f"])).toMatchObject({ command: "logs", deploymentId: "d_1", flags: { follow: true } });
+    expect(parseCliArgs(["logs", "d_1", "--runtime", "--instance", "d_1-0", "--tail", "20"])).toMatchObject({
+      command: "logs",
+      flags: { follow: false, runtime: { instance: "d_1-0", tail: 20 } },
+    });
+    const since = parseCliArgs(["logs", "d_1", "--runtime", "-f", "--since", "10m"]);
+    expect(since.command === "logs" && since.flags.runtime?.since).toBeGreaterThan(Date.now() - 600_000 - 60_000);
     expect(parseCliArgs(["rollback", "d_1", "--source", "d_2"])).toMatchObject({
       command: "rollback",
       targetId: "d_1",
@@ -82,6 +88,9 @@ describe("parseCliArgs", () => {
       [["deploy", "--project"], /argument missing/],
       [["list", "extra"], /list takes no arguments/],
       [["logs", "d_1", "--follow=yes"], /--follow/],
+      [["logs", "d_1", "--since", "10m"], /--since works only with --runtime/],
+      [["logs", "d_1", "--runtime", "--since", "soon"], /--since "soon" is neither a duration/],
+      [["logs", "d_1", "--runtime", "--tail", "0"], /--tail must be a positive whole number/],
       [["help", "nope"], /unknown command "nope"/],
     ];
     for (const [argv, message] of cases) {

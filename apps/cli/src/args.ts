@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { parseSince } from "./duration.js";
 import {
   envOptions,
   parseEnvCommand,
@@ -64,6 +65,8 @@ export const commandNames = [
   "start",
   "rm",
   "cancel",
+  "login",
+  "completion",
   "help",
 ] as const;
 export type CommandName = (typeof commandNames)[number];
@@ -95,16 +98,21 @@ export interface DeployFlags extends GlobalFlags {
   dockerfile?: string;
   wait: boolean;
   timeoutSeconds: number;
+  /** Pack `.env` files too (left out, with a warning, by default). */
+  includeEnv?: boolean;
   frontlinePort?: number;
 }
 
 /** A parsed command line. */
 export type ParsedCommand =
   | { command: "help"; topic?: CommandName; flags: GlobalFlags }
+  | { command: "version"; flags: GlobalFlags }
+  | { command: "login"; flags: GlobalFlags }
+  | { command: "completion"; shell: "bash" | "zsh"; flags: GlobalFlags }
   | { command: "deploy"; dir: string; flags: DeployFlags }
   | { command: "status"; deploymentId: string; flags: GlobalFlags }
   | { command: "list"; flags: GlobalFlags & { project?: string; env?: string; limit: number } }
-  | { command: "logs"; deploymentId: string; flags: GlobalFlags & { follow: boolean } }
+  | { command: "logs"; deploymentId: string; flags: GlobalFlags & { follow: boolean; runtime?: RuntimeLogFlags } }
   | { command: "rollback"; targetId: string; flags: GlobalFlags & { source?: string } }
   | { command: "promote"; deploymentId: string; flags: GlobalFlags }
   | { command: "fleet"; action: FleetAction; flags: FleetFlags }
@@ -130,6 +138,13 @@ export interface PlansFlags extends GlobalFlags {
   minHeight?: number;
 }
 
+/** `ctrl logs --runtime` flags (see commands/runtime-logs.ts). */
+export interface RuntimeLogFlags {
+  since?: number;
+  instance?: string;
+  tail: number;
+}
+
 /** `ctrl fleet <action>`: fleet rollouts of the sentinel image. */
 export const fleetActions = ["rollout", "status", "pause", "resume", "cancel", "rollback", "history"] as const;
 export type FleetAction = (typeof fleetActions)[number];
@@ -146,14 +161,16 @@ export interface FleetFlags extends GlobalFlags {
   limit: number;
 }
 
-const globalOptions = {
+/** Flags every command accepts (also what shell completion offers). */
+export const globalOptions = {
   "api-url": { type: "string" },
   "root-key": { type: "string" },
   json: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
 } as const satisfies ParseArgsConfig["options"];
 
-const commandOptions = {
+/** Each command's own flags (also what shell completion offers). */
+export const commandOptions = {
   deploy: {
     project: { type: "string", short: "p" },
     env: { type: "string", short: "e" },
@@ -164,10 +181,17 @@ const commandOptions = {
     "no-wait": { type: "boolean", default: false },
     timeout: { type: "string" },
     "frontline-port": { type: "string" },
+    "include-env": { type: "boolean", default: false },
   },
   status: {},
   list: { project: { type: "string", short: "p" }, env: { type: "string", short: "e" }, limit: { type: "string" } },
-  logs: { follow: { type: "boolean", short: "f", default: false } },
+  logs: {
+    follow: { type: "boolean", short: "f", default: false },
+    runtime: { type: "boolean", default: false },
+    since: { type: "string" },
+    instance: { type: "string" },
+    tail: { type: "string" },
+  },
   rollback: { source: { type: "string" } },
   promote: {},
   fleet: {
@@ -197,6 +221,8 @@ const commandOptions = {
   start: {},
   rm: {},
   cancel: cancelOptions,
+  login: {},
+  completion: {},
   help: {},
 } as const satisfies Record<CommandName, ParseArgsConfig["options"]>;
 
@@ -205,11 +231,15 @@ export function usage(command?: CommandName): string {
   const common = "Common flags: --api-url URL (or CTRL_API_URL), --root-key KEY (or CTRL_ROOT_KEY), --json, -h/--help";
   const lines: Record<CommandName, string> = {
     deploy:
-      "ctrl deploy [dir] --project ID [--env SLUG | --prod] [--branch NAME] [--image REF] [--dockerfile PATH] [--no-wait] [--timeout SECONDS] [--frontline-port PORT]\n  Packs dir (default .) honouring .gitignore and .ctrlignore, uploads it, creates a deployment and follows it until ready or failed.\n  Without --env, the project's default branch deploys to production and any other branch to preview (--prod: production).\n  With --image REF, deploys that image or artifact reference instead of building.",
+      "ctrl deploy [dir] --project ID [--env SLUG | --prod] [--branch NAME] [--image REF] [--dockerfile PATH] [--no-wait] [--timeout SECONDS] [--frontline-port PORT] [--include-env]\n  Checks the key, project and environment, packs dir (default .) honouring .gitignore and .ctrlignore (.env files only with --include-env), uploads it, creates a deployment and follows it until ready or failed.\n  Without --env, the project's default branch deploys to production and any other branch to preview (--prod: production).\n  With --image REF, deploys that image or artifact reference instead of building.",
     status:
       "ctrl status <deployment-id>\n  Shows a deployment: status, steps, hostnames, error, and its rollout (ROLLOUT and CTRL columns).",
     list: "ctrl list --project ID (or CTRL_PROJECT_ID) [--env SLUG] [--limit N]\n  Lists a project's deployments, newest first.",
-    logs: "ctrl logs <deployment-id> [--follow]\n  Prints the build log; --follow keeps printing until the deployment finishes.",
+    logs:
+      "ctrl logs <deployment-id> [--follow]\n  Prints the build log; --follow keeps printing until the deployment finishes.\n" +
+      "ctrl logs <deployment-id> --runtime [--follow] [--since 10m|ISO-TIME] [--instance NAME] [--tail N]\n" +
+      "  Prints what the deployment's instances printed (stdout and stderr; the last 100 lines unless --since or --tail),\n" +
+      "  kept after they exit; --follow keeps printing new lines until Ctrl-C; --json prints one object per line.",
     rollback:
       "ctrl rollback <target-deployment-id> [--source ID]\n  Points the live and environment domains back at the target (an earlier ready deployment) and pins the project.\n  The source defaults to the deployment currently serving the target's environment.",
     promote: "ctrl promote <deployment-id>\n  Points the live and environment domains at the deployment and clears the rollback pin.",
@@ -227,7 +257,12 @@ export function usage(command?: CommandName): string {
       "  Upgrade plans: what the halt supervisor deploys when a workload exits 70 naming plan NAME (docs/halt-contract.md).",
     supervise: "ctrl supervise ack <deployment-id>\n  Takes a halted deployment over: the supervisor stops waiting and resolves the page.",
     ...lifecycleUsage,
-    help: "ctrl help [command]",
+    login:
+      "ctrl login --api-url URL --root-key KEY\n  Checks the key against ctrl-api and stores both in $XDG_CONFIG_HOME/ctrl/config.json (~/.config/ctrl; mode 0600).\n" +
+      "  Later commands use them; --api-url/--root-key and CTRL_API_URL/CTRL_ROOT_KEY still win.",
+    completion:
+      'ctrl completion bash|zsh\n  Prints a completion script: `source <(ctrl completion bash)` in ~/.bashrc, or `ctrl completion zsh > "${fpath[1]}/_ctrl"`.',
+    help: "ctrl help [command]   (ctrl --version prints the version)",
   };
   if (command) return `${lines[command]}\n${common}`;
   return `ctrl — deploy a directory and follow it to a live URL\n\n${commandNames
@@ -254,6 +289,8 @@ function one(positionals: string[], what: string, command: CommandName, optional
 export function parseCliArgs(argv: string[]): ParsedCommand {
   const [first, ...rest] = argv;
   if (first === undefined || first === "--help" || first === "-h") return { command: "help", flags: { json: false, help: true } };
+  if (first === "--version" || first === "-V" || first === "version")
+    return { command: "version", flags: { json: argv.includes("--json"), help: false } };
   if (!(commandNames as readonly string[]).includes(first)) {
     throw new UsageError(`unknown command "${first}": expected one of ${commandNames.join(", ")}`);
   }
@@ -338,7 +375,22 @@ function parseCommand(
         },
       };
     case "logs":
-      return { command, deploymentId: one(pos, "deployment id", command)!, flags: { ...flags, follow: v.follow === true } };
+      for (const flag of ["since", "instance", "tail"])
+        if (v.runtime !== true && str(flag) !== undefined)
+          throw new UsageError(`--${flag} works only with --runtime (the instances' output)`);
+      return {
+        command,
+        deploymentId: one(pos, "deployment id", command)!,
+        flags: { ...flags, follow: v.follow === true, ...(v.runtime === true ? { runtime: runtimeLogFlags(str) } : {}) },
+      };
+    case "login":
+      if (pos.length) throw new UsageError(`login takes no arguments (use --api-url and --root-key), got: ${pos.join(" ")}`);
+      return { command, flags };
+    case "completion": {
+      const shell = one(pos, "shell (bash or zsh)", command)!;
+      if (shell !== "bash" && shell !== "zsh") throw new UsageError(`completion supports bash and zsh, not "${shell}"`);
+      return { command, shell, flags };
+    }
     case "rollback":
       return {
         command,
@@ -389,13 +441,14 @@ export interface CliConfig {
  * Resolves the API URL and root key from flags, then the environment (`CTRL_API_URL`,
  * `CTRL_ROOT_KEY`); throws a {@link UsageError} naming every missing one and how to set it.
  */
-export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): CliConfig {
-  const apiUrl = flags.apiUrl ?? env.CTRL_API_URL?.trim();
-  const rootKey = flags.rootKey ?? env.CTRL_ROOT_KEY?.trim();
+export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv, stored?: { apiUrl: string; rootKey: string }): CliConfig {
+  // Flags, then the environment, then what `ctrl login` stored.
+  const apiUrl = flags.apiUrl ?? (env.CTRL_API_URL?.trim() || stored?.apiUrl);
+  const rootKey = flags.rootKey ?? (env.CTRL_ROOT_KEY?.trim() || stored?.rootKey);
   const missing: string[] = [];
   if (!apiUrl) missing.push("the API URL (--api-url or CTRL_API_URL, e.g. http://127.0.0.1:7070)");
   if (!rootKey) missing.push("a root key (--root-key or CTRL_ROOT_KEY; the local stack prints one at start)");
-  if (missing.length) throw new UsageError(`missing ${missing.join(" and ")}`);
+  if (missing.length) throw new UsageError(`missing ${missing.join(" and ")} (or run \`ctrl login\` once)`);
   let url: URL;
   try {
     url = new URL(apiUrl!);
@@ -429,6 +482,7 @@ function deployCommand(pos: string[], flags: GlobalFlags, v: FlagValues, str: St
       ...(str("image") ? { image: str("image") } : {}),
       ...(str("dockerfile") ? { dockerfile: str("dockerfile") } : {}),
       wait: v["no-wait"] !== true,
+      ...(v["include-env"] === true ? { includeEnv: true } : {}),
       timeoutSeconds: positiveInt(str("timeout"), "--timeout", 900),
       ...(frontlinePort !== undefined ? { frontlinePort: positiveInt(frontlinePort, "--frontline-port", 0) } : {}),
     },
@@ -465,5 +519,18 @@ function fleetCommand(pos: string[], flags: GlobalFlags, v: FlagValues, str: Str
       ...(str("rollout") ? { rolloutId: str("rollout") } : {}),
       limit: positiveInt(str("limit"), "--limit", 20),
     },
+  };
+}
+
+/** `--since`, `--instance` and `--tail` of `ctrl logs --runtime`. */
+function runtimeLogFlags(str: (name: string) => string | undefined, now = Date.now()): RuntimeLogFlags {
+  const sinceText = str("since");
+  const since = sinceText === undefined ? undefined : parseSince(sinceText, now);
+  if (sinceText !== undefined && since === undefined)
+    throw new UsageError(`--since "${sinceText}" is neither a duration (90s, 10m, 2h, 1d) nor an ISO time (2026-01-02T03:04:05Z)`);
+  return {
+    ...(since !== undefined ? { since } : {}),
+    ...(str("instance") ? { instance: str("instance") } : {}),
+    tail: Math.min(positiveInt(str("tail"), "--tail", 100), 5_000),
   };
 }

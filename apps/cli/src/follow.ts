@@ -1,5 +1,6 @@
 import { ConnectError, Code, type Client } from "@connectrpc/connect";
 import type { Deployment, DeploymentService } from "@ctrl/proto";
+import { forEachLinked, sleep, withLinkedSignal } from "./abort.js";
 import { formatStep, indent, isTerminal, statusName } from "./format.js";
 import type { Output } from "./output.js";
 
@@ -11,13 +12,14 @@ export interface FollowOptions {
   showLogs?: boolean;
   /** How often the build log is polled. Default 500 ms. */
   logPollMs?: number;
+  /** Stops following (Ctrl-C): {@link followDeployment} then throws {@link FollowInterruptedError}. */
+  signal?: AbortSignal;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
-  });
+/** Thrown by {@link followDeployment} when `signal` (Ctrl-C) stopped the follow; the deployment goes on. */
+export class FollowInterruptedError extends Error {
+  override readonly name = "FollowInterruptedError";
+}
 
 /**
  * Prints a deployment's progress until it is ready, failed or cancelled: each step as it opens and
@@ -32,12 +34,17 @@ export async function followDeployment(
 ): Promise<Deployment> {
   const stop = new AbortController();
   const deadline = setTimeout(() => stop.abort(new Error("timeout")), options.timeoutMs);
+  const interrupt = () => stop.abort(new FollowInterruptedError("interrupted"));
+  if (options.signal?.aborted) interrupt();
+  options.signal?.addEventListener("abort", interrupt, { once: true });
   let afterSeq = 0n;
   let finished = false;
 
   const printLogs = async () => {
     for (;;) {
-      const page = await client.getDeploymentLogs({ deploymentId, afterSeq, limit: 1000 }, { signal: stop.signal });
+      const page = await withLinkedSignal(stop.signal, (signal) =>
+        client.getDeploymentLogs({ deploymentId, afterSeq, limit: 1000 }, { signal }),
+      );
       for (const l of page.lines) out.info(indent(l.line, "    │ "));
       afterSeq = page.nextSeq;
       if (page.lines.length < 1000) return page;
@@ -59,6 +66,7 @@ export async function followDeployment(
 
   try {
     await watchUntilTerminal(client, deploymentId, out, stop.signal);
+    if (stop.signal.reason instanceof FollowInterruptedError) throw stop.signal.reason;
     if (stop.signal.aborted) {
       throw new Error(
         `stopped following after ${Math.round(options.timeoutMs / 1000)} s; the deployment goes on — check it with \`ctrl status ${deploymentId}\``,
@@ -74,6 +82,7 @@ export async function followDeployment(
   } finally {
     finished = true;
     clearTimeout(deadline);
+    options.signal?.removeEventListener("abort", interrupt);
     if (!stop.signal.aborted) stop.abort();
     await logs.catch(() => undefined);
   }
@@ -96,23 +105,27 @@ async function watchUntilTerminal(
   const printed = new Map<string, string>();
   while (!signal.aborted && !terminal) {
     try {
-      for await (const event of client.watchDeployment({ deploymentId }, { signal })) {
-        failures = 0;
-        const status = statusName(event.status);
-        if (event.step) {
-          // After a reconnect the server sends every step again: print only what changed.
-          const key = `${event.step.status}|${event.step.message}|${event.step.endedAt}|${event.step.errorMessage}`;
-          if (printed.get(event.step.step) !== key) {
-            printed.set(event.step.step, key);
-            out.info(formatStep(event.step));
+      await forEachLinked(
+        signal,
+        (linked) => client.watchDeployment({ deploymentId }, { signal: linked }),
+        (event) => {
+          failures = 0;
+          const status = statusName(event.status);
+          if (event.step) {
+            // After a reconnect the server sends every step again: print only what changed.
+            const key = `${event.step.status}|${event.step.message}|${event.step.endedAt}|${event.step.errorMessage}`;
+            if (printed.get(event.step.step) !== key) {
+              printed.set(event.step.step, key);
+              out.info(formatStep(event.step));
+            }
           }
-        }
-        if (status !== lastStatus) {
-          lastStatus = status;
-          out.info(`→ ${status}`);
-        }
-        if (isTerminal(event.status) && !event.step) terminal = true;
-      }
+          if (status !== lastStatus) {
+            lastStatus = status;
+            out.info(`→ ${status}`);
+          }
+          if (isTerminal(event.status) && !event.step) terminal = true;
+        },
+      );
       // A stream that ended before a terminal status (e.g. ctrl-api restarted) is resumed.
       if (!terminal) throw new ConnectError("the progress stream ended early", Code.Unavailable);
     } catch (err) {

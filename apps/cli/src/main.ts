@@ -22,7 +22,16 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       output.stdout.write(`${usage(parsed.topic)}\n`);
       return 0;
     }
-    const config = resolveConfig(parsed.flags, env);
+    if (parsed.command === "version") {
+      const version = (await import("./version.js")).cliVersion();
+      output.result({ version, node: process.version }, `ctrl ${version} (node ${process.version})`);
+      return 0;
+    }
+    if (parsed.command === "completion") {
+      output.stdout.write((await import("./commands/completion.js")).completionScript(parsed.shell));
+      return 0;
+    }
+    const config = resolveConfig(parsed.flags, env, (await import("./user-config.js")).readStoredLogin(env));
     const frontlinePort = env.CTRL_FRONTLINE_PORT && /^\d+$/.test(env.CTRL_FRONTLINE_PORT) ? Number(env.CTRL_FRONTLINE_PORT) : undefined;
     switch (parsed.command) {
       case "deploy": {
@@ -42,7 +51,16 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       case "list":
         return await (await import("./commands/list.js")).listCommand(config, parsed.flags, output, env);
       case "logs":
+        if (parsed.flags.runtime)
+          return await (await import("./commands/runtime-logs.js")).runtimeLogsCommand(
+            config,
+            parsed.deploymentId,
+            { follow: parsed.flags.follow, ...parsed.flags.runtime },
+            output,
+          );
         return await (await import("./commands/logs.js")).logsCommand(config, parsed.deploymentId, parsed.flags.follow, output);
+      case "login":
+        return await (await import("./commands/login.js")).loginCommand(config, output, env);
       case "rollback":
         return await (await import("./commands/switch.js")).rollbackCommand(config, parsed.targetId, parsed.flags.source, output);
       case "promote":

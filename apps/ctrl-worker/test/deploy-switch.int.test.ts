@@ -255,6 +255,8 @@ describe("DeploymentService", () => {
     expect(cutoverStep?.message).toMatch(
       /left in place \(rolled-back pin or a newer deployment\): web-production-local\.ctrl\.test, web-local\.ctrl\.test$/,
     );
+    // The pin is explained with the way out (issue 15).
+    expect(cutoverStep?.message).toContain(`production is pinned to ${a} by a rollback; run \`ctrl promote ${c}\` to deploy here again`);
 
     const promoted = await svc.promote({ targetDeploymentId: c });
     expect(promoted).toEqual({

@@ -7,6 +7,7 @@ import type { Driver } from "./driver.js";
 import { applyDeploymentState, applySentinelState } from "./sync/apply.js";
 import { ApplyQueue } from "./sync/apply-queue.js";
 import { CursorStore } from "./sync/cursor.js";
+import { LogShipper, type OutputSource } from "./sync/log-shipper.js";
 import { Reporter } from "./sync/reporter.js";
 import { resync, ResyncLoop } from "./sync/resync.js";
 import { createStatusReporter } from "./sync/status-report.js";
@@ -26,6 +27,10 @@ export interface AgentDeps {
   reportBatchMs?: number;
   /** Decrypts deployments' environment variables (KRANE_VAULT_MASTER_KEYS); without it a deployment with variables fails with env_decrypt_failed. */
   vault?: Vault;
+  /** Instance output to push to ctrl-api (PushInstanceLogs); without it nothing is pushed. */
+  output?: OutputSource;
+  /** How often instance output is pushed (default 1 s). */
+  logShipIntervalMs?: number;
 }
 
 /** A running agent. */
@@ -75,6 +80,15 @@ export function createAgent(deps: AgentDeps): Agent {
     apply: queue.fromWatch("sentinel", (m: SentinelState) => applySentinelState(applyDeps, m)),
     logger,
   });
+  const shipper = deps.output
+    ? new LogShipper({
+        client,
+        source: deps.output,
+        file: join(deps.dataDir, "log-cursors.json"),
+        logger,
+        intervalMs: deps.logShipIntervalMs ?? 1_000,
+      })
+    : undefined;
   const resyncPass = () => resync({ ...applyDeps, client, queue, reporter });
   const resyncLoop = new ResyncLoop(resyncPass, deps.resyncIntervalMs, logger);
 
@@ -87,11 +101,13 @@ export function createAgent(deps: AgentDeps): Agent {
       deploymentsLoop.start();
       sentinelsLoop.start();
       resyncLoop.start();
+      await shipper?.start();
       logger.info({ deploymentCursor: String(cursors.deployment.get()), sentinelCursor: String(cursors.sentinel.get()) }, "agent started");
     },
     async stop() {
       await Promise.all([deploymentsLoop.stop(), sentinelsLoop.stop(), resyncLoop.stop()]);
       await reporter.stop();
+      await shipper?.stop();
       await driver.close();
     },
     resync: resyncPass,
@@ -102,6 +118,7 @@ export function createAgent(deps: AgentDeps): Agent {
       connections: { deployments: deploymentsLoop.connections, sentinels: sentinelsLoop.connections },
       reportsSent: reporter.sent,
       resyncs: resyncLoop.passes,
+      logLinesShipped: shipper?.shipped ?? 0,
       workloads: (["deployment", "sentinel"] as const)
         .flatMap((kind) => driver.list(kind).map((w) => driver.observe(kind, w.name)))
         .filter(Boolean),

@@ -76,6 +76,8 @@ export const kraneConfigSchema = z.object({
     .min(1024)
     .default(10 * 1024 * 1024),
   KRANE_LOG_KEEP: z.coerce.number().int().min(1).max(20).default(3),
+  /** How often new instance output is pushed to ctrl-api (what `ctrl logs --runtime` reads), in ms. */
+  KRANE_LOG_SHIP_INTERVAL_MS: z.coerce.number().int().min(50).default(1_000),
   /**
    * Stop every instance when the agent stops (SIGTERM/SIGINT), keeping the desired specs so the
    * next start brings them back. Off in production (instances outlive agent restarts); on for the

@@ -88,6 +88,8 @@ const agent = createAgent({
   dataDir,
   logger,
   resyncIntervalMs: config.KRANE_RESYNC_INTERVAL_MS,
+  output: driver,
+  logShipIntervalMs: config.KRANE_LOG_SHIP_INTERVAL_MS,
   ...(vault ? { vault } : {}),
 });
 await agent.start();

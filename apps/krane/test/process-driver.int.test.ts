@@ -172,6 +172,11 @@ describe("process driver", () => {
     );
     phases.add(driver.observe("deployment", "sick")!.instances[0]!.phase);
     expect([...phases]).toEqual(["pending"]);
+    // The reported reason names the probe and its last result (what a readiness_timeout shows).
+    const port = address.split(":")[1];
+    expect(driver.observe("deployment", "sick")!.instances[0]!.failureReason).toMatch(
+      new RegExp(`^health check GET /\\S* on port ${port} \\(the instance's \\$PORT\\): status [45]\\d\\d$`),
+    );
   });
 
   it("restarts a crashing app with backoff, then gives up and stays failed with its exit code", async () => {
@@ -180,6 +185,11 @@ describe("process driver", () => {
     const w = await until(driver, "crashy", "failed", (x) => x.instances[0]?.phase === "failed");
     expect(w.instances[0]).toMatchObject({ phase: "failed", exitCode: 3 });
     expect(w.instances[0]!.failureReason).toMatch(/exited with code 3; gave up after 4 failed starts/);
+    // The reason carries the end of its output (at most 20 lines), so a failed deploy says why.
+    const tail = w.instances[0]!.failureReason!.split("lines of its output:\n")[1]!.split("\n");
+    expect(tail.length).toBeGreaterThan(0);
+    expect(tail.length).toBeLessThanOrEqual(20);
+    expect(tail.some((l) => l.startsWith("probe starting"))).toBe(true);
     const starts = (await driver.logs("crashy-0", 100))!.filter((l) => l.startsWith("probe starting"));
     expect(starts).toHaveLength(policy.maxRestarts + 1);
   });

@@ -15,6 +15,7 @@ import type { FrontlineRoutesTable } from "./tables/frontline-routes.js";
 import type { InstancesTable } from "./tables/instances.js";
 import type { ProjectsTable } from "./tables/projects.js";
 import type { RegionVersionsTable } from "./tables/region-versions.js";
+import type { RuntimeLogsTable } from "./tables/runtime-logs.js";
 import type { SentinelsTable } from "./tables/sentinels.js";
 import type { BuildLogsTable } from "./tables/build-logs.js";
 import type { BuildsTable } from "./tables/builds.js";
@@ -48,6 +49,7 @@ export interface Database {
   agent_credentials: AgentCredentialsTable;
   builds: BuildsTable;
   build_logs: BuildLogsTable;
+  runtime_logs: RuntimeLogsTable;
   sentinel_rollouts: SentinelRolloutsTable;
   sentinel_rollout_targets: SentinelRolloutTargetsTable;
   sentinel_rollout_webhooks: SentinelRolloutWebhooksTable;

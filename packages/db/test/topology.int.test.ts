@@ -66,5 +66,20 @@ describe("topology", () => {
     ]);
     expect(readiness.failures).toEqual([{ region: "r1", k8sName: "k-ins_2", exitCode: 3, failureReason: "start_failed" }]);
     expect(readiness.runningAddress).toBe("10.0.0.1:20000");
+    expect(readiness.pendingReasons).toEqual([]);
+  });
+
+  it("carries why pending instances are not ready yet (the last health check)", async () => {
+    await seedInstance(database.db, {
+      id: "ins_3",
+      deployment_id: "d_1",
+      address: "10.0.0.1:20001",
+      status: "pending",
+      failure_reason: "health check GET /health on port 20001 (the instance's $PORT): ECONNREFUSED",
+    });
+    const readiness = await loadDeploymentReadiness(database.db, "d_1");
+    expect(readiness.pendingReasons).toEqual([
+      { k8sName: "k-ins_3", region: "r1", reason: "health check GET /health on port 20001 (the instance's $PORT): ECONNREFUSED" },
+    ]);
   });
 });

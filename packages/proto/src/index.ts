@@ -15,3 +15,4 @@ export * from "./gen/ctrl/v1/project_pb.js";
 export * from "./gen/ctrl/v1/root_key_pb.js";
 export * from "./gen/ctrl/v1/variable_pb.js";
 export * from "./gen/ctrl/v1/lifecycle_pb.js";
+export * from "./gen/ctrl/v1/runtime_logs_pb.js";

@@ -109,6 +109,7 @@ export async function startSystem(options: { readinessPollMs?: number; workerEnv
     KRANE_HEALTH_INTERVAL_MS: "50",
     KRANE_STOP_GRACE_MS: "2000",
     KRANE_RESYNC_INTERVAL_MS: "5000",
+    KRANE_LOG_SHIP_INTERVAL_MS: "100",
     S3_ENDPOINT: stack.s3.endpoint,
     S3_BUCKET: "ctrl-builds",
     S3_ACCESS_KEY_ID: stack.s3.accessKeyId,

@@ -193,6 +193,8 @@ describe("krane end to end", () => {
     const d = await waitStatus(id, DeploymentStatus.FAILED);
     // The instance's exit code and the agent's reason reach the deployment's error message.
     expect(d.errorMessage).toMatch(/with exit code 3: exited with code 3; gave up after 3 failed starts/);
+    // …and so does the end of its output (issue 15: start_failed carries the last 20 lines).
+    expect(d.errorMessage).toMatch(/last \d+ lines of its output:\n(boom\n)*boom$/);
     const row = await stack.database.db.selectFrom("deployments").select(["failure_reason"]).where("id", "=", id).executeTakeFirstOrThrow();
     expect(row.failure_reason).toBe("start_failed");
     // It stays failed: no process is left restarting.

@@ -5,12 +5,13 @@ import { join, resolve } from "node:path";
 import type { CliConfig, DeployFlags } from "../args.js";
 import { UsageError } from "../args.js";
 import { ApiError, callPublicApi, deploymentClient, type CreateDeploymentBody, type UploadUrl } from "../client.js";
-import { followDeployment } from "../follow.js";
+import { FollowInterruptedError, followDeployment } from "../follow.js";
 import { deploymentJson, formatDuration, hostnameUrl, statusName } from "../format.js";
 import { readGitMetadata, type GitMetadata } from "../git.js";
 import { packFilter } from "../ignore.js";
 import type { Output } from "../output.js";
 import { formatBytes, progressReporter } from "../progress.js";
+import { checkDeployTarget, defaultMaxContextBytes, largestFiles, tooLargeMessage, withoutEnvFiles } from "../preflight.js";
 import { uploadFile } from "../upload.js";
 import { DeploymentStatus } from "@ctrl/proto";
 
@@ -86,6 +87,9 @@ export async function deployCommand(
       : {}),
   };
 
+  // Key, project and environment first: nothing is packed or uploaded for a deploy that cannot happen.
+  await checkDeployTarget(config, projectId, flags.env);
+
   if (flags.image) {
     body.image = flags.image;
   } else {
@@ -93,8 +97,15 @@ export async function deployCommand(
     try {
       let t = Date.now();
       const archive = join(scratch, "context.tar.gz");
-      const packed = await packDirectory(dir, archive, { ignore: packFilter(dir) });
+      const filter = withoutEnvFiles(packFilter(dir), flags.includeEnv === true);
+      const packed = await packDirectory(dir, archive, { ignore: filter.filter });
       timings.packMs = Date.now() - t;
+      if (filter.skipped.length)
+        out.stderr.write(
+          `warning: left out ${filter.skipped.join(", ")} (secrets belong in environment variables; --include-env packs them)\n`,
+        );
+      const limit = Number(env.CTRL_MAX_CONTEXT_BYTES) > 0 ? Number(env.CTRL_MAX_CONTEXT_BYTES) : defaultMaxContextBytes;
+      if (packed.bytes > limit) throw new Error(tooLargeMessage(packed.bytes, limit, largestFiles(dir, filter.filter), formatBytes));
       out.info(`packed ${dir} (${formatBytes(packed.bytes)}, sha256 ${packed.sha256.slice(0, 12)}) in ${formatDuration(timings.packMs)}`);
 
       const upload = await callPublicApi<UploadUrl>(config, "deploy.generateUploadUrl", { projectId });
@@ -123,7 +134,20 @@ export async function deployCommand(
   }
   t = Date.now();
   const client = deploymentClient(config);
-  const final = await followDeployment(client, deploymentId, out, { timeoutMs: flags.timeoutSeconds * 1000 });
+  // Ctrl-C while following asks nothing: the deployment goes on, and we say how to get back to it.
+  const interrupted = new AbortController();
+  const onInterrupt = () => interrupted.abort();
+  process.once("SIGINT", onInterrupt);
+  let final: Awaited<ReturnType<typeof followDeployment>>;
+  try {
+    final = await followDeployment(client, deploymentId, out, { timeoutMs: flags.timeoutSeconds * 1000, signal: interrupted.signal });
+  } catch (err) {
+    if (!(err instanceof FollowInterruptedError)) throw err;
+    out.stderr.write(stoppedFollowing(deploymentId));
+    return 130;
+  } finally {
+    process.removeListener("SIGINT", onInterrupt);
+  }
   timings.followMs = Date.now() - t;
   const json = { ...deploymentJson(final), deploymentId, timings };
   if (final.status === DeploymentStatus.READY) {
@@ -137,4 +161,15 @@ export async function deployCommand(
   const where = final.failedStep ? ` at step ${final.failedStep}` : "";
   out.result(json, `deployment ${deploymentId} ${statusName(final.status)}${where}:\n${final.errorMessage || "(no error message)"}`);
   return 1;
+}
+
+/** What Ctrl-C during `ctrl deploy` prints: the deployment keeps going; how to follow or cancel it. */
+export function stoppedFollowing(deploymentId: string): string {
+  return [
+    "",
+    `stopped following; deployment ${deploymentId} keeps going.`,
+    `  follow it:  ctrl status ${deploymentId}   or   ctrl logs ${deploymentId} --follow`,
+    `  cancel it:  ctrl cancel ${deploymentId}`,
+    "",
+  ].join("\n");
 }

@@ -1,9 +1,10 @@
 import { UsageError, type CliConfig } from "../args.js";
 import { deploymentClient } from "../client.js";
-import { deploymentJson, statusName } from "../format.js";
+import { deploymentJson } from "../format.js";
+import { formatDeploymentList } from "../list-format.js";
 import type { Output } from "../output.js";
 
-/** `ctrl list --project ID [--env SLUG] [--limit N]`: newest first, one line each. */
+/** `ctrl list --project ID [--env SLUG] [--limit N]`: newest first, a table with a header; `*` marks the live deployment. */
 export async function listCommand(
   config: CliConfig,
   flags: { project?: string; env?: string; limit: number },
@@ -26,19 +27,9 @@ export async function listCommand(
     if (!page.nextPageToken || page.deployments.length === 0) break;
     pageToken = page.nextPageToken;
   }
-  const rows = deployments.map((d) =>
-    [
-      d.id,
-      statusName(d.status).padEnd(9),
-      (d.gitBranch || "-").padEnd(16),
-      (d.gitCommitSha.slice(0, 7) || "-").padEnd(7),
-      new Date(Number(d.createdAt)).toISOString(),
-      d.hostnames[0] ?? "",
-    ].join("  "),
-  );
   out.result(
-    deployments.map(deploymentJson),
-    rows.length ? rows.join("\n") : `no deployments in project ${projectId}${flags.env ? ` (${flags.env})` : ""}`,
+    deployments.map((d) => ({ ...deploymentJson(d), environmentSlug: d.environmentSlug || undefined, live: d.live })),
+    deployments.length ? formatDeploymentList(deployments) : `no deployments in project ${projectId}${flags.env ? ` (${flags.env})` : ""}`,
   );
   return 0;
 }

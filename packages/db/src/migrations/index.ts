@@ -10,6 +10,7 @@ import * as m0011deploymentRollouts from "./0011_deployment_rollouts.js";
 import * as m0012haltSupervision from "./0012_halt_supervision.js";
 import * as m0013environmentSettings from "./0013_environment_settings.js";
 import * as m0014deploymentVariables from "./0014_deployment_variables.js";
+import * as m0015runtimeLogs from "./0015_runtime_logs.js";
 
 /** Every migration, in order. Frozen: append new ones, never edit a landed one. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   "0012_halt_supervision": m0012haltSupervision,
   "0013_environment_settings": m0013environmentSettings,
   "0014_deployment_variables": m0014deploymentVariables,
+  "0015_runtime_logs": m0015runtimeLogs,
 };

@@ -31,6 +31,8 @@ export interface DeploymentReadiness {
   failures: InstanceFailure[];
   /** host:port of one running instance (for the OpenAPI scrape), if any. */
   runningAddress: string | null;
+  /** Why instances are still pending, as their agents reported it (e.g. the last health check's result). */
+  pendingReasons?: { k8sName: string; region: string; reason: string }[];
 }
 
 /** Compares a deployment's topology with the instances its agents reported. */
@@ -58,6 +60,9 @@ export async function loadDeploymentReadiness(db: Db, deploymentId: string): Pro
       .filter((i) => i.status === "failed")
       .map((i) => ({ region: i.region, k8sName: i.k8s_name, exitCode: i.exit_code, failureReason: i.failure_reason })),
     runningAddress: instances.find((i) => i.status === "running" && i.address)?.address ?? null,
+    pendingReasons: instances
+      .filter((i) => i.status === "pending" && i.failure_reason)
+      .map((i) => ({ k8sName: i.k8s_name, region: i.region, reason: i.failure_reason! })),
   };
 }
 

@@ -13,13 +13,13 @@ import { authenticateRootKey, parseBody, sendData } from "./envelope.js";
 
 const text = (what: string, max: number) => z.string({ error: `required, ${what}` }).max(max, `at most ${max} characters`);
 
-const addSchema = z.object({
+export const addSchema = z.object({
   projectId: text("a project id", 64),
   environmentSlug: text("an environment slug", 64),
   domain: text("a hostname", 260),
   challengeType: z.enum(["http-01", "dns-01"], { error: "http-01 or dns-01" }).optional(),
 });
-const domainSchema = z.object({ domain: text("a hostname", 260) });
+export const domainSchema = z.object({ domain: text("a hostname", 260) });
 const listSchema = z.object({ projectId: text("a project id", 64), environmentSlug: text("an environment slug", 64).optional() });
 
 /**

@@ -8,7 +8,7 @@ import { authenticateRootKey, parseBody, sendData } from "./envelope.js";
 
 const text = (what: string) => z.string({ error: `must be a string (${what})` });
 
-const bodySchema = z.object({
+export const bodySchema = z.object({
   projectId: text("a project id"),
   branch: text("a git branch").optional(),
   environmentSlug: text("e.g. production or preview"),

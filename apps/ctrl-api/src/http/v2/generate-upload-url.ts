@@ -4,7 +4,7 @@ import type { ApiDeps } from "../../deps.js";
 import { createUploadUrl } from "../../uploads.js";
 import { checkProjectAccess, loadProject, parseBody, requireBearerToken, rootKeyPrincipalOr401, sendData } from "./envelope.js";
 
-const bodySchema = z.object({
+export const bodySchema = z.object({
   projectId: z.string({ error: "required, a project id" }).trim().min(1, "must not be empty").max(64, "at most 64 characters"),
 });
 

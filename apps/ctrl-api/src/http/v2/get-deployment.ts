@@ -7,7 +7,7 @@ import { loadDeploymentView, publicDeployment } from "../../deployment-model/vie
 import type { ApiDeps } from "../../deps.js";
 import { authenticateRootKey, HttpApiError, parseBody, sendData } from "./envelope.js";
 
-const bodySchema = z.object({
+export const bodySchema = z.object({
   deploymentId: z.string({ error: "required, a deployment id" }).trim().min(1, "must not be empty").max(64, "at most 64 characters"),
 });
 

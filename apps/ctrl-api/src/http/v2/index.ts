@@ -5,6 +5,7 @@ import { registerGenerateUploadUrl } from "./generate-upload-url.js";
 import { registerCreateDeployment } from "./create-deployment.js";
 import { registerGetDeployment } from "./get-deployment.js";
 import { registerCustomDomainEndpoints } from "./add-custom-domain.js";
+import { registerOpenApi } from "./openapi.js";
 import { registerRolloutControl } from "./rollout-control.js";
 import { registerProjectEndpoints } from "./projects.js";
 import { registerEnvironmentEndpoints } from "./environments.js";
@@ -38,6 +39,8 @@ export async function registerPublicApi(app: FastifyInstance, deps: ApiDeps): Pr
         new HttpApiError(500, "Internal Server Error", `Something went wrong; quote request id ${req.id} when reporting it.`),
       );
     });
+    // First, so it sees every route registered after it (GET /v2/openapi.json and the check of the catalogue).
+    registerOpenApi(app, scope);
     registerGenerateUploadUrl(scope, deps);
     registerCreateDeployment(scope, deps);
     registerGetDeployment(scope, deps);

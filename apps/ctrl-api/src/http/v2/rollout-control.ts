@@ -6,7 +6,7 @@ import { controlRollout } from "../../deployment-model/rollout-control.js";
 import type { ApiDeps } from "../../deps.js";
 import { authenticateRootKey, parseBody, sendData } from "./envelope.js";
 
-const bodySchema = z.object({
+export const bodySchema = z.object({
   deploymentId: z.string({ error: "required, a deployment id" }).trim().min(1, "must not be empty").max(64, "at most 64 characters"),
 });
 

@@ -3,6 +3,7 @@ import type { ClusterService } from "@ctrl/proto";
 import type { ApiDeps } from "../../deps.js";
 import { getDesiredDeploymentState } from "./get-desired-deployment-state.js";
 import { getDesiredSentinelState } from "./get-desired-sentinel-state.js";
+import { pushInstanceLogs } from "./push-instance-logs.js";
 import { reportDeploymentStatus } from "./report-deployment-status.js";
 import { reportSentinelStatus } from "./report-sentinel-status.js";
 import { watchDeployments } from "./watch-deployments.js";
@@ -20,5 +21,6 @@ export function createClusterService(deps: ApiDeps): ServiceImpl<typeof ClusterS
     getDesiredSentinelState: (req, ctx) => getDesiredSentinelState(deps, req, ctx),
     reportDeploymentStatus: (req, ctx) => reportDeploymentStatus(deps, req, ctx),
     reportSentinelStatus: (req, ctx) => reportSentinelStatus(deps, req, ctx),
+    pushInstanceLogs: (req, ctx) => pushInstanceLogs(deps, req, ctx),
   };
 }

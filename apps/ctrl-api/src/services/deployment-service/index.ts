@@ -6,6 +6,7 @@ import { createDeploymentRpc } from "./create-deployment.js";
 import { createS3UploadUrl } from "./create-s3-upload-url.js";
 import { getDeployment } from "./get-deployment.js";
 import { getDeploymentLogs } from "./get-deployment-logs.js";
+import { getRuntimeLogs } from "./get-runtime-logs.js";
 import { listDeployments } from "./list-deployments.js";
 import { pauseRollout } from "./pause-rollout.js";
 import { promote } from "./promote.js";
@@ -24,6 +25,7 @@ export function createDeploymentService(deps: ApiDeps): ServiceImpl<typeof Deplo
     listDeployments: (req, ctx) => listDeployments(deps, req, ctx),
     watchDeployment: (req, ctx) => watchDeployment(deps, req, ctx),
     getDeploymentLogs: (req, ctx) => getDeploymentLogs(deps, req, ctx),
+    getRuntimeLogs: (req, ctx) => getRuntimeLogs(deps, req, ctx),
     pauseRollout: (req, ctx) => pauseRollout(deps, req, ctx),
     resumeRollout: (req, ctx) => resumeRollout(deps, req, ctx),
     cancelRollout: (req, ctx) => cancelRollout(deps, req, ctx),

@@ -1,6 +1,12 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
-import { findEnvironmentBySlug, findProjectById, listHostnamesOfDeployments, listProjectDeployments } from "@ctrl/db";
+import {
+  findEnvironmentBySlug,
+  findProjectById,
+  listHostnamesOfDeployments,
+  listProjectDeployments,
+  listProjectEnvironments,
+} from "@ctrl/db";
 import type { ListDeploymentsRequest, ListDeploymentsResponseSchema } from "@ctrl/proto";
 import { principalKey, requireProjectAccess } from "../../auth.js";
 import { deploymentPermissions } from "../../deployment-model/access.js";
@@ -42,7 +48,8 @@ export function decodePageToken(token: string, projectId: string, environmentSlu
 /**
  * DeploymentService.ListDeployments: a project's deployments (optionally one environment's),
  * newest first, paginated by keyset on (created_at, id) with an opaque token. Page size 1..100
- * (0 = 50; larger values are capped at 100). Items carry hostnames but not steps or regions.
+ * (0 = 50; larger values are capped at 100). Items carry hostnames, the environment's slug and
+ * whether each is the project's live deployment, but not steps or regions.
  */
 export async function listDeployments(
   deps: ApiDeps,
@@ -61,7 +68,13 @@ export async function listDeployments(
   let environmentId: string | undefined;
   if (environmentSlug) {
     const env = await findEnvironmentBySlug(deps.db, projectId, environmentSlug);
-    if (!env) throw new ConnectError(`environment "${environmentSlug}" not found in project ${projectId}`, Code.NotFound);
+    if (!env) {
+      const slugs = (await listProjectEnvironments(deps.db, projectId)).map((e) => e.slug);
+      throw new ConnectError(
+        `environment "${environmentSlug}" not found in project ${projectId}; its environments are: ${slugs.join(", ") || "(none)"}`,
+        Code.NotFound,
+      );
+    }
     environmentId = env.id;
   }
 
@@ -72,13 +85,21 @@ export async function listDeployments(
     limit: pageSize + 1,
   });
   const page = rows.slice(0, pageSize);
-  const hostnames = await listHostnamesOfDeployments(
-    deps.db,
-    page.map((r) => r.id),
-  );
+  const [hostnames, environments] = await Promise.all([
+    listHostnamesOfDeployments(
+      deps.db,
+      page.map((r) => r.id),
+    ),
+    listProjectEnvironments(deps.db, projectId),
+  ]);
+  const slugs = new Map(environments.map((e) => [e.id, e.slug]));
   const last = page[page.length - 1];
   return {
-    deployments: page.map((row) => deploymentMessage({ row, hostnames: hostnames.get(row.id) ?? [] })),
+    deployments: page.map((row) => ({
+      ...deploymentMessage({ row, hostnames: hostnames.get(row.id) ?? [] }),
+      environmentSlug: slugs.get(row.environment_id) ?? "",
+      live: project?.live_deployment_id === row.id,
+    })),
     nextPageToken:
       rows.length > pageSize && last ? encodePageToken({ c: last.created_at, i: last.id, p: projectId, e: environmentSlug }) : "",
   };

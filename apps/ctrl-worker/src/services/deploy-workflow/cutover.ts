@@ -23,6 +23,11 @@ export function cutoverStep(run: DeployRun, projectId: string, domains: DomainSp
     const held = result.heldHostnames?.length
       ? `; left in place (rolled-back pin or a newer deployment): ${result.heldHostnames.join(", ")}`
       : "";
-    return { value: result, message: `routed ${result.repointedHostnames.join(", ")}${held}` };
+    // Say what the pin means and how to lift it, in the words the CLI shows.
+    const pin =
+      result.isRolledBack && result.liveDeploymentId && result.liveDeploymentId !== run.deploymentId && result.heldHostnames?.length
+        ? `; production is pinned to ${result.liveDeploymentId} by a rollback; run \`ctrl promote ${run.deploymentId}\` to deploy here again`
+        : "";
+    return { value: result, message: `routed ${result.repointedHostnames.join(", ")}${pin}${held}` };
   });
 }

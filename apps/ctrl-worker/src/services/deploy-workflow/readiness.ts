@@ -37,6 +37,16 @@ export function evaluateReadiness(snapshot: DeploymentReadiness): ReadinessVerdi
 }
 
 /**
+ * The end of a readiness_timeout message: what the first still-pending instance last reported (its
+ * health probe: path, port, result) and the usual fix; "" when no instance reported a reason.
+ */
+export function pendingHint(snapshot: DeploymentReadiness): string {
+  const first = snapshot.pendingReasons?.[0];
+  if (!first) return "";
+  return `; ${first.k8sName} in ${first.region}: ${first.reason}. Hint: the app must listen on $PORT (the agent sets it) and answer its health path with 200`;
+}
+
+/**
  * Sleep before readiness round `round + 1`: starts at 100 ms and grows by half each round up to
  * `maxMs`, so a fast agent is noticed quickly while a long wait keeps its journal short.
  */
@@ -72,7 +82,10 @@ export async function waitForReadiness(
     }
     const now = await ctx.date.now();
     if (now >= deadline) {
-      throw new DeployFailure("readiness_timeout", `instances not running after ${settings.readinessTimeoutMs} ms (${verdict.message})`);
+      throw new DeployFailure(
+        "readiness_timeout",
+        `instances not running after ${settings.readinessTimeoutMs} ms (${verdict.message})${pendingHint(snapshot)}`,
+      );
     }
     await ctx.sleep(
       Math.max(1, Math.min(readinessPollInterval(round, settings.readinessPollMs), deadline - now)),

@@ -3,6 +3,7 @@ import type { SandboxTools } from "@ctrl/sandbox";
 import { mkdir } from "node:fs/promises";
 import type { Logger } from "pino";
 import type { Driver } from "../../driver.js";
+import type { OutputCursor, OutputRead, OutputSource } from "../../sync/log-shipper.js";
 import { workloadKey, type DesiredWorkload, type ObservedWorkload, type WorkloadKind } from "../../workload.js";
 import { ArtifactCache } from "./artifacts.js";
 import { prune, readInstanceLog, rotateLogs } from "./housekeeping.js";
@@ -10,6 +11,7 @@ import type { SupervisorPolicy } from "./instance.js";
 import { InstanceLauncher } from "./launcher.js";
 import { DataLayout } from "./layout.js";
 import { observeWorkload } from "./observe.js";
+import { listDeploymentOutputs, readOutputSince } from "./output.js";
 import { PortAllocator } from "./ports.js";
 import type { ReconcileContext } from "./reconcile/context.js";
 import { reconcileOnce } from "./reconcile/run.js";
@@ -72,7 +74,7 @@ export interface ProcessDriverOptions {
  * launches and ports (launcher.ts, sandbox.ts, environment.ts), observation (observe.ts) and
  * log rotation and pruning (housekeeping.ts) live beside it.
  */
-export class ProcessDriver implements Driver {
+export class ProcessDriver implements Driver, OutputSource {
   private readonly workloads = new Map<string, WorkloadState>();
   /** Workloads being torn down (deleted): their instances until stopped. */
   private readonly removing = new Map<string, Promise<void>>();
@@ -211,6 +213,16 @@ export class ProcessDriver implements Driver {
   /** The last lines of an instance's log, or undefined for an unknown instance name. */
   logs(instance: string, lines: number): Promise<string[] | undefined> {
     return readInstanceLog(this.layout, instance, lines);
+  }
+
+  /** Deployment instances with a log file (what the log shipper pushes to ctrl-api). */
+  outputs(): Promise<{ workload: string; instance: string }[]> {
+    return listDeploymentOutputs(this.layout);
+  }
+
+  /** New complete lines of a deployment instance's log after `cursor`. */
+  readOutput(instance: string, cursor: OutputCursor | undefined, maxBytes: number): Promise<OutputRead> {
+    return readOutputSince(this.layout.logFile("deployment", instance), cursor, maxBytes);
   }
 
   /** Stops every instance (SIGTERM, then SIGKILL) but keeps the desired specs: the next `start` relaunches them. */

@@ -12,6 +12,7 @@ import {
   type SupervisorStatus,
 } from "./instance-record.js";
 import { environHas, groupMembers, isSameLiveProcess, signalGroup, waitGroupGone } from "./procfs.js";
+import { tailLog } from "./logs.js";
 import { spawnInstance } from "./spawn.js";
 
 export {
@@ -204,11 +205,17 @@ export class InstanceSupervisor {
       return;
     }
     if (this.record.failures > this.deps.policy.maxRestarts) {
-      const reason = `${why ?? `exited with ${code}`}; gave up after ${this.record.failures} failed starts`;
-      this.record.gaveUp = { ...(exitCode !== undefined ? { exitCode } : {}), reason };
+      const given = `${why ?? `exited with ${code}`}; gave up after ${this.record.failures} failed starts`;
       log.warn("instance keeps failing; giving up");
-      this.setPhase({ phase: "failed", ...(exitCode !== undefined ? { exitCode } : {}), failureReason: reason });
-      void this.persist();
+      // The reason carries the end of the instance's output, so the deploy's error says why it failed.
+      const giveUp = (tail: string[]) => {
+        if (this.stopping || this.closed) return;
+        const reason = tail.length ? `${given}; last ${tail.length} lines of its output:\n${tail.join("\n")}` : given;
+        this.record.gaveUp = { ...(exitCode !== undefined ? { exitCode } : {}), reason };
+        this.setPhase({ phase: "failed", ...(exitCode !== undefined ? { exitCode } : {}), failureReason: reason });
+        void this.persist();
+      };
+      void outputTail(this.record.logFile).then(giveUp, () => giveUp([]));
       return;
     }
     const backoff = Math.min(this.deps.policy.restartBackoffMs * 2 ** (this.record.failures - 1), this.deps.policy.restartBackoffMaxMs);
@@ -235,10 +242,10 @@ export class InstanceSupervisor {
   private scheduleHealth(run: number, inMs: number): void {
     this.after(inMs, async () => {
       if (run !== this.runId) return;
-      const ok = await probe(`http://127.0.0.1:${this.record.port}${this.record.healthPath}`, 2_000);
+      const check = await probe(`http://127.0.0.1:${this.record.port}${this.record.healthPath}`, 2_000);
       if (run !== this.runId) return;
       const { policy } = this.deps;
-      if (ok) {
+      if (check.ok) {
         this.healthFailures = 0;
         if (this.status.phase !== "running") {
           this.deps.logger.info({ instance: this.name }, "instance healthy");
@@ -253,6 +260,13 @@ export class InstanceSupervisor {
         if (this.status.phase === "running" && ++this.healthFailures >= policy.livenessFailures) {
           this.deps.logger.warn({ instance: this.name }, "instance stopped answering its health path");
           this.setPhase({ phase: "pending", failureReason: `health path ${this.record.healthPath} stopped answering 200` });
+        } else if (this.status.phase === "pending") {
+          // Not ready yet: say which probe and what it last saw (a readiness timeout shows it).
+          this.setPhase({
+            phase: "pending",
+            ...this.lastFailureHint(),
+            failureReason: `health check GET ${this.record.healthPath} on port ${this.record.port} (the instance's $PORT): ${check.result}`,
+          });
         }
         this.scheduleHealth(run, this.status.phase === "running" ? policy.livenessIntervalMs : policy.healthIntervalMs);
       }
@@ -365,12 +379,25 @@ export class InstanceSupervisor {
   }
 }
 
-async function probe(url: string, timeoutMs: number): Promise<boolean> {
+/** One health check: ok, or what it saw (`ECONNREFUSED`, `status 503`, `timeout after 2000 ms`). */
+async function probe(url: string, timeoutMs: number): Promise<{ ok: true } | { ok: false; result: string }> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
     await res.body?.cancel();
-    return res.status === 200;
-  } catch {
-    return false;
+    return res.status === 200 ? { ok: true } : { ok: false, result: `status ${res.status}` };
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string } };
+    if (e.name === "TimeoutError") return { ok: false, result: `timeout after ${timeoutMs} ms` };
+    return { ok: false, result: e.cause?.code ?? e.message };
   }
+}
+
+/** Lines of output a give-up reason carries, and the longest line kept (the report holds 4 KiB). */
+const tailLines = 20;
+const tailLineChars = 160;
+
+/** The last {@link tailLines} lines of an instance's log, each cut to {@link tailLineChars}. */
+async function outputTail(logFile: string): Promise<string[]> {
+  const lines = await tailLog(logFile, tailLines);
+  return lines.map((l) => (l.length > tailLineChars ? `${l.slice(0, tailLineChars)}…` : l));
 }

@@ -1,7 +1,7 @@
 import { hasAgentInRegion, loadDeploymentReadiness, type Db, type DeploymentReadiness } from "@ctrl/db";
 import type * as restate from "@restatedev/restate-sdk";
 import { DeployFailure, type StepRunner } from "../../../steps.js";
-import { evaluateReadiness, readinessPollInterval } from "../readiness.js";
+import { evaluateReadiness, pendingHint, readinessPollInterval } from "../readiness.js";
 
 /** A failure of one target (region) of a rollout; `reason` is the `@ctrl/rollout` failure kind. */
 export class TargetFailure extends DeployFailure {
@@ -21,6 +21,7 @@ export function snapshotOf(snapshot: DeploymentReadiness, regions: readonly stri
     regions: snapshot.regions.filter((r) => regions.includes(r.region)),
     failures: snapshot.failures.filter((f) => regions.includes(f.region)),
     runningAddress: snapshot.runningAddress,
+    ...(snapshot.pendingReasons ? { pendingReasons: snapshot.pendingReasons.filter((p) => regions.includes(p.region)) } : {}),
   };
 }
 
@@ -96,7 +97,11 @@ export async function waitForBatchReadiness(
     const now = await ctx.date.now();
     if (now >= deadline) {
       const waiting = snapshot.regions.find((r) => r.running < r.desiredReplicas)?.region ?? options.batch[0] ?? "";
-      throw new TargetFailure("readiness_timeout", waiting, `instances not running after ${options.timeoutMs} ms (${verdict.message})`);
+      throw new TargetFailure(
+        "readiness_timeout",
+        waiting,
+        `instances not running after ${options.timeoutMs} ms (${verdict.message})${pendingHint(snapshot)}`,
+      );
     }
     await ctx.sleep(
       Math.max(1, Math.min(readinessPollInterval(round, options.pollMs), deadline - now)),
