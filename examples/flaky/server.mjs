@@ -2,6 +2,7 @@
 // the rollout tests (packages/stack/test/deploy-rollout.e2e.int.test.ts). `GET /` answers like
 // examples/hello ({deploymentId, instanceId, region}); `/health` is always 200.
 //   --regions=r1,r2     the flags below apply only in these regions (CTRL_REGION); default: every region
+//   --unless-env=NAME   …and only while the variable NAME is unset (an environment variable set later "fixes" it)
 //   --exit=CODE         exit with CODE at start instead of listening
 //   --delay-start=MS    listen only after MS milliseconds
 //   --error-every=N     every Nth request to `/` answers 500
@@ -15,7 +16,8 @@ const flags = Object.fromEntries(
     .map((m) => [m[1], m[2]]),
 );
 const region = process.env.CTRL_REGION ?? null;
-const applies = !flags.regions || flags.regions.split(",").includes(region);
+const applies =
+  (!flags.regions || flags.regions.split(",").includes(region)) && !(flags["unless-env"] && process.env[flags["unless-env"]] !== undefined);
 const exitCode = applies && flags.exit !== undefined ? Number(flags.exit) : undefined;
 const delayMs = applies ? Number(flags["delay-start"] ?? 0) : 0;
 const errorEvery = applies ? Number(flags["error-every"] ?? 0) : 0;

@@ -44,8 +44,8 @@ export interface RegionsOptions {
   /** Ports per region's agent; region i gets `[portBase + i * portsPerRegion, … + portsPerRegion - 1]`. */
   portBase: number;
   portsPerRegion?: number;
-  /** Extra agent env (e.g. KRANE_MAX_RESTARTS). */
-  agentEnv?: Record<string, string>;
+  /** Extra agent env (e.g. KRANE_MAX_RESTARTS), or a function of the region (e.g. its KRANE_VAULT_MASTER_KEYS). */
+  agentEnv?: Record<string, string> | ((region: string) => Record<string, string>);
   /** Extra frontline env. */
   frontlineEnv?: Record<string, string>;
 }
@@ -81,7 +81,7 @@ export async function startRegions(stack: TestStack, regions: readonly string[],
           env: {
             KRANE_SENTINEL_ENV: JSON.stringify({ DATABASE_URL: stack.database.url, SENTINEL_POLL_INTERVAL_MS: "100", LOG_LEVEL: "warn" }),
             LOG_LEVEL: "info",
-            ...options.agentEnv,
+            ...(typeof options.agentEnv === "function" ? options.agentEnv(region) : options.agentEnv),
           },
         });
         agents.push(agent);

@@ -11,22 +11,29 @@
  * still serves the previous deployment); `canary` sends the first region its weight and keeps the
  * rest on the previous deployment, a sticky client keeping its version; `blue_green` serves the new
  * deployment nowhere before every region is ready; a start failure in r2 rolls r1 back
- * (`rolled_back`, `start_failed` of r2 with its exit code) or, with `pause`, parks it `blocked`;
+ * (`rolled_back`, `start_failed` of r2 with its exit code) or, with `pause`, parks it `blocked`
+ * until a fix (an environment variable the app needs) and a resume take it to `stable`;
  * an analysis breach (half the requests answering 500) rolls back within one analysis interval of
  * crossing the limit while a healthy version passes; a SIGKILLed worker and a restarted
  * restate-server mid-rollout resume without replaying a finished region, each region cut over once.
  */
 import { createClient, type Client } from "@connectrpc/connect";
 import { stackTransport, startTestStack, type TestStack } from "@ctrl/ctrl-api/testing";
+import { upsertEnvironmentVariable } from "@ctrl/db";
 import { pushArtifact } from "@ctrl/krane/testing";
 import { DeploymentService, DeploymentStatus, EnvironmentService, type DeploymentRollout } from "@ctrl/proto";
 import { packSentinelArtifact } from "@ctrl/sentinel/pack";
 import { startWorkerProcess, waitFor, type WorkerProcess } from "@ctrl/testing";
+import { parseRegionKeys, Vault, vaultContext } from "@ctrl/vault";
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repo, startRegions, type Regions } from "../src/index.js";
 
 const regions = ["r1", "r2", "r3"];
+/** ctrl-api's storage key for environment variables and each region's agent key (the "fix" of the pause case is a variable). */
+const vault = Vault.fromSpec(`k1:${randomBytes(32).toString("base64")}`);
+const agentKeys = Object.fromEntries(regions.map((r) => [r, `k1:${randomBytes(32).toString("base64")}`]));
 const analysisIntervalMs = 1_000;
 const minRequests = 20;
 /** The analysis cases' policy: a 50 % canary step in r1, then r2 and r3, judged every second. */
@@ -139,9 +146,8 @@ async function waitStatus(id: string, status: DeploymentStatus, timeoutMs = 90_0
     async () => {
       const d = await getDeployment(id);
       if (d.status === status) return d;
-      if (d.status === DeploymentStatus.FAILED || d.status === DeploymentStatus.CANCELLED)
-        throw new Error(`ended ${DeploymentStatus[d.status]}: ${d.errorMessage}; rollout ${describeRollout(d.rollout)}`);
-      return undefined;
+      // Thrown (and retried until the deadline) so that a timeout says where the deploy is.
+      throw new Error(`${DeploymentStatus[d.status]}: ${d.errorMessage}; rollout ${describeRollout(d.rollout)}`);
     },
     { timeoutMs, intervalMs: 150 },
   );
@@ -249,10 +255,13 @@ beforeAll(async () => {
     .set({ regions: JSON.stringify(regions) })
     .where("id", "=", stack.seed.environments.production)
     .execute();
+  // What ctrl-api's main.ts builds from VAULT_MASTER_KEYS and VAULT_REGION_KEYS.
+  stack.deps.vault = vault;
+  stack.deps.regionVaults = parseRegionKeys(regions.map((r) => `${r}=${agentKeys[r]}`).join(";"));
   worker = await startWorker();
   fleet = await startRegions(stack, regions, {
     portBase: 41_000 + (process.pid % 60) * 120,
-    agentEnv: { KRANE_MAX_RESTARTS: "2" },
+    agentEnv: (region) => ({ KRANE_MAX_RESTARTS: "2", KRANE_VAULT_MASTER_KEYS: agentKeys[region]! }),
   });
   deployments = createClient(DeploymentService, stackTransport(stack));
   environments = createClient(EnvironmentService, stackTransport(stack));
@@ -393,6 +402,44 @@ describe("deployment rollouts across three regions of real processes", () => {
       ["r3", "pending"],
     ]);
     expect(rollout.failedTargets).toEqual(["r2"]);
+  }, 180_000);
+
+  it("the same start failure with failure_action=pause: blocked with r1 on the new deployment, then a fix and a resume, then stable", async () => {
+    await setPolicy({ strategy: "rolling", parallelism: 1, failureAction: "pause" });
+    const previous = await servingEverywhere();
+    const id = await deploy(["--exit=3", "--regions=r2", "--unless-env=FLAKY_FIXED"]);
+    const blocked = await waitRollout(id, "blocked", (r) => r.state === "blocked");
+    expect(blocked.failureDetails).toEqual([expect.objectContaining({ target: "r2", kind: "start_failed", observed: { exit_code: 3 } })]);
+    expect(blocked.targets.map((t) => [t.region, t.state])).toEqual([
+      ["r1", "cut_over"],
+      ["r2", "failed"],
+      ["r3", "pending"],
+    ]);
+    // Parked, not ended: the deploy is still in progress and each region keeps serving what it served.
+    expect((await getDeployment(id)).status).toBe(DeploymentStatus.DEPLOYING);
+    for (const [region, expected] of [
+      ["r1", id],
+      ["r2", previous],
+      ["r3", previous],
+    ] as const) {
+      for (let i = 0; i < 5; i++) expect((await fleet.through(region, host)).deploymentId, region).toBe(expected);
+    }
+    // The fix: the variable the app was missing. A deployment cannot change in place; what it runs
+    // with can (its environment's variables reach the agent with each apply, and a changed spec
+    // replaces the failed instance).
+    await upsertEnvironmentVariable(stack.database.db, {
+      workspaceId: stack.seed.workspaceId,
+      environmentId: stack.seed.environments.production,
+      key: "FLAKY_FIXED",
+      encryptedValue: vault.encrypt("1", vaultContext.environmentVariable(stack.seed.environments.production, "FLAKY_FIXED")),
+      now: Date.now(),
+    });
+    await deployments.resumeRollout({ deploymentId: id });
+    await waitStatus(id, DeploymentStatus.READY);
+    await waitEverywhere(id);
+    const rollout = (await getDeployment(id)).rollout!;
+    expect(rollout.state).toBe("stable");
+    expect(rollout.targets.map((t) => t.state)).toEqual(["cut_over", "cut_over", "cut_over"]);
   }, 180_000);
 
   it("analysis: half the requests answering 500 is rolled back within one analysis interval of crossing the limit", async () => {
