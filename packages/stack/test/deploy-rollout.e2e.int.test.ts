@@ -12,7 +12,8 @@
  * rest on the previous deployment, a sticky client keeping its version; `blue_green` serves the new
  * deployment nowhere before every region is ready; a start failure in r2 rolls r1 back
  * (`rolled_back`, `start_failed` of r2 with its exit code) or, with `pause`, parks it `blocked`
- * until a fix (an environment variable the app needs) and a resume take it to `stable`;
+ * until a fix (an environment variable the app needs) and a resume take it to `stable`; a cancel
+ * keeps the regions already cut over (until an explicit rollback) and an emergency rollback wins;
  * an analysis breach (half the requests answering 500) rolls back within one analysis interval of
  * crossing the limit while a healthy version passes; a SIGKILLed worker and a restarted
  * restate-server mid-rollout resume without replaying a finished region, each region cut over once.
@@ -440,6 +441,59 @@ describe("deployment rollouts across three regions of real processes", () => {
     const rollout = (await getDeployment(id)).rollout!;
     expect(rollout.state).toBe("stable");
     expect(rollout.targets.map((t) => t.state)).toEqual(["cut_over", "cut_over", "cut_over"]);
+  }, 180_000);
+
+  it("cancel mid-rollout: r1 stays on the new deployment (degraded), the rest never get it; an explicit rollback then restores r1", async () => {
+    await setPolicy({ strategy: "rolling", parallelism: 1, delayBetweenBatches: "3s" });
+    const previous = await servingEverywhere();
+    const watch = observe();
+    const id = await deploy();
+    await waitRollout(id, "r1 cut over", (r) => r.targets[0]?.state === "cut_over");
+    await deployments.cancelRollout({ deploymentId: id });
+    const cancelled = await waitStatus(id, DeploymentStatus.CANCELLED);
+    expect(cancelled.rollout?.state).toBe("degraded");
+    expect(cancelled.rollout?.targets.map((t) => [t.region, t.state])).toEqual([
+      ["r1", "cut_over"],
+      ["r2", "pending"],
+      ["r3", "pending"],
+    ]);
+    for (const [region, expected] of [
+      ["r1", id],
+      ["r2", previous],
+      ["r3", previous],
+    ] as const) {
+      for (let i = 0; i < 5; i++) expect((await fleet.through(region, host)).deploymentId, region).toBe(expected);
+    }
+    await deployments.rollback({ sourceDeploymentId: id, targetDeploymentId: previous });
+    await waitEverywhere(previous);
+    const rounds = await watch.stop();
+    expect(rounds.filter((r) => r[1]?.deploymentId === id || r[2]?.deploymentId === id).slice(0, 3)).toEqual([]);
+  }, 180_000);
+
+  it("an emergency rollback mid-rollout wins: every region back on the previous deployment, rolled_back, no further region cut over", async () => {
+    await setPolicy({ strategy: "rolling", parallelism: 1, delayBetweenBatches: "3s" });
+    const previous = await servingEverywhere();
+    const watch = observe();
+    const id = await deploy();
+    await waitRollout(id, "r1 cut over", (r) => r.targets[0]?.state === "cut_over");
+    await deployments.rollback({ sourceDeploymentId: id, targetDeploymentId: previous });
+    await waitEverywhere(previous);
+    // The workflow notices at its next step and ends without touching routes.
+    const ended = await waitFor(
+      `${id} to end`,
+      async () => {
+        const d = await getDeployment(id);
+        return d.status === DeploymentStatus.DEPLOYING ? undefined : d;
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    await waitEverywhere(previous);
+    const rounds = await watch.stop();
+    expect(ended.status).toBe(DeploymentStatus.FAILED);
+    expect(ended.rollout?.state).toBe("rolled_back");
+    expect(ended.rollout?.targets[0]?.state).toBe("rolled_back");
+    expect(rounds.some((r) => r[0]?.deploymentId === id)).toBe(true);
+    expect(rounds.filter((r) => r[1]?.deploymentId === id || r[2]?.deploymentId === id).slice(0, 3)).toEqual([]);
   }, 180_000);
 
   it("analysis: half the requests answering 500 is rolled back within one analysis interval of crossing the limit", async () => {
