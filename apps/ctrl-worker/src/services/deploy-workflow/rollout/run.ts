@@ -445,7 +445,8 @@ class RolloutRun {
   /**
    * After the deploy's global switch (routes → this deployment): the splits go, every target is cut
    * over and the rollout is `stable`. With `previousScaleDownDelayMs` set, the previous deployment's
-   * instances are stopped that long after (a delayed, durable send per region).
+   * instances are stopped that long after (a delayed, durable send per region) unless it still
+   * serves the environment (a rolled-back pin held the hostnames).
    */
   private async finish(): Promise<void> {
     const { ctx, db, meta } = this;
@@ -461,7 +462,15 @@ class RolloutRun {
       return;
     }
     const delay = this.settings.previousScaleDownDelayMs;
-    if (this.previous && delay !== null) await scaleDownLater(ctx, db, this.previous, delay);
+    if (!this.previous || delay === null) return;
+    // Under a rolled-back pin the switch leaves the environment's hostnames on the previous
+    // deployment: it still serves everything, so it keeps running.
+    const previous = this.previous;
+    const stillServing = await ctx.run(
+      "rollout previous still serving",
+      async () => (await findServingDeployment(db, meta.environmentId)) === previous,
+    );
+    if (!stillServing) await scaleDownLater(ctx, db, previous, delay);
   }
 }
 
