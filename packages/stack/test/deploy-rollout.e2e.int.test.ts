@@ -14,6 +14,7 @@
  * (`rolled_back`, `start_failed` of r2 with its exit code) or, with `pause`, parks it `blocked`
  * until a fix (an environment variable the app needs) and a resume take it to `stable`; a cancel
  * keeps the regions already cut over (until an explicit rollback) and an emergency rollback wins;
+ * a rollout after a rollback (the project pinned) never stops the pinned deployment;
  * an analysis breach (half the requests answering 500) rolls back within one analysis interval of
  * crossing the limit while a healthy version passes; a SIGKILLed worker and a restarted
  * restate-server mid-rollout resume without replaying a finished region, each region cut over once.
@@ -476,6 +477,10 @@ describe("deployment rollouts across three regions of real processes", () => {
     const watch = observe();
     const id = await deploy();
     await waitRollout(id, "r1 cut over", (r) => r.targets[0]?.state === "cut_over");
+    await waitFor("r1's frontline to serve the new deployment", async () => (await fleet.through("r1", host)).deploymentId === id, {
+      timeoutMs: 5_000,
+      intervalMs: 20,
+    });
     await deployments.rollback({ sourceDeploymentId: id, targetDeploymentId: previous });
     await waitEverywhere(previous);
     // The workflow notices at its next step and ends without touching routes.
@@ -494,6 +499,32 @@ describe("deployment rollouts across three regions of real processes", () => {
     expect(ended.rollout?.targets[0]?.state).toBe("rolled_back");
     expect(rounds.some((r) => r[0]?.deploymentId === id)).toBe(true);
     expect(rounds.filter((r) => r[1]?.deploymentId === id || r[2]?.deploymentId === id).slice(0, 3)).toEqual([]);
+  }, 180_000);
+
+  it("after an explicit rollback (the pin), a rollout leaves the pinned deployment serving and running; promote moves everything", async () => {
+    await setPolicy({ strategy: "rolling", parallelism: 1 });
+    const pinned = await servingEverywhere();
+    const id = await deploy();
+    await waitStatus(id, DeploymentStatus.READY);
+    // The switch left the environment hostname on the pinned deployment, and the splits are gone:
+    // every region serves it, also after the previous deployment's scale-down delay (3 s) has passed
+    // (an absence, so watched for a bounded time).
+    const until = Date.now() + 5_000;
+    while (Date.now() < until) {
+      for (const region of regions) {
+        const a = await fleet.through(region, host);
+        expect([a.status, a.deploymentId], region).toEqual([200, pinned]);
+      }
+    }
+    const topology = await stack.database.db
+      .selectFrom("deployment_topology")
+      .select(["region", "desired_status"])
+      .where("deployment_id", "=", pinned)
+      .orderBy("region")
+      .execute();
+    expect(topology.map((t) => t.desired_status)).toEqual(["running", "running", "running"]);
+    await deployments.promote({ targetDeploymentId: id });
+    await waitEverywhere(id);
   }, 180_000);
 
   it("analysis: half the requests answering 500 is rolled back within one analysis interval of crossing the limit", async () => {
