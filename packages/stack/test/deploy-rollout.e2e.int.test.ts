@@ -450,6 +450,10 @@ describe("deployment rollouts across three regions of real processes", () => {
     const watch = observe();
     const id = await deploy();
     await waitRollout(id, "r1 cut over", (r) => r.targets[0]?.state === "cut_over");
+    await waitFor("r1's frontline to serve the new deployment", async () => (await fleet.through("r1", host)).deploymentId === id, {
+      timeoutMs: 5_000,
+      intervalMs: 20,
+    });
     await deployments.cancelRollout({ deploymentId: id });
     const cancelled = await waitStatus(id, DeploymentStatus.CANCELLED);
     expect(cancelled.rollout?.state).toBe("degraded");
