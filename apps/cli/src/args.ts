@@ -10,9 +10,40 @@ import {
   type RolloutAction,
   type RolloutFlags,
 } from "./rollout-args.js";
+import {
+  environmentOptions,
+  keyOptions,
+  parseEnvironmentCommand,
+  parseKeysCommand,
+  parseProjectsCommand,
+  projectOptions,
+  ResourceUsageError,
+  resourceUsage,
+  type EnvironmentAction,
+  type EnvironmentFlags,
+  type KeyAction,
+  type KeyFlags,
+  type ProjectAction,
+  type ProjectFlags,
+} from "./resource-args.js";
 
 /** The commands `ctrl` knows. */
-export const commandNames = ["deploy", "status", "list", "logs", "rollback", "promote", "fleet", "env", "rollout", "help"] as const;
+export const commandNames = [
+  "deploy",
+  "status",
+  "list",
+  "logs",
+  "rollback",
+  "promote",
+  "fleet",
+  "env",
+  "rollout",
+  "projects",
+  "keys",
+  "plans",
+  "supervise",
+  "help",
+] as const;
 export type CommandName = (typeof commandNames)[number];
 
 /** A mistake in how `ctrl` was called: printed with the usage, exit code 2. */
@@ -31,7 +62,12 @@ export interface GlobalFlags {
 /** `ctrl deploy [dir]` flags. */
 export interface DeployFlags extends GlobalFlags {
   project?: string;
+  /** `--env`, else `production`; with `envFromBranch` the deploy chooses it from the branch instead. */
   env: string;
+  /** Set when `--env` was not given: the branch decides (see `chooseEnvironment` in commands/deploy.ts). */
+  envFromBranch?: true;
+  /** `--prod`: production whatever the branch. */
+  prod?: true;
   branch?: string;
   image?: string;
   dockerfile?: string;
@@ -51,7 +87,22 @@ export type ParsedCommand =
   | { command: "promote"; deploymentId: string; flags: GlobalFlags }
   | { command: "fleet"; action: FleetAction; flags: FleetFlags }
   | { command: "env"; action: "get" | "set"; flags: EnvPolicyFlags }
-  | { command: "rollout"; action: RolloutAction; deploymentId: string; flags: RolloutFlags };
+  | { command: "rollout"; action: RolloutAction; deploymentId: string; flags: RolloutFlags }
+  | { command: "projects"; action: ProjectAction; flags: ProjectFlags }
+  | { command: "environments"; action: EnvironmentAction; flags: EnvironmentFlags }
+  | { command: "keys"; action: KeyAction; flags: KeyFlags }
+  | { command: "plans"; flags: PlansFlags }
+  | { command: "supervise"; deploymentId: string; flags: GlobalFlags };
+
+/** `ctrl plans set|ls|rm` flags (upgrade plans of the halt supervisor). */
+export interface PlansFlags extends GlobalFlags {
+  action: "set" | "ls" | "rm";
+  name?: string;
+  project?: string;
+  env: string;
+  image?: string;
+  minHeight?: number;
+}
 
 /** `ctrl fleet <action>`: fleet rollouts of the sentinel image. */
 export const fleetActions = ["rollout", "status", "pause", "resume", "cancel", "rollback", "history"] as const;
@@ -80,6 +131,7 @@ const commandOptions = {
   deploy: {
     project: { type: "string", short: "p" },
     env: { type: "string", short: "e" },
+    prod: { type: "boolean", default: false },
     branch: { type: "string", short: "b" },
     image: { type: "string" },
     dockerfile: { type: "string" },
@@ -102,8 +154,17 @@ const commandOptions = {
     rollout: { type: "string" },
     limit: { type: "string" },
   },
-  env: envOptions,
+  env: { ...envOptions, ...environmentOptions },
   rollout: rolloutOptions,
+  projects: projectOptions,
+  keys: keyOptions,
+  plans: {
+    project: { type: "string", short: "p" },
+    env: { type: "string", short: "e" },
+    image: { type: "string" },
+    "min-height": { type: "string" },
+  },
+  supervise: {},
   help: {},
 } as const satisfies Record<CommandName, ParseArgsConfig["options"]>;
 
@@ -112,7 +173,7 @@ export function usage(command?: CommandName): string {
   const common = "Common flags: --api-url URL (or CTRL_API_URL), --root-key KEY (or CTRL_ROOT_KEY), --json, -h/--help";
   const lines: Record<CommandName, string> = {
     deploy:
-      "ctrl deploy [dir] --project ID [--env production] [--branch NAME] [--image REF] [--dockerfile PATH] [--no-wait] [--timeout SECONDS] [--frontline-port PORT]\n  Packs dir (default .) honouring .gitignore and .ctrlignore, uploads it, creates a deployment and follows it until ready or failed.\n  With --image REF, deploys that image or artifact reference instead of building.",
+      "ctrl deploy [dir] --project ID [--env SLUG | --prod] [--branch NAME] [--image REF] [--dockerfile PATH] [--no-wait] [--timeout SECONDS] [--frontline-port PORT]\n  Packs dir (default .) honouring .gitignore and .ctrlignore, uploads it, creates a deployment and follows it until ready or failed.\n  Without --env, the project's default branch deploys to production and any other branch to preview (--prod: production).\n  With --image REF, deploys that image or artifact reference instead of building.",
     status:
       "ctrl status <deployment-id>\n  Shows a deployment: status, steps, hostnames, error, and its rollout (ROLLOUT and CTRL columns).",
     list: "ctrl list --project ID (or CTRL_PROJECT_ID) [--env SLUG] [--limit N]\n  Lists a project's deployments, newest first.",
@@ -126,6 +187,13 @@ export function usage(command?: CommandName): string {
       "  Rolls a new sentinel image across every sentinel in waves of cumulative percentages (operators only:\n" +
       "  the operator credential or a root key with fleet.*.rollout as --root-key). status --follow shows each wave live.",
     ...rolloutUsage,
+    env: `${rolloutUsage.env}\n${resourceUsage.envResources}`,
+    projects: resourceUsage.projects,
+    keys: resourceUsage.keys,
+    plans:
+      "ctrl plans set NAME --image REF [--min-height N] [--env production] --project ID | ls | rm NAME\n" +
+      "  Upgrade plans: what the halt supervisor deploys when a workload exits 70 naming plan NAME (docs/halt-contract.md).",
+    supervise: "ctrl supervise ack <deployment-id>\n  Takes a halted deployment over: the supervisor stops waiting and resolves the page.",
     help: "ctrl help [command]",
   };
   if (command) return `${lines[command]}\n${common}`;
@@ -186,7 +254,7 @@ export function parseCliArgs(argv: string[]): ParsedCommand {
   try {
     return parseCommand(command, pos, v, flags, str);
   } catch (err) {
-    if (err instanceof RolloutUsageError) throw new UsageError(err.message);
+    if (err instanceof RolloutUsageError || err instanceof ResourceUsageError) throw new UsageError(err.message);
     throw err;
   }
 }
@@ -200,7 +268,14 @@ function parseCommand(
 ): ParsedCommand {
   switch (command) {
     case "env":
-      return { command, ...parseEnvCommand(pos, v, flags) };
+      if (pos[0] === "policy" || pos[0] === undefined) return { command, ...parseEnvCommand(pos, v, flags) };
+      if (!["create", "ls", "update", "rm"].includes(pos[0]))
+        throw new UsageError(`unknown env action "${pos[0]}": expected policy, create, ls, update or rm`);
+      return { command: "environments", ...parseEnvironmentCommand(pos, v, flags) };
+    case "projects":
+      return { command, ...parseProjectsCommand(pos, v, flags) };
+    case "keys":
+      return { command, ...parseKeysCommand(pos, v, flags, Date.now()) };
     case "rollout":
       return { command, ...parseRolloutCommand(pos, v, flags) };
     case "deploy":
@@ -230,7 +305,34 @@ function parseCommand(
       return { command, deploymentId: one(pos, "deployment id", command)!, flags };
     case "fleet":
       return fleetCommand(pos, flags, v, str);
+    case "plans":
+      return { command, flags: parsePlans(pos, flags, str) };
+    case "supervise": {
+      if (pos[0] !== "ack" || pos.length !== 2) throw new UsageError(`supervise needs: ${usage("supervise").split("\n")[0]}`);
+      return { command, deploymentId: pos[1]!, flags };
+    }
   }
+}
+
+function parsePlans(pos: string[], flags: GlobalFlags, str: (name: string) => string | undefined): PlansFlags {
+  const [action, name, ...extra] = pos;
+  if (action !== "set" && action !== "ls" && action !== "rm")
+    throw new UsageError(`plans needs set, ls or rm: ${usage("plans").split("\n")[0]}`);
+  if (extra.length || (action === "ls" && name !== undefined))
+    throw new UsageError(`plans ${action} takes ${action === "ls" ? "no" : "one"} name`);
+  if (action !== "ls" && !name) throw new UsageError(`plans ${action} needs a plan NAME`);
+  if (action === "set" && !str("image")) throw new UsageError("plans set needs --image REF");
+  const minHeight = str("min-height");
+  if (minHeight !== undefined && !/^\d+$/.test(minHeight)) throw new UsageError(`--min-height must be a whole number, got "${minHeight}"`);
+  return {
+    ...flags,
+    action,
+    ...(name ? { name } : {}),
+    ...(str("project") ? { project: str("project") } : {}),
+    env: str("env") ?? "production",
+    ...(str("image") ? { image: str("image") } : {}),
+    ...(minHeight !== undefined ? { minHeight: Number(minHeight) } : {}),
+  };
 }
 
 /** Where the CLI talks to and with which key. */
@@ -277,6 +379,8 @@ function deployCommand(pos: string[], flags: GlobalFlags, v: FlagValues, str: St
       ...flags,
       ...(str("project") ? { project: str("project") } : {}),
       env: str("env") ?? "production",
+      ...(str("env") ? {} : { envFromBranch: true as const }),
+      ...(v.prod === true ? { prod: true as const } : {}),
       ...(str("branch") ? { branch: str("branch") } : {}),
       ...(str("image") ? { image: str("image") } : {}),
       ...(str("dockerfile") ? { dockerfile: str("dockerfile") } : {}),

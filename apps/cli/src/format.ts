@@ -1,5 +1,6 @@
 import type { Deployment, DeploymentStep } from "@ctrl/proto";
 import { DeploymentStatus } from "@ctrl/proto";
+import { formatHalt } from "./halt-format.js";
 
 /** `READY`, `FAILED`, … from the proto enum. */
 export function statusName(status: DeploymentStatus): string {
@@ -65,6 +66,19 @@ export function deploymentJson(d: Deployment) {
       createdAt: Number(s.createdAt),
       endedAt: Number(s.endedAt) || undefined,
     })),
+    halt: d.halt
+      ? {
+          reason: d.halt.reason,
+          planName: d.halt.planName || undefined,
+          height: d.halt.height > 0n ? Number(d.halt.height) : undefined,
+          info: d.halt.info || undefined,
+          exitCode: d.halt.exitCode || undefined,
+          action: d.halt.action,
+          state: d.halt.state,
+          replacedByDeploymentId: d.halt.replacedByDeploymentId || undefined,
+          summary: formatHalt(d.halt),
+        }
+      : undefined,
   };
 }
 
@@ -80,6 +94,7 @@ export function formatDeployment(d: Deployment, frontlinePort?: number): string 
       `git         ${d.gitBranch}${d.gitCommitSha ? ` @ ${d.gitCommitSha.slice(0, 7)}` : ""}${d.gitCommitMessage ? ` ${d.gitCommitMessage.split("\n")[0]}` : ""}`,
     );
   if (d.image) lines.push(`image       ${d.image}`);
+  if (d.halt) lines.push(`halt        ${formatHalt(d.halt)}`);
   if (d.createdAt > 0n) lines.push(`created     ${new Date(Number(d.createdAt)).toISOString()}`);
   if (d.hostnames.length) lines.push("hostnames", ...d.hostnames.map((h) => `  ${hostnameUrl(h, frontlinePort)}`));
   if (d.steps.length) lines.push("steps", ...d.steps.map((s) => indent(formatStep(s), "  ")));

@@ -51,6 +51,12 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
         return await (await import("./commands/fleet.js")).fleetCommand(config, parsed.action, parsed.flags, output);
       case "env":
         return await (await import("./commands/env-policy.js")).envPolicyCommand(config, parsed.action, parsed.flags, output, env);
+      case "projects":
+        return await (await import("./commands/projects.js")).projectsCommand(config, parsed.action, parsed.flags, output);
+      case "environments":
+        return await (await import("./commands/environments.js")).environmentsCommand(config, parsed.action, parsed.flags, output, env);
+      case "keys":
+        return await (await import("./commands/keys.js")).keysCommand(config, parsed.action, parsed.flags, output);
       case "rollout":
         return await (await import("./commands/rollout.js")).rolloutCommand(
           config,
@@ -59,6 +65,10 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
           parsed.flags,
           output,
         );
+      case "plans":
+        return await (await import("./commands/halt.js")).plansCommand(config, parsed.flags, output, env);
+      case "supervise":
+        return await (await import("./commands/halt.js")).superviseAckCommand(config, parsed.deploymentId, output);
     }
   } catch (err) {
     if (err instanceof UsageError) return fail(`${err.message}\n(run \`ctrl --help\` for usage)`, 2);

@@ -8,7 +8,11 @@ import {
   DeploymentService,
   DomainService,
   EnvironmentService,
+  HaltService,
+  ProjectService,
+  RootKeyService,
   SentinelRolloutService,
+  UpgradePlanService,
 } from "@ctrl/proto";
 import Fastify, { type FastifyInstance } from "fastify";
 import { authInterceptor } from "./auth.js";
@@ -22,6 +26,10 @@ import { createAcmeService } from "./services/acme-service/index.js";
 import { createDomainService } from "./services/domain-service/index.js";
 import { createEnvironmentService } from "./services/environment-service/index.js";
 import { createSentinelRolloutService } from "./services/sentinel-rollout-service/index.js";
+import { createUpgradePlanService } from "./services/upgrade-plan-service/index.js";
+import { createHaltService } from "./services/halt-service/index.js";
+import { createProjectService } from "./services/project-service/index.js";
+import { createRootKeyService } from "./services/root-key-service/index.js";
 
 /** Options for {@link buildServer}. */
 export interface BuildServerOptions {
@@ -39,6 +47,10 @@ export function connectRoutes(deps: ApiDeps) {
     router.service(DomainService, createDomainService(deps));
     router.service(SentinelRolloutService, createSentinelRolloutService(deps));
     router.service(EnvironmentService, createEnvironmentService(deps));
+    router.service(UpgradePlanService, createUpgradePlanService(deps));
+    router.service(HaltService, createHaltService(deps));
+    router.service(ProjectService, createProjectService(deps));
+    router.service(RootKeyService, createRootKeyService(deps));
   };
 }
 

@@ -32,6 +32,7 @@ export type {
   RollbackRequest,
   PromoteRequest,
   SwitchResult,
+  StopProjectResult,
   DeploymentServiceApi,
 } from "./services/deployment-service/api.js";
 export { routingServiceName } from "./services/routing-service/api.js";
@@ -83,3 +84,11 @@ export type {
   RollbackAllResult,
   RolloutStateName,
 } from "./services/sentinel-rollout-service/api.js";
+export { supervisorServiceName } from "./services/supervisor-service/api.js";
+export type {
+  SupervisorServiceApi,
+  OnHaltRequest,
+  HaltIntentInput,
+  AcknowledgeRequest,
+  HaltOutcome,
+} from "./services/supervisor-service/api.js";

@@ -92,6 +92,15 @@ export const workerConfigSchema = z.object({
    */
   ROLLOUT_PREVIOUS_SCALE_DOWN_DELAY_MS: z.coerce.number().int().min(0).optional(),
   /**
+   * Where the halt supervisor sends PagerDuty Events API v2 payloads (https://events.pagerduty.com/v2/enqueue,
+   * or http to a loopback address locally). Empty: no PagerDuty pages (the halt is still visible).
+   */
+  HALT_PAGERDUTY_URL: z.string().default(""),
+  /** The PagerDuty integration's routing key (`routing_key` of every page). */
+  HALT_PAGERDUTY_ROUTING_KEY: z.string().default(""),
+  /** A Slack-compatible incoming webhook the halt supervisor posts `{text}` to. Empty: none. */
+  HALT_SLACK_WEBHOOK_URL: z.string().default(""),
+  /**
    * Master keys of the vault that encrypts ACME account keys and certificate private keys:
    * `k2:<base64 32 bytes>,k1:<base64 32 bytes>` (first encrypts, all decrypt; `openssl rand -base64 32`).
    * Unset disables certificate issuance.

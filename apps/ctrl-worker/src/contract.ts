@@ -19,6 +19,17 @@ export const domainVerificationServiceName = "DomainVerificationService";
 export const sentinelServiceName = "SentinelService";
 export const sentinelRolloutServiceName = "SentinelRolloutService";
 export const sentinelRolloutNotifierName = "SentinelRolloutNotifier";
+export const supervisorServiceName = "SupervisorService";
+/**
+ * The halt contract's exit codes and their reasons (docs/halt-contract.md): ctrl-api decides from
+ * them which reported instances go to `SupervisorService.onHalt`; the supervisor classifies.
+ */
+export const haltReasonByExitCode: Readonly<Record<number, "upgrade_required" | "binary_too_new" | "downgrade_detected">> = {
+  70: "upgrade_required",
+  71: "binary_too_new",
+  72: "downgrade_detected",
+};
+
 /** The only key of `SentinelRolloutService`: there is one fleet rollout at a time. */
 export const sentinelRolloutKey = "singleton";
 

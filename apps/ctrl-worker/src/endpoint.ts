@@ -13,6 +13,7 @@ import { createRoutingService } from "./services/routing-service/service.js";
 import { createSentinelService } from "./services/sentinel-service/service.js";
 import { createSentinelRolloutService } from "./services/sentinel-rollout-service/service.js";
 import { createSentinelRolloutNotifier } from "./services/sentinel-rollout-service/webhook.js";
+import { createSupervisorService } from "./services/supervisor-service/service.js";
 
 /** Every Restate service this worker serves. */
 export function createServices(deps: WorkerDeps) {
@@ -28,6 +29,7 @@ export function createServices(deps: WorkerDeps) {
     createSentinelService(deps),
     createSentinelRolloutService(deps),
     createSentinelRolloutNotifier(deps),
+    createSupervisorService(deps),
   ];
 }
 

@@ -17,6 +17,9 @@ describe("worker settings", () => {
       sentinelDeployTimeoutMs: 120_000,
       webhookMaxAttempts: 5,
       webhookTimeoutMs: 5_000,
+      rolloutControlPollMs: 2_000,
+      previousScaleDownDelayMs: null,
+      haltPaging: { pagerDutyUrl: "", pagerDutyRoutingKey: "", slackWebhookUrl: "" },
     });
   });
 

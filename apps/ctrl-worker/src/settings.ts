@@ -32,6 +32,8 @@ export interface WorkerSettings {
    * them running (what a deploy always did, so an emergency rollback needs no start).
    */
   previousScaleDownDelayMs: number | null;
+  /** Halt pages (services/supervisor-service/paging.ts); empty strings disable a channel. */
+  haltPaging: { pagerDutyUrl: string; pagerDutyRoutingKey: string; slackWebhookUrl: string };
 }
 
 /** The variables the settings come from; their defaults (config.ts) are the settings' defaults. */
@@ -49,6 +51,9 @@ const settingsConfigSchema = workerConfigSchema.pick({
   ROLLOUT_WEBHOOK_TIMEOUT_MS: true,
   ROLLOUT_CONTROL_POLL_MS: true,
   ROLLOUT_PREVIOUS_SCALE_DOWN_DELAY_MS: true,
+  HALT_PAGERDUTY_URL: true,
+  HALT_PAGERDUTY_ROUTING_KEY: true,
+  HALT_SLACK_WEBHOOK_URL: true,
 });
 
 /** The settings main.ts derives from the parsed config. */
@@ -67,6 +72,11 @@ export function settingsFromConfig(config: z.output<typeof settingsConfigSchema>
     webhookTimeoutMs: config.ROLLOUT_WEBHOOK_TIMEOUT_MS,
     rolloutControlPollMs: config.ROLLOUT_CONTROL_POLL_MS,
     previousScaleDownDelayMs: config.ROLLOUT_PREVIOUS_SCALE_DOWN_DELAY_MS ?? null,
+    haltPaging: {
+      pagerDutyUrl: config.HALT_PAGERDUTY_URL,
+      pagerDutyRoutingKey: config.HALT_PAGERDUTY_ROUTING_KEY,
+      slackWebhookUrl: config.HALT_SLACK_WEBHOOK_URL,
+    },
   };
 }
 

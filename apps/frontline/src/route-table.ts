@@ -1,15 +1,7 @@
-import {
-  countRoutes,
-  listRegionSentinels,
-  listRegionSplits,
-  listRouteIndexRows,
-  listRunningInstances,
-  readRegionFingerprints,
-  readRouteFingerprint,
-  type Db,
-} from "@ctrl/db";
-import { allowedUpstreams, defaultInstancePortRange, startPoller, type Poller, type PortRange } from "@ctrl/proxy";
+import { countRoutes, listRouteIndexRows, readRegionFingerprints, readRouteFingerprint, type Db } from "@ctrl/db";
+import { defaultInstancePortRange, startPoller, type Poller, type PortRange } from "@ctrl/proxy";
 import type { Logger } from "pino";
+import { loadInstances, loadSentinels, loadSplits } from "./region-loads.js";
 import { RouteIndex } from "./route-index.js";
 import type { RegionSplit } from "./traffic-split.js";
 
@@ -98,16 +90,6 @@ const incrementalWindowMs = 3_000;
 export async function startRouteTable(deps: RouteTableDeps): Promise<RouteTable> {
   const { db, region, logger } = deps;
   const upstreamPorts = deps.upstreamPorts ?? defaultInstancePortRange;
-  const refused = (kind: "instance" | "sentinel", id: string) => (address: string) =>
-    logger.warn(
-      {
-        region,
-        [kind === "instance" ? "deploymentId" : "sentinelId"]: id,
-        address,
-        allowedPorts: `${upstreamPorts.low}-${upstreamPorts.high}`,
-      },
-      `refusing ${kind} address outside the instance port range: it is never proxied to`,
-    );
   let current: RouteSnapshot = { routes: new Map(), instances: new Map(), sentinels: new Map(), splits: new Map() };
   const fingerprints: Record<Part, string> = { instances: "", sentinels: "", splits: "" };
 
@@ -147,44 +129,7 @@ export async function startRouteTable(deps: RouteTableDeps): Promise<RouteTable>
     return index.version !== before;
   }
 
-  async function loadInstances(): Promise<Map<string, string[]>> {
-    const rows = await listRunningInstances(db, region);
-    const instances = new Map<string, string[]>();
-    for (const row of rows) {
-      if (!row.address || allowedUpstreams([row.address], upstreamPorts, refused("instance", row.deploymentId)).length === 0) continue;
-      const list = instances.get(row.deploymentId) ?? [];
-      list.push(row.address);
-      instances.set(row.deploymentId, list);
-    }
-    return instances;
-  }
-
-  async function loadSentinels(): Promise<Map<string, SentinelEntry>> {
-    const rows = await listRegionSentinels(db, region);
-    const sentinels = new Map<string, SentinelEntry>();
-    for (const row of rows) {
-      const addresses = allowedUpstreams(parseAddresses(row.addresses), upstreamPorts, refused("sentinel", row.id));
-      sentinels.set(row.environment_id, {
-        sentinelId: row.id,
-        healthy: row.health === "healthy" && row.desired_state === "running" && addresses.length > 0,
-        addresses,
-      });
-    }
-    return sentinels;
-  }
-
-  async function loadSplits(): Promise<Map<string, RegionSplit>> {
-    const splits = new Map<string, RegionSplit>();
-    for (const row of await listRegionSplits(db, region)) {
-      splits.set(row.environment_id, {
-        environmentId: row.environment_id,
-        stableDeploymentId: row.stable_deployment_id,
-        canaryDeploymentId: row.canary_deployment_id,
-        canaryWeight: row.canary_weight,
-      });
-    }
-    return splits;
-  }
+  const source = { db, region, logger, upstreamPorts };
 
   async function refresh(full: boolean): Promise<void> {
     // Routes before instances: instances of a new target are running before its route moves, so
@@ -194,9 +139,9 @@ export async function startRouteTable(deps: RouteTableDeps): Promise<RouteTable>
     const changed = (["instances", "sentinels", "splits"] as const).filter((part) => full || next[part] !== fingerprints[part]);
     if (!routesChanged && changed.length === 0) return;
     const routes = routesChanged ? index.byHostname() : current.routes;
-    const instances = changed.includes("instances") ? await loadInstances() : current.instances;
-    const sentinels = changed.includes("sentinels") ? await loadSentinels() : current.sentinels;
-    const splits = changed.includes("splits") ? await loadSplits() : current.splits;
+    const instances = changed.includes("instances") ? await loadInstances(source) : current.instances;
+    const sentinels = changed.includes("sentinels") ? await loadSentinels(source) : current.sentinels;
+    const splits = changed.includes("splits") ? await loadSplits(source) : current.splits;
     current = { routes, instances, sentinels, ...(splits ? { splits } : {}) };
     fingerprints.instances = next.instances;
     fingerprints.sentinels = next.sentinels;

@@ -56,6 +56,8 @@ export interface ObservedInstance {
   image: string;
   /** Set when the app halted on purpose (exit code 70/71/72 or `$CTRL_HALT_FILE`). */
   haltIntent?: string;
+  /** The `halt_intent` its status path served (docs/halt-contract.md): live, or the last one seen before it exited. */
+  halt?: { reason: string; planName?: string; height?: number; info?: string; announcedAt?: number };
 }
 
 /** Observed state of one workload. */

@@ -31,6 +31,19 @@ export const artifactManifestSchema = z
     healthPath: z.string().startsWith("/", "must start with /").max(1024).optional(),
     /** Build command the builders run before packing (informational for the agent). */
     build: command.optional(),
+    /**
+     * Opt-in to halt supervision (docs/halt-contract.md): the agent polls `statusPath` for a
+     * `halt_intent` while the app runs and never restarts it once it halted. With `stayAlive` the app
+     * keeps serving its status after halting; the agent terminates it after `graceSeconds`.
+     */
+    halt: z
+      .object({
+        statusPath: z.string().startsWith("/", "must start with /").max(1024),
+        stayAlive: z.boolean().optional(),
+        graceSeconds: z.number().int().min(0).max(86_400).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -40,7 +53,19 @@ export interface ArtifactManifest {
   port?: number;
   healthPath?: string;
   build?: string | string[];
+  halt?: HaltManifest;
 }
+
+/** `ctrl.json`'s `halt`: how the agent watches an app that may halt on purpose. */
+export interface HaltManifest {
+  statusPath: string;
+  stayAlive?: boolean;
+  /** How long a stay-alive app may keep serving after it halted (default {@link defaultHaltGraceSeconds}). */
+  graceSeconds?: number;
+}
+
+/** Default grace window of a stay-alive halted app. */
+export const defaultHaltGraceSeconds = 300;
 
 /** Default health path when neither the deployment nor the manifest names one. */
 export const defaultHealthPath = "/health";

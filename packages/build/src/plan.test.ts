@@ -82,4 +82,9 @@ describe("displayCommand", () => {
     expect(displayCommand(["node", "dist/main.js"])).toBe("node dist/main.js");
     expect(displayCommand(["sh", "-c", "echo it's"])).toBe(`sh -c 'echo it'\\''s'`);
   });
+
+  it("carries ctrl.json's halt opt-in into the plan (the artifact's manifest)", () => {
+    const halt = { statusPath: "/status", stayAlive: true, graceSeconds: 60 };
+    expect(planBuild({ manifest: { start: "node s.js", halt }, rootFiles: files("ctrl.json", "s.js") }).halt).toEqual(halt);
+  });
 });

@@ -13,12 +13,14 @@ export interface BuildPlan {
   start: Command;
   port?: number;
   healthPath?: string;
+  /** `ctrl.json`'s halt opt-in, carried into the artifact's manifest (docs/halt-contract.md). */
+  halt?: { statusPath: string; stayAlive?: boolean; graceSeconds?: number };
 }
 
 /** The files {@link planBuild} looks at, already read from the context's root. */
 export interface PlanInput {
   /** Parsed and validated `ctrl.json`, when present. */
-  manifest?: { start: Command; port?: number; healthPath?: string; build?: Command };
+  manifest?: { start: Command; port?: number; healthPath?: string; build?: Command; halt?: BuildPlan["halt"] };
   /** Text of `package.json`, when present. */
   packageJson?: string;
   /** Names of the files at the context's root (lockfile detection). */
@@ -92,6 +94,7 @@ export function planBuild(input: PlanInput): BuildPlan {
     start,
     ...(input.manifest?.port !== undefined ? { port: input.manifest.port } : {}),
     ...(input.manifest?.healthPath !== undefined ? { healthPath: input.manifest.healthPath } : {}),
+    ...(input.manifest?.halt !== undefined ? { halt: input.manifest.halt } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hashKey, hasProjectPermission, rootKeyPrefix } from "./api-keys.js";
+import { hashKey, hasProjectPermission, hasWorkspacePermission, permissionCovers, rootKeyPrefix } from "./api-keys.js";
 
 describe("hasProjectPermission", () => {
   const p1 = "proj_1111aaaa";
@@ -55,5 +55,27 @@ describe("hashKey", () => {
     expect(hashKey(key)).not.toBe(hashKey(`${rootKeyPrefix}abcdeg`));
     expect(hashKey(key)).toMatch(/^[0-9a-f]{64}$/);
     expect(hashKey(key)).not.toContain("abcdef");
+  });
+});
+
+describe("hasWorkspacePermission", () => {
+  it("grants workspace.<action> and workspace.*, nothing else", () => {
+    expect(hasWorkspacePermission(["workspace.create_project"], "create_project")).toBe(true);
+    expect(hasWorkspacePermission(["workspace.*"], "manage_keys")).toBe(true);
+    expect(hasWorkspacePermission(["workspace.create_project"], "manage_keys")).toBe(false);
+    expect(hasWorkspacePermission(["project.*.*"], "create_project")).toBe(false);
+    expect(hasWorkspacePermission(["workspace.*.x"], "create_project")).toBe(false);
+    expect(hasWorkspacePermission(["workspace.*"], "")).toBe(false);
+  });
+});
+
+describe("permissionCovers", () => {
+  it("covers a permission held exactly or through * segments of the same shape", () => {
+    expect(permissionCovers(["project.*.*"], "project.proj_1.read_deployment")).toBe(true);
+    expect(permissionCovers(["project.proj_1.*"], "project.proj_2.read_deployment")).toBe(false);
+    expect(permissionCovers(["project.proj_1.read_deployment"], "project.*.read_deployment")).toBe(false);
+    expect(permissionCovers(["workspace.*"], "workspace.manage_keys")).toBe(true);
+    expect(permissionCovers(["workspace.*"], "project.*.*")).toBe(false);
+    expect(permissionCovers(["*.*.*"], "project.x.y")).toBe(false);
   });
 });

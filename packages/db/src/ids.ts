@@ -22,7 +22,8 @@ export type IdPrefix =
   | "acme"
   | "req"
   | "agc"
-  | "ro";
+  | "ro"
+  | "plan";
 
 /** Encodes bytes as base58 (bitcoin alphabet). */
 export function base58(bytes: Uint8Array): string {

@@ -20,6 +20,8 @@ import type { BuildsTable } from "./tables/builds.js";
 import type { SentinelRolloutsTable, SentinelRolloutTargetsTable } from "./tables/sentinel-rollouts.js";
 import type { SentinelRolloutWebhooksTable } from "./tables/sentinel-rollout-webhooks.js";
 import type { WorkspacesTable } from "./tables/workspaces.js";
+import type { UpgradePlansTable } from "./tables/upgrade-plans.js";
+import type { DeploymentHaltsTable } from "./tables/deployment-halts.js";
 
 /** The kysely database type: every table of docs/architecture.md section 3. */
 export interface Database {
@@ -47,4 +49,6 @@ export interface Database {
   sentinel_rollouts: SentinelRolloutsTable;
   sentinel_rollout_targets: SentinelRolloutTargetsTable;
   sentinel_rollout_webhooks: SentinelRolloutWebhooksTable;
+  upgrade_plans: UpgradePlansTable;
+  deployment_halts: DeploymentHaltsTable;
 }

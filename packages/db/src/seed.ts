@@ -13,7 +13,8 @@ export interface SeedResult {
 
 /**
  * Seeds a local workspace `local` with project `hello`, environments `production` and `preview`, and
- * a root key with `project.*.*`. Idempotent for the workspace/project; a new key is minted each run
+ * a root key with `project.*.*` and `workspace.*` (so the local user can create projects and keys).
+ * Idempotent for the workspace/project; a new key is minted each run
  * (keys are stored hashed, so an old one cannot be shown again).
  */
 export async function seedLocal(db: Db, now = Date.now()): Promise<SeedResult> {
@@ -62,7 +63,12 @@ export async function seedLocal(db: Db, now = Date.now()): Promise<SeedResult> {
       }
       environments[slug] = env.id;
     }
-    const { key } = await createRootKey(trx, { workspaceId: workspace.id, name: "local root key", permissions: ["project.*.*"], now });
+    const { key } = await createRootKey(trx, {
+      workspaceId: workspace.id,
+      name: "local root key",
+      permissions: ["project.*.*", "workspace.*"],
+      now,
+    });
     return {
       workspaceId: workspace.id,
       projectId: project.id,

@@ -9,3 +9,7 @@ export * from "./gen/ctrl/v1/acme_pb.js";
 export * from "./gen/ctrl/v1/domain_pb.js";
 export * from "./gen/ctrl/v1/sentinel_rollout_pb.js";
 export * from "./gen/ctrl/v1/rollout_pb.js";
+export * from "./gen/ctrl/v1/halt_pb.js";
+export * from "./gen/ctrl/v1/environment_pb.js";
+export * from "./gen/ctrl/v1/project_pb.js";
+export * from "./gen/ctrl/v1/root_key_pb.js";

@@ -55,8 +55,12 @@ function startNode(name: string, entry: string, env: Record<string, string>): Ma
   });
 }
 
-/** Starts everything; `readinessPollMs` is the worker's readiness recheck interval. */
-export async function startSystem(options: { readinessPollMs?: number } = {}): Promise<System> {
+/**
+ * Starts everything; `readinessPollMs` is the worker's readiness recheck interval, `workerEnv` adds
+ * worker variables (e.g. the halt supervisor's page receivers).
+ */
+// Long because it is the whole stack's composition root for the CLI tests (servers, secrets, five processes, in order).
+export async function startSystem(options: { readinessPollMs?: number; workerEnv?: Record<string, string> } = {}): Promise<System> {
   const scratch = await mkdtemp(join(tmpdir(), "ctrl-system-"));
   // The sandboxes' unprivileged uids must traverse it to reach their build and instance dirs.
   await chmod(scratch, 0o711);
@@ -80,6 +84,7 @@ export async function startSystem(options: { readinessPollMs?: number } = {}): P
     READINESS_POLL_MS: String(options.readinessPollMs ?? 200),
     LOG_LEVEL: "info",
     RESTATE_LOGGING: "WARN",
+    ...options.workerEnv,
   };
   const startWorker = async (ports: { port?: number; healthPort?: number } = {}) => {
     const w = await startWorkerProcess({

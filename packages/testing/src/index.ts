@@ -14,3 +14,4 @@ export * from "./startup-refusal.js";
 export * from "./http-fuzz.js";
 export * from "./edge-fixtures.js";
 export * from "./tls.js";
+export * from "./page-receiver.js";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { CliConfig, DeployFlags } from "../args.js";
 import { UsageError } from "../args.js";
-import { callPublicApi, deploymentClient, type CreateDeploymentBody, type UploadUrl } from "../client.js";
+import { ApiError, callPublicApi, deploymentClient, type CreateDeploymentBody, type UploadUrl } from "../client.js";
 import { followDeployment } from "../follow.js";
 import { deploymentJson, formatDuration, hostnameUrl, statusName } from "../format.js";
 import { readGitMetadata, type GitMetadata } from "../git.js";
@@ -20,6 +20,33 @@ export interface DeployTimings {
   uploadMs?: number;
   createMs: number;
   followMs?: number;
+}
+
+/**
+ * The environment a deploy goes to: `--env` when given (`--prod` with another slug is a usage error),
+ * production with `--prod`, else production for the project's default branch (or when no branch is
+ * known: the API then uses the default branch) and preview for any other branch.
+ */
+export function chooseEnvironment(input: { env?: string; prod: boolean; branch?: string; defaultBranch?: string }): string {
+  if (input.env && input.prod && input.env !== "production")
+    throw new UsageError(`--prod deploys to production; it cannot be combined with --env ${input.env}`);
+  if (input.env) return input.env;
+  if (input.prod || !input.branch) return "production";
+  return input.branch === input.defaultBranch ? "production" : "preview";
+}
+
+/** The project's default branch, read only when the environment depends on it. */
+async function defaultBranchOf(config: CliConfig, projectId: string): Promise<string> {
+  try {
+    return (await callPublicApi<{ project: { defaultBranch: string } }>(config, "projects.getProject", { projectId })).project
+      .defaultBranch;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 403)
+      throw new Error(
+        `the key cannot read project ${projectId} (project.${projectId}.read_project) to choose the environment from the branch; pass --env SLUG or --prod`,
+      );
+    throw err;
+  }
 }
 
 /**
@@ -44,10 +71,15 @@ export async function deployCommand(
   const git: GitMetadata | undefined = await readGitMetadata(dir);
   if (git?.dirty) out.info(`note: ${dir} has uncommitted changes; they are deployed too (commit ${git.sha.slice(0, 7)} is the nearest)`);
   const branch = flags.branch ?? git?.branch;
+  const explicit = { ...(flags.envFromBranch ? {} : { env: flags.env }), prod: flags.prod === true };
+  const environmentSlug =
+    explicit.env || explicit.prod || !branch
+      ? chooseEnvironment({ ...explicit, ...(branch ? { branch } : {}) })
+      : chooseEnvironment({ prod: false, branch, defaultBranch: await defaultBranchOf(config, projectId) });
   const timings: DeployTimings = { createMs: 0 };
   const body: CreateDeploymentBody = {
     projectId,
-    environmentSlug: flags.env,
+    environmentSlug,
     ...(branch ? { branch } : {}),
     ...(git
       ? { gitCommit: { commitSha: git.sha, commitMessage: git.message, authorHandle: git.authorName, timestamp: git.timestampMs } }
@@ -82,7 +114,7 @@ export async function deployCommand(
   const { deploymentId } = await callPublicApi<{ deploymentId: string }>(config, "deploy.createDeployment", body);
   timings.createMs = Date.now() - t;
   out.info(
-    `deployment ${deploymentId} created (${flags.env}${branch ? `, branch ${branch}` : ""}${git ? `, commit ${git.sha.slice(0, 7)}` : ""})`,
+    `deployment ${deploymentId} created (${environmentSlug}${branch ? `, branch ${branch}` : ""}${git ? `, commit ${git.sha.slice(0, 7)}` : ""})`,
   );
 
   if (!flags.wait) {

@@ -8,7 +8,9 @@ import { requireProjectAccess, type Principal } from "../auth.js";
  * WatchDeployment), `rollback_deployment` (Rollback), `promote_deployment` (Promote),
  * `rollout_deployment` (PauseRollout, ResumeRollout, CancelRollout and their `/v2` endpoints),
  * `read_rollout_policy` (EnvironmentService.GetRolloutPolicy), `write_rollout_policy` (SetRolloutPolicy).
- * The internal token may do everything.
+ * The internal token may do everything. Projects, environments and keys: `resourcePermissions`
+ * (resource-model/access.ts), including the workspace-level `workspace.create_project` and
+ * `workspace.manage_keys` (docs/platform-api.md).
  */
 export const deploymentPermissions = {
   create: "create_deployment",

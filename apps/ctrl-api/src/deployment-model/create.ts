@@ -54,11 +54,12 @@ export async function createDeployment(
     error_message: null,
     failed_step: null,
     openapi_spec: null,
-    cpu_millicores: deploymentDefaults.cpuMillicores,
-    memory_mib: deploymentDefaults.memoryMib,
-    replicas: deploymentDefaults.replicas,
+    // The environment's settings in force now (null = the default): later changes apply to the next deployment.
+    cpu_millicores: environment.cpu_millicores ?? deploymentDefaults.cpuMillicores,
+    memory_mib: environment.memory_mib ?? deploymentDefaults.memoryMib,
+    replicas: environment.replicas ?? deploymentDefaults.replicas,
     port: deploymentDefaults.port,
-    health_check_path: deploymentDefaults.healthCheckPath,
+    health_check_path: environment.health_check_path ?? deploymentDefaults.healthCheckPath,
     // The policy in force now: a later SetRolloutPolicy never changes this deployment's rollout.
     rollout_policy: environment.rollout_policy,
     created_at: now,

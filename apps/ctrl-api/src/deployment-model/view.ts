@@ -1,16 +1,19 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import {
   findDeploymentById,
+  latestHaltOf,
   listDeploymentSteps,
   listDeploymentTopology,
   listEnvironmentVariableKeys,
   listHostnamesOfDeployments,
   type Db,
+  type DeploymentHalt,
   type Deployment as DeploymentRow,
   type DeploymentStatus as RowStatus,
   type DeploymentStep as StepRow,
 } from "@ctrl/db";
 import { DeploymentStatus, type DeploymentSchema, type DeploymentStepSchema } from "@ctrl/proto";
+import { haltMessage, publicHalt } from "./halt-view.js";
 
 /** Proto enum of each row status. */
 export const protoStatus: Record<RowStatus, DeploymentStatus> = {
@@ -43,17 +46,20 @@ export interface DeploymentView {
   regions: { region: string; replicas: number }[];
   /** Names of the environment's variables (values are never loaded here). */
   envKeys?: string[];
+  /** The deployment's latest halt and what the supervisor did (docs/halt-contract.md). */
+  halt?: DeploymentHalt;
 }
 
 /** Loads a deployment with its steps (in order), hostnames and topology, or undefined. */
 export async function loadDeploymentView(db: Db, deploymentId: string): Promise<DeploymentView | undefined> {
   const row = await findDeploymentById(db, deploymentId);
   if (!row) return undefined;
-  const [steps, hostnames, regions, envKeys] = await Promise.all([
+  const [steps, hostnames, regions, envKeys, halt] = await Promise.all([
     listDeploymentSteps(db, deploymentId),
     listHostnamesOfDeployments(db, [deploymentId]),
     listDeploymentTopology(db, deploymentId),
     listEnvironmentVariableKeys(db, row.environment_id),
+    latestHaltOf(db, deploymentId),
   ]);
   return {
     row,
@@ -61,6 +67,7 @@ export async function loadDeploymentView(db: Db, deploymentId: string): Promise<
     hostnames: hostnames.get(deploymentId) ?? [],
     regions: regions.map((r) => ({ region: r.region, replicas: r.desired_replicas })),
     envKeys,
+    ...(halt ? { halt } : {}),
   };
 }
 
@@ -111,6 +118,7 @@ export function deploymentMessage(view: Partial<DeploymentView> & { row: Deploym
     image: d.image ?? "",
     failedStep: d.failed_step ?? "",
     failureReason: d.failure_reason ?? "",
+    ...(view.halt ? { halt: haltMessage(view.halt) } : {}),
   };
 }
 
@@ -134,5 +142,6 @@ export function publicDeployment(view: DeploymentView) {
           })),
         }
       : {}),
+    ...(view.halt ? { halt: publicHalt(view.halt) } : {}),
   };
 }

@@ -77,6 +77,17 @@ function deploymentReport(name: string, observed: ObservedWorkload | undefined) 
               ...(i.exitCode !== undefined ? { exitCode: i.exitCode } : {}),
               failureReason: i.failureReason ?? "",
               haltIntent: i.haltIntent ?? "",
+              ...(i.halt
+                ? {
+                    halt: {
+                      reason: i.halt.reason,
+                      planName: i.halt.planName ?? "",
+                      height: BigInt(i.halt.height ?? 0),
+                      info: i.halt.info ?? "",
+                      announcedAt: BigInt(i.halt.announcedAt ?? 0),
+                    },
+                  }
+                : {}),
             })),
           },
         }

@@ -17,6 +17,7 @@ export async function packStep(b: BuildSession, plan: BuildPlan): Promise<string
     start: plan.start,
     ...(plan.port !== undefined ? { port: plan.port } : {}),
     ...(plan.healthPath !== undefined ? { healthPath: plan.healthPath } : {}),
+    ...(plan.halt !== undefined ? { halt: plan.halt } : {}),
   };
   await writeFile(join(dirs.app, "ctrl.json"), JSON.stringify(manifest, null, 2) + "\n");
   const escaping = await findEscapingSymlink(dirs.app);

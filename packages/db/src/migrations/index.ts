@@ -7,6 +7,8 @@ import * as m0008domainVerification from "./0008_domain_verification.js";
 import * as m0009sentinelRollouts from "./0009_sentinel_rollouts.js";
 import * as m0010sentinelRolloutWebhooks from "./0010_sentinel_rollout_webhooks.js";
 import * as m0011deploymentRollouts from "./0011_deployment_rollouts.js";
+import * as m0012haltSupervision from "./0012_halt_supervision.js";
+import * as m0013environmentSettings from "./0013_environment_settings.js";
 
 /** Every migration, in order. Frozen: append new ones, never edit a landed one. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +20,6 @@ export const migrations: Record<string, Migration> = {
   "0009_sentinel_rollouts": m0009sentinelRollouts,
   "0010_sentinel_rollout_webhooks": m0010sentinelRolloutWebhooks,
   "0011_deployment_rollouts": m0011deploymentRollouts,
+  "0012_halt_supervision": m0012haltSupervision,
+  "0013_environment_settings": m0013environmentSettings,
 };

@@ -184,6 +184,8 @@ export interface ReportedInstance {
   exitCode: number | null;
   haltIntent: string | null;
   failureReason: string | null;
+  /** The structured halt intent (JSON) the agent read from the app's status path; undefined leaves it unchanged. */
+  haltDetail?: string | null;
 }
 
 /**
@@ -216,6 +218,7 @@ export async function replaceReportedInstances(
           exit_code: i.exitCode,
           halt_intent: i.haltIntent,
           failure_reason: i.failureReason,
+          ...(i.haltDetail !== undefined ? { halt_detail: i.haltDetail } : {}),
           created_at: now,
           updated_at: now,
         })
@@ -230,6 +233,7 @@ export async function replaceReportedInstances(
           exit_code: i.exitCode,
           halt_intent: i.haltIntent,
           failure_reason: i.failureReason,
+          ...(i.haltDetail !== undefined ? { halt_detail: i.haltDetail } : {}),
           updated_at: now,
         })
         .execute();

@@ -10,6 +10,11 @@ export interface EnvironmentsTable {
   regions: string | null;
   /** The rollout policy spec (JSON), or null for the default (0011). */
   rollout_policy: string | null;
+  /** Settings new deployments get; null = the platform default (0013). */
+  replicas: number | null;
+  cpu_millicores: number | null;
+  memory_mib: number | null;
+  health_check_path: string | null;
   created_at: number;
   updated_at: number;
 }

@@ -16,6 +16,8 @@ export interface InstancesTable {
   status: InstanceStatus;
   exit_code: number | null;
   halt_intent: string | null;
+  /** The structured intent read from the app's status path, as JSON (migration 0012). */
+  halt_detail?: string | null;
   failure_reason: string | null;
   created_at: number;
   updated_at: number;

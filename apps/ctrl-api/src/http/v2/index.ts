@@ -6,6 +6,9 @@ import { registerCreateDeployment } from "./create-deployment.js";
 import { registerGetDeployment } from "./get-deployment.js";
 import { registerCustomDomainEndpoints } from "./add-custom-domain.js";
 import { registerRolloutControl } from "./rollout-control.js";
+import { registerProjectEndpoints } from "./projects.js";
+import { registerEnvironmentEndpoints } from "./environments.js";
+import { registerRootKeyEndpoints } from "./root-keys.js";
 
 /**
  * The public HTTP API under `/v2`: JSON bodies parsed by us (so malformed JSON gets the envelope),
@@ -38,5 +41,8 @@ export async function registerPublicApi(app: FastifyInstance, deps: ApiDeps): Pr
     registerGetDeployment(scope, deps);
     registerCustomDomainEndpoints(scope, deps);
     registerRolloutControl(scope, deps);
+    registerProjectEndpoints(scope, deps);
+    registerEnvironmentEndpoints(scope, deps);
+    registerRootKeyEndpoints(scope, deps);
   });
 }

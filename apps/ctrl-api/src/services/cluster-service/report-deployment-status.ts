@@ -8,6 +8,7 @@ import {
 } from "@ctrl/proto";
 import type { ApiDeps } from "../../deps.js";
 import { checkReportedAddress, regionOfUnary, requireAgent } from "./agent.js";
+import { haltDetailOf, superviseHalts } from "./halt-reports.js";
 
 const statuses: Record<InstanceStatusProto, InstanceStatus> = {
   [InstanceStatusProto.UNSPECIFIED]: "pending",
@@ -69,6 +70,7 @@ export async function reportDeploymentStatus(
       exitCode: i.exitCode ?? null,
       haltIntent: i.haltIntent || null,
       failureReason: i.failureReason ? i.failureReason.slice(0, 4096) : null,
+      haltDetail: haltDetailOf(i),
     };
   });
   const owner = await requireDesiredState(deps, region, deploymentId);
@@ -79,6 +81,7 @@ export async function reportDeploymentStatus(
     instances,
     now,
   );
+  await superviseHalts(deps, deploymentId, change.value.instances);
   deps.logger.debug(
     { deploymentId, region, instances: instances.length, running: instances.filter((i) => i.status === "running").length },
     "agent reported instances",

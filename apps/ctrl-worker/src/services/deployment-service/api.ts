@@ -46,3 +46,9 @@ export interface SwitchResult {
   /** cutover only: environment/live hostnames left where they were because the project is rolled back. */
   heldHostnames?: string[];
 }
+
+/** Output of `stopProject` (a forced project delete). */
+export interface StopProjectResult {
+  stoppedDeploymentIds: string[];
+  archivedSentinelIds: string[];
+}

@@ -1,5 +1,22 @@
 import type { InstancePhase, WorkloadKind } from "../../workload.js";
 
+/** The `halt_intent` an app serves on its status path (docs/halt-contract.md). */
+export interface HaltIntentRecord {
+  reason: string;
+  planName?: string;
+  height?: number;
+  info?: string;
+  announcedAt?: number;
+}
+
+/** How the agent watches an opted-in instance for a halt (`ctrl.json` `halt`). */
+export interface HaltWatch {
+  statusPath: string;
+  stayAlive: boolean;
+  /** How long a stay-alive instance may serve after it halted before the agent terminates it. */
+  graceMs: number;
+}
+
 /** How to start one instance. */
 export interface LaunchSpec {
   argv: string[];
@@ -36,8 +53,14 @@ export interface InstanceRecord {
   sandboxDir?: string;
   /** Consecutive failed runs (persisted so a restarted agent does not restart a crash loop forever). */
   failures: number;
+  /** Opted in to halt supervision (`ctrl.json` `halt`); undefined: the exit code and halt file alone. */
+  halt?: HaltWatch;
+  /** The last `halt_intent` its status path served (persisted: reported again after its exit, or by a restarted agent). */
+  lastIntent?: HaltIntentRecord;
+  /** When the intent was first seen (ms), so a restarted agent keeps the grace window. */
+  haltSeenAt?: number;
   /** Set once it gave up restarting. */
-  gaveUp?: { exitCode?: number; reason: string; haltIntent?: string };
+  gaveUp?: { exitCode?: number; reason: string; haltIntent?: string; halt?: HaltIntentRecord };
 }
 
 /** Restart and health-check policy. */
@@ -58,6 +81,10 @@ export interface SupervisorPolicy {
   stopGraceMs: number;
   /** How often an adopted instance (not our child) is checked for exit. */
   adoptedPollMs: number;
+  /** How often an opted-in instance's status path is read for a halt intent (default 2 s). */
+  haltPollMs?: number;
+  /** Time limit of one status read (default 1 s). */
+  haltStatusTimeoutMs?: number;
 }
 
 /** Observed state of one supervised instance. */
@@ -67,6 +94,8 @@ export interface SupervisorStatus {
   failureReason?: string;
   /** Why the app halted on purpose (see {@link haltExitCodes}). */
   haltIntent?: string;
+  /** The structured intent its status path served (live, or the last one seen before its exit). */
+  halt?: HaltIntentRecord;
 }
 
 /**

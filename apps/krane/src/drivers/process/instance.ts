@@ -1,9 +1,11 @@
 import { rename, rm, writeFile } from "node:fs/promises";
 import type { Logger } from "pino";
 import { readExitCode, readHaltIntent } from "./exit-status.js";
+import { readHaltStatus } from "./halt-status.js";
 import {
   haltExitCodes,
   haltFileOf,
+  type HaltIntentRecord,
   type InstanceRecord,
   type LaunchSpec,
   type SupervisorPolicy,
@@ -15,6 +17,8 @@ import { spawnInstance } from "./spawn.js";
 export {
   haltExitCodes,
   haltFileOf,
+  type HaltIntentRecord,
+  type HaltWatch,
   type InstanceRecord,
   type LaunchSpec,
   type SupervisorPolicy,
@@ -45,12 +49,13 @@ export class InstanceSupervisor {
     private readonly deps: { stateFile: string; policy: SupervisorPolicy; logger: Logger; onChange: () => void; advertiseHost: string },
   ) {
     if (record.gaveUp) {
-      const { exitCode, reason, haltIntent } = record.gaveUp;
+      const { exitCode, reason, haltIntent, halt } = record.gaveUp;
       this.status = {
         phase: "failed",
         ...(exitCode !== undefined ? { exitCode } : {}),
         failureReason: reason,
         ...(haltIntent ? { haltIntent } : {}),
+        ...(halt ? { halt } : {}),
       };
     }
   }
@@ -91,6 +96,7 @@ export class InstanceSupervisor {
     void exited.then(async (exitCode) => this.onExit(run, exitCode, undefined, await readHaltIntent(this.record)));
     this.setPhase({ phase: "pending", ...(this.record.failures > 0 ? this.lastFailureHint() : {}) });
     this.scheduleHealth(run, this.deps.policy.healthIntervalMs);
+    this.watchHalt(run);
   }
 
   /**
@@ -110,6 +116,7 @@ export class InstanceSupervisor {
     this.setPhase({ phase: "pending" });
     this.scheduleHealth(run, 0);
     this.pollAdopted(run);
+    this.watchHalt(run);
     return true;
   }
 
@@ -174,15 +181,24 @@ export class InstanceSupervisor {
     this.record.failures = ranMs >= this.deps.policy.stableAfterMs ? 1 : this.record.failures + 1;
     const code = exitCode === undefined ? "an unknown code" : `code ${exitCode}`;
     const log = this.deps.logger.child({ instance: this.name, exitCode, failures: this.record.failures });
-    if ((exitCode !== undefined && haltExitCodes.has(exitCode)) || haltIntent) {
-      const reason = `halted on purpose: exited with ${code}${haltIntent ? ` (intent ${haltIntent})` : ""}; not restarted`;
-      this.record.gaveUp = { ...(exitCode !== undefined ? { exitCode } : {}), reason, ...(haltIntent ? { haltIntent } : {}) };
-      log.warn({ haltIntent }, "instance halted on purpose; not restarting it");
+    // An opted-in instance that announced a halt on its status path is never restarted, whatever its exit code.
+    const halt = this.record.halt ? this.record.lastIntent : undefined;
+    const intentName = haltIntent ?? halt?.reason;
+    if ((exitCode !== undefined && haltExitCodes.has(exitCode)) || intentName) {
+      const reason = `halted on purpose: exited with ${code}${intentName ? ` (intent ${intentName})` : ""}; not restarted`;
+      this.record.gaveUp = {
+        ...(exitCode !== undefined ? { exitCode } : {}),
+        reason,
+        ...(intentName ? { haltIntent: intentName } : {}),
+        ...(halt ? { halt } : {}),
+      };
+      log.warn({ haltIntent: intentName, halt }, "instance halted on purpose; not restarting it");
       this.setPhase({
         phase: "failed",
         ...(exitCode !== undefined ? { exitCode } : {}),
         failureReason: reason,
-        ...(haltIntent ? { haltIntent } : {}),
+        ...(intentName ? { haltIntent: intentName } : {}),
+        ...(halt ? { halt } : {}),
       });
       void this.persist();
       return;
@@ -254,14 +270,72 @@ export class InstanceSupervisor {
 
   private setPhase(next: SupervisorStatus): void {
     const prev = this.status;
+    // A live halt intent stays on every later status of the run (health changes do not hide it).
+    const intent = this.record.halt ? this.record.lastIntent : undefined;
+    if (intent && !next.halt) next = { ...next, halt: intent, haltIntent: next.haltIntent ?? intent.reason };
     this.status = next;
     if (
       prev.phase !== next.phase ||
       prev.exitCode !== next.exitCode ||
       prev.failureReason !== next.failureReason ||
-      prev.haltIntent !== next.haltIntent
+      prev.haltIntent !== next.haltIntent ||
+      JSON.stringify(prev.halt) !== JSON.stringify(next.halt)
     )
       this.deps.onChange();
+  }
+
+  /**
+   * Polls an opted-in instance's status path for a `halt_intent` while it runs (every
+   * `haltPollMs`, each read bounded by `haltStatusTimeoutMs`). A stay-alive instance that already
+   * announced one (a restarted agent adopting it) keeps what is left of its grace window.
+   */
+  private watchHalt(run: number): void {
+    const watch = this.record.halt;
+    if (!watch) return;
+    if (this.record.lastIntent && this.record.haltSeenAt !== undefined && watch.stayAlive)
+      this.armGrace(run, Math.max(0, this.record.haltSeenAt + watch.graceMs - Date.now()));
+    const pollMs = this.deps.policy.haltPollMs ?? 2_000;
+    const poll = (inMs: number) =>
+      this.after(inMs, async () => {
+        if (run !== this.runId) return;
+        const intent = await readHaltStatus(
+          `http://127.0.0.1:${this.record.port}${watch.statusPath}`,
+          this.deps.policy.haltStatusTimeoutMs ?? 1_000,
+        );
+        if (run !== this.runId) return;
+        if (intent) this.onLiveIntent(run, intent);
+        poll(pollMs);
+      });
+    poll(Math.min(pollMs, this.deps.policy.healthIntervalMs));
+  }
+
+  /** The status path announced a halt: report it at once; a stay-alive instance gets its grace window. */
+  private onLiveIntent(run: number, intent: HaltIntentRecord): void {
+    const watch = this.record.halt!;
+    const first = !this.record.lastIntent;
+    if (!first && JSON.stringify(this.record.lastIntent) === JSON.stringify(intent)) return;
+    this.record.lastIntent = intent;
+    if (first) this.record.haltSeenAt = Date.now();
+    void this.persist();
+    this.deps.logger.warn({ instance: this.name, halt: intent, stayAlive: watch.stayAlive }, "instance announced a halt");
+    this.setPhase({ ...this.status, haltIntent: intent.reason, halt: intent });
+    if (first && watch.stayAlive) this.armGrace(run, watch.graceMs);
+  }
+
+  /** After the grace window a halted stay-alive instance is terminated (SIGTERM, then SIGKILL); its exit is the halt's. */
+  private armGrace(run: number, ms: number): void {
+    this.after(ms, async () => {
+      const { pid, starttime } = this.record;
+      if (run !== this.runId || pid === undefined || !starttime || !(await isSameLiveProcess(pid, starttime))) return;
+      this.deps.logger.warn(
+        { instance: this.name, pid, graceMs: this.record.halt?.graceMs },
+        "halted instance's grace window is over; terminating it",
+      );
+      signalGroup(pid, "SIGTERM");
+      this.after(this.deps.policy.stopGraceMs, async () => {
+        if (run === this.runId && (await isSameLiveProcess(pid, starttime))) signalGroup(pid, "SIGKILL");
+      });
+    });
   }
 
   /** Writes the state file (serialized, atomic by rename). */

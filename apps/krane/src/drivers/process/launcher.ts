@@ -1,4 +1,4 @@
-import { artifactRefProblem, defaultHealthPath, parseArtifactRef } from "@ctrl/artifact";
+import { artifactRefProblem, defaultHaltGraceSeconds, defaultHealthPath, parseArtifactRef } from "@ctrl/artifact";
 import type { Logger } from "pino";
 import type { DesiredWorkload, WorkloadKind } from "../../workload.js";
 import type { ArtifactCache, LocalArtifact } from "./artifacts.js";
@@ -48,6 +48,7 @@ export class InstanceLauncher {
     const { layout } = this.deps;
     const port = await this.deps.ports.allocate();
     const healthPath = spec.healthCheckPath || artifact.manifest.healthPath || defaultHealthPath;
+    const halt = artifact.manifest.halt;
     const record: InstanceRecord = {
       kind: spec.kind,
       name,
@@ -60,6 +61,15 @@ export class InstanceLauncher {
       logFile: layout.logFile(spec.kind, name),
       exitFile: layout.exitFile(spec.kind, name),
       failures: 0,
+      ...(halt
+        ? {
+            halt: {
+              statusPath: halt.statusPath,
+              stayAlive: halt.stayAlive === true,
+              graceMs: (halt.graceSeconds ?? defaultHaltGraceSeconds) * 1_000,
+            },
+          }
+        : {}),
     };
     return this.supervise(record, layout.instanceStateFile(spec.kind, name));
   }

@@ -23,6 +23,7 @@ export function observeWorkload(state: WorkloadState, kind: WorkloadKind, name: 
         ...(s.exitCode !== undefined ? { exitCode: s.exitCode } : {}),
         ...(s.failureReason ? { failureReason: s.failureReason } : {}),
         ...(s.haltIntent ? { haltIntent: s.haltIntent } : {}),
+        ...(s.halt ? { halt: s.halt } : {}),
         image: sup.record.image,
       });
     } else if (state.pull) {
