@@ -89,19 +89,20 @@ export type RegionBehaviour = { status: InstanceStatus; exitCode?: number; failu
 
 /**
  * Simulated agents of the three regions for one deployment: every `pollMs`, each region whose topology
- * is `running` gets its instances upserted with what its behaviour says (change it with `set`).
+ * is `running` gets its instances upserted with what its behaviour says (change it with `set`), and
+ * each region whose topology is `stopped` loses its instances.
  */
 export function startAgents(db: Db, deploymentId: string, initial: Record<string, RegionBehaviour> = {}, pollMs = 25) {
   const behaviour: Record<string, RegionBehaviour> = { ...initial };
   let stopped = false;
   const loop = (async () => {
     while (!stopped) {
-      const rows = await db
-        .selectFrom("deployment_topology")
-        .selectAll()
-        .where("deployment_id", "=", deploymentId)
-        .where("desired_status", "=", "running")
-        .execute();
+      const topology = await db.selectFrom("deployment_topology").selectAll().where("deployment_id", "=", deploymentId).execute();
+      const rows = topology.filter((t) => t.desired_status === "running");
+      // A stopped region's instances go away, as a real agent deletes them.
+      const stopped = topology.filter((t) => t.desired_status === "stopped").map((t) => t.region);
+      if (stopped.length)
+        await db.deleteFrom("instances").where("deployment_id", "=", deploymentId).where("region", "in", stopped).execute();
       const deployment = await db
         .selectFrom("deployments")
         .select(["workspace_id", "project_id"])

@@ -41,3 +41,4 @@ export { bundleSentinelForTest, startSentinelProcess, type SentinelProcess } fro
 export { fleetClient, insertSentinelFleet, operatorAuth, startFakeSentinelAgents } from "@ctrl/ctrl-api/fake-sentinel-agent";
 export { startSentinelDeployProbe } from "@ctrl/ctrl-worker/sentinel-deploy-probe";
 export * from "./system.js";
+export * from "./regions.js";

@@ -360,7 +360,39 @@ class RolloutRun {
     for (const region of batch) Object.assign(this.record.target(region), { state: "pending", weight: 0 });
     this.record.state = this.record.cutOverRegions().length > 0 ? "rolling" : "starting";
     await this.record.save("resumed");
+    await this.restartFailedRegions(batch);
     return "go";
+  }
+
+  /**
+   * Before a resumed batch is retried, its regions with failed instances are stopped and their
+   * instances waited out (bounded by the readiness timeout), so the retry starts fresh ones. A real
+   * agent keeps an instance that gave up failed for as long as its spec is unchanged, and that row
+   * would fail the retried batch at once, before its agent even saw the new commit.
+   */
+  private async restartFailedRegions(batch: string[]): Promise<void> {
+    const { ctx, db, meta } = this;
+    const id = this.record.failures.length;
+    const failed = await ctx.run(`rollout failed regions #${id}`, async () => {
+      const readiness = await loadDeploymentReadiness(db, meta.deploymentId);
+      return batch.filter((region) => readiness.failures.some((f) => f.region === region));
+    });
+    if (failed.length === 0) return;
+    await commitTopology(ctx, failed, {
+      workspaceId: meta.workspaceId,
+      deploymentId: meta.deploymentId,
+      desiredReplicas: meta.replicas,
+      desiredStatus: "stopped",
+    });
+    const deadline = (await ctx.date.now()) + this.settings.readinessTimeoutMs;
+    for (let round = 1; ; round++) {
+      const left = await ctx.run(`rollout instances left #${id} ${round}`, async () => {
+        const readiness = await loadDeploymentReadiness(db, meta.deploymentId);
+        return readiness.regions.filter((r) => failed.includes(r.region)).reduce((n, r) => n + r.running + r.pending + r.failed, 0);
+      });
+      if (left === 0 || (await ctx.date.now()) >= deadline) return;
+      await ctx.sleep(this.settings.readinessPollMs, `rollout stopping failed regions #${id} ${round}`);
+    }
   }
 
   /**
@@ -411,7 +443,8 @@ class RolloutRun {
   /**
    * After the deploy's global switch (routes → this deployment): the splits go, every target is cut
    * over and the rollout is `stable`. With `previousScaleDownDelayMs` set, the previous deployment's
-   * instances are stopped that long after (a delayed, durable send per region).
+   * instances are stopped that long after (a delayed, durable send per region) unless it still
+   * serves the environment (a rolled-back pin held the hostnames).
    */
   private async finish(): Promise<void> {
     const { ctx, db, meta } = this;
@@ -427,7 +460,15 @@ class RolloutRun {
       return;
     }
     const delay = this.settings.previousScaleDownDelayMs;
-    if (this.previous && delay !== null) await scaleDownLater(ctx, db, this.previous, delay);
+    if (!this.previous || delay === null) return;
+    // Under a rolled-back pin the switch leaves the environment's hostnames on the previous
+    // deployment: it still serves everything, so it keeps running.
+    const previous = this.previous;
+    const stillServing = await ctx.run(
+      "rollout previous still serving",
+      async () => (await findServingDeployment(db, meta.environmentId)) === previous,
+    );
+    if (!stillServing) await scaleDownLater(ctx, db, previous, delay);
   }
 }
 
