@@ -137,7 +137,7 @@ describe("the installed ctrl", () => {
     expect(list.code, list.stderr).toBe(0);
     const lines = list.stdout.split("\n");
     expect(lines[0]).toMatch(/^\s+ID\s+ENV\s+STATUS\s+BRANCH\s+COMMIT\s+CREATED\s+URL$/);
-    expect(lines[1]).toMatch(new RegExp(`^\\*  ${live}  production\\s+READY `));
+    expect(lines[1]).toMatch(new RegExp(`^\\*  ${live}\\s+production\\s+READY `));
     expect(lines.filter((l) => l.startsWith("*  d_"))).toHaveLength(1);
     expect(list.stdout).toMatch(/ preview +(READY|DEPLOYING|BUILDING|PENDING) /);
     expect(list.stdout).toContain("* live: what the project's live domains serve");

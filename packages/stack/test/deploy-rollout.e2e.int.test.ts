@@ -21,7 +21,6 @@
  */
 import { createClient, type Client } from "@connectrpc/connect";
 import { stackTransport, startTestStack, type TestStack } from "@ctrl/ctrl-api/testing";
-import { upsertEnvironmentVariable } from "@ctrl/db";
 import { pushArtifact } from "@ctrl/krane/testing";
 import { DeploymentService, DeploymentStatus, EnvironmentService, type DeploymentRollout } from "@ctrl/proto";
 import { packSentinelArtifact } from "@ctrl/sentinel/pack";
@@ -426,16 +425,21 @@ describe("deployment rollouts across three regions of real processes", () => {
     ] as const) {
       for (let i = 0; i < 5; i++) expect((await fleet.through(region, host)).deploymentId, region).toBe(expected);
     }
-    // The fix: the variable the app was missing. A deployment cannot change in place; what it runs
-    // with can (its environment's variables reach the agent with each apply, and a changed spec
-    // replaces the failed instance).
-    await upsertEnvironmentVariable(stack.database.db, {
-      workspaceId: stack.seed.workspaceId,
-      environmentId: stack.seed.environments.production,
-      key: "FLAKY_FIXED",
-      encryptedValue: vault.encrypt("1", vaultContext.environmentVariable(stack.seed.environments.production, "FLAKY_FIXED")),
-      now: Date.now(),
-    });
+    // The fix: the variable the app was missing. A deployment cannot change in place and its variables
+    // are the snapshot taken when it was created (a later environment change reaches the next
+    // deployment only), so the test writes the variable into this deployment's snapshot — standing in
+    // for whatever outside the app gets repaired. The resume restarts r2's instance with it.
+    await stack.database.db
+      .insertInto("deployment_variables")
+      .values({
+        deployment_id: id,
+        key: "FLAKY_FIXED",
+        workspace_id: stack.seed.workspaceId,
+        environment_id: stack.seed.environments.production,
+        encrypted_value: vault.encrypt("1", vaultContext.environmentVariable(stack.seed.environments.production, "FLAKY_FIXED")),
+        created_at: Date.now(),
+      })
+      .execute();
     await deployments.resumeRollout({ deploymentId: id });
     await waitStatus(id, DeploymentStatus.READY);
     await waitEverywhere(id);
