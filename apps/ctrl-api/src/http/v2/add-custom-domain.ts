@@ -20,7 +20,7 @@ export const addSchema = z.object({
   challengeType: z.enum(["http-01", "dns-01"], { error: "http-01 or dns-01" }).optional(),
 });
 export const domainSchema = z.object({ domain: text("a hostname", 260) });
-const listSchema = z.object({ projectId: text("a project id", 64), environmentSlug: text("an environment slug", 64).optional() });
+export const listSchema = z.object({ projectId: text("a project id", 64), environmentSlug: text("an environment slug", 64).optional() });
 
 /**
  * `POST /v2/deploy.addCustomDomain` → 201 `{id, domain, projectId, environmentId, challengeType,

@@ -9,9 +9,10 @@ import { setDeploymentState } from "../../services/lifecycle-service/set-deploym
 import { authenticateRootKey, parseBody, sendData } from "./envelope.js";
 
 const text = (what: string, max: number) => z.string({ error: `required, ${what}` }).max(max, `at most ${max} characters`);
-const deploymentSchema = z.object({ deploymentId: text("a deployment id", 64) });
-const cancelSchema = deploymentSchema.extend({ reason: z.string().max(500, "at most 500 characters").optional() });
-const redeploySchema = z.object({
+/** Request bodies of the lifecycle endpoints (exported for the API description). */
+export const deploymentSchema = z.object({ deploymentId: text("a deployment id", 64) });
+export const cancelSchema = deploymentSchema.extend({ reason: z.string().max(500, "at most 500 characters").optional() });
+export const redeploySchema = z.object({
   projectId: text("a project id", 64).optional(),
   environmentSlug: text("an environment slug", 64).optional(),
   deploymentId: text("a deployment id", 64).optional(),

@@ -10,14 +10,18 @@ import { authenticateRootKey, parseBody, sendData } from "./envelope.js";
 const text = (what: string, max: number) => z.string({ error: `required, ${what}` }).max(max, `at most ${max} characters`);
 const environment = { projectId: text("a project id", 64), environmentSlug: text("an environment slug", 64) };
 
-const setSchema = z.object({
+/** Request bodies of the variable endpoints (exported for the API description). */
+export const setSchema = z.object({
   ...environment,
   variables: z.array(z.object({ key: text("a variable name", 255), value: z.string({ error: "required, a string" }) }), {
     error: "required, a list of {key, value}",
   }),
 });
-const listSchema = z.object({ ...environment, reveal: z.boolean({ error: "true or false" }).optional() });
-const unsetSchema = z.object({ ...environment, keys: z.array(text("a variable name", 255), { error: "required, a list of names" }) });
+export const listSchema = z.object({ ...environment, reveal: z.boolean({ error: "true or false" }).optional() });
+export const unsetSchema = z.object({
+  ...environment,
+  keys: z.array(text("a variable name", 255), { error: "required, a list of names" }),
+});
 
 /**
  * An environment's variables over public HTTP, sharing VariableService's handlers and rules:
