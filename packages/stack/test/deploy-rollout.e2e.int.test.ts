@@ -515,8 +515,10 @@ describe("deployment rollouts across three regions of real processes", () => {
     const id = await deploy();
     await waitStatus(id, DeploymentStatus.READY);
     // The switch left the environment hostname on the pinned deployment, and the splits are gone:
-    // every region serves it, also after the previous deployment's scale-down delay (3 s) has passed
-    // (an absence, so watched for a bounded time).
+    // once each region's frontline has read that (one route-table poll), every region serves it, also
+    // after the previous deployment's scale-down delay (3 s) has passed (an absence, so watched for a
+    // bounded time).
+    await waitEverywhere(pinned, 10_000);
     const until = Date.now() + 5_000;
     while (Date.now() < until) {
       for (const region of regions) {
