@@ -1,3 +1,4 @@
+// Long because the CLI's one table of commands, flags and usage texts; each command's own parsing lives in its *-args.ts beside it.
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { parseSince } from "./duration.js";
 import {

@@ -8,6 +8,7 @@ import { createOutput, type Output } from "./output.js";
  * Runs `ctrl` with `argv` (without node and the script) and returns the exit code: 0 success,
  * 1 a failed deployment or API error, 2 a usage error. Only this function reads `env`.
  */
+// Long because it is the CLI's dispatch: one case per command.
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env, out?: Output): Promise<number> {
   const json = argv.includes("--json");
   const output = out ?? createOutput(json);

@@ -55,6 +55,7 @@ async function defaultBranchOf(config: CliConfig, projectId: string): Promise<st
  * progress bar → createDeployment (with git metadata) → follow until ready (print the domains) or
  * failed (print the reason and the failing step; exit code 1). With `--image` it skips the build.
  */
+// Long because the deploy command is one sequence a person watches (preflight, pack, upload, create, follow, Ctrl-C).
 export async function deployCommand(
   config: CliConfig,
   dirArg: string,

@@ -1,3 +1,4 @@
+// Long because it holds every query of custom_domains (one file per table).
 import { createHash, randomBytes } from "node:crypto";
 import { sql, type Kysely, type Transaction } from "kysely";
 import type { Db } from "../pool.js";

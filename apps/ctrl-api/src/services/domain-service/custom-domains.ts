@@ -1,3 +1,4 @@
+// Long because add, get, retry, list and remove of a custom domain share its view, validation and access checks.
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
   deleteCustomDomain,

@@ -20,6 +20,7 @@ export const imageMappingMissing = "image_mapping_missing";
  * ready the halted deployment's topology is stopped (its instances torn down, a stay-alive one
  * before its grace window), it is `halted`, replaced by the new one, and the page is resolved.
  */
+// Long because the upgrade branch is one journaled sequence (plan, deployment, deploy, record, page).
 export async function upgradeHalted(ctx: restate.ObjectContext, deps: SupervisorDeps, halt: DeploymentHalt): Promise<HaltOutcome> {
   const { db } = deps;
   const planName = halt.plan_name ?? "default";

@@ -1,3 +1,4 @@
+// Long because the instance supervisor is one state machine (spawn, restart policy, halt watch, stop); its parts without state live beside it.
 import { rename, rm, writeFile } from "node:fs/promises";
 import type { Logger } from "pino";
 import { readExitCode, readHaltIntent } from "./exit-status.js";
