@@ -210,32 +210,38 @@ export type CustomDomainClaimRow = Pick<
   expires_at: Certificate["expires_at"] | null;
 };
 
+/** Claims with their challenge's state and, for the verified one, its certificate's expiry. */
+function claimsQuery(db: DbOrTrx) {
+  return (
+    db
+      .selectFrom("custom_domains as d")
+      .leftJoin("acme_challenges as c", "c.domain_id", "d.id")
+      // Only the verified claim has a certificate (certificates are per hostname).
+      .leftJoin("certificates as cert", "cert.hostname", "d.verified_domain")
+      .select([
+        "d.id",
+        "d.domain",
+        "d.workspace_id",
+        "d.project_id",
+        "d.environment_id",
+        "d.challenge_type",
+        "d.verification_status",
+        "d.verification_value",
+        "d.verification_error",
+        "d.verified_at",
+        "c.status as challenge_status",
+        "c.error_message",
+        "cert.expires_at",
+      ])
+  );
+}
+
 /**
  * One claim of `domain` (undefined when unknown): the claim of `workspaceId` when given (several
  * workspaces may claim one name), else the verified claim, else the oldest one.
  */
 export async function findCustomDomainClaim(db: DbOrTrx, domain: string, workspaceId?: string): Promise<CustomDomainClaimRow | undefined> {
-  let query = db
-    .selectFrom("custom_domains as d")
-    .leftJoin("acme_challenges as c", "c.domain_id", "d.id")
-    // Only the verified claim has a certificate (certificates are per hostname).
-    .leftJoin("certificates as cert", "cert.hostname", "d.verified_domain")
-    .select([
-      "d.id",
-      "d.domain",
-      "d.workspace_id",
-      "d.project_id",
-      "d.environment_id",
-      "d.challenge_type",
-      "d.verification_status",
-      "d.verification_value",
-      "d.verification_error",
-      "d.verified_at",
-      "c.status as challenge_status",
-      "c.error_message",
-      "cert.expires_at",
-    ])
-    .where("d.domain", "=", domain);
+  let query = claimsQuery(db).where("d.domain", "=", domain);
   if (workspaceId !== undefined) query = query.where("d.workspace_id", "=", workspaceId);
   return query.orderBy("d.verified_domain", "desc").orderBy("d.created_at").executeTakeFirst();
 }
@@ -266,25 +272,7 @@ export async function listCustomDomainClaimsOfProject(
   projectId: string,
   environmentId?: string,
 ): Promise<ListedCustomDomainClaim[]> {
-  let query = db
-    .selectFrom("custom_domains as d")
-    .leftJoin("acme_challenges as c", "c.domain_id", "d.id")
-    .leftJoin("certificates as cert", "cert.hostname", "d.verified_domain")
-    .select([
-      "d.id",
-      "d.domain",
-      "d.workspace_id",
-      "d.project_id",
-      "d.environment_id",
-      "d.challenge_type",
-      "d.verification_status",
-      "d.verification_value",
-      "d.verification_error",
-      "d.verified_at",
-      "c.status as challenge_status",
-      "c.error_message",
-      "cert.expires_at",
-    ])
+  let query = claimsQuery(db)
     .select((eb) =>
       eb
         .exists(

@@ -5,21 +5,6 @@ import type { RolloutProgress } from "./rollouts.js";
 /** Rollout states a rollout never leaves (mirrors `@ctrl/rollout`'s `terminalRolloutStates`). */
 const finishedStates = ["stable", "degraded", "failed", "rolled_back"];
 
-/**
- * The deployment the environment's shared hostnames serve now (its `environment` route), or null
- * before its first cutover: the stable side of a new rollout.
- */
-export async function findServingDeployment(db: Db, environmentId: string): Promise<string | null> {
-  const row = await db
-    .selectFrom("frontline_routes")
-    .select("deployment_id")
-    .where("environment_id", "=", environmentId)
-    .where("sticky", "=", "environment")
-    .orderBy("updated_at", "desc")
-    .executeTakeFirst();
-  return row?.deployment_id ?? null;
-}
-
 /** True when a krane agent may serve the region (a credential of that region that is not revoked). */
 export async function hasAgentInRegion(db: Db, region: string): Promise<boolean> {
   const row = await db

@@ -221,14 +221,21 @@ export async function findEnvironmentRouteDeployment(
   environment: { projectId: string; environmentId: string },
   exceptHostname: string,
 ): Promise<string | null> {
-  const row = await db
+  return findServingDeployment(db, environment.environmentId, exceptHostname);
+}
+
+/**
+ * The deployment the environment's shared hostnames serve now (its `environment` route, the newest
+ * when several; optionally not counting `exceptHostname`), or null before its first cutover — the
+ * stable side of a new rollout.
+ */
+export async function findServingDeployment(db: DbOrTrx, environmentId: string, exceptHostname?: string): Promise<string | null> {
+  let query = db
     .selectFrom("frontline_routes")
     .select("deployment_id")
-    .where("project_id", "=", environment.projectId)
-    .where("environment_id", "=", environment.environmentId)
-    .where("sticky", "=", "environment")
-    .where("fully_qualified_domain_name", "!=", exceptHostname)
-    .orderBy("updated_at", "desc")
-    .executeTakeFirst();
+    .where("environment_id", "=", environmentId)
+    .where("sticky", "=", "environment");
+  if (exceptHostname !== undefined) query = query.where("fully_qualified_domain_name", "!=", exceptHostname);
+  const row = await query.orderBy("updated_at", "desc").executeTakeFirst();
   return row?.deployment_id ?? null;
 }
